@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hoinghi needs: the mediasoup worker's build libraries, meson >= 1.1
+# (from bookworm-backports), Chromium for the end-to-end tests, Redis for cluster tests, and the
+# libsrtp2 source archive that mediasoup builds with OpenSSL crypto.
+# Idempotent: when everything is present it only checks and returns.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential python3 pkg-config ninja-build
+  libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
+  chromium redis-server ffmpeg
+)
+BACKPORTS_PACKAGES=(meson)
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+      echo "setup-system: need root (or sudo) to install Debian packages" >&2; exit 1
+    fi
+  else SUDO=""; fi
+}
+
+missing=()
+for p in "${PACKAGES[@]}" "${BACKPORTS_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+meson_ok() {
+  command -v meson >/dev/null 2>&1 || return 1
+  local v; v=$(meson --version 2>/dev/null || echo 0)
+  # meson >= 1.1
+  [ "$(printf '%s\n%s\n' "1.1.0" "$v" | sort -V | head -n1)" = "1.1.0" ]
+}
+
+if [ ${#missing[@]} -eq 0 ] && meson_ok; then
+  exit 0
+fi
+
+need_root
+echo "setup-system: installing ${missing[*]:-meson>=1.1}"
+
+# The archive apt already uses (deb.debian.org or a mirror), for backports and deb-src.
+archive=$(grep -hoE '^(URIs:|deb) *https?://[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources \
+            /etc/apt/sources.list.d/*.list 2>/dev/null | grep -v security | grep -oE 'https?://[^ ]+' | grep -i debian | head -n1 || true)
+archive=${archive:-http://deb.debian.org/debian}
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+src=/etc/apt/sources.list.d/hoinghi.sources
+if [ ! -f "$src" ]; then
+  $SUDO tee "$src" >/dev/null <<EOF
+Types: deb
+URIs: $archive
+Suites: bookworm-backports
+Components: main
+Signed-By: $keyring
+
+Types: deb-src
+URIs: $archive
+Suites: bookworm
+Components: main
+Signed-By: $keyring
+EOF
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports "${BACKPORTS_PACKAGES[@]}" >/dev/null
+meson_ok || { echo "setup-system: meson >= 1.1 not available" >&2; exit 1; }
+echo "setup-system: done (meson $(meson --version))"

@@ -1,0 +1,1 @@
+/* intentionally empty: the real library comes from the system via pkg-config */
