@@ -1,0 +1,264 @@
+/**
+ * The in-process implementation of SfuControl: the single-node default. A room is one router on
+ * the least-loaded worker; transports use that worker's WebRtcServer. Ownership flows down
+ * (router → transports → producers/consumers, all closed with their parent) and the maps here
+ * drop each object on its observer's `close` event, so they never hold a dead object.
+ */
+import * as mediasoup from 'mediasoup';
+import type { types } from 'mediasoup';
+import { TypedEmitter } from '../common/TypedEmitter';
+import { logger } from '../common/log';
+import { mediaCodecs } from './mediaCodecs';
+import { WorkerPool, type PooledWorker } from './WorkerPool';
+import type {
+  ConsumerParams,
+  MediaKind,
+  SfuControl,
+  SfuEvents,
+  SfuOptions,
+  SfuStats,
+  TransportDirection,
+  TransportParams,
+  WorkerStats,
+} from './types';
+import { SfuError, withClientInput } from './errors';
+
+const isUnsupported = (e: unknown): boolean => e instanceof mediasoup.types.UnsupportedError;
+const clientInput = <T>(call: () => Promise<T>): Promise<T> => withClientInput(call, isUnsupported);
+
+const log = logger('sfu');
+
+interface Room {
+  id: string;
+  router: types.Router;
+  pooled: PooledWorker;
+}
+
+export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
+  readonly #options: SfuOptions;
+  readonly #pool: WorkerPool;
+  readonly #rooms = new Map<string, Room>();
+  readonly #opening = new Map<string, Promise<Room>>();
+  readonly #transports = new Map<string, { transport: types.WebRtcTransport; room: Room }>();
+  readonly #producers = new Map<string, types.Producer>();
+  readonly #consumers = new Map<string, types.Consumer>();
+
+  private constructor(options: SfuOptions, pool: WorkerPool) {
+    super();
+    this.#options = options;
+    this.#pool = pool;
+    pool.on('workerDied', ({ index, pid, error }) => this.safeEmit('workerDied', { index, pid, error }));
+  }
+
+  static async create(options: SfuOptions): Promise<LocalSfu> {
+    const pool = await WorkerPool.create(options);
+    return new LocalSfu(options, pool);
+  }
+
+  async openRoom(roomId: string): Promise<types.RtpCapabilities> {
+    const existing = this.#rooms.get(roomId);
+    if (existing) return existing.router.rtpCapabilities;
+    // Serialise: two simultaneous joins never create the same room twice.
+    let pending = this.#opening.get(roomId);
+    if (!pending) {
+      pending = this.#createRoom(roomId).finally(() => this.#opening.delete(roomId));
+      this.#opening.set(roomId, pending);
+    }
+    return (await pending).router.rtpCapabilities;
+  }
+
+  async #createRoom(roomId: string): Promise<Room> {
+    const pooled = this.#pool.leastLoaded();
+    const router = await pooled.worker.createRouter({ mediaCodecs, appData: { roomId } });
+    const room: Room = { id: roomId, router, pooled };
+    pooled.routers += 1;
+    this.#rooms.set(roomId, room);
+    router.observer.once('close', () => {
+      pooled.routers -= 1;
+      if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
+    });
+    router.once('workerclose', () => {
+      log.warn({ room: roomId, worker: pooled.index }, 'room lost with its worker');
+      this.safeEmit('roomLost', { roomId, reason: 'worker_died' });
+    });
+    log.info({ room: roomId, worker: pooled.index }, 'room opened');
+    return room;
+  }
+
+  async closeRoom(roomId: string): Promise<void> {
+    this.#rooms.get(roomId)?.router.close();
+  }
+
+  #room(roomId: string): Room {
+    const room = this.#rooms.get(roomId);
+    if (!room) throw new SfuError('not_found', `room ${roomId} not open`);
+    return room;
+  }
+
+  #transport(transportId: string): { transport: types.WebRtcTransport; room: Room } {
+    const entry = this.#transports.get(transportId);
+    if (!entry) throw new SfuError('not_found', 'transport not found');
+    return entry;
+  }
+
+  async createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams> {
+    const room = this.#room(roomId);
+    const transport = await room.router.createWebRtcTransport({
+      webRtcServer: room.pooled.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: this.#options.initialOutgoingBitrate,
+      appData: { direction },
+    });
+    if (direction === 'send') await transport.setMaxIncomingBitrate(this.#options.maxIncomingBitrate);
+    this.#transports.set(transport.id, { transport, room });
+    transport.observer.once('close', () => this.#transports.delete(transport.id));
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+    };
+  }
+
+  async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+    const { transport } = this.#transport(transportId);
+    await clientInput(() => transport.connect({ dtlsParameters }));
+  }
+
+  async closeTransport(transportId: string): Promise<void> {
+    this.#transports.get(transportId)?.transport.close();
+  }
+
+  async produce(transportId: string, kind: MediaKind, rtpParameters: types.RtpParameters): Promise<{ producerId: string }> {
+    const { transport, room } = this.#transport(transportId);
+    if (transport.appData.direction !== 'send') throw new SfuError('forbidden', 'not a send transport');
+    const producer = await clientInput(() =>
+      transport.produce({
+        kind,
+        rtpParameters,
+        keyFrameRequestDelay: this.#options.keyFrameRequestDelayMs,
+        appData: { workerIndex: room.pooled.index },
+      }),
+    );
+    this.#producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.#producers.delete(producer.id));
+    return { producerId: producer.id };
+  }
+
+  #producer(producerId: string): types.Producer {
+    const producer = this.#producers.get(producerId);
+    if (!producer) throw new SfuError('not_found', 'producer not found');
+    return producer;
+  }
+
+  async closeProducer(producerId: string): Promise<void> {
+    this.#producers.get(producerId)?.close();
+  }
+
+  async pauseProducer(producerId: string): Promise<void> {
+    await this.#producer(producerId).pause();
+  }
+
+  async resumeProducer(producerId: string): Promise<void> {
+    await this.#producer(producerId).resume();
+  }
+
+  async consume(
+    transportId: string,
+    producerId: string,
+    rtpCapabilities: types.RtpCapabilities,
+  ): Promise<ConsumerParams | null> {
+    const { transport, room } = this.#transport(transportId);
+    if (transport.appData.direction !== 'recv') throw new SfuError('forbidden', 'not a receive transport');
+    if (!this.#producers.has(producerId)) throw new SfuError('not_found', 'producer not found');
+    const canConsume = await clientInput(async () => room.router.canConsume({ producerId, rtpCapabilities }));
+    if (!canConsume) return null;
+    const consumer = await transport.consume({
+      producerId,
+      rtpCapabilities,
+      paused: true,
+      appData: { workerIndex: room.pooled.index },
+    });
+    this.#consumers.set(consumer.id, consumer);
+    consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
+    consumer.once('producerclose', () =>
+      this.safeEmit('consumerClosed', { consumerId: consumer.id, producerId, transportId }),
+    );
+    return {
+      id: consumer.id,
+      producerId,
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters,
+      producerPaused: consumer.producerPaused,
+    };
+  }
+
+  #consumer(consumerId: string): types.Consumer {
+    const consumer = this.#consumers.get(consumerId);
+    if (!consumer) throw new SfuError('not_found', 'consumer not found');
+    return consumer;
+  }
+
+  async resumeConsumer(consumerId: string): Promise<void> {
+    await this.#consumer(consumerId).resume();
+  }
+
+  async closeConsumer(consumerId: string): Promise<void> {
+    this.#consumers.get(consumerId)?.close();
+  }
+
+  async setConsumerPreferredLayers(consumerId: string, spatialLayer: number): Promise<void> {
+    const consumer = this.#consumer(consumerId);
+    if (consumer.type !== 'simulcast') return;
+    await consumer.setPreferredLayers({ spatialLayer });
+  }
+
+  stats(): SfuStats {
+    const workers: WorkerStats[] = this.#pool.alive().map((w) => ({
+      index: w.index,
+      pid: w.worker.pid,
+      routers: w.routers,
+      transports: 0,
+      producers: 0,
+      consumers: 0,
+    }));
+    const byIndex = new Map(workers.map((w) => [w.index, w]));
+    for (const { room } of this.#transports.values()) {
+      const w = byIndex.get(room.pooled.index);
+      if (w) w.transports += 1;
+    }
+    for (const p of this.#producers.values()) {
+      const w = byIndex.get(p.appData.workerIndex as number);
+      if (w) w.producers += 1;
+    }
+    for (const c of this.#consumers.values()) {
+      const w = byIndex.get(c.appData.workerIndex as number);
+      if (w) w.consumers += 1;
+    }
+    return {
+      workersAlive: workers.length,
+      workerDeaths: this.#pool.deaths,
+      routers: this.#rooms.size,
+      transports: this.#transports.size,
+      producers: this.#producers.size,
+      consumers: this.#consumers.size,
+      workers,
+    };
+  }
+
+  /** Worker pids, by index (tests kill them to exercise failover). */
+  workerPids(): number[] {
+    return this.#pool.alive().map((w) => w.worker.pid);
+  }
+
+  /** The pid of the worker hosting a room, or undefined. */
+  roomWorkerPid(roomId: string): number | undefined {
+    return this.#rooms.get(roomId)?.pooled.worker.pid;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * A pool of mediasoup workers, one per core by default, each with one WebRtcServer on its own UDP
+ * (and TCP) port, `rtcBasePort + index`. A worker that dies is logged, counted and replaced on the
+ * same index and port; listeners hear `workerDied` after the replacement is up.
+ */
+import * as mediasoup from 'mediasoup';
+import type { types } from 'mediasoup';
+import { TypedEmitter } from '../common/TypedEmitter';
+import { logger } from '../common/log';
+import type { SfuOptions } from './types';
+
+const log = logger('sfu:pool');
+
+export interface PooledWorker {
+  readonly index: number;
+  readonly worker: types.Worker;
+  readonly webRtcServer: types.WebRtcServer;
+  /** Routers currently on this worker (the placement load). */
+  routers: number;
+}
+
+type PoolEvents = {
+  workerDied: [{ index: number; pid: number; error: string; replacement: PooledWorker | null }];
+};
+
+export class WorkerPool extends TypedEmitter<PoolEvents> {
+  readonly #options: SfuOptions;
+  readonly #workers: (PooledWorker | null)[];
+  #deaths = 0;
+  #closed = false;
+
+  private constructor(options: SfuOptions) {
+    super();
+    this.#options = options;
+    this.#workers = new Array<PooledWorker | null>(options.numWorkers).fill(null);
+  }
+
+  static async create(options: SfuOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(options);
+    try {
+      await Promise.all(pool.#workers.map((_, i) => pool.#start(i)));
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
+    return pool;
+  }
+
+  get deaths(): number {
+    return this.#deaths;
+  }
+
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  alive(): PooledWorker[] {
+    return this.#workers.filter((w): w is PooledWorker => w !== null && !w.worker.closed);
+  }
+
+  /** The live worker with the fewest routers (ties: lowest index). */
+  leastLoaded(): PooledWorker {
+    const alive = this.alive();
+    if (alive.length === 0) throw new Error('no mediasoup worker alive');
+    return alive.reduce((best, w) => (w.routers < best.routers ? w : best));
+  }
+
+  async #start(index: number): Promise<PooledWorker> {
+    const o = this.#options;
+    const worker = await mediasoup.createWorker({
+      logLevel: o.workerLogLevel,
+      rtcMinPort: o.rtcMinPort,
+      rtcMaxPort: o.rtcMaxPort,
+      appData: { index },
+    });
+    const port = o.rtcBasePort + index;
+    let webRtcServer: types.WebRtcServer;
+    try {
+      webRtcServer = await worker.createWebRtcServer({
+        listenInfos: [
+          { protocol: 'udp', ip: o.listenIp, announcedIp: o.announcedIp, port },
+          { protocol: 'tcp', ip: o.listenIp, announcedIp: o.announcedIp, port },
+        ],
+      });
+    } catch (error) {
+      worker.close();
+      throw new Error(`cannot listen on ${o.listenIp}:${port} for worker ${index}: ${String(error)}`);
+    }
+    const pooled: PooledWorker = { index, worker, webRtcServer, routers: 0 };
+    this.#workers[index] = pooled;
+    worker.on('died', (error) => void this.#onDied(pooled, error));
+    log.info({ worker: index, pid: worker.pid, port }, 'worker started');
+    return pooled;
+  }
+
+  async #onDied(dead: PooledWorker, error: Error): Promise<void> {
+    this.#deaths += 1;
+    const pid = dead.worker.pid;
+    log.error({ worker: dead.index, pid, err: error.message }, 'worker died, replacing it');
+    if (this.#workers[dead.index] === dead) this.#workers[dead.index] = null;
+    let replacement: PooledWorker | null = null;
+    // The dead process released its port; retry briefly in case the kernel has not yet.
+    for (let attempt = 0; attempt < 5 && !this.#closed && !replacement; attempt++) {
+      try {
+        replacement = await this.#start(dead.index);
+      } catch (startError) {
+        log.error({ worker: dead.index, attempt, err: String(startError) }, 'worker replacement failed');
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      }
+    }
+    this.safeEmit('workerDied', { index: dead.index, pid, error: error.message, replacement });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    // Close whole workers (never a WebRtcServer alone: mediasoup 3.12.16 crashes the worker when a
+    // WebRtcServer closes while transports still use it).
+    for (const w of this.#workers) w?.worker.close();
+    this.#workers.fill(null);
+  }
+}

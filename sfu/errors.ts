@@ -1,0 +1,25 @@
+/** Errors the SFU raises for caller mistakes, with a code signaling maps to the protocol. */
+export type SfuErrorCode = 'not_found' | 'forbidden' | 'bad_request';
+
+export class SfuError extends Error {
+  readonly code: SfuErrorCode;
+
+  constructor(code: SfuErrorCode, message: string) {
+    super(message);
+    this.name = 'SfuError';
+    this.code = code;
+  }
+}
+
+/**
+ * Runs an SFU call that takes client-supplied parameters. mediasoup rejects malformed parameters
+ * with TypeError and unsupported ones with UnsupportedError; both become SfuError('bad_request').
+ */
+export async function withClientInput<T>(call: () => Promise<T>, isUnsupported: (e: unknown) => boolean): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof TypeError || isUnsupported(error)) throw new SfuError('bad_request', 'invalid media parameters');
+    throw error;
+  }
+}

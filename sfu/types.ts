@@ -1,0 +1,106 @@
+/**
+ * The typed control interface that signaling uses to drive the SFU. Everything is addressed by
+ * id and every argument and result is plain JSON, so the same interface works in-process
+ * (LocalSfu) and, for a cluster, over the network.
+ */
+import type { types } from 'mediasoup';
+import type { TypedEmitter } from '../common/TypedEmitter';
+
+export type MediaKind = 'audio' | 'video';
+export type TransportDirection = 'send' | 'recv';
+
+export interface SfuOptions {
+  /** Number of mediasoup workers. Default: one per CPU core. */
+  numWorkers: number;
+  /** IP the WebRtcServers listen on. Default `127.0.0.1`. */
+  listenIp: string;
+  /** IP announced in ICE candidates (the public address). Default: `listenIp`. */
+  announcedIp: string | undefined;
+  /** Worker i's WebRtcServer uses UDP and TCP port `rtcBasePort + i`. Default 40000. */
+  rtcBasePort: number;
+  /** Port range for transports that do not use a WebRtcServer (pipes). Default 41000–41999. */
+  rtcMinPort: number;
+  rtcMaxPort: number;
+  /** Initial outgoing bitrate estimate for viewer transports, bps. Default 600 000. */
+  initialOutgoingBitrate: number;
+  /** Cap on a publisher's incoming bitrate, bps. Default 4 000 000. */
+  maxIncomingBitrate: number;
+  /**
+   * Minimum delay between two keyframe requests a producer forwards to its publisher, ms. A join
+   * burst of viewers then costs the host one keyframe per interval, not one per viewer. Default 1000.
+   */
+  keyFrameRequestDelayMs: number;
+  /** mediasoup worker log level. Default `warn`. */
+  workerLogLevel: types.WorkerLogLevel;
+}
+
+export interface TransportParams {
+  id: string;
+  iceParameters: types.IceParameters;
+  iceCandidates: types.IceCandidate[];
+  dtlsParameters: types.DtlsParameters;
+}
+
+export interface ConsumerParams {
+  id: string;
+  producerId: string;
+  kind: MediaKind;
+  rtpParameters: types.RtpParameters;
+  producerPaused: boolean;
+}
+
+export interface WorkerStats {
+  index: number;
+  pid: number;
+  routers: number;
+  transports: number;
+  producers: number;
+  consumers: number;
+}
+
+export interface SfuStats {
+  workersAlive: number;
+  workerDeaths: number;
+  routers: number;
+  transports: number;
+  producers: number;
+  consumers: number;
+  workers: WorkerStats[];
+}
+
+export type SfuEvents = {
+  /** A consumer closed on its own (its producer went away). */
+  consumerClosed: [{ consumerId: string; producerId: string; transportId: string }];
+  /** A room's router was lost (its worker died); every transport in it is gone. */
+  roomLost: [{ roomId: string; reason: 'worker_died' }];
+  /** A worker died; it has already been replaced when this fires. */
+  workerDied: [{ index: number; pid: number; error: string }];
+};
+
+export interface SfuControl extends TypedEmitter<SfuEvents> {
+  /** Creates the room's router if needed (idempotent, race-free) and returns its capabilities. */
+  openRoom(roomId: string): Promise<types.RtpCapabilities>;
+  closeRoom(roomId: string): Promise<void>;
+  createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams>;
+  connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void>;
+  closeTransport(transportId: string): Promise<void>;
+  produce(
+    transportId: string,
+    kind: MediaKind,
+    rtpParameters: types.RtpParameters,
+  ): Promise<{ producerId: string }>;
+  closeProducer(producerId: string): Promise<void>;
+  pauseProducer(producerId: string): Promise<void>;
+  resumeProducer(producerId: string): Promise<void>;
+  /** Creates a paused consumer; resume it with `resumeConsumer` when the client is ready. */
+  consume(
+    transportId: string,
+    producerId: string,
+    rtpCapabilities: types.RtpCapabilities,
+  ): Promise<ConsumerParams | null>;
+  resumeConsumer(consumerId: string): Promise<void>;
+  closeConsumer(consumerId: string): Promise<void>;
+  setConsumerPreferredLayers(consumerId: string, spatialLayer: number): Promise<void>;
+  stats(): SfuStats;
+  close(): Promise<void>;
+}

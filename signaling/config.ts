@@ -1,0 +1,118 @@
+/**
+ * The one typed configuration of a hoinghi node: defaults → schema → environment overrides,
+ * validated once at start-up. Every variable is `HOINGHI_*`; an unknown `HOINGHI_*` name or an
+ * invalid value stops the process with a message naming it.
+ */
+import os from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import type { SfuOptions } from '../sfu/types';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const port = z.coerce.number().int().min(1).max(65535);
+const ip = z.union([z.ipv4(), z.ipv6()]);
+
+/** Environment variable → schema (with its default). The JSDoc is the operator's reference. */
+const envSchema = z.object({
+  /** HTTP and socket.io listen address. Default 127.0.0.1. */
+  HOINGHI_HOST: z.string().min(1).default('127.0.0.1'),
+  /** HTTP and socket.io port. Default 3000 (0 = any free port). */
+  HOINGHI_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Number of mediasoup workers. Default: the number of CPU cores. */
+  HOINGHI_WORKERS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
+  /** IP the media servers listen on. Default 127.0.0.1. */
+  HOINGHI_RTC_LISTEN_IP: ip.default('127.0.0.1'),
+  /** Public IP put in ICE candidates. Required when listening on 0.0.0.0. */
+  HOINGHI_RTC_ANNOUNCED_IP: ip.optional(),
+  /** Worker i listens on UDP/TCP port base+i. Default 40000. */
+  HOINGHI_RTC_BASE_PORT: port.default(40000),
+  HOINGHI_RTC_MIN_PORT: port.default(41000),
+  HOINGHI_RTC_MAX_PORT: port.default(41999),
+  /** Keyframe requests forwarded to a publisher at most once per this many ms. Default 1000. */
+  HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
+  /** HS256 key for tokens. Default: random per start (demo only; tokens die with the process). */
+  HOINGHI_JWT_SECRET: z.string().min(32, 'HOINGHI_JWT_SECRET must be at least 32 characters').optional(),
+  HOINGHI_JWT_ISSUER: z.string().min(1).default('hoinghi'),
+  HOINGHI_JWT_AUDIENCE: z.string().min(1).default('hoinghi'),
+  /** Accepted clock skew for exp/nbf, seconds. Default 30. */
+  HOINGHI_JWT_CLOCK_SKEW_S: z.coerce.number().int().min(0).max(300).default(30),
+  /** Lifetime of demo tokens, seconds. Default 12 h. */
+  HOINGHI_DEMO_TOKEN_TTL_S: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(12 * 3600),
+  /** Enables the demo sign-in (demo accounts, self-issued tokens). Default false. */
+  HOINGHI_DEMO_SIGNIN: bool.default(false),
+  /** The meeting the demo accounts may join. */
+  HOINGHI_DEMO_MEETING: z.string().regex(/^[a-z0-9-]{1,64}$/).default('hoi-nghi-toan-quoc'),
+  /** Admission control: joins per second per node, and the burst. Defaults 200 and 400. */
+  HOINGHI_JOIN_RATE: z.coerce.number().positive().max(100_000).default(200),
+  HOINGHI_JOIN_BURST: z.coerce.number().int().positive().max(1_000_000).default(400),
+  /** How often hosts receive attendance numbers, ms. Default 1000. */
+  HOINGHI_STATS_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  /** Directory of the built web client. Default web/dist. */
+  HOINGHI_WEB_DIST: z.string().optional(),
+  /** Redis URL for cluster state (unset: single node, state in memory). */
+  HOINGHI_REDIS_URL: z.string().url().optional(),
+});
+
+export interface Config {
+  http: { host: string; port: number };
+  sfu: SfuOptions;
+  jwt: { secret: string; secretWasGenerated: boolean; issuer: string; audience: string; clockSkewS: number };
+  demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
+  admission: { joinsPerSecond: number; burst: number };
+  statsIntervalMs: number;
+  webDist: string | undefined;
+  redisUrl: string | undefined;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = new Set(Object.keys(envSchema.shape));
+  const unknown = Object.keys(env).filter((k) => k.startsWith('HOINGHI_') && !known.has(k));
+  if (unknown.length > 0) throw new ConfigError(`unknown setting(s): ${unknown.join(', ')}`);
+
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid setting(s):\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if (e.HOINGHI_RTC_MIN_PORT > e.HOINGHI_RTC_MAX_PORT) {
+    throw new ConfigError('HOINGHI_RTC_MIN_PORT must not exceed HOINGHI_RTC_MAX_PORT');
+  }
+  if ((e.HOINGHI_RTC_LISTEN_IP === '0.0.0.0' || e.HOINGHI_RTC_LISTEN_IP === '::') && !e.HOINGHI_RTC_ANNOUNCED_IP) {
+    throw new ConfigError('HOINGHI_RTC_ANNOUNCED_IP is required when HOINGHI_RTC_LISTEN_IP is a wildcard address');
+  }
+  if (!e.HOINGHI_JWT_SECRET && !e.HOINGHI_DEMO_SIGNIN) {
+    throw new ConfigError('HOINGHI_JWT_SECRET is required unless HOINGHI_DEMO_SIGNIN=true');
+  }
+  return {
+    http: { host: e.HOINGHI_HOST, port: e.HOINGHI_PORT },
+    sfu: {
+      numWorkers: e.HOINGHI_WORKERS,
+      listenIp: e.HOINGHI_RTC_LISTEN_IP,
+      announcedIp: e.HOINGHI_RTC_ANNOUNCED_IP,
+      rtcBasePort: e.HOINGHI_RTC_BASE_PORT,
+      rtcMinPort: e.HOINGHI_RTC_MIN_PORT,
+      rtcMaxPort: e.HOINGHI_RTC_MAX_PORT,
+      initialOutgoingBitrate: 600_000,
+      maxIncomingBitrate: 4_000_000,
+      keyFrameRequestDelayMs: e.HOINGHI_KEYFRAME_DELAY_MS,
+      workerLogLevel: 'warn',
+    },
+    jwt: {
+      secret: e.HOINGHI_JWT_SECRET ?? randomBytes(32).toString('base64url'),
+      secretWasGenerated: !e.HOINGHI_JWT_SECRET,
+      issuer: e.HOINGHI_JWT_ISSUER,
+      audience: e.HOINGHI_JWT_AUDIENCE,
+      clockSkewS: e.HOINGHI_JWT_CLOCK_SKEW_S,
+    },
+    demo: { enabled: e.HOINGHI_DEMO_SIGNIN, meetingId: e.HOINGHI_DEMO_MEETING, tokenTtlS: e.HOINGHI_DEMO_TOKEN_TTL_S },
+    admission: { joinsPerSecond: e.HOINGHI_JOIN_RATE, burst: e.HOINGHI_JOIN_BURST },
+    statsIntervalMs: e.HOINGHI_STATS_INTERVAL_MS,
+    webDist: e.HOINGHI_WEB_DIST,
+    redisUrl: e.HOINGHI_REDIS_URL,
+  };
+}

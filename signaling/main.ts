@@ -1,0 +1,44 @@
+/**
+ * Starts a single hoinghi node from the environment (see config.ts) and prints its URL.
+ */
+import { logger } from '../common/log';
+import { ConfigError, loadConfig } from './config';
+import { HoinghiServer } from './server';
+
+const log = logger('main');
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`hoinghi: configuration error: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  if (config.jwt.secretWasGenerated) log.warn('HOINGHI_JWT_SECRET unset: using a random key (demo mode)');
+
+  process.on('unhandledRejection', (reason) => log.error({ err: String(reason) }, 'unhandled rejection'));
+
+  const server = await HoinghiServer.create(config);
+  const shutdown = (signal: string): void => {
+    log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+
+  const { numWorkers } = config.sfu;
+  console.log(`\n  hoinghi is running: ${server.url}\n`);
+  console.log(`  ${numWorkers} mediasoup worker(s); demo sign-in ${config.demo.enabled ? 'ON' : 'off'}; metrics ${server.url}/metrics\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error('hoinghi: failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

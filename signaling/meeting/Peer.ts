@@ -1,0 +1,66 @@
+/**
+ * One participant of a meeting, as the signaling node sees it: identity from the token, the
+ * socket it speaks through, and the ids of the media objects it owns on the SFU. Plain state;
+ * the Meeting and the flows change it.
+ */
+import type { Claims } from '../auth/tokens';
+import type { MediaSource } from '../protocol/schemas';
+import type { RtpCapabilities, SelfInfo } from '../protocol/events';
+
+export interface PublishedProducer {
+  id: string;
+  kind: 'audio' | 'video';
+  source: MediaSource;
+  peerId: string;
+  peerName: string;
+}
+
+export class Peer {
+  readonly userId: string;
+  readonly claims: Claims;
+  socketId: string;
+  /** Transport id → direction. */
+  readonly transports = new Map<string, 'send' | 'recv'>();
+  recvTransportId: string | null = null;
+  /** Set once the client has loaded its device and asked to consume. */
+  rtpCapabilities: RtpCapabilities | null = null;
+  readonly producers = new Map<string, PublishedProducer>();
+  /** Consumer id → producer id. */
+  readonly consumers = new Map<string, string>();
+  readonly joinedAt = Date.now();
+
+  constructor(claims: Claims, socketId: string) {
+    this.userId = claims.sub;
+    this.claims = claims;
+    this.socketId = socketId;
+  }
+
+  get isHost(): boolean {
+    return this.claims.role === 'host';
+  }
+
+  /** Whether this participant may publish media now (hosts; speakers come with the hand queue). */
+  get canSend(): boolean {
+    return this.isHost;
+  }
+
+  selfInfo(): SelfInfo {
+    return {
+      userId: this.userId,
+      name: this.claims.name,
+      role: this.claims.role,
+      province: this.claims.province,
+      school: this.claims.school,
+      canSend: this.canSend,
+    };
+  }
+
+  /** Forgets every media object (after they were closed, or lost with a worker). */
+  resetMedia(): void {
+    this.transports.clear();
+    this.recvTransportId = null;
+    this.rtpCapabilities = null;
+    this.producers.clear();
+    this.consumers.clear();
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The join flow of a participant (teacher or host):
+ *   join → router RTP capabilities
+ *   createTransport('recv') → connectTransport
+ *   startConsuming(rtpCapabilities) → a paused consumer for every current producer
+ *   resumeConsumer(id) once the client has set it up
+ * and afterwards: `newConsumer` for each new producer, `consumerClosed` for each closed one.
+ * `join` again on the same socket (after `rejoin`) rebuilds the media side without reload.
+ */
+import { AppError, forbidden, notFound } from '../protocol/errors';
+import type { ClientPayload } from '../protocol/schemas';
+import type { ClientResultMap } from '../protocol/events';
+import type { TokenBucket } from '../admission';
+import { withJitter } from '../admission';
+import type { MeetingRegistry } from './MeetingRegistry';
+import { Peer } from './Peer';
+import type { Session } from './Session';
+
+export interface JoinDeps {
+  registry: MeetingRegistry;
+  joinBucket: TokenBucket;
+  /** Disconnects another socket of the same user (a reload or a second tab replaces it). */
+  disconnectSocket: (socketId: string) => void;
+  onJoined: () => void;
+}
+
+export async function join(
+  deps: JoinDeps,
+  session: Session,
+  { meetingId }: ClientPayload<'join'>,
+): Promise<ClientResultMap['join']> {
+  const { claims, socket } = session;
+  if (!claims.meetings.includes(meetingId)) throw forbidden('this token does not admit you to that meeting');
+
+  const wait = deps.joinBucket.take();
+  if (wait > 0) throw new AppError('rate_limited', 'too many joins right now', withJitter(wait + 500));
+
+  if (session.meeting && session.meeting.id !== meetingId) await leave(deps, session);
+
+  const meeting = deps.registry.getOrCreate(meetingId);
+  const routerRtpCapabilities = await meeting.sfu.openRoom(meetingId);
+
+  let peer = session.peer;
+  if (peer && meeting.peers.get(peer.userId) === peer) {
+    // Rejoin on the same socket: rebuild the media side.
+    await meeting.closePeerMedia(peer);
+  } else {
+    const previous = meeting.peers.get(claims.sub);
+    peer = new Peer(claims, socket.id);
+    meeting.peers.set(peer.userId, peer);
+    if (previous) {
+      // One attendee per user: the newest connection wins.
+      await meeting.closePeerMedia(previous);
+      if (previous.socketId !== socket.id) deps.disconnectSocket(previous.socketId);
+    }
+    session.meeting = meeting;
+    session.peer = peer;
+    await socket.join(meeting.roomName);
+    if (peer.isHost) {
+      await socket.join(meeting.hostsRoomName);
+      meeting.sendStatsTo(socket.id);
+    }
+    deps.onJoined();
+    meeting.log.info({ peer: peer.userId, role: claims.role }, 'joined');
+  }
+  return { meetingId, self: peer.selfInfo(), routerRtpCapabilities };
+}
+
+export async function createTransport(
+  session: Session,
+  { direction }: ClientPayload<'createTransport'>,
+): Promise<ClientResultMap['createTransport']> {
+  const { meeting, peer } = session.joined();
+  if (direction === 'send' && !peer.canSend) throw forbidden('only hosts and invited speakers may send media');
+  // One transport per direction: a client that rebuilds replaces the old one.
+  for (const [id, dir] of peer.transports) {
+    if (dir === direction) {
+      peer.transports.delete(id);
+      await meeting.sfu.closeTransport(id);
+    }
+  }
+  if (direction === 'recv') {
+    for (const consumerId of peer.consumers.keys()) meeting.consumerOwner.delete(consumerId);
+    peer.consumers.clear();
+    peer.rtpCapabilities = null;
+  }
+  const epoch = meeting.epoch;
+  const params = await meeting.sfu.createWebRtcTransport(meeting.id, direction);
+  if (epoch !== meeting.epoch || meeting.peers.get(peer.userId) !== peer) {
+    await meeting.sfu.closeTransport(params.id);
+    throw new AppError('conflict', 'the meeting changed while creating the transport; join again');
+  }
+  peer.transports.set(params.id, direction);
+  if (direction === 'recv') peer.recvTransportId = params.id;
+  return params as ClientResultMap['createTransport'];
+}
+
+export async function connectTransport(
+  session: Session,
+  { transportId, dtlsParameters }: ClientPayload<'connectTransport'>,
+): Promise<ClientResultMap['connectTransport']> {
+  const { meeting, peer } = session.joined();
+  if (!peer.transports.has(transportId)) throw notFound('transport');
+  await meeting.sfu.connectTransport(transportId, dtlsParameters);
+  return {};
+}
+
+export async function startConsuming(
+  session: Session,
+  { rtpCapabilities }: ClientPayload<'startConsuming'>,
+): Promise<ClientResultMap['startConsuming']> {
+  const { meeting, peer } = session.joined();
+  if (!peer.recvTransportId) throw new AppError('conflict', 'create a receive transport first');
+  peer.rtpCapabilities = rtpCapabilities;
+  const already = new Set(peer.consumers.values());
+  const consumers = [];
+  for (const producer of meeting.published.values()) {
+    if (already.has(producer.id)) continue;
+    const info = await meeting.consumeFor(peer, producer);
+    if (info) consumers.push(info);
+  }
+  return { consumers };
+}
+
+export async function resumeConsumer(
+  session: Session,
+  { consumerId }: ClientPayload<'resumeConsumer'>,
+): Promise<ClientResultMap['resumeConsumer']> {
+  const { meeting, peer } = session.joined();
+  if (!peer.consumers.has(consumerId)) throw notFound('consumer');
+  await meeting.sfu.resumeConsumer(consumerId);
+  return {};
+}
+
+export async function setConsumerLayers(
+  session: Session,
+  { consumerId, spatialLayer }: ClientPayload<'setConsumerLayers'>,
+): Promise<ClientResultMap['setConsumerLayers']> {
+  const { meeting, peer } = session.joined();
+  if (!peer.consumers.has(consumerId)) throw notFound('consumer');
+  await meeting.sfu.setConsumerPreferredLayers(consumerId, spatialLayer);
+  return {};
+}
+
+export async function leave(deps: Pick<JoinDeps, 'registry'>, session: Session): Promise<ClientResultMap['leave']> {
+  const { meeting, peer } = session;
+  session.meeting = null;
+  session.peer = null;
+  if (!meeting || !peer) return {};
+  await meeting.removePeer(peer);
+  await session.socket.leave(meeting.roomName);
+  await session.socket.leave(meeting.hostsRoomName);
+  deps.registry.releaseIfEmpty(meeting);
+  meeting.log.info({ peer: peer.userId }, 'left');
+  return {};
+}

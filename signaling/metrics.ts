@@ -1,0 +1,46 @@
+/**
+ * Prometheus metrics of one node, on its own registry (no module-level globals, so that several
+ * servers in one test process do not share counters). Gauges read live state at scrape time.
+ */
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SfuControl } from '../sfu/types';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly joins: Counter;
+  readonly workerDeaths: Counter;
+  readonly rejectedEvents: Counter<'code'>;
+
+  constructor(sfu: SfuControl, connectedSockets: () => number) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'hoinghi_process_' });
+    this.joins = new Counter({ name: 'hoinghi_joins_total', help: 'Meeting joins accepted', registers });
+    this.workerDeaths = new Counter({ name: 'hoinghi_worker_deaths_total', help: 'mediasoup workers that died', registers });
+    this.rejectedEvents = new Counter({
+      name: 'hoinghi_rejected_events_total',
+      help: 'Client events answered with an error, by code',
+      labelNames: ['code'],
+      registers,
+    });
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    };
+    gauge('hoinghi_workers_alive', 'mediasoup workers alive', () => sfu.stats().workersAlive);
+    gauge('hoinghi_routers', 'mediasoup routers', () => sfu.stats().routers);
+    gauge('hoinghi_transports', 'WebRTC transports', () => sfu.stats().transports);
+    gauge('hoinghi_producers', 'producers', () => sfu.stats().producers);
+    gauge('hoinghi_consumers', 'consumers', () => sfu.stats().consumers);
+    gauge('hoinghi_connected_sockets', 'connected socket.io clients', connectedSockets);
+    new Gauge({
+      name: 'hoinghi_worker_consumers',
+      help: 'consumers per mediasoup worker',
+      labelNames: ['worker'],
+      registers,
+      collect() {
+        this.reset();
+        for (const w of sfu.stats().workers) this.set({ worker: String(w.index) }, w.consumers);
+      },
+    });
+    sfu.on('workerDied', () => this.workerDeaths.inc());
+  }
+}

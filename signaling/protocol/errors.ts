@@ -1,0 +1,56 @@
+/**
+ * Error codes the client can act on. Shared by server and web client; never classify an error by
+ * its message text, always by `code`.
+ */
+export const ERROR_CODES = [
+  /** The payload failed validation (shape, types, sizes). Nothing changed. */
+  'bad_request',
+  /** Missing, invalid or expired credentials. */
+  'unauthorized',
+  /** The caller's role or grant does not allow this action. Nothing changed. */
+  'forbidden',
+  /** The id does not exist, or does not belong to the caller (same answer on purpose). */
+  'not_found',
+  /** The caller must join a meeting first. */
+  'not_joined',
+  /** Too many requests; retry after `retryAfterMs`. */
+  'rate_limited',
+  /** The action conflicts with current state (e.g. a limit was reached). */
+  'conflict',
+  /** The event name is not part of the protocol. */
+  'unknown_event',
+  /** Server-side failure; the client may retry. */
+  'internal',
+  /** No media capacity right now; retry after `retryAfterMs`. */
+  'unavailable',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  retryAfterMs?: number;
+}
+
+/** An error that carries a protocol code. Handlers throw it; the dispatcher turns it into an ack. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: ErrorCode, message: string, retryAfterMs?: number) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.retryAfterMs = retryAfterMs;
+  }
+
+  toWire(): WireError {
+    return this.retryAfterMs === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, retryAfterMs: this.retryAfterMs };
+  }
+}
+
+export const forbidden = (what: string): AppError => new AppError('forbidden', `forbidden: ${what}`);
+export const notFound = (what: string): AppError => new AppError('not_found', `${what} not found`);

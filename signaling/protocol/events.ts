@@ -1,0 +1,106 @@
+/**
+ * The meeting protocol, in one file, shared by the server (signaling/) and the web client (web/).
+ * Client → server events carry a payload validated by `schemas.ts` and an ack callback last; the
+ * ack always receives an `Ack<T>`. Server → client events are plain notifications.
+ */
+import type { ClientPayload, MediaSource } from './schemas';
+import type { WireError } from './errors';
+
+// Structural copies of the mediasoup parameter types (kept here so web/ does not depend on the
+// server package). They are what mediasoup and mediasoup-client exchange as JSON.
+export type RtpCapabilities = { codecs?: unknown[]; headerExtensions?: unknown[] };
+export type RtpParameters = { codecs: unknown[]; encodings?: unknown[]; [key: string]: unknown };
+export type DtlsParameters = { role?: 'auto' | 'client' | 'server'; fingerprints: { algorithm: string; value: string }[] };
+export type IceParameters = { usernameFragment: string; password: string; iceLite?: boolean };
+export type IceCandidate = {
+  foundation: string;
+  priority: number;
+  ip: string;
+  protocol: 'udp' | 'tcp';
+  port: number;
+  type: 'host';
+  tcpType?: 'passive';
+};
+
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
+
+export type Role = 'host' | 'province_host' | 'teacher';
+
+export interface SelfInfo {
+  userId: string;
+  name: string;
+  role: Role;
+  province: string | null;
+  school: string | null;
+  /** Whether this participant may create a send transport now. */
+  canSend: boolean;
+}
+
+export interface JoinResult {
+  meetingId: string;
+  self: SelfInfo;
+  routerRtpCapabilities: RtpCapabilities;
+}
+
+export interface TransportInfo {
+  id: string;
+  iceParameters: IceParameters;
+  iceCandidates: IceCandidate[];
+  dtlsParameters: DtlsParameters;
+}
+
+export interface ConsumerInfo {
+  id: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  rtpParameters: RtpParameters;
+  source: MediaSource;
+  /** The publishing participant. */
+  peerId: string;
+  peerName: string;
+}
+
+export interface MeetingStats {
+  /** Participants currently joined, by role. */
+  viewers: number;
+  hosts: number;
+}
+
+export type RejoinReason = 'media_server_restarted' | 'transport_lost';
+
+type Handler<E extends keyof ClientPayloadMap, R> = (payload: ClientPayloadMap[E], ack: (res: Ack<R>) => void) => void;
+
+type ClientPayloadMap = { [E in keyof ClientResultMap]: ClientPayload<E> };
+
+/** What each client → server event answers with. */
+export interface ClientResultMap {
+  join: JoinResult;
+  leave: Record<string, never>;
+  createTransport: TransportInfo;
+  connectTransport: Record<string, never>;
+  startConsuming: { consumers: ConsumerInfo[] };
+  produce: { producerId: string };
+  closeProducer: Record<string, never>;
+  pauseProducer: Record<string, never>;
+  resumeProducer: Record<string, never>;
+  resumeConsumer: Record<string, never>;
+  setConsumerLayers: Record<string, never>;
+}
+
+export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };
+
+export interface ServerToClientEvents {
+  /** A new producer to consume; created paused, resume with `resumeConsumer` once ready. */
+  newConsumer: (consumer: ConsumerInfo) => void;
+  /** The consumer was closed on the server (its producer or transport went away). */
+  consumerClosed: (info: { consumerId: string; producerId: string }) => void;
+  /** Host-only: throttled attendance numbers. */
+  meetingStats: (stats: MeetingStats) => void;
+  /** The media side of this participant was lost; run the join flow again (no reload). */
+  rejoin: (info: { reason: RejoinReason }) => void;
+  /** A protocol error not tied to an ack (e.g. an event without ack callback was refused). */
+  protocolError: (error: WireError & { event: string }) => void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface InterServerEvents {}

@@ -1,0 +1,146 @@
+/**
+ * zod schemas for every client → server event. The inferred types are the only payload types the
+ * handlers see. Every string, array and record is bounded, so that a hostile payload is refused
+ * before any work is done with it. mediasoup validates RTP semantics again on its side.
+ */
+import { z } from 'zod';
+
+const id = z.string().min(1).max(64);
+const shortStr = z.string().max(128);
+const scalar = z.union([z.string().max(256), z.number(), z.boolean()]);
+const codecParams = z.record(z.string().max(64), scalar).refine((r) => Object.keys(r).length <= 32, {
+  message: 'too many codec parameters',
+});
+
+const rtcpFeedback = z.object({ type: shortStr, parameter: shortStr.optional() });
+
+const rtpCodecCapability = z.object({
+  kind: z.enum(['audio', 'video']),
+  mimeType: shortStr,
+  preferredPayloadType: z.number().int().min(0).max(127).optional(),
+  clockRate: z.number().int().positive().max(1_000_000),
+  channels: z.number().int().min(1).max(8).optional(),
+  parameters: codecParams.optional(),
+  rtcpFeedback: z.array(rtcpFeedback).max(32).optional(),
+});
+
+const rtpHeaderExtension = z.object({
+  kind: z.enum(['audio', 'video']),
+  uri: z.string().max(256),
+  preferredId: z.number().int().min(1).max(255),
+  preferredEncrypt: z.boolean().optional(),
+  direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']).optional(),
+});
+
+export const rtpCapabilitiesSchema = z.object({
+  codecs: z.array(rtpCodecCapability).max(64).optional(),
+  headerExtensions: z.array(rtpHeaderExtension).max(64).optional(),
+});
+
+const rtpCodecParameters = z.object({
+  mimeType: shortStr,
+  payloadType: z.number().int().min(0).max(127),
+  clockRate: z.number().int().positive().max(1_000_000),
+  channels: z.number().int().min(1).max(8).optional(),
+  parameters: codecParams.optional(),
+  rtcpFeedback: z.array(rtcpFeedback).max(32).optional(),
+});
+
+const rtpEncoding = z.object({
+  ssrc: z.number().int().nonnegative().optional(),
+  rid: z.string().max(32).optional(),
+  codecPayloadType: z.number().int().min(0).max(127).optional(),
+  rtx: z.object({ ssrc: z.number().int().nonnegative() }).optional(),
+  dtx: z.boolean().optional(),
+  scalabilityMode: z.string().max(16).optional(),
+  scaleResolutionDownBy: z.number().min(1).max(64).optional(),
+  maxBitrate: z.number().int().positive().max(50_000_000).optional(),
+  maxFramerate: z.number().positive().max(120).optional(),
+  adaptivePtime: z.boolean().optional(),
+  priority: z.enum(['very-low', 'low', 'medium', 'high']).optional(),
+  networkPriority: z.enum(['very-low', 'low', 'medium', 'high']).optional(),
+  active: z.boolean().optional(),
+});
+
+export const rtpParametersSchema = z.object({
+  mid: z.string().max(32).optional(),
+  codecs: z.array(rtpCodecParameters).min(1).max(16),
+  headerExtensions: z
+    .array(
+      z.object({
+        uri: z.string().max(256),
+        id: z.number().int().min(1).max(255),
+        encrypt: z.boolean().optional(),
+        parameters: codecParams.optional(),
+      }),
+    )
+    .max(32)
+    .optional(),
+  encodings: z.array(rtpEncoding).max(4).optional(),
+  rtcp: z
+    .object({
+      cname: z.string().max(256).optional(),
+      reducedSize: z.boolean().optional(),
+      mux: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+export const dtlsParametersSchema = z.object({
+  role: z.enum(['auto', 'client', 'server']).optional(),
+  fingerprints: z
+    .array(
+      z.object({
+        algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']),
+        value: z.string().max(256),
+      }),
+    )
+    .min(1)
+    .max(8),
+});
+
+export const mediaSourceSchema = z.enum(['camera', 'mic', 'screen']);
+export type MediaSource = z.infer<typeof mediaSourceSchema>;
+
+/** One schema per client → server event. The key is the event name. */
+export const clientEventSchemas = {
+  join: z.object({ meetingId: id }),
+  leave: z.object({}),
+  createTransport: z.object({ direction: z.enum(['send', 'recv']) }),
+  connectTransport: z.object({ transportId: id, dtlsParameters: dtlsParametersSchema }),
+  /** Ask for consumers of everything currently published, once the device is loaded. */
+  startConsuming: z.object({ rtpCapabilities: rtpCapabilitiesSchema }),
+  produce: z.object({
+    transportId: id,
+    kind: z.enum(['audio', 'video']),
+    rtpParameters: rtpParametersSchema,
+    source: mediaSourceSchema,
+  }),
+  closeProducer: z.object({ producerId: id }),
+  pauseProducer: z.object({ producerId: id }),
+  resumeProducer: z.object({ producerId: id }),
+  resumeConsumer: z.object({ consumerId: id }),
+  /** A viewer's preferred simulcast layer (0 = lowest); the SFU still follows the bandwidth. */
+  setConsumerLayers: z.object({
+    consumerId: id,
+    spatialLayer: z.number().int().min(0).max(2),
+  }),
+} as const;
+
+export type ClientEventName = keyof typeof clientEventSchemas;
+export type ClientPayload<E extends ClientEventName> = z.infer<(typeof clientEventSchemas)[E]>;
+
+/** Largest accepted JSON size of one event payload, in bytes. */
+export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
+  join: 512,
+  leave: 64,
+  createTransport: 128,
+  connectTransport: 2_048,
+  startConsuming: 16_384,
+  produce: 16_384,
+  closeProducer: 256,
+  pauseProducer: 256,
+  resumeProducer: 256,
+  resumeConsumer: 256,
+  setConsumerLayers: 256,
+};

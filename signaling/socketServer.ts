@@ -1,0 +1,180 @@
+/**
+ * The socket.io side of a node: authenticates every socket with its JWT at connect, then routes
+ * each client event through one dispatcher that bounds its size, rate-limits it, validates it
+ * with zod, runs it (in order, per socket) and answers a typed ack. Nothing a client sends can
+ * throw out of here.
+ */
+import type { Server as HttpServer } from 'node:http';
+import { Server } from 'socket.io';
+import { ZodError, type z } from 'zod';
+import { logger } from '../common/log';
+import type { SfuControl } from '../sfu/types';
+import { SfuError } from '../sfu/errors';
+import { verifyToken, type TokenKeys } from './auth/tokens';
+import { TokenBucket } from './admission';
+import { AppError, type WireError } from './protocol/errors';
+import { MAX_EVENT_BYTES, clientEventSchemas, type ClientEventName } from './protocol/schemas';
+import type { Ack } from './protocol/events';
+import type { TypedServer, TypedSocket } from './socketTypes';
+import { MeetingRegistry } from './meeting/MeetingRegistry';
+import { Session } from './meeting/Session';
+import * as joinFlow from './meeting/joinFlow';
+import * as publishFlow from './meeting/publishFlow';
+import type { Metrics } from './metrics';
+
+const log = logger('signaling');
+
+/** socket.io's cap on one message; larger frames close the connection. */
+export const MAX_HTTP_BUFFER_BYTES = 64 * 1024;
+/** Per-socket event budget: sustained rate and burst. */
+const SOCKET_EVENTS_PER_SECOND = 50;
+const SOCKET_EVENT_BURST = 100;
+
+type Handler = (session: Session, payload: never) => Promise<unknown>;
+
+export interface SocketServerOptions {
+  tokenKeys: TokenKeys;
+  sfu: SfuControl;
+  metrics: () => Metrics;
+  joinBucket: TokenBucket;
+  statsIntervalMs: number;
+  corsOrigins: string[] | false;
+}
+
+export class SocketServer {
+  readonly io: TypedServer;
+  readonly registry: MeetingRegistry;
+  readonly #opts: SocketServerOptions;
+  readonly #handlers: Record<ClientEventName, Handler>;
+
+  constructor(httpServer: HttpServer, opts: SocketServerOptions) {
+    this.#opts = opts;
+    this.io = new Server(httpServer, {
+      transports: ['websocket'],
+      maxHttpBufferSize: MAX_HTTP_BUFFER_BYTES,
+      pingInterval: 10_000,
+      pingTimeout: 8_000,
+      cors: opts.corsOrigins ? { origin: opts.corsOrigins } : undefined,
+      serveClient: false,
+    });
+    this.registry = new MeetingRegistry(opts.sfu, this.io, opts.statsIntervalMs);
+    const joinDeps: joinFlow.JoinDeps = {
+      registry: this.registry,
+      joinBucket: opts.joinBucket,
+      disconnectSocket: (id) => this.io.sockets.sockets.get(id)?.disconnect(true),
+      onJoined: () => opts.metrics().joins.inc(),
+    };
+    this.#handlers = {
+      join: (s, p) => joinFlow.join(joinDeps, s, p),
+      leave: (s) => joinFlow.leave(joinDeps, s),
+      createTransport: joinFlow.createTransport,
+      connectTransport: joinFlow.connectTransport,
+      startConsuming: joinFlow.startConsuming,
+      resumeConsumer: joinFlow.resumeConsumer,
+      setConsumerLayers: joinFlow.setConsumerLayers,
+      produce: publishFlow.produce,
+      closeProducer: publishFlow.closeProducer,
+      pauseProducer: publishFlow.pauseProducer,
+      resumeProducer: publishFlow.resumeProducer,
+    } satisfies Record<ClientEventName, Handler>;
+
+    this.io.use((socket, next) => {
+      try {
+        const auth: unknown = socket.handshake.auth;
+        const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
+        socket.data.claims = verifyToken(opts.tokenKeys, token);
+        next();
+      } catch (error) {
+        const wire = toWireError(error);
+        const err = new Error(wire.message) as Error & { data: WireError };
+        err.data = wire;
+        next(err);
+      }
+    });
+    this.io.on('connection', (socket) => this.#onConnection(socket));
+  }
+
+  #onConnection(socket: TypedSocket): void {
+    const session = new Session(socket, socket.data.claims);
+    const bucket = new TokenBucket(SOCKET_EVENTS_PER_SECOND, SOCKET_EVENT_BURST);
+    let queue: Promise<unknown> = Promise.resolve();
+
+    socket.onAny((event: string, ...args: unknown[]) => {
+      const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (res: Ack<unknown>) => void) : null;
+      const reply = (res: Ack<unknown>): void => {
+        if (!res.ok) {
+          this.#opts.metrics().rejectedEvents.inc({ code: res.error.code });
+          if (!ack) socket.emit('protocolError', { ...res.error, event: String(event).slice(0, 64) });
+        }
+        ack?.(res);
+      };
+      const wait = bucket.take();
+      if (wait > 0) return reply(fail(new AppError('rate_limited', 'too many events', wait)));
+      if (!Object.hasOwn(clientEventSchemas, event)) {
+        return reply(fail(new AppError('unknown_event', 'unknown event')));
+      }
+      const name = event as ClientEventName;
+      const parsed = parsePayload(name, args[0]);
+      if (!parsed.ok) return reply(parsed);
+      const handler = this.#handlers[name];
+      queue = queue.then(async () => {
+        try {
+          reply({ ok: true, data: await handler(session, parsed.data as never) });
+        } catch (error) {
+          if (!(error instanceof AppError) && !(error instanceof SfuError)) {
+            log.warn({ event: name, user: session.claims.sub, err: String(error) }, 'handler failed');
+          }
+          reply(fail(error));
+        }
+      });
+    });
+
+    socket.on('disconnect', (reason) => {
+      queue = queue.then(() => joinFlow.leave({ registry: this.registry }, session)).catch((error: unknown) => {
+        log.error({ err: String(error) }, 'leave on disconnect failed');
+      });
+      log.debug({ user: session.claims.sub, reason }, 'disconnected');
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.registry.close();
+    await new Promise<void>((resolve) => this.io.close(() => resolve()));
+  }
+}
+
+function fail(error: unknown): { ok: false; error: WireError } {
+  return { ok: false, error: toWireError(error) };
+}
+
+function parsePayload(name: ClientEventName, payload: unknown): Ack<unknown> {
+  let size: number;
+  try {
+    size = JSON.stringify(payload ?? null).length;
+  } catch {
+    return fail(new AppError('bad_request', 'payload is not JSON'));
+  }
+  if (size > MAX_EVENT_BYTES[name]) return fail(new AppError('bad_request', `payload larger than ${MAX_EVENT_BYTES[name]} bytes`));
+  const schema: z.ZodType = clientEventSchemas[name];
+  const result = schema.safeParse(payload);
+  if (!result.success) return fail(new AppError('bad_request', describe(result.error)));
+  return { ok: true, data: result.data };
+}
+
+/** Field paths and messages only: never echo the values a client sent. */
+function describe(error: ZodError): string {
+  return (
+    'invalid payload: ' +
+    error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ')
+  );
+}
+
+/** Maps any error to a protocol error by its class, never by its message text. */
+export function toWireError(error: unknown): WireError {
+  if (error instanceof AppError) return error.toWire();
+  if (error instanceof SfuError) return { code: error.code, message: error.message };
+  return { code: 'internal', message: 'internal error' };
+}
