@@ -73,7 +73,8 @@ export class WorkerPool extends TypedEmitter<PoolEvents> {
       rtcMaxPort: o.rtcMaxPort,
       appData: { index },
     });
-    const port = o.rtcBasePort + index;
+    // Base port 0: any free port of the rtcMinPort–rtcMaxPort range (tests, ephemeral nodes).
+    const port = o.rtcBasePort === 0 ? undefined : o.rtcBasePort + index;
     let webRtcServer: types.WebRtcServer;
     try {
       webRtcServer = await worker.createWebRtcServer({

@@ -1,0 +1,74 @@
+/** The client side of the join and publish flows, over real sockets, for integration tests. */
+import type { HoinghiServer } from '../../signaling/server';
+import type { ClaimsInput } from '../../signaling/auth/tokens';
+import type { ConsumerInfo, JoinResult } from '../../signaling/protocol/events';
+import { MEETING, call, connectClient, tokenFor, type TestSocket } from './server';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from './media';
+
+export interface Viewer {
+  socket: TestSocket;
+  join: JoinResult;
+  recvTransportId: string;
+  consumers: ConsumerInfo[];
+}
+
+/** Joins as a viewer: capabilities → recv transport → connect → consume all → resume all. */
+export async function joinAsViewer(
+  server: HoinghiServer,
+  claims: Partial<ClaimsInput> = {},
+  socket?: TestSocket,
+): Promise<Viewer> {
+  const s = socket ?? (await connectClient(server, tokenFor(server, { role: 'teacher', ...claims })));
+  const join = await call(s, 'join', { meetingId: MEETING });
+  const transport = await call(s, 'createTransport', { direction: 'recv' });
+  await call(s, 'connectTransport', { transportId: transport.id, dtlsParameters });
+  const { consumers } = await call(s, 'startConsuming', { rtpCapabilities: join.routerRtpCapabilities });
+  for (const c of consumers) await call(s, 'resumeConsumer', { consumerId: c.id });
+  return { socket: s, join, recvTransportId: transport.id, consumers };
+}
+
+export interface Publisher {
+  socket: TestSocket;
+  sendTransportId: string;
+  producers: { camera: string; mic: string };
+}
+
+/** Joins as a host and publishes a simulcast camera and a microphone. */
+export async function joinAndPublish(
+  server: HoinghiServer,
+  claims: Partial<ClaimsInput> = {},
+  existing?: TestSocket,
+): Promise<Publisher> {
+  const socket = existing ?? (await connectClient(server, tokenFor(server, { role: 'host', ...claims })));
+  await call(socket, 'join', { meetingId: MEETING });
+  const transport = await call(socket, 'createTransport', { direction: 'send' });
+  await call(socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
+  const camera = await call(socket, 'produce', {
+    transportId: transport.id,
+    kind: 'video',
+    source: 'camera',
+    rtpParameters: videoRtpParameters(),
+  });
+  const mic = await call(socket, 'produce', {
+    transportId: transport.id,
+    kind: 'audio',
+    source: 'mic',
+    rtpParameters: audioRtpParameters(),
+  });
+  return { socket, sendTransportId: transport.id, producers: { camera: camera.producerId, mic: mic.producerId } };
+}
+
+/** Collects every event of one name a socket receives. */
+export function collect<T>(socket: TestSocket, event: string): T[] {
+  const seen: T[] = [];
+  (socket.on as (ev: string, cb: (arg: T) => void) => void)(event, (arg) => seen.push(arg));
+  return seen;
+}
+
+export async function until(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

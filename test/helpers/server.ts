@@ -1,0 +1,109 @@
+/**
+ * Test harness: a real hoinghi node (real mediasoup workers, real socket.io) on loopback with
+ * ephemeral ports, plus typed socket.io clients and token helpers.
+ */
+import { io as connect, type Socket } from 'socket.io-client';
+import jwt from 'jsonwebtoken';
+import { loadConfig, type Config } from '../../signaling/config';
+import { HoinghiServer } from '../../signaling/server';
+import { issueToken, type ClaimsInput } from '../../signaling/auth/tokens';
+import type { Ack, ClientResultMap, ClientToServerEvents, ServerToClientEvents } from '../../signaling/protocol/events';
+
+export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+export const MEETING = 'test-meeting';
+
+export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    HOINGHI_PORT: '0',
+    HOINGHI_WORKERS: '1',
+    HOINGHI_RTC_BASE_PORT: '0',
+    HOINGHI_RTC_MIN_PORT: '42000',
+    HOINGHI_RTC_MAX_PORT: '43999',
+    HOINGHI_JWT_SECRET: TEST_SECRET,
+    HOINGHI_DEMO_SIGNIN: 'true',
+    HOINGHI_DEMO_MEETING: MEETING,
+    HOINGHI_STATS_INTERVAL_MS: '200',
+    ...env,
+  });
+}
+
+export async function startServer(env: Record<string, string> = {}): Promise<HoinghiServer> {
+  return HoinghiServer.create(testConfig(env));
+}
+
+let counter = 0;
+
+export function tokenFor(
+  server: HoinghiServer,
+  claims: Partial<ClaimsInput> & Pick<ClaimsInput, 'role'>,
+  ttlS = 3600,
+): string {
+  counter += 1;
+  const sub = claims.sub ?? `${claims.role}-${counter}`;
+  return issueToken(
+    server.config.jwt,
+    { sub, name: claims.name ?? sub, province: null, school: null, meetings: [MEETING], ...claims },
+    ttlS,
+  );
+}
+
+/** Connects and resolves once connected, or rejects with the server's connect_error data. */
+export function connectClient(server: HoinghiServer, token: string | undefined): Promise<TestSocket> {
+  const socket: TestSocket = connect(server.url, {
+    transports: ['websocket'],
+    auth: token === undefined ? {} : { token },
+    reconnection: false,
+    forceNew: true,
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err: Error & { data?: unknown }) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}
+
+/** Sends an event and resolves with its ack (whatever the outcome). */
+export function request<E extends keyof ClientResultMap>(
+  socket: TestSocket,
+  event: E,
+  payload: unknown,
+  timeoutMs = 10_000,
+): Promise<Ack<ClientResultMap[E]>> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), timeoutMs);
+    (socket.emit as (ev: string, p: unknown, cb: (r: Ack<ClientResultMap[E]>) => void) => void)(event, payload, (res) => {
+      clearTimeout(timer);
+      resolve(res);
+    });
+  });
+}
+
+/** Like `request`, but throws unless the ack is ok, and returns its data. */
+export async function call<E extends keyof ClientResultMap>(socket: TestSocket, event: E, payload: unknown): Promise<ClientResultMap[E]> {
+  const res = await request(socket, event, payload);
+  if (!res.ok) throw new Error(`${event} failed: ${res.error.code} ${res.error.message}`);
+  return res.data;
+}
+
+/** Waits for one server event. */
+export function next<E extends keyof ServerToClientEvents>(
+  socket: TestSocket,
+  event: E,
+  timeoutMs = 10_000,
+): Promise<Parameters<ServerToClientEvents[E]>[0]> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${event} event`)), timeoutMs);
+    (socket.once as (ev: string, cb: (arg: unknown) => void) => void)(event, (arg) => {
+      clearTimeout(timer);
+      resolve(arg as Parameters<ServerToClientEvents[E]>[0]);
+    });
+  });
+}
+
+export function forgedToken(payload: object, secret: string, options: jwt.SignOptions = {}): string {
+  return jwt.sign(payload, secret, { algorithm: 'HS256', ...options });
+}

@@ -1,0 +1,143 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HoinghiServer } from '../../signaling/server';
+import { MEETING, call, connectClient, next, request, tokenFor, startServer, type TestSocket } from '../helpers/server';
+import { collect, joinAndPublish, joinAsViewer, until } from '../helpers/flows';
+import { dtlsParameters, videoRtpParameters } from '../helpers/media';
+import type { ConsumerInfo } from '../../signaling/protocol/events';
+
+let server: HoinghiServer;
+const sockets: TestSocket[] = [];
+const track = <T extends { socket: TestSocket }>(x: T): T => (sockets.push(x.socket), x);
+
+beforeAll(async () => {
+  server = await startServer();
+});
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.close();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe('teacher join flow', () => {
+  it('gives router capabilities, a receive transport that connects, and the self info from the token', async () => {
+    const v = track(await joinAsViewer(server, { name: 'Cô Lan', province: '01', school: 'THPT A' }));
+    expect(v.join.meetingId).toBe(MEETING);
+    expect(v.join.self).toMatchObject({ role: 'teacher', name: 'Cô Lan', province: '01', canSend: false });
+    const codecs = v.join.routerRtpCapabilities.codecs as { mimeType: string }[];
+    expect(codecs.map((c) => c.mimeType)).toEqual(expect.arrayContaining(['audio/opus', 'video/VP8']));
+    expect(v.recvTransportId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('consumes every current host producer, created paused, and resumes them', async () => {
+    const host = track(await joinAndPublish(server));
+    const v = track(await joinAsViewer(server));
+    expect(v.consumers.map((c) => c.producerId).sort()).toEqual([host.producers.camera, host.producers.mic].sort());
+    expect(v.consumers.find((c) => c.kind === 'video')).toMatchObject({ source: 'camera', peerId: expect.any(String) });
+    // The consumer of a simulcast producer is itself simulcast-aware: one encoding for the viewer.
+    expect((v.consumers.find((c) => c.kind === 'video')!.rtpParameters.encodings as unknown[]).length).toBe(1);
+    expect(server.sfu.stats().consumers).toBeGreaterThanOrEqual(2);
+    await call(host.socket, 'leave', {});
+  });
+
+  it('delivers a new host producer to a teacher already in the meeting', async () => {
+    const v = track(await joinAsViewer(server));
+    expect(v.consumers).toEqual([]);
+    const arriving = collect<ConsumerInfo>(v.socket, 'newConsumer');
+    const host = track(await joinAndPublish(server));
+    await until(() => arriving.length === 2, 10_000, 'two new consumers');
+    expect(arriving.map((c) => c.producerId).sort()).toEqual([host.producers.camera, host.producers.mic].sort());
+    for (const c of arriving) await call(v.socket, 'resumeConsumer', { consumerId: c.id });
+    await call(host.socket, 'leave', {});
+  });
+
+  it('removes a closed host producer from every teacher', async () => {
+    const host = track(await joinAndPublish(server));
+    const viewers = [];
+    for (let i = 0; i < 3; i++) viewers.push(track(await joinAsViewer(server)));
+    const closings = viewers.map((v) => next(v.socket, 'consumerClosed'));
+    await call(host.socket, 'closeProducer', { producerId: host.producers.camera });
+    const closed = await Promise.all(closings);
+    viewers.forEach((v, i) => {
+      const videoConsumer = v.consumers.find((c) => c.kind === 'video')!;
+      expect(closed[i]).toEqual({ consumerId: videoConsumer.id, producerId: host.producers.camera });
+    });
+    // A late teacher no longer gets the closed producer.
+    const late = track(await joinAsViewer(server));
+    expect(late.consumers.map((c) => c.producerId)).toEqual([host.producers.mic]);
+    await call(host.socket, 'leave', {});
+  });
+
+  it('takes a disconnected host\'s producers away from teachers', async () => {
+    const host = await joinAndPublish(server);
+    const v = track(await joinAsViewer(server));
+    const closed = collect(v.socket, 'consumerClosed');
+    host.socket.close();
+    await until(() => closed.length === 2, 10_000, 'both consumers closed');
+  });
+
+  it('tells hosts the number of viewers', async () => {
+    const host = await connectClient(server, tokenFor(server, { role: 'host' }));
+    sockets.push(host);
+    const first = next(host, 'meetingStats');
+    await call(host, 'join', { meetingId: MEETING });
+    expect(await first).toMatchObject({ hosts: 1 });
+    const before = (await first).viewers;
+    const stats = collect<{ viewers: number }>(host, 'meetingStats');
+    track(await joinAsViewer(server));
+    track(await joinAsViewer(server));
+    await until(() => stats.at(-1)?.viewers === before + 2, 5_000, 'viewer count');
+  });
+
+  it('keeps one attendee per user: a second connection replaces the first', async () => {
+    const token = tokenFor(server, { role: 'teacher', sub: 'same-teacher' });
+    const first = await connectClient(server, token);
+    sockets.push(first);
+    await joinAsViewer(server, {}, first);
+    const dropped = new Promise<void>((resolve) => first.once('disconnect', () => resolve()));
+    const second = await connectClient(server, token);
+    sockets.push(second);
+    await joinAsViewer(server, {}, second);
+    await dropped;
+    const meeting = server.sockets.registry.get(MEETING)!;
+    expect([...meeting.peers.keys()].filter((k) => k === 'same-teacher')).toHaveLength(1);
+    expect(meeting.peers.get('same-teacher')!.socketId).toBe(second.id);
+  });
+
+  it('refuses a meeting the token does not name', async () => {
+    const s = await connectClient(server, tokenFor(server, { role: 'teacher', meetings: ['other-meeting'] }));
+    sockets.push(s);
+    const res = await request(s, 'join', { meetingId: MEETING });
+    expect(res).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  });
+});
+
+describe('teachers are receive-only', () => {
+  it('refuses a send transport to a teacher with forbidden', async () => {
+    const v = track(await joinAsViewer(server));
+    const before = server.sfu.stats().transports;
+    const res = await request(v.socket, 'createTransport', { direction: 'send' });
+    expect(res).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(server.sfu.stats().transports).toBe(before);
+  });
+
+  it('refuses a teacher\'s produce with forbidden, even on their own receive transport', async () => {
+    const v = track(await joinAsViewer(server));
+    const before = server.sfu.stats().producers;
+    const res = await request(v.socket, 'produce', {
+      transportId: v.recvTransportId,
+      kind: 'video',
+      source: 'camera',
+      rtpParameters: videoRtpParameters(),
+    });
+    expect(res).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(server.sfu.stats().producers).toBe(before);
+  });
+
+  it('answers not_found for another peer\'s transport id', async () => {
+    const a = track(await joinAsViewer(server));
+    const b = track(await joinAsViewer(server));
+    const res = await request(b.socket, 'connectTransport', { transportId: a.recvTransportId, dtlsParameters });
+    expect(res).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+});
