@@ -1,0 +1,87 @@
+/**
+ * End-to-end in Debian's Chromium: a host publishes camera and microphone; three teachers in
+ * separate browser contexts receive. Success is read from WebRTC stats, not from the DOM alone.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { HoinghiServer } from '../../signaling/server';
+import { startServer } from '../helpers/server';
+import { inboundStats, launchChromium, newContext, signIn, waitFor } from '../helpers/browser';
+
+let server: HoinghiServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+let host: Page;
+const teachers: Page[] = [];
+const TEACHERS = ['gv-hn-1', 'gv-hcm-1', 'gv-dn-1'];
+
+async function metric(name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(' ')[1]);
+}
+
+beforeAll(async () => {
+  server = await startServer({ HOINGHI_WORKERS: '2', HOINGHI_DEMO_MEETING: 'e2e-meeting' });
+  browser = await launchChromium();
+  const hostCtx = await newContext(browser);
+  contexts.push(hostCtx);
+  host = await hostCtx.newPage();
+  await signIn(host, server.url, 'bo-truong');
+  await host.click('button[data-control="camera"]');
+  await host.click('button[data-control="mic"]');
+  await host.waitForSelector('button[data-control="camera"][data-on="true"]');
+  for (const id of TEACHERS) {
+    const ctx = await newContext(browser);
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    await signIn(page, server.url, id);
+    teachers.push(page);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await server?.close();
+});
+
+describe('a host broadcasts to receive-only teachers', () => {
+  it('every teacher decodes video frames that keep rising and receives audio packets', async () => {
+    for (const page of teachers) {
+      const first = await waitFor(() => inboundStats(page), (s) => s.framesDecoded > 0 && s.audioPacketsReceived > 0, 30_000, 'first frames');
+      await new Promise((r) => setTimeout(r, 3_000));
+      const later = await inboundStats(page);
+      expect(later.framesDecoded).toBeGreaterThan(first.framesDecoded);
+      expect(later.audioPacketsReceived).toBeGreaterThan(0);
+      await page.waitForSelector('video[data-source="camera"][data-consumer-id]');
+    }
+    await waitFor(() => host.textContent('[data-testid="viewer-count"]'), (t) => t === '3', 10_000, 'host viewer count');
+  });
+
+  it('closes each teacher\'s video consumer when the host stops the camera', async () => {
+    const consumersBefore = await metric('hoinghi_consumers');
+    await host.click('button[data-control="camera"]');
+    for (const page of teachers) {
+      await page.waitForSelector('video[data-source="camera"]', { state: 'detached', timeout: 10_000 });
+      const stats = await waitFor(() => inboundStats(page), (s) => Object.values(s.tracks).every((t) => t.kind !== 'video'), 10_000, 'video receiver gone');
+      expect(stats.audioPacketsReceived).toBeGreaterThan(0);
+    }
+    expect(await metric('hoinghi_consumers')).toBe(consumersBefore - TEACHERS.length);
+    // The camera comes back for everyone.
+    await host.click('button[data-control="camera"]');
+    for (const page of teachers) {
+      await waitFor(() => inboundStats(page), (s) => s.framesDecoded > 0, 30_000, 'frames after restart');
+    }
+  });
+
+  it('a teacher page reloaded mid-meeting receives again', async () => {
+    const page = teachers[0]!;
+    await page.reload();
+    const first = await waitFor(() => inboundStats(page), (s) => s.framesDecoded > 0 && s.audioPacketsReceived > 0, 30_000, 'frames after reload');
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect((await inboundStats(page)).framesDecoded).toBeGreaterThan(first.framesDecoded);
+    expect(page.url()).toMatch(/\/teacher$/);
+    expect(await page.getAttribute('[role="status"]', 'data-status')).toBe('connected');
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * Debian's Chromium driven by playwright-core (never a browser download), with a fake camera
+ * and microphone, plus WebRTC stats read from every RTCPeerConnection a page creates.
+ */
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.HOINGHI_CHROMIUM ?? '/usr/bin/chromium';
+
+/** playwright-core 1.65's own --disable-features list; Chromium keeps only the last such flag. */
+const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync', 'DestroyProfileOnBrowserClose', 'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable', 'LensOverlay', 'MediaRouter', 'PaintHolding',
+  'ThirdPartyStoragePartitioning', 'AvoidCorsURLLoaderRestartOnRedirect', 'TcpPortRandomizationWin',
+  'OptimizationHints', 'NetworkTimeServiceQuerying', 'AimEnabled', 'PreconnectToSearch',
+  'msForceBrowserSignIn', 'msEdgeUpdateLaunchServicesPreferredVersion',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    ignoreDefaultArgs: [`--disable-features=${PLAYWRIGHT_DISABLED_FEATURES.join(',')}`],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      '--autoplay-policy=no-user-gesture-required',
+      '--allow-loopback-in-peer-connection',
+      `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, 'AudioServiceOutOfProcess'].join(',')}`,
+    ],
+  });
+}
+
+/** A fresh context (its own storage: another person) whose pages record their peer connections. */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.grantPermissions(['camera', 'microphone']);
+  // Test instrumentation only: keep a handle on each RTCPeerConnection to read getStats().
+  await context.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    const pcs: RTCPeerConnection[] = [];
+    (window as unknown as { __testPcs: RTCPeerConnection[] }).__testPcs = pcs;
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args: ConstructorParameters<typeof RTCPeerConnection>) {
+        super(...args);
+        pcs.push(this);
+      }
+    } as typeof RTCPeerConnection;
+  });
+  return context;
+}
+
+export interface InboundStats {
+  /** Sum over live video receivers. */
+  framesDecoded: number;
+  videoPacketsReceived: number;
+  audioPacketsReceived: number;
+  /** Per receive track: trackIdentifier → counters. */
+  tracks: Record<string, { kind: string; framesDecoded?: number; packetsReceived: number }>;
+}
+
+/** Sums inbound-rtp stats across the page's open peer connections. */
+export async function inboundStats(page: Page): Promise<InboundStats> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __testPcs: RTCPeerConnection[] }).__testPcs ?? [];
+    const out = { framesDecoded: 0, videoPacketsReceived: 0, audioPacketsReceived: 0, tracks: {} as Record<string, { kind: string; framesDecoded?: number; packetsReceived: number }> };
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      const live = new Set(
+        pc.getTransceivers()
+          .filter((t) => t.currentDirection !== 'stopped' && t.currentDirection !== 'inactive' && t.receiver.track.readyState === 'live')
+          .map((t) => t.receiver.track.id),
+      );
+      const report = await pc.getStats();
+      report.forEach((s: { type: string; kind?: string; trackIdentifier?: string; framesDecoded?: number; packetsReceived?: number }) => {
+        // 'probator' is mediasoup's bandwidth-probing stream, not media.
+        if (s.type !== 'inbound-rtp' || !s.trackIdentifier || s.trackIdentifier === 'probator' || !live.has(s.trackIdentifier)) return;
+        out.tracks[s.trackIdentifier] = { kind: s.kind ?? '', framesDecoded: s.framesDecoded, packetsReceived: s.packetsReceived ?? 0 };
+        if (s.kind === 'video') {
+          out.framesDecoded += s.framesDecoded ?? 0;
+          out.videoPacketsReceived += s.packetsReceived ?? 0;
+        } else if (s.kind === 'audio') {
+          out.audioPacketsReceived += s.packetsReceived ?? 0;
+        }
+      });
+    }
+    return out;
+  });
+}
+
+/** Polls until `check` passes or the deadline passes (then throws with the last value). */
+export async function waitFor<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const start = Date.now();
+  let last: T = await read();
+  while (!check(last)) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    last = await read();
+  }
+  return last;
+}
+
+/** Signs in through the UI by picking a demo account. */
+export async function signIn(page: Page, baseUrl: string, accountId: string): Promise<void> {
+  await page.goto(baseUrl);
+  await page.click(`button[data-account="${accountId}"]`);
+}

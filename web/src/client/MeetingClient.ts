@@ -1,0 +1,347 @@
+/**
+ * The browser side of a meeting: the socket, the mediasoup-client Device, transports, producers,
+ * consumers and their tracks. The store only gets plain state from here.
+ *
+ * Join flow (signaling/meeting/joinFlow.ts is the server side): join → load device → recv
+ * transport → startConsuming → consume + resume each. It runs on every (re)connect and on the
+ * server's `rejoin`, so a network drop or a media-server restart heals without a page reload.
+ * A host also gets a send transport and republishes whatever it was publishing.
+ */
+import { io, type Socket } from 'socket.io-client';
+import { Device, types as msTypes } from 'mediasoup-client';
+import type {
+  Ack,
+  ClientResultMap,
+  ClientToServerEvents,
+  ConsumerInfo,
+  ServerToClientEvents,
+} from '../../../signaling/protocol/events';
+import type { WireError } from '../../../signaling/protocol/errors';
+import { useStore, type Source } from '../state/store';
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+export class RequestError extends Error {
+  readonly code: WireError['code'];
+  readonly retryAfterMs: number | undefined;
+  constructor(error: WireError) {
+    super(error.message);
+    this.name = 'RequestError';
+    this.code = error.code;
+    this.retryAfterMs = error.retryAfterMs;
+  }
+}
+
+/** Simulcast: three layers of one camera capture (180p / 360p / 720p for a 1280x720 capture). */
+const CAMERA_ENCODINGS: msTypes.RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 4, maxBitrate: 150_000, maxFramerate: 15 },
+  { scaleResolutionDownBy: 2, maxBitrate: 500_000, maxFramerate: 30 },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_200_000, maxFramerate: 30 },
+];
+const SCREEN_ENCODINGS: msTypes.RtpEncodingParameters[] = [{ maxBitrate: 1_500_000, maxFramerate: 10 }];
+const REQUEST_TIMEOUT_MS = 15_000;
+
+export class MeetingClient {
+  readonly #token: string;
+  readonly #meetingId: string;
+  readonly #socket: ClientSocket;
+  #device: Device | null = null;
+  #recvTransport: msTypes.Transport | null = null;
+  #sendTransport: msTypes.Transport | null = null;
+  readonly #consumers = new Map<string, msTypes.Consumer>();
+  readonly #producers = new Map<Source, msTypes.Producer>();
+  /** Local capture tracks, kept across rejoins so that a host republishes them. */
+  readonly #localTracks = new Map<Source, MediaStreamTrack>();
+  #joining: Promise<void> | null = null;
+  #joinAgain = false;
+  #closed = false;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  readonly #listeners = new Set<() => void>();
+
+  constructor(token: string, meetingId: string, serverUrl?: string) {
+    this.#token = token;
+    this.#meetingId = meetingId;
+    const opts = {
+      transports: ['websocket'],
+      auth: { token },
+      reconnectionDelay: 1_000,
+      reconnectionDelayMax: 15_000,
+      randomizationFactor: 0.5,
+    };
+    this.#socket = serverUrl ? io(serverUrl, opts) : io(opts);
+    const store = useStore.getState();
+    store.setStatus('connecting');
+
+    this.#socket.on('connect', () => this.#scheduleJoin());
+    this.#socket.on('disconnect', (reason) => {
+      if (this.#closed) return;
+      useStore.getState().setStatus(reason === 'io server disconnect' ? 'failed' : 'reconnecting');
+      if (reason === 'io server disconnect') {
+        // The server dropped us (e.g. the same account connected elsewhere); try again later.
+        this.#retryLater(5_000);
+      }
+    });
+    this.#socket.on('connect_error', (err: Error & { data?: WireError }) => {
+      if (err.data?.code === 'unauthorized') {
+        useStore.getState().setStatus('unauthorized');
+        this.#socket.disconnect();
+      } else {
+        useStore.getState().setStatus('reconnecting');
+      }
+    });
+    this.#socket.on('rejoin', () => this.#scheduleJoin());
+    this.#socket.on('newConsumer', (info) => void this.#consume(info).catch((e) => this.#warn('consume', e)));
+    this.#socket.on('consumerClosed', ({ consumerId }) => this.#dropConsumer(consumerId));
+    this.#socket.on('meetingStats', (stats) => useStore.getState().setStats(stats));
+  }
+
+  get token(): string {
+    return this.#token;
+  }
+
+  /** The track of a consumer, for a <video>/<audio> element. */
+  track(consumerId: string): MediaStreamTrack | undefined {
+    return this.#consumers.get(consumerId)?.track;
+  }
+
+  localTrack(source: Source): MediaStreamTrack | undefined {
+    return this.#localTracks.get(source);
+  }
+
+  /** Subscribe to changes of local tracks (for previews). */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #notify(): void {
+    for (const l of this.#listeners) l();
+  }
+
+  request<E extends keyof ClientResultMap>(event: E, payload: unknown): Promise<ClientResultMap[E]> {
+    return new Promise((resolve, reject) => {
+      (this.#socket.timeout(REQUEST_TIMEOUT_MS).emit as (
+        ev: string,
+        p: unknown,
+        cb: (err: Error | null, res: Ack<ClientResultMap[E]>) => void,
+      ) => void)(event, payload, (err, res) => {
+        if (err) return reject(err);
+        if (res.ok) resolve(res.data);
+        else reject(new RequestError(res.error));
+      });
+    });
+  }
+
+  /** Runs the join flow once; if asked again meanwhile, runs it once more afterwards. */
+  #scheduleJoin(): void {
+    if (this.#closed) return;
+    if (this.#joining) {
+      this.#joinAgain = true;
+      return;
+    }
+    this.#joining = this.#join()
+      .then(() => useStore.getState().setStatus('connected'))
+      .catch((error: unknown) => {
+        this.#warn('join', error);
+        const retry = error instanceof RequestError && error.retryAfterMs ? error.retryAfterMs : 3_000;
+        if (error instanceof RequestError && (error.code === 'forbidden' || error.code === 'unauthorized')) {
+          useStore.getState().setStatus('unauthorized');
+          return;
+        }
+        useStore.getState().setStatus('reconnecting');
+        this.#retryLater(retry);
+      })
+      .finally(() => {
+        this.#joining = null;
+        if (this.#joinAgain) {
+          this.#joinAgain = false;
+          this.#scheduleJoin();
+        }
+      });
+  }
+
+  #retryLater(ms: number): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    const jittered = Math.round(ms * (0.75 + Math.random() * 0.5));
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (this.#closed) return;
+      if (!this.#socket.connected) this.#socket.connect();
+      else this.#scheduleJoin();
+    }, jittered);
+  }
+
+  async #join(): Promise<void> {
+    this.#closeMedia();
+    const store = useStore.getState();
+    const joined = await this.request('join', { meetingId: this.#meetingId });
+    store.setSelf(joined.self);
+
+    const device = new Device();
+    await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as msTypes.RtpCapabilities });
+    this.#device = device;
+
+    const recvParams = await this.request('createTransport', { direction: 'recv' });
+    const recv = device.createRecvTransport(recvParams as msTypes.TransportOptions);
+    this.#recvTransport = recv;
+    this.#wireTransport(recv);
+    store.setMediaState('new');
+    recv.on('connectionstatechange', (state) => {
+      if (this.#recvTransport !== recv) return;
+      useStore.getState().setMediaState(state);
+      if (state === 'failed') this.#scheduleJoin();
+    });
+
+    const { consumers } = await this.request('startConsuming', { rtpCapabilities: device.rtpCapabilities });
+    await Promise.all(consumers.map((c) => this.#consume(c)));
+
+    if (joined.self.canSend) await this.#setUpSending(device);
+  }
+
+  #wireTransport(transport: msTypes.Transport): void {
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.request('connectTransport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+    });
+  }
+
+  async #setUpSending(device: Device): Promise<void> {
+    const params = await this.request('createTransport', { direction: 'send' });
+    const send = device.createSendTransport(params as msTypes.TransportOptions);
+    this.#sendTransport = send;
+    this.#wireTransport(send);
+    send.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+      this.request('produce', { transportId: send.id, kind, rtpParameters, source: appData.source })
+        .then(({ producerId }) => callback({ id: producerId }), errback);
+    });
+    send.on('connectionstatechange', (state) => {
+      if (this.#sendTransport === send && state === 'failed') this.#scheduleJoin();
+    });
+    // Republish what was live before a rejoin.
+    for (const [source, track] of this.#localTracks) {
+      if (track.readyState === 'live') await this.#produce(source, track);
+    }
+  }
+
+  async #consume(info: ConsumerInfo): Promise<void> {
+    const transport = this.#recvTransport;
+    if (!transport || transport.closed) return;
+    const consumer = await transport.consume({
+      id: info.id,
+      producerId: info.producerId,
+      kind: info.kind,
+      rtpParameters: info.rtpParameters as msTypes.RtpParameters,
+      appData: { source: info.source },
+    });
+    if (this.#recvTransport !== transport) {
+      consumer.close();
+      return;
+    }
+    this.#consumers.set(consumer.id, consumer);
+    useStore.getState().addRemote({
+      consumerId: consumer.id,
+      producerId: info.producerId,
+      kind: info.kind,
+      source: info.source,
+      peerName: info.peerName,
+    });
+    await this.request('resumeConsumer', { consumerId: consumer.id });
+  }
+
+  #dropConsumer(consumerId: string): void {
+    const consumer = this.#consumers.get(consumerId);
+    consumer?.close();
+    this.#consumers.delete(consumerId);
+    useStore.getState().removeRemote(consumerId);
+  }
+
+  /** Host: start camera, microphone or screen. */
+  async start(source: Source): Promise<void> {
+    const store = useStore.getState();
+    store.setDeviceError(null);
+    let track: MediaStreamTrack | undefined;
+    try {
+      if (source === 'camera') {
+        const stream = await navigator.mediaDevices.getUserMedia({
+          video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+        });
+        track = stream.getVideoTracks()[0];
+      } else if (source === 'mic') {
+        const stream = await navigator.mediaDevices.getUserMedia({
+          audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        });
+        track = stream.getAudioTracks()[0];
+      } else {
+        const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 10 } }, audio: false });
+        track = stream.getVideoTracks()[0];
+      }
+    } catch (error) {
+      store.setDeviceError(error instanceof Error ? error.name : 'Error');
+      return;
+    }
+    if (!track) return;
+    this.#localTracks.set(source, track);
+    // The browser's own "stop sharing" button ends the track.
+    track.addEventListener('ended', () => void this.stop(source));
+    store.setPublishing(source, true);
+    this.#notify();
+    if (this.#sendTransport && !this.#sendTransport.closed) await this.#produce(source, track);
+  }
+
+  async #produce(source: Source, track: MediaStreamTrack): Promise<void> {
+    const transport = this.#sendTransport;
+    if (!transport) return;
+    const producer = await transport.produce({
+      track,
+      stopTracks: false,
+      encodings: source === 'camera' ? CAMERA_ENCODINGS : source === 'screen' ? SCREEN_ENCODINGS : undefined,
+      codecOptions: source === 'mic' ? { opusStereo: false, opusDtx: true, opusFec: true } : { videoGoogleStartBitrate: 1000 },
+      appData: { source },
+    });
+    this.#producers.set(source, producer);
+  }
+
+  /** Host: stop camera, microphone or screen. */
+  async stop(source: Source): Promise<void> {
+    const producer = this.#producers.get(source);
+    this.#producers.delete(source);
+    const track = this.#localTracks.get(source);
+    this.#localTracks.delete(source);
+    track?.stop();
+    useStore.getState().setPublishing(source, false);
+    this.#notify();
+    if (producer) {
+      producer.close();
+      await this.request('closeProducer', { producerId: producer.id }).catch((e) => this.#warn('closeProducer', e));
+    }
+  }
+
+  #closeMedia(): void {
+    for (const c of this.#consumers.values()) c.close();
+    this.#consumers.clear();
+    for (const p of this.#producers.values()) p.close();
+    this.#producers.clear();
+    this.#recvTransport?.close();
+    this.#sendTransport?.close();
+    this.#recvTransport = null;
+    this.#sendTransport = null;
+    this.#device = null;
+    useStore.getState().clearRemote();
+  }
+
+  #warn(what: string, error: unknown): void {
+    console.warn(`hoinghi: ${what} failed:`, error instanceof Error ? `${error.name}: ${error.message}` : error);
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#closeMedia();
+    for (const t of this.#localTracks.values()) t.stop();
+    this.#localTracks.clear();
+    this.#socket.close();
+    const store = useStore.getState();
+    store.setStatus('idle');
+    store.setSelf(null);
+    for (const s of ['camera', 'mic', 'screen'] as const) store.setPublishing(s, false);
+  }
+}

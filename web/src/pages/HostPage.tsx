@@ -1,0 +1,65 @@
+import { useStore, type Source } from '../state/store';
+import { useT } from '../i18n/useT';
+import { useShallow } from 'zustand/react/shallow';
+import type { MeetingClient } from '../client/MeetingClient';
+import type { StringKey } from '../i18n/strings';
+import { LocalPreview, RemoteAudio, RemoteVideo } from '../components/Media';
+
+const SOURCES: { source: Source; label: StringKey }[] = [
+  { source: 'camera', label: 'camera' },
+  { source: 'mic', label: 'microphone' },
+  { source: 'screen', label: 'screen' },
+];
+
+/** Host console: self preview, start/stop camera, microphone and screen, attendance. */
+export function HostPage({ client }: { client: MeetingClient }) {
+  const t = useT();
+  const publishing = useStore(useShallow((s) => s.publishing));
+  const stats = useStore((s) => s.stats);
+  const deviceError = useStore((s) => s.deviceError);
+  const remote = useStore(useShallow((s) => s.remote));
+  return (
+    <main className="console">
+      <section className="previews">
+        <figure>
+          <LocalPreview client={client} source="camera" />
+          <figcaption>{t('selfPreview')}</figcaption>
+        </figure>
+        {publishing.screen && (
+          <figure>
+            <LocalPreview client={client} source="screen" />
+            <figcaption>{t('screen')}</figcaption>
+          </figure>
+        )}
+      </section>
+      <section className="controls">
+        {SOURCES.map(({ source, label }) => (
+          <button
+            key={source}
+            data-control={source}
+            data-on={publishing[source]}
+            className={publishing[source] ? 'on' : ''}
+            onClick={() => void (publishing[source] ? client.stop(source) : client.start(source))}
+          >
+            {t(publishing[source] ? 'stop' : 'start')} {t(label).toLowerCase()}
+          </button>
+        ))}
+        {deviceError && <p className="error">{t('mediaError')}: {deviceError}</p>}
+      </section>
+      <section className="attendance">
+        <div>
+          <span className="big" data-testid="viewer-count">{stats?.viewers ?? 0}</span> {t('viewers')}
+        </div>
+        <div>
+          <span className="big">{stats?.hosts ?? 0}</span> {t('hosts')}
+        </div>
+      </section>
+      {remote.filter((m) => m.kind === 'video').map((m) => (
+        <RemoteVideo key={m.consumerId} client={client} media={m} className="thumb" />
+      ))}
+      {remote.filter((m) => m.kind === 'audio').map((m) => (
+        <RemoteAudio key={m.consumerId} client={client} media={m} />
+      ))}
+    </main>
+  );
+}

@@ -1,0 +1,79 @@
+import { useEffect, useState } from 'react';
+import { useStore, type Account } from '../state/store';
+import { useT } from '../i18n/useT';
+import type { StringKey } from '../i18n/strings';
+
+interface DemoAccounts {
+  meetingId: string;
+  accounts: Account[];
+}
+
+const ROLE_ORDER = ['host', 'province_host', 'teacher'] as const;
+const ROLE_TEXT: Record<string, StringKey> = { host: 'roleHost', province_host: 'roleProvinceHost', teacher: 'roleTeacher' };
+
+export function SignInPage() {
+  const t = useT();
+  const signIn = useStore((s) => s.signIn);
+  const [demo, setDemo] = useState<DemoAccounts | null | 'disabled'>(null);
+  const [provinces, setProvinces] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    fetch('/api/demo/accounts')
+      .then(async (r) => setDemo(r.ok ? ((await r.json()) as DemoAccounts) : 'disabled'))
+      .catch(() => setDemo('disabled'));
+    fetch('/api/provinces')
+      .then(async (r) => {
+        const body = (await r.json()) as { provinces: { code: string; name: string }[] };
+        setProvinces(Object.fromEntries(body.provinces.map((p) => [p.code, p.name])));
+      })
+      .catch(() => undefined);
+  }, []);
+
+  async function choose(accountId: string): Promise<void> {
+    setError(null);
+    const res = await fetch('/api/demo/signin', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ accountId }),
+    });
+    if (!res.ok) {
+      setError(((await res.json()) as { error: { message: string } }).error.message);
+      return;
+    }
+    const body = (await res.json()) as { token: string; meetingId: string; account: Account };
+    signIn(body.token, body.meetingId, body.account);
+  }
+
+  return (
+    <main className="signin">
+      <h1>{t('signInTitle')}</h1>
+      {demo === 'disabled' && <p>{t('demoDisabled')}</p>}
+      {demo && demo !== 'disabled' && (
+        <>
+          <p>{t('signInHint')}</p>
+          {ROLE_ORDER.map((role) => (
+            <section key={role}>
+              <h2>{t(ROLE_TEXT[role]!)}</h2>
+              <ul className="accounts">
+                {demo.accounts
+                  .filter((a) => a.role === role)
+                  .map((a) => (
+                    <li key={a.id}>
+                      <button data-account={a.id} onClick={() => void choose(a.id)}>
+                        <strong>{a.name}</strong>
+                        <small>
+                          {[a.province ? provinces[a.province] ?? a.province : null, a.school].filter(Boolean).join(' · ')}
+                        </small>
+                      </button>
+                    </li>
+                  ))}
+              </ul>
+            </section>
+          ))}
+        </>
+      )}
+      {error && <p className="error">{error}</p>}
+    </main>
+  );
+}

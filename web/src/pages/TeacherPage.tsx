@@ -1,0 +1,38 @@
+import { useStore } from '../state/store';
+import { useT } from '../i18n/useT';
+import { useShallow } from 'zustand/react/shallow';
+import type { MeetingClient } from '../client/MeetingClient';
+import { RemoteAudio, RemoteVideo } from '../components/Media';
+
+/** Receive-only view: the host's screen or camera large, camera small when both; audio plays. */
+export function TeacherPage({ client }: { client: MeetingClient }) {
+  const t = useT();
+  const remote = useStore(useShallow((s) => s.remote));
+  const videos = remote.filter((m) => m.kind === 'video');
+  const audios = remote.filter((m) => m.kind === 'audio');
+  const main = videos.find((v) => v.source === 'screen') ?? videos[0];
+  const others = videos.filter((v) => v !== main);
+  return (
+    <main className="stage">
+      <div className="main-video">
+        {main ? (
+          <RemoteVideo key={main.consumerId} client={client} media={main} className="large" />
+        ) : (
+          <div className="placeholder">{audios.length > 0 ? t('audioOnlyHost') : t('waitingForHost')}</div>
+        )}
+        {main && <div className="caption">{main.peerName}</div>}
+      </div>
+      {others.length > 0 && (
+        <div className="thumbs">
+          {others.map((m) => (
+            <RemoteVideo key={m.consumerId} client={client} media={m} className="thumb" />
+          ))}
+        </div>
+      )}
+      {audios.map((m) => (
+        <RemoteAudio key={m.consumerId} client={client} media={m} />
+      ))}
+      <p className="hint">{t('receiveOnly')}</p>
+    </main>
+  );
+}

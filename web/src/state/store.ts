@@ -1,0 +1,128 @@
+/**
+ * The web client's state: zustand slices composed into one store. Only plain, serialisable
+ * state lives here; MediaStreamTracks and mediasoup-client objects stay in MeetingClient.
+ */
+import { create, type StateCreator } from 'zustand';
+import type { MeetingStats, SelfInfo } from '../../../signaling/protocol/events';
+import type { Lang } from '../i18n/strings';
+
+export interface Account {
+  id: string;
+  name: string;
+  role: SelfInfo['role'];
+  province: string | null;
+  school: string | null;
+}
+
+export interface SessionSlice {
+  lang: Lang;
+  token: string | null;
+  meetingId: string | null;
+  account: Account | null;
+  setLang: (lang: Lang) => void;
+  signIn: (token: string, meetingId: string, account: Account) => void;
+  signOut: () => void;
+}
+
+export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'unauthorized';
+
+export interface RemoteMedia {
+  consumerId: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  source: 'camera' | 'mic' | 'screen';
+  peerName: string;
+}
+
+export interface ConnectionSlice {
+  status: ConnectionStatus;
+  /** ICE/DTLS state of the receive transport. */
+  mediaState: string;
+  self: SelfInfo | null;
+  setStatus: (status: ConnectionStatus) => void;
+  setMediaState: (state: string) => void;
+  setSelf: (self: SelfInfo | null) => void;
+}
+
+export interface MediaSlice {
+  remote: RemoteMedia[];
+  addRemote: (m: RemoteMedia) => void;
+  removeRemote: (consumerId: string) => void;
+  clearRemote: () => void;
+}
+
+export type Source = 'camera' | 'mic' | 'screen';
+
+export interface HostSlice {
+  publishing: Record<Source, boolean>;
+  stats: MeetingStats | null;
+  deviceError: string | null;
+  setPublishing: (source: Source, on: boolean) => void;
+  setStats: (stats: MeetingStats) => void;
+  setDeviceError: (error: string | null) => void;
+}
+
+export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice;
+
+const SESSION_KEY = 'hoinghi.session';
+const LANG_KEY = 'hoinghi.lang';
+
+function loadSession(): Pick<SessionSlice, 'token' | 'meetingId' | 'account'> {
+  try {
+    const raw = sessionStorage.getItem(SESSION_KEY);
+    if (raw) return JSON.parse(raw) as Pick<SessionSlice, 'token' | 'meetingId' | 'account'>;
+  } catch {
+    /* no stored session */
+  }
+  return { token: null, meetingId: null, account: null };
+}
+
+const createSessionSlice: StateCreator<Store, [], [], SessionSlice> = (set) => ({
+  lang: (typeof localStorage !== 'undefined' && localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'vi') as Lang,
+  ...(typeof sessionStorage !== 'undefined' ? loadSession() : { token: null, meetingId: null, account: null }),
+  setLang: (lang) => {
+    localStorage.setItem(LANG_KEY, lang);
+    set({ lang });
+  },
+  signIn: (token, meetingId, account) => {
+    // Per tab: a token never goes in a URL, and other tabs may sign in as someone else.
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, meetingId, account }));
+    set({ token, meetingId, account });
+  },
+  signOut: () => {
+    sessionStorage.removeItem(SESSION_KEY);
+    set({ token: null, meetingId: null, account: null });
+  },
+});
+
+const createConnectionSlice: StateCreator<Store, [], [], ConnectionSlice> = (set) => ({
+  status: 'idle',
+  mediaState: 'new',
+  self: null,
+  setStatus: (status) => set({ status }),
+  setMediaState: (mediaState) => set({ mediaState }),
+  setSelf: (self) => set({ self }),
+});
+
+const createMediaSlice: StateCreator<Store, [], [], MediaSlice> = (set) => ({
+  remote: [],
+  addRemote: (m) => set((s) => ({ remote: [...s.remote.filter((r) => r.consumerId !== m.consumerId), m] })),
+  removeRemote: (consumerId) => set((s) => ({ remote: s.remote.filter((r) => r.consumerId !== consumerId) })),
+  clearRemote: () => set({ remote: [] }),
+});
+
+const createHostSlice: StateCreator<Store, [], [], HostSlice> = (set) => ({
+  publishing: { camera: false, mic: false, screen: false },
+  stats: null,
+  deviceError: null,
+  setPublishing: (source, on) => set((s) => ({ publishing: { ...s.publishing, [source]: on } })),
+  setStats: (stats) => set({ stats }),
+  setDeviceError: (deviceError) => set({ deviceError }),
+});
+
+export const useStore = create<Store>()((...a) => ({
+  ...createSessionSlice(...a),
+  ...createConnectionSlice(...a),
+  ...createMediaSlice(...a),
+  ...createHostSlice(...a),
+}));
