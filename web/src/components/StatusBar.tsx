@@ -25,9 +25,11 @@ export function StatusBar() {
   return (
     <header className="topbar">
       <strong className="brand">{t('appTitle')}</strong>
-      <span className={`status ${healthy ? 'ok' : 'warn'}`} data-status={status} data-media-state={mediaState} role="status">
-        {t(STATUS_TEXT[status] ?? 'statusConnecting')}
-      </span>
+      {account && (
+        <span className={`status ${healthy ? 'ok' : 'warn'}`} data-status={status} data-media-state={mediaState} role="status">
+          {t(STATUS_TEXT[status] ?? 'statusConnecting')}
+        </span>
+      )}
       <span className="spacer" />
       {account && (
         <span className="who">
