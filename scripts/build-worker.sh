@@ -3,8 +3,9 @@
 # against Debian's libraries (see scripts/worker-subprojects/README.md), and installs it where
 # mediasoup looks by default (node_modules/mediasoup/worker/out/Release/mediasoup-worker).
 #
-# The built binary is cached in .build/ keyed by the mediasoup version and the shim files, so a
-# second run (even after `npm ci` wiped node_modules) only copies it back: seconds, no rebuild.
+# The built binary is cached per user (~/.cache/hoinghi, or $HOINGHI_CACHE_DIR) keyed by the
+# mediasoup version and the shim files, so a second run (even after `npm ci` wiped node_modules,
+# or in a fresh clone on the same machine) only copies it back: seconds, no rebuild.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -14,7 +15,8 @@ MS_DIR=$ROOT/node_modules/mediasoup
 MS_VERSION=$(node -p "require('$MS_DIR/package.json').version")
 SHIM_DIR=$ROOT/scripts/worker-subprojects
 KEY=$( (echo "$MS_VERSION"; find "$SHIM_DIR" -type f | sort | xargs cat) | sha256sum | cut -c1-16)
-CACHE=$ROOT/.build/mediasoup-worker-$MS_VERSION-$KEY
+CACHE_ROOT=${HOINGHI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hoinghi}
+CACHE=$CACHE_ROOT/mediasoup-worker-$MS_VERSION-$KEY
 BIN=$CACHE/mediasoup-worker
 DEST=$MS_DIR/worker/out/Release/mediasoup-worker
 
@@ -36,10 +38,10 @@ rm -rf "$SRC/out"
 for d in "$SHIM_DIR"/*/; do cp -r "$d" "$SRC/subprojects/"; done
 
 # libsrtp 2.5.0 from Debian's source package; its orig tarball is upstream's release archive.
-SRTP_TGZ=$ROOT/.build/cache/libsrtp-2.5.0.tar.gz
+SRTP_TGZ=$CACHE_ROOT/libsrtp-2.5.0.tar.gz
 WANT_HASH=$(sed -n 's/^source_hash *= *//p' "$SRC/subprojects/libsrtp2.wrap")
 if [ ! -f "$SRTP_TGZ" ] || [ "$(sha256sum "$SRTP_TGZ" | cut -d' ' -f1)" != "$WANT_HASH" ]; then
-  mkdir -p "$ROOT/.build/cache"
+  mkdir -p "$CACHE_ROOT"
   tmp=$(mktemp -d)
   ( cd "$tmp" && apt-get source --download-only -qq libsrtp2 >/dev/null )
   orig=$(ls "$tmp"/libsrtp2_2.5.0.orig.tar.* 2>/dev/null | head -n1 || true)
