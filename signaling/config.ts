@@ -7,6 +7,7 @@ import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { SfuOptions } from '../sfu/types';
+import type { MeetingOptions } from './meeting/Meeting';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(1).max(65535);
@@ -47,6 +48,12 @@ const envSchema = z.object({
   HOINGHI_JOIN_BURST: z.coerce.number().int().positive().max(1_000_000).default(400),
   /** How often hosts receive attendance numbers, ms. Default 1000. */
   HOINGHI_STATS_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  /** Concurrent teacher speakers (invited or speaking). Default 2. */
+  HOINGHI_MAX_SPEAKERS: z.coerce.number().int().min(0).max(50).default(2),
+  /** Hosts get hand-queue summaries at most this often, ms. Default 500. */
+  HOINGHI_HAND_SUMMARY_MS: z.coerce.number().int().min(50).max(10_000).default(500),
+  /** A disconnected participant's hand and speaking grant survive this long, ms. Default 60000. */
+  HOINGHI_DEPARTURE_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** Directory of the built web client. Default web/dist. */
   HOINGHI_WEB_DIST: z.string().optional(),
   /** Redis URL for cluster state (unset: single node, state in memory). */
@@ -59,7 +66,7 @@ export interface Config {
   jwt: { secret: string; secretWasGenerated: boolean; issuer: string; audience: string; clockSkewS: number };
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
   admission: { joinsPerSecond: number; burst: number };
-  statsIntervalMs: number;
+  meeting: MeetingOptions;
   webDist: string | undefined;
   redisUrl: string | undefined;
 }
@@ -111,7 +118,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     demo: { enabled: e.HOINGHI_DEMO_SIGNIN, meetingId: e.HOINGHI_DEMO_MEETING, tokenTtlS: e.HOINGHI_DEMO_TOKEN_TTL_S },
     admission: { joinsPerSecond: e.HOINGHI_JOIN_RATE, burst: e.HOINGHI_JOIN_BURST },
-    statsIntervalMs: e.HOINGHI_STATS_INTERVAL_MS,
+    meeting: {
+      statsIntervalMs: e.HOINGHI_STATS_INTERVAL_MS,
+      handSummaryIntervalMs: e.HOINGHI_HAND_SUMMARY_MS,
+      handSummaryHead: 50,
+      maxSpeakers: e.HOINGHI_MAX_SPEAKERS,
+      departureGraceMs: e.HOINGHI_DEPARTURE_GRACE_MS,
+      handTogglesPerSecond: 0.5,
+      handToggleBurst: 4,
+    },
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,
   };

@@ -39,7 +39,7 @@ export class HoinghiServer {
       sfu,
       metrics: () => this.metrics,
       joinBucket: new TokenBucket(config.admission.joinsPerSecond, config.admission.burst),
-      statsIntervalMs: config.statsIntervalMs,
+      meeting: config.meeting,
       corsOrigins: false,
     });
     this.metrics = new Metrics(sfu, () => this.sockets.io.engine.clientsCount);

@@ -20,6 +20,9 @@ import { MeetingRegistry } from './meeting/MeetingRegistry';
 import { Session } from './meeting/Session';
 import * as joinFlow from './meeting/joinFlow';
 import * as publishFlow from './meeting/publishFlow';
+import * as handFlow from './meeting/handFlow';
+import * as speakFlow from './meeting/speakFlow';
+import type { MeetingOptions } from './meeting/Meeting';
 import type { Metrics } from './metrics';
 
 const log = logger('signaling');
@@ -37,7 +40,7 @@ export interface SocketServerOptions {
   sfu: SfuControl;
   metrics: () => Metrics;
   joinBucket: TokenBucket;
-  statsIntervalMs: number;
+  meeting: MeetingOptions;
   corsOrigins: string[] | false;
 }
 
@@ -57,7 +60,7 @@ export class SocketServer {
       cors: opts.corsOrigins ? { origin: opts.corsOrigins } : undefined,
       serveClient: false,
     });
-    this.registry = new MeetingRegistry(opts.sfu, this.io, opts.statsIntervalMs);
+    this.registry = new MeetingRegistry(opts.sfu, this.io, opts.meeting);
     const joinDeps: joinFlow.JoinDeps = {
       registry: this.registry,
       joinBucket: opts.joinBucket,
@@ -66,7 +69,7 @@ export class SocketServer {
     };
     this.#handlers = {
       join: (s, p) => joinFlow.join(joinDeps, s, p),
-      leave: (s) => joinFlow.leave(joinDeps, s),
+      leave: (s) => joinFlow.leave(joinDeps, s, true),
       createTransport: joinFlow.createTransport,
       connectTransport: joinFlow.connectTransport,
       startConsuming: joinFlow.startConsuming,
@@ -76,6 +79,15 @@ export class SocketServer {
       closeProducer: publishFlow.closeProducer,
       pauseProducer: publishFlow.pauseProducer,
       resumeProducer: publishFlow.resumeProducer,
+      raiseHand: handFlow.raiseHand,
+      lowerHand: handFlow.lowerHand,
+      lowerHands: handFlow.lowerHands,
+      handQueuePage: handFlow.handQueuePage,
+      inviteSpeaker: speakFlow.inviteSpeaker,
+      respondInvitation: speakFlow.respondInvitation,
+      muteSpeaker: speakFlow.muteSpeaker,
+      revokeSpeaker: speakFlow.revokeSpeaker,
+      stopSpeaking: speakFlow.stopSpeaking,
     } satisfies Record<ClientEventName, Handler>;
 
     this.io.use((socket, next) => {
@@ -130,7 +142,7 @@ export class SocketServer {
     });
 
     socket.on('disconnect', (reason) => {
-      queue = queue.then(() => joinFlow.leave({ registry: this.registry }, session)).catch((error: unknown) => {
+      queue = queue.then(() => joinFlow.leave({ registry: this.registry }, session, false)).catch((error: unknown) => {
         log.error({ err: String(error) }, 'leave on disconnect failed');
       });
       log.debug({ user: session.claims.sub, reason }, 'disconnected');

@@ -7,9 +7,26 @@
  */
 import type { SfuControl } from '../../sfu/types';
 import { logger, type Logger } from '../../common/log';
-import type { ConsumerInfo, MeetingStats } from '../protocol/events';
+import type { ConsumerInfo, MeetingStats, SpeakerInfo, SpeakState } from '../protocol/events';
 import type { TypedServer } from '../socketTypes';
-import { Peer, type PublishedProducer } from './Peer';
+import { TokenBucket } from '../admission';
+import { HandQueue, Throttle } from './HandQueue';
+import type { Peer, PublishedProducer } from './Peer';
+
+export interface MeetingOptions {
+  statsIntervalMs: number;
+  /** Hosts get hand-queue summaries at most this often. Default 500 ms. */
+  handSummaryIntervalMs: number;
+  /** Entries in the head of each summary. Default 50. */
+  handSummaryHead: number;
+  /** Concurrent teacher speakers (invited or speaking). Default 2. */
+  maxSpeakers: number;
+  /** A departed participant's hand and grant survive this long (a reconnect). Default 60 s. */
+  departureGraceMs: number;
+  /** Hand toggles per user: sustained per second, and burst. */
+  handTogglesPerSecond: number;
+  handToggleBurst: number;
+}
 
 /** How many consumers a producer fan-out creates at once. */
 const FANOUT_CONCURRENCY = 16;
@@ -26,16 +43,117 @@ export class Meeting {
   readonly consumerOwner = new Map<string, string>();
   /** Bumped whenever the media side is reset (worker loss): stale async work checks it. */
   epoch = 0;
+  readonly hands = new HandQueue();
+  /** Invited and current teacher speakers, by user id (survives the speaker's reconnect). */
+  readonly speakers = new Map<string, SpeakerInfo>();
+  readonly options: MeetingOptions;
+  readonly #handThrottle: Throttle;
+  readonly #handBuckets = new Map<string, TokenBucket>();
+  readonly #departures = new Map<string, NodeJS.Timeout>();
   #statsTimer: NodeJS.Timeout;
   #lastStats = '';
 
-  constructor(id: string, sfu: SfuControl, io: TypedServer, statsIntervalMs: number) {
+  constructor(id: string, sfu: SfuControl, io: TypedServer, options: MeetingOptions) {
     this.id = id;
     this.#sfu = sfu;
     this.#io = io;
+    this.options = options;
     this.#log = logger('meeting', { meeting: id });
-    this.#statsTimer = setInterval(() => this.#pushStats(), statsIntervalMs);
+    this.#statsTimer = setInterval(() => this.#pushStats(), options.statsIntervalMs);
     this.#statsTimer.unref();
+    this.#handThrottle = new Throttle(options.handSummaryIntervalMs, () =>
+      this.#io.to(this.hostsRoomName).emit('handQueue', this.hands.summary(options.handSummaryHead)),
+    );
+  }
+
+  /** Hosts and granted speakers may send media. */
+  canSend(peer: Peer): boolean {
+    return peer.isHost || this.speakers.get(peer.userId)?.state === 'speaking';
+  }
+
+  /** Takes a hand-toggle token for a user; returns 0 or the ms to wait. */
+  takeHandToken(userId: string): number {
+    let bucket = this.#handBuckets.get(userId);
+    if (!bucket) {
+      bucket = new TokenBucket(this.options.handTogglesPerSecond, this.options.handToggleBurst);
+      this.#handBuckets.set(userId, bucket);
+    }
+    return bucket.take();
+  }
+
+  /** The hand queue changed: hosts get a (throttled) summary. */
+  handsChanged(): void {
+    this.#handThrottle.poke();
+  }
+
+  speakStateOf(userId: string): SpeakState {
+    const speaker = this.speakers.get(userId);
+    return {
+      handRaised: this.hands.has(userId),
+      invitation: speaker?.state === 'invited' ? { allowVideo: speaker.allowVideo } : null,
+      grant: speaker?.state === 'speaking' ? { allowVideo: speaker.allowVideo, muted: speaker.muted } : null,
+    };
+  }
+
+  /** Tells one participant (if connected here) their own hand, invitation and grant. */
+  pushSpeakState(userId: string): void {
+    const peer = this.peers.get(userId);
+    if (peer) this.#io.to(peer.socketId).emit('speakState', this.speakStateOf(userId));
+  }
+
+  /** Speakers changed: hosts get the list, everyone gets who is speaking. */
+  speakersChanged(): void {
+    const list = [...this.speakers.values()];
+    this.#io.to(this.hostsRoomName).emit('speakersChanged', list);
+    this.#io.to(this.roomName).emit(
+      'activeSpeakers',
+      list.filter((s) => s.state === 'speaking').map((s) => ({ userId: s.userId, name: s.name })),
+    );
+  }
+
+  /** What a host joining (or rejoining) needs at once: numbers, the queue, the speakers. */
+  sendHostState(socketId: string): void {
+    this.#io.to(socketId).emit('meetingStats', this.stats());
+    this.#io.to(socketId).emit('handQueue', this.hands.summary(this.options.handSummaryHead));
+    this.#io.to(socketId).emit('speakersChanged', [...this.speakers.values()]);
+  }
+
+  /** Ends a speaker's grant (or invitation): closes what they publish and their send transport. */
+  async endSpeaking(userId: string): Promise<void> {
+    if (!this.speakers.delete(userId)) return;
+    const peer = this.peers.get(userId);
+    if (peer && !peer.isHost) {
+      for (const producerId of peer.producers.keys()) this.published.delete(producerId);
+      peer.producers.clear();
+      const sendTransports = [...peer.transports].filter(([, dir]) => dir === 'send').map(([id]) => id);
+      for (const id of sendTransports) peer.transports.delete(id);
+      await Promise.all(sendTransports.map((id) => this.#sfu.closeTransport(id)));
+    }
+    this.pushSpeakState(userId);
+    this.speakersChanged();
+  }
+
+  /** A participant came (back): cancel the pending clean-up of their hand and grant. */
+  arrived(userId: string): void {
+    const timer = this.#departures.get(userId);
+    if (timer) clearTimeout(timer);
+    this.#departures.delete(userId);
+  }
+
+  /** A participant disconnected: keep their hand and grant for a reconnect, then drop them. */
+  departed(userId: string, immediately: boolean): void {
+    const drop = (): void => {
+      this.#departures.delete(userId);
+      if (this.peers.has(userId)) return;
+      if (this.hands.lower(userId)) this.handsChanged();
+      this.#handBuckets.delete(userId);
+      void this.endSpeaking(userId);
+    };
+    if (immediately) return drop();
+    if (this.#departures.has(userId)) return;
+    const timer = setTimeout(drop, this.options.departureGraceMs);
+    timer.unref();
+    this.#departures.set(userId, timer);
   }
 
   get sfu(): SfuControl {
@@ -66,11 +184,6 @@ export class Meeting {
     if (key === this.#lastStats) return;
     this.#lastStats = key;
     this.#io.to(this.hostsRoomName).emit('meetingStats', stats);
-  }
-
-  /** Sends current numbers to one socket at once (a host who just joined). */
-  sendStatsTo(socketId: string): void {
-    this.#io.to(socketId).emit('meetingStats', this.stats());
   }
 
   /** Creates a paused consumer of `producer` for `peer` and tells the peer, or returns null. */
@@ -155,6 +268,9 @@ export class Meeting {
 
   async close(): Promise<void> {
     clearInterval(this.#statsTimer);
+    this.#handThrottle.close();
+    for (const t of this.#departures.values()) clearTimeout(t);
+    this.#departures.clear();
     this.peers.clear();
     this.published.clear();
     this.consumerOwner.clear();

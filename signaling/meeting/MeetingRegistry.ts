@@ -5,7 +5,7 @@
  */
 import type { SfuControl } from '../../sfu/types';
 import type { TypedServer } from '../socketTypes';
-import { Meeting } from './Meeting';
+import { Meeting, type MeetingOptions } from './Meeting';
 
 /** How long an empty meeting keeps its SFU room, in case participants come back. */
 const EMPTY_MEETING_GRACE_MS = 60_000;
@@ -15,12 +15,12 @@ export class MeetingRegistry {
   readonly #emptyTimers = new Map<string, NodeJS.Timeout>();
   readonly #sfu: SfuControl;
   readonly #io: TypedServer;
-  readonly #statsIntervalMs: number;
+  readonly #options: MeetingOptions;
 
-  constructor(sfu: SfuControl, io: TypedServer, statsIntervalMs: number) {
+  constructor(sfu: SfuControl, io: TypedServer, options: MeetingOptions) {
     this.#sfu = sfu;
     this.#io = io;
-    this.#statsIntervalMs = statsIntervalMs;
+    this.#options = options;
     sfu.on('consumerClosed', ({ consumerId, producerId }) => {
       for (const m of this.#meetings.values()) {
         if (m.consumerOwner.has(consumerId)) return m.onConsumerClosed(consumerId, producerId);
@@ -41,7 +41,7 @@ export class MeetingRegistry {
     }
     let meeting = this.#meetings.get(meetingId);
     if (!meeting) {
-      meeting = new Meeting(meetingId, this.#sfu, this.#io, this.#statsIntervalMs);
+      meeting = new Meeting(meetingId, this.#sfu, this.#io, this.#options);
       this.#meetings.set(meetingId, meeting);
     }
     return meeting;

@@ -39,19 +39,14 @@ export class Peer {
     return this.claims.role === 'host';
   }
 
-  /** Whether this participant may publish media now (hosts; speakers come with the hand queue). */
-  get canSend(): boolean {
-    return this.isHost;
-  }
-
-  selfInfo(): SelfInfo {
+  selfInfo(canSend: boolean): SelfInfo {
     return {
       userId: this.userId,
       name: this.claims.name,
       role: this.claims.role,
       province: this.claims.province,
       school: this.claims.school,
-      canSend: this.canSend,
+      canSend,
     };
   }
 

@@ -35,7 +35,7 @@ export async function join(
   const wait = deps.joinBucket.take();
   if (wait > 0) throw new AppError('rate_limited', 'too many joins right now', withJitter(wait + 500));
 
-  if (session.meeting && session.meeting.id !== meetingId) await leave(deps, session);
+  if (session.meeting && session.meeting.id !== meetingId) await leave(deps, session, true);
 
   const meeting = deps.registry.getOrCreate(meetingId);
   const routerRtpCapabilities = await meeting.sfu.openRoom(meetingId);
@@ -55,15 +55,19 @@ export async function join(
     }
     session.meeting = meeting;
     session.peer = peer;
+    meeting.arrived(peer.userId);
     await socket.join(meeting.roomName);
     if (peer.isHost) {
       await socket.join(meeting.hostsRoomName);
-      meeting.sendStatsTo(socket.id);
+      meeting.sendHostState(socket.id);
+    } else {
+      // A raised hand or a grant survives a reconnect: tell the participant at once.
+      meeting.pushSpeakState(peer.userId);
     }
     deps.onJoined();
     meeting.log.info({ peer: peer.userId, role: claims.role }, 'joined');
   }
-  return { meetingId, self: peer.selfInfo(), routerRtpCapabilities };
+  return { meetingId, self: peer.selfInfo(meeting.canSend(peer)), routerRtpCapabilities };
 }
 
 export async function createTransport(
@@ -71,7 +75,7 @@ export async function createTransport(
   { direction }: ClientPayload<'createTransport'>,
 ): Promise<ClientResultMap['createTransport']> {
   const { meeting, peer } = session.joined();
-  if (direction === 'send' && !peer.canSend) throw forbidden('only hosts and invited speakers may send media');
+  if (direction === 'send' && !meeting.canSend(peer)) throw forbidden('only hosts and invited speakers may send media');
   // One transport per direction: a client that rebuilds replaces the old one.
   for (const [id, dir] of peer.transports) {
     if (dir === direction) {
@@ -142,12 +146,22 @@ export async function setConsumerLayers(
   return {};
 }
 
-export async function leave(deps: Pick<JoinDeps, 'registry'>, session: Session): Promise<ClientResultMap['leave']> {
+/**
+ * Leaves the meeting. An explicit leave lowers the hand and ends a grant now; a disconnect keeps
+ * them for a grace period so that a reconnecting teacher finds them again.
+ */
+export async function leave(
+  deps: Pick<JoinDeps, 'registry'>,
+  session: Session,
+  explicit: boolean,
+): Promise<ClientResultMap['leave']> {
   const { meeting, peer } = session;
   session.meeting = null;
   session.peer = null;
   if (!meeting || !peer) return {};
+  const wasCurrent = meeting.peers.get(peer.userId) === peer;
   await meeting.removePeer(peer);
+  if (wasCurrent) meeting.departed(peer.userId, explicit);
   await session.socket.leave(meeting.roomName);
   await session.socket.leave(meeting.hostsRoomName);
   deps.registry.releaseIfEmpty(meeting);

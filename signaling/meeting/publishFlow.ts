@@ -14,9 +14,13 @@ export async function produce(
   { transportId, kind, rtpParameters, source }: ClientPayload<'produce'>,
 ): Promise<ClientResultMap['produce']> {
   const { meeting, peer } = session.joined();
-  if (!peer.canSend) throw forbidden('only hosts and invited speakers may send media');
+  if (!meeting.canSend(peer)) throw forbidden('only hosts and invited speakers may send media');
   if (peer.transports.get(transportId) !== 'send') throw notFound('transport');
   if ((source === 'mic') !== (kind === 'audio')) throw new AppError('bad_request', `source ${source} cannot be ${kind}`);
+  const grant = peer.isHost ? null : meeting.speakers.get(peer.userId);
+  if (grant && (source === 'screen' || (source === 'camera' && !grant.allowVideo))) {
+    throw forbidden(`your invitation does not include ${source}`);
+  }
   for (const p of peer.producers.values()) {
     if (p.source === source) throw new AppError('conflict', `already publishing ${source}; close it first`);
   }
@@ -26,6 +30,7 @@ export async function produce(
     await meeting.sfu.closeProducer(producerId);
     throw new AppError('conflict', 'the meeting changed while publishing; join again');
   }
+  if (grant?.muted && source === 'mic') await meeting.sfu.pauseProducer(producerId);
   const published: PublishedProducer = { id: producerId, kind, source, peerId: peer.userId, peerName: peer.claims.name };
   peer.producers.set(producerId, published);
   meeting.published.set(producerId, published);
@@ -65,7 +70,10 @@ export async function resumeProducer(
   session: Session,
   { producerId }: ClientPayload<'resumeProducer'>,
 ): Promise<ClientResultMap['resumeProducer']> {
-  const { meeting } = ownProducer(session, producerId);
+  const { meeting, peer } = ownProducer(session, producerId);
+  if (meeting.speakers.get(peer.userId)?.muted && peer.producers.get(producerId)?.source === 'mic') {
+    throw forbidden('the host has muted you');
+  }
   await meeting.sfu.resumeProducer(producerId);
   return {};
 }

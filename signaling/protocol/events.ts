@@ -66,6 +66,50 @@ export interface MeetingStats {
   hosts: number;
 }
 
+export interface HandEntry {
+  userId: string;
+  name: string;
+  province: string | null;
+  school: string | null;
+  /** Server time (ms since epoch) of the raise. */
+  raisedAt: number;
+  /** Change sequence number at the raise. */
+  seq: number;
+}
+
+/** What hosts see of the hand queue: throttled, and only when something changed. */
+export interface HandQueueSummary {
+  /** Sequence number of the last change included. */
+  seq: number;
+  total: number;
+  /** Province code ('--' for none) → raised hands. */
+  byProvince: Record<string, number>;
+  /** The first entries, in raise order. */
+  head: HandEntry[];
+  /** Server time of this summary, to show waiting times without trusting the client clock. */
+  serverNow: number;
+}
+
+export interface SpeakerInfo {
+  userId: string;
+  name: string;
+  province: string | null;
+  school: string | null;
+  allowVideo: boolean;
+  muted: boolean;
+  /** 'invited' until the participant accepts. */
+  state: 'invited' | 'speaking';
+}
+
+export interface SpeakState {
+  /** The participant's own hand. */
+  handRaised: boolean;
+  /** An open invitation to speak, if any. */
+  invitation: { allowVideo: boolean } | null;
+  /** The current grant, if speaking. */
+  grant: { allowVideo: boolean; muted: boolean } | null;
+}
+
 export type RejoinReason = 'media_server_restarted' | 'transport_lost';
 
 type Handler<E extends keyof ClientPayloadMap, R> = (payload: ClientPayloadMap[E], ack: (res: Ack<R>) => void) => void;
@@ -85,6 +129,15 @@ export interface ClientResultMap {
   resumeProducer: Record<string, never>;
   resumeConsumer: Record<string, never>;
   setConsumerLayers: Record<string, never>;
+  raiseHand: { handRaised: boolean; seq: number };
+  lowerHand: { handRaised: boolean };
+  lowerHands: { lowered: number };
+  handQueuePage: { entries: HandEntry[]; total: number };
+  inviteSpeaker: Record<string, never>;
+  respondInvitation: { grant: SpeakState['grant'] };
+  muteSpeaker: Record<string, never>;
+  revokeSpeaker: Record<string, never>;
+  stopSpeaking: Record<string, never>;
 }
 
 export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };
@@ -98,6 +151,14 @@ export interface ServerToClientEvents {
   meetingStats: (stats: MeetingStats) => void;
   /** The media side of this participant was lost; run the join flow again (no reload). */
   rejoin: (info: { reason: RejoinReason }) => void;
+  /** Hosts only: the hand queue summary (throttled). */
+  handQueue: (summary: HandQueueSummary) => void;
+  /** Hosts only: invited and current speakers. */
+  speakersChanged: (speakers: SpeakerInfo[]) => void;
+  /** To one participant: their own hand, invitation and grant. */
+  speakState: (state: SpeakState) => void;
+  /** Meeting-level: who is speaking now (for a speaking indicator). */
+  activeSpeakers: (speakers: { userId: string; name: string }[]) => void;
   /** A protocol error not tied to an ack (e.g. an event without ack callback was refused). */
   protocolError: (error: WireError & { event: string }) => void;
 }

@@ -125,6 +125,27 @@ export const clientEventSchemas = {
     consumerId: id,
     spatialLayer: z.number().int().min(0).max(2),
   }),
+  /** A teacher raises or lowers their own hand. */
+  raiseHand: z.object({}),
+  lowerHand: z.object({}),
+  /** Host: lower one hand, every hand, or every hand of one province ('--': no province). */
+  lowerHands: z.discriminatedUnion('scope', [
+    z.object({ scope: z.literal('all') }),
+    z.object({ scope: z.literal('province'), province: z.string().regex(/^([0-9]{2}|--)$/) }),
+    z.object({ scope: z.literal('user'), userId: id }),
+  ]),
+  /** Host: a page of the hand queue, in raise order (for scrolling past the summary's head). */
+  handQueuePage: z.object({ offset: z.number().int().min(0).max(10_000_000), limit: z.number().int().min(1).max(500) }),
+  /** Host: invite a participant to speak (audio, plus video if allowed). */
+  inviteSpeaker: z.object({ userId: id, allowVideo: z.boolean().default(false) }),
+  /** The invited participant accepts or declines. */
+  respondInvitation: z.object({ accept: z.boolean() }),
+  /** Host: mute or unmute a speaker's microphone (pauses the producer on the server). */
+  muteSpeaker: z.object({ userId: id, muted: z.boolean().default(true) }),
+  /** Host: end a speaker's grant; their producers close. */
+  revokeSpeaker: z.object({ userId: id }),
+  /** A speaker stops speaking. */
+  stopSpeaking: z.object({}),
 } as const;
 
 export type ClientEventName = keyof typeof clientEventSchemas;
@@ -143,4 +164,13 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   resumeProducer: 256,
   resumeConsumer: 256,
   setConsumerLayers: 256,
+  raiseHand: 64,
+  lowerHand: 64,
+  lowerHands: 256,
+  handQueuePage: 128,
+  inviteSpeaker: 256,
+  respondInvitation: 64,
+  muteSpeaker: 256,
+  revokeSpeaker: 256,
+  stopSpeaking: 64,
 };
