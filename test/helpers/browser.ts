@@ -112,3 +112,26 @@ export async function signIn(page: Page, baseUrl: string, accountId: string): Pr
   await page.goto(baseUrl);
   await page.click(`button[data-account="${accountId}"]`);
 }
+
+/**
+ * Inbound RTP packets of the track played by the <audio>/<video> element whose data-producer-id
+ * is `producerId`: null when no such element (or no stats for its track) exists.
+ */
+export async function packetsForProducer(page: Page, producerId: string): Promise<number | null> {
+  return page.evaluate(async (pid) => {
+    const el = document.querySelector<HTMLMediaElement>(`[data-producer-id="${pid}"]`);
+    const track = (el?.srcObject as MediaStream | null)?.getTracks()[0];
+    if (!track) return null;
+    const pcs = (window as unknown as { __testPcs: RTCPeerConnection[] }).__testPcs ?? [];
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      const report = await pc.getStats();
+      let found: number | null = null;
+      report.forEach((s: { type: string; trackIdentifier?: string; packetsReceived?: number }) => {
+        if (s.type === 'inbound-rtp' && s.trackIdentifier === track.id) found = s.packetsReceived ?? 0;
+      });
+      if (found !== null) return found;
+    }
+    return null;
+  }, producerId);
+}

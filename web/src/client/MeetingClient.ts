@@ -14,10 +14,12 @@ import type {
   ClientResultMap,
   ClientToServerEvents,
   ConsumerInfo,
+  HandEntry,
   ServerToClientEvents,
+  SpeakState,
 } from '../../../signaling/protocol/events';
 import type { WireError } from '../../../signaling/protocol/errors';
-import { useStore, type Source } from '../state/store';
+import { NO_SPEAK_STATE, useStore, type Source } from '../state/store';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -93,6 +95,71 @@ export class MeetingClient {
     this.#socket.on('newConsumer', (info) => void this.#consume(info).catch((e) => this.#warn('consume', e)));
     this.#socket.on('consumerClosed', ({ consumerId }) => this.#dropConsumer(consumerId));
     this.#socket.on('meetingStats', (stats) => useStore.getState().setStats(stats));
+    this.#socket.on('handQueue', (summary) => useStore.getState().setHandSummary(summary));
+    this.#socket.on('speakersChanged', (speakers) => useStore.getState().setSpeakers(speakers));
+    this.#socket.on('activeSpeakers', (speakers) => useStore.getState().setActiveSpeakers(speakers));
+    this.#socket.on('speakState', (state) => void this.#onSpeakState(state).catch((e) => this.#warn('speakState', e)));
+  }
+
+  /** A grant starts sending (microphone at once); losing it stops everything this client sends. */
+  async #onSpeakState(state: SpeakState): Promise<void> {
+    const store = useStore.getState();
+    const hadGrant = store.speakState.grant !== null;
+    store.setSpeakState(state);
+    if (store.self?.role === 'host') return;
+    if (state.grant && !hadGrant) {
+      store.setSelf(store.self ? { ...store.self, canSend: true } : null);
+      if (this.#device && !this.#sendTransport) await this.#setUpSending(this.#device);
+      if (!this.#localTracks.has('mic')) await this.start('mic');
+    } else if (!state.grant && hadGrant) {
+      store.setSelf(store.self ? { ...store.self, canSend: false } : null);
+      for (const source of [...this.#localTracks.keys()]) await this.#stopLocal(source);
+      this.#sendTransport?.close();
+      this.#sendTransport = null;
+    }
+  }
+
+  // Hand and speaking: a teacher's own actions.
+  raiseHand(): Promise<unknown> {
+    return this.request('raiseHand', {}).then(() => this.#setHand(true));
+  }
+
+  lowerHand(): Promise<unknown> {
+    return this.request('lowerHand', {}).then(() => this.#setHand(false));
+  }
+
+  #setHand(handRaised: boolean): void {
+    const store = useStore.getState();
+    store.setSpeakState({ ...store.speakState, handRaised });
+  }
+
+  respondInvitation(accept: boolean): Promise<unknown> {
+    return this.request('respondInvitation', { accept });
+  }
+
+  stopSpeaking(): Promise<unknown> {
+    return this.request('stopSpeaking', {});
+  }
+
+  // Host actions.
+  inviteSpeaker(userId: string, allowVideo: boolean): Promise<unknown> {
+    return this.request('inviteSpeaker', { userId, allowVideo });
+  }
+
+  muteSpeaker(userId: string, muted: boolean): Promise<unknown> {
+    return this.request('muteSpeaker', { userId, muted });
+  }
+
+  revokeSpeaker(userId: string): Promise<unknown> {
+    return this.request('revokeSpeaker', { userId });
+  }
+
+  lowerHands(scope: { scope: 'all' } | { scope: 'province'; province: string } | { scope: 'user'; userId: string }): Promise<unknown> {
+    return this.request('lowerHands', scope);
+  }
+
+  handQueuePage(offset: number, limit: number): Promise<{ entries: HandEntry[]; total: number }> {
+    return this.request('handQueuePage', { offset, limit });
   }
 
   get token(): string {
@@ -300,8 +367,14 @@ export class MeetingClient {
     this.#producers.set(source, producer);
   }
 
-  /** Host: stop camera, microphone or screen. */
+  /** Host or speaker: stop camera, microphone or screen. */
   async stop(source: Source): Promise<void> {
+    const producerId = await this.#stopLocal(source);
+    if (producerId) await this.request('closeProducer', { producerId }).catch((e) => this.#warn('closeProducer', e));
+  }
+
+  /** Stops a local source and its producer here; returns the producer id it had. */
+  async #stopLocal(source: Source): Promise<string | undefined> {
     const producer = this.#producers.get(source);
     this.#producers.delete(source);
     const track = this.#localTracks.get(source);
@@ -309,10 +382,8 @@ export class MeetingClient {
     track?.stop();
     useStore.getState().setPublishing(source, false);
     this.#notify();
-    if (producer) {
-      producer.close();
-      await this.request('closeProducer', { producerId: producer.id }).catch((e) => this.#warn('closeProducer', e));
-    }
+    producer?.close();
+    return producer?.id;
   }
 
   #closeMedia(): void {
@@ -342,6 +413,7 @@ export class MeetingClient {
     const store = useStore.getState();
     store.setStatus('idle');
     store.setSelf(null);
+    store.setSpeakState(NO_SPEAK_STATE);
     for (const s of ['camera', 'mic', 'screen'] as const) store.setPublishing(s, false);
   }
 }

@@ -4,6 +4,8 @@ import { useShallow } from 'zustand/react/shallow';
 import type { MeetingClient } from '../client/MeetingClient';
 import type { StringKey } from '../i18n/strings';
 import { LocalPreview, RemoteAudio, RemoteVideo } from '../components/Media';
+import { HandQueuePanel, SpeakersPanel } from '../components/HandQueuePanel';
+import { ActiveSpeakers } from '../components/SpeakControls';
 
 const SOURCES: { source: Source; label: StringKey }[] = [
   { source: 'camera', label: 'camera' },
@@ -54,6 +56,9 @@ export function HostPage({ client }: { client: MeetingClient }) {
           <span className="big">{stats?.hosts ?? 0}</span> {t('hosts')}
         </div>
       </section>
+      <ActiveSpeakers />
+      <SpeakersPanel client={client} />
+      <HandQueuePanel client={client} />
       {remote.filter((m) => m.kind === 'video').map((m) => (
         <RemoteVideo key={m.consumerId} client={client} media={m} className="thumb" />
       ))}

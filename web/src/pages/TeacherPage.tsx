@@ -2,7 +2,8 @@ import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 import { useShallow } from 'zustand/react/shallow';
 import type { MeetingClient } from '../client/MeetingClient';
-import { RemoteAudio, RemoteVideo } from '../components/Media';
+import { LocalPreview, RemoteAudio, RemoteVideo } from '../components/Media';
+import { ActiveSpeakers, SpeakControls } from '../components/SpeakControls';
 
 /** Receive-only view: the host's screen or camera large, camera small when both; audio plays. */
 export function TeacherPage({ client }: { client: MeetingClient }) {
@@ -10,6 +11,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   const remote = useStore(useShallow((s) => s.remote));
   const videos = remote.filter((m) => m.kind === 'video');
   const audios = remote.filter((m) => m.kind === 'audio');
+  const publishingCamera = useStore((s) => s.publishing.camera);
   const main = videos.find((v) => v.source === 'screen') ?? videos[0];
   const others = videos.filter((v) => v !== main);
   return (
@@ -32,6 +34,9 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
       {audios.map((m) => (
         <RemoteAudio key={m.consumerId} client={client} media={m} />
       ))}
+      <ActiveSpeakers />
+      <SpeakControls client={client} />
+      {publishingCamera && <LocalPreview client={client} source="camera" />}
       <p className="hint">{t('receiveOnly')}</p>
     </main>
   );

@@ -3,7 +3,7 @@
  * state lives here; MediaStreamTracks and mediasoup-client objects stay in MeetingClient.
  */
 import { create, type StateCreator } from 'zustand';
-import type { MeetingStats, SelfInfo } from '../../../signaling/protocol/events';
+import type { HandQueueSummary, MeetingStats, SelfInfo, SpeakerInfo, SpeakState } from '../../../signaling/protocol/events';
 import type { Lang } from '../i18n/strings';
 
 export interface Account {
@@ -62,7 +62,25 @@ export interface HostSlice {
   setDeviceError: (error: string | null) => void;
 }
 
-export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice;
+export interface HandSlice {
+  /** Own hand, invitation and grant. */
+  speakState: SpeakState;
+  /** Hosts: the latest queue summary, and the client time it arrived (for waiting times). */
+  handSummary: (HandQueueSummary & { receivedAt: number }) | null;
+  speakers: SpeakerInfo[];
+  activeSpeakers: { userId: string; name: string }[];
+  /** Province code → name. */
+  provinces: Record<string, string>;
+  setSpeakState: (state: SpeakState) => void;
+  setHandSummary: (summary: HandQueueSummary) => void;
+  setSpeakers: (speakers: SpeakerInfo[]) => void;
+  setActiveSpeakers: (speakers: { userId: string; name: string }[]) => void;
+  setProvinces: (provinces: Record<string, string>) => void;
+}
+
+export const NO_SPEAK_STATE: SpeakState = { handRaised: false, invitation: null, grant: null };
+
+export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & HandSlice;
 
 const SESSION_KEY = 'hoinghi.session';
 const LANG_KEY = 'hoinghi.lang';
@@ -120,9 +138,23 @@ const createHostSlice: StateCreator<Store, [], [], HostSlice> = (set) => ({
   setDeviceError: (deviceError) => set({ deviceError }),
 });
 
+const createHandSlice: StateCreator<Store, [], [], HandSlice> = (set) => ({
+  speakState: NO_SPEAK_STATE,
+  handSummary: null,
+  speakers: [],
+  activeSpeakers: [],
+  provinces: {},
+  setSpeakState: (speakState) => set({ speakState }),
+  setHandSummary: (summary) => set({ handSummary: { ...summary, receivedAt: Date.now() } }),
+  setSpeakers: (speakers) => set({ speakers }),
+  setActiveSpeakers: (activeSpeakers) => set({ activeSpeakers }),
+  setProvinces: (provinces) => set({ provinces }),
+});
+
 export const useStore = create<Store>()((...a) => ({
   ...createSessionSlice(...a),
   ...createConnectionSlice(...a),
   ...createMediaSlice(...a),
   ...createHostSlice(...a),
+  ...createHandSlice(...a),
 }));

@@ -1,0 +1,82 @@
+/**
+ * End-to-end in Chromium: a teacher raises a hand, the host sees it and invites, the teacher
+ * accepts; another teacher's getStats shows audio packets from the new speaker; the host revokes
+ * and those packets stop.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { HoinghiServer } from '../../signaling/server';
+import { startServer } from '../helpers/server';
+import { launchChromium, newContext, packetsForProducer, signIn, waitFor } from '../helpers/browser';
+
+const MEETING = 'e2e-speak';
+let server: HoinghiServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+let host: Page;
+let speaker: Page;
+let listener: Page;
+
+async function open(accountId: string): Promise<Page> {
+  const ctx = await newContext(browser);
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  await signIn(page, server.url, accountId);
+  return page;
+}
+
+beforeAll(async () => {
+  server = await startServer({ HOINGHI_WORKERS: '2', HOINGHI_DEMO_MEETING: MEETING });
+  browser = await launchChromium();
+  host = await open('bo-truong');
+  await host.click('button[data-control="mic"]');
+  speaker = await open('gv-hn-1');
+  listener = await open('gv-hcm-1');
+  await listener.waitForSelector('audio[data-producer-id]', { state: 'attached' });
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await server?.close();
+});
+
+function speakerMicProducerId(): string | undefined {
+  const peer = server.sockets.registry.get(MEETING)?.peers.get('gv-hn-1');
+  return [...(peer?.producers.values() ?? [])].find((p) => p.source === 'mic')?.id;
+}
+
+describe('raise hand, invite, speak, revoke', () => {
+  it('a raised hand reaches the host\'s queue, and the invited teacher is heard by another teacher', async () => {
+    await speaker.click('button[data-action="hand"]');
+    await speaker.waitForSelector('button[data-action="hand"][data-raised="true"]');
+    const row = host.locator('.queue-row[data-user-id="gv-hn-1"]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await host.textContent('[data-testid="hand-total"]')).toBe('1');
+    await row.locator('button[data-action="invite"]').click();
+    await speaker.click('button[data-action="accept"]', { timeout: 10_000 });
+    await speaker.waitForSelector('[data-speaking="true"]');
+
+    const producerId = await waitFor(async () => speakerMicProducerId(), (id) => id !== undefined, 15_000, 'speaker mic producer');
+    const first = await waitFor(() => packetsForProducer(listener, producerId!), (n) => (n ?? 0) > 0, 20_000, 'speaker audio at listener');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(await packetsForProducer(listener, producerId!)).toBeGreaterThan(first!);
+    await host.waitForSelector(`[data-speaker="gv-hn-1"][data-state="speaking"]`);
+    // The hand went down when the teacher accepted.
+    await waitFor(() => host.textContent('[data-testid="hand-total"]'), (t) => t === '0', 5_000, 'hand lowered');
+  });
+
+  it('the host revokes, and the speaker\'s packets stop reaching the other teacher', async () => {
+    const producerId = speakerMicProducerId()!;
+    await host.click('[data-speaker="gv-hn-1"] button[data-action="revoke"]');
+    await listener.waitForSelector(`audio[data-producer-id="${producerId}"]`, { state: 'detached', timeout: 10_000 });
+    expect(await packetsForProducer(listener, producerId)).toBeNull();
+    await speaker.waitForSelector('button[data-action="hand"]', { timeout: 10_000 });
+    expect(speakerMicProducerId()).toBeUndefined();
+    // The host's own audio still arrives.
+    const hostMic = [...server.sockets.registry.get(MEETING)!.peers.get('bo-truong')!.producers.values()][0]!.id;
+    const a = await waitFor(() => packetsForProducer(listener, hostMic), (n) => (n ?? 0) > 0, 10_000, 'host audio');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await packetsForProducer(listener, hostMic)).toBeGreaterThan(a!);
+  });
+});

@@ -1,0 +1,18 @@
+import { useEffect } from 'react';
+import { useStore } from '../state/store';
+
+/** Loads the province names once. */
+export function useProvinces(): Record<string, string> {
+  const provinces = useStore((s) => s.provinces);
+  const setProvinces = useStore((s) => s.setProvinces);
+  useEffect(() => {
+    if (Object.keys(provinces).length > 0) return;
+    fetch('/api/provinces')
+      .then(async (r) => {
+        const body = (await r.json()) as { provinces: { code: string; name: string }[] };
+        setProvinces(Object.fromEntries(body.provinces.map((p) => [p.code, p.name])));
+      })
+      .catch(() => undefined);
+  }, [provinces, setProvinces]);
+  return provinces;
+}
