@@ -1,0 +1,172 @@
+/**
+ * Hand-queue benchmark: N socket.io clients on one node raise and lower hands at a set rate while
+ * a host receives the throttled summaries. Reports the latency from a raise to the first host
+ * summary that includes it (p50/p99), the server's CPU, and its event-loop delay.
+ *
+ *   node --import tsx load-tests/handQueue.ts [--clients 5000] [--rate 500] [--seconds 20]
+ * The node runs in its own process on 127.0.0.1; the run stops by itself.
+ * Writes load-tests/results/hand-queue.json.
+ */
+import { parseArgs } from 'node:util';
+import { io, type Socket } from 'socket.io-client';
+import jwt from 'jsonwebtoken';
+import { PROVINCES } from '../signaling/data/provinces';
+import type { HandQueueSummary } from '../signaling/protocol/events';
+import { cpuSeconds, machine, metricValue, percentile, startNode, writeResult } from './lib';
+
+const { values } = parseArgs({
+  options: {
+    clients: { type: 'string', default: '5000' },
+    rate: { type: 'string', default: '500' },
+    seconds: { type: 'string', default: '20' },
+  },
+});
+const CLIENTS = Number(values.clients);
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const SECRET = 'bench-secret-bench-secret-bench-secret-00';
+const MEETING = 'bench-hands';
+
+function token(sub: string, role: string, province: string | null): string {
+  return jwt.sign({ sub, name: sub, role, province, school: 'Bench school', meetings: [MEETING] }, SECRET, {
+    algorithm: 'HS256',
+    expiresIn: 3600,
+    issuer: 'hoinghi',
+    audience: 'hoinghi',
+  });
+}
+
+function connect(url: string, tok: string): Promise<Socket> {
+  const s = io(url, { transports: ['websocket'], auth: { token: tok }, reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    s.once('connect', () => resolve(s));
+    s.once('connect_error', reject);
+  });
+}
+
+function emit<T>(s: Socket, event: string, payload: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    s.timeout(15_000).emit(event, payload, (err: Error | null, res: { ok: boolean; data: T; error?: { code: string } }) => {
+      if (err) reject(err);
+      else if (res.ok) resolve(res.data);
+      else reject(new Error(res.error?.code));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const node = await startNode({
+    HOINGHI_PORT: '0',
+    HOINGHI_JWT_SECRET: SECRET,
+    HOINGHI_WORKERS: '1',
+    HOINGHI_RTC_BASE_PORT: '0',
+    HOINGHI_JOIN_RATE: '100000',
+    HOINGHI_JOIN_BURST: '100000',
+  });
+  const pid = node.child.pid!;
+  try {
+    console.log(`node at ${node.url} (pid ${pid}); connecting ${CLIENTS} clients…`);
+    const host = await connect(node.url, token('bench-host', 'host', null));
+    const summaries: { seq: number; at: number; total: number }[] = [];
+    host.on('handQueue', (s: HandQueueSummary) => summaries.push({ seq: s.seq, at: performance.now(), total: s.total }));
+    await emit(host, 'join', { meetingId: MEETING });
+
+    const bots: Socket[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < CLIENTS; i += 200) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(200, CLIENTS - i) }, async (_, k) => {
+          const s = await connect(node.url, token(`bot-${i + k}`, 'teacher', PROVINCES[(i + k) % PROVINCES.length]!.code));
+          await emit(s, 'join', { meetingId: MEETING });
+          return s;
+        }),
+      );
+      bots.push(...batch);
+    }
+    const joinSeconds = (performance.now() - t0) / 1000;
+    console.log(`${CLIENTS} clients joined in ${joinSeconds.toFixed(1)} s; toggling ${RATE}/s for ${SECONDS} s…`);
+
+    await fetch(`${node.url}/metrics`); // resets the event-loop histogram
+    const cpu0 = cpuSeconds(pid);
+    const selfCpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    const raises: { seq: number; sentAt: number }[] = [];
+    const raised = new Array<boolean>(CLIENTS).fill(false);
+    let errors = 0;
+    let sent = 0;
+    const total = RATE * SECONDS;
+    const interval = 1000 / RATE;
+    await new Promise<void>((resolve) => {
+      const start = performance.now();
+      const tick = (): void => {
+        const due = Math.min(total, Math.floor((performance.now() - start) / interval));
+        while (sent < due) {
+          const i = Math.floor(Math.random() * CLIENTS);
+          sent += 1;
+          const sentAt = performance.now();
+          if (raised[i]) {
+            raised[i] = false;
+            emit(bots[i]!, 'lowerHand', {}).catch(() => (errors += 1));
+          } else {
+            raised[i] = true;
+            emit<{ seq: number }>(bots[i]!, 'raiseHand', {}).then((r) => raises.push({ seq: r.seq, sentAt }), () => (errors += 1));
+          }
+        }
+        if (sent >= total) resolve();
+        else setTimeout(tick, 2);
+      };
+      tick();
+    });
+    await new Promise((r) => setTimeout(r, 1_500)); // let the last summary arrive
+    const wall = (performance.now() - wall0) / 1000;
+    const cpu = cpuSeconds(pid) - cpu0;
+    const selfCpu = process.cpuUsage(selfCpu0);
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+
+    const latencies: number[] = [];
+    let s = 0;
+    for (const r of raises.sort((a, b) => a.seq - b.seq)) {
+      while (s < summaries.length && summaries[s]!.seq < r.seq) s += 1;
+      if (s < summaries.length) latencies.push(summaries[s]!.at - r.sentAt);
+    }
+    latencies.sort((a, b) => a - b);
+    const lag = (name: string): number => Math.round((metricValue(metrics, `hoinghi_process_nodejs_eventloop_lag_${name}_seconds`) ?? NaN) * 1e4) / 10;
+    const result = {
+      benchmark: 'hand queue: raise → host summary',
+      date: new Date().toISOString(),
+      machine: machine(),
+      clients: CLIENTS,
+      togglesPerSecond: RATE,
+      seconds: SECONDS,
+      joinSeconds: Math.round(joinSeconds * 10) / 10,
+      toggles: sent,
+      raisesMeasured: latencies.length,
+      errors,
+      summariesReceived: summaries.length,
+      summaryIntervalMs: 500,
+      latencyMs: {
+        p50: Math.round(percentile(latencies, 50)),
+        p99: Math.round(percentile(latencies, 99)),
+        max: Math.round(latencies.at(-1) ?? NaN),
+      },
+      serverCpuPercentOfOneCore: Math.round((cpu / wall) * 1000) / 10,
+      benchClientCpuPercentOfOneCore: Math.round(((selfCpu.user + selfCpu.system) / 1e6 / wall) * 1000) / 10,
+      serverEventLoopDelayMs: { p50: lag('p50'), p99: lag('p99'), max: lag('max') },
+    };
+    const path = writeResult('hand-queue', result);
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`→ ${path}`);
+    host.close();
+    for (const b of bots) b.close();
+  } finally {
+    await node.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
