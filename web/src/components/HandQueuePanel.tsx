@@ -96,6 +96,7 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
           </ul>
         </details>
       )}
+      <InviteById client={client} />
       {total === 0 && <p className="hint">{t('noHands')}</p>}
       <div ref={scrollRef} className="queue-scroll">
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
@@ -140,6 +141,28 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
         </div>
       </div>
     </section>
+  );
+}
+
+/** Invite a participant by user id (someone who has not raised a hand). */
+export function InviteById({ client }: { client: MeetingClient }) {
+  const t = useT();
+  const [userId, setUserId] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const submit = (allowVideo: boolean): void => {
+    setError(null);
+    client.inviteSpeaker(userId.trim(), allowVideo).then(
+      () => setUserId(''),
+      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+    );
+  };
+  return (
+    <form className="invite-by-id" onSubmit={(e) => (e.preventDefault(), submit(false))}>
+      <input value={userId} onChange={(e) => setUserId(e.target.value)} placeholder={t('userIdPlaceholder')} maxLength={64} />
+      <button type="submit" disabled={!userId.trim()}>{t('invite')}</button>
+      <button type="button" disabled={!userId.trim()} onClick={() => submit(true)}>{t('inviteVideo')}</button>
+      {error && <span className="error">{error}</span>}
+    </form>
   );
 }
 

@@ -57,6 +57,7 @@ export const STRINGS = {
     revoke: 'Dừng phát biểu',
     noHands: 'Chưa có ai giơ tay.',
     noProvince: 'Không thuộc tỉnh',
+    userIdPlaceholder: 'Mã người dùng',
   },
   en: {
     appTitle: 'Education sector online meeting',
@@ -115,6 +116,7 @@ export const STRINGS = {
     revoke: 'End speaking',
     noHands: 'No hands raised.',
     noProvince: 'No province',
+    userIdPlaceholder: 'User id',
   },
 } as const;
 
