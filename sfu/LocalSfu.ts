@@ -41,6 +41,10 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   readonly #opening = new Map<string, Promise<Room>>();
   readonly #transports = new Map<string, { transport: types.WebRtcTransport; room: Room }>();
   readonly #producers = new Map<string, types.Producer>();
+  /** Producer id → the room it was produced in. */
+  readonly #producerRoom = new Map<string, Room>();
+  /** `${producerId}>${roomId}` of every pipe made (or being made). */
+  readonly #pipes = new Map<string, Promise<void>>();
   readonly #consumers = new Map<string, types.Consumer>();
 
   private constructor(options: SfuOptions, pool: WorkerPool) {
@@ -143,7 +147,12 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       }),
     );
     this.#producers.set(producer.id, producer);
-    producer.observer.once('close', () => this.#producers.delete(producer.id));
+    this.#producerRoom.set(producer.id, room);
+    producer.observer.once('close', () => {
+      this.#producers.delete(producer.id);
+      this.#producerRoom.delete(producer.id);
+      for (const key of this.#pipes.keys()) if (key.startsWith(`${producer.id}>`)) this.#pipes.delete(key);
+    });
     return { producerId: producer.id };
   }
 
@@ -203,6 +212,30 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   async resumeConsumer(consumerId: string): Promise<void> {
     await this.#consumer(consumerId).resume();
+  }
+
+  async pauseConsumer(consumerId: string): Promise<void> {
+    await this.#consumer(consumerId).pause();
+  }
+
+  async pipeProducer(producerId: string, toRoomId: string): Promise<void> {
+    const from = this.#producerRoom.get(producerId);
+    if (!from) throw new SfuError('not_found', 'producer not found');
+    if (from.id === toRoomId) return;
+    const to = this.#room(toRoomId);
+    const key = `${producerId}>${toRoomId}`;
+    let pending = this.#pipes.get(key);
+    if (!pending) {
+      pending = from.router.pipeToRouter({ producerId, router: to.router }).then(
+        () => undefined,
+        (error: unknown) => {
+          this.#pipes.delete(key);
+          throw error;
+        },
+      );
+      this.#pipes.set(key, pending);
+    }
+    await pending;
   }
 
   async closeConsumer(consumerId: string): Promise<void> {

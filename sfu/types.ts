@@ -99,6 +99,13 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
     rtpCapabilities: types.RtpCapabilities,
   ): Promise<ConsumerParams | null>;
   resumeConsumer(consumerId: string): Promise<void>;
+  pauseConsumer(consumerId: string): Promise<void>;
+  /**
+   * Makes a producer of one room consumable in another (pipeToRouter: one pipe per producer per
+   * target room, however many consumers). Idempotent. The piped producer keeps the same id and
+   * closes with the original.
+   */
+  pipeProducer(producerId: string, toRoomId: string): Promise<void>;
   closeConsumer(consumerId: string): Promise<void>;
   setConsumerPreferredLayers(consumerId: string, spatialLayer: number): Promise<void>;
   stats(): SfuStats;

@@ -22,6 +22,7 @@ import * as joinFlow from './meeting/joinFlow';
 import * as publishFlow from './meeting/publishFlow';
 import * as handFlow from './meeting/handFlow';
 import * as speakFlow from './meeting/speakFlow';
+import * as breakoutFlow from './meeting/breakoutFlow';
 import type { MeetingOptions } from './meeting/Meeting';
 import type { Metrics } from './metrics';
 
@@ -88,6 +89,11 @@ export class SocketServer {
       muteSpeaker: speakFlow.muteSpeaker,
       revokeSpeaker: speakFlow.revokeSpeaker,
       stopSpeaking: speakFlow.stopSpeaking,
+      startBreakouts: breakoutFlow.startBreakouts,
+      extendBreakouts: breakoutFlow.extendBreakouts,
+      endBreakouts: breakoutFlow.endBreakouts,
+      speakToAll: breakoutFlow.speakToAll,
+      sendNotice: breakoutFlow.sendNotice,
     } satisfies Record<ClientEventName, Handler>;
 
     this.io.use((socket, next) => {

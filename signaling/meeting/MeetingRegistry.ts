@@ -26,7 +26,8 @@ export class MeetingRegistry {
         if (m.consumerOwner.has(consumerId)) return m.onConsumerClosed(consumerId, producerId);
       }
     });
-    sfu.on('roomLost', ({ roomId }) => this.#meetings.get(roomId)?.onRoomLost());
+    // A breakout's room id is `${meetingId}~${province}`.
+    sfu.on('roomLost', ({ roomId }) => this.#meetings.get(roomId.split('~')[0]!)?.onRoomLost());
   }
 
   get(meetingId: string): Meeting | undefined {

@@ -13,6 +13,11 @@ export interface PublishedProducer {
   source: MediaSource;
   peerId: string;
   peerName: string;
+  /** The session it belongs to, and the SFU room (origin router) it was produced in. */
+  sessionKey: string;
+  roomId: string;
+  /** Published by a national host (heard in breakouts when speaking to all). */
+  national: boolean;
 }
 
 export class Peer {
@@ -27,6 +32,10 @@ export class Peer {
   readonly producers = new Map<string, PublishedProducer>();
   /** Consumer id → producer id. */
   readonly consumers = new Map<string, string>();
+  /** Consumers the server keeps paused (national audio in a breakout, unless speaking to all). */
+  readonly held = new Set<string>();
+  /** The session this participant is in: 'main' or a province code. */
+  sessionKey = 'main';
   readonly joinedAt = Date.now();
 
   constructor(claims: Claims, socketId: string) {
@@ -57,5 +66,6 @@ export class Peer {
     this.rtpCapabilities = null;
     this.producers.clear();
     this.consumers.clear();
+    this.held.clear();
   }
 }

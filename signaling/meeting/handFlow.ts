@@ -8,6 +8,7 @@ import type { ClientPayload } from '../protocol/schemas';
 import type { ClientResultMap } from '../protocol/events';
 import { withJitter } from '../admission';
 import type { Meeting } from './Meeting';
+import type { MeetingSession } from './MeetingSession';
 import type { Peer } from './Peer';
 import type { Session } from './Session';
 
@@ -16,30 +17,34 @@ function takeToggle(meeting: Meeting, peer: Peer): void {
   if (wait > 0) throw new AppError('rate_limited', 'hand toggled too often', withJitter(wait));
 }
 
-export function requireHost(session: Session): { meeting: Meeting; peer: Peer } {
-  const joined = session.joined();
-  if (!joined.peer.isHost) throw forbidden('host only');
-  return joined;
+/** The caller must host the session they are in (national host: main; province host: theirs). */
+export function requireSessionHost(session: Session): { meeting: Meeting; peer: Peer; ms: MeetingSession } {
+  const { meeting, peer } = session.joined();
+  const ms = meeting.sessionOf(peer);
+  if (!ms.isHost(peer)) throw forbidden('only the host of this session may do that');
+  return { meeting, peer, ms };
 }
 
 export async function raiseHand(session: Session): Promise<ClientResultMap['raiseHand']> {
   const { meeting, peer } = session.joined();
-  if (peer.isHost) throw forbidden('hosts do not raise hands');
+  const ms = meeting.sessionOf(peer);
+  if (peer.isHost || ms.isHost(peer)) throw forbidden('hosts do not raise hands');
   takeToggle(meeting, peer);
-  const { entry, changed } = meeting.hands.raise({
+  const { entry, changed } = ms.hands.raise({
     userId: peer.userId,
     name: peer.claims.name,
     province: peer.claims.province,
     school: peer.claims.school,
   });
-  if (changed) meeting.handsChanged();
+  if (changed) ms.handsChanged();
   return { handRaised: true, seq: entry.seq };
 }
 
 export async function lowerHand(session: Session): Promise<ClientResultMap['lowerHand']> {
   const { meeting, peer } = session.joined();
   takeToggle(meeting, peer);
-  if (meeting.hands.lower(peer.userId)) meeting.handsChanged();
+  const ms = meeting.sessionOf(peer);
+  if (ms.hands.lower(peer.userId)) ms.handsChanged();
   return { handRaised: false };
 }
 
@@ -47,11 +52,14 @@ export async function lowerHands(
   session: Session,
   payload: ClientPayload<'lowerHands'>,
 ): Promise<ClientResultMap['lowerHands']> {
-  const { meeting } = requireHost(session);
+  const { meeting, ms } = requireSessionHost(session);
+  if (payload.scope === 'province' && !ms.isMain && payload.province !== ms.key) {
+    throw forbidden('outside your province');
+  }
   let lowered: string[];
-  if (payload.scope === 'user') lowered = meeting.hands.lower(payload.userId) ? [payload.userId] : [];
-  else lowered = meeting.hands.lowerWhere(payload.scope === 'province' ? payload.province : undefined);
-  if (lowered.length > 0) meeting.handsChanged();
+  if (payload.scope === 'user') lowered = ms.hands.lower(payload.userId) ? [payload.userId] : [];
+  else lowered = ms.hands.lowerWhere(payload.scope === 'province' ? payload.province : undefined);
+  if (lowered.length > 0) ms.handsChanged();
   // Each lowered participant hears of their own hand only.
   for (const userId of lowered) meeting.pushSpeakState(userId);
   return { lowered: lowered.length };
@@ -61,6 +69,6 @@ export async function handQueuePage(
   session: Session,
   { offset, limit }: ClientPayload<'handQueuePage'>,
 ): Promise<ClientResultMap['handQueuePage']> {
-  const { meeting } = requireHost(session);
-  return { entries: meeting.hands.page(offset, limit), total: meeting.hands.size };
+  const { ms } = requireSessionHost(session);
+  return { entries: ms.hands.page(offset, limit), total: ms.hands.size };
 }

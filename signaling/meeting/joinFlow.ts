@@ -38,15 +38,19 @@ export async function join(
   if (session.meeting && session.meeting.id !== meetingId) await leave(deps, session, true);
 
   const meeting = deps.registry.getOrCreate(meetingId);
-  const routerRtpCapabilities = await meeting.sfu.openRoom(meetingId);
+  const routerRtpCapabilities = await meeting.sfu.openRoom(meeting.viewerRoomId);
 
   let peer = session.peer;
   if (peer && meeting.peers.get(peer.userId) === peer) {
     // Rejoin on the same socket: rebuild the media side.
     await meeting.closePeerMedia(peer);
+    await meeting.ensureSession(peer.sessionKey);
   } else {
     const previous = meeting.peers.get(claims.sub);
     peer = new Peer(claims, socket.id);
+    // A late joiner (or a reconnect) during breakouts lands directly in their province's session.
+    peer.sessionKey = meeting.placeFor(peer);
+    await meeting.ensureSession(peer.sessionKey);
     meeting.peers.set(peer.userId, peer);
     if (previous) {
       // One attendee per user: the newest connection wins.
@@ -57,17 +61,19 @@ export async function join(
     session.peer = peer;
     meeting.arrived(peer.userId);
     await socket.join(meeting.roomName);
-    if (peer.isHost) {
-      await socket.join(meeting.hostsRoomName);
-      meeting.sendHostState(socket.id);
-    } else {
-      // A raised hand or a grant survives a reconnect: tell the participant at once.
-      meeting.pushSpeakState(peer.userId);
-    }
+    // Session rooms, host state, and the participant's own hand and grant (which survive a
+    // reconnect) at once.
+    await meeting.enterSession(peer);
     deps.onJoined();
     meeting.log.info({ peer: peer.userId, role: claims.role }, 'joined');
   }
-  return { meetingId, self: peer.selfInfo(meeting.canSend(peer)), routerRtpCapabilities };
+  return {
+    meetingId,
+    self: peer.selfInfo(meeting.canSend(peer)),
+    session: meeting.sessionInfo(peer),
+    breakouts: meeting.breakoutsState(),
+    routerRtpCapabilities,
+  };
 }
 
 export async function createTransport(
@@ -89,7 +95,9 @@ export async function createTransport(
     peer.rtpCapabilities = null;
   }
   const epoch = meeting.epoch;
-  const params = await meeting.sfu.createWebRtcTransport(meeting.id, direction);
+  // Everyone receives on the main router; publishers send to their session's origin router.
+  const roomId = direction === 'recv' ? meeting.viewerRoomId : meeting.sessionOf(peer).roomId;
+  const params = await meeting.sfu.createWebRtcTransport(roomId, direction);
   if (epoch !== meeting.epoch || meeting.peers.get(peer.userId) !== peer) {
     await meeting.sfu.closeTransport(params.id);
     throw new AppError('conflict', 'the meeting changed while creating the transport; join again');
@@ -119,7 +127,7 @@ export async function startConsuming(
   const already = new Set(peer.consumers.values());
   const consumers = [];
   for (const producer of meeting.published.values()) {
-    if (already.has(producer.id)) continue;
+    if (already.has(producer.id) || !meeting.wants(peer, producer)) continue;
     const info = await meeting.consumeFor(peer, producer);
     if (info) consumers.push(info);
   }
@@ -132,7 +140,8 @@ export async function resumeConsumer(
 ): Promise<ClientResultMap['resumeConsumer']> {
   const { meeting, peer } = session.joined();
   if (!peer.consumers.has(consumerId)) throw notFound('consumer');
-  await meeting.sfu.resumeConsumer(consumerId);
+  // Held consumers (national audio in a breakout) stay paused until the host speaks to all.
+  if (!peer.held.has(consumerId)) await meeting.sfu.resumeConsumer(consumerId);
   return {};
 }
 
@@ -162,8 +171,7 @@ export async function leave(
   const wasCurrent = meeting.peers.get(peer.userId) === peer;
   await meeting.removePeer(peer);
   if (wasCurrent) meeting.departed(peer.userId, explicit);
-  await session.socket.leave(meeting.roomName);
-  await session.socket.leave(meeting.hostsRoomName);
+  for (const room of [...session.socket.rooms]) if (room.startsWith(meeting.roomName)) await session.socket.leave(room);
   deps.registry.releaseIfEmpty(meeting);
   meeting.log.info({ peer: peer.userId }, 'left');
   return {};

@@ -17,7 +17,8 @@ export async function produce(
   if (!meeting.canSend(peer)) throw forbidden('only hosts and invited speakers may send media');
   if (peer.transports.get(transportId) !== 'send') throw notFound('transport');
   if ((source === 'mic') !== (kind === 'audio')) throw new AppError('bad_request', `source ${source} cannot be ${kind}`);
-  const grant = peer.isHost ? null : meeting.speakers.get(peer.userId);
+  const ms = meeting.sessionOf(peer);
+  const grant = peer.isHost || ms.isHost(peer) ? null : ms.speakers.get(peer.userId);
   if (grant && (source === 'screen' || (source === 'camera' && !grant.allowVideo))) {
     throw forbidden(`your invitation does not include ${source}`);
   }
@@ -31,7 +32,16 @@ export async function produce(
     throw new AppError('conflict', 'the meeting changed while publishing; join again');
   }
   if (grant?.muted && source === 'mic') await meeting.sfu.pauseProducer(producerId);
-  const published: PublishedProducer = { id: producerId, kind, source, peerId: peer.userId, peerName: peer.claims.name };
+  const published: PublishedProducer = {
+    id: producerId,
+    kind,
+    source,
+    peerId: peer.userId,
+    peerName: peer.claims.name,
+    sessionKey: ms.key,
+    roomId: ms.roomId,
+    national: peer.isHost,
+  };
   peer.producers.set(producerId, published);
   meeting.published.set(producerId, published);
   meeting.log.info({ peer: peer.userId, producer: producerId, source }, 'producing');
@@ -71,7 +81,7 @@ export async function resumeProducer(
   { producerId }: ClientPayload<'resumeProducer'>,
 ): Promise<ClientResultMap['resumeProducer']> {
   const { meeting, peer } = ownProducer(session, producerId);
-  if (meeting.speakers.get(peer.userId)?.muted && peer.producers.get(producerId)?.source === 'mic') {
+  if (meeting.sessionOf(peer).speakers.get(peer.userId)?.muted && peer.producers.get(producerId)?.source === 'mic') {
     throw forbidden('the host has muted you');
   }
   await meeting.sfu.resumeProducer(producerId);

@@ -4,25 +4,26 @@
  * host allowed it), and lowers the hand. The host can mute or revoke; the speaker can stop.
  * Concurrent teacher speakers (invited or speaking) are capped. Every check is on the server.
  */
-import { AppError, notFound } from '../protocol/errors';
+import { AppError, forbidden, notFound } from '../protocol/errors';
 import type { ClientPayload } from '../protocol/schemas';
 import type { ClientResultMap } from '../protocol/events';
-import { requireHost } from './handFlow';
+import { requireSessionHost } from './handFlow';
 import type { Session } from './Session';
 
 export async function inviteSpeaker(
   session: Session,
   { userId, allowVideo }: ClientPayload<'inviteSpeaker'>,
 ): Promise<ClientResultMap['inviteSpeaker']> {
-  const { meeting } = requireHost(session);
+  const { meeting, ms } = requireSessionHost(session);
   const target = meeting.peers.get(userId);
   if (!target) throw notFound('participant');
-  if (target.isHost) throw new AppError('conflict', 'hosts can already speak');
-  if (meeting.speakers.has(userId)) throw new AppError('conflict', 'already invited or speaking');
-  if (meeting.speakers.size >= meeting.options.maxSpeakers) {
+  if (target.sessionKey !== ms.key) throw forbidden('that participant is in another session');
+  if (target.isHost || ms.isHost(target)) throw new AppError('conflict', 'hosts can already speak');
+  if (ms.speakers.has(userId)) throw new AppError('conflict', 'already invited or speaking');
+  if (ms.speakers.size >= meeting.options.maxSpeakers) {
     throw new AppError('conflict', `speaker limit reached (${meeting.options.maxSpeakers})`);
   }
-  meeting.speakers.set(userId, {
+  ms.speakers.set(userId, {
     userId,
     name: target.claims.name,
     province: target.claims.province,
@@ -32,8 +33,8 @@ export async function inviteSpeaker(
     state: 'invited',
   });
   meeting.pushSpeakState(userId);
-  meeting.speakersChanged();
-  meeting.log.info({ peer: userId, allowVideo }, 'invited to speak');
+  meeting.speakersChanged(ms);
+  meeting.log.info({ peer: userId, allowVideo, session: ms.key }, 'invited to speak');
   return {};
 }
 
@@ -42,16 +43,17 @@ export async function respondInvitation(
   { accept }: ClientPayload<'respondInvitation'>,
 ): Promise<ClientResultMap['respondInvitation']> {
   const { meeting, peer } = session.joined();
-  const entry = meeting.speakers.get(peer.userId);
+  const ms = meeting.sessionOf(peer);
+  const entry = ms.speakers.get(peer.userId);
   if (!entry || entry.state !== 'invited') throw notFound('invitation');
   if (!accept) {
-    await meeting.endSpeaking(peer.userId);
+    await meeting.endSpeaking(ms, peer.userId);
     return { grant: null };
   }
   entry.state = 'speaking';
-  if (meeting.hands.lower(peer.userId)) meeting.handsChanged();
+  if (ms.hands.lower(peer.userId)) ms.handsChanged();
   meeting.pushSpeakState(peer.userId);
-  meeting.speakersChanged();
+  meeting.speakersChanged(ms);
   meeting.log.info({ peer: peer.userId }, 'speaking');
   return { grant: { allowVideo: entry.allowVideo, muted: entry.muted } };
 }
@@ -60,8 +62,8 @@ export async function muteSpeaker(
   session: Session,
   { userId, muted }: ClientPayload<'muteSpeaker'>,
 ): Promise<ClientResultMap['muteSpeaker']> {
-  const { meeting } = requireHost(session);
-  const entry = meeting.speakers.get(userId);
+  const { meeting, ms } = requireSessionHost(session);
+  const entry = ms.speakers.get(userId);
   if (!entry || entry.state !== 'speaking') throw notFound('speaker');
   entry.muted = muted;
   const peer = meeting.peers.get(userId);
@@ -69,7 +71,7 @@ export async function muteSpeaker(
     if (p.source === 'mic') await (muted ? meeting.sfu.pauseProducer(p.id) : meeting.sfu.resumeProducer(p.id));
   }
   meeting.pushSpeakState(userId);
-  meeting.speakersChanged();
+  meeting.speakersChanged(ms);
   return {};
 }
 
@@ -77,16 +79,17 @@ export async function revokeSpeaker(
   session: Session,
   { userId }: ClientPayload<'revokeSpeaker'>,
 ): Promise<ClientResultMap['revokeSpeaker']> {
-  const { meeting } = requireHost(session);
-  if (!meeting.speakers.has(userId)) throw notFound('speaker');
-  await meeting.endSpeaking(userId);
+  const { meeting, ms } = requireSessionHost(session);
+  if (!ms.speakers.has(userId)) throw notFound('speaker');
+  await meeting.endSpeaking(ms, userId);
   meeting.log.info({ peer: userId }, 'speaking revoked');
   return {};
 }
 
 export async function stopSpeaking(session: Session): Promise<ClientResultMap['stopSpeaking']> {
   const { meeting, peer } = session.joined();
-  if (!meeting.speakers.has(peer.userId)) throw notFound('speaker grant');
-  await meeting.endSpeaking(peer.userId);
+  const ms = meeting.sessionOf(peer);
+  if (!ms.speakers.has(peer.userId)) throw notFound('speaker grant');
+  await meeting.endSpeaking(ms, peer.userId);
   return {};
 }

@@ -39,6 +39,8 @@ export interface SelfInfo {
 export interface JoinResult {
   meetingId: string;
   self: SelfInfo;
+  session: SessionInfo;
+  breakouts: BreakoutsState;
   routerRtpCapabilities: RtpCapabilities;
 }
 
@@ -110,6 +112,40 @@ export interface SpeakState {
   grant: { allowVideo: boolean; muted: boolean } | null;
 }
 
+export interface BreakoutsState {
+  active: boolean;
+  /** Server time (ms since epoch) when they end by themselves, or null. */
+  endsAt: number | null;
+  nationalOverlay: boolean;
+  /** The national host is heard in every breakout. */
+  speakToAll: boolean;
+  serverNow: number;
+}
+
+export interface SessionInfo {
+  /** 'main' or a province code. */
+  key: string;
+  province: string | null;
+  /** Whether this participant may send media in this session now. */
+  canSend: boolean;
+  /** Whether this participant hosts this session (runs its hand queue and speakers). */
+  isSessionHost: boolean;
+}
+
+export interface BreakoutStatus {
+  province: string;
+  hostPresent: boolean;
+  teachers: number;
+  hands: number;
+}
+
+export interface Notice {
+  kind: 'text' | 'hands_cleared';
+  text: string;
+  from: string;
+  at: number;
+}
+
 export type RejoinReason = 'media_server_restarted' | 'transport_lost';
 
 type Handler<E extends keyof ClientPayloadMap, R> = (payload: ClientPayloadMap[E], ack: (res: Ack<R>) => void) => void;
@@ -138,6 +174,11 @@ export interface ClientResultMap {
   muteSpeaker: Record<string, never>;
   revokeSpeaker: Record<string, never>;
   stopSpeaking: Record<string, never>;
+  startBreakouts: BreakoutsState;
+  extendBreakouts: BreakoutsState;
+  endBreakouts: BreakoutsState;
+  speakToAll: BreakoutsState;
+  sendNotice: Record<string, never>;
 }
 
 export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };
@@ -159,6 +200,14 @@ export interface ServerToClientEvents {
   speakState: (state: SpeakState) => void;
   /** Meeting-level: who is speaking now (for a speaking indicator). */
   activeSpeakers: (speakers: { userId: string; name: string }[]) => void;
+  /** Meeting-wide: breakouts started, extended, ended, or speak-to-all changed. */
+  breakouts: (state: BreakoutsState) => void;
+  /** To one participant: the session they are now in (after a move, or at join). */
+  sessionChanged: (session: SessionInfo) => void;
+  /** National hosts: each breakout's host presence, teachers and hands (throttled). */
+  breakoutStatus: (status: BreakoutStatus[]) => void;
+  /** A notice from the national host, or hands cleared at the end of breakouts. */
+  notice: (notice: Notice) => void;
   /** A protocol error not tied to an ack (e.g. an event without ack callback was refused). */
   protocolError: (error: WireError & { event: string }) => void;
 }

@@ -102,50 +102,68 @@ export const dtlsParametersSchema = z.object({
 export const mediaSourceSchema = z.enum(['camera', 'mic', 'screen']);
 export type MediaSource = z.infer<typeof mediaSourceSchema>;
 
-/** One schema per client → server event. The key is the event name. */
+/**
+ * One schema per client → server event. The key is the event name. Event payloads are strict:
+ * an unknown key is refused, not silently dropped.
+ */
 export const clientEventSchemas = {
-  join: z.object({ meetingId: id }),
-  leave: z.object({}),
-  createTransport: z.object({ direction: z.enum(['send', 'recv']) }),
-  connectTransport: z.object({ transportId: id, dtlsParameters: dtlsParametersSchema }),
+  join: z.strictObject({ meetingId: id }),
+  leave: z.strictObject({}),
+  createTransport: z.strictObject({ direction: z.enum(['send', 'recv']) }),
+  connectTransport: z.strictObject({ transportId: id, dtlsParameters: dtlsParametersSchema }),
   /** Ask for consumers of everything currently published, once the device is loaded. */
-  startConsuming: z.object({ rtpCapabilities: rtpCapabilitiesSchema }),
-  produce: z.object({
+  startConsuming: z.strictObject({ rtpCapabilities: rtpCapabilitiesSchema }),
+  produce: z.strictObject({
     transportId: id,
     kind: z.enum(['audio', 'video']),
     rtpParameters: rtpParametersSchema,
     source: mediaSourceSchema,
   }),
-  closeProducer: z.object({ producerId: id }),
-  pauseProducer: z.object({ producerId: id }),
-  resumeProducer: z.object({ producerId: id }),
-  resumeConsumer: z.object({ consumerId: id }),
+  closeProducer: z.strictObject({ producerId: id }),
+  pauseProducer: z.strictObject({ producerId: id }),
+  resumeProducer: z.strictObject({ producerId: id }),
+  resumeConsumer: z.strictObject({ consumerId: id }),
   /** A viewer's preferred simulcast layer (0 = lowest); the SFU still follows the bandwidth. */
-  setConsumerLayers: z.object({
+  setConsumerLayers: z.strictObject({
     consumerId: id,
     spatialLayer: z.number().int().min(0).max(2),
   }),
   /** A teacher raises or lowers their own hand. */
-  raiseHand: z.object({}),
-  lowerHand: z.object({}),
+  raiseHand: z.strictObject({}),
+  lowerHand: z.strictObject({}),
   /** Host: lower one hand, every hand, or every hand of one province ('--': no province). */
   lowerHands: z.discriminatedUnion('scope', [
-    z.object({ scope: z.literal('all') }),
-    z.object({ scope: z.literal('province'), province: z.string().regex(/^([0-9]{2}|--)$/) }),
-    z.object({ scope: z.literal('user'), userId: id }),
+    z.strictObject({ scope: z.literal('all') }),
+    z.strictObject({ scope: z.literal('province'), province: z.string().regex(/^([0-9]{2}|--)$/) }),
+    z.strictObject({ scope: z.literal('user'), userId: id }),
   ]),
   /** Host: a page of the hand queue, in raise order (for scrolling past the summary's head). */
-  handQueuePage: z.object({ offset: z.number().int().min(0).max(10_000_000), limit: z.number().int().min(1).max(500) }),
+  handQueuePage: z.strictObject({ offset: z.number().int().min(0).max(10_000_000), limit: z.number().int().min(1).max(500) }),
   /** Host: invite a participant to speak (audio, plus video if allowed). */
-  inviteSpeaker: z.object({ userId: id, allowVideo: z.boolean().default(false) }),
+  inviteSpeaker: z.strictObject({ userId: id, allowVideo: z.boolean().default(false) }),
   /** The invited participant accepts or declines. */
-  respondInvitation: z.object({ accept: z.boolean() }),
+  respondInvitation: z.strictObject({ accept: z.boolean() }),
   /** Host: mute or unmute a speaker's microphone (pauses the producer on the server). */
-  muteSpeaker: z.object({ userId: id, muted: z.boolean().default(true) }),
+  muteSpeaker: z.strictObject({ userId: id, muted: z.boolean().default(true) }),
   /** Host: end a speaker's grant; their producers close. */
-  revokeSpeaker: z.object({ userId: id }),
+  revokeSpeaker: z.strictObject({ userId: id }),
   /** A speaker stops speaking. */
-  stopSpeaking: z.object({}),
+  stopSpeaking: z.strictObject({}),
+  /** National host: split the meeting into one session per province. */
+  startBreakouts: z.strictObject({
+    /** Optional duration; the breakouts end by themselves when it runs out. */
+    durationS: z.number().int().min(60).max(8 * 3600).optional(),
+    /** Keep the national video as a small overlay in every breakout. */
+    nationalOverlay: z.boolean().default(false),
+  }),
+  /** National host: add time to the running breakouts. */
+  extendBreakouts: z.strictObject({ seconds: z.number().int().min(60).max(4 * 3600) }),
+  /** National host: call everyone back to the main session. */
+  endBreakouts: z.strictObject({}),
+  /** National host: be heard in every breakout (or stop). */
+  speakToAll: z.strictObject({ on: z.boolean() }),
+  /** National host: a text notice to every session. */
+  sendNotice: z.strictObject({ text: z.string().trim().min(1).max(500) }),
 } as const;
 
 export type ClientEventName = keyof typeof clientEventSchemas;
@@ -173,4 +191,9 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   muteSpeaker: 256,
   revokeSpeaker: 256,
   stopSpeaking: 64,
+  startBreakouts: 128,
+  extendBreakouts: 64,
+  endBreakouts: 64,
+  speakToAll: 64,
+  sendNotice: 2_048,
 };

@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const s of open.splice(0)) s.close();
   const meeting = server.sockets.registry.get(MEETING)!;
-  for (const userId of [...meeting.speakers.keys()]) await meeting.endSpeaking(userId);
+  for (const userId of [...meeting.main.speakers.keys()]) await meeting.endSpeaking(meeting.main, userId);
 });
 afterAll(async () => {
   host.close();
@@ -53,8 +53,8 @@ async function speak(v: Viewer, withCamera = false): Promise<{ transportId: stri
 function snapshot() {
   const m = server.sockets.registry.get(MEETING)!;
   return {
-    speakers: JSON.stringify([...m.speakers.values()]),
-    hands: m.hands.seq,
+    speakers: JSON.stringify([...m.main.speakers.values()]),
+    hands: m.main.hands.seq,
     published: [...m.published.keys()].sort(),
     transports: server.sfu.stats().transports,
   };
@@ -72,7 +72,7 @@ describe('invite to speak', () => {
     const { mic } = await speak(speaker);
     await until(() => arriving.some((c) => c.producerId === mic), 5_000, 'listener consumes the speaker');
     expect(arriving.find((c) => c.producerId === mic)).toMatchObject({ kind: 'audio', source: 'mic', peerId: userIdOf(speaker) });
-    expect(server.sockets.registry.get(MEETING)!.hands.has(userIdOf(speaker))).toBe(false);
+    expect(server.sockets.registry.get(MEETING)!.main.hands.has(userIdOf(speaker))).toBe(false);
     expect(speaker.states.at(-1)).toEqual({ handRaised: false, invitation: null, grant: { allowVideo: false, muted: false } });
   });
 
@@ -104,7 +104,7 @@ describe('invite to speak', () => {
     const a = await teacher();
     await call(host, 'inviteSpeaker', { userId: userIdOf(a), allowVideo: false });
     expect(await call(a.socket, 'respondInvitation', { accept: false })).toEqual({ grant: null });
-    expect(server.sockets.registry.get(MEETING)!.speakers.size).toBe(0);
+    expect(server.sockets.registry.get(MEETING)!.main.speakers.size).toBe(0);
   });
 
   it('mutes a speaker on the server: the speaker cannot unmute', async () => {
@@ -141,7 +141,7 @@ describe('invite to speak', () => {
     await call(host, 'inviteSpeaker', { userId: userIdOf(a), allowVideo: false });
     await speak(a);
     await call(a.socket, 'stopSpeaking', {});
-    expect(server.sockets.registry.get(MEETING)!.speakers.size).toBe(0);
+    expect(server.sockets.registry.get(MEETING)!.main.speakers.size).toBe(0);
     expect(server.sockets.registry.get(MEETING)!.published.size).toBe(0);
   });
 });
