@@ -152,7 +152,7 @@ export const clientEventSchemas = {
   /** National host: split the meeting into one session per province. */
   startBreakouts: z.strictObject({
     /** Optional duration; the breakouts end by themselves when it runs out. */
-    durationS: z.number().int().min(60).max(8 * 3600).optional(),
+    durationS: z.number().int().min(1).max(8 * 3600).optional(),
     /** Keep the national video as a small overlay in every breakout. */
     nationalOverlay: z.boolean().default(false),
   }),

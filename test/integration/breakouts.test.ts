@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HoinghiServer } from '../../signaling/server';
+import type { BreakoutsState, ConsumerInfo, Notice, SessionInfo } from '../../signaling/protocol/events';
+import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { collect, joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
+
+/** What one participant currently consumes: consumer id → producer id, kept from the events. */
+interface Tracked extends Viewer {
+  consuming: Map<string, string>;
+  sessions: SessionInfo[];
+}
+
+let server: HoinghiServer;
+let national: Publisher;
+const provinceHosts: Record<string, Tracked> = {};
+const provinceProducers: Record<string, string[]> = {};
+const teachers: Record<string, Tracked> = {};
+const sockets: TestSocket[] = [];
+
+async function tracked(claims: Parameters<typeof tokenFor>[1]): Promise<Tracked> {
+  const socket = await connectClient(server, tokenFor(server, claims));
+  sockets.push(socket);
+  const consuming = new Map<string, string>();
+  const sessions = collect<SessionInfo>(socket, 'sessionChanged');
+  socket.on('newConsumer', (c: ConsumerInfo) => consuming.set(c.id, c.producerId));
+  socket.on('consumerClosed', ({ consumerId }) => consuming.delete(consumerId));
+  const v = await joinAsViewer(server, {}, socket);
+  for (const c of v.consumers) consuming.set(c.id, c.producerId);
+  return { ...v, consuming, sessions };
+}
+
+const producersOf = (t: Tracked): string[] => [...t.consuming.values()].sort();
+const nationalAll = (): string[] => Object.values(national.producers).sort();
+
+beforeAll(async () => {
+  server = await startServer({ HOINGHI_WORKERS: '2' });
+  national = await joinAndPublish(server, { sub: 'national', name: 'Bộ trưởng' });
+  sockets.push(national.socket);
+  for (const p of ['01', '79', '48']) {
+    provinceHosts[p] = await tracked({ role: 'province_host', province: p, sub: `ph-${p}` });
+    teachers[p] = await tracked({ role: 'teacher', province: p, sub: `t-${p}` });
+  }
+  teachers.none = await tracked({ role: 'teacher', province: null, sub: 't-none' });
+});
+
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await server.close();
+});
+
+async function publishAsProvinceHost(p: string): Promise<string[]> {
+  const ph = provinceHosts[p]!;
+  const t = await call(ph.socket, 'createTransport', { direction: 'send' });
+  await call(ph.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  const cam = await call(ph.socket, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+  const mic = await call(ph.socket, 'produce', { transportId: t.id, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() });
+  return [cam.producerId, mic.producerId];
+}
+
+describe('province breakouts', () => {
+  it('before breakouts, everyone receives the national broadcast and province hosts cannot send', async () => {
+    for (const t of Object.values(teachers)) expect(producersOf(t)).toEqual(nationalAll());
+    expect(await request(provinceHosts['01']!.socket, 'createTransport', { direction: 'send' })).toMatchObject({
+      ok: false,
+      error: { code: 'forbidden' },
+    });
+  });
+
+  it('moves each teacher to their province\'s session, where they receive only their province host', async () => {
+    const states = collect<BreakoutsState>(teachers['01']!.socket, 'breakouts');
+    const res = await call(national.socket, 'startBreakouts', { nationalOverlay: false });
+    expect(res).toMatchObject({ active: true, endsAt: null, speakToAll: false });
+    await until(() => states.length === 1, 5_000, 'breakouts event');
+    for (const p of ['01', '79', '48']) {
+      await until(() => teachers[p]!.sessions.at(-1)?.key === p, 5_000, `teacher ${p} moved`);
+      expect(provinceHosts[p]!.sessions.at(-1)).toMatchObject({ key: p, canSend: true, isSessionHost: true });
+      provinceProducers[p] = await publishAsProvinceHost(p);
+    }
+    for (const p of ['01', '79', '48']) {
+      const expected = [...provinceProducers[p]!, national.producers.mic].sort();
+      await until(() => JSON.stringify(producersOf(teachers[p]!)) === JSON.stringify(expected), 5_000, `teacher ${p} consumers`);
+      // The national audio is there but held silent.
+      const peer = server.sockets.registry.get(MEETING)!.peers.get(`t-${p}`)!;
+      const nationalMicConsumer = [...teachers[p]!.consuming].find(([, pid]) => pid === national.producers.mic)![0];
+      expect(peer.held.has(nationalMicConsumer)).toBe(true);
+    }
+    // A teacher without a province stays in the main session with the national broadcast.
+    expect(teachers.none!.sessions.at(-1)?.key ?? 'main').toBe('main');
+    expect(producersOf(teachers.none!)).toEqual(nationalAll());
+  });
+
+  it('lands a late joiner directly in their province\'s breakout', async () => {
+    const late = await tracked({ role: 'teacher', province: '79', sub: 't-79-late' });
+    expect(late.join.session).toMatchObject({ key: '79', canSend: false });
+    expect(late.join.breakouts.active).toBe(true);
+    expect(producersOf(late)).toEqual([...provinceProducers['79']!, national.producers.mic].sort());
+    teachers['79-late'] = late;
+  });
+
+  it('refuses a province host outside their province', async () => {
+    const ph = provinceHosts['01']!.socket;
+    const before = JSON.stringify(server.sockets.registry.get(MEETING)!.breakoutStatus());
+    for (const [event, payload] of [
+      ['lowerHands', { scope: 'province', province: '79' }],
+      ['inviteSpeaker', { userId: 't-79', allowVideo: false }],
+      ['startBreakouts', {}],
+      ['endBreakouts', {}],
+      ['speakToAll', { on: true }],
+      ['sendNotice', { text: 'hello' }],
+    ] as const) {
+      expect(await request(ph, event, payload), event).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    }
+    // And the host of 79 cannot be reached from 01's queue: 01's host runs only 01.
+    expect(JSON.stringify(server.sockets.registry.get(MEETING)!.breakoutStatus())).toBe(before);
+  });
+
+  it('runs each breakout\'s own hand queue for its province host', async () => {
+    const summary = next(provinceHosts['01']!.socket, 'handQueue');
+    await call(teachers['01']!.socket, 'raiseHand', {});
+    expect((await summary).head.map((e) => e.userId)).toEqual(['t-01']);
+    const status = server.sockets.registry.get(MEETING)!.breakoutStatus();
+    expect(status.find((s) => s.province === '01')).toEqual({ province: '01', hostPresent: true, teachers: 1, hands: 1 });
+    expect(status.find((s) => s.province === '79')).toEqual({ province: '79', hostPresent: true, teachers: 2, hands: 0 });
+  });
+
+  it('lets the national host speak into every breakout, and send a notice to all', async () => {
+    await call(national.socket, 'speakToAll', { on: true });
+    for (const p of ['01', '79', '48']) {
+      expect(server.sockets.registry.get(MEETING)!.peers.get(`t-${p}`)!.held.size).toBe(0);
+    }
+    const notices = Object.values(teachers).map((t) => next(t.socket, 'notice'));
+    await call(national.socket, 'sendNotice', { text: 'Năm phút nữa quay lại phiên chung.' });
+    for (const n of await Promise.all(notices)) expect(n).toMatchObject({ kind: 'text', text: 'Năm phút nữa quay lại phiên chung.' });
+    await call(national.socket, 'speakToAll', { on: false });
+    expect(server.sockets.registry.get(MEETING)!.peers.get('t-48')!.held.size).toBe(1);
+  });
+
+  it('recall returns everyone to the national producers and clears breakout hands with a notice', async () => {
+    const cleared = next(teachers['01']!.socket, 'notice');
+    await call(national.socket, 'endBreakouts', {});
+    expect(((await cleared) as Notice).kind).toBe('hands_cleared');
+    for (const t of [...Object.values(teachers), ...Object.values(provinceHosts)]) {
+      await until(() => JSON.stringify(producersOf(t)) === JSON.stringify(nationalAll()), 5_000, 'national producers again');
+    }
+    const meeting = server.sockets.registry.get(MEETING)!;
+    expect([...meeting.sessions.keys()]).toEqual(['main']);
+    expect([...meeting.published.keys()].sort()).toEqual(nationalAll());
+    expect(meeting.main.hands.size).toBe(0);
+    for (const t of Object.values(teachers)) expect(meeting.peers.get(t.join.self.userId)!.held.size).toBe(0);
+    expect(await request(provinceHosts['01']!.socket, 'createTransport', { direction: 'send' })).toMatchObject({ ok: false });
+  });
+
+  it('ends timed breakouts by themselves', async () => {
+    const ended = new Promise<BreakoutsState>((resolve) =>
+      teachers['48']!.socket.on('breakouts', (s: BreakoutsState) => {
+        if (!s.active) resolve(s);
+      }),
+    );
+    const started = await call(national.socket, 'startBreakouts', { durationS: 1 });
+    expect(started.endsAt).toBeGreaterThan(started.serverNow);
+    await until(() => teachers['48']!.sessions.at(-1)?.key === '48', 5_000, 'moved');
+    await ended;
+    await until(() => teachers['48']!.sessions.at(-1)?.key === 'main', 5_000, 'back in main');
+    expect(server.sockets.registry.get(MEETING)!.breakouts).toBeNull();
+  });
+});
