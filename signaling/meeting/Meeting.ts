@@ -342,6 +342,7 @@ export class Meeting {
       source: producer.source,
       peerId: producer.peerId,
       peerName: producer.peerName,
+      sessionKey: producer.sessionKey,
     };
   }
 

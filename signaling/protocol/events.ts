@@ -60,6 +60,8 @@ export interface ConsumerInfo {
   /** The publishing participant. */
   peerId: string;
   peerName: string;
+  /** The session it belongs to ('main' or a province code). */
+  sessionKey: string;
 }
 
 export interface MeetingStats {

@@ -114,10 +114,10 @@ export async function signIn(page: Page, baseUrl: string, accountId: string): Pr
 }
 
 /**
- * Inbound RTP packets of the track played by the <audio>/<video> element whose data-producer-id
- * is `producerId`: null when no such element (or no stats for its track) exists.
+ * Inbound RTP counters of the track played by the <audio>/<video> element whose
+ * data-producer-id is `producerId`: null when no such element (or no stats for its track) exists.
  */
-export async function packetsForProducer(page: Page, producerId: string): Promise<number | null> {
+export async function inboundForProducer(page: Page, producerId: string): Promise<{ packetsReceived: number; framesDecoded: number } | null> {
   return page.evaluate(async (pid) => {
     const el = document.querySelector<HTMLMediaElement>(`[data-producer-id="${pid}"]`);
     const track = (el?.srcObject as MediaStream | null)?.getTracks()[0];
@@ -126,12 +126,18 @@ export async function packetsForProducer(page: Page, producerId: string): Promis
     for (const pc of pcs) {
       if (pc.connectionState === 'closed') continue;
       const report = await pc.getStats();
-      let found: number | null = null;
-      report.forEach((s: { type: string; trackIdentifier?: string; packetsReceived?: number }) => {
-        if (s.type === 'inbound-rtp' && s.trackIdentifier === track.id) found = s.packetsReceived ?? 0;
+      let found: { packetsReceived: number; framesDecoded: number } | null = null;
+      report.forEach((s: { type: string; trackIdentifier?: string; packetsReceived?: number; framesDecoded?: number }) => {
+        if (s.type === 'inbound-rtp' && s.trackIdentifier === track.id) {
+          found = { packetsReceived: s.packetsReceived ?? 0, framesDecoded: s.framesDecoded ?? 0 };
+        }
       });
       if (found !== null) return found;
     }
     return null;
   }, producerId);
+}
+
+export async function packetsForProducer(page: Page, producerId: string): Promise<number | null> {
+  return (await inboundForProducer(page, producerId))?.packetsReceived ?? null;
 }

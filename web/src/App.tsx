@@ -6,6 +6,7 @@ import { SignInPage } from './pages/SignInPage';
 import { HostPage } from './pages/HostPage';
 import { TeacherPage } from './pages/TeacherPage';
 
+/** Hosts and province hosts get the console; teachers the receive-only view. */
 function Meeting({ token, meetingId, isHost }: { token: string; meetingId: string; isHost: boolean }) {
   const client = useMeetingClient(token, meetingId);
   if (!client) return null;
@@ -22,14 +23,18 @@ export function App() {
     document.documentElement.lang = lang;
   }, [lang]);
   useEffect(() => {
-    const path = !token ? '/' : role === 'host' ? '/host' : '/teacher';
+    const path = !token ? '/' : role === 'host' ? '/host' : role === 'province_host' ? '/province' : '/teacher';
     if (window.location.pathname !== path) window.history.replaceState(null, '', path);
   }, [token, role]);
 
   return (
     <>
       <StatusBar />
-      {token && meetingId ? <Meeting token={token} meetingId={meetingId} isHost={role === 'host'} /> : <SignInPage />}
+      {token && meetingId ? (
+        <Meeting token={token} meetingId={meetingId} isHost={role === 'host' || role === 'province_host'} />
+      ) : (
+        <SignInPage />
+      )}
     </>
   );
 }

@@ -16,6 +16,7 @@ import type {
   ConsumerInfo,
   HandEntry,
   ServerToClientEvents,
+  SessionInfo,
   SpeakState,
 } from '../../../signaling/protocol/events';
 import type { WireError } from '../../../signaling/protocol/errors';
@@ -55,6 +56,7 @@ export class MeetingClient {
   /** Local capture tracks, kept across rejoins so that a host republishes them. */
   readonly #localTracks = new Map<Source, MediaStreamTrack>();
   #joining: Promise<void> | null = null;
+  #sendSetup: Promise<void> | null = null;
   #joinAgain = false;
   #closed = false;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -98,7 +100,47 @@ export class MeetingClient {
     this.#socket.on('handQueue', (summary) => useStore.getState().setHandSummary(summary));
     this.#socket.on('speakersChanged', (speakers) => useStore.getState().setSpeakers(speakers));
     this.#socket.on('activeSpeakers', (speakers) => useStore.getState().setActiveSpeakers(speakers));
+    this.#socket.on('breakouts', (state) => useStore.getState().setBreakouts(state));
+    this.#socket.on('breakoutStatus', (status) => useStore.getState().setBreakoutStatus(status));
+    this.#socket.on('notice', (notice) => useStore.getState().addNotice(notice));
+    this.#socket.on('sessionChanged', (info) => void this.#onSessionChanged(info).catch((e) => this.#warn('sessionChanged', e)));
     this.#socket.on('speakState', (state) => void this.#onSpeakState(state).catch((e) => this.#warn('speakState', e)));
+  }
+
+  /** Moved to another session: start or stop sending as this session allows. */
+  async #onSessionChanged(info: SessionInfo): Promise<void> {
+    const store = useStore.getState();
+    store.setSession(info);
+    if (store.self) store.setSelf({ ...store.self, canSend: info.canSend });
+    if (info.canSend && !this.#sendTransport && this.#device) {
+      await this.#setUpSending(this.#device);
+    } else if (!info.canSend && this.#sendTransport) {
+      for (const producer of this.#producers.values()) producer.close();
+      this.#producers.clear();
+      this.#sendTransport.close();
+      this.#sendTransport = null;
+    }
+  }
+
+  // National host: breakouts.
+  startBreakouts(durationS: number | undefined, nationalOverlay: boolean): Promise<unknown> {
+    return this.request('startBreakouts', durationS ? { durationS, nationalOverlay } : { nationalOverlay });
+  }
+
+  extendBreakouts(seconds: number): Promise<unknown> {
+    return this.request('extendBreakouts', { seconds });
+  }
+
+  endBreakouts(): Promise<unknown> {
+    return this.request('endBreakouts', {});
+  }
+
+  speakToAll(on: boolean): Promise<unknown> {
+    return this.request('speakToAll', { on });
+  }
+
+  sendNotice(text: string): Promise<unknown> {
+    return this.request('sendNotice', { text });
   }
 
   /** A grant starts sending (microphone at once); losing it stops everything this client sends. */
@@ -243,6 +285,8 @@ export class MeetingClient {
     const store = useStore.getState();
     const joined = await this.request('join', { meetingId: this.#meetingId });
     store.setSelf(joined.self);
+    store.setSession(joined.session);
+    store.setBreakouts(joined.breakouts);
 
     const device = new Device();
     await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as msTypes.RtpCapabilities });
@@ -271,7 +315,18 @@ export class MeetingClient {
     });
   }
 
-  async #setUpSending(device: Device): Promise<void> {
+  /** Creates the send transport once, however many events ask for it at the same time. */
+  #setUpSending(device: Device): Promise<void> {
+    if (!this.#sendSetup) {
+      this.#sendSetup = this.#createSending(device).finally(() => {
+        this.#sendSetup = null;
+      });
+    }
+    return this.#sendSetup;
+  }
+
+  async #createSending(device: Device): Promise<void> {
+    if (this.#sendTransport && !this.#sendTransport.closed) return;
     const params = await this.request('createTransport', { direction: 'send' });
     const send = device.createSendTransport(params as msTypes.TransportOptions);
     this.#sendTransport = send;
@@ -310,6 +365,7 @@ export class MeetingClient {
       kind: info.kind,
       source: info.source,
       peerName: info.peerName,
+      sessionKey: info.sessionKey,
     });
     await this.request('resumeConsumer', { consumerId: consumer.id });
   }

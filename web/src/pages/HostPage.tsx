@@ -6,6 +6,7 @@ import type { StringKey } from '../i18n/strings';
 import { LocalPreview, RemoteAudio, RemoteVideo } from '../components/Media';
 import { HandQueuePanel, SpeakersPanel } from '../components/HandQueuePanel';
 import { ActiveSpeakers } from '../components/SpeakControls';
+import { BreakoutPanel, SessionBanner } from '../components/Breakouts';
 
 const SOURCES: { source: Source; label: StringKey }[] = [
   { source: 'camera', label: 'camera' },
@@ -13,15 +14,24 @@ const SOURCES: { source: Source; label: StringKey }[] = [
   { source: 'screen', label: 'screen' },
 ];
 
-/** Host console: self preview, start/stop camera, microphone and screen, attendance. */
+/**
+ * Host console, for the national host and for province hosts: self preview, start/stop camera,
+ * microphone and screen, the session's hand queue and speakers; the national host also runs
+ * breakouts and sees attendance.
+ */
 export function HostPage({ client }: { client: MeetingClient }) {
   const t = useT();
+  const isNational = useStore((s) => s.self?.role === 'host');
+  const session = useStore((s) => s.session);
+  const isSessionHost = session?.isSessionHost ?? isNational;
   const publishing = useStore(useShallow((s) => s.publishing));
   const stats = useStore((s) => s.stats);
   const deviceError = useStore((s) => s.deviceError);
   const remote = useStore(useShallow((s) => s.remote));
   return (
     <main className="console">
+      <SessionBanner />
+      {!isSessionHost && <p className="hint">{t('waitForBreakouts')}</p>}
       <section className="previews">
         <figure>
           <LocalPreview client={client} source="camera" />
@@ -48,17 +58,18 @@ export function HostPage({ client }: { client: MeetingClient }) {
         ))}
         {deviceError && <p className="error">{t('mediaError')}: {deviceError}</p>}
       </section>
-      <section className="attendance">
+      {isNational && <BreakoutPanel client={client} />}
+      {isNational && <section className="attendance">
         <div>
           <span className="big" data-testid="viewer-count">{stats?.viewers ?? 0}</span> {t('viewers')}
         </div>
         <div>
           <span className="big">{stats?.hosts ?? 0}</span> {t('hosts')}
         </div>
-      </section>
+      </section>}
       <ActiveSpeakers />
-      <SpeakersPanel client={client} />
-      <HandQueuePanel client={client} />
+      {isSessionHost && <SpeakersPanel client={client} />}
+      {isSessionHost && <HandQueuePanel client={client} />}
       {remote.filter((m) => m.kind === 'video').map((m) => (
         <RemoteVideo key={m.consumerId} client={client} media={m} className="thumb" />
       ))}

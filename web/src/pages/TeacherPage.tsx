@@ -4,6 +4,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { MeetingClient } from '../client/MeetingClient';
 import { LocalPreview, RemoteAudio, RemoteVideo } from '../components/Media';
 import { ActiveSpeakers, SpeakControls } from '../components/SpeakControls';
+import { SessionBanner } from '../components/Breakouts';
 
 /** Receive-only view: the host's screen or camera large, camera small when both; audio plays. */
 export function TeacherPage({ client }: { client: MeetingClient }) {
@@ -12,10 +13,15 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   const videos = remote.filter((m) => m.kind === 'video');
   const audios = remote.filter((m) => m.kind === 'audio');
   const publishingCamera = useStore((s) => s.publishing.camera);
-  const main = videos.find((v) => v.source === 'screen') ?? videos[0];
+  const sessionKey = useStore((s) => s.session?.key ?? 'main');
+  // The session's own broadcast is large (its screen first); the national video, kept as an
+  // overlay during breakouts, goes small.
+  const own = videos.filter((v) => v.sessionKey === sessionKey);
+  const main = own.find((v) => v.source === 'screen') ?? own[0] ?? videos[0];
   const others = videos.filter((v) => v !== main);
   return (
     <main className="stage">
+      <SessionBanner />
       <div className="main-video">
         {main ? (
           <RemoteVideo key={main.consumerId} client={client} media={main} className="large" />

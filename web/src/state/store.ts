@@ -3,7 +3,17 @@
  * state lives here; MediaStreamTracks and mediasoup-client objects stay in MeetingClient.
  */
 import { create, type StateCreator } from 'zustand';
-import type { HandQueueSummary, MeetingStats, SelfInfo, SpeakerInfo, SpeakState } from '../../../signaling/protocol/events';
+import type {
+  BreakoutStatus,
+  BreakoutsState,
+  HandQueueSummary,
+  MeetingStats,
+  Notice,
+  SelfInfo,
+  SessionInfo,
+  SpeakerInfo,
+  SpeakState,
+} from '../../../signaling/protocol/events';
 import type { Lang } from '../i18n/strings';
 
 export interface Account {
@@ -32,6 +42,7 @@ export interface RemoteMedia {
   kind: 'audio' | 'video';
   source: 'camera' | 'mic' | 'screen';
   peerName: string;
+  sessionKey: string;
 }
 
 export interface ConnectionSlice {
@@ -78,9 +89,20 @@ export interface HandSlice {
   setProvinces: (provinces: Record<string, string>) => void;
 }
 
+export interface BreakoutSlice {
+  session: SessionInfo | null;
+  breakouts: (BreakoutsState & { receivedAt: number }) | null;
+  breakoutStatus: BreakoutStatus[];
+  notices: Notice[];
+  setSession: (session: SessionInfo | null) => void;
+  setBreakouts: (state: BreakoutsState) => void;
+  setBreakoutStatus: (status: BreakoutStatus[]) => void;
+  addNotice: (notice: Notice) => void;
+}
+
 export const NO_SPEAK_STATE: SpeakState = { handRaised: false, invitation: null, grant: null };
 
-export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & HandSlice;
+export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & HandSlice & BreakoutSlice;
 
 const SESSION_KEY = 'hoinghi.session';
 const LANG_KEY = 'hoinghi.lang';
@@ -151,10 +173,23 @@ const createHandSlice: StateCreator<Store, [], [], HandSlice> = (set) => ({
   setProvinces: (provinces) => set({ provinces }),
 });
 
+const createBreakoutSlice: StateCreator<Store, [], [], BreakoutSlice> = (set) => ({
+  session: null,
+  breakouts: null,
+  breakoutStatus: [],
+  notices: [],
+  setSession: (session) => set({ session }),
+  setBreakouts: (state) => set({ breakouts: { ...state, receivedAt: Date.now() } }),
+  setBreakoutStatus: (breakoutStatus) => set({ breakoutStatus }),
+  // The last 20 notices are enough on screen.
+  addNotice: (notice) => set((s) => ({ notices: [...s.notices.slice(-19), notice] })),
+});
+
 export const useStore = create<Store>()((...a) => ({
   ...createSessionSlice(...a),
   ...createConnectionSlice(...a),
   ...createMediaSlice(...a),
   ...createHostSlice(...a),
   ...createHandSlice(...a),
+  ...createBreakoutSlice(...a),
 }));
