@@ -32,6 +32,8 @@ interface Room {
   id: string;
   router: types.Router;
   pooled: PooledWorker;
+  /** The router belongs to another room (single worker: see SfuControl.openRoom). */
+  shared: boolean;
 }
 
 export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
@@ -59,22 +61,33 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     return new LocalSfu(options, pool);
   }
 
-  async openRoom(roomId: string): Promise<types.RtpCapabilities> {
+  async openRoom(roomId: string, apartFrom?: string): Promise<types.RtpCapabilities> {
     const existing = this.#rooms.get(roomId);
     if (existing) return existing.router.rtpCapabilities;
     // Serialise: two simultaneous joins never create the same room twice.
     let pending = this.#opening.get(roomId);
     if (!pending) {
-      pending = this.#createRoom(roomId).finally(() => this.#opening.delete(roomId));
+      pending = this.#createRoom(roomId, apartFrom).finally(() => this.#opening.delete(roomId));
       this.#opening.set(roomId, pending);
     }
     return (await pending).router.rtpCapabilities;
   }
 
-  async #createRoom(roomId: string): Promise<Room> {
-    const pooled = this.#pool.leastLoaded();
+  async #createRoom(roomId: string, apartFrom?: string): Promise<Room> {
+    const other = apartFrom ? this.#room(apartFrom) : undefined;
+    const pooled = this.#pool.leastLoaded(other?.pooled);
+    if (!pooled && other) {
+      const room: Room = { id: roomId, router: other.router, pooled: other.pooled, shared: true };
+      this.#rooms.set(roomId, room);
+      other.router.observer.once('close', () => {
+        if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
+      });
+      log.info({ room: roomId, sharing: other.id }, 'room opened on a shared router (single worker)');
+      return room;
+    }
+    if (!pooled) throw new Error('no mediasoup worker alive');
     const router = await pooled.worker.createRouter({ mediaCodecs, appData: { roomId } });
-    const room: Room = { id: roomId, router, pooled };
+    const room: Room = { id: roomId, router, pooled, shared: false };
     pooled.routers += 1;
     this.#rooms.set(roomId, room);
     router.observer.once('close', () => {
@@ -90,7 +103,15 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   }
 
   async closeRoom(roomId: string): Promise<void> {
-    this.#rooms.get(roomId)?.router.close();
+    const room = this.#rooms.get(roomId);
+    if (!room) return;
+    if (!room.shared) {
+      room.router.close();
+      return;
+    }
+    // A shared router stays; close what this room created on it.
+    this.#rooms.delete(roomId);
+    for (const { transport, room: r } of [...this.#transports.values()]) if (r === room) transport.close();
   }
 
   #room(roomId: string): Room {
@@ -221,8 +242,8 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   async pipeProducer(producerId: string, toRoomId: string): Promise<void> {
     const from = this.#producerRoom.get(producerId);
     if (!from) throw new SfuError('not_found', 'producer not found');
-    if (from.id === toRoomId) return;
     const to = this.#room(toRoomId);
+    if (from.router === to.router) return;
     const key = `${producerId}>${toRoomId}`;
     let pending = this.#pipes.get(key);
     if (!pending) {

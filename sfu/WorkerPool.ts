@@ -58,11 +58,13 @@ export class WorkerPool extends TypedEmitter<PoolEvents> {
     return this.#workers.filter((w): w is PooledWorker => w !== null && !w.worker.closed);
   }
 
-  /** The live worker with the fewest routers (ties: lowest index). */
-  leastLoaded(): PooledWorker {
+  /** The live worker with the fewest routers (ties: lowest index), other than `except` if possible. */
+  leastLoaded(except?: PooledWorker): PooledWorker | null {
     const alive = this.alive();
     if (alive.length === 0) throw new Error('no mediasoup worker alive');
-    return alive.reduce((best, w) => (w.routers < best.routers ? w : best));
+    const candidates = except ? alive.filter((w) => w !== except) : alive;
+    if (candidates.length === 0) return null;
+    return candidates.reduce((best, w) => (w.routers < best.routers ? w : best));
   }
 
   async #start(index: number): Promise<PooledWorker> {

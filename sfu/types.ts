@@ -78,8 +78,14 @@ export type SfuEvents = {
 };
 
 export interface SfuControl extends TypedEmitter<SfuEvents> {
-  /** Creates the room's router if needed (idempotent, race-free) and returns its capabilities. */
-  openRoom(roomId: string): Promise<types.RtpCapabilities>;
+  /**
+   * Creates the room's router if needed (idempotent, race-free) and returns its capabilities.
+   * With `apartFrom`, the router goes on another worker than that room's, so that producers can
+   * be piped between them. mediasoup 3.12.16 cannot pipe between routers of one worker (a piped
+   * producer keeps its id, and ids are unique per worker), so with a single worker the new room
+   * shares `apartFrom`'s router instead.
+   */
+  openRoom(roomId: string, apartFrom?: string): Promise<types.RtpCapabilities>;
   closeRoom(roomId: string): Promise<void>;
   createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams>;
   connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void>;

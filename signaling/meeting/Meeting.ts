@@ -139,7 +139,9 @@ export class Meeting {
   async ensureSession(key: string): Promise<MeetingSession> {
     let session = this.sessions.get(key);
     if (!session) session = this.#newSession(key);
-    await this.#sfu.openRoom(session.roomId);
+    // A breakout's origin router sits on another worker than the viewers' router, so that its
+    // producers can be piped there (see SfuControl.openRoom).
+    await this.#sfu.openRoom(session.roomId, session.isMain ? undefined : this.viewerRoomId);
     return session;
   }
 
@@ -328,8 +330,15 @@ export class Meeting {
   /** Creates a paused consumer of `producer` for `peer`, or returns null. */
   async consumeFor(peer: Peer, producer: PublishedProducer): Promise<ConsumerInfo | null> {
     if (!peer.recvTransportId || !peer.rtpCapabilities || !this.wants(peer, producer)) return null;
-    if (producer.roomId !== this.viewerRoomId) await this.#sfu.pipeProducer(producer.id, this.viewerRoomId);
-    const params = await this.#sfu.consume(peer.recvTransportId, producer.id, peer.rtpCapabilities as never);
+    if (peer.hasConsumerOf(producer.id)) return null;
+    peer.consuming.add(producer.id);
+    let params;
+    try {
+      if (producer.roomId !== this.viewerRoomId) await this.#sfu.pipeProducer(producer.id, this.viewerRoomId);
+      params = await this.#sfu.consume(peer.recvTransportId, producer.id, peer.rtpCapabilities as never);
+    } finally {
+      peer.consuming.delete(producer.id);
+    }
     if (!params) return null;
     peer.consumers.set(params.id, producer.id);
     if (this.isHeld(peer, producer)) peer.held.add(params.id);

@@ -32,6 +32,8 @@ export class Peer {
   readonly producers = new Map<string, PublishedProducer>();
   /** Consumer id → producer id. */
   readonly consumers = new Map<string, string>();
+  /** Producers a consumer is being created for (so that two paths never create two). */
+  readonly consuming = new Set<string>();
   /** Consumers the server keeps paused (national audio in a breakout, unless speaking to all). */
   readonly held = new Set<string>();
   /** The session this participant is in: 'main' or a province code. */
@@ -67,5 +69,13 @@ export class Peer {
     this.producers.clear();
     this.consumers.clear();
     this.held.clear();
+    this.consuming.clear();
+  }
+
+  /** Whether this participant already consumes (or is about to consume) a producer. */
+  hasConsumerOf(producerId: string): boolean {
+    if (this.consuming.has(producerId)) return true;
+    for (const p of this.consumers.values()) if (p === producerId) return true;
+    return false;
   }
 }

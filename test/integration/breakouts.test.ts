@@ -165,3 +165,44 @@ describe('province breakouts', () => {
     expect(server.sockets.registry.get(MEETING)!.breakouts).toBeNull();
   });
 });
+
+describe('breakout routers and workers', () => {
+  async function run(workers: string): Promise<{ server: HoinghiServer; pids: Set<number | undefined> }> {
+    const s = await startServer({ HOINGHI_WORKERS: workers });
+    const nat = await joinAndPublish(s, { sub: 'nat' });
+    const provinces = ['01', '79', '48', '96', '92'];
+    const seen: Record<string, string[]> = {};
+    const extra: TestSocket[] = [nat.socket];
+    for (const p of provinces) {
+      const ph = await connectClient(s, tokenFor(s, { role: 'province_host', province: p, sub: `ph-${p}` }));
+      await joinAsViewer(s, {}, ph);
+      ph.on('sessionChanged', async (info: SessionInfo) => {
+        if (!info.canSend) return;
+        const t = await call(ph, 'createTransport', { direction: 'send' });
+        await call(ph, 'connectTransport', { transportId: t.id, dtlsParameters });
+        await call(ph, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+      });
+      const t = await joinAsViewer(s, { province: p, sub: `t-${p}` });
+      seen[p] = [];
+      t.socket.on('newConsumer', (c: ConsumerInfo) => seen[p]!.push(c.peerId));
+      extra.push(ph, t.socket);
+    }
+    await call(nat.socket, 'startBreakouts', {});
+    for (const p of provinces) await until(() => seen[p]!.includes(`ph-${p}`), 10_000, `province ${p} video with ${workers} worker(s)`);
+    const sfu = s.sfu as import('../../sfu/LocalSfu').LocalSfu;
+    const pids = new Set(provinces.map((p) => sfu.roomWorkerPid(`${MEETING}~${p}`)));
+    expect(pids.has(sfu.roomWorkerPid(MEETING))).toBe(workers === '1');
+    for (const x of extra) x.close();
+    return { server: s, pids };
+  }
+
+  it('places breakout routers on other workers than the viewers\' router, so producers pipe across', async () => {
+    const { server: s } = await run('2');
+    await s.close();
+  });
+
+  it('works on a single worker, where breakout rooms share the viewers\' router', async () => {
+    const { server: s } = await run('1');
+    await s.close();
+  });
+});
