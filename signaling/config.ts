@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { SfuOptions } from '../sfu/types';
 import type { MeetingOptions } from './meeting/Meeting';
+import type { TokenKeySource, TokenSettings } from './auth/tokens';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(1).max(65535);
@@ -31,7 +32,13 @@ const envSchema = z.object({
   HOINGHI_RTC_MAX_PORT: port.default(41999),
   /** Keyframe requests forwarded to a publisher at most once per this many ms. Default 1000. */
   HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
-  /** HS256 key for tokens. Default: random per start (demo only; tokens die with the process). */
+  /** Token algorithm: ES256 or RS256 (with a public key or JWKS file), or HS256 (with a secret). */
+  HOINGHI_JWT_ALG: z.enum(['HS256', 'ES256', 'RS256']).optional(),
+  /** PEM public key file for ES256/RS256 tokens. */
+  HOINGHI_JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  /** JWKS file (keys chosen by the token's kid; ES256/RS256). */
+  HOINGHI_JWT_JWKS_FILE: z.string().min(1).optional(),
+  /** HS256 key for tokens. Default with demo sign-in: random per start (tokens die with the process). */
   HOINGHI_JWT_SECRET: z.string().min(32, 'HOINGHI_JWT_SECRET must be at least 32 characters').optional(),
   HOINGHI_JWT_ISSUER: z.string().min(1).default('hoinghi'),
   HOINGHI_JWT_AUDIENCE: z.string().min(1).default('hoinghi'),
@@ -54,6 +61,20 @@ const envSchema = z.object({
   HOINGHI_HAND_SUMMARY_MS: z.coerce.number().int().min(50).max(10_000).default(500),
   /** A disconnected participant's hand and speaking grant survive this long, ms. Default 60000. */
   HOINGHI_DEPARTURE_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  /** Browser origins allowed to call this node cross-origin (comma-separated). Default: none. */
+  HOINGHI_CORS_ORIGINS: z.string().optional(),
+  /** Serve /metrics on this port (on HOINGHI_METRICS_HOST) instead of the public port. */
+  HOINGHI_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HOINGHI_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Events per second per socket (sustained), and the burst. Defaults 50 and 100. */
+  HOINGHI_SOCKET_EVENTS_PER_S: z.coerce.number().positive().max(100_000).default(50),
+  HOINGHI_SOCKET_EVENT_BURST: z.coerce.number().int().positive().max(1_000_000).default(100),
+  /** Participants per meeting on this node. Default 100000. */
+  HOINGHI_MAX_PARTICIPANTS: z.coerce.number().int().positive().max(10_000_000).default(100_000),
+  /** Consumers per participant. Default 24. */
+  HOINGHI_MAX_CONSUMERS_PER_PEER: z.coerce.number().int().min(1).max(1000).default(24),
+  /** Sign-in requests per minute per IP address. Default 30. */
+  HOINGHI_SIGNIN_PER_MIN: z.coerce.number().int().positive().max(100_000).default(30),
   /** Directory of the built web client. Default web/dist. */
   HOINGHI_WEB_DIST: z.string().optional(),
   /** Redis URL for cluster state (unset: single node, state in memory). */
@@ -63,7 +84,10 @@ const envSchema = z.object({
 export interface Config {
   http: { host: string; port: number };
   sfu: SfuOptions;
-  jwt: { secret: string; secretWasGenerated: boolean; issuer: string; audience: string; clockSkewS: number };
+  jwt: TokenSettings & { secretWasGenerated: boolean };
+  corsOrigins: string[];
+  metrics: { port: number | undefined; host: string };
+  limits: { socketEventsPerS: number; socketEventBurst: number; maxParticipants: number; maxConsumersPerPeer: number; signInPerMin: number };
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
   admission: { joinsPerSecond: number; burst: number };
   meeting: MeetingOptions;
@@ -73,6 +97,30 @@ export interface Config {
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+type Env = z.infer<typeof envSchema>;
+
+/** Which keys verify tokens: exactly one source, with its algorithm pinned. */
+function tokenKeys(e: Env): TokenKeySource {
+  const sources = [e.HOINGHI_JWT_JWKS_FILE, e.HOINGHI_JWT_PUBLIC_KEY_FILE, e.HOINGHI_JWT_SECRET].filter(Boolean).length;
+  if (sources > 1) throw new ConfigError('set only one of HOINGHI_JWT_JWKS_FILE, HOINGHI_JWT_PUBLIC_KEY_FILE, HOINGHI_JWT_SECRET');
+  if (e.HOINGHI_JWT_JWKS_FILE) {
+    if (e.HOINGHI_JWT_ALG === 'HS256') throw new ConfigError('HOINGHI_JWT_JWKS_FILE holds ES256/RS256 keys, not HS256');
+    return { kind: 'jwksFile', path: e.HOINGHI_JWT_JWKS_FILE };
+  }
+  if (e.HOINGHI_JWT_PUBLIC_KEY_FILE) {
+    if (e.HOINGHI_JWT_ALG !== 'ES256' && e.HOINGHI_JWT_ALG !== 'RS256') {
+      throw new ConfigError('HOINGHI_JWT_PUBLIC_KEY_FILE needs HOINGHI_JWT_ALG=ES256 or RS256');
+    }
+    return { kind: 'publicKeyFile', path: e.HOINGHI_JWT_PUBLIC_KEY_FILE, algorithm: e.HOINGHI_JWT_ALG };
+  }
+  if (e.HOINGHI_JWT_ALG && e.HOINGHI_JWT_ALG !== 'HS256') {
+    throw new ConfigError(`HOINGHI_JWT_ALG=${e.HOINGHI_JWT_ALG} needs HOINGHI_JWT_PUBLIC_KEY_FILE or HOINGHI_JWT_JWKS_FILE`);
+  }
+  if (e.HOINGHI_JWT_SECRET) return { kind: 'secret', secret: e.HOINGHI_JWT_SECRET };
+  if (e.HOINGHI_DEMO_SIGNIN) return { kind: 'secret', secret: randomBytes(32).toString('base64url') };
+  throw new ConfigError('token keys are required: HOINGHI_JWT_JWKS_FILE, HOINGHI_JWT_PUBLIC_KEY_FILE or HOINGHI_JWT_SECRET (or HOINGHI_DEMO_SIGNIN=true)');
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -92,8 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((e.HOINGHI_RTC_LISTEN_IP === '0.0.0.0' || e.HOINGHI_RTC_LISTEN_IP === '::') && !e.HOINGHI_RTC_ANNOUNCED_IP) {
     throw new ConfigError('HOINGHI_RTC_ANNOUNCED_IP is required when HOINGHI_RTC_LISTEN_IP is a wildcard address');
   }
-  if (!e.HOINGHI_JWT_SECRET && !e.HOINGHI_DEMO_SIGNIN) {
-    throw new ConfigError('HOINGHI_JWT_SECRET is required unless HOINGHI_DEMO_SIGNIN=true');
+  const keys = tokenKeys(e);
+  if (e.HOINGHI_DEMO_SIGNIN && keys.kind !== 'secret') {
+    throw new ConfigError('demo sign-in issues HS256 tokens: it cannot be combined with ES256/RS256 keys');
   }
   return {
     http: { host: e.HOINGHI_HOST, port: e.HOINGHI_PORT },
@@ -110,11 +159,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workerLogLevel: 'warn',
     },
     jwt: {
-      secret: e.HOINGHI_JWT_SECRET ?? randomBytes(32).toString('base64url'),
-      secretWasGenerated: !e.HOINGHI_JWT_SECRET,
+      keys,
+      secretWasGenerated: keys.kind === 'secret' && !e.HOINGHI_JWT_SECRET,
       issuer: e.HOINGHI_JWT_ISSUER,
       audience: e.HOINGHI_JWT_AUDIENCE,
       clockSkewS: e.HOINGHI_JWT_CLOCK_SKEW_S,
+    },
+    corsOrigins: (e.HOINGHI_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    metrics: { port: e.HOINGHI_METRICS_PORT, host: e.HOINGHI_METRICS_HOST },
+    limits: {
+      socketEventsPerS: e.HOINGHI_SOCKET_EVENTS_PER_S,
+      socketEventBurst: e.HOINGHI_SOCKET_EVENT_BURST,
+      maxParticipants: e.HOINGHI_MAX_PARTICIPANTS,
+      maxConsumersPerPeer: e.HOINGHI_MAX_CONSUMERS_PER_PEER,
+      signInPerMin: e.HOINGHI_SIGNIN_PER_MIN,
     },
     demo: { enabled: e.HOINGHI_DEMO_SIGNIN, meetingId: e.HOINGHI_DEMO_MEETING, tokenTtlS: e.HOINGHI_DEMO_TOKEN_TTL_S },
     admission: { joinsPerSecond: e.HOINGHI_JOIN_RATE, burst: e.HOINGHI_JOIN_BURST },
@@ -126,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       departureGraceMs: e.HOINGHI_DEPARTURE_GRACE_MS,
       handTogglesPerSecond: 0.5,
       handToggleBurst: 4,
+      maxConsumersPerPeer: e.HOINGHI_MAX_CONSUMERS_PER_PEER,
     },
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  if (config.jwt.secretWasGenerated) log.warn('HOINGHI_JWT_SECRET unset: using a random key (demo mode)');
+  if (config.jwt.secretWasGenerated) log.warn('HOINGHI_JWT_SECRET unset: demo tokens are signed with a random key per start');
 
   process.on('unhandledRejection', (reason) => log.error({ err: String(reason) }, 'unhandled rejection'));
 
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
 
   const { numWorkers } = config.sfu;
   console.log(`\n  hoinghi is running: ${server.url}\n`);
-  console.log(`  ${numWorkers} mediasoup worker(s); demo sign-in ${config.demo.enabled ? 'ON' : 'off'}; metrics ${server.url}/metrics\n`);
+  console.log(`  ${numWorkers} mediasoup worker(s); demo sign-in ${config.demo.enabled ? 'ON' : 'off'}; metrics ${server.metricsUrl}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
+import helmet from 'helmet';
 import type { AddressInfo } from 'node:net';
 import { logger } from '../common/log';
 import { LocalSfu } from '../sfu/LocalSfu';
@@ -15,7 +16,8 @@ import type { Config } from './config';
 import { TokenBucket } from './admission';
 import { Metrics } from './metrics';
 import { SocketServer } from './socketServer';
-import { apiRouter, errorHandler } from './http/routes';
+import { apiRouter, errorHandler, metricsHandler } from './http/routes';
+import { TokenVerifier } from './auth/tokens';
 
 const log = logger('server');
 const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -26,24 +28,82 @@ export class HoinghiServer {
   readonly httpServer: http.Server;
   readonly sockets: SocketServer;
   readonly metrics: Metrics;
+  readonly tokens: TokenVerifier;
+  /** The separate metrics listener, when HOINGHI_METRICS_PORT is set. */
+  readonly metricsServer: http.Server | null;
 
   private constructor(config: Config, sfu: SfuControl) {
     this.config = config;
     this.sfu = sfu;
+    this.tokens = new TokenVerifier(config.jwt);
     const app = express();
     app.disable('x-powered-by');
+    app.set('trust proxy', 'loopback');
+    app.use(
+      helmet({
+        contentSecurityPolicy: {
+          useDefaults: false,
+          directives: {
+            defaultSrc: ["'self'"],
+            scriptSrc: ["'self'"],
+            styleSrc: ["'self'"],
+            imgSrc: ["'self'", 'data:'],
+            connectSrc: ["'self'"],
+            mediaSrc: ["'self'", 'blob:'],
+            fontSrc: ["'self'"],
+            objectSrc: ["'none'"],
+            baseUri: ["'none'"],
+            formAction: ["'self'"],
+            frameAncestors: ["'none'"],
+          },
+        },
+        // Media must flow to other origins' pages never; same-origin is all the client needs.
+        crossOriginEmbedderPolicy: false,
+      }),
+    );
+    if (config.corsOrigins.length > 0) {
+      const allowed = new Set(config.corsOrigins);
+      app.use((req, res, next) => {
+        const origin = req.headers.origin;
+        if (origin && allowed.has(origin)) {
+          res.setHeader('Access-Control-Allow-Origin', origin);
+          res.setHeader('Vary', 'Origin');
+          res.setHeader('Access-Control-Allow-Headers', 'content-type');
+          res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
+        }
+        if (req.method === 'OPTIONS') res.status(204).end();
+        else next();
+      });
+    }
     this.httpServer = http.createServer(app);
-    const tokenKeys = { ...config.jwt };
     this.sockets = new SocketServer(this.httpServer, {
-      tokenKeys,
+      tokens: this.tokens,
+      limits: config.limits,
       sfu,
       metrics: () => this.metrics,
       joinBucket: new TokenBucket(config.admission.joinsPerSecond, config.admission.burst),
       meeting: config.meeting,
-      corsOrigins: false,
+      corsOrigins: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     });
     this.metrics = new Metrics(sfu, () => this.sockets.io.engine.clientsCount);
-    app.use(apiRouter({ sfu, metrics: this.metrics, tokenKeys, demo: config.demo }));
+    app.use(
+      apiRouter({
+        sfu,
+        metrics: this.metrics,
+        tokens: this.tokens,
+        demo: config.demo,
+        signInPerMin: config.limits.signInPerMin,
+        serveMetrics: config.metrics.port === undefined,
+      }),
+    );
+    if (config.metrics.port !== undefined) {
+      const metricsApp = express();
+      metricsApp.disable('x-powered-by');
+      metricsApp.get('/metrics', metricsHandler(this.metrics));
+      this.metricsServer = http.createServer(metricsApp);
+    } else {
+      this.metricsServer = null;
+    }
 
     const webDist = config.webDist ?? DEFAULT_WEB_DIST;
     if (fs.existsSync(path.join(webDist, 'index.html'))) {
@@ -66,6 +126,12 @@ export class HoinghiServer {
       server.httpServer.once('error', reject);
       server.httpServer.listen(config.http.port, config.http.host, () => resolve());
     });
+    if (server.metricsServer) {
+      await new Promise<void>((resolve, reject) => {
+        server.metricsServer!.once('error', reject);
+        server.metricsServer!.listen(config.metrics.port, config.metrics.host, () => resolve());
+      });
+    }
     return server;
   }
 
@@ -75,7 +141,15 @@ export class HoinghiServer {
     return `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   }
 
+  /** URL of the metrics endpoint (its own port when configured). */
+  get metricsUrl(): string {
+    if (!this.metricsServer) return `${this.url}/metrics`;
+    const { port } = this.metricsServer.address() as AddressInfo;
+    return `http://${this.config.metrics.host}:${port}/metrics`;
+  }
+
   async close(): Promise<void> {
+    if (this.metricsServer) await new Promise<void>((resolve) => this.metricsServer!.close(() => resolve()));
     await this.sockets.close();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     await this.sfu.close();

@@ -10,7 +10,7 @@ import { ZodError, type z } from 'zod';
 import { logger } from '../common/log';
 import type { SfuControl } from '../sfu/types';
 import { SfuError } from '../sfu/errors';
-import { verifyToken, type TokenKeys } from './auth/tokens';
+import type { TokenVerifier } from './auth/tokens';
 import { TokenBucket } from './admission';
 import { AppError, type WireError } from './protocol/errors';
 import { MAX_EVENT_BYTES, clientEventSchemas, type ClientEventName } from './protocol/schemas';
@@ -30,14 +30,57 @@ const log = logger('signaling');
 
 /** socket.io's cap on one message; larger frames close the connection. */
 export const MAX_HTTP_BUFFER_BYTES = 64 * 1024;
-/** Per-socket event budget: sustained rate and burst. */
-const SOCKET_EVENTS_PER_SECOND = 50;
-const SOCKET_EVENT_BURST = 100;
+/** Event classes, each with its own per-user budget (sustained per second, burst). */
+const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
+  join: 'join',
+  leave: 'join',
+  createTransport: 'media',
+  connectTransport: 'media',
+  startConsuming: 'media',
+  resumeConsumer: 'media',
+  setConsumerLayers: 'media',
+  produce: 'produce',
+  closeProducer: 'produce',
+  pauseProducer: 'produce',
+  resumeProducer: 'produce',
+  raiseHand: 'hand',
+  lowerHand: 'hand',
+  lowerHands: 'host',
+  handQueuePage: 'host',
+  inviteSpeaker: 'host',
+  respondInvitation: 'host',
+  muteSpeaker: 'host',
+  revokeSpeaker: 'host',
+  stopSpeaking: 'host',
+  startBreakouts: 'breakout',
+  extendBreakouts: 'breakout',
+  endBreakouts: 'breakout',
+  speakToAll: 'breakout',
+  sendNotice: 'notice',
+  refreshToken: 'auth',
+};
+const CLASS_BUDGET = {
+  join: [1, 6],
+  media: [30, 120],
+  produce: [5, 20],
+  hand: [5, 10],
+  host: [20, 60],
+  breakout: [2, 6],
+  notice: [0.2, 3],
+  auth: [0.1, 3],
+} as const satisfies Record<string, readonly [number, number]>;
+/**
+ * A socket that keeps sending after being refused is flooding: each refusal costs a strike (the
+ * strikes refill at 5/s); with none left the socket is disconnected and its state cleaned up.
+ */
+const STRIKES_PER_SECOND = 5;
+const STRIKE_BURST = 100;
 
 type Handler = (session: Session, payload: never) => Promise<unknown>;
 
 export interface SocketServerOptions {
-  tokenKeys: TokenKeys;
+  tokens: TokenVerifier;
+  limits: { socketEventsPerS: number; socketEventBurst: number; maxParticipants: number; maxConsumersPerPeer: number };
   sfu: SfuControl;
   metrics: () => Metrics;
   joinBucket: TokenBucket;
@@ -50,6 +93,10 @@ export class SocketServer {
   readonly registry: MeetingRegistry;
   readonly #opts: SocketServerOptions;
   readonly #handlers: Record<ClientEventName, Handler>;
+  /** Per-user budgets by event class, shared by all of a user's sockets. */
+  readonly #userBudgets = new Map<string, { sockets: number; buckets: Map<string, TokenBucket> }>();
+  /** Sockets disconnected for flooding (for metrics and tests). */
+  floodDisconnects = 0;
 
   constructor(httpServer: HttpServer, opts: SocketServerOptions) {
     this.#opts = opts;
@@ -58,13 +105,14 @@ export class SocketServer {
       maxHttpBufferSize: MAX_HTTP_BUFFER_BYTES,
       pingInterval: 10_000,
       pingTimeout: 8_000,
-      cors: opts.corsOrigins ? { origin: opts.corsOrigins } : undefined,
+      cors: opts.corsOrigins ? { origin: opts.corsOrigins, credentials: false } : undefined,
       serveClient: false,
     });
     this.registry = new MeetingRegistry(opts.sfu, this.io, opts.meeting);
     const joinDeps: joinFlow.JoinDeps = {
       registry: this.registry,
       joinBucket: opts.joinBucket,
+      maxParticipants: opts.limits.maxParticipants,
       disconnectSocket: (id) => this.io.sockets.sockets.get(id)?.disconnect(true),
       onJoined: () => opts.metrics().joins.inc(),
     };
@@ -94,13 +142,14 @@ export class SocketServer {
       endBreakouts: breakoutFlow.endBreakouts,
       speakToAll: breakoutFlow.speakToAll,
       sendNotice: breakoutFlow.sendNotice,
+      refreshToken: (s, p: { token: string }) => this.#refreshToken(s, p.token),
     } satisfies Record<ClientEventName, Handler>;
 
     this.io.use((socket, next) => {
       try {
         const auth: unknown = socket.handshake.auth;
         const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
-        socket.data.claims = verifyToken(opts.tokenKeys, token);
+        socket.data.claims = opts.tokens.verify(token);
         next();
       } catch (error) {
         const wire = toWireError(error);
@@ -112,9 +161,49 @@ export class SocketServer {
     this.io.on('connection', (socket) => this.#onConnection(socket));
   }
 
+  #userBucket(userId: string, cls: string): TokenBucket {
+    const budget = this.#userBudgets.get(userId)!;
+    let bucket = budget.buckets.get(cls);
+    if (!bucket) {
+      const [rate, burst] = CLASS_BUDGET[cls as keyof typeof CLASS_BUDGET];
+      bucket = new TokenBucket(rate, burst);
+      budget.buckets.set(cls, bucket);
+    }
+    return bucket;
+  }
+
+  /** Ends the connection when its token expires, unless refreshed first. */
+  #armExpiry(session: Session): void {
+    if (session.expiryTimer) clearTimeout(session.expiryTimer);
+    const ms = (session.claims.exp + this.#opts.tokens.settings.clockSkewS) * 1000 - Date.now();
+    session.expiryTimer = setTimeout(() => {
+      session.socket.emit('sessionExpired');
+      session.socket.disconnect(true);
+    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    session.expiryTimer.unref();
+  }
+
+  async #refreshToken(session: Session, token: string): Promise<{ expiresAt: number }> {
+    const claims = this.#opts.tokens.verify(token);
+    const old = session.claims;
+    if (claims.sub !== old.sub || claims.role !== old.role || claims.province !== old.province) {
+      throw new AppError('forbidden', 'a refreshed token must be for the same user, role and province');
+    }
+    session.claims = claims;
+    session.socket.data.claims = claims;
+    this.#armExpiry(session);
+    return { expiresAt: claims.exp * 1000 };
+  }
+
   #onConnection(socket: TypedSocket): void {
     const session = new Session(socket, socket.data.claims);
-    const bucket = new TokenBucket(SOCKET_EVENTS_PER_SECOND, SOCKET_EVENT_BURST);
+    const userId = session.claims.sub;
+    const budget = this.#userBudgets.get(userId) ?? { sockets: 0, buckets: new Map() };
+    budget.sockets += 1;
+    this.#userBudgets.set(userId, budget);
+    this.#armExpiry(session);
+    const bucket = new TokenBucket(this.#opts.limits.socketEventsPerS, this.#opts.limits.socketEventBurst);
+    const strikes = new TokenBucket(STRIKES_PER_SECOND, STRIKE_BURST);
     let queue: Promise<unknown> = Promise.resolve();
 
     socket.onAny((event: string, ...args: unknown[]) => {
@@ -126,14 +215,22 @@ export class SocketServer {
         }
         ack?.(res);
       };
+      const refuse = (error: AppError): void => {
+        reply(fail(error));
+        if (strikes.take() > 0 && socket.connected) {
+          this.floodDisconnects += 1;
+          log.warn({ user: userId }, 'disconnecting a flooding socket');
+          socket.disconnect(true);
+        }
+      };
       const wait = bucket.take();
-      if (wait > 0) return reply(fail(new AppError('rate_limited', 'too many events', wait)));
-      if (!Object.hasOwn(clientEventSchemas, event)) {
-        return reply(fail(new AppError('unknown_event', 'unknown event')));
-      }
+      if (wait > 0) return refuse(new AppError('rate_limited', 'too many events', wait));
+      if (!Object.hasOwn(clientEventSchemas, event)) return refuse(new AppError('unknown_event', 'unknown event'));
       const name = event as ClientEventName;
       const parsed = parsePayload(name, args[0]);
-      if (!parsed.ok) return reply(parsed);
+      if (!parsed.ok) return refuse(new AppError(parsed.error.code, parsed.error.message));
+      const classWait = this.#userBucket(userId, EVENT_CLASS[name]).take();
+      if (classWait > 0) return refuse(new AppError('rate_limited', `too many ${EVENT_CLASS[name]} events`, classWait));
       const handler = this.#handlers[name];
       queue = queue.then(async () => {
         try {
@@ -148,6 +245,9 @@ export class SocketServer {
     });
 
     socket.on('disconnect', (reason) => {
+      if (session.expiryTimer) clearTimeout(session.expiryTimer);
+      budget.sockets -= 1;
+      if (budget.sockets === 0 && this.#userBudgets.get(userId) === budget) this.#userBudgets.delete(userId);
       queue = queue.then(() => joinFlow.leave({ registry: this.registry }, session, false)).catch((error: unknown) => {
         log.error({ err: String(error) }, 'leave on disconnect failed');
       });

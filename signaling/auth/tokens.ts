@@ -1,7 +1,11 @@
 /**
- * Meeting tokens (JWT). Verification pins the algorithm, checks exp/nbf/iss/aud with a small clock
- * skew, and validates the claims with zod. Errors never echo the token.
+ * Meeting tokens (JWT). The algorithm is pinned by configuration: ES256 or RS256 with a public key
+ * file or a JWKS file (keys chosen by `kid`), or HS256 with a shared secret only where configured.
+ * exp, nbf, iss and aud are checked with a small clock skew; claims are validated with zod.
+ * Errors never echo the token.
  */
+import fs from 'node:fs';
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { AppError } from '../protocol/errors';
@@ -23,42 +27,117 @@ export const claimsSchema = z.object({
 export type Claims = z.infer<typeof claimsSchema>;
 export type ClaimsInput = Omit<z.input<typeof claimsSchema>, 'exp'>;
 
-export interface TokenKeys {
-  secret: string;
+export type JwtAlgorithm = 'HS256' | 'ES256' | 'RS256';
+
+/** How tokens are verified (and, for the demo, issued). */
+export type TokenKeySource =
+  | { kind: 'secret'; secret: string }
+  | { kind: 'publicKeyFile'; path: string; algorithm: 'ES256' | 'RS256' }
+  | { kind: 'jwksFile'; path: string };
+
+export interface TokenSettings {
+  keys: TokenKeySource;
   issuer: string;
   audience: string;
   clockSkewS: number;
 }
 
-const ALGORITHM = 'HS256' as const;
-
-export function issueToken(keys: TokenKeys, claims: ClaimsInput, ttlS: number): string {
-  return jwt.sign({ ...claims }, keys.secret, {
-    algorithm: ALGORITHM,
-    expiresIn: ttlS,
-    issuer: keys.issuer,
-    audience: keys.audience,
-  });
+interface VerifyKey {
+  key: KeyObject;
+  algorithm: JwtAlgorithm;
 }
 
-/** Verifies a token and returns its claims, or throws AppError('unauthorized'). */
-export function verifyToken(keys: TokenKeys, token: unknown): Claims {
-  if (typeof token !== 'string' || token.length === 0) throw new AppError('unauthorized', 'token missing');
-  if (token.length > 8192) throw new AppError('unauthorized', 'token too large');
-  let payload: unknown;
-  try {
-    payload = jwt.verify(token, keys.secret, {
-      algorithms: [ALGORITHM],
-      issuer: keys.issuer,
-      audience: keys.audience,
-      clockTolerance: keys.clockSkewS,
-    });
-  } catch (error) {
-    if (error instanceof jwt.TokenExpiredError) throw new AppError('unauthorized', 'token expired');
-    if (error instanceof jwt.NotBeforeError) throw new AppError('unauthorized', 'token not yet valid');
-    throw new AppError('unauthorized', 'token invalid');
+const JwkSchema = z.object({
+  kid: z.string().min(1).max(128),
+  kty: z.enum(['EC', 'RSA']),
+  alg: z.enum(['ES256', 'RS256']).optional(),
+  use: z.string().optional(),
+});
+const JwksSchema = z.object({ keys: z.array(z.looseObject(JwkSchema.shape)).min(1).max(64) });
+
+export class TokenConfigError extends Error {
+  override name = 'TokenConfigError';
+}
+
+/** Verifies meeting tokens with the configured, pinned algorithm and keys. */
+export class TokenVerifier {
+  readonly settings: TokenSettings;
+  /** The single key (secret or public key file), or keys by kid (JWKS). */
+  readonly #single: VerifyKey | null;
+  readonly #byKid: Map<string, VerifyKey>;
+
+  constructor(settings: TokenSettings) {
+    this.settings = settings;
+    this.#byKid = new Map();
+    const k = settings.keys;
+    if (k.kind === 'secret') {
+      this.#single = { key: createSecretKey(Buffer.from(k.secret)), algorithm: 'HS256' };
+    } else if (k.kind === 'publicKeyFile') {
+      const key = createPublicKey(fs.readFileSync(k.path));
+      const expected = k.algorithm === 'ES256' ? 'ec' : 'rsa';
+      if (key.asymmetricKeyType !== expected) throw new TokenConfigError(`${k.path} is not an ${expected.toUpperCase()} public key`);
+      this.#single = { key, algorithm: k.algorithm };
+    } else {
+      this.#single = null;
+      const parsed = JwksSchema.safeParse(JSON.parse(fs.readFileSync(k.path, 'utf8')));
+      if (!parsed.success) throw new TokenConfigError(`${k.path} is not a JWKS file with kid on every key`);
+      for (const jwk of parsed.data.keys) {
+        const key = createPublicKey({ key: jwk as never, format: 'jwk' });
+        const algorithm = jwk.alg ?? (jwk.kty === 'EC' ? 'ES256' : 'RS256');
+        this.#byKid.set(jwk.kid, { key, algorithm });
+      }
+    }
   }
-  const claims = claimsSchema.safeParse(payload);
-  if (!claims.success) throw new AppError('unauthorized', 'token claims invalid');
-  return claims.data;
+
+  /** Whether this verifier can also issue tokens (demo sign-in needs a shared secret). */
+  get canIssue(): boolean {
+    return this.settings.keys.kind === 'secret';
+  }
+
+  issue(claims: ClaimsInput, ttlS: number): string {
+    const k = this.settings.keys;
+    if (k.kind !== 'secret') throw new TokenConfigError('issuing tokens needs HS256 with a secret');
+    return jwt.sign({ ...claims }, k.secret, {
+      algorithm: 'HS256',
+      expiresIn: ttlS,
+      issuer: this.settings.issuer,
+      audience: this.settings.audience,
+    });
+  }
+
+  /** Verifies a token and returns its claims, or throws AppError('unauthorized'). */
+  verify(token: unknown): Claims {
+    if (typeof token !== 'string' || token.length === 0) throw new AppError('unauthorized', 'token missing');
+    if (token.length > 8192) throw new AppError('unauthorized', 'token too large');
+    const key = this.#keyFor(token);
+    let payload: unknown;
+    try {
+      payload = jwt.verify(token, key.key, {
+        algorithms: [key.algorithm],
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        clockTolerance: this.settings.clockSkewS,
+      });
+    } catch (error) {
+      if (error instanceof jwt.TokenExpiredError) throw new AppError('unauthorized', 'token expired');
+      if (error instanceof jwt.NotBeforeError) throw new AppError('unauthorized', 'token not yet valid');
+      throw new AppError('unauthorized', 'token invalid');
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success) throw new AppError('unauthorized', 'token claims invalid');
+    return claims.data;
+  }
+
+  #keyFor(token: string): VerifyKey {
+    if (this.#single) return this.#single;
+    let kid: unknown;
+    try {
+      kid = jwt.decode(token, { complete: true })?.header.kid;
+    } catch {
+      kid = undefined;
+    }
+    const key = typeof kid === 'string' ? this.#byKid.get(kid) : undefined;
+    if (!key) throw new AppError('unauthorized', 'token invalid');
+    return key;
+  }
 }

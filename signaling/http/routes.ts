@@ -6,7 +6,8 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { z } from 'zod';
 import type { SfuControl } from '../../sfu/types';
 import { DEMO_ACCOUNTS, demoAccount } from '../auth/demoAccounts';
-import { issueToken, type TokenKeys } from '../auth/tokens';
+import type { TokenVerifier } from '../auth/tokens';
+import { TokenBucket } from '../admission';
 import { PROVINCES } from '../data/provinces';
 import { AppError } from '../protocol/errors';
 import type { Metrics } from '../metrics';
@@ -14,7 +15,10 @@ import type { Metrics } from '../metrics';
 export interface RouteDeps {
   sfu: SfuControl;
   metrics: Metrics;
-  tokenKeys: TokenKeys;
+  tokens: TokenVerifier;
+  signInPerMin: number;
+  /** Serve /metrics here (false when it has its own port). */
+  serveMetrics: boolean;
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
 }
 
@@ -38,13 +42,7 @@ export function apiRouter(deps: RouteDeps): Router {
     res.status(workersAlive > 0 ? 200 : 503).json({ status: workersAlive > 0 ? 'ok' : 'degraded', workersAlive });
   });
 
-  router.get('/metrics', async (_req, res, next) => {
-    try {
-      res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-    } catch (error) {
-      next(error);
-    }
-  });
+  if (deps.serveMetrics) router.get('/metrics', metricsHandler(deps.metrics));
 
   router.get('/api/provinces', (_req, res) => {
     res.json({ provinces: PROVINCES });
@@ -58,22 +56,61 @@ export function apiRouter(deps: RouteDeps): Router {
     });
   });
 
+  const signInLimit = new IpRateLimit(deps.signInPerMin / 60, Math.max(1, Math.ceil(deps.signInPerMin / 6)));
   router.post('/api/demo/signin', (req, res) => {
     if (!deps.demo.enabled) throw new AppError('not_found', 'demo sign-in is disabled');
+    signInLimit.check(req.ip ?? 'unknown');
     const body = signInBody.safeParse(req.body);
     if (!body.success) throw new AppError('bad_request', 'accountId is required');
     const account = demoAccount(body.data.accountId);
     if (!account) throw new AppError('not_found', 'no such demo account');
-    const token = issueToken(deps.tokenKeys, { ...account.claims, meetings: [deps.demo.meetingId] }, deps.demo.tokenTtlS);
+    const token = deps.tokens.issue({ ...account.claims, meetings: [deps.demo.meetingId] }, deps.demo.tokenTtlS);
     res.json({ token, meetingId: deps.demo.meetingId, account: { id: account.id, ...account.claims } });
   });
 
   return router;
 }
 
+export function metricsHandler(metrics: Metrics) {
+  return async (_req: Request, res: Response, next: NextFunction): Promise<void> => {
+    try {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** Token buckets per client IP, bounded in number (the oldest are forgotten first). */
+export class IpRateLimit {
+  readonly #buckets = new Map<string, TokenBucket>();
+  readonly #rate: number;
+  readonly #burst: number;
+  readonly #maxIps: number;
+
+  constructor(ratePerSecond: number, burst: number, maxIps = 100_000) {
+    this.#rate = ratePerSecond;
+    this.#burst = burst;
+    this.#maxIps = maxIps;
+  }
+
+  /** Throws AppError('rate_limited') when this IP is over its budget. */
+  check(ip: string): void {
+    let bucket = this.#buckets.get(ip);
+    if (!bucket) {
+      if (this.#buckets.size >= this.#maxIps) this.#buckets.delete(this.#buckets.keys().next().value!);
+      bucket = new TokenBucket(this.#rate, this.#burst);
+      this.#buckets.set(ip, bucket);
+    }
+    const wait = bucket.take();
+    if (wait > 0) throw new AppError('rate_limited', 'too many requests', wait);
+  }
+}
+
 /** The last express handler: typed JSON errors; never a stack trace or a token. */
 export function errorHandler(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
   if (error instanceof AppError) {
+    if (error.retryAfterMs !== undefined) res.setHeader('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
     res.status(STATUS[error.code] ?? 400).json({ error: error.toWire() });
     return;
   }

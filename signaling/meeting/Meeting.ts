@@ -24,6 +24,7 @@ import type {
 } from '../protocol/events';
 import type { TypedServer } from '../socketTypes';
 import { TokenBucket } from '../admission';
+import { AppError } from '../protocol/errors';
 import { MAIN, MeetingSession } from './MeetingSession';
 import type { Peer, PublishedProducer } from './Peer';
 
@@ -40,6 +41,8 @@ export interface MeetingOptions {
   /** Hand toggles per user: sustained per second, and burst. */
   handTogglesPerSecond: number;
   handToggleBurst: number;
+  /** Consumers per participant. Default 24. */
+  maxConsumersPerPeer: number;
 }
 
 export interface Breakouts {
@@ -331,6 +334,9 @@ export class Meeting {
   async consumeFor(peer: Peer, producer: PublishedProducer): Promise<ConsumerInfo | null> {
     if (!peer.recvTransportId || !peer.rtpCapabilities || !this.wants(peer, producer)) return null;
     if (peer.hasConsumerOf(producer.id)) return null;
+    if (peer.consumers.size + peer.consuming.size >= this.options.maxConsumersPerPeer) {
+      throw new AppError('conflict', `consumer limit reached (${this.options.maxConsumersPerPeer})`);
+    }
     peer.consuming.add(producer.id);
     let params;
     try {

@@ -7,9 +7,11 @@ import type { Peer } from './Peer';
 /** One authenticated socket and, once joined, its meeting and peer. */
 export class Session {
   readonly socket: TypedSocket;
-  readonly claims: Claims;
+  claims: Claims;
   meeting: Meeting | null = null;
   peer: Peer | null = null;
+  /** Ends the connection when the token expires (re-armed by a refresh). */
+  expiryTimer: NodeJS.Timeout | null = null;
 
   constructor(socket: TypedSocket, claims: Claims) {
     this.socket = socket;

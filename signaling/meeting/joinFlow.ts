@@ -19,6 +19,8 @@ import type { Session } from './Session';
 export interface JoinDeps {
   registry: MeetingRegistry;
   joinBucket: TokenBucket;
+  /** Participants per meeting on this node. */
+  maxParticipants: number;
   /** Disconnects another socket of the same user (a reload or a second tab replaces it). */
   disconnectSocket: (socketId: string) => void;
   onJoined: () => void;
@@ -47,6 +49,9 @@ export async function join(
     await meeting.ensureSession(peer.sessionKey);
   } else {
     const previous = meeting.peers.get(claims.sub);
+    if (!previous && meeting.peers.size >= deps.maxParticipants) {
+      throw new AppError('unavailable', 'this meeting is full on this server', withJitter(5_000));
+    }
     peer = new Peer(claims, socket.id);
     // A late joiner (or a reconnect) during breakouts lands directly in their province's session.
     peer.sessionKey = meeting.placeFor(peer);

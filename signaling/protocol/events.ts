@@ -181,6 +181,7 @@ export interface ClientResultMap {
   endBreakouts: BreakoutsState;
   speakToAll: BreakoutsState;
   sendNotice: Record<string, never>;
+  refreshToken: { expiresAt: number };
 }
 
 export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };
@@ -210,6 +211,8 @@ export interface ServerToClientEvents {
   breakoutStatus: (status: BreakoutStatus[]) => void;
   /** A notice from the national host, or hands cleared at the end of breakouts. */
   notice: (notice: Notice) => void;
+  /** The token expired without a refresh: the server ends this connection now. */
+  sessionExpired: () => void;
   /** A protocol error not tied to an ack (e.g. an event without ack callback was refused). */
   protocolError: (error: WireError & { event: string }) => void;
 }

@@ -162,6 +162,8 @@ export const clientEventSchemas = {
   endBreakouts: z.strictObject({}),
   /** National host: be heard in every breakout (or stop). */
   speakToAll: z.strictObject({ on: z.boolean() }),
+  /** A fresh token for this connection before the current one expires (same user and role). */
+  refreshToken: z.strictObject({ token: z.string().min(1).max(8192) }),
   /** National host: a text notice to every session. */
   sendNotice: z.strictObject({ text: z.string().trim().min(1).max(500) }),
 } as const;
@@ -196,4 +198,5 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   endBreakouts: 64,
   speakToAll: 64,
   sendNotice: 2_048,
+  refreshToken: 8_300,
 };

@@ -6,7 +6,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import jwt from 'jsonwebtoken';
 import { loadConfig, type Config } from '../../signaling/config';
 import { HoinghiServer } from '../../signaling/server';
-import { issueToken, type ClaimsInput } from '../../signaling/auth/tokens';
+import type { ClaimsInput } from '../../signaling/auth/tokens';
 import type { Ack, ClientResultMap, ClientToServerEvents, ServerToClientEvents } from '../../signaling/protocol/events';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
@@ -42,11 +42,7 @@ export function tokenFor(
 ): string {
   counter += 1;
   const sub = claims.sub ?? `${claims.role}-${counter}`;
-  return issueToken(
-    server.config.jwt,
-    { sub, name: claims.name ?? sub, province: null, school: null, meetings: [MEETING], ...claims },
-    ttlS,
-  );
+  return server.tokens.issue({ sub, name: claims.name ?? sub, province: null, school: null, meetings: [MEETING], ...claims }, ttlS);
 }
 
 /** Connects and resolves once connected, or rejects with the server's connect_error data. */

@@ -20,7 +20,7 @@ describe('configuration', () => {
   });
 
   it('needs a key unless demo sign-in is on', () => {
-    expect(() => loadConfig({})).toThrow(/HOINGHI_JWT_SECRET/);
+    expect(() => loadConfig({})).toThrow(/token keys are required/);
   });
 
   it('needs an announced IP when listening on every interface', () => {
