@@ -14,8 +14,9 @@ export const MEETING = 'test-meeting';
 
 export type TestSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/** A test node's settings; an override of '' removes that setting. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({
+  const merged: Record<string, string> = {
     HOINGHI_PORT: '0',
     HOINGHI_WORKERS: '1',
     HOINGHI_RTC_BASE_PORT: '0',
@@ -26,7 +27,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     HOINGHI_DEMO_MEETING: MEETING,
     HOINGHI_STATS_INTERVAL_MS: '200',
     ...env,
-  });
+  };
+  return loadConfig(Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== '')));
 }
 
 export async function startServer(env: Record<string, string> = {}): Promise<HoinghiServer> {

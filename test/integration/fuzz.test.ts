@@ -1,0 +1,139 @@
+/**
+ * Property-based fuzzing (fast-check) of every socket event: random and boundary payloads
+ * (wrong types, huge strings, deep nesting, prototype-pollution keys), near-valid payloads with
+ * the right keys and random values, and unknown event names. 10,000+ cases. The server must
+ * answer every acked event with `{ok:true}` or a typed error, never crash or leave an unhandled
+ * rejection, and a healthy meeting alongside must keep its media objects and keep admitting.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HoinghiServer } from '../../signaling/server';
+import { clientEventSchemas } from '../../signaling/protocol/schemas';
+import { ERROR_CODES } from '../../signaling/protocol/errors';
+import type { Ack } from '../../signaling/protocol/events';
+import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { joinAndPublish, joinAsViewer, type Publisher } from '../helpers/flows';
+
+const RUNS = Number(process.env.HOINGHI_FUZZ_RUNS ?? 10_000);
+const FUZZ = 'fuzz-meeting';
+const EVENTS = Object.keys(clientEventSchemas);
+
+let server: HoinghiServer;
+let healthy: Publisher;
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  server = await startServer({ HOINGHI_SOCKET_EVENTS_PER_S: '100000', HOINGHI_SOCKET_EVENT_BURST: '100000' });
+  healthy = await joinAndPublish(server, { sub: 'healthy-host' });
+});
+
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  healthy.socket.close();
+  await server.close();
+});
+
+function keysOf(event: string): string[] {
+  const schema = clientEventSchemas[event as keyof typeof clientEventSchemas] as unknown as { shape?: Record<string, unknown> };
+  return schema.shape ? Object.keys(schema.shape) : ['scope', 'province', 'userId'];
+}
+
+let deep: unknown = 0;
+for (let i = 0; i < 500; i++) deep = [deep];
+
+const boundary = fc.constantFrom<unknown>(
+  undefined,
+  null,
+  0,
+  -1,
+  Number.MAX_SAFE_INTEGER,
+  Number.NaN,
+  '',
+  'x'.repeat(70_000),
+  [],
+  {},
+  deep,
+  JSON.parse('{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}'),
+  { meetingId: FUZZ },
+  { direction: 'send' },
+  { scope: 'all' },
+  { text: '\u0000'.repeat(600) },
+);
+
+const payloadFor = (event: string): fc.Arbitrary<unknown> =>
+  fc.oneof(
+    fc.anything({ maxDepth: 4, withNullPrototype: true, withObjectString: true }),
+    boundary,
+    fc.record(Object.fromEntries(keysOf(event).map((k) => [k, fc.oneof(fc.anything({ maxDepth: 2 }), fc.string(), fc.integer(), fc.boolean())])), {
+      requiredKeys: [],
+    }),
+  );
+
+const eventAndPayload = fc.oneof(
+  { weight: 9, arbitrary: fc.constantFrom(...EVENTS).chain((e) => fc.tuple(fc.constant(e), payloadFor(e), fc.boolean())) },
+  { weight: 1, arbitrary: fc.tuple(fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty')), fc.anything(), fc.boolean()) },
+);
+
+describe('fuzzing every socket event', () => {
+  it(`answers ${RUNS} random events with typed results only, and the meeting alongside is unharmed`, async () => {
+    const codes = new Set<string>(ERROR_CODES);
+    const seen = new Map<string, number>();
+    let sockets: TestSocket[] = [];
+    let reconnects = 0;
+    const fresh = async (): Promise<TestSocket[]> => {
+      for (const s of sockets) s.close();
+      reconnects += 1;
+      const teacher = await connectClient(server, tokenFor(server, { role: 'teacher', province: '01', meetings: [FUZZ] }));
+      const host = await connectClient(server, tokenFor(server, { role: 'host', meetings: [FUZZ] }));
+      // Joined, so that events reach the handlers behind the not_joined check.
+      for (const s of [teacher, host]) await call(s, 'join', { meetingId: FUZZ }).catch(() => undefined);
+      return [teacher, host];
+    };
+    sockets = await fresh();
+
+    await fc.assert(
+      fc.asyncProperty(eventAndPayload, fc.nat(1), async ([event, payload, withAck], who) => {
+        if (!sockets.every((s) => s.connected)) sockets = await fresh();
+        const socket = sockets[who]!;
+        if (!withAck) {
+          (socket.emit as (e: string, p: unknown) => void)(event, payload);
+          return;
+        }
+        const res = await new Promise<Ack<unknown> | 'gone'>((resolve) => {
+          const onGone = (): void => resolve('gone');
+          socket.once('disconnect', onGone);
+          (socket.emit as (e: string, p: unknown, cb: (r: Ack<unknown>) => void) => void)(event, payload, (r) => {
+            socket.off('disconnect', onGone);
+            resolve(r);
+          });
+        });
+        if (res === 'gone') return; // dropped for an oversized frame or for flooding: allowed
+        expect(typeof res).toBe('object');
+        if (res.ok) {
+          seen.set('ok', (seen.get('ok') ?? 0) + 1);
+          return;
+        }
+        expect(codes.has(res.error.code), `untyped error ${JSON.stringify(res.error)}`).toBe(true);
+        expect(typeof res.error.message).toBe('string');
+        expect(res.error.code).not.toBe('internal');
+        seen.set(res.error.code, (seen.get(res.error.code) ?? 0) + 1);
+      }),
+      { numRuns: RUNS, seed: 20261129 },
+    );
+    for (const s of sockets) s.close();
+
+    expect(unhandled).toEqual([]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    // The healthy meeting still has its producers, and a new teacher still receives them.
+    const meeting = server.sockets.registry.get(MEETING)!;
+    expect([...meeting.published.keys()].sort()).toEqual(Object.values(healthy.producers).sort());
+    const late = await joinAsViewer(server);
+    expect(late.consumers.map((c) => c.producerId).sort()).toEqual(Object.values(healthy.producers).sort());
+    await call(late.socket, 'leave', {});
+    late.socket.close();
+    console.log(`fuzz: ${RUNS} cases, ${reconnects} connections, results ${JSON.stringify(Object.fromEntries(seen))}`);
+  }, 300_000);
+});
