@@ -109,7 +109,7 @@ export class HoinghiServer {
     if (fs.existsSync(path.join(webDist, 'index.html'))) {
       app.use(express.static(webDist, { index: false, maxAge: '1h' }));
       // Single-page app: every other GET gets index.html.
-      app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => {
+      app.get(/^\/(?!api\/|socket\.io\/|metrics$|healthz$).*/, (_req, res) => {
         res.setHeader('Cache-Control', 'no-cache');
         res.sendFile(path.join(webDist, 'index.html'));
       });

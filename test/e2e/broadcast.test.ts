@@ -75,6 +75,22 @@ describe('a host broadcasts to receive-only teachers', () => {
     }
   });
 
+  it('serves the page with its security headers, and nothing on it violates the policy', async () => {
+    const page = teachers[1]!;
+    const res = await page.goto(`${server.url}/teacher`);
+    const headers = res!.headers();
+    expect(headers['content-security-policy']).toContain("default-src 'self'");
+    expect(headers['content-security-policy']).toContain("script-src 'self'");
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    expect(headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(headers['referrer-policy']).toBe('no-referrer');
+    // The page works under the policy: media flows again after the navigation.
+    await waitFor(() => inboundStats(page), (s) => s.framesDecoded > 0, 30_000, 'frames under CSP');
+    for (const p of [host, ...teachers]) {
+      expect(await p.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations)).toEqual([]);
+    }
+  });
+
   it('a teacher page reloaded mid-meeting receives again', async () => {
     const page = teachers[0]!;
     await page.reload();

@@ -42,8 +42,12 @@ export async function launchChromium(): Promise<Browser> {
 export async function newContext(browser: Browser): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await context.grantPermissions(['camera', 'microphone']);
-  // Test instrumentation only: keep a handle on each RTCPeerConnection to read getStats().
+  // Test instrumentation only: record Content-Security-Policy violations, and keep a handle on
+  // each RTCPeerConnection to read getStats().
   await context.addInitScript(() => {
+    const violations: string[] = [];
+    (window as unknown as { __cspViolations: string[] }).__cspViolations = violations;
+    document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
     const Native = window.RTCPeerConnection;
     const pcs: RTCPeerConnection[] = [];
     (window as unknown as { __testPcs: RTCPeerConnection[] }).__testPcs = pcs;

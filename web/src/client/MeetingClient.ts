@@ -44,8 +44,26 @@ const CAMERA_ENCODINGS: msTypes.RtpEncodingParameters[] = [
 const SCREEN_ENCODINGS: msTypes.RtpEncodingParameters[] = [{ maxBitrate: 1_500_000, maxFramerate: 10 }];
 const REQUEST_TIMEOUT_MS = 15_000;
 
+/** Seconds since epoch at which a JWT expires, read from its payload (no verification here). */
+function tokenExpiry(token: string): number | null {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown };
+    return typeof payload.exp === 'number' ? payload.exp : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface MeetingClientOptions {
+  serverUrl?: string;
+  /** Gets a fresh token before the current one expires (null: none available). */
+  refreshToken?: () => Promise<string | null>;
+}
+
 export class MeetingClient {
-  readonly #token: string;
+  #token: string;
+  readonly #refresh: MeetingClientOptions['refreshToken'];
+  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #meetingId: string;
   readonly #socket: ClientSocket;
   #device: Device | null = null;
@@ -62,9 +80,11 @@ export class MeetingClient {
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #listeners = new Set<() => void>();
 
-  constructor(token: string, meetingId: string, serverUrl?: string) {
+  constructor(token: string, meetingId: string, options: MeetingClientOptions = {}) {
     this.#token = token;
     this.#meetingId = meetingId;
+    this.#refresh = options.refreshToken;
+    const serverUrl = options.serverUrl;
     const opts = {
       transports: ['websocket'],
       auth: { token },
@@ -76,7 +96,11 @@ export class MeetingClient {
     const store = useStore.getState();
     store.setStatus('connecting');
 
-    this.#socket.on('connect', () => this.#scheduleJoin());
+    this.#socket.on('connect', () => {
+      this.#scheduleRefresh();
+      this.#scheduleJoin();
+    });
+    this.#socket.on('sessionExpired', () => useStore.getState().setStatus('unauthorized'));
     this.#socket.on('disconnect', (reason) => {
       if (this.#closed) return;
       useStore.getState().setStatus(reason === 'io server disconnect' ? 'failed' : 'reconnecting');
@@ -206,6 +230,30 @@ export class MeetingClient {
 
   get token(): string {
     return this.#token;
+  }
+
+  /** Refreshes the token a minute before it expires (or halfway, for short ones). */
+  #scheduleRefresh(): void {
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    const exp = tokenExpiry(this.#token);
+    if (!exp || !this.#refresh) return;
+    const left = exp * 1000 - Date.now();
+    const at = Math.max(1_000, Math.min(left - 60_000, left / 2));
+    this.#refreshTimer = setTimeout(() => void this.#doRefresh(), Math.min(at, 2 ** 31 - 1));
+  }
+
+  async #doRefresh(): Promise<void> {
+    try {
+      const token = await this.#refresh?.();
+      if (!token || this.#closed) return;
+      await this.request('refreshToken', { token });
+      this.#token = token;
+      // A reconnect must present the fresh token.
+      (this.#socket.auth as { token: string }).token = token;
+    } catch (error) {
+      this.#warn('refreshToken', error);
+    }
+    this.#scheduleRefresh();
   }
 
   /** The track of a consumer, for a <video>/<audio> element. */
@@ -462,6 +510,7 @@ export class MeetingClient {
   close(): void {
     this.#closed = true;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     this.#closeMedia();
     for (const t of this.#localTracks.values()) t.stop();
     this.#localTracks.clear();

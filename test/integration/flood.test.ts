@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HoinghiServer } from '../../signaling/server';
+import { MEETING, request, startServer } from '../helpers/server';
+import { joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
+
+let server: HoinghiServer;
+let host: Publisher;
+
+beforeAll(async () => {
+  server = await startServer();
+  host = await joinAndPublish(server);
+});
+afterAll(async () => {
+  host.socket.close();
+  await server.close();
+});
+
+describe('a flooding client', () => {
+  it('is limited, then disconnected and cleaned up, while the others keep being served', async () => {
+    const flooder = await joinAsViewer(server, { sub: 'flooder' });
+    const others: Viewer[] = [];
+    for (let i = 0; i < 5; i++) others.push(await joinAsViewer(server));
+    const limited: number[] = [];
+    flooder.socket.on('protocolError', (e: { code: string }) => void (e.code === 'rate_limited' && limited.push(1)));
+    const gone = new Promise<string>((resolve) => flooder.socket.once('disconnect', (reason) => resolve(reason)));
+
+    // 1,000 events per second from the flooder, for at most 3 s.
+    let sent = 0;
+    const flood = setInterval(() => {
+      for (let i = 0; i < 10 && flooder.socket.connected; i++, sent++) {
+        (flooder.socket.emit as (e: string, p: unknown) => void)('resumeConsumer', { consumerId: flooder.consumers[0]!.id });
+      }
+    }, 10);
+    // Meanwhile the others ask 10 times per second each.
+    let answered = 0;
+    let failed = 0;
+    const asks: Promise<void>[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (const o of others) {
+        asks.push(
+          request(o.socket, 'resumeConsumer', { consumerId: o.consumers[0]!.id }, 2_000).then(
+            (res) => void (res.ok ? (answered += 1) : (failed += 1)),
+            () => void (failed += 1),
+          ),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const reason = await Promise.race([gone, new Promise<string>((r) => setTimeout(() => r('still connected'), 3_000))]);
+    clearInterval(flood);
+    await Promise.all(asks);
+
+    expect(limited.length).toBeGreaterThan(0);
+    expect(reason).toBe('io server disconnect');
+    expect(sent).toBeGreaterThan(100);
+    expect(server.sockets.floodDisconnects).toBe(1);
+    expect(server.sockets.registry.get(MEETING)!.peers.has('flooder')).toBe(false);
+    expect(answered).toBe(20 * others.length);
+    expect(failed).toBe(0);
+    for (const o of others) o.socket.close();
+  });
+});

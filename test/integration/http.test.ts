@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HoinghiServer } from '../../signaling/server';
+import { startServer } from '../helpers/server';
+
+describe('the HTTP surface', () => {
+  let server: HoinghiServer;
+  beforeAll(async () => {
+    server = await startServer({ HOINGHI_SIGNIN_PER_MIN: '12', HOINGHI_CORS_ORIGINS: 'https://hoinghi.moet.gov.vn' });
+  });
+  afterAll(async () => server.close());
+
+  const signIn = (body: string) =>
+    fetch(`${server.url}/api/demo/signin`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  it('answers malformed, oversized and unknown sign-in bodies with typed errors', async () => {
+    expect(await (await signIn('{not json')).json()).toEqual({ error: { code: 'bad_request', message: 'malformed request body' } });
+    expect((await signIn(JSON.stringify({ accountId: 'x'.repeat(10_000) }))).status).toBe(413);
+    expect(await (await signIn('{"accountId":"nobody"}')).json()).toMatchObject({ error: { code: 'not_found' } });
+  });
+
+  it('rate-limits sign-in per IP address with 429 and Retry-After', async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 10; i++) {
+      const res = await signIn('{"accountId":"gv-hn-1"}');
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter = res.headers.get('retry-after');
+    }
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(429);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+
+  it('sends security headers and a strict Content-Security-Policy', async () => {
+    const res = await fetch(`${server.url}/healthz`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('allows cross-origin calls only from configured origins', async () => {
+    const ok = await fetch(`${server.url}/api/provinces`, { headers: { origin: 'https://hoinghi.moet.gov.vn' } });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://hoinghi.moet.gov.vn');
+    const evil = await fetch(`${server.url}/api/provinces`, { headers: { origin: 'https://evil.example' } });
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('serves the 34 provinces', async () => {
+    const body = (await (await fetch(`${server.url}/api/provinces`)).json()) as { provinces: { code: string; name: string }[] };
+    expect(body.provinces).toHaveLength(34);
+    expect(new Set(body.provinces.map((p) => p.code)).size).toBe(34);
+  });
+});
+
+describe('metrics on a separate port', () => {
+  it('moves /metrics off the public port', async () => {
+    const server = await startServer({ HOINGHI_METRICS_PORT: '0' });
+    try {
+      expect(server.metricsUrl).not.toBe(`${server.url}/metrics`);
+      const res = await fetch(server.metricsUrl);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('hoinghi_workers_alive');
+      expect((await fetch(`${server.url}/metrics`)).status).not.toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
