@@ -11,44 +11,21 @@
  */
 import { parseArgs } from 'node:util';
 import os from 'node:os';
-import { io, type Socket } from 'socket.io-client';
-import jwt from 'jsonwebtoken';
+import type { Socket } from 'socket.io-client';
 import { PROVINCES } from '../signaling/data/provinces';
 import type { ConsumerInfo, JoinResult, SessionInfo, TransportInfo } from '../signaling/protocol/events';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../test/helpers/media';
-import { cpuSeconds, machine, percentile, startNode, writeResult } from './lib';
+import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, machine, percentile, startNode, writeResult } from './lib';
 
 const { values } = parseArgs({ options: { teachers: { type: 'string', default: '2000' } } });
 const TEACHERS = Number(values.teachers);
-const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const MEETING = 'bench-breakouts';
+const token = (sub: string, role: string, province: string | null): string => botToken(MEETING, sub, role, province);
+const connect = connectBot;
+const emit = emitAck;
 
-function token(sub: string, role: string, province: string | null): string {
-  return jwt.sign({ sub, name: sub, role, province, school: null, meetings: [MEETING] }, SECRET, {
-    algorithm: 'HS256',
-    expiresIn: 3600,
-    issuer: 'hoinghi',
-    audience: 'hoinghi',
-  });
-}
 
-function connect(url: string, tok: string): Promise<Socket> {
-  const s = io(url, { transports: ['websocket'], auth: { token: tok }, reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    s.once('connect', () => resolve(s));
-    s.once('connect_error', reject);
-  });
-}
 
-function emit<T>(s: Socket, event: string, payload: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    s.timeout(60_000).emit(event, payload, (err: Error | null, res: { ok: boolean; data: T; error?: { code: string; message: string } }) => {
-      if (err) reject(err);
-      else if (res.ok) resolve(res.data);
-      else reject(new Error(`${event}: ${res.error?.code} ${res.error?.message}`));
-    });
-  });
-}
 
 /** Joins and sets up receiving; resolves with the socket. */
 async function viewer(url: string, tok: string, onConsumer: (c: ConsumerInfo) => void): Promise<Socket> {
@@ -75,7 +52,7 @@ async function publish(s: Socket): Promise<void> {
 async function main(): Promise<void> {
   const node = await startNode({
     HOINGHI_PORT: '0',
-    HOINGHI_JWT_SECRET: SECRET,
+    HOINGHI_JWT_SECRET: BENCH_SECRET,
     HOINGHI_WORKERS: String(os.availableParallelism()),
     HOINGHI_RTC_BASE_PORT: '0',
     HOINGHI_JOIN_RATE: '100000',

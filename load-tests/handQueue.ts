@@ -8,11 +8,10 @@
  * Writes load-tests/results/hand-queue.json.
  */
 import { parseArgs } from 'node:util';
-import { io, type Socket } from 'socket.io-client';
-import jwt from 'jsonwebtoken';
+import type { Socket } from 'socket.io-client';
 import { PROVINCES } from '../signaling/data/provinces';
 import type { HandQueueSummary } from '../signaling/protocol/events';
-import { cpuSeconds, machine, metricValue, percentile, startNode, writeResult } from './lib';
+import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, machine, metricValue, percentile, startNode, writeResult } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -24,40 +23,18 @@ const { values } = parseArgs({
 const CLIENTS = Number(values.clients);
 const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
-const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const MEETING = 'bench-hands';
+const token = (sub: string, role: string, province: string | null): string => botToken(MEETING, sub, role, province);
+const connect = connectBot;
+const emit = emitAck;
 
-function token(sub: string, role: string, province: string | null): string {
-  return jwt.sign({ sub, name: sub, role, province, school: 'Bench school', meetings: [MEETING] }, SECRET, {
-    algorithm: 'HS256',
-    expiresIn: 3600,
-    issuer: 'hoinghi',
-    audience: 'hoinghi',
-  });
-}
 
-function connect(url: string, tok: string): Promise<Socket> {
-  const s = io(url, { transports: ['websocket'], auth: { token: tok }, reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    s.once('connect', () => resolve(s));
-    s.once('connect_error', reject);
-  });
-}
 
-function emit<T>(s: Socket, event: string, payload: unknown): Promise<T> {
-  return new Promise((resolve, reject) => {
-    s.timeout(15_000).emit(event, payload, (err: Error | null, res: { ok: boolean; data: T; error?: { code: string } }) => {
-      if (err) reject(err);
-      else if (res.ok) resolve(res.data);
-      else reject(new Error(res.error?.code));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const node = await startNode({
     HOINGHI_PORT: '0',
-    HOINGHI_JWT_SECRET: SECRET,
+    HOINGHI_JWT_SECRET: BENCH_SECRET,
     HOINGHI_WORKERS: '1',
     HOINGHI_RTC_BASE_PORT: '0',
     HOINGHI_JOIN_RATE: '100000',

@@ -2,6 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import { io, type Socket } from 'socket.io-client';
+import jwt from 'jsonwebtoken';
 
 export interface NodeProcess {
   url: string;
@@ -69,4 +71,35 @@ export function writeResult(name: string, result: unknown): string {
   const path = `load-tests/results/${name}.json`;
   fs.writeFileSync(path, JSON.stringify(result, null, 2) + '\n');
   return path;
+}
+
+/** The HS256 key the benchmarks give their node, to mint bot tokens. */
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-00';
+
+export function botToken(meetingId: string, sub: string, role: string, province: string | null): string {
+  return jwt.sign({ sub, name: sub, role, province, school: 'Bench school', meetings: [meetingId] }, BENCH_SECRET, {
+    algorithm: 'HS256',
+    expiresIn: 3600,
+    issuer: 'hoinghi',
+    audience: 'hoinghi',
+  });
+}
+
+export function connectBot(url: string, token: string): Promise<Socket> {
+  const s = io(url, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    s.once('connect', () => resolve(s));
+    s.once('connect_error', reject);
+  });
+}
+
+/** Sends an event and resolves with its data, or rejects with the error code. */
+export function emitAck<T>(s: Socket, event: string, payload: unknown, timeoutMs = 60_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    s.timeout(timeoutMs).emit(event, payload, (err: Error | null, res: { ok: boolean; data: T; error?: { code: string; message: string } }) => {
+      if (err) reject(err);
+      else if (res.ok) resolve(res.data);
+      else reject(new Error(`${event}: ${res.error?.code} ${res.error?.message}`));
+    });
+  });
 }

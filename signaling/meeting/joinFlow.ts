@@ -128,8 +128,12 @@ export async function startConsuming(
 ): Promise<ClientResultMap['startConsuming']> {
   const { meeting, peer } = session.joined();
   if (!peer.recvTransportId) throw new AppError('conflict', 'create a receive transport first');
-  peer.rtpCapabilities = rtpCapabilities;
   const already = new Set(peer.consumers.values());
+  const wanted = [...meeting.published.values()].filter((p) => !already.has(p.id) && meeting.wants(peer, p)).length;
+  if (peer.consumers.size + wanted > meeting.options.maxConsumersPerPeer) {
+    throw new AppError('conflict', `consumer limit reached (${meeting.options.maxConsumersPerPeer})`);
+  }
+  peer.rtpCapabilities = rtpCapabilities;
   const consumers = [];
   for (const producer of meeting.published.values()) {
     if (already.has(producer.id) || !meeting.wants(peer, producer)) continue;

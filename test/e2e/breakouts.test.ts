@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../helpers/server';
-import { inboundForProducer, launchChromium, newContext, packetsForProducer, signIn, waitFor } from '../helpers/browser';
+import { inboundForProducer, launchChromium, openAs, packetsForProducer, waitFor } from '../helpers/browser';
 
 const MEETING = 'e2e-breakouts';
 let server: HoinghiServer;
@@ -19,13 +19,7 @@ const provinceHost: Record<string, Page> = {};
 const teacher: Record<string, Page> = {};
 const ACCOUNTS = { '01': { host: 'so-ha-noi', teacher: 'gv-hn-1' }, '79': { host: 'so-hcm', teacher: 'gv-hcm-1' } } as const;
 
-async function open(accountId: string): Promise<Page> {
-  const ctx = await newContext(browser);
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  await signIn(page, server.url, accountId);
-  return page;
-}
+const open = (accountId: string): Promise<Page> => openAs(browser, contexts, server.url, accountId);
 
 function producerOf(userId: string, source: 'camera' | 'mic'): string | undefined {
   const peer = server.sockets.registry.get(MEETING)?.peers.get(userId);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../helpers/server';
-import { launchChromium, newContext, packetsForProducer, signIn, waitFor } from '../helpers/browser';
+import { launchChromium, openAs, packetsForProducer, waitFor } from '../helpers/browser';
 
 const MEETING = 'e2e-speak';
 let server: HoinghiServer;
@@ -17,13 +17,7 @@ let host: Page;
 let speaker: Page;
 let listener: Page;
 
-async function open(accountId: string): Promise<Page> {
-  const ctx = await newContext(browser);
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  await signIn(page, server.url, accountId);
-  return page;
-}
+const open = (accountId: string): Promise<Page> => openAs(browser, contexts, server.url, accountId);
 
 beforeAll(async () => {
   server = await startServer({ HOINGHI_WORKERS: '2', HOINGHI_DEMO_MEETING: MEETING });

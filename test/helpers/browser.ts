@@ -145,3 +145,12 @@ export async function inboundForProducer(page: Page, producerId: string): Promis
 export async function packetsForProducer(page: Page, producerId: string): Promise<number | null> {
   return (await inboundForProducer(page, producerId))?.packetsReceived ?? null;
 }
+
+/** A new person: a fresh context (kept in `contexts` for closing), signed in as a demo account. */
+export async function openAs(browser: Browser, contexts: BrowserContext[], baseUrl: string, accountId: string): Promise<Page> {
+  const ctx = await newContext(browser);
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  await signIn(page, baseUrl, accountId);
+  return page;
+}
