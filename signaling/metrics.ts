@@ -3,7 +3,7 @@
  * servers in one test process do not share counters). Gauges read live state at scrape time.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import type { SfuControl } from '../sfu/types';
+import type { SfuControl, SfuStats } from '../sfu/types';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -23,14 +23,20 @@ export class Metrics {
       labelNames: ['code'],
       registers,
     });
+    // One SFU snapshot serves every gauge of a scrape (stats() walks every consumer).
+    let cached: { at: number; stats: SfuStats } | null = null;
+    const stats = (): SfuStats => {
+      if (!cached || Date.now() - cached.at > 50) cached = { at: Date.now(), stats: sfu.stats() };
+      return cached.stats;
+    };
     const gauge = (name: string, help: string, read: () => number): void => {
       new Gauge({ name, help, registers, collect() { this.set(read()); } });
     };
-    gauge('hoinghi_workers_alive', 'mediasoup workers alive', () => sfu.stats().workersAlive);
-    gauge('hoinghi_routers', 'mediasoup routers', () => sfu.stats().routers);
-    gauge('hoinghi_transports', 'WebRTC transports', () => sfu.stats().transports);
-    gauge('hoinghi_producers', 'producers', () => sfu.stats().producers);
-    gauge('hoinghi_consumers', 'consumers', () => sfu.stats().consumers);
+    gauge('hoinghi_workers_alive', 'mediasoup workers alive', () => stats().workersAlive);
+    gauge('hoinghi_routers', 'mediasoup routers', () => stats().routers);
+    gauge('hoinghi_transports', 'WebRTC transports', () => stats().transports);
+    gauge('hoinghi_producers', 'producers', () => stats().producers);
+    gauge('hoinghi_consumers', 'consumers', () => stats().consumers);
     gauge('hoinghi_connected_sockets', 'connected socket.io clients', connectedSockets);
     new Gauge({
       name: 'hoinghi_worker_consumers',
@@ -39,7 +45,7 @@ export class Metrics {
       registers,
       collect() {
         this.reset();
-        for (const w of sfu.stats().workers) this.set({ worker: String(w.index) }, w.consumers);
+        for (const w of stats().workers) this.set({ worker: String(w.index) }, w.consumers);
       },
     });
     sfu.on('workerDied', () => this.workerDeaths.inc());
