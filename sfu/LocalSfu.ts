@@ -10,6 +10,7 @@ import { TypedEmitter } from '../common/TypedEmitter';
 import { logger } from '../common/log';
 import { mediaCodecs } from './mediaCodecs';
 import { WorkerPool, type PooledWorker } from './WorkerPool';
+import { chooseWorker, type WorkerLoad } from './placement';
 import type {
   ConsumerParams,
   MediaKind,
@@ -28,18 +29,32 @@ const clientInput = <T>(call: () => Promise<T>): Promise<T> => withClientInput(c
 
 const log = logger('sfu');
 
+/**
+ * A meeting has at most one router per worker (its "group router" there): every room of the
+ * meeting on that worker (the main origin, a breakout origin, the viewers' edge) is an alias of
+ * it. Producers then only ever cross between workers, which pipeToRouter supports: mediasoup
+ * 3.12.16 cannot pipe between two routers of one worker (a piped producer keeps its id, and ids
+ * are unique per worker).
+ */
+interface GroupRouter {
+  group: string;
+  pooled: PooledWorker;
+  router: types.Router;
+  rooms: Set<string>;
+}
+
 interface Room {
   id: string;
-  router: types.Router;
-  pooled: PooledWorker;
-  /** The router belongs to another room (single worker: see SfuControl.openRoom). */
-  shared: boolean;
+  group: string;
+  gr: GroupRouter;
 }
 
 export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   readonly #options: SfuOptions;
   readonly #pool: WorkerPool;
   readonly #rooms = new Map<string, Room>();
+  readonly #groups = new Map<string, Map<number, Promise<GroupRouter>>>();
+  #placementRefusals = 0;
   readonly #opening = new Map<string, Promise<Room>>();
   readonly #transports = new Map<string, { transport: types.WebRtcTransport; room: Room }>();
   readonly #producers = new Map<string, types.Producer>();
@@ -61,57 +76,100 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     return new LocalSfu(options, pool);
   }
 
-  async openRoom(roomId: string, apartFrom?: string): Promise<types.RtpCapabilities> {
+  async openRoom(roomId: string, group: string = roomId): Promise<types.RtpCapabilities> {
     const existing = this.#rooms.get(roomId);
-    if (existing) return existing.router.rtpCapabilities;
+    if (existing) return existing.gr.router.rtpCapabilities;
     // Serialise: two simultaneous joins never create the same room twice.
     let pending = this.#opening.get(roomId);
     if (!pending) {
-      pending = this.#createRoom(roomId, apartFrom).finally(() => this.#opening.delete(roomId));
+      pending = (async () => {
+        // Origins spread over the workers with the fewest routers; on a worker where the meeting
+        // already has a router, the new room shares it.
+        const pooled = this.#pool.leastLoaded();
+        if (!pooled) throw new SfuError('unavailable', 'no media worker alive');
+        return this.#addRoom(roomId, group, pooled);
+      })().finally(() => this.#opening.delete(roomId));
       this.#opening.set(roomId, pending);
     }
-    return (await pending).router.rtpCapabilities;
+    return (await pending).gr.router.rtpCapabilities;
   }
 
-  async #createRoom(roomId: string, apartFrom?: string): Promise<Room> {
-    const other = apartFrom ? this.#room(apartFrom) : undefined;
-    const pooled = this.#pool.leastLoaded(other?.pooled);
-    if (!pooled && other) {
-      const room: Room = { id: roomId, router: other.router, pooled: other.pooled, shared: true };
-      this.#rooms.set(roomId, room);
-      other.router.observer.once('close', () => {
-        if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
-      });
-      log.info({ room: roomId, sharing: other.id }, 'room opened on a shared router (single worker)');
-      return room;
+  async placeViewer(originRoomId: string): Promise<string> {
+    const origin = this.#room(originRoomId);
+    const pooled = chooseWorker(this.#placementCandidates(origin.group), this.#options.viewersPerWorker);
+    if (!pooled) {
+      this.#placementRefusals += 1;
+      throw new SfuError('unavailable', 'every media worker is at capacity');
     }
-    if (!pooled) throw new Error('no mediasoup worker alive');
-    const router = await pooled.worker.createRouter({ mediaCodecs, appData: { roomId } });
-    const room: Room = { id: roomId, router, pooled, shared: false };
-    pooled.routers += 1;
+    const edgeId = `${origin.group}@${pooled.index}`;
+    if (!this.#rooms.has(edgeId)) {
+      let pending = this.#opening.get(edgeId);
+      if (!pending) {
+        pending = this.#addRoom(edgeId, origin.group, pooled).finally(() => this.#opening.delete(edgeId));
+        this.#opening.set(edgeId, pending);
+      }
+      await pending;
+    }
+    return edgeId;
+  }
+
+  #placementCandidates(group: string): WorkerLoad[] {
+    const routers = this.#groups.get(group);
+    return this.#pool.alive().map((w) => ({ worker: w, viewers: w.viewers, hasRouter: routers?.has(w.index) ?? false }));
+  }
+
+  async #addRoom(roomId: string, group: string, pooled: PooledWorker): Promise<Room> {
+    const gr = await this.#groupRouter(group, pooled);
+    const room: Room = { id: roomId, group, gr };
+    gr.rooms.add(roomId);
     this.#rooms.set(roomId, room);
-    router.observer.once('close', () => {
-      pooled.routers -= 1;
-      if (this.#rooms.get(roomId) === room) this.#rooms.delete(roomId);
-    });
-    router.once('workerclose', () => {
-      log.warn({ room: roomId, worker: pooled.index }, 'room lost with its worker');
-      this.safeEmit('roomLost', { roomId, reason: 'worker_died' });
-    });
     log.info({ room: roomId, worker: pooled.index }, 'room opened');
     return room;
+  }
+
+  /** The meeting's router on a worker, created once. */
+  async #groupRouter(group: string, pooled: PooledWorker): Promise<GroupRouter> {
+    let routers = this.#groups.get(group);
+    if (!routers) {
+      routers = new Map();
+      this.#groups.set(group, routers);
+    }
+    const existing = routers.get(pooled.index);
+    if (existing) return existing;
+    const creating = (async (): Promise<GroupRouter> => {
+      const router = await pooled.worker.createRouter({ mediaCodecs, appData: { group } });
+      const gr: GroupRouter = { group, pooled, router, rooms: new Set() };
+      pooled.routers += 1;
+      router.observer.once('close', () => {
+        pooled.routers -= 1;
+        if (routers.get(pooled.index) === created) routers.delete(pooled.index);
+        if (routers.size === 0 && this.#groups.get(group) === routers) this.#groups.delete(group);
+        for (const id of gr.rooms) if (this.#rooms.get(id)?.gr === gr) this.#rooms.delete(id);
+      });
+      router.once('workerclose', () => {
+        log.warn({ group, worker: pooled.index, rooms: [...gr.rooms] }, 'rooms lost with their worker');
+        this.safeEmit('roomsLost', { roomIds: [...gr.rooms], reason: 'worker_died' });
+      });
+      return gr;
+    })();
+    const created = creating;
+    routers.set(pooled.index, creating);
+    try {
+      return await creating;
+    } catch (error) {
+      routers.delete(pooled.index);
+      throw error;
+    }
   }
 
   async closeRoom(roomId: string): Promise<void> {
     const room = this.#rooms.get(roomId);
     if (!room) return;
-    if (!room.shared) {
-      room.router.close();
-      return;
-    }
-    // A shared router stays; close what this room created on it.
     this.#rooms.delete(roomId);
+    room.gr.rooms.delete(roomId);
+    // Close what this room created; the router goes when no room of the meeting uses it.
     for (const { transport, room: r } of [...this.#transports.values()]) if (r === room) transport.close();
+    if (room.gr.rooms.size === 0) room.gr.router.close();
   }
 
   #room(roomId: string): Room {
@@ -128,8 +186,9 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   async createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams> {
     const room = this.#room(roomId);
-    const transport = await room.router.createWebRtcTransport({
-      webRtcServer: room.pooled.webRtcServer,
+    const pooled = room.gr.pooled;
+    const transport = await room.gr.router.createWebRtcTransport({
+      webRtcServer: pooled.webRtcServer,
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
@@ -138,7 +197,11 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     });
     if (direction === 'send') await transport.setMaxIncomingBitrate(this.#options.maxIncomingBitrate);
     this.#transports.set(transport.id, { transport, room });
-    transport.observer.once('close', () => this.#transports.delete(transport.id));
+    if (direction === 'recv') pooled.viewers += 1;
+    transport.observer.once('close', () => {
+      this.#transports.delete(transport.id);
+      if (direction === 'recv') pooled.viewers -= 1;
+    });
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -164,7 +227,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
         kind,
         rtpParameters,
         keyFrameRequestDelay: this.#options.keyFrameRequestDelayMs,
-        appData: { workerIndex: room.pooled.index },
+        appData: { workerIndex: room.gr.pooled.index },
       }),
     );
     this.#producers.set(producer.id, producer);
@@ -203,13 +266,13 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     const { transport, room } = this.#transport(transportId);
     if (transport.appData.direction !== 'recv') throw new SfuError('forbidden', 'not a receive transport');
     if (!this.#producers.has(producerId)) throw new SfuError('not_found', 'producer not found');
-    const canConsume = await clientInput(async () => room.router.canConsume({ producerId, rtpCapabilities }));
+    const canConsume = await clientInput(async () => room.gr.router.canConsume({ producerId, rtpCapabilities }));
     if (!canConsume) return null;
     const consumer = await transport.consume({
       producerId,
       rtpCapabilities,
       paused: true,
-      appData: { workerIndex: room.pooled.index },
+      appData: { workerIndex: room.gr.pooled.index },
     });
     this.#consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
@@ -243,11 +306,12 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     const from = this.#producerRoom.get(producerId);
     if (!from) throw new SfuError('not_found', 'producer not found');
     const to = this.#room(toRoomId);
-    if (from.router === to.router) return;
-    const key = `${producerId}>${toRoomId}`;
+    if (from.gr === to.gr) return;
+    // One pipe per producer per target router, however many consumers.
+    const key = `${producerId}>${to.gr.router.id}`;
     let pending = this.#pipes.get(key);
     if (!pending) {
-      pending = from.router.pipeToRouter({ producerId, router: to.router }).then(
+      pending = from.gr.router.pipeToRouter({ producerId, router: to.gr.router }).then(
         () => undefined,
         (error: unknown) => {
           this.#pipes.delete(key);
@@ -280,7 +344,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     }));
     const byIndex = new Map(workers.map((w) => [w.index, w]));
     for (const { room } of this.#transports.values()) {
-      const w = byIndex.get(room.pooled.index);
+      const w = byIndex.get(room.gr.pooled.index);
       if (w) w.transports += 1;
     }
     for (const p of this.#producers.values()) {
@@ -294,12 +358,23 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     return {
       workersAlive: workers.length,
       workerDeaths: this.#pool.deaths,
-      routers: this.#rooms.size,
+      routers: this.#pool.alive().reduce((n, w) => n + w.routers, 0),
+      placementRefusals: this.#placementRefusals,
+      pipes: this.#pipes.size,
       transports: this.#transports.size,
       producers: this.#producers.size,
       consumers: this.#consumers.size,
       workers,
     };
+  }
+
+  async workerCpu(): Promise<{ index: number; cpuSeconds: number }[]> {
+    return Promise.all(
+      this.#pool.alive().map(async (w) => {
+        const u = await w.worker.getResourceUsage();
+        return { index: w.index, cpuSeconds: (u.ru_utime + u.ru_stime) / 1000 };
+      }),
+    );
   }
 
   /** Worker pids, by index (tests kill them to exercise failover). */
@@ -309,7 +384,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   /** The pid of the worker hosting a room, or undefined. */
   roomWorkerPid(roomId: string): number | undefined {
-    return this.#rooms.get(roomId)?.pooled.worker.pid;
+    return this.#rooms.get(roomId)?.gr.pooled.worker.pid;
   }
 
   async close(): Promise<void> {

@@ -15,8 +15,10 @@ export interface PooledWorker {
   readonly index: number;
   readonly worker: types.Worker;
   readonly webRtcServer: types.WebRtcServer;
-  /** Routers currently on this worker (the placement load). */
+  /** Routers currently on this worker. */
   routers: number;
+  /** Receiving transports on this worker (the placement load). */
+  viewers: number;
 }
 
 type PoolEvents = {
@@ -89,7 +91,7 @@ export class WorkerPool extends TypedEmitter<PoolEvents> {
       worker.close();
       throw new Error(`cannot listen on ${o.listenIp}:${port} for worker ${index}: ${String(error)}`);
     }
-    const pooled: PooledWorker = { index, worker, webRtcServer, routers: 0 };
+    const pooled: PooledWorker = { index, worker, webRtcServer, routers: 0, viewers: 0 };
     this.#workers[index] = pooled;
     worker.on('died', (error) => void this.#onDied(pooled, error));
     log.info({ worker: index, pid: worker.pid, port }, 'worker started');

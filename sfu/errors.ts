@@ -1,5 +1,5 @@
 /** Errors the SFU raises for caller mistakes, with a code signaling maps to the protocol. */
-export type SfuErrorCode = 'not_found' | 'forbidden' | 'bad_request';
+export type SfuErrorCode = 'not_found' | 'forbidden' | 'bad_request' | 'unavailable';
 
 export class SfuError extends Error {
   readonly code: SfuErrorCode;

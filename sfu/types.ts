@@ -30,6 +30,11 @@ export interface SfuOptions {
    * burst of viewers then costs the host one keyframe per interval, not one per viewer. Default 1000.
    */
   keyFrameRequestDelayMs: number;
+  /**
+   * Placement capacity: receiving transports (viewers) per worker. A meeting grows onto the next
+   * worker when its workers are full. Default 500 (provisional, until the fan-out benchmark).
+   */
+  viewersPerWorker: number;
   /** mediasoup worker log level. Default `warn`. */
   workerLogLevel: types.WorkerLogLevel;
 }
@@ -61,6 +66,10 @@ export interface WorkerStats {
 export interface SfuStats {
   workersAlive: number;
   workerDeaths: number;
+  /** Viewers refused because every worker was at capacity. */
+  placementRefusals: number;
+  /** Producer pipes between routers (one per producer per target router). */
+  pipes: number;
   routers: number;
   transports: number;
   producers: number;
@@ -71,21 +80,24 @@ export interface SfuStats {
 export type SfuEvents = {
   /** A consumer closed on its own (its producer went away). */
   consumerClosed: [{ consumerId: string; producerId: string; transportId: string }];
-  /** A room's router was lost (its worker died); every transport in it is gone. */
-  roomLost: [{ roomId: string; reason: 'worker_died' }];
+  /** Rooms lost together (their worker died); every transport and producer in them is gone. */
+  roomsLost: [{ roomIds: string[]; reason: 'worker_died' }];
   /** A worker died; it has already been replaced when this fires. */
   workerDied: [{ index: number; pid: number; error: string }];
 };
 
 export interface SfuControl extends TypedEmitter<SfuEvents> {
   /**
-   * Creates the room's router if needed (idempotent, race-free) and returns its capabilities.
-   * With `apartFrom`, the router goes on another worker than that room's, so that producers can
-   * be piped between them. mediasoup 3.12.16 cannot pipe between routers of one worker (a piped
-   * producer keeps its id, and ids are unique per worker), so with a single worker the new room
-   * shares `apartFrom`'s router instead.
+   * Opens a room (idempotent, race-free) and returns its router's capabilities. Rooms of one
+   * `group` (a meeting: its main origin, breakout origins and viewer edges) share one router per
+   * worker, so that producers only cross between workers (see sfu/placement.ts for where).
    */
-  openRoom(roomId: string, apartFrom?: string): Promise<types.RtpCapabilities>;
+  openRoom(roomId: string, group?: string): Promise<types.RtpCapabilities>;
+  /**
+   * Where a new viewer of the origin's meeting should receive: the id of an edge room, chosen by
+   * the placement policy. Throws SfuError('unavailable') when every worker is at capacity.
+   */
+  placeViewer(originRoomId: string): Promise<string>;
   closeRoom(roomId: string): Promise<void>;
   createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams>;
   connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void>;
@@ -115,5 +127,7 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   closeConsumer(consumerId: string): Promise<void>;
   setConsumerPreferredLayers(consumerId: string, spatialLayer: number): Promise<void>;
   stats(): SfuStats;
+  /** CPU seconds (user + system) each live worker process has used. */
+  workerCpu(): Promise<{ index: number; cpuSeconds: number }[]>;
   close(): Promise<void>;
 }

@@ -30,6 +30,8 @@ const envSchema = z.object({
   HOINGHI_RTC_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(40000),
   HOINGHI_RTC_MIN_PORT: port.default(41000),
   HOINGHI_RTC_MAX_PORT: port.default(41999),
+  /** Viewers (receiving transports) per worker before a meeting grows onto the next. Default 500. */
+  HOINGHI_VIEWERS_PER_WORKER: z.coerce.number().int().min(1).max(100_000).default(500),
   /** Keyframe requests forwarded to a publisher at most once per this many ms. Default 1000. */
   HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   /** Token algorithm: ES256 or RS256 (with a public key or JWKS file), or HS256 (with a secret). */
@@ -156,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       initialOutgoingBitrate: 600_000,
       maxIncomingBitrate: 4_000_000,
       keyFrameRequestDelayMs: e.HOINGHI_KEYFRAME_DELAY_MS,
+      viewersPerWorker: e.HOINGHI_VIEWERS_PER_WORKER,
       workerLogLevel: 'warn',
     },
     jwt: {

@@ -11,7 +11,7 @@ export class Metrics {
   readonly workerDeaths: Counter;
   readonly rejectedEvents: Counter<'code'>;
 
-  constructor(sfu: SfuControl, connectedSockets: () => number) {
+  constructor(sfu: SfuControl, connectedSockets: () => number, rehomes: () => number) {
     const registers = [this.registry];
     // 1 ms resolution: the default 10 ms would floor every event-loop delay reading at 10 ms.
     collectDefaultMetrics({ register: this.registry, prefix: 'hoinghi_process_', eventLoopMonitoringPrecision: 1 });
@@ -38,6 +38,19 @@ export class Metrics {
     gauge('hoinghi_producers', 'producers', () => stats().producers);
     gauge('hoinghi_consumers', 'consumers', () => stats().consumers);
     gauge('hoinghi_connected_sockets', 'connected socket.io clients', connectedSockets);
+    gauge('hoinghi_pipes', 'producer pipes between routers', () => stats().pipes);
+    gauge('hoinghi_placement_refusals_total', 'viewers refused because every worker was full', () => stats().placementRefusals);
+    gauge('hoinghi_rehomes_total', 'participants re-homed after their edge worker died', rehomes);
+    new Gauge({
+      name: 'hoinghi_worker_cpu_seconds_total',
+      help: 'CPU seconds used by each mediasoup worker process',
+      labelNames: ['worker'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const w of await sfu.workerCpu()) this.set({ worker: String(w.index) }, w.cpuSeconds);
+      },
+    });
     new Gauge({
       name: 'hoinghi_worker_consumers',
       help: 'consumers per mediasoup worker',

@@ -85,7 +85,11 @@ export class HoinghiServer {
       meeting: config.meeting,
       corsOrigins: config.corsOrigins.length > 0 ? config.corsOrigins : false,
     });
-    this.metrics = new Metrics(sfu, () => this.sockets.io.engine.clientsCount);
+    this.metrics = new Metrics(
+      sfu,
+      () => this.sockets.io.engine.clientsCount,
+      () => this.sockets.registry.all().reduce((n, m) => n + m.rehomes, 0),
+    );
     app.use(
       apiRouter({
         sfu,

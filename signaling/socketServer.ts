@@ -11,7 +11,7 @@ import { logger } from '../common/log';
 import type { SfuControl } from '../sfu/types';
 import { SfuError } from '../sfu/errors';
 import type { TokenVerifier } from './auth/tokens';
-import { TokenBucket } from './admission';
+import { TokenBucket, withJitter } from './admission';
 import { AppError, type WireError } from './protocol/errors';
 import { MAX_EVENT_BYTES, clientEventSchemas, type ClientEventName } from './protocol/schemas';
 import type { Ack } from './protocol/events';
@@ -293,6 +293,10 @@ function describe(error: ZodError): string {
 /** Maps any error to a protocol error by its class, never by its message text. */
 export function toWireError(error: unknown): WireError {
   if (error instanceof AppError) return error.toWire();
-  if (error instanceof SfuError) return { code: error.code, message: error.message };
+  if (error instanceof SfuError) {
+    // No media capacity right now (every worker full, or one being replaced): come back soon.
+    if (error.code === 'unavailable') return { code: error.code, message: error.message, retryAfterMs: withJitter(1_000) };
+    return { code: error.code, message: error.message };
+  }
   return { code: 'internal', message: 'internal error' };
 }

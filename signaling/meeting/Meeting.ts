@@ -142,9 +142,8 @@ export class Meeting {
   async ensureSession(key: string): Promise<MeetingSession> {
     let session = this.sessions.get(key);
     if (!session) session = this.#newSession(key);
-    // A breakout's origin router sits on another worker than the viewers' router, so that its
-    // producers can be piped there (see SfuControl.openRoom).
-    await this.#sfu.openRoom(session.roomId, session.isMain ? undefined : this.viewerRoomId);
+    // Every room of the meeting is in one group: one router per worker (see SfuControl.openRoom).
+    await this.#sfu.openRoom(session.roomId, this.viewerRoomId);
     return session;
   }
 
@@ -332,7 +331,7 @@ export class Meeting {
 
   /** Creates a paused consumer of `producer` for `peer`, or returns null. */
   async consumeFor(peer: Peer, producer: PublishedProducer): Promise<ConsumerInfo | null> {
-    if (!peer.recvTransportId || !peer.rtpCapabilities || !this.wants(peer, producer)) return null;
+    if (!peer.recvTransportId || !peer.edgeRoomId || !peer.rtpCapabilities || !this.wants(peer, producer)) return null;
     if (peer.hasConsumerOf(producer.id)) return null;
     if (peer.consumers.size + peer.consuming.size >= this.options.maxConsumersPerPeer) {
       throw new AppError('conflict', `consumer limit reached (${this.options.maxConsumersPerPeer})`);
@@ -340,7 +339,8 @@ export class Meeting {
     peer.consuming.add(producer.id);
     let params;
     try {
-      if (producer.roomId !== this.viewerRoomId) await this.#sfu.pipeProducer(producer.id, this.viewerRoomId);
+      // One pipe per producer per edge router (a no-op when the edge shares the origin's router).
+      await this.#sfu.pipeProducer(producer.id, peer.edgeRoomId);
       params = await this.#sfu.consume(peer.recvTransportId, producer.id, peer.rtpCapabilities as never);
     } finally {
       peer.consuming.delete(producer.id);
@@ -465,7 +465,27 @@ export class Meeting {
     await Promise.all(transports.map((t) => this.#sfu.closeTransport(t)));
   }
 
-  /** An SFU room was lost (worker died): every participant rebuilds its media without reload. */
+  /**
+   * SFU rooms were lost with their worker. An origin among them takes its producers along, so
+   * everyone rebuilds; an edge alone only concerns the participants receiving there, who are
+   * re-homed by running the join flow again (no reload).
+   */
+  onRoomsLost(roomIds: string[]): void {
+    const lost = new Set(roomIds);
+    if ([...this.sessions.values()].some((s) => lost.has(s.roomId))) return this.onRoomLost();
+    for (const peer of this.peers.values()) {
+      if (!peer.edgeRoomId || !lost.has(peer.edgeRoomId)) continue;
+      for (const consumerId of peer.consumers.keys()) this.consumerOwner.delete(consumerId);
+      peer.resetReceiving();
+      this.rehomes += 1;
+      this.#io.to(peer.socketId).emit('rejoin', { reason: 'media_server_restarted' });
+    }
+  }
+
+  /** Participants asked to rejoin because their edge was lost. */
+  rehomes = 0;
+
+  /** The meeting's origin was lost: every participant rebuilds its media without reload. */
   onRoomLost(): void {
     this.epoch += 1;
     this.published.clear();

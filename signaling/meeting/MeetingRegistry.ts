@@ -26,8 +26,9 @@ export class MeetingRegistry {
         if (m.consumerOwner.has(consumerId)) return m.onConsumerClosed(consumerId, producerId);
       }
     });
-    // A breakout's room id is `${meetingId}~${province}`.
-    sfu.on('roomLost', ({ roomId }) => this.#meetings.get(roomId.split('~')[0]!)?.onRoomLost());
+    sfu.on('roomsLost', ({ roomIds }) => {
+      for (const meeting of this.#meetings.values()) meeting.onRoomsLost(roomIds);
+    });
   }
 
   get(meetingId: string): Meeting | undefined {

@@ -27,6 +27,8 @@ export class Peer {
   /** Transport id → direction. */
   readonly transports = new Map<string, 'send' | 'recv'>();
   recvTransportId: string | null = null;
+  /** The SFU room (edge) where this participant receives, chosen by the placement policy. */
+  edgeRoomId: string | null = null;
   /** Set once the client has loaded its device and asked to consume. */
   rtpCapabilities: RtpCapabilities | null = null;
   readonly producers = new Map<string, PublishedProducer>();
@@ -65,8 +67,20 @@ export class Peer {
   resetMedia(): void {
     this.transports.clear();
     this.recvTransportId = null;
+    this.edgeRoomId = null;
     this.rtpCapabilities = null;
     this.producers.clear();
+    this.consumers.clear();
+    this.held.clear();
+    this.consuming.clear();
+  }
+
+  /** Forgets the receiving side only (its edge was lost); what it publishes stays. */
+  resetReceiving(): void {
+    if (this.recvTransportId) this.transports.delete(this.recvTransportId);
+    this.recvTransportId = null;
+    this.edgeRoomId = null;
+    this.rtpCapabilities = null;
     this.consumers.clear();
     this.held.clear();
     this.consuming.clear();

@@ -100,15 +100,19 @@ export async function createTransport(
     peer.rtpCapabilities = null;
   }
   const epoch = meeting.epoch;
-  // Everyone receives on the main router; publishers send to their session's origin router.
-  const roomId = direction === 'recv' ? meeting.viewerRoomId : meeting.sessionOf(peer).roomId;
+  // Viewers receive on an edge chosen by the placement policy; publishers send to their session's
+  // origin router.
+  const roomId = direction === 'recv' ? await meeting.sfu.placeViewer(meeting.viewerRoomId) : meeting.sessionOf(peer).roomId;
   const params = await meeting.sfu.createWebRtcTransport(roomId, direction);
   if (epoch !== meeting.epoch || meeting.peers.get(peer.userId) !== peer) {
     await meeting.sfu.closeTransport(params.id);
     throw new AppError('conflict', 'the meeting changed while creating the transport; join again');
   }
   peer.transports.set(params.id, direction);
-  if (direction === 'recv') peer.recvTransportId = params.id;
+  if (direction === 'recv') {
+    peer.recvTransportId = params.id;
+    peer.edgeRoomId = roomId;
+  }
   return params as ClientResultMap['createTransport'];
 }
 

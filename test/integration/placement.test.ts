@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HoinghiServer } from '../../signaling/server';
+import type { LocalSfu } from '../../sfu/LocalSfu';
+import { chooseWorker, type WorkerLoad } from '../../sfu/placement';
+import type { PooledWorker } from '../../sfu/WorkerPool';
+import { MEETING, call, connectClient, next, request, startServer, tokenFor } from '../helpers/server';
+import { joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
+
+describe('the placement policy', () => {
+  const w = (index: number): PooledWorker => ({ index }) as PooledWorker;
+  const load = (index: number, viewers: number, hasRouter: boolean): WorkerLoad => ({ worker: w(index), viewers, hasRouter });
+
+  it('prefers the least-loaded worker where the meeting already has a router', () => {
+    expect(chooseWorker([load(0, 5, true), load(1, 2, true), load(2, 0, false)], 10)!.index).toBe(1);
+  });
+  it('grows onto the least-loaded other worker when the meeting\'s workers are full', () => {
+    expect(chooseWorker([load(0, 10, true), load(1, 7, false), load(2, 3, false)], 10)!.index).toBe(2);
+  });
+  it('refuses when every worker is at capacity', () => {
+    expect(chooseWorker([load(0, 10, true), load(1, 10, false)], 10)).toBeNull();
+  });
+});
+
+describe('a meeting across three workers with a capacity of two viewers each', () => {
+  let server: HoinghiServer;
+  let host: Publisher;
+  const viewers: Viewer[] = [];
+
+  beforeAll(async () => {
+    server = await startServer({ HOINGHI_WORKERS: '3', HOINGHI_VIEWERS_PER_WORKER: '2' });
+    host = await joinAndPublish(server, { sub: 'host' });
+    for (let i = 0; i < 6; i++) viewers.push(await joinAsViewer(server, { sub: `v${i}` }));
+  });
+  afterAll(async () => {
+    host.socket.close();
+    for (const v of viewers) v.socket.close();
+    await server.close();
+  });
+
+  const edgeOf = (v: Viewer): string => server.sockets.registry.get(MEETING)!.peers.get(v.join.self.userId)!.edgeRoomId!;
+  const sfu = (): LocalSfu => server.sfu as LocalSfu;
+
+  it('places viewers on every worker, each consuming the host\'s producers', () => {
+    const pids = new Set(viewers.map((v) => sfu().roomWorkerPid(edgeOf(v))));
+    expect(pids.size).toBe(3);
+    for (const v of viewers) expect(v.consumers.map((c) => c.producerId).sort()).toEqual(Object.values(host.producers).sort());
+    expect(sfu().stats().workers.map((w) => w.consumers).sort()).toEqual([4, 4, 4]);
+  });
+
+  it('refuses a viewer when every worker is full, with unavailable', async () => {
+    const s = await connectClient(server, tokenFor(server, { role: 'teacher', sub: 'one-too-many' }));
+    await call(s, 'join', { meetingId: MEETING });
+    expect(await request(s, 'createTransport', { direction: 'recv' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    expect(sfu().stats().placementRefusals).toBe(1);
+    s.close();
+    await until(() => !server.sockets.registry.get(MEETING)!.peers.has('one-too-many'), 5_000, 'left');
+  });
+
+  it('re-homes only the viewers of a killed edge worker, who receive again', async () => {
+    const originPid = sfu().roomWorkerPid(MEETING)!;
+    const victim = viewers.find((v) => sfu().roomWorkerPid(edgeOf(v)) !== originPid)!;
+    const victimPid = sfu().roomWorkerPid(edgeOf(victim))!;
+    const onVictim = viewers.filter((v) => sfu().roomWorkerPid(edgeOf(v)) === victimPid);
+    const others = viewers.filter((v) => !onVictim.includes(v));
+    expect(onVictim).toHaveLength(2);
+    let othersRejoined = 0;
+    for (const o of [host, ...others]) o.socket.on('rejoin', () => (othersRejoined += 1));
+    const rejoins = onVictim.map((v) => next(v.socket, 'rejoin'));
+    process.kill(victimPid, 'SIGKILL');
+    await Promise.all(rejoins);
+    await until(() => sfu().stats().workersAlive === 3, 10_000, 'replacement worker');
+    const again = [];
+    for (const v of onVictim) again.push(await joinAsViewer(server, {}, v.socket));
+    for (const v of again) {
+      expect(v.consumers.map((c) => c.producerId).sort()).toEqual(Object.values(host.producers).sort());
+      expect(sfu().roomWorkerPid(edgeOf(v))).not.toBe(victimPid);
+    }
+    expect(othersRejoined).toBe(0);
+    expect(server.sockets.registry.get(MEETING)!.rehomes).toBe(2);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^hoinghi_rehomes_total 2$/m);
+    expect(metrics).toMatch(/^hoinghi_placement_refusals_total 1$/m);
+    expect(metrics).toMatch(/^hoinghi_worker_cpu_seconds_total\{worker="2"\} /m);
+    expect(Number(/^hoinghi_pipes (\d+)$/m.exec(metrics)![1])).toBeGreaterThan(0);
+  });
+});
