@@ -57,6 +57,8 @@ async function main(): Promise<void> {
     HOINGHI_RTC_BASE_PORT: '0',
     HOINGHI_JOIN_RATE: '100000',
     HOINGHI_JOIN_BURST: '100000',
+    // The bots carry no media: placement capacity is not what this measures.
+    HOINGHI_VIEWERS_PER_WORKER: '100000',
   });
   const pid = node.child.pid!;
   const sockets: Socket[] = [];
