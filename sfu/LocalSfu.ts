@@ -61,7 +61,10 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   /** Producer id → the room it was produced in. */
   readonly #producerRoom = new Map<string, Room>();
   /** `${producerId}>${roomId}` of every pipe made (or being made). */
-  readonly #pipes = new Map<string, Promise<void>>();
+  readonly #pipes = new Map<string, Promise<string>>();
+  /** Piped producers with an id of their own (same-worker pipes) → the original producer id. */
+  readonly #localPipes = new Map<string, string>();
+  readonly #pipePairs = new Map<string, Promise<[types.PipeTransport, types.PipeTransport]>>();
   readonly #consumers = new Map<string, types.Consumer>();
 
   private constructor(options: SfuOptions, pool: WorkerPool) {
@@ -83,11 +86,12 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     let pending = this.#opening.get(roomId);
     if (!pending) {
       pending = (async () => {
-        // Origins spread over the workers with the fewest routers; on a worker where the meeting
-        // already has a router, the new room shares it.
+        // Origins spread over the workers with the fewest routers. The group's first room (the
+        // main origin) is the group's router there; any other origin (a breakout) gets a router
+        // of its own.
         const pooled = this.#pool.leastLoaded();
         if (!pooled) throw new SfuError('unavailable', 'no media worker alive');
-        return this.#addRoom(roomId, group, pooled);
+        return roomId === group ? this.#addRoom(roomId, group, pooled) : this.#addOwnRoom(roomId, group, pooled);
       })().finally(() => this.#opening.delete(roomId));
       this.#opening.set(roomId, pending);
     }
@@ -127,6 +131,16 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     return room;
   }
 
+  /** A room with a router of its own (not shared with the rest of its group). */
+  async #addOwnRoom(roomId: string, group: string, pooled: PooledWorker): Promise<Room> {
+    const gr = await this.#newRouter(group, pooled, () => undefined);
+    const room: Room = { id: roomId, group, gr };
+    gr.rooms.add(roomId);
+    this.#rooms.set(roomId, room);
+    log.info({ room: roomId, worker: pooled.index }, 'room opened on its own router');
+    return room;
+  }
+
   /** The meeting's router on a worker, created once. */
   async #groupRouter(group: string, pooled: PooledWorker): Promise<GroupRouter> {
     let routers = this.#groups.get(group);
@@ -136,30 +150,34 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     }
     const existing = routers.get(pooled.index);
     if (existing) return existing;
-    const creating = (async (): Promise<GroupRouter> => {
-      const router = await pooled.worker.createRouter({ mediaCodecs, appData: { group } });
-      const gr: GroupRouter = { group, pooled, router, rooms: new Set() };
-      pooled.routers += 1;
-      router.observer.once('close', () => {
-        pooled.routers -= 1;
-        if (routers.get(pooled.index) === created) routers.delete(pooled.index);
-        if (routers.size === 0 && this.#groups.get(group) === routers) this.#groups.delete(group);
-        for (const id of gr.rooms) if (this.#rooms.get(id)?.gr === gr) this.#rooms.delete(id);
-      });
-      router.once('workerclose', () => {
-        log.warn({ group, worker: pooled.index, rooms: [...gr.rooms] }, 'rooms lost with their worker');
-        this.safeEmit('roomsLost', { roomIds: [...gr.rooms], reason: 'worker_died' });
-      });
-      return gr;
-    })();
-    const created = creating;
-    routers.set(pooled.index, creating);
+    const map = routers;
+    const creating: Promise<GroupRouter> = this.#newRouter(group, pooled, () => {
+      if (map.get(pooled.index) === creating) map.delete(pooled.index);
+      if (map.size === 0 && this.#groups.get(group) === map) this.#groups.delete(group);
+    });
+    map.set(pooled.index, creating);
     try {
       return await creating;
     } catch (error) {
-      routers.delete(pooled.index);
+      map.delete(pooled.index);
       throw error;
     }
+  }
+
+  async #newRouter(group: string, pooled: PooledWorker, onClose: () => void): Promise<GroupRouter> {
+    const router = await pooled.worker.createRouter({ mediaCodecs, appData: { group } });
+    const gr: GroupRouter = { group, pooled, router, rooms: new Set() };
+    pooled.routers += 1;
+    router.observer.once('close', () => {
+      pooled.routers -= 1;
+      onClose();
+      for (const id of gr.rooms) if (this.#rooms.get(id)?.gr === gr) this.#rooms.delete(id);
+    });
+    router.once('workerclose', () => {
+      log.warn({ group, worker: pooled.index, rooms: [...gr.rooms] }, 'rooms lost with their worker');
+      this.safeEmit('roomsLost', { roomIds: [...gr.rooms], reason: 'worker_died' });
+    });
+    return gr;
   }
 
   async closeRoom(roomId: string): Promise<void> {
@@ -265,7 +283,8 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   ): Promise<ConsumerParams | null> {
     const { transport, room } = this.#transport(transportId);
     if (transport.appData.direction !== 'recv') throw new SfuError('forbidden', 'not a receive transport');
-    if (!this.#producers.has(producerId)) throw new SfuError('not_found', 'producer not found');
+    const originalId = this.#localPipes.get(producerId) ?? producerId;
+    if (!this.#producers.has(originalId)) throw new SfuError('not_found', 'producer not found');
     const canConsume = await clientInput(async () => room.gr.router.canConsume({ producerId, rtpCapabilities }));
     if (!canConsume) return null;
     const consumer = await transport.consume({
@@ -277,11 +296,11 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     this.#consumers.set(consumer.id, consumer);
     consumer.observer.once('close', () => this.#consumers.delete(consumer.id));
     consumer.once('producerclose', () =>
-      this.safeEmit('consumerClosed', { consumerId: consumer.id, producerId, transportId }),
+      this.safeEmit('consumerClosed', { consumerId: consumer.id, producerId: originalId, transportId }),
     );
     return {
       id: consumer.id,
-      producerId,
+      producerId: originalId,
       kind: consumer.kind,
       rtpParameters: consumer.rtpParameters,
       producerPaused: consumer.producerPaused,
@@ -302,17 +321,16 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     await this.#consumer(consumerId).pause();
   }
 
-  async pipeProducer(producerId: string, toRoomId: string): Promise<void> {
+  async pipeProducer(producerId: string, toRoomId: string): Promise<string> {
     const from = this.#producerRoom.get(producerId);
     if (!from) throw new SfuError('not_found', 'producer not found');
     const to = this.#room(toRoomId);
-    if (from.gr === to.gr) return;
+    if (from.gr === to.gr) return producerId;
     // One pipe per producer per target router, however many consumers.
     const key = `${producerId}>${to.gr.router.id}`;
     let pending = this.#pipes.get(key);
     if (!pending) {
-      pending = from.gr.router.pipeToRouter({ producerId, router: to.gr.router }).then(
-        () => undefined,
+      pending = (from.gr.pooled === to.gr.pooled ? this.#pipeWithinWorker(producerId, from, to) : this.#pipeAcross(producerId, from, to)).catch(
         (error: unknown) => {
           this.#pipes.delete(key);
           throw error;
@@ -320,7 +338,67 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       );
       this.#pipes.set(key, pending);
     }
-    await pending;
+    return pending;
+  }
+
+  /** Between workers: mediasoup's pipeToRouter; the piped producer keeps its id. */
+  async #pipeAcross(producerId: string, from: Room, to: Room): Promise<string> {
+    await from.gr.router.pipeToRouter({ producerId, router: to.gr.router });
+    return producerId;
+  }
+
+  /**
+   * Within one worker, ids are unique per worker, so the piped producer gets a new id: a
+   * PipeTransport pair between the two routers, a pipe consumer of the producer on one side and
+   * a producer with a fresh id on the other, kept in step (pause, resume, close).
+   */
+  async #pipeWithinWorker(producerId: string, from: Room, to: Room): Promise<string> {
+    const [local, remote] = await this.#pipePair(from.gr.router, to.gr.router);
+    const pipeConsumer = await local.consume({ producerId });
+    const pipeProducer = await remote.produce({
+      kind: pipeConsumer.kind,
+      rtpParameters: pipeConsumer.rtpParameters,
+      paused: pipeConsumer.producerPaused,
+      appData: { originalProducerId: producerId },
+    });
+    this.#localPipes.set(pipeProducer.id, producerId);
+    pipeConsumer.on('producerpause', () => void pipeProducer.pause().catch(() => undefined));
+    pipeConsumer.on('producerresume', () => void pipeProducer.resume().catch(() => undefined));
+    pipeConsumer.observer.once('close', () => pipeProducer.close());
+    pipeProducer.observer.once('close', () => {
+      this.#localPipes.delete(pipeProducer.id);
+      pipeConsumer.close();
+    });
+    return pipeProducer.id;
+  }
+
+  /** A connected PipeTransport pair between two routers of one worker, made once per pair. */
+  #pipePair(a: types.Router, b: types.Router): Promise<[types.PipeTransport, types.PipeTransport]> {
+    const key = `${a.id}|${b.id}`;
+    let pair = this.#pipePairs.get(key);
+    if (!pair) {
+      pair = (async (): Promise<[types.PipeTransport, types.PipeTransport]> => {
+        const ip = this.#options.listenIp;
+        const [local, remote] = await Promise.all([a.createPipeTransport({ listenIp: ip }), b.createPipeTransport({ listenIp: ip })]);
+        await Promise.all([
+          local.connect({ ip: remote.tuple.localIp, port: remote.tuple.localPort }),
+          remote.connect({ ip: local.tuple.localIp, port: local.tuple.localPort }),
+        ]);
+        const forget = (): void => {
+          this.#pipePairs.delete(key);
+          local.close();
+          remote.close();
+        };
+        local.observer.once('close', forget);
+        remote.observer.once('close', forget);
+        return [local, remote];
+      })().catch((error: unknown) => {
+        this.#pipePairs.delete(key);
+        throw error;
+      });
+      this.#pipePairs.set(key, pair);
+    }
+    return pair;
   }
 
   async closeConsumer(consumerId: string): Promise<void> {
@@ -380,6 +458,11 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   /** Worker pids, by index (tests kill them to exercise failover). */
   workerPids(): number[] {
     return this.#pool.alive().map((w) => w.worker.pid);
+  }
+
+  /** The id of the router behind a room (tests check which rooms share one). */
+  roomRouterId(roomId: string): string | undefined {
+    return this.#rooms.get(roomId)?.gr.router.id;
   }
 
   /** The pid of the worker hosting a room, or undefined. */

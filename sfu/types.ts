@@ -88,9 +88,9 @@ export type SfuEvents = {
 
 export interface SfuControl extends TypedEmitter<SfuEvents> {
   /**
-   * Opens a room (idempotent, race-free) and returns its router's capabilities. Rooms of one
-   * `group` (a meeting: its main origin, breakout origins and viewer edges) share one router per
-   * worker, so that producers only cross between workers (see sfu/placement.ts for where).
+   * Opens a room (idempotent, race-free) and returns its router's capabilities. A `group` is a
+   * meeting: its first room (the main origin) and its viewers' edges share one router per worker
+   * (see sfu/placement.ts); any other origin of the group (a breakout) gets a router of its own.
    */
   openRoom(roomId: string, group?: string): Promise<types.RtpCapabilities>;
   /**
@@ -110,7 +110,11 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   closeProducer(producerId: string): Promise<void>;
   pauseProducer(producerId: string): Promise<void>;
   resumeProducer(producerId: string): Promise<void>;
-  /** Creates a paused consumer; resume it with `resumeConsumer` when the client is ready. */
+  /**
+   * Creates a paused consumer of a producer present in the transport's room (an original id, or
+   * the id `pipeProducer` returned); resume it with `resumeConsumer` when the client is ready.
+   * The result and the `consumerClosed` event carry the original producer id.
+   */
   consume(
     transportId: string,
     producerId: string,
@@ -119,11 +123,12 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   resumeConsumer(consumerId: string): Promise<void>;
   pauseConsumer(consumerId: string): Promise<void>;
   /**
-   * Makes a producer of one room consumable in another (pipeToRouter: one pipe per producer per
-   * target room, however many consumers). Idempotent. The piped producer keeps the same id and
-   * closes with the original.
+   * Makes a producer of one room consumable in another: one pipe per producer per target router,
+   * however many consumers. Idempotent. Returns the id to consume it by in the target room (the
+   * same id across workers; a fresh one within a worker, where ids must be unique). The piped
+   * producer pauses, resumes and closes with the original.
    */
-  pipeProducer(producerId: string, toRoomId: string): Promise<void>;
+  pipeProducer(producerId: string, toRoomId: string): Promise<string>;
   closeConsumer(consumerId: string): Promise<void>;
   setConsumerPreferredLayers(consumerId: string, spatialLayer: number): Promise<void>;
   stats(): SfuStats;

@@ -142,7 +142,7 @@ export class Meeting {
   async ensureSession(key: string): Promise<MeetingSession> {
     let session = this.sessions.get(key);
     if (!session) session = this.#newSession(key);
-    // Every room of the meeting is in one group: one router per worker (see SfuControl.openRoom).
+    // The meeting is the group: a breakout gets an origin router of its own (SfuControl.openRoom).
     await this.#sfu.openRoom(session.roomId, this.viewerRoomId);
     return session;
   }
@@ -339,9 +339,9 @@ export class Meeting {
     peer.consuming.add(producer.id);
     let params;
     try {
-      // One pipe per producer per edge router (a no-op when the edge shares the origin's router).
-      await this.#sfu.pipeProducer(producer.id, peer.edgeRoomId);
-      params = await this.#sfu.consume(peer.recvTransportId, producer.id, peer.rtpCapabilities as never);
+      // One pipe per producer per edge router (none when the edge is the origin's router).
+      const localId = await this.#sfu.pipeProducer(producer.id, peer.edgeRoomId);
+      params = await this.#sfu.consume(peer.recvTransportId, localId, peer.rtpCapabilities as never);
     } finally {
       peer.consuming.delete(producer.id);
     }

@@ -190,8 +190,10 @@ describe('breakout routers and workers', () => {
     await call(nat.socket, 'startBreakouts', {});
     for (const p of provinces) await until(() => seen[p]!.includes(`ph-${p}`), 10_000, `province ${p} video with ${workers} worker(s)`);
     const sfu = s.sfu as import('../../sfu/LocalSfu').LocalSfu;
-    const pids = new Set([MEETING, ...provinces.map((p) => `${MEETING}~${p}`)].map((r) => sfu.roomWorkerPid(r)));
-    // Origins spread over every worker (one router per worker per meeting).
+    const origins = [MEETING, ...provinces.map((p) => `${MEETING}~${p}`)];
+    // Every breakout has an origin router of its own, and origins spread over every worker.
+    expect(new Set(origins.map((r) => sfu.roomRouterId(r))).size).toBe(origins.length);
+    const pids = new Set(origins.map((r) => sfu.roomWorkerPid(r)));
     expect(pids.size).toBe(Number(workers));
     for (const x of extra) x.close();
     return { server: s, pids };
@@ -202,7 +204,7 @@ describe('breakout routers and workers', () => {
     await s.close();
   });
 
-  it('works on a single worker, where every room of the meeting shares one router', async () => {
+  it('works on a single worker, piping within the worker from each breakout\'s own router', async () => {
     const { server: s } = await run('1');
     await s.close();
   });
