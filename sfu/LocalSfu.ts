@@ -183,6 +183,11 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   async closeRoom(roomId: string): Promise<void> {
     const room = this.#rooms.get(roomId);
     if (!room) return;
+    if (room.group === roomId) {
+      // Closing a group's first room (a meeting's main origin) closes the whole group: its
+      // viewers' edges and any other origin.
+      for (const other of [...this.#rooms.values()]) if (other.group === roomId && other.id !== roomId) await this.closeRoom(other.id);
+    }
     this.#rooms.delete(roomId);
     room.gr.rooms.delete(roomId);
     // Close what this room created; the router goes when no room of the meeting uses it.

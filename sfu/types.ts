@@ -98,6 +98,7 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
    * the placement policy. Throws SfuError('unavailable') when every worker is at capacity.
    */
   placeViewer(originRoomId: string): Promise<string>;
+  /** Closes a room; closing a group's first room closes every room of the group. */
   closeRoom(roomId: string): Promise<void>;
   createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams>;
   connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void>;

@@ -83,4 +83,11 @@ describe('a meeting across three workers with a capacity of two viewers each', (
     expect(metrics).toMatch(/^hoinghi_worker_cpu_seconds_total\{worker="2"\} /m);
     expect(Number(/^hoinghi_pipes (\d+)$/m.exec(metrics)![1])).toBeGreaterThan(0);
   });
+
+  it('closes every router of the meeting, edges included, when the meeting closes', async () => {
+    expect(sfu().stats().routers).toBeGreaterThan(1);
+    await sfu().closeRoom(MEETING);
+    expect(sfu().stats().routers).toBe(0);
+    expect(sfu().stats().transports).toBe(0);
+  });
 });
