@@ -33,7 +33,7 @@ const envSchema = z.object({
   /** Viewers (receiving transports) per worker before a meeting grows onto the next. Default 500. */
   HOINGHI_VIEWERS_PER_WORKER: z.coerce.number().int().min(1).max(100_000).default(500),
   /** Keyframe requests forwarded to a publisher at most once per this many ms. Default 1000. */
-  HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
+  HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Token algorithm: ES256 or RS256 (with a public key or JWKS file), or HS256 (with a secret). */
   HOINGHI_JWT_ALG: z.enum(['HS256', 'ES256', 'RS256']).optional(),
   /** PEM public key file for ES256/RS256 tokens. */
