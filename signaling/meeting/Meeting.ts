@@ -173,6 +173,7 @@ export class Meeting {
   /** Whether `peer` should receive `producer`, given the sessions and breakout settings. */
   wants(peer: Peer, producer: PublishedProducer): boolean {
     if (producer.peerId === peer.userId) return false;
+    if (peer.audioOnly && producer.kind === 'video') return false;
     if (producer.sessionKey === peer.sessionKey) return true;
     if (!this.breakouts || !producer.national || peer.sessionKey === MAIN) return false;
     // In a breakout: the national audio (held silent unless speaking to all), and optionally the
@@ -393,6 +394,14 @@ export class Meeting {
     if (from.speakers.has(peer.userId)) await this.endSpeaking(from, peer.userId);
     if (from.isHost(peer)) await this.closeSending(peer);
     peer.sessionKey = to.key;
+    await this.reconcile(peer, async () => this.enterSession(peer));
+  }
+
+  /**
+   * Brings a participant's consumers in line with what it wants now (after a move, or an
+   * audio-only switch): closes the unwanted, applies holds, offers the missing.
+   */
+  async reconcile(peer: Peer, beforeOffers?: () => Promise<void>): Promise<void> {
     for (const [consumerId, producerId] of [...peer.consumers]) {
       const producer = this.published.get(producerId);
       if (producer && this.wants(peer, producer)) {
@@ -405,11 +414,10 @@ export class Meeting {
       await this.#sfu.closeConsumer(consumerId);
       this.#io.to(peer.socketId).emit('consumerClosed', { consumerId, producerId });
     }
-    await this.enterSession(peer);
+    await beforeOffers?.();
     if (peer.recvTransportId && peer.rtpCapabilities) {
-      const have = new Set(peer.consumers.values());
       for (const producer of this.published.values()) {
-        if (!have.has(producer.id) && this.wants(peer, producer)) await this.offer(peer, producer);
+        if (!peer.hasConsumerOf(producer.id) && this.wants(peer, producer)) await this.offer(peer, producer);
       }
     }
   }

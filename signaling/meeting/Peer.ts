@@ -38,6 +38,8 @@ export class Peer {
   readonly consuming = new Set<string>();
   /** Consumers the server keeps paused (national audio in a breakout, unless speaking to all). */
   readonly held = new Set<string>();
+  /** Receives audio only (a weak connection): no video consumers. */
+  audioOnly = false;
   /** The session this participant is in: 'main' or a province code. */
   sessionKey = 'main';
   readonly joinedAt = Date.now();

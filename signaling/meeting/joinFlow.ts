@@ -158,6 +158,18 @@ export async function resumeConsumer(
   return {};
 }
 
+export async function setAudioOnly(
+  session: Session,
+  { on }: ClientPayload<'setAudioOnly'>,
+): Promise<ClientResultMap['setAudioOnly']> {
+  const { meeting, peer } = session.joined();
+  if (peer.audioOnly !== on) {
+    peer.audioOnly = on;
+    await meeting.reconcile(peer);
+  }
+  return { audioOnly: on };
+}
+
 export async function setConsumerLayers(
   session: Session,
   { consumerId, spatialLayer }: ClientPayload<'setConsumerLayers'>,

@@ -167,6 +167,7 @@ export interface ClientResultMap {
   resumeProducer: Record<string, never>;
   resumeConsumer: Record<string, never>;
   setConsumerLayers: Record<string, never>;
+  setAudioOnly: { audioOnly: boolean };
   raiseHand: { handRaised: boolean; seq: number };
   lowerHand: { handRaised: boolean };
   lowerHands: { lowered: number };

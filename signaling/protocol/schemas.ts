@@ -123,6 +123,8 @@ export const clientEventSchemas = {
   pauseProducer: z.strictObject({ producerId: id }),
   resumeProducer: z.strictObject({ producerId: id }),
   resumeConsumer: z.strictObject({ consumerId: id }),
+  /** Receive audio only (weak connections): video consumers close, and none are offered. */
+  setAudioOnly: z.strictObject({ on: z.boolean() }),
   /** A viewer's preferred simulcast layer (0 = lowest); the SFU still follows the bandwidth. */
   setConsumerLayers: z.strictObject({
     consumerId: id,
@@ -184,6 +186,7 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   resumeProducer: 256,
   resumeConsumer: 256,
   setConsumerLayers: 256,
+  setAudioOnly: 64,
   raiseHand: 64,
   lowerHand: 64,
   lowerHands: 256,

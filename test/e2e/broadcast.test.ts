@@ -75,6 +75,17 @@ describe('a host broadcasts to receive-only teachers', () => {
     }
   });
 
+  it('a teacher on a weak connection switches to audio only, and back', async () => {
+    const page = teachers[2]!;
+    await page.click('button[data-action="audio-only"]');
+    await page.waitForSelector('video[data-source="camera"]', { state: 'detached', timeout: 10_000 });
+    const a = await waitFor(() => inboundStats(page), (s) => Object.values(s.tracks).every((t) => t.kind !== 'video'), 10_000, 'no video receiver');
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await inboundStats(page)).audioPacketsReceived).toBeGreaterThan(a.audioPacketsReceived);
+    await page.click('button[data-action="audio-only"]');
+    await waitFor(() => inboundStats(page), (s) => s.framesDecoded > 0, 30_000, 'video back');
+  });
+
   it('serves the page with its security headers, and nothing on it violates the policy', async () => {
     const page = teachers[1]!;
     const res = await page.goto(`${server.url}/teacher`);

@@ -141,3 +141,23 @@ describe('teachers are receive-only', () => {
     expect(res).toMatchObject({ ok: false, error: { code: 'not_found' } });
   });
 });
+
+describe('audio only, for weak connections', () => {
+  it('closes a teacher\'s video consumers, offers no new video, and brings it back when asked', async () => {
+    const host = track(await joinAndPublish(server));
+    const v = track(await joinAsViewer(server));
+    const closed = collect<{ producerId: string }>(v.socket, 'consumerClosed');
+    const arriving = collect<ConsumerInfo>(v.socket, 'newConsumer');
+    expect(await call(v.socket, 'setAudioOnly', { on: true })).toEqual({ audioOnly: true });
+    await until(() => closed.length === 1, 5_000, 'video consumer closed');
+    expect(closed[0]!.producerId).toBe(host.producers.camera);
+    // A new video producer is not offered while audio only.
+    await call(host.socket, 'closeProducer', { producerId: host.producers.camera });
+    const camera = await call(host.socket, 'produce', { transportId: host.sendTransportId, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(arriving).toEqual([]);
+    await call(v.socket, 'setAudioOnly', { on: false });
+    await until(() => arriving.some((c) => c.producerId === camera.producerId), 5_000, 'video again');
+    await call(host.socket, 'leave', {});
+  });
+});

@@ -185,6 +185,12 @@ export class MeetingClient {
     }
   }
 
+  /** Receive audio only, or audio and video again. */
+  async setAudioOnly(on: boolean): Promise<void> {
+    useStore.getState().setAudioOnly(on);
+    if (this.#recvTransport) await this.request('setAudioOnly', { on });
+  }
+
   // Hand and speaking: a teacher's own actions.
   raiseHand(): Promise<unknown> {
     return this.request('raiseHand', {}).then(() => this.#setHand(true));
@@ -351,6 +357,8 @@ export class MeetingClient {
       if (state === 'failed') this.#scheduleJoin();
     });
 
+    // A weak connection's choice survives reconnects: ask before any video consumer is made.
+    if (useStore.getState().audioOnly) await this.request('setAudioOnly', { on: true });
     const { consumers } = await this.request('startConsuming', { rtpCapabilities: device.rtpCapabilities });
     await Promise.all(consumers.map((c) => this.#consume(c)));
 

@@ -78,6 +78,8 @@ export const STRINGS = {
     handsCleared: 'Phiên tỉnh đã kết thúc; tay giơ trong phiên đã được hạ.',
     waitForBreakouts: 'Bạn sẽ phát hình trong phiên của tỉnh khi chủ trì chia phiên.',
     notice: 'Thông báo',
+    audioOnly: 'Chỉ nghe âm thanh (tiết kiệm dữ liệu)',
+    audioOnlyOn: 'Đang chỉ nghe âm thanh — bấm để xem hình',
   },
   en: {
     appTitle: 'Education sector online meeting',
@@ -157,6 +159,8 @@ export const STRINGS = {
     handsCleared: 'The province session ended; hands raised there were lowered.',
     waitForBreakouts: 'You will broadcast in your province session when the host splits the meeting.',
     notice: 'Notice',
+    audioOnly: 'Audio only (saves data)',
+    audioOnlyOn: 'Audio only — click to see video',
   },
 } as const;
 

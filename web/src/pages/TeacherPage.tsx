@@ -13,6 +13,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   const videos = remote.filter((m) => m.kind === 'video');
   const audios = remote.filter((m) => m.kind === 'audio');
   const publishingCamera = useStore((s) => s.publishing.camera);
+  const audioOnly = useStore((s) => s.audioOnly);
   const sessionKey = useStore((s) => s.session?.key ?? 'main');
   // The session's own broadcast is large (its screen first); the national video, kept as an
   // overlay during breakouts, goes small.
@@ -42,6 +43,9 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
       ))}
       <ActiveSpeakers />
       <SpeakControls client={client} />
+      <button data-action="audio-only" data-on={audioOnly} className="link" onClick={() => void client.setAudioOnly(!audioOnly)}>
+        {audioOnly ? `🔈 ${t('audioOnlyOn')}` : `🔈 ${t('audioOnly')}`}
+      </button>
       {publishingCamera && <LocalPreview client={client} source="camera" />}
       <p className="hint">{t('receiveOnly')}</p>
     </main>

@@ -26,6 +26,9 @@ export interface Account {
 
 export interface SessionSlice {
   lang: Lang;
+  /** Receive audio only (saves data on weak connections); kept across visits. */
+  audioOnly: boolean;
+  setAudioOnly: (on: boolean) => void;
   token: string | null;
   meetingId: string | null;
   account: Account | null;
@@ -106,6 +109,7 @@ export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & Ha
 
 const SESSION_KEY = 'hoinghi.session';
 const LANG_KEY = 'hoinghi.lang';
+const AUDIO_ONLY_KEY = 'hoinghi.audioOnly';
 
 function loadSession(): Pick<SessionSlice, 'token' | 'meetingId' | 'account'> {
   try {
@@ -119,6 +123,11 @@ function loadSession(): Pick<SessionSlice, 'token' | 'meetingId' | 'account'> {
 
 const createSessionSlice: StateCreator<Store, [], [], SessionSlice> = (set) => ({
   lang: (typeof localStorage !== 'undefined' && localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'vi') as Lang,
+  audioOnly: typeof localStorage !== 'undefined' && localStorage.getItem(AUDIO_ONLY_KEY) === '1',
+  setAudioOnly: (audioOnly) => {
+    localStorage.setItem(AUDIO_ONLY_KEY, audioOnly ? '1' : '0');
+    set({ audioOnly });
+  },
   ...(typeof sessionStorage !== 'undefined' ? loadSession() : { token: null, meetingId: null, account: null }),
   setLang: (lang) => {
     localStorage.setItem(LANG_KEY, lang);
