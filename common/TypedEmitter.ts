@@ -42,8 +42,4 @@ export class TypedEmitter<E extends EventMap> {
       }
     }
   }
-
-  listenerCount<K extends keyof E & string>(event: K): number {
-    return this.#emitter.listenerCount(event);
-  }
 }
