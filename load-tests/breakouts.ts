@@ -15,7 +15,7 @@ import type { Socket } from 'socket.io-client';
 import { PROVINCES } from '../signaling/data/provinces';
 import type { ConsumerInfo, JoinResult, SessionInfo, TransportInfo } from '../signaling/protocol/events';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../test/helpers/media';
-import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, machine, percentile, startNode, writeResult } from './lib';
+import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, machine, percentile, runBenchmark, startNode, writeResult } from './lib';
 
 const { values } = parseArgs({ options: { teachers: { type: 'string', default: '2000' } } });
 const TEACHERS = Number(values.teachers);
@@ -149,10 +149,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

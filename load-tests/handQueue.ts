@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import type { Socket } from 'socket.io-client';
 import { PROVINCES } from '../signaling/data/provinces';
 import type { HandQueueSummary } from '../signaling/protocol/events';
-import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, machine, metricValue, percentile, startNode, writeResult } from './lib';
+import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, machine, metricValue, percentile, runBenchmark, startNode, writeResult } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -140,10 +140,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

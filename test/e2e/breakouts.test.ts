@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../helpers/server';
-import { inboundForProducer, launchChromium, openAs, packetsForProducer, waitFor } from '../helpers/browser';
+import { closeAll, inboundForProducer, launchChromium, openAs, packetsForProducer, waitFor } from '../helpers/browser';
 
 const MEETING = 'e2e-breakouts';
 let server: HoinghiServer;
@@ -49,11 +49,7 @@ beforeAll(async () => {
   for (const p of Object.keys(ACCOUNTS)) await decodes(teacher[p]!, producerOf('bo-truong', 'camera')!);
 }, 180_000);
 
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => closeAll(contexts, browser, server));
 
 describe('province breakouts in the browser', () => {
   it('each teacher receives their own province host, and nothing of the other province', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../helpers/server';
-import { inboundStats, launchChromium, newContext, signIn, waitFor } from '../helpers/browser';
+import { closeAll, inboundStats, launchChromium, newContext, signIn, waitFor } from '../helpers/browser';
 
 let server: HoinghiServer;
 let browser: Browser;
@@ -40,11 +40,7 @@ beforeAll(async () => {
   }
 }, 120_000);
 
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => closeAll(contexts, browser, server));
 
 describe('a host broadcasts to receive-only teachers', () => {
   it('every teacher decodes video frames that keep rising and receives audio packets', async () => {

@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import type { LocalSfu } from '../../sfu/LocalSfu';
 import { startServer } from '../helpers/server';
-import { inboundStats, launchChromium, openAs, waitFor } from '../helpers/browser';
+import { closeAll, inboundStats, launchChromium, openAs, waitFor } from '../helpers/browser';
 
 const MEETING = 'e2e-failover';
 const TEACHERS = ['gv-hn-1', 'gv-hcm-1', 'gv-dn-1'];
@@ -38,11 +38,7 @@ beforeAll(async () => {
   for (const id of TEACHERS) pages[id] = await openAs(browser, contexts, server.url, id);
 }, 120_000);
 
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => closeAll(contexts, browser, server));
 
 describe('viewers across workers, and a worker that dies', () => {
   it('puts three teachers on three different workers, all decoding frames', async () => {

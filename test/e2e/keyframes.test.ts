@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../helpers/server';
-import { launchChromium, openAs, waitFor } from '../helpers/browser';
+import { closeAll, launchChromium, openAs, waitFor } from '../helpers/browser';
 
 const MEETING = 'e2e-keyframes';
 const TEACHERS = ['gv-hn-1', 'gv-hn-2', 'gv-hcm-1', 'gv-hcm-2', 'gv-dn-1', 'gv-cm-1'];
@@ -38,11 +38,7 @@ beforeAll(async () => {
   await waitFor(async () => server.sockets.registry.get(MEETING)?.peers.get('bo-truong')?.producers.size ?? 0, (n) => n === 1, 20_000, 'camera');
 }, 60_000);
 
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => closeAll(contexts, browser, server));
 
 describe('keyframe requests during a join burst', () => {
   it('reach the host at most once per producer layer per interval', async () => {

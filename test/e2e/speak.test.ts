@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../helpers/server';
-import { launchChromium, openAs, packetsForProducer, waitFor } from '../helpers/browser';
+import { closeAll, launchChromium, openAs, packetsForProducer, waitFor } from '../helpers/browser';
 
 const MEETING = 'e2e-speak';
 let server: HoinghiServer;
@@ -29,11 +29,7 @@ beforeAll(async () => {
   await listener.waitForSelector('audio[data-producer-id]', { state: 'attached' });
 }, 120_000);
 
-afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
-});
+afterAll(() => closeAll(contexts, browser, server));
 
 function speakerMicProducerId(): string | undefined {
   const peer = server.sockets.registry.get(MEETING)?.peers.get('gv-hn-1');

@@ -154,3 +154,10 @@ export async function openAs(browser: Browser, contexts: BrowserContext[], baseU
   await signIn(page, baseUrl, accountId);
   return page;
 }
+
+/** Closes every context, then the browser, then the node (whatever of them exists). */
+export async function closeAll(contexts: BrowserContext[], browser: Browser | undefined, server: { close(): Promise<void> } | undefined): Promise<void> {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await server?.close();
+}

@@ -15,7 +15,7 @@ import type { Ack } from '../../signaling/protocol/events';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../helpers/server';
 import { joinAsViewer } from '../helpers/flows';
-import { inboundStats, launchChromium, openAs, waitFor } from '../helpers/browser';
+import { closeAll, inboundStats, launchChromium, openAs, waitFor } from '../helpers/browser';
 
 const RUNS = Number(process.env.HOINGHI_FUZZ_RUNS ?? 10_000);
 const FUZZ = 'fuzz-meeting';
@@ -41,9 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
-  for (const c of contexts) await c.close().catch(() => undefined);
-  await browser?.close();
-  await server?.close();
+  await closeAll(contexts, browser, server);
 });
 
 function hostProducers(): string[] {
