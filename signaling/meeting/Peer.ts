@@ -67,14 +67,9 @@ export class Peer {
 
   /** Forgets every media object (after they were closed, or lost with a worker). */
   resetMedia(): void {
+    this.resetReceiving();
     this.transports.clear();
-    this.recvTransportId = null;
-    this.edgeRoomId = null;
-    this.rtpCapabilities = null;
     this.producers.clear();
-    this.consumers.clear();
-    this.held.clear();
-    this.consuming.clear();
   }
 
   /** Forgets the receiving side only (its edge was lost); what it publishes stays. */
