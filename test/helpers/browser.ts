@@ -111,10 +111,16 @@ export async function waitFor<T>(read: () => Promise<T>, check: (v: T) => boolea
   return last;
 }
 
-/** Signs in through the UI by picking a demo account. */
+/** Signs in through the UI by picking a demo account, and waits until the sign-in page is gone. */
 export async function signIn(page: Page, baseUrl: string, accountId: string): Promise<void> {
   await page.goto(baseUrl);
   await page.click(`button[data-account="${accountId}"]`);
+  try {
+    await page.waitForSelector('main.signin', { state: 'detached', timeout: 20_000 });
+  } catch {
+    const shown = await page.evaluate(() => document.querySelector('main.signin')?.textContent?.slice(-200) ?? '');
+    throw new Error(`sign-in as ${accountId} did not leave the sign-in page: ${shown}`);
+  }
 }
 
 /**

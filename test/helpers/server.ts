@@ -24,6 +24,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     HOINGHI_RTC_MAX_PORT: '43999',
     HOINGHI_JWT_SECRET: TEST_SECRET,
     HOINGHI_DEMO_SIGNIN: 'true',
+    // Every browser of a test signs in from 127.0.0.1: one IP, so the per-IP limit is raised.
+    HOINGHI_SIGNIN_PER_MIN: '600',
     HOINGHI_DEMO_MEETING: MEETING,
     HOINGHI_STATS_INTERVAL_MS: '200',
     ...env,

@@ -15,9 +15,12 @@ export function SignInPage() {
   const t = useT();
   const signIn = useStore((s) => s.signIn);
   const [demo, setDemo] = useState<DemoAccounts | null | 'disabled'>(null);
-  const [provinces, setProvinces] = useState<Record<string, string>>({});
+  const [provinces, setProvinces] = useState<Record<string, string> | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
 
+  // Both lists load before any account is shown: buttons that grew a province name under the
+  // pointer would move between press and release, and the click would be lost.
   useEffect(() => {
     fetch('/api/demo/accounts')
       .then(async (r) => setDemo(r.ok ? ((await r.json()) as DemoAccounts) : 'disabled'))
@@ -27,29 +30,38 @@ export function SignInPage() {
         const body = (await r.json()) as { provinces: { code: string; name: string }[] };
         setProvinces(Object.fromEntries(body.provinces.map((p) => [p.code, p.name])));
       })
-      .catch(() => undefined);
+      .catch(() => setProvinces({}));
   }, []);
 
   async function choose(accountId: string): Promise<void> {
+    if (busy) return;
     setError(null);
-    const res = await fetch('/api/demo/signin', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ accountId }),
-    });
-    if (!res.ok) {
-      setError(((await res.json()) as { error: { message: string } }).error.message);
-      return;
+    setBusy(true);
+    try {
+      const res = await fetch('/api/demo/signin', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ accountId }),
+      });
+      if (!res.ok) {
+        const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+        setError(body?.error?.message ?? `HTTP ${res.status}`);
+        return;
+      }
+      const body = (await res.json()) as { token: string; meetingId: string; account: Account };
+      signIn(body.token, body.meetingId, body.account);
+    } catch (e) {
+      setError(String(e));
+    } finally {
+      setBusy(false);
     }
-    const body = (await res.json()) as { token: string; meetingId: string; account: Account };
-    signIn(body.token, body.meetingId, body.account);
   }
 
   return (
     <main className="signin">
       <h1>{t('signInTitle')}</h1>
       {demo === 'disabled' && <p>{t('demoDisabled')}</p>}
-      {demo && demo !== 'disabled' && (
+      {demo && demo !== 'disabled' && provinces && (
         <>
           <p>{t('signInHint')}</p>
           {ROLE_ORDER.map((role) => (
@@ -60,7 +72,7 @@ export function SignInPage() {
                   .filter((a) => a.role === role)
                   .map((a) => (
                     <li key={a.id}>
-                      <button data-account={a.id} onClick={() => void choose(a.id)}>
+                      <button data-account={a.id} disabled={busy} onClick={() => void choose(a.id)}>
                         <strong>{a.name}</strong>
                         <small>
                           {[a.province ? provinces[a.province] ?? a.province : null, a.school].filter(Boolean).join(' · ')}
