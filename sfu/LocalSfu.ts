@@ -14,7 +14,9 @@ import { chooseWorker, type WorkerLoad } from './placement';
 import type {
   ConsumerParams,
   MediaKind,
-  SfuControl,
+  PipedProducer,
+  PipeEndpoint,
+  SfuNodeControl,
   SfuEvents,
   SfuOptions,
   SfuStats,
@@ -49,7 +51,7 @@ interface Room {
   gr: GroupRouter;
 }
 
-export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
+export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl {
   readonly #options: SfuOptions;
   readonly #pool: WorkerPool;
   readonly #rooms = new Map<string, Room>();
@@ -66,6 +68,8 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   readonly #localPipes = new Map<string, string>();
   readonly #pipePairs = new Map<string, Promise<[types.PipeTransport, types.PipeTransport]>>();
   readonly #consumers = new Map<string, types.Consumer>();
+  /** PipeTransports to other SFU nodes, with the room they belong to. */
+  readonly #nodePipes = new Map<string, { transport: types.PipeTransport; room: Room }>();
 
   private constructor(options: SfuOptions, pool: WorkerPool) {
     super();
@@ -253,6 +257,12 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
         appData: { workerIndex: room.gr.pooled.index },
       }),
     );
+    this.#register(producer, room);
+    return { producerId: producer.id };
+  }
+
+  /** Tracks a producer of a room (published here, or recreated from another node's pipe). */
+  #register(producer: types.Producer, room: Room): void {
     this.#producers.set(producer.id, producer);
     this.#producerRoom.set(producer.id, room);
     producer.observer.once('close', () => {
@@ -260,7 +270,61 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       this.#producerRoom.delete(producer.id);
       for (const key of this.#pipes.keys()) if (key.startsWith(`${producer.id}>`)) this.#pipes.delete(key);
     });
-    return { producerId: producer.id };
+  }
+
+  async createPipeTransport(roomId: string): Promise<PipeEndpoint> {
+    const room = this.#room(roomId);
+    const transport = await room.gr.router.createPipeTransport({
+      listenIp: { ip: this.#options.listenIp, announcedIp: this.#options.announcedIp },
+      enableRtx: true,
+      enableSrtp: true,
+    });
+    this.#nodePipes.set(transport.id, { transport, room });
+    transport.observer.once('close', () => this.#nodePipes.delete(transport.id));
+    return {
+      id: transport.id,
+      ip: this.#options.announcedIp ?? transport.tuple.localIp,
+      port: transport.tuple.localPort,
+      srtpParameters: transport.srtpParameters,
+    };
+  }
+
+  #nodePipe(pipeTransportId: string): { transport: types.PipeTransport; room: Room } {
+    const entry = this.#nodePipes.get(pipeTransportId);
+    if (!entry) throw new SfuError('not_found', 'pipe transport not found');
+    return entry;
+  }
+
+  async connectPipeTransport(pipeTransportId: string, remote: PipeEndpoint): Promise<void> {
+    const { transport } = this.#nodePipe(pipeTransportId);
+    await clientInput(() => transport.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters }));
+  }
+
+  async closePipeTransport(pipeTransportId: string): Promise<void> {
+    this.#nodePipes.get(pipeTransportId)?.transport.close();
+  }
+
+  async pipeConsume(pipeTransportId: string, producerId: string): Promise<PipedProducer> {
+    const { transport, room } = this.#nodePipe(pipeTransportId);
+    if (this.#producerRoom.get(producerId)?.gr !== room.gr) throw new SfuError('not_found', 'producer not found');
+    const consumer = await transport.consume({ producerId });
+    return { producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused };
+  }
+
+  async pipeProduce(pipeTransportId: string, piped: PipedProducer): Promise<void> {
+    const { transport, room } = this.#nodePipe(pipeTransportId);
+    if (this.#producers.has(piped.producerId)) return;
+    const producer = await clientInput(() =>
+      transport.produce({
+        id: piped.producerId,
+        kind: piped.kind,
+        rtpParameters: piped.rtpParameters,
+        paused: piped.paused,
+        keyFrameRequestDelay: this.#options.keyFrameRequestDelayMs,
+        appData: { workerIndex: room.gr.pooled.index, replica: true },
+      }),
+    );
+    this.#register(producer, room);
   }
 
   #producer(producerId: string): types.Producer {
@@ -422,6 +486,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       pid: w.worker.pid,
       routers: w.routers,
       transports: 0,
+      viewers: w.viewers,
       producers: 0,
       consumers: 0,
     }));
@@ -458,6 +523,12 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuControl {
         return { index: w.index, cpuSeconds: (u.ru_utime + u.ru_stime) / 1000 };
       }),
     );
+  }
+
+  /** Viewers on this SFU and how many it takes (alive workers × viewers per worker). */
+  load(): { viewers: number; capacity: number } {
+    const alive = this.#pool.alive();
+    return { viewers: alive.reduce((n, w) => n + w.viewers, 0), capacity: alive.length * this.#options.viewersPerWorker };
   }
 
   /** Worker pids, by index (tests kill them to exercise failover). */

@@ -55,10 +55,14 @@ export interface ConsumerParams {
 }
 
 export interface WorkerStats {
+  /** The SFU node (cluster) the worker belongs to; absent in the single-node default. */
+  node?: string;
   index: number;
   pid: number;
   routers: number;
   transports: number;
+  /** Receiving transports (the placement load). */
+  viewers: number;
   producers: number;
   consumers: number;
 }
@@ -80,11 +84,27 @@ export interface SfuStats {
 export type SfuEvents = {
   /** A consumer closed on its own (its producer went away). */
   consumerClosed: [{ consumerId: string; producerId: string; transportId: string }];
-  /** Rooms lost together (their worker died); every transport and producer in them is gone. */
-  roomsLost: [{ roomIds: string[]; reason: 'worker_died' }];
+  /** Rooms lost together (their worker or SFU node died); every transport and producer in them is gone. */
+  roomsLost: [{ roomIds: string[]; reason: 'worker_died' | 'node_died' }];
   /** A worker died; it has already been replaced when this fires. */
   workerDied: [{ index: number; pid: number; error: string }];
 };
+
+/** One end of a PipeTransport pair between two SFU nodes. */
+export interface PipeEndpoint {
+  id: string;
+  ip: string;
+  port: number;
+  srtpParameters?: types.SrtpParameters;
+}
+
+/** A producer as it crosses a node-to-node pipe: the receiving node recreates it with the same id. */
+export interface PipedProducer {
+  producerId: string;
+  kind: MediaKind;
+  rtpParameters: types.RtpParameters;
+  paused: boolean;
+}
 
 export interface SfuControl extends TypedEmitter<SfuEvents> {
   /**
@@ -134,6 +154,20 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   setConsumerPreferredLayers(consumerId: string, spatialLayer: number): Promise<void>;
   stats(): SfuStats;
   /** CPU seconds (user + system) each live worker process has used. */
-  workerCpu(): Promise<{ index: number; cpuSeconds: number }[]>;
+  workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number }[]>;
   close(): Promise<void>;
+}
+
+/**
+ * What one SFU node offers a cluster controller on top of SfuControl: the two ends of a
+ * PipeTransport pair between nodes (with SRTP and RTX, since the link leaves the machine), a
+ * pipe consumer of a producer on one end, and the same producer recreated, with its id, on the
+ * other. The room that receives becomes a replica of the origin and feeds its node's edges.
+ */
+export interface SfuNodeControl extends SfuControl {
+  createPipeTransport(roomId: string): Promise<PipeEndpoint>;
+  connectPipeTransport(pipeTransportId: string, remote: PipeEndpoint): Promise<void>;
+  closePipeTransport(pipeTransportId: string): Promise<void>;
+  pipeConsume(pipeTransportId: string, producerId: string): Promise<PipedProducer>;
+  pipeProduce(pipeTransportId: string, producer: PipedProducer): Promise<void>;
 }

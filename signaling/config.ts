@@ -3,10 +3,10 @@
  * validated once at start-up. Every variable is `HOINGHI_*`; an unknown `HOINGHI_*` name or an
  * invalid value stops the process with a message naming it.
  */
-import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { SfuOptions } from '../sfu/types';
+import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../sfu/config';
 import type { MeetingOptions } from './meeting/Meeting';
 import type { TokenKeySource, TokenSettings } from './auth/tokens';
 
@@ -20,20 +20,7 @@ const envSchema = z.object({
   HOINGHI_HOST: z.string().min(1).default('127.0.0.1'),
   /** HTTP and socket.io port. Default 3000 (0 = any free port). */
   HOINGHI_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  /** Number of mediasoup workers. Default: the number of CPU cores. */
-  HOINGHI_WORKERS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
-  /** IP the media servers listen on. Default 127.0.0.1. */
-  HOINGHI_RTC_LISTEN_IP: ip.default('127.0.0.1'),
-  /** Public IP put in ICE candidates. Required when listening on 0.0.0.0. */
-  HOINGHI_RTC_ANNOUNCED_IP: ip.optional(),
-  /** Worker i listens on UDP/TCP port base+i (0: any free port of the min–max range). Default 40000. */
-  HOINGHI_RTC_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(40000),
-  HOINGHI_RTC_MIN_PORT: port.default(41000),
-  HOINGHI_RTC_MAX_PORT: port.default(41999),
-  /** Viewers (receiving transports) per worker before a meeting grows onto the next. Default 500. */
-  HOINGHI_VIEWERS_PER_WORKER: z.coerce.number().int().min(1).max(100_000).default(500),
-  /** Keyframe requests forwarded to a publisher at most once per this many ms. Default 1000. */
-  HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  ...sfuEnvShape,
   /** Token algorithm: ES256 or RS256 (with a public key or JWKS file), or HS256 (with a secret). */
   HOINGHI_JWT_ALG: z.enum(['HS256', 'ES256', 'RS256']).optional(),
   /** PEM public key file for ES256/RS256 tokens. */
@@ -79,13 +66,21 @@ const envSchema = z.object({
   HOINGHI_SIGNIN_PER_MIN: z.coerce.number().int().positive().max(100_000).default(30),
   /** Directory of the built web client. Default web/dist. */
   HOINGHI_WEB_DIST: z.string().optional(),
-  /** Redis URL for cluster state (unset: single node, state in memory). */
+  /** Redis URL for cluster state and SFU node discovery (unset: single node, state in memory). */
   HOINGHI_REDIS_URL: z.string().url().optional(),
+  /** `local`: mediasoup workers in this process (default). `cluster`: control the SFU nodes found in Redis. */
+  HOINGHI_SFU: z.enum(['local', 'cluster']).default('local'),
+  /** Shared secret of the SFU nodes' control endpoints (cluster); sent in the handshake, never in a URL. */
+  HOINGHI_SFU_SECRET: z.string().min(32, 'HOINGHI_SFU_SECRET must be at least 32 characters').optional(),
+  /** Nodes one node feeds directly before the tree grows a relay level (cluster). Default 8. */
+  HOINGHI_SFU_FANOUT: z.coerce.number().int().min(1).max(1000).default(8),
 });
 
 export interface Config {
   http: { host: string; port: number };
   sfu: SfuOptions;
+  /** Set when signaling controls a cluster of SFU nodes instead of in-process workers. */
+  cluster: { redisUrl: string; secret: string; fanout: number } | undefined;
   jwt: TokenSettings & { secretWasGenerated: boolean };
   corsOrigins: string[];
   metrics: { port: number | undefined; host: string };
@@ -136,11 +131,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid setting(s):\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
-  if (e.HOINGHI_RTC_MIN_PORT > e.HOINGHI_RTC_MAX_PORT) {
-    throw new ConfigError('HOINGHI_RTC_MIN_PORT must not exceed HOINGHI_RTC_MAX_PORT');
-  }
-  if ((e.HOINGHI_RTC_LISTEN_IP === '0.0.0.0' || e.HOINGHI_RTC_LISTEN_IP === '::') && !e.HOINGHI_RTC_ANNOUNCED_IP) {
-    throw new ConfigError('HOINGHI_RTC_ANNOUNCED_IP is required when HOINGHI_RTC_LISTEN_IP is a wildcard address');
+  const sfuProblem = sfuEnvProblem(e);
+  if (sfuProblem) throw new ConfigError(sfuProblem);
+  if (e.HOINGHI_SFU === 'cluster' && (!e.HOINGHI_REDIS_URL || !e.HOINGHI_SFU_SECRET)) {
+    throw new ConfigError('HOINGHI_SFU=cluster needs HOINGHI_REDIS_URL and HOINGHI_SFU_SECRET');
   }
   const keys = tokenKeys(e);
   if (e.HOINGHI_DEMO_SIGNIN && keys.kind !== 'secret') {
@@ -148,19 +142,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   return {
     http: { host: e.HOINGHI_HOST, port: e.HOINGHI_PORT },
-    sfu: {
-      numWorkers: e.HOINGHI_WORKERS,
-      listenIp: e.HOINGHI_RTC_LISTEN_IP,
-      announcedIp: e.HOINGHI_RTC_ANNOUNCED_IP,
-      rtcBasePort: e.HOINGHI_RTC_BASE_PORT,
-      rtcMinPort: e.HOINGHI_RTC_MIN_PORT,
-      rtcMaxPort: e.HOINGHI_RTC_MAX_PORT,
-      initialOutgoingBitrate: 600_000,
-      maxIncomingBitrate: 4_000_000,
-      keyFrameRequestDelayMs: e.HOINGHI_KEYFRAME_DELAY_MS,
-      viewersPerWorker: e.HOINGHI_VIEWERS_PER_WORKER,
-      workerLogLevel: 'warn',
-    },
+    sfu: sfuOptionsFrom(e),
+    cluster:
+      e.HOINGHI_SFU === 'cluster'
+        ? { redisUrl: e.HOINGHI_REDIS_URL!, secret: e.HOINGHI_SFU_SECRET!, fanout: e.HOINGHI_SFU_FANOUT }
+        : undefined,
     jwt: {
       keys,
       secretWasGenerated: keys.kind === 'secret' && !e.HOINGHI_JWT_SECRET,

@@ -44,23 +44,52 @@ export class Metrics {
     new Gauge({
       name: 'hoinghi_worker_cpu_seconds_total',
       help: 'CPU seconds used by each mediasoup worker process',
-      labelNames: ['worker'],
+      labelNames: ['node', 'worker'],
       registers,
       async collect() {
         this.reset();
-        for (const w of await sfu.workerCpu()) this.set({ worker: String(w.index) }, w.cpuSeconds);
+        for (const w of await sfu.workerCpu()) this.set({ node: w.node ?? 'local', worker: String(w.index) }, w.cpuSeconds);
       },
     });
     new Gauge({
       name: 'hoinghi_worker_consumers',
       help: 'consumers per mediasoup worker',
-      labelNames: ['worker'],
+      labelNames: ['node', 'worker'],
       registers,
       collect() {
         this.reset();
-        for (const w of stats().workers) this.set({ worker: String(w.index) }, w.consumers);
+        for (const w of stats().workers) this.set({ node: w.node ?? 'local', worker: String(w.index) }, w.consumers);
+      },
+    });
+    new Gauge({
+      name: 'hoinghi_node_consumers',
+      help: 'consumers per SFU node ("local" for in-process workers)',
+      labelNames: ['node'],
+      registers,
+      collect() {
+        this.reset();
+        const byNode = new Map<string, number>();
+        for (const w of stats().workers) byNode.set(w.node ?? 'local', (byNode.get(w.node ?? 'local') ?? 0) + w.consumers);
+        for (const [node, n] of byNode) this.set({ node }, n);
+      },
+    });
+    new Gauge({
+      name: 'hoinghi_node_viewers',
+      help: 'viewers (receiving transports) per SFU node',
+      labelNames: ['node'],
+      registers,
+      collect() {
+        this.reset();
+        const byNode = new Map<string, number>();
+        for (const w of stats().workers) byNode.set(w.node ?? 'local', (byNode.get(w.node ?? 'local') ?? 0) + w.viewers);
+        for (const [node, n] of byNode) this.set({ node }, n);
       },
     });
     sfu.on('workerDied', () => this.workerDeaths.inc());
+    // Cluster mode: nodes alive and lost (ClusterSfu); a single node reports 1 and 0.
+    const cluster = (): { nodes: string[]; nodeDeaths: number } | null =>
+      'clusterStats' in sfu ? (sfu as unknown as { clusterStats(): { nodes: string[]; nodeDeaths: number } }).clusterStats() : null;
+    gauge('hoinghi_sfu_nodes', 'SFU nodes alive', () => cluster()?.nodes.length ?? 1);
+    gauge('hoinghi_sfu_node_deaths_total', 'SFU nodes lost', () => cluster()?.nodeDeaths ?? 0);
   }
 }

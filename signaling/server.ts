@@ -11,6 +11,7 @@ import helmet from 'helmet';
 import type { AddressInfo } from 'node:net';
 import { logger } from '../common/log';
 import { LocalSfu } from '../sfu/LocalSfu';
+import { ClusterSfu } from '../sfu/cluster/ClusterSfu';
 import type { SfuControl } from '../sfu/types';
 import type { Config } from './config';
 import { TokenBucket } from './admission';
@@ -124,7 +125,11 @@ export class HoinghiServer {
   }
 
   static async create(config: Config, sfu?: SfuControl): Promise<HoinghiServer> {
-    const control = sfu ?? (await LocalSfu.create(config.sfu));
+    const control =
+      sfu ??
+      (config.cluster
+        ? await ClusterSfu.create({ redisUrl: config.cluster.redisUrl, secret: config.cluster.secret, fanout: config.cluster.fanout })
+        : await LocalSfu.create(config.sfu));
     const server = new HoinghiServer(config, control);
     await new Promise<void>((resolve, reject) => {
       server.httpServer.once('error', reject);

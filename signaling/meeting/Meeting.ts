@@ -461,6 +461,10 @@ export class Meeting {
     peer.consumers.delete(consumerId);
     peer.held.delete(consumerId);
     this.#io.to(peer.socketId).emit('consumerClosed', { consumerId, producerId });
+    // The producer lives on but this consumer's feed went (a relay node of the cluster died):
+    // offer it again, through whatever path the SFU finds now.
+    const producer = this.published.get(producerId);
+    if (producer && this.wants(peer, producer)) void this.offer(peer, producer);
   }
 
   /** Closes everything a peer owns on the SFU. */

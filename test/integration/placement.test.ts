@@ -80,7 +80,7 @@ describe('a meeting across three workers with a capacity of two viewers each', (
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^hoinghi_rehomes_total 2$/m);
     expect(metrics).toMatch(/^hoinghi_placement_refusals_total 1$/m);
-    expect(metrics).toMatch(/^hoinghi_worker_cpu_seconds_total\{worker="2"\} /m);
+    expect(metrics).toMatch(/^hoinghi_worker_cpu_seconds_total\{node="local",worker="2"\} /m);
     expect(Number(/^hoinghi_pipes (\d+)$/m.exec(metrics)![1])).toBeGreaterThan(0);
   });
 

@@ -1,0 +1,56 @@
+/**
+ * The settings an SFU needs, shared by the single-node default (signaling/config.ts embeds them)
+ * and a stand-alone SFU node (sfu/node/config.ts adds its control endpoint).
+ */
+import os from 'node:os';
+import { z } from 'zod';
+import type { SfuOptions } from './types';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const ip = z.union([z.ipv4(), z.ipv6()]);
+
+/** Environment variable → schema (with its default). The JSDoc is the operator's reference. */
+export const sfuEnvShape = {
+  /** Number of mediasoup workers. Default: the number of CPU cores. */
+  HOINGHI_WORKERS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
+  /** IP the media servers listen on. Default 127.0.0.1. */
+  HOINGHI_RTC_LISTEN_IP: ip.default('127.0.0.1'),
+  /** Public IP put in ICE candidates and node-to-node pipes. Required when listening on 0.0.0.0. */
+  HOINGHI_RTC_ANNOUNCED_IP: ip.optional(),
+  /** Worker i listens on UDP/TCP port base+i (0: any free port of the min–max range). Default 40000. */
+  HOINGHI_RTC_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(40000),
+  HOINGHI_RTC_MIN_PORT: port.default(41000),
+  HOINGHI_RTC_MAX_PORT: port.default(41999),
+  /** Viewers (receiving transports) per worker before a meeting grows onto the next. Default 500. */
+  HOINGHI_VIEWERS_PER_WORKER: z.coerce.number().int().min(1).max(100_000).default(500),
+  /** Keyframe requests forwarded to a publisher at most once per this many ms. Default 1000. */
+  HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+};
+
+const sfuEnvSchema = z.object(sfuEnvShape);
+type SfuEnv = z.infer<typeof sfuEnvSchema>;
+
+/** Cross-field checks; returns a message for the operator, or null. */
+export function sfuEnvProblem(e: SfuEnv): string | null {
+  if (e.HOINGHI_RTC_MIN_PORT > e.HOINGHI_RTC_MAX_PORT) return 'HOINGHI_RTC_MIN_PORT must not exceed HOINGHI_RTC_MAX_PORT';
+  if ((e.HOINGHI_RTC_LISTEN_IP === '0.0.0.0' || e.HOINGHI_RTC_LISTEN_IP === '::') && !e.HOINGHI_RTC_ANNOUNCED_IP) {
+    return 'HOINGHI_RTC_ANNOUNCED_IP is required when HOINGHI_RTC_LISTEN_IP is a wildcard address';
+  }
+  return null;
+}
+
+export function sfuOptionsFrom(e: SfuEnv): SfuOptions {
+  return {
+    numWorkers: e.HOINGHI_WORKERS,
+    listenIp: e.HOINGHI_RTC_LISTEN_IP,
+    announcedIp: e.HOINGHI_RTC_ANNOUNCED_IP,
+    rtcBasePort: e.HOINGHI_RTC_BASE_PORT,
+    rtcMinPort: e.HOINGHI_RTC_MIN_PORT,
+    rtcMaxPort: e.HOINGHI_RTC_MAX_PORT,
+    initialOutgoingBitrate: 600_000,
+    maxIncomingBitrate: 4_000_000,
+    keyFrameRequestDelayMs: e.HOINGHI_KEYFRAME_DELAY_MS,
+    viewersPerWorker: e.HOINGHI_VIEWERS_PER_WORKER,
+    workerLogLevel: 'warn',
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * Starts a stand-alone SFU node: its mediasoup workers, its control endpoint, and its
+ * announcement in Redis (see sfu/node/config.ts for the settings). Signaling nodes started with
+ * HOINGHI_SFU=cluster find it there and place viewers on it.
+ */
+import { logger } from '../common/log';
+import { LocalSfu } from './LocalSfu';
+import { SfuNodeServer } from './node/SfuNodeServer';
+import { SfuConfigError, loadSfuNodeConfig } from './node/config';
+
+const log = logger('sfu-main');
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadSfuNodeConfig();
+  } catch (error) {
+    if (error instanceof SfuConfigError) {
+      console.error(`hoinghi-sfu: configuration error: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  process.on('unhandledRejection', (reason) => log.error({ err: String(reason) }, 'unhandled rejection'));
+  const sfu = await LocalSfu.create(config.sfu);
+  const server = await SfuNodeServer.start(sfu, {
+    nodeId: config.nodeId,
+    host: config.control.host,
+    port: config.control.port,
+    controlUrl: config.control.url,
+    secret: config.control.secret,
+    redisUrl: config.redisUrl,
+  });
+  const shutdown = (signal: string): void => {
+    log.info({ signal }, 'shutting down');
+    Promise.all([server.close(), sfu.close()]).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  // One line a supervisor (or a test) can read: the node is up and where it listens.
+  console.log(`hoinghi-sfu ready ${JSON.stringify({ nodeId: config.nodeId, controlUrl: server.url, workers: config.sfu.numWorkers })}`);
+}
+
+main().catch((error: unknown) => {
+  console.error('hoinghi-sfu: failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

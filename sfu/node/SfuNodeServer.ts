@@ -1,0 +1,150 @@
+/**
+ * An SFU node's control endpoint: a socket.io server through which cluster controllers (the
+ * signaling tier) drive this node's LocalSfu, authenticated by a shared secret sent in the
+ * handshake (never in a URL). It relays the node's events, reports its load every second, and
+ * announces itself in Redis so that controllers find it.
+ */
+import http from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { createClient } from 'redis';
+import { logger } from '../../common/log';
+import { SfuError } from '../errors';
+import type { LocalSfu } from '../LocalSfu';
+import type { SfuEvents } from '../types';
+import {
+  ANNOUNCE_TTL_MS,
+  NODES_SET,
+  methodArgs,
+  nodeKey,
+  type CallResult,
+  type ControllerToNode,
+  type NodeAnnouncement,
+  type NodeLoad,
+  type NodeMethod,
+  type NodeToController,
+} from './protocol';
+
+const log = logger('sfu-node');
+
+export interface SfuNodeOptions {
+  nodeId: string;
+  host: string;
+  port: number;
+  secret: string;
+  /** How controllers reach this endpoint; default http://host:port. */
+  controlUrl?: string;
+  redisUrl: string;
+  /** Load reports and announcements, ms. Default 1000. */
+  reportIntervalMs?: number;
+}
+
+const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+export class SfuNodeServer {
+  readonly epoch = `${Date.now().toString(36)}-${process.pid}`;
+  readonly #sfu: LocalSfu;
+  readonly #options: SfuNodeOptions;
+  readonly #http: http.Server;
+  readonly #io: Server<ControllerToNode, NodeToController>;
+  readonly #redis: ReturnType<typeof createClient>;
+  #timer: NodeJS.Timeout | undefined;
+  #url = '';
+
+  private constructor(sfu: LocalSfu, options: SfuNodeOptions) {
+    this.#sfu = sfu;
+    this.#options = options;
+    this.#http = http.createServer((_req, res) => res.writeHead(404).end());
+    this.#io = new Server(this.#http, {
+      transports: ['websocket'],
+      maxHttpBufferSize: 1_000_000,
+      // A dead controller link is noticed within seconds.
+      pingInterval: 2_000,
+      pingTimeout: 4_000,
+    });
+    this.#redis = createClient({ url: options.redisUrl });
+    this.#redis.on('error', (err: unknown) => log.warn({ err: String(err) }, 'redis error'));
+  }
+
+  static async start(sfu: LocalSfu, options: SfuNodeOptions): Promise<SfuNodeServer> {
+    const node = new SfuNodeServer(sfu, options);
+    await node.#listen();
+    return node;
+  }
+
+  get url(): string {
+    return this.#url;
+  }
+
+  async #listen(): Promise<void> {
+    const expected = digest(this.#options.secret);
+    this.#io.use((socket, next) => {
+      const secret: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.secret;
+      if (typeof secret === 'string' && secret.length <= 1024 && timingSafeEqual(digest(secret), expected)) return next();
+      log.warn({ address: socket.handshake.address }, 'control connection refused: bad secret');
+      next(new Error('unauthorized'));
+    });
+    this.#io.on('connection', (socket) => {
+      log.info({ address: socket.handshake.address }, 'controller connected');
+      socket.emit('load', this.load());
+      socket.on('call', (method, args, ack) => {
+        if (typeof ack !== 'function') return;
+        void this.#call(method, args).then(ack);
+      });
+    });
+    const relay = <K extends keyof SfuEvents>(name: K) =>
+      this.#sfu.on(name, ((payload: SfuEvents[K][0]) => this.#io.emit('sfuEvent', name, payload)) as never);
+    relay('consumerClosed');
+    relay('roomsLost');
+    relay('workerDied');
+
+    await new Promise<void>((resolve, reject) => {
+      this.#http.once('error', reject);
+      this.#http.listen(this.#options.port, this.#options.host, () => resolve());
+    });
+    const { port } = this.#http.address() as AddressInfo;
+    this.#url = this.#options.controlUrl ?? `http://${this.#options.host}:${port}`;
+    await this.#redis.connect();
+    await this.#announce();
+    this.#timer = setInterval(() => {
+      this.#io.emit('load', this.load());
+      this.#announce().catch((err: unknown) => log.warn({ err: String(err) }, 'announce failed'));
+    }, this.#options.reportIntervalMs ?? 1_000);
+  }
+
+  load(): NodeLoad {
+    return { nodeId: this.#options.nodeId, epoch: this.epoch, ...this.#sfu.load(), stats: this.#sfu.stats() };
+  }
+
+  async #announce(): Promise<void> {
+    const { viewers, capacity } = this.#sfu.load();
+    const a: NodeAnnouncement = { nodeId: this.#options.nodeId, epoch: this.epoch, controlUrl: this.#url, viewers, capacity, at: Date.now() };
+    await this.#redis.multi().sAdd(NODES_SET, a.nodeId).set(nodeKey(a.nodeId), JSON.stringify(a), { PX: ANNOUNCE_TTL_MS }).exec();
+  }
+
+  async #call(method: unknown, args: unknown): Promise<CallResult> {
+    if (typeof method !== 'string' || !Object.hasOwn(methodArgs, method)) {
+      return { ok: false, error: { code: 'bad_request', message: 'unknown method' } };
+    }
+    const parsed = methodArgs[method as NodeMethod].safeParse(args);
+    if (!parsed.success) return { ok: false, error: { code: 'bad_request', message: `invalid arguments for ${method}` } };
+    try {
+      const fn = (this.#sfu as unknown as Record<string, (...a: unknown[]) => Promise<unknown> | unknown>)[method]!;
+      const result = await fn.apply(this.#sfu, parsed.data as unknown[]);
+      return { ok: true, result: result ?? null };
+    } catch (error) {
+      if (error instanceof SfuError) return { ok: false, error: { code: error.code, message: error.message } };
+      log.warn({ method, err: String(error) }, 'control call failed');
+      return { ok: false, error: { code: 'internal', message: error instanceof Error ? error.message : 'internal error' } };
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#redis.multi().sRem(NODES_SET, this.#options.nodeId).del(nodeKey(this.#options.nodeId)).exec().catch(() => undefined);
+    await this.#redis.quit().catch(() => undefined);
+    this.#io.close();
+    await new Promise<void>((r) => this.#http.close(() => r()));
+  }
+}

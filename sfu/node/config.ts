@@ -1,0 +1,54 @@
+/**
+ * Settings of a stand-alone SFU node (sfu/main.ts): the media settings it shares with the
+ * single-node default, plus its control endpoint, secret and Redis. Unknown `HOINGHI_*` names or
+ * invalid values stop the process with a message naming them.
+ */
+import os from 'node:os';
+import { z } from 'zod';
+import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../config';
+import type { SfuOptions } from '../types';
+
+const envSchema = z.object({
+  ...sfuEnvShape,
+  /** This node's name in the cluster. Default: host name and pid. */
+  HOINGHI_SFU_NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).default(`${os.hostname()}-${process.pid}`),
+  /** Control endpoint listen address and port (0 = any free port). Defaults 127.0.0.1 and 4400. */
+  HOINGHI_SFU_CONTROL_HOST: z.string().min(1).default('127.0.0.1'),
+  HOINGHI_SFU_CONTROL_PORT: z.coerce.number().int().min(0).max(65535).default(4400),
+  /** How controllers reach the endpoint (behind NAT or a proxy). Default http://host:port. */
+  HOINGHI_SFU_CONTROL_URL: z.string().url().optional(),
+  /** Shared secret that controllers present in the handshake. Required. */
+  HOINGHI_SFU_SECRET: z.string().min(32, 'HOINGHI_SFU_SECRET must be at least 32 characters'),
+  /** Redis, where the node announces itself and its load. Required. */
+  HOINGHI_REDIS_URL: z.string().url(),
+});
+
+export interface SfuNodeConfig {
+  nodeId: string;
+  control: { host: string; port: number; url: string | undefined; secret: string };
+  redisUrl: string;
+  sfu: SfuOptions;
+}
+
+export class SfuConfigError extends Error {
+  override name = 'SfuConfigError';
+}
+
+export function loadSfuNodeConfig(env: NodeJS.ProcessEnv = process.env): SfuNodeConfig {
+  const known = new Set(Object.keys(envSchema.shape));
+  const unknown = Object.keys(env).filter((k) => k.startsWith('HOINGHI_') && !known.has(k));
+  if (unknown.length > 0) throw new SfuConfigError(`unknown setting(s): ${unknown.join(', ')}`);
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new SfuConfigError(`invalid setting(s):\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const problem = sfuEnvProblem(e);
+  if (problem) throw new SfuConfigError(problem);
+  return {
+    nodeId: e.HOINGHI_SFU_NODE_ID,
+    control: { host: e.HOINGHI_SFU_CONTROL_HOST, port: e.HOINGHI_SFU_CONTROL_PORT, url: e.HOINGHI_SFU_CONTROL_URL, secret: e.HOINGHI_SFU_SECRET },
+    redisUrl: e.HOINGHI_REDIS_URL,
+    sfu: sfuOptionsFrom(e),
+  };
+}

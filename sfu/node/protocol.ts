@@ -1,0 +1,81 @@
+/**
+ * The control protocol between signaling (a cluster controller) and an SFU node: every SfuNodeControl
+ * method as one socket.io `call` event with an ack, and the node's events and load reports.
+ * socket.io is the engine (framing, acks, heartbeats, reconnects); this file only names the
+ * methods and checks their arguments with zod at the node's boundary.
+ */
+import { z } from 'zod';
+import type { SfuErrorCode } from '../errors';
+import type { SfuEvents, SfuStats } from '../types';
+
+const id = z.string().min(1).max(200);
+const obj = z.record(z.string(), z.unknown());
+const endpoint = z.strictObject({ id, ip: z.string().min(1).max(64), port: z.number().int().min(1).max(65535), srtpParameters: obj.optional() });
+
+/** Method → its argument tuple. */
+export const methodArgs = {
+  openRoom: z.tuple([id, id.optional()]),
+  placeViewer: z.tuple([id]),
+  closeRoom: z.tuple([id]),
+  createWebRtcTransport: z.tuple([id, z.enum(['send', 'recv'])]),
+  connectTransport: z.tuple([id, obj]),
+  closeTransport: z.tuple([id]),
+  produce: z.tuple([id, z.enum(['audio', 'video']), obj]),
+  closeProducer: z.tuple([id]),
+  pauseProducer: z.tuple([id]),
+  resumeProducer: z.tuple([id]),
+  consume: z.tuple([id, id, obj]),
+  resumeConsumer: z.tuple([id]),
+  pauseConsumer: z.tuple([id]),
+  closeConsumer: z.tuple([id]),
+  pipeProducer: z.tuple([id, id]),
+  setConsumerPreferredLayers: z.tuple([id, z.number().int().min(0).max(2)]),
+  workerCpu: z.tuple([]),
+  createPipeTransport: z.tuple([id]),
+  connectPipeTransport: z.tuple([id, endpoint]),
+  closePipeTransport: z.tuple([id]),
+  pipeConsume: z.tuple([id, id]),
+  pipeProduce: z.tuple([id, z.strictObject({ producerId: id, kind: z.enum(['audio', 'video']), rtpParameters: obj, paused: z.boolean() })]),
+} as const;
+
+export type NodeMethod = keyof typeof methodArgs;
+
+export type CallResult = { ok: true; result: unknown } | { ok: false; error: { code: SfuErrorCode | 'internal'; message: string } };
+
+/** What a node reports about itself, every second and on connect. */
+export interface NodeLoad {
+  nodeId: string;
+  /** A new value per process start: a restarted node is a new node with nothing in it. */
+  epoch: string;
+  /** Receiving transports on the node. */
+  viewers: number;
+  /** Viewers it takes before placement must look elsewhere (alive workers × viewers per worker). */
+  capacity: number;
+  stats: SfuStats;
+}
+
+export interface NodeToController {
+  load: (load: NodeLoad) => void;
+  sfuEvent: <K extends keyof SfuEvents>(name: K, payload: SfuEvents[K][0]) => void;
+}
+
+export interface ControllerToNode {
+  call: (method: string, args: unknown, ack: (result: CallResult) => void) => void;
+}
+
+/** Redis keys of node discovery: a set of node ids, and one expiring announcement per node. */
+export const NODES_SET = 'hoinghi:sfu:nodes';
+export const nodeKey = (nodeId: string): string => `hoinghi:sfu:node:${nodeId}`;
+
+export interface NodeAnnouncement {
+  nodeId: string;
+  epoch: string;
+  /** Where controllers reach the node's control endpoint. */
+  controlUrl: string;
+  viewers: number;
+  capacity: number;
+  at: number;
+}
+
+/** An announcement lives this long unless refreshed (the node refreshes it every second). */
+export const ANNOUNCE_TTL_MS = 5_000;

@@ -1,0 +1,102 @@
+/**
+ * Real cluster parts for tests and benchmarks: a redis-server on a free loopback port, and SFU
+ * node processes (sfu/main.ts) announced in it. Everything listens on 127.0.0.1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { createClient } from 'redis';
+
+export const SFU_SECRET = 'cluster-test-secret-cluster-test-secret-0123';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RedisProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts Debian's redis-server (no persistence) and waits until it answers PING. */
+export async function startRedis(): Promise<RedisProcess> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const client = createClient({ url, socket: { reconnectStrategy: false } });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.ping();
+      await client.quit();
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error('redis-server did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return { url, stop: () => stopChild(child) };
+}
+
+export interface SfuNodeProcess {
+  nodeId: string;
+  controlUrl: string;
+  child: ChildProcess;
+  /** SIGKILL, as a machine that dies: nothing is cleaned up. */
+  kill(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts one SFU node process (sfu/main.ts) and resolves once it is announced. */
+export async function startSfuNode(redisUrl: string, nodeId: string, env: Record<string, string> = {}): Promise<SfuNodeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sfu/main.ts'], {
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOINGHI_'))),
+      LOG_LEVEL: process.env.SFU_LOG_LEVEL ?? 'warn',
+      HOINGHI_REDIS_URL: redisUrl,
+      HOINGHI_SFU_SECRET: SFU_SECRET,
+      HOINGHI_SFU_NODE_ID: nodeId,
+      HOINGHI_SFU_CONTROL_PORT: '0',
+      HOINGHI_WORKERS: '1',
+      HOINGHI_RTC_BASE_PORT: '0',
+      HOINGHI_RTC_MIN_PORT: '44000',
+      HOINGHI_RTC_MAX_PORT: '47999',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const controlUrl = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`SFU node ${nodeId} did not start in 30 s`)), 30_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /hoinghi-sfu ready (\{.*\})/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve((JSON.parse(m[1]!) as { controlUrl: string }).controlUrl);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`SFU node ${nodeId} exited with ${code}`));
+    });
+  });
+  return { nodeId, controlUrl, child, kill: () => child.kill('SIGKILL'), stop: () => stopChild(child) };
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}

@@ -1,0 +1,137 @@
+/**
+ * One meeting across SFU node processes: real redis-server, four `sfu/main.ts` processes (one
+ * worker each, two viewers per worker) and a signaling node in cluster mode with a fan-out of
+ * one, so that the third node is fed through the second (a relay). Nodes are killed with SIGKILL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HoinghiServer } from '../../signaling/server';
+import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
+import { NodeLink } from '../../sfu/cluster/NodeLink';
+import { SfuError } from '../../sfu/errors';
+import { MEETING, next, startServer } from '../helpers/server';
+import { collect, joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
+import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
+import type { ConsumerInfo } from '../../signaling/protocol/events';
+import { waitFor } from '../helpers/browser';
+
+let redis: RedisProcess;
+const nodes = new Map<string, SfuNodeProcess>();
+let server: HoinghiServer;
+let host: Publisher;
+const viewers: Viewer[] = [];
+
+const cluster = (): ClusterSfu => server.sfu as ClusterSfu;
+const peerOf = (v: Viewer) => server.sockets.registry.get(MEETING)!.peers.get(v.join.self.userId)!;
+const nodeOf = (v: Viewer): string => cluster().nodeOf(peerOf(v).edgeRoomId!)!;
+const hostProducers = (): string[] => Object.values(host.producers).sort();
+
+beforeAll(async () => {
+  redis = await startRedis();
+  for (const id of ['sfu-a', 'sfu-b', 'sfu-c', 'sfu-d']) {
+    nodes.set(id, await startSfuNode(redis.url, id, { HOINGHI_VIEWERS_PER_WORKER: '2' }));
+  }
+  server = await startServer({
+    HOINGHI_SFU: 'cluster',
+    HOINGHI_REDIS_URL: redis.url,
+    HOINGHI_SFU_SECRET: SFU_SECRET,
+    HOINGHI_SFU_FANOUT: '1',
+  });
+  await until(() => cluster().clusterStats().nodes.length === 4, 10_000, 'four SFU nodes discovered');
+}, 120_000);
+
+afterAll(async () => {
+  host?.socket.close();
+  for (const v of viewers) v.socket.close();
+  await server?.close();
+  await Promise.all([...nodes.values()].map((n) => n.stop()));
+  await redis?.stop();
+});
+
+describe('an SFU node control endpoint', () => {
+  it('refuses a controller with the wrong secret, and answers malformed calls with typed errors', async () => {
+    const url = nodes.get('sfu-a')!.controlUrl;
+    await expect(NodeLink.connect(url, 'sfu-a', 'x', 'wrong-secret-wrong-secret-wrong-secret')).rejects.toThrow(/unauthorized/);
+    const link = await NodeLink.connect(url, 'sfu-a', 'x', SFU_SECRET);
+    try {
+      await expect(link.call('openRoom', 42)).rejects.toMatchObject({ code: 'bad_request' });
+      await expect(link.call('nonsense' as never)).rejects.toMatchObject({ code: 'bad_request' });
+      await expect(link.call('connectTransport', 'no-such-transport', {})).rejects.toBeInstanceOf(SfuError);
+    } finally {
+      link.close();
+    }
+  });
+});
+
+describe('a meeting across four SFU nodes with a fan-out of one', () => {
+  it('places viewers on the nodes by load, all consuming the host who publishes on another node', async () => {
+    host = await joinAndPublish(server, { sub: 'host' });
+    for (let i = 0; i < 6; i++) viewers.push(await joinAsViewer(server, { sub: `v${i}` }));
+    const origin = cluster().nodeOf(MEETING)!;
+    const perNode = new Map<string, number>();
+    for (const v of viewers) perNode.set(nodeOf(v), (perNode.get(nodeOf(v)) ?? 0) + 1);
+    // Two per node on three nodes; the fourth stays empty (fill before spreading).
+    expect([...perNode.values()]).toEqual([2, 2, 2]);
+    expect(perNode.get(origin)).toBe(2);
+    for (const v of viewers) expect(v.consumers.map((c) => c.producerId).sort()).toEqual(hostProducers());
+    // Fan-out 1: origin → relay → edge.
+    const tree = cluster().treeOf(MEETING);
+    expect(tree).toHaveLength(3);
+    expect(Math.max(...tree.map((m) => m.depth))).toBe(2);
+    // One pipe per producer per node link, not per viewer: 2 producers × 2 links.
+    expect(cluster().clusterStats().nodePipes).toBe(4);
+    // Per-node figures on /metrics, from the nodes' load reports (one a second).
+    const metrics = await waitFor(
+      async () => (await fetch(`${server.url}/metrics`)).text(),
+      (m) => (m.match(/hoinghi_node_viewers\{node="sfu-[a-d]"\} 2/g) ?? []).length === 3,
+      5_000,
+      'per-node viewers on /metrics',
+    );
+    expect(metrics).toMatch(/hoinghi_sfu_nodes 4/);
+  });
+
+  it('re-homes the viewers of a killed relay node, and feeds the node below it again', async () => {
+    const tree = cluster().treeOf(MEETING);
+    const relay = tree.find((m) => m.depth === 1)!.nodeId;
+    const below = tree.find((m) => m.depth === 2)!.nodeId;
+    const onRelay = viewers.filter((v) => nodeOf(v) === relay);
+    const onBelow = viewers.filter((v) => nodeOf(v) === below);
+    const others = viewers.filter((v) => !onRelay.includes(v));
+    let othersRejoined = 0;
+    for (const o of [host, ...others]) o.socket.on('rejoin', () => (othersRejoined += 1));
+    const offered = onBelow.map((v) => collect<ConsumerInfo>(v.socket, 'newConsumer'));
+    const rejoins = onRelay.map((v) => next(v.socket, 'rejoin'));
+
+    nodes.get(relay)!.kill();
+    await Promise.all(rejoins);
+    for (let i = 0; i < onRelay.length; i++) {
+      const again = await joinAsViewer(server, {}, onRelay[i]!.socket);
+      viewers[viewers.indexOf(onRelay[i]!)] = again;
+      expect(again.consumers.map((c) => c.producerId).sort()).toEqual(hostProducers());
+      expect(nodeOf(again)).not.toBe(relay);
+    }
+    // The node below lost its feed with the relay: its viewers are offered the host again.
+    await until(() => offered.every((o) => o.map((c) => c.producerId).sort().join() === hostProducers().join()), 10_000, 'producers offered again below the dead relay');
+    expect(othersRejoined).toBe(0);
+    expect(server.sockets.registry.get(MEETING)!.rehomes).toBe(2);
+    expect(cluster().treeOf(MEETING).map((m) => m.nodeId)).not.toContain(relay);
+    expect(cluster().clusterStats().nodeDeaths).toBe(1);
+  });
+
+  it('when the origin node dies, everyone rejoins and the host republishes on a live node', async () => {
+    const origin = cluster().nodeOf(MEETING)!;
+    const everyone = [host.socket, ...viewers.map((v) => v.socket)];
+    const rejoins = everyone.map((s) => next(s, 'rejoin'));
+    nodes.get(origin)!.kill();
+    await Promise.all(rejoins);
+    // Two viewers leave; the four others fit on the two nodes left.
+    for (const v of viewers.splice(4)) v.socket.close();
+    host = await joinAndPublish(server, {}, host.socket);
+    expect(cluster().nodeOf(MEETING)).not.toBe(origin);
+    for (let i = 0; i < viewers.length; i++) {
+      viewers[i] = await joinAsViewer(server, {}, viewers[i]!.socket);
+      expect(viewers[i]!.consumers.map((c) => c.producerId).sort()).toEqual(hostProducers());
+      expect(nodeOf(viewers[i]!)).not.toBe(origin);
+    }
+    expect(cluster().clusterStats().nodeDeaths).toBe(2);
+  });
+});
