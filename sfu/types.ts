@@ -32,7 +32,7 @@ export interface SfuOptions {
   keyFrameRequestDelayMs: number;
   /**
    * Placement capacity: receiving transports (viewers) per worker. A meeting grows onto the next
-   * worker when its workers are full. Default 500 (provisional, until the fan-out benchmark).
+   * worker when its workers are full. Default 300 (from load-tests/fanout.ts).
    */
   viewersPerWorker: number;
   /** mediasoup worker log level. Default `warn`. */
