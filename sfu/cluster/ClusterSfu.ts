@@ -74,6 +74,8 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   readonly #redis: ReturnType<typeof createClient>;
   readonly #nodes = new Map<string, NodeState>();
   readonly #connecting = new Map<string, Promise<void>>();
+  /** `${nodeId}@${epoch}` of nodes lost: their announcements may outlive them by a few seconds. */
+  readonly #dead = new Set<string>();
   readonly #origins = new Map<string, RelayTree>();
   readonly #opening = new Map<string, Promise<RelayTree>>();
   readonly #edges = new Map<string, Edge>();
@@ -132,6 +134,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
           return;
         }
         const a = JSON.parse(raw) as NodeAnnouncement;
+        if (this.#dead.has(`${a.nodeId}@${a.epoch}`)) return;
         const known = this.#nodes.get(id);
         if (known && known.link.epoch === a.epoch) return;
         if (known) this.#nodeLost(id, 'restarted');
@@ -216,6 +219,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     if (!state) return;
     this.#nodes.delete(nodeId);
     state.link.close();
+    this.#dead.add(`${nodeId}@${state.link.epoch}`);
     this.#nodeDeaths += 1;
     log.warn({ node: nodeId, reason }, 'SFU node lost');
     const lost: string[] = [];
