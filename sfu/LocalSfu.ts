@@ -480,6 +480,10 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     await consumer.setPreferredLayers({ spatialLayer });
   }
 
+  async setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void> {
+    await clientInput(() => this.#transport(transportId).transport.setMaxOutgoingBitrate(bitrate));
+  }
+
   stats(): SfuStats {
     const workers: WorkerStats[] = this.#pool.alive().map((w) => ({
       index: w.index,

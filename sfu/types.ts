@@ -152,6 +152,11 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   pipeProducer(producerId: string, toRoomId: string): Promise<string>;
   closeConsumer(consumerId: string): Promise<void>;
   setConsumerPreferredLayers(consumerId: string, spatialLayer: number): Promise<void>;
+  /**
+   * Caps what a receiving transport sends, bps (0: no cap beyond the bandwidth estimate). The
+   * transport's simulcast consumers then pick layers within min(estimate, cap).
+   */
+  setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void>;
   stats(): SfuStats;
   /** CPU seconds (user + system) each live worker process has used. */
   workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number }[]>;

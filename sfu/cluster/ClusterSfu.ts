@@ -559,6 +559,10 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     await this.#consumerNode(consumerId).call('setConsumerPreferredLayers', consumerId, spatialLayer);
   }
 
+  async setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void> {
+    await this.#link(this.#transport(transportId).nodeId).call('setMaxOutgoingBitrate', transportId, bitrate);
+  }
+
   // ---- observation ---------------------------------------------------------------------------
 
   stats(): SfuStats {

@@ -30,6 +30,7 @@ export const methodArgs = {
   closeConsumer: z.tuple([id]),
   pipeProducer: z.tuple([id, id]),
   setConsumerPreferredLayers: z.tuple([id, z.number().int().min(0).max(2)]),
+  setMaxOutgoingBitrate: z.tuple([id, z.number().int().min(0).max(100_000_000)]),
   workerCpu: z.tuple([]),
   createPipeTransport: z.tuple([id]),
   connectPipeTransport: z.tuple([id, endpoint]),
