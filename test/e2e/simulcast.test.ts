@@ -49,8 +49,10 @@ describe('simulcast layer selection', () => {
   it('drops a constrained viewer to the lowest layer and brings it back when the constraint goes', async () => {
     // With nothing in the way, the estimate ramps up to the top layer.
     await waitFor(() => frameWidth(constrained), (w) => w >= 1280, 45_000, 'top layer before the cap');
+    await waitFor(() => frameWidth(free), (w) => w >= 640, 45_000, 'the other teacher above the lowest layer');
     await server.sfu.setMaxOutgoingBitrate(recvTransportOf('gv-hn-1'), 60_000);
     await waitFor(() => frameWidth(constrained), (w) => w > 0 && w <= 320, 30_000, 'lowest layer under the cap');
+    // The cap is the constrained teacher's alone.
     expect(await frameWidth(free)).toBeGreaterThanOrEqual(640);
     await server.sfu.setMaxOutgoingBitrate(recvTransportOf('gv-hn-1'), 0);
     await waitFor(() => frameWidth(constrained), (w) => w >= 640, 45_000, 'a higher layer once the cap is lifted');
