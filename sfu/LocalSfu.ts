@@ -186,12 +186,12 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
 
   async closeRoom(roomId: string): Promise<void> {
     const room = this.#rooms.get(roomId);
-    if (!room) return;
-    if (room.group === roomId) {
-      // Closing a group's first room (a meeting's main origin) closes the whole group: its
-      // viewers' edges and any other origin.
+    // Closing a group's first room (a meeting's main origin) closes the whole group: its viewers'
+    // edges and any other origin, even when the first room itself is already gone with its worker.
+    if (!room || room.group === roomId) {
       for (const other of [...this.#rooms.values()]) if (other.group === roomId && other.id !== roomId) await this.closeRoom(other.id);
     }
+    if (!room) return;
     this.#rooms.delete(roomId);
     room.gr.rooms.delete(roomId);
     // Close what this room created; the router goes when no room of the meeting uses it.

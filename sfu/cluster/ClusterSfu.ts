@@ -201,7 +201,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     for (const tree of this.#origins.values()) {
       if (!local.has(tree.originRoomId)) continue;
       if (tree.root === nodeId) {
-        lost.push(tree.originRoomId);
+        this.#originLost(tree, lost);
       } else {
         // A replica died: the node's edges of this meeting lost their feed; they re-home, and the
         // node leaves the tree (with whatever it relayed to).
@@ -226,17 +226,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     for (const [edgeId, e] of this.#edges) if (e.nodeId === nodeId) lost.push(edgeId);
     for (const tree of [...this.#origins.values()]) {
       if (tree.root === nodeId) {
-        lost.push(tree.originRoomId);
-        // Everyone of the meeting rejoins: close what its other nodes still hold for it (closing
-        // the main origin's room on a node closes the meeting's edges and transports there).
-        const holders = new Set(tree.members.keys());
-        for (const [edgeId, e] of this.#edges) {
-          if (e.group !== tree.group) continue;
-          holders.add(e.nodeId);
-          if (!lost.includes(edgeId)) lost.push(edgeId);
-        }
-        holders.delete(nodeId);
-        for (const m of holders) void this.#quietly(m, 'closeRoom', tree.originRoomId);
+        this.#originLost(tree, lost);
       } else if (tree.members.has(nodeId)) {
         this.#prune(tree, nodeId, true);
       }
@@ -245,6 +235,23 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     for (const [id, t] of this.#transports) if (t.nodeId === nodeId) this.#transports.delete(id);
     for (const [id, n] of this.#consumers) if (n === nodeId) this.#consumers.delete(id);
     if (lost.length > 0) this.safeEmit('roomsLost', { roomIds: lost, reason: 'node_died' });
+  }
+
+  /**
+   * An origin is gone with its node or worker: everyone of the meeting rejoins, so the meeting's
+   * edges everywhere are lost too, and what other nodes still hold for it is closed (closing the
+   * main origin's room on a node closes the meeting's edges and transports there).
+   */
+  #originLost(tree: RelayTree, lost: string[]): void {
+    if (!lost.includes(tree.originRoomId)) lost.push(tree.originRoomId);
+    const holders = new Set(tree.members.keys());
+    for (const [edgeId, e] of this.#edges) {
+      if (e.group !== tree.group) continue;
+      holders.add(e.nodeId);
+      if (!lost.includes(edgeId)) lost.push(edgeId);
+    }
+    // The root too when only its worker died: the meeting's rooms on its other workers go.
+    for (const m of holders) if (this.#nodes.has(m)) void this.#quietly(m, 'closeRoom', tree.originRoomId);
   }
 
   /**

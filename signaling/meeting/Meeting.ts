@@ -502,6 +502,9 @@ export class Meeting {
     this.epoch += 1;
     this.published.clear();
     this.consumerOwner.clear();
+    // Transports on workers that survived would otherwise live on beside the new ones.
+    const transports = [...this.peers.values()].flatMap((p) => [...p.transports.keys()]);
+    void Promise.all(transports.map((t) => this.#sfu.closeTransport(t).catch(() => undefined)));
     for (const peer of this.peers.values()) peer.resetMedia();
     this.#log.warn({ peers: this.peers.size }, 'media room lost; asking every participant to rejoin');
     this.#io.to(this.roomName).emit('rejoin', { reason: 'media_server_restarted' });

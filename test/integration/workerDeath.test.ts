@@ -7,7 +7,7 @@ import { joinAndPublish, joinAsViewer, until } from '../helpers/flows';
 let server: HoinghiServer;
 
 beforeAll(async () => {
-  server = await startServer({ HOINGHI_WORKERS: '2' });
+  server = await startServer({ HOINGHI_WORKERS: '2', HOINGHI_VIEWERS_PER_WORKER: '1' });
 });
 afterAll(async () => {
   await server.close();
@@ -46,6 +46,9 @@ describe('a mediasoup worker that dies', () => {
       expect(v.consumers.map((c) => c.producerId).sort()).toEqual(Object.values(republished.producers).sort());
     }
     expect(sfu.roomWorkerPid(MEETING)).not.toBe(pid);
+    // One viewer per worker: the second viewer's transport on the surviving worker was closed,
+    // not left beside its new one (both would not fit otherwise).
+    expect(sfu.stats().transports).toBe(3);
     for (const p of [host, ...viewers]) p.socket.close();
   });
 });
