@@ -199,6 +199,13 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     if (room.gr.rooms.size === 0) room.gr.router.close();
   }
 
+  /** Closes every room (an SFU node whose controllers are gone for good). Returns how many. */
+  async closeAllRooms(): Promise<number> {
+    const ids = [...this.#rooms.keys()];
+    for (const id of ids) await this.closeRoom(id);
+    return ids.length;
+  }
+
   #room(roomId: string): Room {
     const room = this.#rooms.get(roomId);
     if (!room) throw new SfuError('not_found', `room ${roomId} not open`);

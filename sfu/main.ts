@@ -30,6 +30,7 @@ async function main(): Promise<void> {
     controlUrl: config.control.url,
     secret: config.control.secret,
     redisUrl: config.redisUrl,
+    orphanGraceMs: config.control.orphanGraceMs,
   });
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'shutting down');

@@ -38,6 +38,11 @@ export interface SfuNodeOptions {
   redisUrl: string;
   /** Load reports and announcements, ms. Default 1000. */
   reportIntervalMs?: number;
+  /**
+   * With no controller connected for this long, every room is closed: the meetings' state died
+   * with their signaling node, and nothing would ever close what they left here. Default 60000.
+   */
+  orphanGraceMs?: number;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -50,6 +55,7 @@ export class SfuNodeServer {
   readonly #io: Server<ControllerToNode, NodeToController>;
   readonly #redis: ReturnType<typeof createClient>;
   #timer: NodeJS.Timeout | undefined;
+  #orphanTimer: NodeJS.Timeout | undefined;
   #url = '';
 
   private constructor(sfu: LocalSfu, options: SfuNodeOptions) {
@@ -87,6 +93,17 @@ export class SfuNodeServer {
     });
     this.#io.on('connection', (socket) => {
       log.info({ address: socket.handshake.address }, 'controller connected');
+      clearTimeout(this.#orphanTimer);
+      this.#orphanTimer = undefined;
+      socket.on('disconnect', () => {
+        if (this.#io.of('/').sockets.size > 0 || this.#orphanTimer) return;
+        this.#orphanTimer = setTimeout(() => {
+          this.#orphanTimer = undefined;
+          if (this.#io.of('/').sockets.size > 0) return;
+          void this.#sfu.closeAllRooms().then((n) => n > 0 && log.warn({ rooms: n }, 'no controller for the grace period: rooms closed'));
+        }, this.#options.orphanGraceMs ?? 60_000);
+        this.#orphanTimer.unref();
+      });
       socket.emit('load', this.load());
       socket.on('call', (method, args, ack) => {
         if (typeof ack !== 'function') return;
@@ -142,6 +159,7 @@ export class SfuNodeServer {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    clearTimeout(this.#orphanTimer);
     await this.#redis.multi().sRem(NODES_SET, this.#options.nodeId).del(nodeKey(this.#options.nodeId)).exec().catch(() => undefined);
     await this.#redis.quit().catch(() => undefined);
     this.#io.close();

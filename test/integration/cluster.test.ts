@@ -135,3 +135,25 @@ describe('a meeting across four SFU nodes with a fan-out of one', () => {
     expect(cluster().clusterStats().nodeDeaths).toBe(2);
   });
 });
+
+describe('an SFU node left without a controller', () => {
+  it('closes every room after its grace period', async () => {
+    // Its own Redis: no signaling node finds it, so the test's link is its only controller.
+    const lonelyRedis = await startRedis();
+    const node = await startSfuNode(lonelyRedis.url, 'sfu-orphan', { HOINGHI_SFU_ORPHAN_GRACE_MS: '1000' });
+    try {
+      const link = await NodeLink.connect(node.controlUrl, 'sfu-orphan', 'x', SFU_SECRET);
+      await link.call('openRoom', 'orphan-meeting', 'orphan-meeting');
+      await link.call('createWebRtcTransport', 'orphan-meeting', 'recv');
+      link.close();
+      await new Promise((r) => setTimeout(r, 2_500));
+      const again = await NodeLink.connect(node.controlUrl, 'sfu-orphan', 'x', SFU_SECRET);
+      const load = await new Promise<{ stats: { routers: number; transports: number } }>((resolve) => again.once('load', resolve));
+      again.close();
+      expect(load.stats).toMatchObject({ routers: 0, transports: 0 });
+    } finally {
+      await node.stop();
+      await lonelyRedis.stop();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { LocalSfu } from '../../sfu/LocalSfu';
-import { chooseWorker, type WorkerLoad } from '../../sfu/placement';
+import { chooseWorker, orderNodes, type NodeLoadView, type WorkerLoad } from '../../sfu/placement';
+import { RelayTree } from '../../sfu/cluster/RelayTree';
 import type { PooledWorker } from '../../sfu/WorkerPool';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor } from '../helpers/server';
 import { joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
@@ -18,6 +19,41 @@ describe('the placement policy', () => {
   });
   it('refuses when every worker is at capacity', () => {
     expect(chooseWorker([load(0, 10, true), load(1, 10, false)], 10)).toBeNull();
+  });
+});
+
+describe('the placement policy across SFU nodes', () => {
+  const n = (nodeId: string, viewers: number, capacity: number, hasMeeting: boolean): NodeLoadView => ({ nodeId, viewers, capacity, hasMeeting });
+
+  it('fills nodes that already serve the meeting first, least filled first, then the others, full ones last', () => {
+    expect(orderNodes([n('a', 90, 100, false), n('b', 50, 100, true), n('c', 10, 100, true), n('d', 100, 100, true), n('e', 0, 50, false)])).toEqual(['c', 'b', 'e', 'a', 'd']);
+  });
+  it('compares nodes of different sizes by how full they are', () => {
+    expect(orderNodes([n('small', 40, 50, false), n('big', 300, 1000, false)])).toEqual(['big', 'small']);
+  });
+});
+
+describe('the relay tree of an origin', () => {
+  const ready = async () => undefined;
+
+  it('feeds at most `fanout` nodes from each node, filling the shallowest level first', () => {
+    const tree = new RelayTree('m', 'm', 'a');
+    for (const id of ['b', 'c']) tree.add(id, tree.chooseParent(2, () => true)!, ready);
+    expect(tree.chooseParent(2, () => true)).toBe('b');
+    tree.add('d', 'b', ready);
+    expect(tree.chooseParent(2, () => true)).toBe('c');
+    expect(tree.depth).toBe(2);
+  });
+  it('skips dead parents, and detaches a member with its whole subtree', () => {
+    const tree = new RelayTree('m', 'm', 'a');
+    tree.add('b', 'a', ready);
+    tree.add('c', 'b', ready);
+    tree.add('d', 'c', ready);
+    expect(tree.chooseParent(1, (id) => id !== 'd')).toBeNull();
+    expect(tree.detach('b').map((m) => m.nodeId)).toEqual(['b', 'c', 'd']);
+    expect([...tree.members.keys()]).toEqual(['a']);
+    expect(tree.chooseParent(1, () => true)).toBe('a');
+    expect(tree.detach('a')).toEqual([]);
   });
 });
 
