@@ -33,9 +33,11 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 
-  const { numWorkers } = config.sfu;
+  const media = config.cluster
+    ? `SFU cluster: ${server.sfu.stats().workersAlive} worker(s) on the nodes found in Redis so far`
+    : `${config.sfu.numWorkers} mediasoup worker(s)`;
   console.log(`\n  hoinghi is running: ${server.url}\n`);
-  console.log(`  ${numWorkers} mediasoup worker(s); demo sign-in ${config.demo.enabled ? 'ON' : 'off'}; metrics ${server.metricsUrl}\n`);
+  console.log(`  ${media}; demo sign-in ${config.demo.enabled ? 'ON' : 'off'}; metrics ${server.metricsUrl}\n`);
 }
 
 main().catch((error: unknown) => {
