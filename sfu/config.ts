@@ -22,11 +22,13 @@ export const sfuEnvShape = {
   HOINGHI_RTC_MIN_PORT: port.default(41000),
   HOINGHI_RTC_MAX_PORT: port.default(41999),
   /**
-   * Viewers (receiving transports) per worker before a meeting grows onto the next. Default 300:
-   * load-tests/fanout.ts fits ~390 viewers of a 550 kbps stream at 80% of a core; 300 leaves room
-   * for a 720p layer's extra packets and WebRTC feedback (see README, "Measured").
+   * Viewers (receiving transports) per worker before a meeting grows onto the next. Default 200:
+   * load-tests/fanout.ts fits ~390 plain SRTP viewers of a 550 kbps stream at 80% of a core, and
+   * real WebRTC viewers (load-tests/fanoutWebrtc.ts) cost 2–4× as much per packet (RTCP feedback,
+   * transport-wide congestion control, probing); see README, "Measured". Spilling onto another
+   * worker is cheap, an overloaded worker hurts everyone on it: the default errs low.
    */
-  HOINGHI_VIEWERS_PER_WORKER: z.coerce.number().int().min(1).max(100_000).default(300),
+  HOINGHI_VIEWERS_PER_WORKER: z.coerce.number().int().min(1).max(100_000).default(200),
   /** Keyframe requests forwarded to a publisher at most once per this many ms. Default 1000. */
   HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 };

@@ -32,7 +32,7 @@ export interface SfuOptions {
   keyFrameRequestDelayMs: number;
   /**
    * Placement capacity: receiving transports (viewers) per worker. A meeting grows onto the next
-   * worker when its workers are full. Default 300 (from load-tests/fanout.ts).
+   * worker when its workers are full. Default 200 (from the fan-out benchmarks).
    */
   viewersPerWorker: number;
   /** mediasoup worker log level. Default `warn`. */
