@@ -12,13 +12,13 @@ export function lineChart(opts: { title: string; xLabel: string; series: Series[
   const m = { l: 60, r: 190, t: 40, b: 50 };
   const all = opts.series.flatMap((s) => s.points);
   const xMax = Math.max(1, ...all.map((p) => p[0]));
-  const yMax = Math.max(100, ...all.map((p) => p[1])) * 1.05;
+  const yMax = Math.ceil((Math.max(100, ...all.map((p) => p[1])) * 1.05) / 25) * 25;
   const x = (v: number) => m.l + (v / xMax) * (W - m.l - m.r);
   const y = (v: number) => H - m.b - (v / yMax) * (H - m.t - m.b);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2 - m.r / 2}" y="22" text-anchor="middle" font-size="14">${esc(opts.title)}</text>`,
+    `<text x="${m.l}" y="22" font-size="14">${esc(opts.title)}</text>`,
     `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="#333"/>`,
     `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="#333"/>`,
     `<text x="${(m.l + W - m.r) / 2}" y="${H - 12}" text-anchor="middle">${esc(opts.xLabel)}</text>`,

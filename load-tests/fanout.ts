@@ -305,7 +305,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(
     'load-tests/results/fanout.svg',
     lineChart({
-      title: 'One mediasoup worker: CPU and loss against viewers (SRTP plain sinks, VP8 550 kbps + Opus)',
+      title: 'One mediasoup worker: CPU, packets and loss against viewers (SRTP sinks, VP8 550 kbps + Opus)',
       xLabel: 'viewers on one worker',
       series: [
         { name: 'worker CPU %', points: steps.map((s) => [s.viewers, s.cpuPct]) },
