@@ -12,7 +12,7 @@ import type { HoinghiServer } from '../signaling/server';
 import type { LocalSfu } from '../sfu/LocalSfu';
 import type { ClusterSfu } from '../sfu/cluster/ClusterSfu';
 import { startServer } from '../test/helpers/server';
-import { closeAll, inboundStats, launchChromium, openAs, waitFor } from '../test/helpers/browser';
+import { closeAll, framesOnNewTracks, inboundStats, launchChromium, openAs, trackIds, waitFor } from '../test/helpers/browser';
 import { SFU_SECRET, startRedis, startSfuNode, type SfuNodeProcess } from '../test/helpers/cluster';
 import { machine, percentile, runBenchmark, writeResult } from './lib';
 
@@ -21,18 +21,13 @@ const NODE_ROUNDS = Number(process.argv[3] ?? 3);
 const MEETING = 'bench-failover';
 const TEACHER = 'gv-hn-1';
 
-async function newFrames(page: Page, old: Set<string>): Promise<number> {
-  const { tracks } = await inboundStats(page);
-  return Object.entries(tracks).filter(([id, t]) => !old.has(id) && t.kind === 'video').reduce((n, [, t]) => n + (t.framesDecoded ?? 0), 0);
-}
-
 /** Kills, then waits for the teacher's first decoded frame on new tracks; returns the ms. */
 async function measure(page: Page, kill: () => void): Promise<number> {
   await waitFor(() => inboundStats(page), (s) => s.framesDecoded > 0, 30_000, 'frames before the kill');
-  const old = new Set(Object.keys((await inboundStats(page)).tracks));
+  const old = await trackIds(page);
   const t0 = Date.now();
   kill();
-  await waitFor(() => newFrames(page, old), (n) => n > 0, 30_000, 'frames after the kill');
+  await waitFor(() => framesOnNewTracks(page, old), (n) => n > 0, 30_000, 'frames after the kill');
   return Date.now() - t0;
 }
 

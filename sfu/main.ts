@@ -6,7 +6,8 @@
 import { logger } from '../common/log';
 import { LocalSfu } from './LocalSfu';
 import { SfuNodeServer } from './node/SfuNodeServer';
-import { SfuConfigError, loadSfuNodeConfig } from './node/config';
+import { ConfigError } from '../common/env';
+import { loadSfuNodeConfig } from './node/config';
 
 const log = logger('sfu-main');
 
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   try {
     config = loadSfuNodeConfig();
   } catch (error) {
-    if (error instanceof SfuConfigError) {
+    if (error instanceof ConfigError) {
       console.error(`hoinghi-sfu: configuration error: ${error.message}`);
       process.exit(2);
     }

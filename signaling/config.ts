@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { ConfigError, parseEnv } from '../common/env';
 import type { SfuOptions } from '../sfu/types';
 import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../sfu/config';
 import type { MeetingOptions } from './meeting/Meeting';
@@ -92,9 +93,7 @@ export interface Config {
   redisUrl: string | undefined;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 type Env = z.infer<typeof envSchema>;
 
@@ -121,16 +120,7 @@ function tokenKeys(e: Env): TokenKeySource {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const known = new Set(Object.keys(envSchema.shape));
-  const unknown = Object.keys(env).filter((k) => k.startsWith('HOINGHI_') && !known.has(k));
-  if (unknown.length > 0) throw new ConfigError(`unknown setting(s): ${unknown.join(', ')}`);
-
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid setting(s):\n  ${lines.join('\n  ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   const sfuProblem = sfuEnvProblem(e);
   if (sfuProblem) throw new ConfigError(sfuProblem);
   if (e.HOINGHI_SFU === 'cluster' && (!e.HOINGHI_REDIS_URL || !e.HOINGHI_SFU_SECRET)) {

@@ -61,30 +61,23 @@ export class Metrics {
         for (const w of stats().workers) this.set({ node: w.node ?? 'local', worker: String(w.index) }, w.consumers);
       },
     });
-    new Gauge({
-      name: 'hoinghi_node_consumers',
-      help: 'consumers per SFU node ("local" for in-process workers)',
-      labelNames: ['node'],
-      registers,
-      collect() {
-        this.reset();
-        const byNode = new Map<string, number>();
-        for (const w of stats().workers) byNode.set(w.node ?? 'local', (byNode.get(w.node ?? 'local') ?? 0) + w.consumers);
-        for (const [node, n] of byNode) this.set({ node }, n);
-      },
-    });
-    new Gauge({
-      name: 'hoinghi_node_viewers',
-      help: 'viewers (receiving transports) per SFU node',
-      labelNames: ['node'],
-      registers,
-      collect() {
-        this.reset();
-        const byNode = new Map<string, number>();
-        for (const w of stats().workers) byNode.set(w.node ?? 'local', (byNode.get(w.node ?? 'local') ?? 0) + w.viewers);
-        for (const [node, n] of byNode) this.set({ node }, n);
-      },
-    });
+    // Per SFU node ("local" for in-process workers), summed from the per-worker figures.
+    const perNode = (name: string, help: string, field: 'consumers' | 'viewers'): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['node'],
+        registers,
+        collect() {
+          this.reset();
+          const byNode = new Map<string, number>();
+          for (const w of stats().workers) byNode.set(w.node ?? 'local', (byNode.get(w.node ?? 'local') ?? 0) + w[field]);
+          for (const [node, n] of byNode) this.set({ node }, n);
+        },
+      });
+    };
+    perNode('hoinghi_node_consumers', 'consumers per SFU node', 'consumers');
+    perNode('hoinghi_node_viewers', 'viewers (receiving transports) per SFU node', 'viewers');
     sfu.on('workerDied', () => this.workerDeaths.inc());
     // Cluster mode: nodes alive and lost (ClusterSfu); a single node reports 1 and 0.
     const cluster = (): { nodes: string[]; nodeDeaths: number } | null =>

@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import { z } from 'zod';
+import { ConfigError, parseEnv } from '../../common/env';
 import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../config';
 import type { SfuOptions } from '../types';
 
@@ -32,21 +33,11 @@ export interface SfuNodeConfig {
   sfu: SfuOptions;
 }
 
-export class SfuConfigError extends Error {
-  override name = 'SfuConfigError';
-}
 
 export function loadSfuNodeConfig(env: NodeJS.ProcessEnv = process.env): SfuNodeConfig {
-  const known = new Set(Object.keys(envSchema.shape));
-  const unknown = Object.keys(env).filter((k) => k.startsWith('HOINGHI_') && !known.has(k));
-  if (unknown.length > 0) throw new SfuConfigError(`unknown setting(s): ${unknown.join(', ')}`);
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new SfuConfigError(`invalid setting(s):\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnv(envSchema, env);
   const problem = sfuEnvProblem(e);
-  if (problem) throw new SfuConfigError(problem);
+  if (problem) throw new ConfigError(problem);
   return {
     nodeId: e.HOINGHI_SFU_NODE_ID,
     control: { host: e.HOINGHI_SFU_CONTROL_HOST, port: e.HOINGHI_SFU_CONTROL_PORT, url: e.HOINGHI_SFU_CONTROL_URL, secret: e.HOINGHI_SFU_SECRET, orphanGraceMs: e.HOINGHI_SFU_ORPHAN_GRACE_MS },

@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
 import { startServer } from '../helpers/server';
-import { closeAll, inboundStats, launchChromium, openAs, waitFor } from '../helpers/browser';
+import { closeAll, framesOnNewTracks, inboundStats, launchChromium, openAs, trackIds, waitFor } from '../helpers/browser';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
 
 const MEETING = 'e2e-cluster';
@@ -34,14 +34,6 @@ async function framesRise(page: Page, what: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 1_500));
   expect((await inboundStats(page)).framesDecoded).toBeGreaterThan(first.framesDecoded);
 }
-
-/** Frames decoded on receive tracks other than `old` (media that arrived after a failover). */
-async function newFrames(page: Page, old: Set<string>): Promise<number> {
-  const { tracks } = await inboundStats(page);
-  return Object.entries(tracks).filter(([id, t]) => !old.has(id) && t.kind === 'video').reduce((n, [, t]) => n + (t.framesDecoded ?? 0), 0);
-}
-
-const trackIds = async (page: Page): Promise<Set<string>> => new Set(Object.keys((await inboundStats(page)).tracks));
 
 async function addNode(id: string): Promise<void> {
   nodes.set(id, await startSfuNode(redis.url, id, { HOINGHI_VIEWERS_PER_WORKER: '2' }));
@@ -90,7 +82,7 @@ describe('a meeting across SFU node processes', () => {
     const killedAt = Date.now();
     nodes.get(victimNode)!.kill();
     await waitFor(async () => nodeOf(victim), (n) => n !== undefined && n !== victimNode, 30_000, 're-homed on a live node');
-    await waitFor(() => newFrames(page, old), (n) => n > 0, 30_000, 'first frame after node failover');
+    await waitFor(() => framesOnNewTracks(page, old), (n) => n > 0, 30_000, 'first frame after node failover');
     console.log(`cluster failover: edge node killed → first frame again after ${Date.now() - killedAt} ms (reported, not asserted)`);
     await framesRise(page, 'frames after node failover');
     expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
@@ -111,7 +103,7 @@ describe('a meeting across SFU node processes', () => {
       'the host republished',
     );
     expect(cluster().nodeOf(MEETING)).not.toBe(origin);
-    for (const id of TEACHERS) await waitFor(() => newFrames(pages[id]!, old.get(id)!), (n) => n > 0, 30_000, `${id} frames from the new origin`);
+    for (const id of TEACHERS) await waitFor(() => framesOnNewTracks(pages[id]!, old.get(id)!), (n) => n > 0, 30_000, `${id} frames from the new origin`);
     console.log(`cluster failover: origin node killed → both teachers decoding again after ${Date.now() - killedAt} ms (reported, not asserted)`);
     for (const id of TEACHERS) await framesRise(pages[id]!, `${id} frames after origin failover`);
   });

@@ -99,6 +99,17 @@ export async function inboundStats(page: Page): Promise<InboundStats> {
   });
 }
 
+/** Video frames decoded on receive tracks other than `old`: media that arrived after a failover. */
+export async function framesOnNewTracks(page: Page, old: Set<string>): Promise<number> {
+  const { tracks } = await inboundStats(page);
+  return Object.entries(tracks).filter(([id, t]) => !old.has(id) && t.kind === 'video').reduce((n, [, t]) => n + (t.framesDecoded ?? 0), 0);
+}
+
+/** The ids of the page's live receive tracks. */
+export async function trackIds(page: Page): Promise<Set<string>> {
+  return new Set(Object.keys((await inboundStats(page)).tracks));
+}
+
 /** Polls until `check` passes or the deadline passes (then throws with the last value). */
 export async function waitFor<T>(read: () => Promise<T>, check: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
   const start = Date.now();
