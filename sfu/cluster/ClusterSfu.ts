@@ -16,7 +16,7 @@
  *
  * Room ids the caller sees: origin ids as given; edges as `${nodeId}|${localEdgeId}`.
  */
-import { createClient } from 'redis';
+import { connectRedis, type RedisClient } from '../../common/redis';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from '../../common/TypedEmitter';
 import { logger } from '../../common/log';
@@ -71,7 +71,7 @@ const EDGE_SEP = '|';
 
 export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   readonly #options: ClusterOptions;
-  readonly #redis: ReturnType<typeof createClient>;
+  readonly #redis: RedisClient;
   readonly #nodes = new Map<string, NodeState>();
   readonly #connecting = new Map<string, Promise<void>>();
   /** `${nodeId}@${epoch}` of nodes lost: their announcements may outlive them by a few seconds. */
@@ -88,17 +88,15 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
-  private constructor(options: ClusterOptions) {
+  private constructor(options: ClusterOptions, redis: RedisClient) {
     super();
     this.#options = options;
-    this.#redis = createClient({ url: options.redisUrl });
-    this.#redis.on('error', (err: unknown) => log.warn({ err: String(err) }, 'redis error'));
+    this.#redis = redis;
   }
 
-  /** Connects to Redis and to every node announced there; waits for at least `minNodes`. */
+  /** Connects to Redis and to every node announced there; waits (up to `timeoutMs` each) for Redis and for `minNodes`. */
   static async create(options: ClusterOptions, minNodes = 1, timeoutMs = 30_000): Promise<ClusterSfu> {
-    const cluster = new ClusterSfu(options);
-    await cluster.#redis.connect();
+    const cluster = new ClusterSfu(options, await connectRedis(options.redisUrl, log, timeoutMs));
     const deadline = Date.now() + timeoutMs;
     await cluster.discover();
     while (cluster.#aliveIds().length < minNodes) {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
-import { createClient } from 'redis';
+import { connectRedis, type RedisClient } from '../../common/redis';
 import { logger } from '../../common/log';
 import { SfuError } from '../errors';
 import type { LocalSfu } from '../LocalSfu';
@@ -53,12 +53,12 @@ export class SfuNodeServer {
   readonly #options: SfuNodeOptions;
   readonly #http: http.Server;
   readonly #io: Server<ControllerToNode, NodeToController>;
-  readonly #redis: ReturnType<typeof createClient>;
+  readonly #redis: RedisClient;
   #timer: NodeJS.Timeout | undefined;
   #orphanTimer: NodeJS.Timeout | undefined;
   #url = '';
 
-  private constructor(sfu: LocalSfu, options: SfuNodeOptions) {
+  private constructor(sfu: LocalSfu, options: SfuNodeOptions, redis: RedisClient) {
     this.#sfu = sfu;
     this.#options = options;
     this.#http = http.createServer((_req, res) => res.writeHead(404).end());
@@ -69,12 +69,11 @@ export class SfuNodeServer {
       pingInterval: 2_000,
       pingTimeout: 4_000,
     });
-    this.#redis = createClient({ url: options.redisUrl });
-    this.#redis.on('error', (err: unknown) => log.warn({ err: String(err) }, 'redis error'));
+    this.#redis = redis;
   }
 
   static async start(sfu: LocalSfu, options: SfuNodeOptions): Promise<SfuNodeServer> {
-    const node = new SfuNodeServer(sfu, options);
+    const node = new SfuNodeServer(sfu, options, await connectRedis(options.redisUrl, log));
     await node.#listen();
     return node;
   }
@@ -122,7 +121,6 @@ export class SfuNodeServer {
     });
     const { port } = this.#http.address() as AddressInfo;
     this.#url = this.#options.controlUrl ?? `http://${this.#options.host}:${port}`;
-    await this.#redis.connect();
     await this.#announce();
     this.#timer = setInterval(() => {
       this.#io.emit('load', this.load());

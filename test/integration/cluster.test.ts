@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
+import { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
 import { NodeLink } from '../../sfu/cluster/NodeLink';
 import { SfuError } from '../../sfu/errors';
 import { MEETING, next, startServer } from '../helpers/server';
@@ -45,6 +45,18 @@ afterAll(async () => {
   await server?.close();
   await Promise.all([...nodes.values()].map((n) => n.stop()));
   await redis?.stop();
+});
+
+describe('starting in cluster mode', () => {
+  it('stops with a clear message when Redis cannot be reached, or no SFU node is announced', async () => {
+    await expect(ClusterSfu.create({ redisUrl: 'redis://127.0.0.1:1', secret: SFU_SECRET, fanout: 1 }, 1, 1_000)).rejects.toThrow(/cannot reach Redis at 127\.0\.0\.1:1/);
+    const empty = await startRedis();
+    try {
+      await expect(ClusterSfu.create({ redisUrl: empty.url, secret: SFU_SECRET, fanout: 1 }, 1, 1_000)).rejects.toThrow(/found 0 SFU node\(s\) in Redis, need 1/);
+    } finally {
+      await empty.stop();
+    }
+  });
 });
 
 describe('an SFU node control endpoint', () => {
