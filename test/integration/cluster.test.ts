@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
+import fc from 'fast-check';
 import { NodeLink } from '../../sfu/cluster/NodeLink';
+import { methodArgs } from '../../sfu/node/protocol';
 import { SfuError } from '../../sfu/errors';
 import { MEETING, next, startServer } from '../helpers/server';
 import { collect, joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
@@ -166,6 +168,46 @@ describe('an SFU node left without a controller', () => {
     } finally {
       await node.stop();
       await lonelyRedis.stop();
+    }
+  });
+});
+
+describe('fuzzing an SFU node control endpoint', () => {
+  it('answers 2,000 random calls with results or typed errors, and stays up', async () => {
+    const ownRedis = await startRedis();
+    const node = await startSfuNode(ownRedis.url, 'sfu-fuzz');
+    const link = await NodeLink.connect(node.controlUrl, 'sfu-fuzz', 'x', SFU_SECRET);
+    const methods = Object.keys(methodArgs);
+    const codes = new Map<string, number>();
+    try {
+      await link.call('openRoom', 'fuzz-room', 'fuzz-room');
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(fc.constantFrom(...methods), fc.string({ maxLength: 30 }), fc.constantFrom('__proto__', 'constructor', 'close', 'load')),
+          fc.array(fc.oneof(fc.constant('fuzz-room'), fc.jsonValue({ maxDepth: 4 }), fc.constantFrom('send', 'recv', 'video', 'audio')), { maxLength: 4 }),
+          async (method, args) => {
+            try {
+              await link.call(method as never, ...args);
+              codes.set('ok', (codes.get('ok') ?? 0) + 1);
+            } catch (error) {
+              // Typed refusals only: an untyped 'internal' failure would be a bug in the node.
+              expect(error).toBeInstanceOf(SfuError);
+              const code = (error as SfuError).code;
+              codes.set(code, (codes.get(code) ?? 0) + 1);
+            }
+          },
+        ),
+        { numRuns: 2_000 },
+      );
+      expect(node.child.exitCode).toBeNull();
+      // Still serving (the fuzz may have closed the room: open it again).
+      await link.call('openRoom', 'fuzz-room', 'fuzz-room');
+      expect(await link.call('placeViewer', 'fuzz-room')).toMatch(/^fuzz-room@/);
+      console.log(`node fuzz: ${JSON.stringify(Object.fromEntries(codes))}`);
+    } finally {
+      link.close();
+      await node.stop();
+      await ownRedis.stop();
     }
   });
 });
