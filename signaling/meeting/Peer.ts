@@ -40,6 +40,8 @@ export class Peer {
   readonly held = new Set<string>();
   /** Receives audio only (a weak connection): no video consumers. */
   audioOnly = false;
+  /** Data saver: the receiving transport is capped at DATA_SAVER_BPS (kept across re-homes). */
+  dataSaver = false;
   /** The session this participant is in: 'main' or a province code. */
   sessionKey = 'main';
   readonly joinedAt = Date.now();

@@ -112,6 +112,8 @@ export async function createTransport(
   if (direction === 'recv') {
     peer.recvTransportId = params.id;
     peer.edgeRoomId = roomId;
+    // A re-homed data saver keeps its cap on the new transport.
+    if (peer.dataSaver) await meeting.sfu.setMaxOutgoingBitrate(params.id, DATA_SAVER_BPS);
   }
   return params as ClientResultMap['createTransport'];
 }
@@ -168,6 +170,22 @@ export async function setAudioOnly(
     await meeting.reconcile(peer);
   }
   return { audioOnly: on };
+}
+
+/**
+ * What a data-saving viewer may receive, bps: the lowest simulcast layer (320×180, ≤ 150 kbps)
+ * plus Opus, with headroom; the SFU's layer choice works within it.
+ */
+export const DATA_SAVER_BPS = 250_000;
+
+export async function setDataSaver(
+  session: Session,
+  { on }: ClientPayload<'setDataSaver'>,
+): Promise<ClientResultMap['setDataSaver']> {
+  const { meeting, peer } = session.joined();
+  peer.dataSaver = on;
+  if (peer.recvTransportId) await meeting.sfu.setMaxOutgoingBitrate(peer.recvTransportId, on ? DATA_SAVER_BPS : 0);
+  return { dataSaver: on };
 }
 
 export async function setConsumerLayers(

@@ -168,6 +168,7 @@ export interface ClientResultMap {
   resumeConsumer: Record<string, never>;
   setConsumerLayers: Record<string, never>;
   setAudioOnly: { audioOnly: boolean };
+  setDataSaver: { dataSaver: boolean };
   raiseHand: { handRaised: boolean; seq: number };
   lowerHand: { handRaised: boolean };
   lowerHands: { lowered: number };

@@ -125,6 +125,8 @@ export const clientEventSchemas = {
   resumeConsumer: z.strictObject({ consumerId: id }),
   /** Receive audio only (weak connections): video consumers close, and none are offered. */
   setAudioOnly: z.strictObject({ on: z.boolean() }),
+  /** Data saver (metered connections): the viewer's downlink is capped, so video stays on the lowest layer. */
+  setDataSaver: z.strictObject({ on: z.boolean() }),
   /** A viewer's preferred simulcast layer (0 = lowest); the SFU still follows the bandwidth. */
   setConsumerLayers: z.strictObject({
     consumerId: id,
@@ -187,6 +189,7 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   resumeConsumer: 256,
   setConsumerLayers: 256,
   setAudioOnly: 64,
+  setDataSaver: 64,
   raiseHand: 64,
   lowerHand: 64,
   lowerHands: 256,

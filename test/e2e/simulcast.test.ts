@@ -4,7 +4,8 @@
  * outgoing bitrate capped at the SFU at 60 kbps, which the worker's bandwidth estimator then works
  * within; the fake camera's picture is so simple that the middle layer fits in 200 kbps) drops to
  * the lowest layer, and climbs back when the cap is lifted. Read from the teacher's own
- * decoded frame width in Chromium's stats, and the other teacher stays on the top layer.
+ * decoded frame width in Chromium's stats, and the other teacher stays on the top layer. The
+ * teacher's own data-saver toggle (a 250 kbps cap) works the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -56,5 +57,15 @@ describe('simulcast layer selection', () => {
     expect(await frameWidth(free)).toBeGreaterThanOrEqual(640);
     await server.sfu.setMaxOutgoingBitrate(recvTransportOf('gv-hn-1'), 0);
     await waitFor(() => frameWidth(constrained), (w) => w >= 640, 45_000, 'a higher layer once the cap is lifted');
+  });
+
+  it('the teacher\'s data-saver toggle takes them off the top layer, and back', async () => {
+    await waitFor(() => frameWidth(constrained), (w) => w >= 1280, 45_000, 'top layer before data saver');
+    await constrained.click('button[data-action="data-saver"]');
+    // 250 kbps: the lowest layer with real camera content; the fake camera's simple picture
+    // fits its middle layer too, so the test asks only that the top layer goes.
+    await waitFor(() => frameWidth(constrained), (w) => w > 0 && w <= 640, 30_000, 'below the top layer with data saver');
+    await constrained.click('button[data-action="data-saver"]');
+    await waitFor(() => frameWidth(constrained), (w) => w >= 1280, 45_000, 'top layer again');
   });
 });

@@ -1,9 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, next, request, tokenFor, startServer, type TestSocket } from '../helpers/server';
 import { collect, joinAndPublish, joinAsViewer, until } from '../helpers/flows';
 import { dtlsParameters, videoRtpParameters } from '../helpers/media';
 import type { ConsumerInfo } from '../../signaling/protocol/events';
+import { DATA_SAVER_BPS } from '../../signaling/meeting/joinFlow';
 
 let server: HoinghiServer;
 const sockets: TestSocket[] = [];
@@ -159,5 +160,32 @@ describe('audio only, for weak connections', () => {
     await call(v.socket, 'setAudioOnly', { on: false });
     await until(() => arriving.some((c) => c.producerId === camera.producerId), 5_000, 'video again');
     await call(host.socket, 'leave', {});
+  });
+});
+
+describe('data saver, for metered connections', () => {
+  it('caps the teacher\'s receive transport, keeps the cap on a new transport, and lifts it', async () => {
+    const caps = vi.spyOn(server.sfu, 'setMaxOutgoingBitrate');
+    try {
+      track(await joinAndPublish(server));
+      const v = track(await joinAsViewer(server));
+      expect(await call(v.socket, 'setDataSaver', { on: true })).toEqual({ dataSaver: true });
+      expect(caps).toHaveBeenLastCalledWith(v.recvTransportId, DATA_SAVER_BPS);
+      // A new receiving transport (a re-home) keeps the cap.
+      const again = await call(v.socket, 'createTransport', { direction: 'recv' });
+      expect(caps).toHaveBeenLastCalledWith(again.id, DATA_SAVER_BPS);
+      expect(await call(v.socket, 'setDataSaver', { on: false })).toEqual({ dataSaver: false });
+      expect(caps).toHaveBeenLastCalledWith(again.id, 0);
+      expect(caps).toHaveBeenCalledTimes(3);
+    } finally {
+      caps.mockRestore();
+    }
+  });
+
+  it('refuses before joining, and malformed payloads, with typed errors', async () => {
+    const s = await connectClient(server, tokenFor(server, { role: 'teacher' }));
+    sockets.push(s);
+    expect(await request(s, 'setDataSaver', { on: true })).toMatchObject({ ok: false, error: { code: 'not_joined' } });
+    expect(await request(s, 'setDataSaver', { on: 'yes' })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   });
 });

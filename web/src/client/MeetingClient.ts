@@ -185,6 +185,12 @@ export class MeetingClient {
     }
   }
 
+  /** Data saver on or off: the server caps this viewer's downlink (lowest video layer). */
+  async setDataSaver(on: boolean): Promise<void> {
+    useStore.getState().setDataSaver(on);
+    if (this.#recvTransport) await this.request('setDataSaver', { on });
+  }
+
   /** Receive audio only, or audio and video again. */
   async setAudioOnly(on: boolean): Promise<void> {
     useStore.getState().setAudioOnly(on);
@@ -359,6 +365,7 @@ export class MeetingClient {
 
     // A weak connection's choice survives reconnects: ask before any video consumer is made.
     if (useStore.getState().audioOnly) await this.request('setAudioOnly', { on: true });
+    if (useStore.getState().dataSaver) await this.request('setDataSaver', { on: true });
     const { consumers } = await this.request('startConsuming', { rtpCapabilities: device.rtpCapabilities });
     await Promise.all(consumers.map((c) => this.#consume(c)));
 

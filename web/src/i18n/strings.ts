@@ -80,6 +80,8 @@ export const STRINGS = {
     notice: 'Thông báo',
     audioOnly: 'Chỉ nghe âm thanh (tiết kiệm dữ liệu)',
     audioOnlyOn: 'Đang chỉ nghe âm thanh — bấm để xem hình',
+    dataSaver: 'Tiết kiệm dữ liệu (hình chất lượng thấp)',
+    dataSaverOn: 'Đang tiết kiệm dữ liệu — bấm để xem hình rõ nét',
   },
   en: {
     appTitle: 'Education sector online meeting',
@@ -161,6 +163,8 @@ export const STRINGS = {
     notice: 'Notice',
     audioOnly: 'Audio only (saves data)',
     audioOnlyOn: 'Audio only — click to see video',
+    dataSaver: 'Data saver (low-quality video)',
+    dataSaverOn: 'Data saver on — click for sharp video',
   },
 } as const;
 

@@ -14,6 +14,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   const audios = remote.filter((m) => m.kind === 'audio');
   const publishingCamera = useStore((s) => s.publishing.camera);
   const audioOnly = useStore((s) => s.audioOnly);
+  const dataSaver = useStore((s) => s.dataSaver);
   const sessionKey = useStore((s) => s.session?.key ?? 'main');
   // The session's own broadcast is large (its screen first); the national video, kept as an
   // overlay during breakouts, goes small.
@@ -46,6 +47,11 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
       <button data-action="audio-only" data-on={audioOnly} className="link" onClick={() => void client.setAudioOnly(!audioOnly)}>
         {audioOnly ? `🔈 ${t('audioOnlyOn')}` : `🔈 ${t('audioOnly')}`}
       </button>
+      {!audioOnly && (
+        <button data-action="data-saver" data-on={dataSaver} className="link" onClick={() => void client.setDataSaver(!dataSaver)}>
+          {dataSaver ? `📉 ${t('dataSaverOn')}` : `📉 ${t('dataSaver')}`}
+        </button>
+      )}
       {publishingCamera && <LocalPreview client={client} source="camera" />}
       <p className="hint">{t('receiveOnly')}</p>
     </main>

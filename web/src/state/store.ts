@@ -29,6 +29,9 @@ export interface SessionSlice {
   /** Receive audio only (saves data on weak connections); kept across visits. */
   audioOnly: boolean;
   setAudioOnly: (on: boolean) => void;
+  /** Data saver (metered connections): video on the lowest layer only; kept across visits. */
+  dataSaver: boolean;
+  setDataSaver: (on: boolean) => void;
   token: string | null;
   meetingId: string | null;
   account: Account | null;
@@ -110,6 +113,7 @@ export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & Ha
 const SESSION_KEY = 'hoinghi.session';
 const LANG_KEY = 'hoinghi.lang';
 const AUDIO_ONLY_KEY = 'hoinghi.audioOnly';
+const DATA_SAVER_KEY = 'hoinghi.dataSaver';
 
 function loadSession(): Pick<SessionSlice, 'token' | 'meetingId' | 'account'> {
   try {
@@ -124,6 +128,11 @@ function loadSession(): Pick<SessionSlice, 'token' | 'meetingId' | 'account'> {
 const createSessionSlice: StateCreator<Store, [], [], SessionSlice> = (set) => ({
   lang: (typeof localStorage !== 'undefined' && localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'vi') as Lang,
   audioOnly: typeof localStorage !== 'undefined' && localStorage.getItem(AUDIO_ONLY_KEY) === '1',
+  dataSaver: typeof localStorage !== 'undefined' && localStorage.getItem(DATA_SAVER_KEY) === '1',
+  setDataSaver: (dataSaver) => {
+    localStorage.setItem(DATA_SAVER_KEY, dataSaver ? '1' : '0');
+    set({ dataSaver });
+  },
   setAudioOnly: (audioOnly) => {
     localStorage.setItem(AUDIO_ONLY_KEY, audioOnly ? '1' : '0');
     set({ audioOnly });
