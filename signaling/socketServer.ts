@@ -165,8 +165,7 @@ export class SocketServer {
     this.io.on('connection', (socket) => this.#onConnection(socket));
   }
 
-  #userBucket(userId: string, cls: string): TokenBucket {
-    const budget = this.#userBudgets.get(userId)!;
+  #userBucket(budget: { buckets: Map<string, TokenBucket> }, cls: string): TokenBucket {
     let bucket = budget.buckets.get(cls);
     if (!bucket) {
       const [rate, burst] = CLASS_BUDGET[cls as keyof typeof CLASS_BUDGET];
@@ -211,6 +210,9 @@ export class SocketServer {
     let queue: Promise<unknown> = Promise.resolve();
 
     socket.onAny((event: string, ...args: unknown[]) => {
+      // Packets that arrived with the one that got this socket disconnected are still delivered:
+      // nothing more is done for a socket that is gone.
+      if (!socket.connected) return;
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (res: Ack<unknown>) => void) : null;
       const reply = (res: Ack<unknown>): void => {
         if (!res.ok) {
@@ -233,7 +235,7 @@ export class SocketServer {
       const name = event as ClientEventName;
       const parsed = parsePayload(name, args[0]);
       if (!parsed.ok) return refuse(new AppError(parsed.error.code, parsed.error.message));
-      const classWait = this.#userBucket(userId, EVENT_CLASS[name]).take();
+      const classWait = this.#userBucket(budget, EVENT_CLASS[name]).take();
       if (classWait > 0) return refuse(new AppError('rate_limited', `too many ${EVENT_CLASS[name]} events`, classWait));
       const handler = this.#handlers[name];
       queue = queue.then(async () => {

@@ -9,7 +9,7 @@
  *   origin's, the origin is recreated as a replica room, fed through one PipeTransport pair per
  *   node link and one pipe per producer per node, whatever the number of viewers;
  * - the links of one origin form a tree (RelayTree) of bounded fan-out: origin → relays → edges;
- * - a node that dies: its viewers' edges are reported lost (they re-home on other nodes), the
+ * - a node that dies (its control link drops, or misses its heartbeats): its viewers' edges are reported lost (they re-home on other nodes), the
  *   nodes it relayed to lose their replicas (their viewers' consumers close and are offered
  *   again through a live parent), and an origin on it is reported lost (everyone rejoins and
  *   the host republishes on a live node).
@@ -125,10 +125,10 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       ids.map(async (id, i) => {
         const raw = values[i];
         if (!raw) {
+          // The announcement expired. A node whose control link is up keeps serving (it may only
+          // have lost Redis); a hung node is caught by the link's heartbeat (a few seconds).
           stale.push(id);
-          // Announcement expired: a node that stopped refreshing is treated as dead.
-          const state = this.#nodes.get(id);
-          if (state) this.#nodeLost(id, 'announcement expired');
+          if (this.#nodes.has(id)) log.warn({ node: id }, 'SFU node announcement expired; kept while its control link is up');
           return;
         }
         const a = JSON.parse(raw) as NodeAnnouncement;
@@ -211,7 +211,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     if (lost.length > 0) this.safeEmit('roomsLost', { roomIds: lost, reason: 'worker_died' });
   }
 
-  /** A node is gone (process died, link dropped, announcement expired): nothing on it survives. */
+  /** A node is gone (process died, link dropped or heartbeat missed): nothing on it survives. */
   #nodeLost(nodeId: string, reason: string): void {
     const state = this.#nodes.get(nodeId);
     if (!state) return;

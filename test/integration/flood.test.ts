@@ -60,3 +60,30 @@ describe('a flooding client', () => {
     for (const o of others) o.socket.close();
   });
 });
+
+describe('a client that sends a burst in one go', () => {
+  it('is disconnected mid-burst, and the rest of the burst is ignored and crashes nothing', async () => {
+    // A generous per-socket budget, so that the strikes (100) run out before it does.
+    const roomy = await startServer({ HOINGHI_SOCKET_EVENTS_PER_S: '1000', HOINGHI_SOCKET_EVENT_BURST: '1000' });
+    try {
+      const publisher = await joinAndPublish(roomy);
+      const burster = await joinAsViewer(roomy, { sub: 'burster' });
+      const other = await joinAsViewer(roomy);
+      const gone = new Promise<string>((resolve) => burster.socket.once('disconnect', (reason) => resolve(reason)));
+      // Written at once, so that they arrive together: malformed events until the strikes run
+      // out and the socket is disconnected, then valid ones, which socket.io still delivers.
+      const emit = (burster.socket.emit as (e: string, p: unknown) => void).bind(burster.socket);
+      for (let i = 0; i < 150; i++) emit('resumeConsumer', { consumerId: 42 });
+      for (let i = 0; i < 50; i++) emit('resumeConsumer', { consumerId: burster.consumers[0]!.id });
+      expect(await gone).toBe('io server disconnect');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(roomy.sockets.floodDisconnects).toBe(1);
+      expect(roomy.sockets.registry.get(MEETING)!.peers.has('burster')).toBe(false);
+      expect(await request(other.socket, 'resumeConsumer', { consumerId: other.consumers[0]!.id })).toEqual({ ok: true, data: {} });
+      other.socket.close();
+      publisher.socket.close();
+    } finally {
+      await roomy.close();
+    }
+  });
+});
