@@ -185,17 +185,23 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   }
 
   async closeRoom(roomId: string): Promise<void> {
+    // Synchronous from here on: a request to open the same room that arrives while this one is
+    // being handled must find it gone and open a new one, never the one being closed.
     const room = this.#rooms.get(roomId);
     // Closing a group's first room (a meeting's main origin) closes the whole group: its viewers'
     // edges and any other origin, even when the first room itself is already gone with its worker.
     if (!room || room.group === roomId) {
-      for (const other of [...this.#rooms.values()]) if (other.group === roomId && other.id !== roomId) await this.closeRoom(other.id);
+      for (const other of [...this.#rooms.values()]) if (other.group === roomId && other.id !== roomId) this.#closeRoomNow(other);
     }
-    if (!room) return;
-    this.#rooms.delete(roomId);
-    room.gr.rooms.delete(roomId);
+    if (room) this.#closeRoomNow(room);
+  }
+
+  #closeRoomNow(room: Room): void {
+    this.#rooms.delete(room.id);
+    room.gr.rooms.delete(room.id);
     // Close what this room created; the router goes when no room of the meeting uses it.
     for (const { transport, room: r } of [...this.#transports.values()]) if (r === room) transport.close();
+    for (const { transport, room: r } of [...this.#nodePipes.values()]) if (r === room) transport.close();
     if (room.gr.rooms.size === 0) room.gr.router.close();
   }
 

@@ -267,11 +267,16 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     log.info({ origin: tree.originRoomId, node: nodeId, detached: removed.length }, 'relay subtree detached');
   }
 
-  async #quietly(nodeId: string, method: 'closeRoom' | 'closePipeTransport', id: string): Promise<void> {
+  /** A best-effort call (cleanup, replicas): failures are logged, never thrown. */
+  async #quietly(
+    nodeId: string,
+    method: 'closeRoom' | 'closePipeTransport' | 'closeTransport' | 'closeProducer' | 'closeConsumer' | 'pauseProducer' | 'resumeProducer',
+    id: string,
+  ): Promise<void> {
     try {
       await this.#link(nodeId).call(method, id);
     } catch (error) {
-      log.debug({ node: nodeId, method, err: String(error) }, 'cleanup call failed');
+      log.debug({ node: nodeId, method, err: String(error) }, 'best-effort call failed');
     }
   }
 
@@ -414,7 +419,8 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     this.#transports.delete(transportId);
     // Its producers die with it at the origin; their replicas on other nodes must follow.
     for (const [pid, p] of [...this.#producers]) if (p.transportId === transportId) this.#closeReplicas(pid);
-    if (this.#nodes.has(t.nodeId)) await this.#link(t.nodeId).call('closeTransport', transportId).catch(() => undefined);
+    // Closing on a node that is gone has nothing left to close.
+    if (this.#nodes.has(t.nodeId)) await this.#quietly(t.nodeId, 'closeTransport', transportId);
   }
 
   async produce(transportId: string, kind: MediaKind, rtpParameters: types.RtpParameters): Promise<{ producerId: string }> {
@@ -445,8 +451,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     this.#producers.delete(producerId);
     if (!tree) return;
     for (const m of tree.members.values()) {
-      if (!m.producers.delete(producerId) || !this.#nodes.has(m.nodeId)) continue;
-      void this.#link(m.nodeId).call('closeProducer', producerId).catch(() => undefined);
+      if (m.producers.delete(producerId) && m.nodeId !== tree.root) void this.#quietly(m.nodeId, 'closeProducer', producerId);
     }
   }
 
@@ -454,14 +459,14 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     const p = this.#producers.get(producerId);
     if (!p) return;
     this.#closeReplicas(producerId);
-    if (this.#nodes.has(p.nodeId)) await this.#link(p.nodeId).call('closeProducer', producerId);
+    if (this.#nodes.has(p.nodeId)) await this.#quietly(p.nodeId, 'closeProducer', producerId);
   }
 
   /** Pause and resume reach the origin and every replica (a replica does not follow by itself). */
   async #setPaused(producerId: string, method: 'pauseProducer' | 'resumeProducer'): Promise<void> {
     const p = this.#producer(producerId);
     await this.#link(p.nodeId).call(method, producerId);
-    await Promise.all(this.#replicaNodes(producerId).map((n) => this.#link(n).call(method, producerId).catch(() => undefined)));
+    await Promise.all(this.#replicaNodes(producerId).map((n) => this.#quietly(n, method, producerId)));
   }
 
   pauseProducer(producerId: string): Promise<void> {
@@ -557,7 +562,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     const nodeId = this.#consumers.get(consumerId);
     if (!nodeId) return;
     this.#consumers.delete(consumerId);
-    if (this.#nodes.has(nodeId)) await this.#link(nodeId).call('closeConsumer', consumerId);
+    if (this.#nodes.has(nodeId)) await this.#quietly(nodeId, 'closeConsumer', consumerId);
   }
 
   async setConsumerPreferredLayers(consumerId: string, spatialLayer: number): Promise<void> {
