@@ -13,6 +13,7 @@ import { WorkerPool, type PooledWorker } from './WorkerPool';
 import { chooseWorker, type WorkerLoad } from './placement';
 import type {
   ConsumerParams,
+  ConsumerRtpStats,
   MediaKind,
   PipedProducer,
   PipeEndpoint,
@@ -491,6 +492,17 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     const consumer = this.#consumer(consumerId);
     if (consumer.type !== 'simulcast') return;
     await consumer.setPreferredLayers({ spatialLayer });
+  }
+
+  async consumerStats(consumerId: string): Promise<ConsumerRtpStats> {
+    const consumer = this.#consumer(consumerId);
+    const out = (await consumer.getStats()).filter((s) => s.type === 'outbound-rtp');
+    return {
+      kind: consumer.kind,
+      packetCount: out.reduce((n, s) => n + s.packetCount, 0),
+      byteCount: out.reduce((n, s) => n + s.byteCount, 0),
+      score: consumer.score.score,
+    };
   }
 
   async setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void> {

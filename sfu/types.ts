@@ -54,6 +54,13 @@ export interface ConsumerParams {
   producerPaused: boolean;
 }
 
+export interface ConsumerRtpStats {
+  kind: MediaKind;
+  packetCount: number;
+  byteCount: number;
+  score: number;
+}
+
 export interface WorkerStats {
   /** The SFU node (cluster) the worker belongs to; absent in the single-node default. */
   node?: string;
@@ -157,6 +164,8 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
    * transport's simulcast consumers then pick layers within min(estimate, cap).
    */
   setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void>;
+  /** RTP counters of what a consumer has sent to its viewer, and the SFU's score of the stream (0–10). */
+  consumerStats(consumerId: string): Promise<ConsumerRtpStats>;
   stats(): SfuStats;
   /** CPU seconds (user + system) each live worker process has used. */
   workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number }[]>;

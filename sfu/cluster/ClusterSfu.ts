@@ -24,6 +24,7 @@ import { SfuError } from '../errors';
 import { orderNodes } from '../placement';
 import type {
   ConsumerParams,
+  ConsumerRtpStats,
   MediaKind,
   PipedProducer,
   PipeEndpoint,
@@ -567,6 +568,10 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   async setConsumerPreferredLayers(consumerId: string, spatialLayer: number): Promise<void> {
     await this.#consumerNode(consumerId).call('setConsumerPreferredLayers', consumerId, spatialLayer);
+  }
+
+  async consumerStats(consumerId: string): Promise<ConsumerRtpStats> {
+    return this.#consumerNode(consumerId).call<ConsumerRtpStats>('consumerStats', consumerId);
   }
 
   async setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void> {

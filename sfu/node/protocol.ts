@@ -31,6 +31,7 @@ export const methodArgs = {
   pipeProducer: z.tuple([id, id]),
   setConsumerPreferredLayers: z.tuple([id, z.number().int().min(0).max(2)]),
   setMaxOutgoingBitrate: z.tuple([id, z.number().int().min(0).max(100_000_000)]),
+  consumerStats: z.tuple([id]),
   workerCpu: z.tuple([]),
   createPipeTransport: z.tuple([id]),
   connectPipeTransport: z.tuple([id, endpoint]),

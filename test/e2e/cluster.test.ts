@@ -12,6 +12,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
 import { startServer } from '../helpers/server';
 import { closeAll, framesOnNewTracks, inboundStats, launchChromium, openAs, trackIds, waitFor } from '../helpers/browser';
+import { consumerPackets } from '../helpers/flows';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
 
 const MEETING = 'e2e-cluster';
@@ -70,6 +71,11 @@ describe('a meeting across SFU node processes', () => {
     const placed = TEACHERS.map(nodeOf);
     expect(placed).toContain(origin);
     expect(placed.filter((n) => n !== origin)).toHaveLength(1);
+    // The SFU's side: each teacher's video consumer, on either node, keeps sending RTP.
+    for (const id of TEACHERS) {
+      const before = await consumerPackets(server, MEETING, id);
+      await waitFor(() => consumerPackets(server, MEETING, id), (n) => n > before && before > 0, 10_000, `${id} consumer RTP counters rising`);
+    }
   });
 
   it('brings a teacher\'s frames back on another node, without a reload, when their node is killed', async () => {

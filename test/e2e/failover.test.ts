@@ -9,6 +9,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import type { LocalSfu } from '../../sfu/LocalSfu';
 import { startServer } from '../helpers/server';
 import { closeAll, inboundStats, launchChromium, openAs, waitFor } from '../helpers/browser';
+import { consumerPackets } from '../helpers/flows';
 
 const MEETING = 'e2e-failover';
 const TEACHERS = ['gv-hn-1', 'gv-hcm-1', 'gv-dn-1'];
@@ -46,6 +47,11 @@ describe('viewers across workers, and a worker that dies', () => {
     const pids = TEACHERS.map(edgePid);
     expect(new Set(pids).size).toBe(3);
     expect(pids).not.toContain(undefined);
+    // The SFU's side: each teacher's video consumer, on its own worker, keeps sending RTP.
+    for (const id of TEACHERS) {
+      const before = await consumerPackets(server, MEETING, id);
+      await waitFor(() => consumerPackets(server, MEETING, id), (n) => n > before && before > 0, 10_000, `${id} consumer RTP counters rising`);
+    }
   });
 
   it('brings a teacher\'s frames back without a reload when their worker is killed', async () => {

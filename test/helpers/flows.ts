@@ -58,6 +58,21 @@ export async function joinAndPublish(
   return { socket, sendTransportId: transport.id, producers: { camera: camera.producerId, mic: mic.producerId } };
 }
 
+/**
+ * RTP packets the SFU has sent a participant through their consumers of one kind, summed: the
+ * server's side of "this viewer receives" (whichever worker or node the consumers live on).
+ */
+export async function consumerPackets(server: HoinghiServer, meetingId: string, userId: string, kind: 'audio' | 'video' = 'video'): Promise<number> {
+  const peer = server.sockets.registry.get(meetingId)?.peers.get(userId);
+  if (!peer) return 0;
+  let packets = 0;
+  for (const consumerId of peer.consumers.keys()) {
+    const stats = await server.sfu.consumerStats(consumerId).catch(() => null);
+    if (stats?.kind === kind) packets += stats.packetCount;
+  }
+  return packets;
+}
+
 /** Collects every event of one name a socket receives. */
 export function collect<T>(socket: TestSocket, event: string): T[] {
   const seen: T[] = [];
