@@ -71,7 +71,7 @@ const envSchema = z.object({
   HOINGHI_REDIS_URL: z.string().url().optional(),
   /** `local`: mediasoup workers in this process (default). `cluster`: control the SFU nodes found in Redis. */
   HOINGHI_SFU: z.enum(['local', 'cluster']).default('local'),
-  /** Shared secret of the SFU nodes' control endpoints (cluster); sent in the handshake, never in a URL. */
+  /** Shared secret of the SFU nodes' control endpoints (cluster); proved by HMAC, never sent. */
   HOINGHI_SFU_SECRET: z.string().min(32, 'HOINGHI_SFU_SECRET must be at least 32 characters').optional(),
   /** Nodes one node feeds directly before the tree grows a relay level (cluster). Default 8. */
   HOINGHI_SFU_FANOUT: z.coerce.number().int().min(1).max(1000).default(8),

@@ -3,11 +3,12 @@
  * with a timeout that reject with the node's own SfuError code, the node's events, and its
  * load reports. A link that drops is done: a node that comes back is a new node (new epoch).
  */
+import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { TypedEmitter } from '../../common/TypedEmitter';
 import { SfuError } from '../errors';
 import type { SfuEvents } from '../types';
-import type { CallResult, ControllerToNode, NodeLoad, NodeMethod, NodeToController } from '../node/protocol';
+import { proof, proofMatches, type CallResult, type ControllerToNode, type NodeLoad, type NodeMethod, type NodeToController } from '../node/protocol';
 
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -37,21 +38,36 @@ export class NodeLink extends TypedEmitter<LinkEvents> {
     socket.on('disconnect', (reason) => this.#markDown(reason));
   }
 
-  /** Connects (the secret goes in the handshake's auth, not the URL); rejects if refused. */
+  /**
+   * Connects with a proof of the secret (never the secret itself), and resolves only once the
+   * node has proved it holds the secret too; rejects if either proof fails or time runs out.
+   */
   static connect(url: string, nodeId: string, epoch: string, secret: string, timeoutMs = 5_000): Promise<NodeLink> {
+    const nonce = randomBytes(18).toString('base64url');
+    const ts = Date.now();
     const socket: Socket<NodeToController, ControllerToNode> = io(url, {
       transports: ['websocket'],
-      auth: { secret },
+      auth: { nonce, ts, mac: proof(secret, 'controller', nonce, ts) },
       reconnection: false,
       forceNew: true,
       timeout: timeoutMs,
     });
     return new Promise((resolve, reject) => {
-      socket.once('connect', () => resolve(new NodeLink(nodeId, epoch, socket)));
-      socket.once('connect_error', (err) => {
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
         socket.close();
-        reject(err);
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new Error(`SFU node at ${url} did not prove the secret in time`)), timeoutMs);
+      // Listening for load and events starts with the link, so nothing sent after hello is lost.
+      socket.once('hello', (hello) => {
+        if (!proofMatches(proof(secret, 'node', nonce, ts), hello?.mac) || hello.nodeId !== nodeId) {
+          return fail(new Error(`SFU node at ${url} failed to prove the secret`));
+        }
+        clearTimeout(timer);
+        resolve(new NodeLink(nodeId, epoch, socket));
       });
+      socket.once('connect_error', (err) => fail(err));
     });
   }
 

@@ -1,11 +1,10 @@
 /**
  * An SFU node's control endpoint: a socket.io server through which cluster controllers (the
- * signaling tier) drive this node's LocalSfu, authenticated by a shared secret sent in the
- * handshake (never in a URL). It relays the node's events, reports its load every second, and
+ * signaling tier) drive this node's LocalSfu. Both sides prove they hold the shared secret
+ * without sending it (protocol.ts, `proof`); nothing secret is ever in a URL. It relays the node's events, reports its load every second, and
  * announces itself in Redis so that controllers find it.
  */
 import http from 'node:http';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { connectRedis, type RedisClient } from '../../common/redis';
@@ -15,6 +14,10 @@ import type { LocalSfu } from '../LocalSfu';
 import type { SfuEvents } from '../types';
 import {
   ANNOUNCE_TTL_MS,
+  PROOF_MAX_SKEW_MS,
+  controllerAuth,
+  proof,
+  proofMatches,
   NODES_SET,
   methodArgs,
   nodeKey,
@@ -45,14 +48,12 @@ export interface SfuNodeOptions {
   orphanGraceMs?: number;
 }
 
-const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
-
 export class SfuNodeServer {
   readonly epoch = `${Date.now().toString(36)}-${process.pid}`;
   readonly #sfu: LocalSfu;
   readonly #options: SfuNodeOptions;
   readonly #http: http.Server;
-  readonly #io: Server<ControllerToNode, NodeToController>;
+  readonly #io: Server<ControllerToNode, NodeToController, Record<string, never>, { nonce?: string; ts?: number }>;
   readonly #redis: RedisClient;
   #timer: NodeJS.Timeout | undefined;
   #orphanTimer: NodeJS.Timeout | undefined;
@@ -83,15 +84,21 @@ export class SfuNodeServer {
   }
 
   async #listen(): Promise<void> {
-    const expected = digest(this.#options.secret);
     this.#io.use((socket, next) => {
-      const secret: unknown = (socket.handshake.auth as Record<string, unknown> | undefined)?.secret;
-      if (typeof secret === 'string' && secret.length <= 1024 && timingSafeEqual(digest(secret), expected)) return next();
-      log.warn({ address: socket.handshake.address }, 'control connection refused: bad secret');
+      const auth = controllerAuth.safeParse(socket.handshake.auth);
+      const fresh = auth.success && Math.abs(Date.now() - auth.data.ts) <= PROOF_MAX_SKEW_MS;
+      if (auth.success && fresh && proofMatches(proof(this.#options.secret, 'controller', auth.data.nonce, auth.data.ts), auth.data.mac)) {
+        socket.data.nonce = auth.data.nonce;
+        socket.data.ts = auth.data.ts;
+        return next();
+      }
+      log.warn({ address: socket.handshake.address }, 'control connection refused: no valid proof of the secret');
       next(new Error('unauthorized'));
     });
     this.#io.on('connection', (socket) => {
       log.info({ address: socket.handshake.address }, 'controller connected');
+      const { nonce, ts } = socket.data as { nonce: string; ts: number };
+      socket.emit('hello', { nodeId: this.#options.nodeId, mac: proof(this.#options.secret, 'node', nonce, ts) });
       clearTimeout(this.#orphanTimer);
       this.#orphanTimer = undefined;
       socket.on('disconnect', () => {

@@ -18,7 +18,7 @@ const envSchema = z.object({
   HOINGHI_SFU_CONTROL_PORT: z.coerce.number().int().min(0).max(65535).default(4400),
   /** How controllers reach the endpoint (behind NAT or a proxy). Default http://host:port. */
   HOINGHI_SFU_CONTROL_URL: z.string().url().optional(),
-  /** Shared secret that controllers present in the handshake. Required. */
+  /** Shared secret that controllers and this node prove to each other (HMAC; never sent). Required. */
   HOINGHI_SFU_SECRET: z.string().min(32, 'HOINGHI_SFU_SECRET must be at least 32 characters'),
   /** With no controller connected for this long, the node closes every room, ms. Default 60000. */
   HOINGHI_SFU_ORPHAN_GRACE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),

@@ -4,6 +4,7 @@
  * socket.io is the engine (framing, acks, heartbeats, reconnects); this file only names the
  * methods and checks their arguments with zod at the node's boundary.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { SfuErrorCode } from '../errors';
 import type { SfuEvents, SfuStats } from '../types';
@@ -57,6 +58,8 @@ export interface NodeLoad {
 }
 
 export interface NodeToController {
+  /** The node's proof of the secret, first thing on every connection. */
+  hello: (hello: { nodeId: string; mac: string }) => void;
   load: (load: NodeLoad) => void;
   sfuEvent: <K extends keyof SfuEvents>(name: K, payload: SfuEvents[K][0]) => void;
 }
@@ -64,6 +67,29 @@ export interface NodeToController {
 export interface ControllerToNode {
   call: (method: string, args: unknown, ack: (result: CallResult) => void) => void;
 }
+
+/**
+ * Mutual proof of the shared secret, which itself never travels: the controller sends a fresh
+ * nonce, a timestamp and an HMAC of them (a node checks it and the clock), and the node answers
+ * with an HMAC of the same nonce under its own role (the controller checks it before trusting
+ * the endpoint). A stranger who announces an endpoint in Redis learns nothing and is not used.
+ */
+export const PROOF_MAX_SKEW_MS = 60_000;
+
+export function proof(secret: string, role: 'controller' | 'node', nonce: string, ts: number): string {
+  return createHmac('sha256', secret).update(`hoinghi-sfu|${role}|${nonce}|${ts}`).digest('base64url');
+}
+
+export function proofMatches(expected: string, given: unknown): boolean {
+  if (typeof given !== 'string' || given.length !== expected.length) return false;
+  return timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+}
+
+export const controllerAuth = z.strictObject({
+  nonce: z.string().min(16).max(64),
+  ts: z.number().int(),
+  mac: z.string().min(1).max(128),
+});
 
 /** Redis keys of node discovery: a set of node ids, and one expiring announcement per node. */
 export const NODES_SET = 'hoinghi:sfu:nodes';

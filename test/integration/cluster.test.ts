@@ -8,7 +8,11 @@ import type { HoinghiServer } from '../../signaling/server';
 import { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
 import fc from 'fast-check';
 import { NodeLink } from '../../sfu/cluster/NodeLink';
-import { methodArgs } from '../../sfu/node/protocol';
+import { methodArgs, proof } from '../../sfu/node/protocol';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { io as ioClient } from 'socket.io-client';
 import { SfuError } from '../../sfu/errors';
 import { MEETING, next, startServer } from '../helpers/server';
 import { collect, joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
@@ -62,6 +66,32 @@ describe('starting in cluster mode', () => {
 });
 
 describe('an SFU node control endpoint', () => {
+  it('never sends the secret, and does not trust an endpoint that cannot prove it', async () => {
+    // A stranger's endpoint (as anyone able to write to Redis could announce) that accepts anything.
+    const http = createServer();
+    const rogue = new Server(http);
+    const seen: unknown[] = [];
+    rogue.use((socket, next) => {
+      seen.push(socket.handshake.auth);
+      next();
+    });
+    rogue.on('connection', (socket) => socket.emit('hello', { nodeId: 'sfu-a', mac: 'made-up' }));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    try {
+      const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+      await expect(NodeLink.connect(url, 'sfu-a', 'x', SFU_SECRET, 2_000)).rejects.toThrow(/failed to prove the secret/);
+      expect(seen).toHaveLength(1);
+      expect(JSON.stringify(seen)).not.toContain(SFU_SECRET);
+      // A proof replayed later than the allowed clock skew is refused by a real node.
+      const stale = { nonce: 'n'.repeat(20), ts: Date.now() - 10 * 60_000 };
+      const replay = ioClient(nodes.get('sfu-a')!.controlUrl, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { ...stale, mac: proof(SFU_SECRET, 'controller', stale.nonce, stale.ts) } });
+      await expect(new Promise((_, reject) => replay.once('connect_error', reject))).rejects.toThrow(/unauthorized/);
+      replay.close();
+    } finally {
+      rogue.close();
+    }
+  });
+
   it('refuses a controller with the wrong secret, and answers malformed calls with typed errors', async () => {
     const url = nodes.get('sfu-a')!.controlUrl;
     await expect(NodeLink.connect(url, 'sfu-a', 'x', 'wrong-secret-wrong-secret-wrong-secret')).rejects.toThrow(/unauthorized/);
