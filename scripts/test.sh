@@ -18,8 +18,9 @@ if [ -f "$results" ]; then
     const r = require(process.argv[1]);
     console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
     if (r.numTotalTests === 0) process.exit(1);
-    // Errors outside any test (an uncaught exception in the server under test) fail the run too.
-    if (!r.success && r.numFailedTests === 0) console.log("tests: the run failed outside the tests (unhandled errors: see \"Unhandled Errors\" above)");
+    // A file whose set-up failed, or an error outside any test (an uncaught exception in the
+    // server under test), fails the run too.
+    if (!r.success && r.numFailedTests === 0) console.log(`tests: the run failed outside the tests: ${r.numFailedTestSuites} file(s) failed to set up, or errors were unhandled (see above)`);
   ' "$PWD/$results" || status=1
 else
   echo "tests: vitest wrote no results" >&2

@@ -49,8 +49,7 @@ describe('raise hand, invite, speak, revoke', () => {
 
     const producerId = await waitFor(async () => speakerMicProducerId(), (id) => id !== undefined, 15_000, 'speaker mic producer');
     const first = await waitFor(() => packetsForProducer(listener, producerId!), (n) => (n ?? 0) > 0, 20_000, 'speaker audio at listener');
-    await new Promise((r) => setTimeout(r, 1_500));
-    expect(await packetsForProducer(listener, producerId!)).toBeGreaterThan(first!);
+    await waitFor(() => packetsForProducer(listener, producerId!), (n) => (n ?? 0) > first!, 15_000, 'speaker audio still arriving');
     await host.waitForSelector(`[data-speaker="gv-hn-1"][data-state="speaking"]`);
     // The hand went down when the teacher accepted.
     await waitFor(() => host.textContent('[data-testid="hand-total"]'), (t) => t === '0', 5_000, 'hand lowered');
