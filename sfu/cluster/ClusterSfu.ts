@@ -595,13 +595,11 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       sum.refusals += st.placementRefusals;
       sum.deaths += st.workerDeaths;
     }
-    let nodePipes = 0;
-    for (const tree of this.#origins.values()) for (const m of tree.members.values()) nodePipes += m.producers.size;
     return {
       workersAlive: workers.length,
       workerDeaths: sum.deaths,
       placementRefusals: this.#placementRefusals,
-      pipes: sum.pipes + nodePipes,
+      pipes: sum.pipes + this.#nodePipes(),
       routers: sum.routers,
       transports: sum.transports,
       producers: sum.producers,
@@ -610,14 +608,19 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     };
   }
 
+  /** Producer pipes between nodes: one per producer per tree member it reached. */
+  #nodePipes(): number {
+    let n = 0;
+    for (const tree of this.#origins.values()) for (const m of tree.members.values()) n += m.producers.size;
+    return n;
+  }
+
   /** Cluster-level figures: nodes, node deaths, producer pipes between nodes, and each origin's tree. */
   clusterStats(): { nodes: string[]; nodeDeaths: number; nodePipes: number; trees: { origin: string; root: string; members: number; depth: number }[] } {
-    let nodePipes = 0;
-    for (const tree of this.#origins.values()) for (const m of tree.members.values()) nodePipes += m.producers.size;
     return {
       nodes: this.#aliveIds(),
       nodeDeaths: this.#nodeDeaths,
-      nodePipes,
+      nodePipes: this.#nodePipes(),
       trees: [...this.#origins.values()].map((t) => ({ origin: t.originRoomId, root: t.root, members: t.members.size, depth: t.depth })),
     };
   }
