@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
 import { startServer } from '../helpers/server';
-import { closeAll, framesOnNewTracks, inboundStats, launchChromium, openAs, trackIds, waitFor } from '../helpers/browser';
+import { closeAll, framesOnNewTracks, framesRise, launchChromium, openAs, trackIds, waitFor } from '../helpers/browser';
 import { consumerPackets } from '../helpers/flows';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
 
@@ -29,12 +29,6 @@ const nodeOf = (userId: string): string | undefined => {
   const edge = server.sockets.registry.get(MEETING)?.peers.get(userId)?.edgeRoomId;
   return edge ? cluster().nodeOf(edge) : undefined;
 };
-
-async function framesRise(page: Page, what: string): Promise<void> {
-  const first = await waitFor(() => inboundStats(page), (s) => s.framesDecoded > 0, 30_000, what);
-  // And keep rising (within a deadline: the browsers share two cores with the servers).
-  await waitFor(() => inboundStats(page), (s) => s.framesDecoded > first.framesDecoded, 15_000, `${what}, rising`);
-}
 
 async function addNode(id: string): Promise<void> {
   nodes.set(id, await startSfuNode(redis.url, id, { HOINGHI_VIEWERS_PER_WORKER: '2' }));

@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import type { LocalSfu } from '../../sfu/LocalSfu';
 import { startServer } from '../helpers/server';
-import { closeAll, inboundStats, launchChromium, openAs, waitFor } from '../helpers/browser';
+import { closeAll, framesRise, inboundStats, launchChromium, openAs, waitFor } from '../helpers/browser';
 import { consumerPackets } from '../helpers/flows';
 
 const MEETING = 'e2e-failover';
@@ -23,12 +23,6 @@ const edgePid = (userId: string): number | undefined => {
   const edge = server.sockets.registry.get(MEETING)?.peers.get(userId)?.edgeRoomId;
   return edge ? sfu().roomWorkerPid(edge) : undefined;
 };
-
-async function framesRise(page: Page, what: string): Promise<void> {
-  const first = await waitFor(() => inboundStats(page), (s) => s.framesDecoded > 0, 30_000, what);
-  // And keep rising (within a deadline: the browsers share two cores with the servers).
-  await waitFor(() => inboundStats(page), (s) => s.framesDecoded > first.framesDecoded, 15_000, `${what}, rising`);
-}
 
 beforeAll(async () => {
   // The host's own receiving transport takes one slot too: four workers, one viewer each.

@@ -99,6 +99,12 @@ export async function inboundStats(page: Page): Promise<InboundStats> {
   });
 }
 
+/** Waits for the page to decode video frames, then for the count to keep rising (within deadlines: the browsers share two cores with the servers). */
+export async function framesRise(page: Page, what: string): Promise<void> {
+  const first = await waitFor(() => inboundStats(page), (s) => s.framesDecoded > 0, 30_000, what);
+  await waitFor(() => inboundStats(page), (s) => s.framesDecoded > first.framesDecoded, 15_000, `${what}, rising`);
+}
+
 /** Video frames decoded on receive tracks other than `old`: media that arrived after a failover. */
 export async function framesOnNewTracks(page: Page, old: Set<string>): Promise<number> {
   const { tracks } = await inboundStats(page);
