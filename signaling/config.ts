@@ -67,7 +67,9 @@ const envSchema = z.object({
   HOINGHI_SIGNIN_PER_MIN: z.coerce.number().int().positive().max(100_000).default(30),
   /** Directory of the built web client. Default web/dist. */
   HOINGHI_WEB_DIST: z.string().optional(),
-  /** Redis URL for cluster state and SFU node discovery (unset: single node, state in memory). */
+  /** This signaling node's id in the meeting store (cluster). Default: host name, pid and a random suffix. */
+  HOINGHI_NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  /** Redis URL for meeting state, socket.io's adapter and SFU node discovery (unset: single node, state in memory). */
   HOINGHI_REDIS_URL: z.string().url().optional(),
   /** `local`: mediasoup workers in this process (default). `cluster`: control the SFU nodes found in Redis. */
   HOINGHI_SFU: z.enum(['local', 'cluster']).default('local'),
@@ -91,6 +93,7 @@ export interface Config {
   meeting: MeetingOptions;
   webDist: string | undefined;
   redisUrl: string | undefined;
+  nodeId: string | undefined;
 }
 
 export { ConfigError };
@@ -167,5 +170,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,
+    nodeId: e.HOINGHI_NODE_ID,
   };
 }

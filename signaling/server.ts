@@ -19,6 +19,8 @@ import { Metrics } from './metrics';
 import { SocketServer } from './socketServer';
 import { apiRouter, errorHandler, metricsHandler } from './http/routes';
 import { TokenVerifier } from './auth/tokens';
+import { createStore, type MeetingStore } from './store';
+import { createAdapter } from './adapter';
 
 const log = logger('server');
 const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -32,10 +34,14 @@ export class HoinghiServer {
   readonly tokens: TokenVerifier;
   /** The separate metrics listener, when HOINGHI_METRICS_PORT is set. */
   readonly metricsServer: http.Server | null;
+  readonly store: MeetingStore;
+  readonly #closeAdapter: () => Promise<void>;
 
-  private constructor(config: Config, sfu: SfuControl) {
+  private constructor(config: Config, sfu: SfuControl, store: MeetingStore, adapter: Awaited<ReturnType<typeof createAdapter>>) {
     this.config = config;
     this.sfu = sfu;
+    this.store = store;
+    this.#closeAdapter = adapter.close;
     this.tokens = new TokenVerifier(config.jwt);
     const app = express();
     app.disable('x-powered-by');
@@ -85,6 +91,8 @@ export class HoinghiServer {
       joinBucket: new TokenBucket(config.admission.joinsPerSecond, config.admission.burst),
       meeting: config.meeting,
       corsOrigins: config.corsOrigins.length > 0 ? config.corsOrigins : false,
+      store,
+      adapter: adapter.adapter,
     });
     this.metrics = new Metrics(
       sfu,
@@ -130,7 +138,9 @@ export class HoinghiServer {
       (config.cluster
         ? await ClusterSfu.create({ redisUrl: config.cluster.redisUrl, secret: config.cluster.secret, fanout: config.cluster.fanout })
         : await LocalSfu.create(config.sfu));
-    const server = new HoinghiServer(config, control);
+    const store = await createStore({ redisUrl: config.redisUrl, nodeId: config.nodeId });
+    const adapter = await createAdapter(config.redisUrl);
+    const server = new HoinghiServer(config, control, store, adapter);
     await new Promise<void>((resolve, reject) => {
       server.httpServer.once('error', reject);
       server.httpServer.listen(config.http.port, config.http.host, () => resolve());
@@ -161,6 +171,8 @@ export class HoinghiServer {
     if (this.metricsServer) await new Promise<void>((resolve) => this.metricsServer!.close(() => resolve()));
     await this.sockets.close();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
+    await this.#closeAdapter();
+    await this.store.close();
     await this.sfu.close();
   }
 }

@@ -25,6 +25,8 @@ import * as speakFlow from './meeting/speakFlow';
 import * as breakoutFlow from './meeting/breakoutFlow';
 import type { MeetingOptions } from './meeting/Meeting';
 import type { Metrics } from './metrics';
+import type { MeetingStore } from './store/types';
+import { SocketNotifier } from './socketNotifier';
 
 const log = logger('signaling');
 
@@ -88,6 +90,9 @@ export interface SocketServerOptions {
   joinBucket: TokenBucket;
   meeting: MeetingOptions;
   corsOrigins: string[] | false;
+  store: MeetingStore;
+  /** socket.io's adapter (the Redis adapter in a cluster); default: in memory. */
+  adapter?: Parameters<TypedServer['adapter']>[0];
 }
 
 export class SocketServer {
@@ -109,13 +114,23 @@ export class SocketServer {
       pingTimeout: 8_000,
       cors: opts.corsOrigins ? { origin: opts.corsOrigins, credentials: false } : undefined,
       serveClient: false,
+      ...(opts.adapter ? { adapter: opts.adapter } : {}),
     });
-    this.registry = new MeetingRegistry(opts.sfu, this.io, opts.meeting);
+    this.registry = new MeetingRegistry({
+      sfu: opts.sfu,
+      notify: new SocketNotifier(this.io),
+      store: opts.store,
+      options: opts.meeting,
+      onOpen: (meeting) => {
+        meeting.onBreakoutTimer = async () => void (await breakoutFlow.recall(meeting));
+      },
+    });
     const joinDeps: joinFlow.JoinDeps = {
       registry: this.registry,
       joinBucket: opts.joinBucket,
       maxParticipants: opts.limits.maxParticipants,
-      disconnectSocket: (id) => this.io.sockets.sockets.get(id)?.disconnect(true),
+      // Wherever that socket is connected (another signaling node, through the adapter).
+      disconnectSocket: (id) => this.io.in(id).disconnectSockets(true),
       onJoined: () => opts.metrics().joins.inc(),
     };
     this.#handlers = {

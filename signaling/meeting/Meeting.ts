@@ -1,32 +1,30 @@
 /**
- * A meeting on this signaling node: its participants, its sessions (the main session and, during
- * breakouts, one per province), what is published, and the SFU rooms that carry its media. The
- * join flow (joinFlow.ts), publish flow (publishFlow.ts), hands (handFlow.ts), speakers
- * (speakFlow.ts) and breakouts (breakoutFlow.ts) act on it.
+ * A meeting as one signaling node serves it: the participants connected through this node (with
+ * the media objects they own on the SFU), and this node's view of what the meeting store holds
+ * for every node (published producers, breakouts), kept current from the store's ordered events.
+ * The join flow (joinFlow.ts), publish flow (publishFlow.ts), hands (handFlow.ts), speakers
+ * (speakFlow.ts) and breakouts (breakoutFlow.ts) act on it; host summaries come from
+ * hostFeeds.ts.
  *
  * Media topology: every participant receives on the main room's router; each session's
  * publishers send to that session's own origin router, piped (once per producer) to the main
  * router. Moving between sessions closes the consumers no longer wanted and creates the new ones,
  * on the same transport: no renegotiation.
  *
- * Viewer-facing traffic is per viewer (its own consumers) or session/meeting-level; hosts get
- * throttled numbers, never one event per join.
+ * Events from the store (including those this node's own writes caused) are applied in order, one
+ * at a time; every node applies them to its own participants. A flow that needs its change applied
+ * here before it answers waits with `caughtUp()`.
  */
 import type { SfuControl } from '../../sfu/types';
 import { logger, type Logger } from '../../common/log';
-import type {
-  BreakoutStatus,
-  BreakoutsState,
-  ConsumerInfo,
-  MeetingStats,
-  SessionInfo,
-  SpeakState,
-} from '../protocol/events';
-import type { TypedServer } from '../socketTypes';
+import type { BreakoutStatus, BreakoutsState, ConsumerInfo, MeetingStats, SessionInfo, SpeakState } from '../protocol/events';
 import { TokenBucket } from '../admission';
 import { AppError } from '../protocol/errors';
+import type { Breakouts, MeetingSnapshot, MeetingState, Participant, PublishedProducer, SequencedEvent } from '../store/types';
 import { MAIN, MeetingSession } from './MeetingSession';
-import type { Peer, PublishedProducer } from './Peer';
+import type { MeetingNotifier } from './Notifier';
+import type { Peer } from './Peer';
+import { HostFeeds } from './hostFeeds';
 
 export interface MeetingOptions {
   statsIntervalMs: number;
@@ -45,15 +43,14 @@ export interface MeetingOptions {
   maxConsumersPerPeer: number;
 }
 
-export interface Breakouts {
-  startedAt: number;
-  endsAt: number | null;
-  nationalOverlay: boolean;
-  speakToAll: boolean;
-}
+export type { Breakouts };
 
 /** How many consumer operations a fan-out or a move runs at once. */
 const FANOUT_CONCURRENCY = 16;
+/** How many participants are moved at once. */
+const MOVE_CONCURRENCY = 32;
+/** How often this node looks for expired departures and dead signaling nodes' participants. */
+const SWEEP_MS = 1_000;
 
 /** Runs `work` over `items`, at most `concurrency` at a time. */
 export async function forEachLimited<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -64,51 +61,76 @@ export async function forEachLimited<T>(items: T[], concurrency: number, work: (
   await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
 }
 
+export interface MeetingDeps {
+  sfu: SfuControl;
+  notify: MeetingNotifier;
+  state: MeetingState;
+  /** This signaling node's id, and the ids of the nodes alive (for sweeping dead nodes' participants). */
+  nodeId: string;
+  aliveNodes: () => Promise<string[]>;
+  options: MeetingOptions;
+}
+
 export class Meeting {
   readonly id: string;
-  readonly #sfu: SfuControl;
-  readonly #io: TypedServer;
-  readonly #log: Logger;
+  readonly sfu: SfuControl;
+  readonly notify: MeetingNotifier;
+  readonly state: MeetingState;
+  readonly nodeId: string;
+  readonly options: MeetingOptions;
+  readonly log: Logger;
+  /** Participants connected through this node, by user id. */
   readonly peers = new Map<string, Peer>();
-  /** Everything currently published in the meeting, by producer id. */
+  /** Everything currently published in the meeting (every node's), by producer id. */
   readonly published = new Map<string, PublishedProducer>();
   /** Consumer id → owning user id, to route SFU consumer events. */
   readonly consumerOwner = new Map<string, string>();
-  /** Bumped whenever the media side is reset (worker loss): stale async work checks it. */
+  /** Bumped whenever the media side is reset (origin lost): stale async work checks it. */
   epoch = 0;
+  /** Sessions this node knows (their names and rooms), by key. */
   readonly sessions = new Map<string, MeetingSession>();
   readonly main: MeetingSession;
+  /** Breakouts as of the last event applied. */
   breakouts: Breakouts | null = null;
-  /** Ends timed breakouts (breakoutFlow.ts arms it). */
-  breakoutTimer: NodeJS.Timeout | null = null;
-  readonly options: MeetingOptions;
+  /** Participants asked to rejoin because their edge was lost. */
+  rehomes = 0;
+  readonly feeds: HostFeeds;
+  readonly #deps: MeetingDeps;
   readonly #handBuckets = new Map<string, TokenBucket>();
-  readonly #departures = new Map<string, NodeJS.Timeout>();
-  #statsTimer: NodeJS.Timeout;
-  #lastStats = '';
-  #lastBreakoutStatus = '';
+  #breakoutTimer: NodeJS.Timeout | null = null;
+  #sweepTimer: NodeJS.Timeout;
+  #applied = 0;
+  #queue: Promise<void> = Promise.resolve();
+  readonly #waiters: { seq: number; resolve: () => void }[] = [];
+  readonly #unsubscribe: (() => void)[] = [];
+  /** Ends the meeting when the timer of breakouts runs out (set by breakoutFlow). */
+  onBreakoutTimer: (() => Promise<void>) | null = null;
+  #closed = false;
 
-  constructor(id: string, sfu: SfuControl, io: TypedServer, options: MeetingOptions) {
+  private constructor(id: string, deps: MeetingDeps) {
     this.id = id;
-    this.#sfu = sfu;
-    this.#io = io;
-    this.options = options;
-    this.#log = logger('meeting', { meeting: id });
-    this.main = this.#newSession(MAIN);
-    this.#statsTimer = setInterval(() => this.#pushStats(), options.statsIntervalMs);
-    this.#statsTimer.unref();
+    this.#deps = deps;
+    this.sfu = deps.sfu;
+    this.notify = deps.notify;
+    this.state = deps.state;
+    this.nodeId = deps.nodeId;
+    this.options = deps.options;
+    this.log = logger('meeting', { meeting: id });
+    this.main = this.#session(MAIN);
+    this.feeds = new HostFeeds(this);
+    this.#sweepTimer = setInterval(() => void this.#sweep(), SWEEP_MS);
+    this.#sweepTimer.unref();
   }
 
-  get sfu(): SfuControl {
-    return this.#sfu;
-  }
-
-  get io(): TypedServer {
-    return this.#io;
-  }
-
-  get log(): Logger {
-    return this.#log;
+  /** Opens this node's view of a meeting: subscribes to its events, then loads what they change. */
+  static async open(id: string, deps: MeetingDeps): Promise<Meeting> {
+    const meeting = new Meeting(id, deps);
+    meeting.#unsubscribe.push(deps.state.subscribe((event) => meeting.#enqueue(event)));
+    meeting.#unsubscribe.push(deps.state.onResync(() => meeting.#enqueueResync()));
+    const snapshot = await deps.state.snapshot();
+    meeting.#queue = meeting.#queue.then(() => meeting.#resync(snapshot));
+    await meeting.#queue;
+    return meeting;
   }
 
   /** socket.io room of everyone in the meeting (meeting-wide broadcasts). */
@@ -116,47 +138,60 @@ export class Meeting {
     return `m:${this.id}`;
   }
 
+  /** socket.io room of one user's sockets, wherever they are connected. */
+  userRoom(userId: string): string {
+    return `${this.roomName}:u:${userId}`;
+  }
+
   /** The SFU room every participant receives on (the main session's router). */
   get viewerRoomId(): string {
     return this.main.roomId;
   }
 
-  #newSession(key: string): MeetingSession {
-    const session = new MeetingSession(this.id, key, this.#io, this.options.handSummaryIntervalMs, this.options.handSummaryHead);
-    this.sessions.set(key, session);
+  #session(key: string): MeetingSession {
+    let session = this.sessions.get(key);
+    if (!session) {
+      session = new MeetingSession(this.id, key);
+      this.sessions.set(key, session);
+    }
     return session;
   }
 
+  /** The session object for a key (names only; no SFU room is opened). */
+  session(key: string): MeetingSession {
+    return this.#session(key);
+  }
+
   sessionOf(peer: Peer): MeetingSession {
-    return this.sessions.get(peer.sessionKey) ?? this.main;
+    return this.#session(peer.sessionKey);
   }
 
   /** The session a participant belongs in now: their province's during breakouts, else main. */
-  placeFor(peer: Peer): string {
+  placeFor(peer: Pick<Peer, 'claims'>): string {
     const { role, province } = peer.claims;
     if (!this.breakouts || role === 'host' || !province) return MAIN;
     return province;
   }
 
-  /** The session for a key, created (with its origin router) if needed. */
+  /** The session for a key, with its origin router open on the SFU. */
   async ensureSession(key: string): Promise<MeetingSession> {
-    let session = this.sessions.get(key);
-    if (!session) session = this.#newSession(key);
+    const session = this.#session(key);
     // The meeting is the group: a breakout gets an origin router of its own (SfuControl.openRoom).
-    await this.#sfu.openRoom(session.roomId, this.viewerRoomId);
+    await this.sfu.openRoom(session.roomId, this.viewerRoomId);
     return session;
   }
 
   /** National hosts always; a province host in their own breakout; granted speakers. */
-  canSend(peer: Peer): boolean {
+  async canSend(peer: Peer): Promise<boolean> {
     if (peer.isHost) return true;
     const session = this.sessionOf(peer);
-    return session.isHost(peer) || session.speakers.get(peer.userId)?.state === 'speaking';
+    if (session.isHost(peer)) return true;
+    return (await this.state.speaker(session.key, peer.userId))?.state === 'speaking';
   }
 
-  sessionInfo(peer: Peer): SessionInfo {
+  async sessionInfo(peer: Peer): Promise<SessionInfo> {
     const session = this.sessionOf(peer);
-    return { key: session.key, province: session.province, canSend: this.canSend(peer), isSessionHost: session.isHost(peer) };
+    return { key: session.key, province: session.province, canSend: await this.canSend(peer), isSessionHost: session.isHost(peer) };
   }
 
   breakoutsState(): BreakoutsState {
@@ -186,41 +221,19 @@ export class Meeting {
     return peer.sessionKey !== MAIN && producer.national && producer.kind === 'audio' && !this.breakouts?.speakToAll;
   }
 
-  stats(): MeetingStats {
-    let hosts = 0;
-    for (const p of this.peers.values()) if (p.isHost) hosts += 1;
-    return { viewers: this.peers.size - hosts, hosts };
+  /** Participants by role, cluster-wide. */
+  async stats(): Promise<MeetingStats> {
+    const c = await this.state.counts();
+    return { viewers: c.viewers, hosts: c.hosts };
   }
 
-  breakoutStatus(): BreakoutStatus[] {
-    const out = new Map<string, BreakoutStatus>();
-    for (const session of this.sessions.values()) {
-      if (!session.isMain) out.set(session.key, { province: session.key, hostPresent: false, teachers: 0, hands: session.hands.size });
-    }
-    for (const peer of this.peers.values()) {
-      const row = out.get(peer.sessionKey);
-      if (!row) continue;
-      if (this.sessionOf(peer).isHost(peer)) row.hostPresent = true;
-      else row.teachers += 1;
-    }
-    return [...out.values()].sort((a, b) => a.province.localeCompare(b.province));
-  }
-
-  #pushStats(): void {
-    const stats = this.stats();
-    const key = `${stats.viewers}/${stats.hosts}`;
-    if (key !== this.#lastStats) {
-      this.#lastStats = key;
-      this.#io.to(this.main.hostsRoomName).emit('meetingStats', stats);
-    }
-    if (this.breakouts) {
-      const status = this.breakoutStatus();
-      const statusKey = JSON.stringify(status);
-      if (statusKey !== this.#lastBreakoutStatus) {
-        this.#lastBreakoutStatus = statusKey;
-        this.#io.to(this.main.hostsRoomName).emit('breakoutStatus', status);
-      }
-    }
+  /** Each breakout's host presence, teachers and hands, cluster-wide. */
+  async breakoutStatus(): Promise<BreakoutStatus[]> {
+    const c = await this.state.counts();
+    return Object.entries(c.sessions)
+      .filter(([key, s]) => key !== MAIN && (s.teachers > 0 || s.hosts > 0 || s.hands > 0))
+      .map(([key, s]) => ({ province: key, hostPresent: s.hosts > 0, teachers: s.teachers, hands: s.hands }))
+      .sort((a, b) => a.province.localeCompare(b.province));
   }
 
   /** Takes a hand-toggle token for a user; returns 0 or the ms to wait. */
@@ -233,101 +246,82 @@ export class Meeting {
     return bucket.take();
   }
 
-  speakStateOf(session: MeetingSession, userId: string): SpeakState {
-    const speaker = session.speakers.get(userId);
+  async speakStateOf(sessionKey: string, userId: string): Promise<SpeakState> {
+    const [handRaised, speaker] = await Promise.all([this.state.handRaised(sessionKey, userId), this.state.speaker(sessionKey, userId)]);
     return {
-      handRaised: session.hands.has(userId),
+      handRaised,
       invitation: speaker?.state === 'invited' ? { allowVideo: speaker.allowVideo } : null,
       grant: speaker?.state === 'speaking' ? { allowVideo: speaker.allowVideo, muted: speaker.muted } : null,
     };
   }
 
-  /** Tells one participant (if connected here) their own hand, invitation and grant. */
-  pushSpeakState(userId: string): void {
-    const peer = this.peers.get(userId);
-    if (peer) this.#io.to(peer.socketId).emit('speakState', this.speakStateOf(this.sessionOf(peer), userId));
+  /** Tells one participant (wherever connected) their own hand, invitation and grant in a session. */
+  async pushSpeakState(sessionKey: string, userId: string): Promise<void> {
+    this.notify.toRoom(this.userRoom(userId), 'speakState', await this.speakStateOf(sessionKey, userId));
   }
 
   /** Speakers changed: the session's hosts get the list, the session hears who is speaking. */
-  speakersChanged(session: MeetingSession): void {
-    const list = [...session.speakers.values()];
-    this.#io.to(session.hostsRoomName).emit('speakersChanged', list);
-    this.#io.to(session.roomName).emit(
+  async speakersChanged(session: MeetingSession): Promise<void> {
+    const list = await this.state.speakers(session.key);
+    this.notify.toRoom(session.hostsRoomName, 'speakersChanged', list);
+    this.notify.toRoom(
+      session.roomName,
       'activeSpeakers',
       list.filter((s) => s.state === 'speaking').map((s) => ({ userId: s.userId, name: s.name })),
     );
   }
 
-  /** What a session host joining (or moving in) needs at once: numbers, the queue, the speakers. */
-  sendHostState(socketId: string, session: MeetingSession): void {
-    if (session.isMain) {
-      this.#io.to(socketId).emit('meetingStats', this.stats());
-      if (this.breakouts) this.#io.to(socketId).emit('breakoutStatus', this.breakoutStatus());
-    }
-    this.#io.to(socketId).emit('handQueue', session.summary(this.options.handSummaryHead));
-    this.#io.to(socketId).emit('speakersChanged', [...session.speakers.values()]);
-  }
-
   /** Puts a peer's socket in its session's rooms and tells it where it is. */
   async enterSession(peer: Peer): Promise<void> {
-    const socket = this.#io.sockets.sockets.get(peer.socketId);
     const session = this.sessionOf(peer);
-    if (socket) {
-      for (const room of socket.rooms) if (room.startsWith(`m:${this.id}:s:`)) await socket.leave(room);
-      await socket.join(session.roomName);
-      if (session.isHost(peer)) {
-        await socket.join(session.hostsRoomName);
-        this.sendHostState(socket.id, session);
-      }
-    }
-    this.#io.to(peer.socketId).emit('sessionChanged', this.sessionInfo(peer));
-    this.#io.to(peer.socketId).emit('speakState', this.speakStateOf(session, peer.userId));
-    this.#io.to(peer.socketId).emit('activeSpeakers', [...session.speakers.values()]
-      .filter((s) => s.state === 'speaking')
-      .map((s) => ({ userId: s.userId, name: s.name })));
+    await this.notify.leave(peer.socketId, (room) => room.startsWith(`m:${this.id}:s:`));
+    await this.notify.join(peer.socketId, session.isHost(peer) ? [session.roomName, session.hostsRoomName] : [session.roomName]);
+    if (session.isHost(peer)) await this.feeds.sendHostState(peer.socketId, session);
+    const [info, speakState, speakers] = await Promise.all([
+      this.sessionInfo(peer),
+      this.speakStateOf(session.key, peer.userId),
+      this.state.speakers(session.key),
+    ]);
+    this.notify.toSocket(peer.socketId, 'sessionChanged', info);
+    this.notify.toSocket(peer.socketId, 'speakState', speakState);
+    this.notify.toSocket(
+      peer.socketId,
+      'activeSpeakers',
+      speakers.filter((s) => s.state === 'speaking').map((s) => ({ userId: s.userId, name: s.name })),
+    );
   }
 
-  /** Ends a speaker's grant (or invitation): closes what they publish and their send transport. */
+  /** Ends a speaker's grant (or invitation). Their node closes what they publish (speakerEnded). */
   async endSpeaking(session: MeetingSession, userId: string): Promise<void> {
-    if (!session.speakers.delete(userId)) return;
-    const peer = this.peers.get(userId);
-    if (peer && !peer.isHost && !session.isHost(peer)) await this.closeSending(peer);
-    this.pushSpeakState(userId);
-    this.speakersChanged(session);
+    if (!(await this.state.endSpeaker(session.key, userId))) return;
+    await this.caughtUp();
+    await this.pushSpeakState(session.key, userId);
+    await this.speakersChanged(session);
   }
 
-  /** Closes everything a peer publishes, and its send transport. */
+  /** Closes everything a local peer publishes, and its send transport. */
   async closeSending(peer: Peer): Promise<void> {
-    for (const producerId of peer.producers.keys()) this.published.delete(producerId);
+    const producerIds = [...peer.producers.keys()];
     peer.producers.clear();
     const sendTransports = [...peer.transports].filter(([, dir]) => dir === 'send').map(([id]) => id);
     for (const id of sendTransports) peer.transports.delete(id);
-    await Promise.all(sendTransports.map((id) => this.#sfu.closeTransport(id)));
-  }
-
-  /** A participant came (back): cancel the pending clean-up of their hand and grant. */
-  arrived(userId: string): void {
-    const timer = this.#departures.get(userId);
-    if (timer) clearTimeout(timer);
-    this.#departures.delete(userId);
+    await this.state.removeProducers(producerIds);
+    await Promise.all(sendTransports.map((id) => this.sfu.closeTransport(id)));
   }
 
   /** A participant disconnected: keep their hand and grant for a reconnect, then drop them. */
-  departed(userId: string, immediately: boolean): void {
-    const drop = (): void => {
-      this.#departures.delete(userId);
-      if (this.peers.has(userId)) return;
-      this.#handBuckets.delete(userId);
-      for (const session of this.sessions.values()) {
-        if (session.hands.lower(userId)) session.handsChanged();
-        void this.endSpeaking(session, userId);
-      }
-    };
-    if (immediately) return drop();
-    if (this.#departures.has(userId)) return;
-    const timer = setTimeout(drop, this.options.departureGraceMs);
-    timer.unref();
-    this.#departures.set(userId, timer);
+  async departed(userId: string, immediately: boolean): Promise<void> {
+    if (immediately) return this.dropDeparted(userId);
+    await this.state.departed(userId, Date.now() + this.options.departureGraceMs);
+  }
+
+  /** A departure is over: the participant's hands go down and grants end, in every session. */
+  async dropDeparted(userId: string): Promise<void> {
+    this.#handBuckets.delete(userId);
+    for (const key of new Set([MAIN, ...(await this.state.sessionKeys())])) {
+      await this.state.lowerHand(key, userId);
+      await this.endSpeaking(this.#session(key), userId);
+    }
   }
 
   /** Creates a paused consumer of `producer` for `peer`, or returns null. */
@@ -341,8 +335,8 @@ export class Meeting {
     let params;
     try {
       // One pipe per producer per edge router (none when the edge is the origin's router).
-      const localId = await this.#sfu.pipeProducer(producer.id, peer.edgeRoomId);
-      params = await this.#sfu.consume(peer.recvTransportId, localId, peer.rtpCapabilities as never);
+      const localId = await this.sfu.pipeProducer(producer.id, peer.edgeRoomId);
+      params = await this.sfu.consume(peer.recvTransportId, localId, peer.rtpCapabilities as never);
     } finally {
       peer.consuming.delete(producer.id);
     }
@@ -366,13 +360,13 @@ export class Meeting {
   async offer(peer: Peer, producer: PublishedProducer): Promise<void> {
     try {
       const info = await this.consumeFor(peer, producer);
-      if (info) this.#io.to(peer.socketId).emit('newConsumer', info);
+      if (info) this.notify.toSocket(peer.socketId, 'newConsumer', info);
     } catch (error) {
-      this.#log.warn({ peer: peer.userId, producer: producer.id, err: String(error) }, 'offer() | consume failed');
+      this.log.warn({ peer: peer.userId, producer: producer.id, err: String(error) }, 'offer() | consume failed');
     }
   }
 
-  /** A new producer reaches every participant who wants it, a bounded number at a time. */
+  /** A new producer reaches every local participant who wants it, a bounded number at a time. */
   async fanOut(producer: PublishedProducer): Promise<void> {
     const epoch = this.epoch;
     const targets = [...this.peers.values()].filter((p) => p.recvTransportId && this.wants(p, producer));
@@ -383,7 +377,7 @@ export class Meeting {
   }
 
   /**
-   * Moves a participant to another session without touching its transport: consumers it no
+   * Moves a local participant to another session without touching its transport: consumers it no
    * longer wants are closed, the new session's producers are consumed, and a grant in the old
    * session ends.
    */
@@ -391,9 +385,10 @@ export class Meeting {
     const from = this.sessionOf(peer);
     if (from.key === key) return;
     const to = await this.ensureSession(key);
-    if (from.speakers.has(peer.userId)) await this.endSpeaking(from, peer.userId);
+    if (await this.state.speaker(from.key, peer.userId)) await this.endSpeaking(from, peer.userId);
     if (from.isHost(peer)) await this.closeSending(peer);
     peer.sessionKey = to.key;
+    await this.state.move(peer.userId, peer.socketId, to.key);
     await this.reconcile(peer, async () => this.enterSession(peer));
   }
 
@@ -411,8 +406,8 @@ export class Meeting {
       peer.consumers.delete(consumerId);
       peer.held.delete(consumerId);
       this.consumerOwner.delete(consumerId);
-      await this.#sfu.closeConsumer(consumerId);
-      this.#io.to(peer.socketId).emit('consumerClosed', { consumerId, producerId });
+      await this.sfu.closeConsumer(consumerId);
+      this.notify.toSocket(peer.socketId, 'consumerClosed', { consumerId, producerId });
     }
     await beforeOffers?.();
     if (peer.recvTransportId && peer.rtpCapabilities) {
@@ -428,14 +423,14 @@ export class Meeting {
     if (held === peer.held.has(consumerId)) return;
     if (held) {
       peer.held.add(consumerId);
-      await this.#sfu.pauseConsumer(consumerId);
+      await this.sfu.pauseConsumer(consumerId);
     } else {
       peer.held.delete(consumerId);
-      await this.#sfu.resumeConsumer(consumerId);
+      await this.sfu.resumeConsumer(consumerId);
     }
   }
 
-  /** Speak-to-all changed: hold or release the national audio in every breakout. */
+  /** Speak-to-all changed: hold or release the national audio for every local participant. */
   async applyHolds(): Promise<void> {
     const work: [Peer, string, PublishedProducer][] = [];
     for (const peer of this.peers.values()) {
@@ -446,7 +441,7 @@ export class Meeting {
     }
     await forEachLimited(work, FANOUT_CONCURRENCY, ([peer, consumerId, producer]) =>
       this.#applyHold(peer, consumerId, producer).catch((error: unknown) =>
-        this.#log.warn({ err: String(error) }, 'applyHolds() | failed'),
+        this.log.warn({ err: String(error) }, 'applyHolds() | failed'),
       ),
     );
   }
@@ -460,54 +455,57 @@ export class Meeting {
     if (!peer) return;
     peer.consumers.delete(consumerId);
     peer.held.delete(consumerId);
-    this.#io.to(peer.socketId).emit('consumerClosed', { consumerId, producerId });
+    this.notify.toSocket(peer.socketId, 'consumerClosed', { consumerId, producerId });
     // The producer lives on but this consumer's feed went (a relay node of the cluster died):
     // offer it again, through whatever path the SFU finds now.
     const producer = this.published.get(producerId);
     if (producer && this.wants(peer, producer)) void this.offer(peer, producer);
   }
 
-  /** Closes everything a peer owns on the SFU. */
+  /** Closes everything a local peer owns on the SFU. */
   async closePeerMedia(peer: Peer): Promise<void> {
-    for (const producerId of peer.producers.keys()) this.published.delete(producerId);
+    const producerIds = [...peer.producers.keys()];
     for (const consumerId of peer.consumers.keys()) this.consumerOwner.delete(consumerId);
     const transports = [...peer.transports.keys()];
     peer.resetMedia();
+    await this.state.removeProducers(producerIds);
     // Closing a transport closes its producers and consumers; viewers hear consumerClosed.
-    await Promise.all(transports.map((t) => this.#sfu.closeTransport(t)));
+    await Promise.all(transports.map((t) => this.sfu.closeTransport(t)));
   }
 
   /**
-   * SFU rooms were lost with their worker. An origin among them takes its producers along, so
-   * everyone rebuilds; an edge alone only concerns the participants receiving there, who are
-   * re-homed by running the join flow again (no reload).
+   * SFU rooms were lost with their worker or node. An origin among them takes its producers
+   * along, so everyone rebuilds; an edge alone only concerns the participants receiving there, who
+   * are re-homed by running the join flow again (no reload).
    */
   onRoomsLost(roomIds: string[]): void {
     const lost = new Set(roomIds);
-    if ([...this.sessions.values()].some((s) => lost.has(s.roomId))) return this.onRoomLost();
+    const origins = [this.main.roomId, ...[...this.sessions.values()].map((s) => s.roomId)];
+    if (origins.some((r) => lost.has(r))) return this.onRoomLost();
     for (const peer of this.peers.values()) {
       if (!peer.edgeRoomId || !lost.has(peer.edgeRoomId)) continue;
       for (const consumerId of peer.consumers.keys()) this.consumerOwner.delete(consumerId);
       peer.resetReceiving();
       this.rehomes += 1;
-      this.#io.to(peer.socketId).emit('rejoin', { reason: 'media_server_restarted' });
+      this.notify.toSocket(peer.socketId, 'rejoin', { reason: 'media_server_restarted' });
     }
   }
 
-  /** Participants asked to rejoin because their edge was lost. */
-  rehomes = 0;
-
-  /** The meeting's origin was lost: every participant rebuilds its media without reload. */
+  /** The meeting's origin was lost: every local participant rebuilds its media without reload. */
   onRoomLost(): void {
     this.epoch += 1;
+    // Every node forgets the producers it knew of; those republished meanwhile have new ids.
+    void this.state.removeProducers([...this.published.keys()]).catch((error: unknown) =>
+      this.log.warn({ err: String(error) }, 'removing lost producers failed'),
+    );
     this.published.clear();
     this.consumerOwner.clear();
     // Transports on workers that survived would otherwise live on beside the new ones.
     const transports = [...this.peers.values()].flatMap((p) => [...p.transports.keys()]);
-    void Promise.all(transports.map((t) => this.#sfu.closeTransport(t).catch(() => undefined)));
+    void Promise.all(transports.map((t) => this.sfu.closeTransport(t).catch(() => undefined)));
     for (const peer of this.peers.values()) peer.resetMedia();
-    this.#log.warn({ peers: this.peers.size }, 'media room lost; asking every participant to rejoin');
-    this.#io.to(this.roomName).emit('rejoin', { reason: 'media_server_restarted' });
+    this.log.warn({ peers: this.peers.size }, 'media room lost; asking every local participant to rejoin');
+    for (const peer of this.peers.values()) this.notify.toSocket(peer.socketId, 'rejoin', { reason: 'media_server_restarted' });
   }
 
   async removePeer(peer: Peer): Promise<void> {
@@ -520,15 +518,179 @@ export class Meeting {
     return this.peers.size === 0;
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.#statsTimer);
-    if (this.breakoutTimer) clearTimeout(this.breakoutTimer);
-    for (const t of this.#departures.values()) clearTimeout(t);
-    this.#departures.clear();
-    for (const s of this.sessions.values()) s.close();
+  // ---- the store's events --------------------------------------------------------------------
+
+  /** Resolves once every event caused by this node's own writes so far has been applied here. */
+  caughtUp(): Promise<void> {
+    const seq = this.state.writtenSeq;
+    if (this.#applied >= seq || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ seq, resolve }));
+  }
+
+  #enqueue(event: SequencedEvent): void {
+    this.#queue = this.#queue.then(() => this.#apply(event)).catch((error: unknown) => {
+      this.log.error({ err: String(error), event: event.type }, 'applying a meeting event failed');
+    });
+  }
+
+  #enqueueResync(): void {
+    this.#queue = this.#queue
+      .then(async () => this.#resync(await this.state.snapshot()))
+      .catch((error: unknown) => this.log.error({ err: String(error) }, 'resync failed'));
+  }
+
+  #advance(seq: number): void {
+    this.#applied = Math.max(this.#applied, seq);
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const w = this.#waiters[i]!;
+      if (w.seq <= this.#applied) {
+        this.#waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  async #apply(event: SequencedEvent): Promise<void> {
+    if (this.#closed || event.seq <= this.#applied) return;
+    if (event.seq > this.#applied + 1) {
+      // Events were missed (the store's connection dropped): load what they would have changed.
+      await this.#resync(await this.state.snapshot());
+      if (event.seq <= this.#applied) return;
+    }
+    switch (event.type) {
+      case 'producerAdded':
+        this.#advance(event.seq);
+        this.#addProducer(event.producer);
+        return;
+      case 'producersRemoved':
+        for (const id of event.producerIds) this.published.delete(id);
+        break;
+      case 'breakouts':
+        await this.#setBreakouts(event.breakouts);
+        break;
+      case 'speakerEnded':
+        await this.#speakerEnded(event.sessionKey, event.userId);
+        break;
+      case 'speakerMuted':
+        await this.#speakerMuted(event.sessionKey, event.userId, event.muted);
+        break;
+    }
+    this.#advance(event.seq);
+  }
+
+  #addProducer(producer: PublishedProducer): void {
+    if (this.published.has(producer.id)) return;
+    this.published.set(producer.id, producer);
+    void this.fanOut(producer);
+  }
+
+  /** Brings this node's view in line with a snapshot, acting on what changed. */
+  async #resync(snapshot: MeetingSnapshot): Promise<void> {
+    const ids = new Set(snapshot.producers.map((p) => p.id));
+    for (const id of [...this.published.keys()]) if (!ids.has(id)) this.published.delete(id);
+    for (const p of snapshot.producers) this.#addProducer(p);
+    const b = snapshot.breakouts;
+    if (JSON.stringify(b) !== JSON.stringify(this.breakouts)) await this.#setBreakouts(b);
+    // A speaker ended or muted while this node was not listening: check the local ones.
+    for (const peer of this.peers.values()) {
+      if (peer.producers.size === 0 || peer.isHost || this.sessionOf(peer).isHost(peer)) continue;
+      const speaker = await this.state.speaker(peer.sessionKey, peer.userId);
+      if (!speaker || speaker.state !== 'speaking') await this.closeSending(peer);
+      else await this.#speakerMuted(peer.sessionKey, peer.userId, speaker.muted);
+    }
+    this.#advance(snapshot.seq);
+  }
+
+  async #setBreakouts(next: Breakouts | null): Promise<void> {
+    const prev = this.breakouts;
+    this.breakouts = next;
+    this.#armBreakoutTimer();
+    if (!prev && !next) return;
+    if (!prev !== !next) {
+      // Started or ended: every local participant goes where they belong now.
+      const movers = [...this.peers.values()].filter((p) => this.placeFor(p) !== p.sessionKey);
+      this.log.info({ movers: movers.length, active: next !== null }, 'breakouts changed; moving local participants');
+      await forEachLimited(movers, MOVE_CONCURRENCY, (peer) =>
+        this.move(peer, this.placeFor(peer)).catch((error: unknown) =>
+          this.log.warn({ peer: peer.userId, err: String(error) }, 'move failed'),
+        ),
+      );
+      if (!next) for (const key of [...this.sessions.keys()]) if (key !== MAIN) this.sessions.delete(key);
+    } else if (prev!.speakToAll !== next!.speakToAll) {
+      await this.applyHolds();
+    }
+  }
+
+  #armBreakoutTimer(): void {
+    if (this.#breakoutTimer) clearTimeout(this.#breakoutTimer);
+    this.#breakoutTimer = null;
+    const endsAt = this.breakouts?.endsAt;
+    if (!endsAt || this.#closed) return;
+    // Every node arms it; the store lets one of them end the breakouts.
+    this.#breakoutTimer = setTimeout(() => {
+      this.#breakoutTimer = null;
+      void this.onBreakoutTimer?.().catch((error: unknown) => this.log.error({ err: String(error) }, 'timed recall failed'));
+    }, Math.max(0, endsAt - Date.now()));
+    this.#breakoutTimer.unref();
+  }
+
+  async #speakerEnded(sessionKey: string, userId: string): Promise<void> {
+    const peer = this.peers.get(userId);
+    if (!peer || peer.isHost || this.session(sessionKey).isHost(peer) || peer.sessionKey !== sessionKey) return;
+    await this.closeSending(peer);
+  }
+
+  async #speakerMuted(sessionKey: string, userId: string, muted: boolean): Promise<void> {
+    const peer = this.peers.get(userId);
+    if (!peer || peer.sessionKey !== sessionKey) return;
+    for (const p of peer.producers.values()) {
+      if (p.source === 'mic') await (muted ? this.sfu.pauseProducer(p.id) : this.sfu.resumeProducer(p.id));
+    }
+  }
+
+  // ---- sweeping: departures past their grace, and dead signaling nodes -------------------------
+
+  #sweeping = false;
+
+  async #sweep(): Promise<void> {
+    if (this.#sweeping || this.#closed) return;
+    this.#sweeping = true;
+    try {
+      const now = Date.now();
+      const alive = new Set(await this.#deps.aliveNodes());
+      for (const node of await this.state.nodes()) {
+        if (node === this.nodeId || alive.has(node)) continue;
+        const evicted = await this.state.evictNode(node, now + this.options.departureGraceMs);
+        if (evicted.length > 0) this.log.warn({ node, evicted: evicted.length }, 'a signaling node died: its participants left the roster');
+      }
+      for (const userId of await this.state.claimExpiredDepartures(now, 500)) await this.dropDeparted(userId);
+    } catch (error) {
+      this.log.warn({ err: String(error) }, 'sweep failed');
+    } finally {
+      this.#sweeping = false;
+    }
+  }
+
+  /** A participant as the store has it (any node). */
+  participant(userId: string): Promise<Participant | null> {
+    return this.state.participant(userId);
+  }
+
+  /**
+   * Closes this node's view of the meeting. With `media`, the meeting is over everywhere (no
+   * participant on any node): its SFU rooms close too.
+   */
+  async close(media = true): Promise<void> {
+    this.#closed = true;
+    for (const u of this.#unsubscribe) u();
+    clearInterval(this.#sweepTimer);
+    if (this.#breakoutTimer) clearTimeout(this.#breakoutTimer);
+    this.feeds.close();
+    for (const w of this.#waiters.splice(0)) w.resolve();
     this.peers.clear();
     this.published.clear();
     this.consumerOwner.clear();
-    await Promise.all([...this.sessions.values()].map((s) => this.#sfu.closeRoom(s.roomId)));
+    this.state.close();
+    if (media) await Promise.all([...this.sessions.values()].map((s) => this.sfu.closeRoom(s.roomId)));
   }
 }

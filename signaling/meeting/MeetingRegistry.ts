@@ -1,63 +1,95 @@
 /**
- * The meetings open on this node. A meeting is created on the first join (serialised, so two
- * simultaneous joins never create it twice) and closed a while after its last participant left.
- * Routes SFU events to the meeting they concern.
+ * The meetings this signaling node serves. A meeting is opened here on the first join through this
+ * node (serialised, so two simultaneous joins never open it twice) and closed a while after its
+ * last local participant left; its SFU rooms and stored state go only when no node has anyone left
+ * in it. Routes SFU events to the meeting they concern.
  */
 import type { SfuControl } from '../../sfu/types';
-import type { TypedServer } from '../socketTypes';
+import type { MeetingStore } from '../store/types';
 import { Meeting, type MeetingOptions } from './Meeting';
+import type { MeetingNotifier } from './Notifier';
 
 /** How long an empty meeting keeps its SFU room, in case participants come back. */
 const EMPTY_MEETING_GRACE_MS = 60_000;
 
+export interface RegistryDeps {
+  sfu: SfuControl;
+  notify: MeetingNotifier;
+  store: MeetingStore;
+  options: MeetingOptions;
+  /** Called with every meeting opened here (flows arm their hooks, e.g. the breakout timer). */
+  onOpen?: (meeting: Meeting) => void;
+}
+
 export class MeetingRegistry {
   readonly #meetings = new Map<string, Meeting>();
+  readonly #opening = new Map<string, Promise<Meeting>>();
   readonly #emptyTimers = new Map<string, NodeJS.Timeout>();
-  readonly #sfu: SfuControl;
-  readonly #io: TypedServer;
-  readonly #options: MeetingOptions;
+  readonly #deps: RegistryDeps;
 
-  constructor(sfu: SfuControl, io: TypedServer, options: MeetingOptions) {
-    this.#sfu = sfu;
-    this.#io = io;
-    this.#options = options;
-    sfu.on('consumerClosed', ({ consumerId, producerId }) => {
+  constructor(deps: RegistryDeps) {
+    this.#deps = deps;
+    deps.sfu.on('consumerClosed', ({ consumerId, producerId }) => {
       for (const m of this.#meetings.values()) {
         if (m.consumerOwner.has(consumerId)) return m.onConsumerClosed(consumerId, producerId);
       }
     });
-    sfu.on('roomsLost', ({ roomIds }) => {
+    deps.sfu.on('roomsLost', ({ roomIds }) => {
       for (const meeting of this.#meetings.values()) meeting.onRoomsLost(roomIds);
     });
+  }
+
+  get store(): MeetingStore {
+    return this.#deps.store;
   }
 
   get(meetingId: string): Meeting | undefined {
     return this.#meetings.get(meetingId);
   }
 
-  getOrCreate(meetingId: string): Meeting {
+  async getOrCreate(meetingId: string): Promise<Meeting> {
     const timer = this.#emptyTimers.get(meetingId);
     if (timer) {
       clearTimeout(timer);
       this.#emptyTimers.delete(meetingId);
     }
-    let meeting = this.#meetings.get(meetingId);
-    if (!meeting) {
-      meeting = new Meeting(meetingId, this.#sfu, this.#io, this.#options);
-      this.#meetings.set(meetingId, meeting);
+    const open = this.#meetings.get(meetingId);
+    if (open) return open;
+    let pending = this.#opening.get(meetingId);
+    if (!pending) {
+      const { sfu, notify, store, options } = this.#deps;
+      pending = Meeting.open(meetingId, {
+        sfu,
+        notify,
+        state: store.meeting(meetingId),
+        nodeId: store.nodeId,
+        aliveNodes: () => store.aliveNodes(),
+        options,
+      })
+        .then((meeting) => {
+          this.#meetings.set(meetingId, meeting);
+          this.#deps.onOpen?.(meeting);
+          return meeting;
+        })
+        .finally(() => this.#opening.delete(meetingId));
+      this.#opening.set(meetingId, pending);
     }
-    return meeting;
+    return pending;
   }
 
-  /** Called after a participant left: an empty meeting closes after a grace period. */
+  /** Called after a participant left: an empty meeting closes here after a grace period. */
   releaseIfEmpty(meeting: Meeting): void {
     if (!meeting.empty || this.#emptyTimers.has(meeting.id)) return;
     const timer = setTimeout(() => {
       this.#emptyTimers.delete(meeting.id);
-      if (meeting.empty && this.#meetings.get(meeting.id) === meeting) {
-        this.#meetings.delete(meeting.id);
-        void meeting.close();
-      }
+      if (!meeting.empty || this.#meetings.get(meeting.id) !== meeting) return;
+      this.#meetings.delete(meeting.id);
+      void (async () => {
+        const counts = await meeting.state.counts();
+        const nobody = counts.viewers + counts.hosts === 0;
+        await meeting.close(nobody);
+        if (nobody) await this.#deps.store.meeting(meeting.id).destroy();
+      })().catch((error: unknown) => meeting.log.warn({ err: String(error) }, 'closing an empty meeting failed'));
     }, EMPTY_MEETING_GRACE_MS);
     timer.unref();
     this.#emptyTimers.set(meeting.id, timer);
@@ -70,7 +102,8 @@ export class MeetingRegistry {
   async close(): Promise<void> {
     for (const t of this.#emptyTimers.values()) clearTimeout(t);
     this.#emptyTimers.clear();
-    await Promise.all([...this.#meetings.values()].map((m) => m.close()));
+    // This node goes away; the meetings go on wherever else they are served.
+    await Promise.all([...this.#meetings.values()].map((m) => m.close(this.#deps.store.kind === 'memory')));
     this.#meetings.clear();
   }
 }

@@ -1,24 +1,14 @@
 /**
- * One participant of a meeting, as the signaling node sees it: identity from the token, the
- * socket it speaks through, and the ids of the media objects it owns on the SFU. Plain state;
- * the Meeting and the flows change it.
+ * One participant connected through this signaling node: identity from the token, the socket it
+ * speaks through, and the ids of the media objects it owns on the SFU (they stay with the node
+ * that owns the socket). What every node must know of a participant is in the meeting store.
+ * Plain state; the Meeting and the flows change it.
  */
 import type { Claims } from '../auth/tokens';
-import type { MediaSource } from '../protocol/schemas';
 import type { RtpCapabilities, SelfInfo } from '../protocol/events';
+import type { PublishedProducer } from '../store/types';
 
-export interface PublishedProducer {
-  id: string;
-  kind: 'audio' | 'video';
-  source: MediaSource;
-  peerId: string;
-  peerName: string;
-  /** The session it belongs to, and the SFU room (origin router) it was produced in. */
-  sessionKey: string;
-  roomId: string;
-  /** Published by a national host (heard in breakouts when speaking to all). */
-  national: boolean;
-}
+export type { PublishedProducer };
 
 export class Peer {
   readonly userId: string;

@@ -4,16 +4,17 @@
  * time, can extend it, speak into every breakout at once, send a notice to all, and call everyone
  * back. Province hosts lead their own breakout (publish, hand queue, speakers). Moves happen on
  * the participants' existing transports: no reload, no renegotiation.
+ *
+ * The breakouts record (with its deadline as an absolute time) is in the meeting store; every
+ * signaling node moves its own participants when it hears of a change (Meeting.#setBreakouts), and
+ * every node arms the timer, of which the store lets one end the breakouts.
  */
 import { AppError, forbidden } from '../protocol/errors';
 import type { ClientPayload } from '../protocol/schemas';
 import type { ClientResultMap } from '../protocol/events';
-import { forEachLimited, type Meeting } from './Meeting';
+import type { Meeting } from './Meeting';
 import { MAIN } from './MeetingSession';
 import type { Session } from './Session';
-
-/** How many participants are moved at once. */
-const MOVE_CONCURRENCY = 32;
 
 function requireNationalHost(session: Session): { meeting: Meeting; name: string } {
   const { meeting, peer } = session.joined();
@@ -21,22 +22,12 @@ function requireNationalHost(session: Session): { meeting: Meeting; name: string
   return { meeting, name: peer.claims.name };
 }
 
-function broadcastState(meeting: Meeting): ClientResultMap['startBreakouts'] {
+/** Applies a change here, then tells everyone (on every node) the new state. */
+async function broadcastState(meeting: Meeting): Promise<ClientResultMap['startBreakouts']> {
+  await meeting.caughtUp();
   const state = meeting.breakoutsState();
-  meeting.io.to(meeting.roomName).emit('breakouts', state);
+  meeting.notify.toRoom(meeting.roomName, 'breakouts', state);
   return state;
-}
-
-function armTimer(meeting: Meeting): void {
-  if (meeting.breakoutTimer) clearTimeout(meeting.breakoutTimer);
-  meeting.breakoutTimer = null;
-  const endsAt = meeting.breakouts?.endsAt;
-  if (!endsAt) return;
-  meeting.breakoutTimer = setTimeout(() => {
-    meeting.breakoutTimer = null;
-    void recall(meeting).catch((error: unknown) => meeting.log.error({ err: String(error) }, 'timed recall failed'));
-  }, Math.max(0, endsAt - Date.now()));
-  meeting.breakoutTimer.unref();
 }
 
 export async function startBreakouts(
@@ -44,15 +35,16 @@ export async function startBreakouts(
   { durationS, nationalOverlay }: ClientPayload<'startBreakouts'>,
 ): Promise<ClientResultMap['startBreakouts']> {
   const { meeting } = requireNationalHost(session);
-  if (meeting.breakouts) throw new AppError('conflict', 'breakouts are already running');
   const now = Date.now();
-  meeting.breakouts = { startedAt: now, endsAt: durationS ? now + durationS * 1000 : null, nationalOverlay, speakToAll: false };
-  armTimer(meeting);
-  const state = broadcastState(meeting);
-  const movers = [...meeting.peers.values()].filter((p) => meeting.placeFor(p) !== MAIN);
-  meeting.log.info({ movers: movers.length, durationS }, 'breakouts started');
-  await forEachLimited(movers, MOVE_CONCURRENCY, (peer) => meeting.move(peer, meeting.placeFor(peer)));
-  return state;
+  const started = await meeting.state.startBreakouts({
+    startedAt: now,
+    endsAt: durationS ? now + durationS * 1000 : null,
+    nationalOverlay,
+    speakToAll: false,
+  });
+  if (!started) throw new AppError('conflict', 'breakouts are already running');
+  meeting.log.info({ durationS }, 'breakouts started');
+  return broadcastState(meeting);
 }
 
 export async function extendBreakouts(
@@ -60,56 +52,49 @@ export async function extendBreakouts(
   { seconds }: ClientPayload<'extendBreakouts'>,
 ): Promise<ClientResultMap['extendBreakouts']> {
   const { meeting } = requireNationalHost(session);
-  const b = meeting.breakouts;
-  if (!b) throw new AppError('conflict', 'no breakouts are running');
-  b.endsAt = Math.max(b.endsAt ?? Date.now(), Date.now()) + seconds * 1000;
-  armTimer(meeting);
+  if (!(await meeting.state.updateBreakouts({ extendS: seconds }, Date.now()))) throw new AppError('conflict', 'no breakouts are running');
   return broadcastState(meeting);
 }
 
 export async function endBreakouts(session: Session): Promise<ClientResultMap['endBreakouts']> {
   const { meeting } = requireNationalHost(session);
-  if (!meeting.breakouts) throw new AppError('conflict', 'no breakouts are running');
-  return recall(meeting);
+  const state = await recall(meeting);
+  if (!state) throw new AppError('conflict', 'no breakouts are running');
+  return state;
 }
 
-/** Everyone back to the main session; breakout hands are cleared with a notice, rooms closed. */
-export async function recall(meeting: Meeting): Promise<ClientResultMap['endBreakouts']> {
-  if (!meeting.breakouts) return meeting.breakoutsState();
-  if (meeting.breakoutTimer) clearTimeout(meeting.breakoutTimer);
-  meeting.breakoutTimer = null;
-  meeting.breakouts = null;
-  const state = broadcastState(meeting);
-  const breakouts = [...meeting.sessions.values()].filter((s) => !s.isMain);
+/**
+ * Everyone back to the main session; breakout hands are cleared with a notice, grants end, the
+ * breakout rooms close. Returns null when no breakouts were running (another node ended them).
+ */
+export async function recall(meeting: Meeting): Promise<ClientResultMap['endBreakouts'] | null> {
+  // The breakout rooms in use, on any node, before everyone moves back.
+  const inUse = [...Object.keys((await meeting.state.counts()).sessions), ...meeting.sessions.keys()];
+  const ended = await meeting.state.endBreakouts();
+  if (!ended) return null;
+  const state = await broadcastState(meeting);
   const at = Date.now();
-  for (const ms of breakouts) {
-    for (const userId of ms.hands.lowerWhere()) {
-      const peer = meeting.peers.get(userId);
-      if (peer) meeting.io.to(peer.socketId).emit('notice', { kind: 'hands_cleared', text: '', from: '', at });
+  const keys = (await meeting.state.sessionKeys()).filter((k) => k !== MAIN);
+  for (const key of keys) {
+    for (const userId of await meeting.state.lowerHands(key)) {
+      meeting.notify.toRoom(meeting.userRoom(userId), 'notice', { kind: 'hands_cleared', text: '', from: '', at });
     }
-    for (const userId of [...ms.speakers.keys()]) await meeting.endSpeaking(ms, userId);
+    for (const s of await meeting.state.speakers(key)) await meeting.endSpeaking(meeting.session(key), s.userId);
   }
-  const movers = [...meeting.peers.values()].filter((p) => p.sessionKey !== MAIN);
-  await forEachLimited(movers, MOVE_CONCURRENCY, (peer) => meeting.move(peer, MAIN));
-  for (const ms of breakouts) {
-    ms.close();
-    meeting.sessions.delete(ms.key);
-    await meeting.sfu.closeRoom(ms.roomId);
-  }
-  meeting.log.info({ moved: movers.length }, 'breakouts ended');
+  const provinces = new Set([...keys, ...inUse].filter((k) => k !== MAIN));
+  await Promise.all([...provinces].map((key) => meeting.sfu.closeRoom(meeting.session(key).roomId)));
+  meeting.log.info({ breakouts: provinces.size }, 'breakouts ended');
   return state;
 }
 
 export async function speakToAll(session: Session, { on }: ClientPayload<'speakToAll'>): Promise<ClientResultMap['speakToAll']> {
   const { meeting } = requireNationalHost(session);
-  if (!meeting.breakouts) throw new AppError('conflict', 'no breakouts are running');
-  meeting.breakouts.speakToAll = on;
-  await meeting.applyHolds();
+  if (!(await meeting.state.updateBreakouts({ speakToAll: on }, Date.now()))) throw new AppError('conflict', 'no breakouts are running');
   return broadcastState(meeting);
 }
 
 export async function sendNotice(session: Session, { text }: ClientPayload<'sendNotice'>): Promise<ClientResultMap['sendNotice']> {
   const { meeting, name } = requireNationalHost(session);
-  meeting.io.to(meeting.roomName).emit('notice', { kind: 'text', text, from: name, at: Date.now() });
+  meeting.notify.toRoom(meeting.roomName, 'notice', { kind: 'text', text, from: name, at: Date.now() });
   return {};
 }

@@ -30,21 +30,20 @@ export async function raiseHand(session: Session): Promise<ClientResultMap['rais
   const ms = meeting.sessionOf(peer);
   if (peer.isHost || ms.isHost(peer)) throw forbidden('hosts do not raise hands');
   takeToggle(meeting, peer);
-  const { entry, changed } = ms.hands.raise({
+  // Hosts' nodes see the session's hand sequence move and send them a summary (hostFeeds.ts).
+  const { entry } = await meeting.state.raiseHand(ms.key, {
     userId: peer.userId,
     name: peer.claims.name,
     province: peer.claims.province,
     school: peer.claims.school,
   });
-  if (changed) ms.handsChanged();
   return { handRaised: true, seq: entry.seq };
 }
 
 export async function lowerHand(session: Session): Promise<ClientResultMap['lowerHand']> {
   const { meeting, peer } = session.joined();
   takeToggle(meeting, peer);
-  const ms = meeting.sessionOf(peer);
-  if (ms.hands.lower(peer.userId)) ms.handsChanged();
+  await meeting.state.lowerHand(peer.sessionKey, peer.userId);
   return { handRaised: false };
 }
 
@@ -57,11 +56,10 @@ export async function lowerHands(
     throw forbidden('outside your province');
   }
   let lowered: string[];
-  if (payload.scope === 'user') lowered = ms.hands.lower(payload.userId) ? [payload.userId] : [];
-  else lowered = ms.hands.lowerWhere(payload.scope === 'province' ? payload.province : undefined);
-  if (lowered.length > 0) ms.handsChanged();
+  if (payload.scope === 'user') lowered = (await meeting.state.lowerHand(ms.key, payload.userId)) ? [payload.userId] : [];
+  else lowered = await meeting.state.lowerHands(ms.key, payload.scope === 'province' ? payload.province : undefined);
   // Each lowered participant hears of their own hand only.
-  for (const userId of lowered) meeting.pushSpeakState(userId);
+  await Promise.all(lowered.map((userId) => meeting.pushSpeakState(ms.key, userId)));
   return { lowered: lowered.length };
 }
 
@@ -69,6 +67,6 @@ export async function handQueuePage(
   session: Session,
   { offset, limit }: ClientPayload<'handQueuePage'>,
 ): Promise<ClientResultMap['handQueuePage']> {
-  const { ms } = requireSessionHost(session);
-  return { entries: ms.hands.page(offset, limit), total: ms.hands.size };
+  const { meeting, ms } = requireSessionHost(session);
+  return meeting.state.handPage(ms.key, offset, limit);
 }

@@ -6,6 +6,8 @@
  *   resumeConsumer(id) once the client has set it up
  * and afterwards: `newConsumer` for each new producer, `consumerClosed` for each closed one.
  * `join` again on the same socket (after `rejoin`) rebuilds the media side without reload.
+ * The participant enters the meeting store's roster (every node sees them); their transports and
+ * consumers stay with this node.
  */
 import { AppError, forbidden, notFound } from '../protocol/errors';
 import type { ClientPayload } from '../protocol/schemas';
@@ -39,7 +41,7 @@ export async function join(
 
   if (session.meeting && session.meeting.id !== meetingId) await leave(deps, session, true);
 
-  const meeting = deps.registry.getOrCreate(meetingId);
+  const meeting = await deps.registry.getOrCreate(meetingId);
   const routerRtpCapabilities = await meeting.sfu.openRoom(meeting.viewerRoomId);
 
   let peer = session.peer;
@@ -57,15 +59,27 @@ export async function join(
     peer.sessionKey = meeting.placeFor(peer);
     await meeting.ensureSession(peer.sessionKey);
     meeting.peers.set(peer.userId, peer);
+    // One attendee per user, cluster-wide: the newest connection wins.
+    const replaced = await meeting.state.join({
+      userId: peer.userId,
+      name: claims.name,
+      role: claims.role,
+      province: claims.province,
+      school: claims.school,
+      sessionKey: peer.sessionKey,
+      node: meeting.nodeId,
+      socketId: socket.id,
+      joinedAt: Date.now(),
+    });
     if (previous) {
-      // One attendee per user: the newest connection wins.
       await meeting.closePeerMedia(previous);
       if (previous.socketId !== socket.id) deps.disconnectSocket(previous.socketId);
+    } else if (replaced && replaced.socketId !== socket.id) {
+      deps.disconnectSocket(replaced.socketId);
     }
     session.meeting = meeting;
     session.peer = peer;
-    meeting.arrived(peer.userId);
-    await socket.join(meeting.roomName);
+    await socket.join([meeting.roomName, meeting.userRoom(peer.userId)]);
     // Session rooms, host state, and the participant's own hand and grant (which survive a
     // reconnect) at once.
     await meeting.enterSession(peer);
@@ -74,8 +88,8 @@ export async function join(
   }
   return {
     meetingId,
-    self: peer.selfInfo(meeting.canSend(peer)),
-    session: meeting.sessionInfo(peer),
+    self: peer.selfInfo(await meeting.canSend(peer)),
+    session: await meeting.sessionInfo(peer),
     breakouts: meeting.breakoutsState(),
     routerRtpCapabilities,
   };
@@ -86,7 +100,7 @@ export async function createTransport(
   { direction }: ClientPayload<'createTransport'>,
 ): Promise<ClientResultMap['createTransport']> {
   const { meeting, peer } = session.joined();
-  if (direction === 'send' && !meeting.canSend(peer)) throw forbidden('only hosts and invited speakers may send media');
+  if (direction === 'send' && !(await meeting.canSend(peer))) throw forbidden('only hosts and invited speakers may send media');
   // One transport per direction: a client that rebuilds replaces the old one.
   for (const [id, dir] of peer.transports) {
     if (dir === direction) {
@@ -211,10 +225,10 @@ export async function leave(
   session.meeting = null;
   session.peer = null;
   if (!meeting || !peer) return {};
-  const wasCurrent = meeting.peers.get(peer.userId) === peer;
   await meeting.removePeer(peer);
-  if (wasCurrent) meeting.departed(peer.userId, explicit);
-  for (const room of [...session.socket.rooms]) if (room.startsWith(meeting.roomName)) await session.socket.leave(room);
+  // Only if the roster still has this connection (a newer one of the same user wins).
+  if (await meeting.state.leave(peer.userId, peer.socketId)) await meeting.departed(peer.userId, explicit);
+  await meeting.notify.leave(session.socket.id, (room) => room.startsWith(meeting.roomName));
   deps.registry.releaseIfEmpty(meeting);
   meeting.log.info({ peer: peer.userId }, 'left');
   return {};

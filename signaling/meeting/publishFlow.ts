@@ -14,11 +14,11 @@ export async function produce(
   { transportId, kind, rtpParameters, source }: ClientPayload<'produce'>,
 ): Promise<ClientResultMap['produce']> {
   const { meeting, peer } = session.joined();
-  if (!meeting.canSend(peer)) throw forbidden('only hosts and invited speakers may send media');
+  if (!(await meeting.canSend(peer))) throw forbidden('only hosts and invited speakers may send media');
   if (peer.transports.get(transportId) !== 'send') throw notFound('transport');
   if ((source === 'mic') !== (kind === 'audio')) throw new AppError('bad_request', `source ${source} cannot be ${kind}`);
   const ms = meeting.sessionOf(peer);
-  const grant = peer.isHost || ms.isHost(peer) ? null : ms.speakers.get(peer.userId);
+  const grant = peer.isHost || ms.isHost(peer) ? null : await meeting.state.speaker(ms.key, peer.userId);
   if (grant && (source === 'screen' || (source === 'camera' && !grant.allowVideo))) {
     throw forbidden(`your invitation does not include ${source}`);
   }
@@ -43,9 +43,9 @@ export async function produce(
     national: peer.isHost,
   };
   peer.producers.set(producerId, published);
-  meeting.published.set(producerId, published);
+  // Every node (this one too) hears of it from the store and offers it to its participants.
+  await meeting.state.addProducer(published);
   meeting.log.info({ peer: peer.userId, producer: producerId, source }, 'producing');
-  void meeting.fanOut(published);
   return { producerId };
 }
 
@@ -61,7 +61,7 @@ export async function closeProducer(
 ): Promise<ClientResultMap['closeProducer']> {
   const { meeting, peer } = ownProducer(session, producerId);
   peer.producers.delete(producerId);
-  meeting.published.delete(producerId);
+  await meeting.state.removeProducers([producerId]);
   // Its consumers close on the SFU, which reports each as consumerClosed to its viewer.
   await meeting.sfu.closeProducer(producerId);
   return {};
@@ -81,7 +81,7 @@ export async function resumeProducer(
   { producerId }: ClientPayload<'resumeProducer'>,
 ): Promise<ClientResultMap['resumeProducer']> {
   const { meeting, peer } = ownProducer(session, producerId);
-  if (meeting.sessionOf(peer).speakers.get(peer.userId)?.muted && peer.producers.get(producerId)?.source === 'mic') {
+  if (peer.producers.get(producerId)?.source === 'mic' && (await meeting.state.speaker(peer.sessionKey, peer.userId))?.muted) {
     throw forbidden('the host has muted you');
   }
   await meeting.sfu.resumeProducer(producerId);

@@ -2,7 +2,9 @@
  * Invite to speak: a host invites a participant (from the queue or by id); the participant
  * accepts or declines; on accept the server grants a send transport and audio (plus video if the
  * host allowed it), and lowers the hand. The host can mute or revoke; the speaker can stop.
- * Concurrent teacher speakers (invited or speaking) are capped. Every check is on the server.
+ * Concurrent teacher speakers (invited or speaking) are capped. Every check is on the server;
+ * grants live in the meeting store, so host and speaker may be connected through different nodes
+ * (the speaker's node acts on speakerMuted and speakerEnded).
  */
 import { AppError, forbidden, notFound } from '../protocol/errors';
 import type { ClientPayload } from '../protocol/schemas';
@@ -15,25 +17,19 @@ export async function inviteSpeaker(
   { userId, allowVideo }: ClientPayload<'inviteSpeaker'>,
 ): Promise<ClientResultMap['inviteSpeaker']> {
   const { meeting, ms } = requireSessionHost(session);
-  const target = meeting.peers.get(userId);
+  const target = await meeting.participant(userId);
   if (!target) throw notFound('participant');
   if (target.sessionKey !== ms.key) throw forbidden('that participant is in another session');
-  if (target.isHost || ms.isHost(target)) throw new AppError('conflict', 'hosts can already speak');
-  if (ms.speakers.has(userId)) throw new AppError('conflict', 'already invited or speaking');
-  if (ms.speakers.size >= meeting.options.maxSpeakers) {
-    throw new AppError('conflict', `speaker limit reached (${meeting.options.maxSpeakers})`);
-  }
-  ms.speakers.set(userId, {
-    userId,
-    name: target.claims.name,
-    province: target.claims.province,
-    school: target.claims.school,
-    allowVideo,
-    muted: false,
-    state: 'invited',
-  });
-  meeting.pushSpeakState(userId);
-  meeting.speakersChanged(ms);
+  if (target.role === 'host' || ms.isHost({ claims: target })) throw new AppError('conflict', 'hosts can already speak');
+  const result = await meeting.state.invite(
+    ms.key,
+    { userId, name: target.name, province: target.province, school: target.school, allowVideo, muted: false, state: 'invited' },
+    meeting.options.maxSpeakers,
+  );
+  if (result === 'exists') throw new AppError('conflict', 'already invited or speaking');
+  if (result === 'full') throw new AppError('conflict', `speaker limit reached (${meeting.options.maxSpeakers})`);
+  await meeting.pushSpeakState(ms.key, userId);
+  await meeting.speakersChanged(ms);
   meeting.log.info({ peer: userId, allowVideo, session: ms.key }, 'invited to speak');
   return {};
 }
@@ -44,18 +40,19 @@ export async function respondInvitation(
 ): Promise<ClientResultMap['respondInvitation']> {
   const { meeting, peer } = session.joined();
   const ms = meeting.sessionOf(peer);
-  const entry = ms.speakers.get(peer.userId);
+  const entry = await meeting.state.speaker(ms.key, peer.userId);
   if (!entry || entry.state !== 'invited') throw notFound('invitation');
   if (!accept) {
     await meeting.endSpeaking(ms, peer.userId);
     return { grant: null };
   }
-  entry.state = 'speaking';
-  if (ms.hands.lower(peer.userId)) ms.handsChanged();
-  meeting.pushSpeakState(peer.userId);
-  meeting.speakersChanged(ms);
+  const granted = await meeting.state.accept(ms.key, peer.userId);
+  if (!granted) throw notFound('invitation');
+  await meeting.state.lowerHand(ms.key, peer.userId);
+  await meeting.pushSpeakState(ms.key, peer.userId);
+  await meeting.speakersChanged(ms);
   meeting.log.info({ peer: peer.userId }, 'speaking');
-  return { grant: { allowVideo: entry.allowVideo, muted: entry.muted } };
+  return { grant: { allowVideo: granted.allowVideo, muted: granted.muted } };
 }
 
 export async function muteSpeaker(
@@ -63,15 +60,11 @@ export async function muteSpeaker(
   { userId, muted }: ClientPayload<'muteSpeaker'>,
 ): Promise<ClientResultMap['muteSpeaker']> {
   const { meeting, ms } = requireSessionHost(session);
-  const entry = ms.speakers.get(userId);
-  if (!entry || entry.state !== 'speaking') throw notFound('speaker');
-  entry.muted = muted;
-  const peer = meeting.peers.get(userId);
-  for (const p of peer?.producers.values() ?? []) {
-    if (p.source === 'mic') await (muted ? meeting.sfu.pauseProducer(p.id) : meeting.sfu.resumeProducer(p.id));
-  }
-  meeting.pushSpeakState(userId);
-  meeting.speakersChanged(ms);
+  // The speaker's node pauses or resumes their microphone on the SFU (speakerMuted).
+  if (!(await meeting.state.mute(ms.key, userId, muted))) throw notFound('speaker');
+  await meeting.caughtUp();
+  await meeting.pushSpeakState(ms.key, userId);
+  await meeting.speakersChanged(ms);
   return {};
 }
 
@@ -80,7 +73,7 @@ export async function revokeSpeaker(
   { userId }: ClientPayload<'revokeSpeaker'>,
 ): Promise<ClientResultMap['revokeSpeaker']> {
   const { meeting, ms } = requireSessionHost(session);
-  if (!ms.speakers.has(userId)) throw notFound('speaker');
+  if (!(await meeting.state.speaker(ms.key, userId))) throw notFound('speaker');
   await meeting.endSpeaking(ms, userId);
   meeting.log.info({ peer: userId }, 'speaking revoked');
   return {};
@@ -89,7 +82,7 @@ export async function revokeSpeaker(
 export async function stopSpeaking(session: Session): Promise<ClientResultMap['stopSpeaking']> {
   const { meeting, peer } = session.joined();
   const ms = meeting.sessionOf(peer);
-  if (!ms.speakers.has(peer.userId)) throw notFound('speaker grant');
+  if (!(await meeting.state.speaker(ms.key, peer.userId))) throw notFound('speaker grant');
   await meeting.endSpeaking(ms, peer.userId);
   return {};
 }

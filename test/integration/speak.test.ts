@@ -17,7 +17,7 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const s of open.splice(0)) s.close();
   const meeting = server.sockets.registry.get(MEETING)!;
-  for (const userId of [...meeting.main.speakers.keys()]) await meeting.endSpeaking(meeting.main, userId);
+  for (const s of await meeting.state.speakers('main')) await meeting.endSpeaking(meeting.main, s.userId);
 });
 afterAll(async () => {
   host.close();
@@ -50,11 +50,11 @@ async function speak(v: Viewer, withCamera = false): Promise<{ transportId: stri
   return out;
 }
 
-function snapshot() {
+async function snapshot() {
   const m = server.sockets.registry.get(MEETING)!;
   return {
-    speakers: JSON.stringify([...m.main.speakers.values()]),
-    hands: m.main.hands.seq,
+    speakers: JSON.stringify(await m.state.speakers('main')),
+    hands: await m.state.handSeq('main'),
     published: [...m.published.keys()].sort(),
     transports: server.sfu.stats().transports,
   };
@@ -72,7 +72,7 @@ describe('invite to speak', () => {
     const { mic } = await speak(speaker);
     await until(() => arriving.some((c) => c.producerId === mic), 5_000, 'listener consumes the speaker');
     expect(arriving.find((c) => c.producerId === mic)).toMatchObject({ kind: 'audio', source: 'mic', peerId: userIdOf(speaker) });
-    expect(server.sockets.registry.get(MEETING)!.main.hands.has(userIdOf(speaker))).toBe(false);
+    expect(await server.sockets.registry.get(MEETING)!.state.handRaised('main', userIdOf(speaker))).toBe(false);
     expect(speaker.states.at(-1)).toEqual({ handRaised: false, invitation: null, grant: { allowVideo: false, muted: false } });
   });
 
@@ -94,17 +94,17 @@ describe('invite to speak', () => {
     const [a, b, c] = [await teacher(), await teacher(), await teacher()];
     await call(host, 'inviteSpeaker', { userId: userIdOf(a), allowVideo: false });
     await call(host, 'inviteSpeaker', { userId: userIdOf(b), allowVideo: false });
-    const before = snapshot();
+    const before = await snapshot();
     const res = await request(host, 'inviteSpeaker', { userId: userIdOf(c), allowVideo: false });
     expect(res).toMatchObject({ ok: false, error: { code: 'conflict' } });
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it('a declined invitation frees its place', async () => {
     const a = await teacher();
     await call(host, 'inviteSpeaker', { userId: userIdOf(a), allowVideo: false });
     expect(await call(a.socket, 'respondInvitation', { accept: false })).toEqual({ grant: null });
-    expect(server.sockets.registry.get(MEETING)!.main.speakers.size).toBe(0);
+    expect(await server.sockets.registry.get(MEETING)!.state.speakers('main')).toHaveLength(0);
   });
 
   it('mutes a speaker on the server: the speaker cannot unmute', async () => {
@@ -141,7 +141,7 @@ describe('invite to speak', () => {
     await call(host, 'inviteSpeaker', { userId: userIdOf(a), allowVideo: false });
     await speak(a);
     await call(a.socket, 'stopSpeaking', {});
-    expect(server.sockets.registry.get(MEETING)!.main.speakers.size).toBe(0);
+    expect(await server.sockets.registry.get(MEETING)!.state.speakers('main')).toHaveLength(0);
     expect(server.sockets.registry.get(MEETING)!.published.size).toBe(0);
   });
 });
@@ -157,13 +157,13 @@ describe('authorisation of speaker actions', () => {
   ];
 
   async function expectAllRefused(actor: TestSocket, actions: [string, unknown][], codes = ['forbidden']): Promise<void> {
-    const before = snapshot();
+    const before = await snapshot();
     for (const [event, payload] of actions) {
       const res = await request(actor, event as 'inviteSpeaker', payload);
       expect(res.ok, `${event} must be refused`).toBe(false);
       if (!res.ok) expect(codes, `${event}: ${res.error.code}`).toContain(res.error.code);
     }
-    expect(snapshot()).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   }
 
   it('refuses every host action to a teacher', async () => {

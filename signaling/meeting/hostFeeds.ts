@@ -1,0 +1,104 @@
+/**
+ * What hosts see of a large audience, built by each signaling node for the hosts connected
+ * through it: hand-queue summaries, attendance numbers and breakout status. Never one event per
+ * raise or per join: a node polls the session's hand sequence number (one small read) and sends a
+ * summary only when it moved, at most once per interval; numbers go out only when they changed.
+ * No node needs to hear every raise, however many nodes and raisers there are.
+ */
+import type { BreakoutStatus, MeetingStats } from '../protocol/events';
+import type { Meeting } from './Meeting';
+import type { MeetingSession } from './MeetingSession';
+
+/** How often hand sequence numbers are looked at, at most. */
+const HAND_POLL_MS = 100;
+
+export class HostFeeds {
+  readonly #meeting: Meeting;
+  readonly #handTimer: NodeJS.Timeout;
+  readonly #statsTimer: NodeJS.Timeout;
+  /** Per session: the seq last summarised, and when. */
+  readonly #sent = new Map<string, { seq: number; at: number }>();
+  #lastStats = '';
+  #lastStatus = '';
+  #busy = false;
+
+  constructor(meeting: Meeting) {
+    this.#meeting = meeting;
+    const { handSummaryIntervalMs, statsIntervalMs } = meeting.options;
+    this.#handTimer = setInterval(() => void this.#pollHands(), Math.min(HAND_POLL_MS, handSummaryIntervalMs));
+    this.#handTimer.unref();
+    this.#statsTimer = setInterval(() => void this.#pushStats(), statsIntervalMs);
+    this.#statsTimer.unref();
+  }
+
+  /** Sessions with at least one of their hosts connected through this node. */
+  #hostedHere(): MeetingSession[] {
+    const out = new Map<string, MeetingSession>();
+    for (const peer of this.#meeting.peers.values()) {
+      const session = this.#meeting.sessionOf(peer);
+      if (session.isHost(peer)) out.set(session.key, session);
+    }
+    return [...out.values()];
+  }
+
+  async #pollHands(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const now = Date.now();
+      const interval = this.#meeting.options.handSummaryIntervalMs;
+      for (const session of this.#hostedHere()) {
+        const sent = this.#sent.get(session.key);
+        if (sent && now - sent.at < interval) continue;
+        const seq = await this.#meeting.state.handSeq(session.key);
+        if (sent && seq === sent.seq) continue;
+        const summary = await this.#meeting.state.handSummary(session.key, this.#meeting.options.handSummaryHead, Date.now());
+        this.#sent.set(session.key, { seq: summary.seq, at: now });
+        this.#meeting.notify.toLocalRoom(session.hostsRoomName, 'handQueue', summary);
+      }
+    } catch (error) {
+      this.#meeting.log.warn({ err: String(error) }, 'hand summary failed');
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #pushStats(): Promise<void> {
+    const main = this.#meeting.main;
+    if (!this.#hostedHere().some((s) => s.isMain)) return;
+    try {
+      const stats: MeetingStats = await this.#meeting.stats();
+      const key = `${stats.viewers}/${stats.hosts}`;
+      if (key !== this.#lastStats) {
+        this.#lastStats = key;
+        this.#meeting.notify.toLocalRoom(main.hostsRoomName, 'meetingStats', stats);
+      }
+      if (this.#meeting.breakouts) {
+        const status: BreakoutStatus[] = await this.#meeting.breakoutStatus();
+        const statusKey = JSON.stringify(status);
+        if (statusKey !== this.#lastStatus) {
+          this.#lastStatus = statusKey;
+          this.#meeting.notify.toLocalRoom(main.hostsRoomName, 'breakoutStatus', status);
+        }
+      }
+    } catch (error) {
+      this.#meeting.log.warn({ err: String(error) }, 'stats failed');
+    }
+  }
+
+  /** What a session host joining (or moving in) needs at once: numbers, the queue, the speakers. */
+  async sendHostState(socketId: string, session: MeetingSession): Promise<void> {
+    const m = this.#meeting;
+    if (session.isMain) {
+      m.notify.toSocket(socketId, 'meetingStats', await m.stats());
+      if (m.breakouts) m.notify.toSocket(socketId, 'breakoutStatus', await m.breakoutStatus());
+    }
+    m.notify.toSocket(socketId, 'handQueue', await m.state.handSummary(session.key, m.options.handSummaryHead, Date.now()));
+    m.notify.toSocket(socketId, 'speakersChanged', await m.state.speakers(session.key));
+  }
+
+  close(): void {
+    clearInterval(this.#handTimer);
+    clearInterval(this.#statsTimer);
+  }
+}
