@@ -157,9 +157,9 @@ export class Meeting {
     return session;
   }
 
-  /** The session object for a key (names only; no SFU room is opened). */
+  /** The names of a session (no SFU room is opened, and this node does not start tracking it). */
   session(key: string): MeetingSession {
-    return this.#session(key);
+    return this.sessions.get(key) ?? new MeetingSession(this.id, key);
   }
 
   sessionOf(peer: Peer): MeetingSession {
@@ -320,7 +320,7 @@ export class Meeting {
     this.#handBuckets.delete(userId);
     for (const key of new Set([MAIN, ...(await this.state.sessionKeys())])) {
       await this.state.lowerHand(key, userId);
-      await this.endSpeaking(this.#session(key), userId);
+      await this.endSpeaking(this.session(key), userId);
     }
   }
 

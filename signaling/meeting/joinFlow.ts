@@ -76,6 +76,10 @@ export async function join(
       if (previous.socketId !== socket.id) deps.disconnectSocket(previous.socketId);
     } else if (replaced && replaced.socketId !== socket.id) {
       deps.disconnectSocket(replaced.socketId);
+      // What the older connection published (through its node, which may be dead) goes with it.
+      const stale = [...meeting.published.values()].filter((p) => p.peerId === peer!.userId).map((p) => p.id);
+      await meeting.state.removeProducers(stale);
+      await Promise.all(stale.map((id) => meeting.sfu.closeProducer(id).catch(() => undefined)));
     }
     session.meeting = meeting;
     session.peer = peer;

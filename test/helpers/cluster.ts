@@ -22,13 +22,42 @@ export async function freePort(): Promise<number> {
 export interface RedisProcess {
   url: string;
   stop(): Promise<void>;
+  /** Stops the server (SIGKILL with `crash`) and starts it again on the same port and data. */
+  restart(options?: { crash?: boolean; downMs?: number }): Promise<void>;
 }
 
-/** Starts Debian's redis-server (no persistence) and waits until it answers PING. */
-export async function startRedis(): Promise<RedisProcess> {
+/**
+ * Starts Debian's redis-server and waits until it answers PING. Without `dir`, nothing is
+ * persisted; with it, an append-only file there is written on every change (fsync always), so a
+ * restart, even after SIGKILL, finds everything.
+ */
+export async function startRedis(options: { dir?: string } = {}): Promise<RedisProcess> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', ''];
+  if (options.dir) args.push('--dir', options.dir, '--appendonly', 'yes', '--appendfsync', 'always');
+  else args.push('--appendonly', 'no');
   const url = `redis://127.0.0.1:${port}`;
+  let child = spawn('redis-server', args, { stdio: 'ignore' });
+  await waitForRedis(url);
+  return {
+    url,
+    stop: () => stopChild(child),
+    restart: async ({ crash = false, downMs = 0 } = {}) => {
+      if (crash) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      } else {
+        await stopChild(child);
+      }
+      await new Promise((r) => setTimeout(r, downMs));
+      child = spawn('redis-server', args, { stdio: 'ignore' });
+      await waitForRedis(url);
+    },
+  };
+}
+
+async function waitForRedis(url: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const client = createClient({ url, socket: { reconnectStrategy: false } });
@@ -43,7 +72,6 @@ export async function startRedis(): Promise<RedisProcess> {
       await new Promise((r) => setTimeout(r, 100));
     }
   }
-  return { url, stop: () => stopChild(child) };
 }
 
 export interface SfuNodeProcess {
@@ -92,7 +120,7 @@ export async function startSfuNode(redisUrl: string, nodeId: string, env: Record
   return { nodeId, controlUrl, child, kill: () => child.kill('SIGKILL'), stop: () => stopChild(child) };
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());

@@ -1,0 +1,83 @@
+/**
+ * Signaling node processes (signaling/main.ts) for cluster tests and benchmarks: each its own
+ * process on a free loopback port, in cluster mode against one Redis and the SFU nodes announced
+ * there, sharing one token key. Killed with SIGKILL, a node dies as a machine would.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import jwt from 'jsonwebtoken';
+import { io as connect } from 'socket.io-client';
+import type { ClaimsInput } from '../../signaling/auth/tokens';
+import { SFU_SECRET, freePort, stopChild } from './cluster';
+import { MEETING, TEST_SECRET, type TestSocket } from './server';
+
+export interface SignalingProcess {
+  nodeId: string;
+  url: string;
+  child: ChildProcess;
+  kill(): void;
+  stop(): Promise<void>;
+}
+
+/** Starts a signaling node in cluster mode and resolves once it serves HTTP. */
+export async function startSignalingNode(redisUrl: string, nodeId: string, env: Record<string, string> = {}): Promise<SignalingProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'signaling/main.ts'], {
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOINGHI_'))),
+      LOG_LEVEL: process.env.SIGNALING_LOG_LEVEL ?? 'warn',
+      HOINGHI_HOST: '127.0.0.1',
+      HOINGHI_PORT: String(port),
+      HOINGHI_NODE_ID: nodeId,
+      HOINGHI_SFU: 'cluster',
+      HOINGHI_REDIS_URL: redisUrl,
+      HOINGHI_SFU_SECRET: SFU_SECRET,
+      HOINGHI_JWT_SECRET: TEST_SECRET,
+      HOINGHI_STATS_INTERVAL_MS: '200',
+      HOINGHI_DEPARTURE_GRACE_MS: '60000',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`signaling node ${nodeId} did not start in 60 s`)), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('hoinghi is running')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`signaling node ${nodeId} exited with ${code}`));
+    });
+  });
+  return { nodeId, url, child, kill: () => child.kill('SIGKILL'), stop: () => stopChild(child) };
+}
+
+let counter = 0;
+
+/** A token every node of the test cluster accepts (they share TEST_SECRET). */
+export function clusterToken(claims: Partial<ClaimsInput> & Pick<ClaimsInput, 'role'>, ttlS = 3600): string {
+  counter += 1;
+  const sub = claims.sub ?? `${claims.role}-${counter}`;
+  return jwt.sign(
+    { sub, name: claims.name ?? sub, province: null, school: null, meetings: [MEETING], ...claims, role: claims.role },
+    TEST_SECRET,
+    { algorithm: 'HS256', expiresIn: ttlS, issuer: 'hoinghi', audience: 'hoinghi' },
+  );
+}
+
+/** Connects a test client to one node (as a balancer would have sent it there). */
+export function connectTo(url: string, token: string): Promise<TestSocket> {
+  const socket: TestSocket = connect(url, { transports: ['websocket'], auth: { token }, reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', (err: Error) => {
+      socket.close();
+      reject(err);
+    });
+  });
+}

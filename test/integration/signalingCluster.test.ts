@@ -1,0 +1,241 @@
+/**
+ * One meeting served by three signaling processes (signaling/main.ts in cluster mode) over two SFU
+ * node processes and one real redis-server (append-only file on): participants connected through
+ * different signaling nodes see one meeting, a signaling node killed with SIGKILL loses nothing,
+ * and a Redis restart leaves the meeting whole.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BreakoutsState, ConsumerInfo, HandQueueSummary, JoinResult, MeetingStats, SessionInfo, SpeakState } from '../../signaling/protocol/events';
+import type { ClaimsInput } from '../../signaling/auth/tokens';
+import { call, next, request, type TestSocket } from '../helpers/server';
+import { collect, until } from '../helpers/flows';
+import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
+import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../helpers/signaling';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
+
+let redis: RedisProcess;
+const sfuNodes: SfuNodeProcess[] = [];
+const sig: SignalingProcess[] = [];
+const open: TestSocket[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis({ dir: mkdtempSync(path.join(tmpdir(), 'hoinghi-redis-')) });
+  for (const id of ['sfu-1', 'sfu-2']) sfuNodes.push(await startSfuNode(redis.url, id));
+  for (const id of ['sig-1', 'sig-2', 'sig-3']) sig.push(await startSignalingNode(redis.url, id, { HOINGHI_DEPARTURE_GRACE_MS: '3000' }));
+}, 180_000);
+
+afterAll(async () => {
+  for (const s of open) s.close();
+  await Promise.all(sig.map((n) => n.stop()));
+  await Promise.all(sfuNodes.map((n) => n.stop()));
+  await redis?.stop();
+});
+
+let meetings = 0;
+
+/** A participant: a socket on one signaling node, with what it consumes kept from the events. */
+interface Member {
+  socket: TestSocket;
+  join: JoinResult;
+  consuming: Map<string, string>;
+  sessions: SessionInfo[];
+  speak: SpeakState[];
+  claims: Partial<ClaimsInput> & Pick<ClaimsInput, 'role'>;
+  meetingId: string;
+}
+
+async function attach(node: SignalingProcess, meetingId: string, claims: Member['claims']): Promise<Member> {
+  const socket = await connectTo(node.url, clusterToken({ ...claims, meetings: [meetingId] }));
+  open.push(socket);
+  const consuming = new Map<string, string>();
+  const sessions = collect<SessionInfo>(socket, 'sessionChanged');
+  const speak = collect<SpeakState>(socket, 'speakState');
+  socket.on('newConsumer', (c: ConsumerInfo) => consuming.set(c.id, c.producerId));
+  socket.on('consumerClosed', ({ consumerId }) => consuming.delete(consumerId));
+  const join = await call(socket, 'join', { meetingId });
+  const m: Member = { socket, join, consuming, sessions, speak, claims, meetingId };
+  await receive(m);
+  return m;
+}
+
+/** The receive side of the join flow: a transport, and every current producer consumed. */
+async function receive(m: Member): Promise<void> {
+  const t = await call(m.socket, 'createTransport', { direction: 'recv' });
+  await call(m.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  const { consumers } = await call(m.socket, 'startConsuming', { rtpCapabilities: m.join.routerRtpCapabilities });
+  for (const c of consumers) {
+    m.consuming.set(c.id, c.producerId);
+    await call(m.socket, 'resumeConsumer', { consumerId: c.id });
+  }
+}
+
+async function publish(m: Member, sources: ('camera' | 'mic')[] = ['camera', 'mic']): Promise<string[]> {
+  const t = await call(m.socket, 'createTransport', { direction: 'send' });
+  await call(m.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  const ids: string[] = [];
+  for (const source of sources) {
+    const video = source === 'camera';
+    const res = await call(m.socket, 'produce', {
+      transportId: t.id,
+      kind: video ? 'video' : 'audio',
+      source,
+      rtpParameters: video ? videoRtpParameters() : audioRtpParameters(),
+    });
+    ids.push(res.producerId);
+  }
+  return ids;
+}
+
+const producersOf = (m: Member): string[] => [...new Set(m.consuming.values())].sort();
+const same = (a: string[], b: string[]): boolean => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+
+describe('a meeting across three signaling nodes', () => {
+  it('teachers on nodes 2 and 3 consume what a host on node 1 publishes, and what it publishes later', async () => {
+    const id = `cluster-${++meetings}`;
+    const host = await attach(sig[0]!, id, { role: 'host', sub: 'host' });
+    const first = await publish(host, ['mic']);
+    const t2 = await attach(sig[1]!, id, { role: 'teacher', sub: 't2' });
+    const t3 = await attach(sig[2]!, id, { role: 'teacher', sub: 't3' });
+    expect(producersOf(t2)).toEqual(first);
+    expect(producersOf(t3)).toEqual(first);
+    const [camera] = await publish({ ...host }, ['camera']);
+    for (const t of [t2, t3]) await until(() => same(producersOf(t), [...first, camera!]), 10_000, 'the later producer');
+    const stats = collect<MeetingStats>(host.socket, 'meetingStats');
+    await until(() => stats.at(-1)?.viewers === 2, 10_000, 'both teachers counted');
+  });
+
+  it('brings hands raised on node 3 to the host on node 1, in order, with province counts', async () => {
+    const id = `cluster-${++meetings}`;
+    const host = await attach(sig[0]!, id, { role: 'host', sub: 'host' });
+    const summaries = collect<HandQueueSummary>(host.socket, 'handQueue');
+    const raisers: Member[] = [];
+    for (const [sub, province] of [['r1', '01'], ['r2', '79'], ['r3', '01']] as const) {
+      raisers.push(await attach(sig[2]!, id, { role: 'teacher', sub, province }));
+    }
+    for (const r of raisers) await call(r.socket, 'raiseHand', {});
+    await until(() => summaries.at(-1)?.total === 3, 10_000, 'three hands');
+    const last = summaries.at(-1)!;
+    expect(last.head.map((e) => e.userId)).toEqual(['r1', 'r2', 'r3']);
+    expect(last.byProvince).toEqual({ '01': 2, '79': 1 });
+    // Paging from node 1 reads the same queue.
+    expect((await call(host.socket, 'handQueuePage', { offset: 1, limit: 5 })).entries.map((e) => e.userId)).toEqual(['r2', 'r3']);
+  });
+
+  it('lets a host on node 1 invite a teacher on node 2, whose speech reaches node 3; mute and revoke reach the speaker', async () => {
+    const id = `cluster-${++meetings}`;
+    const host = await attach(sig[0]!, id, { role: 'host', sub: 'host' });
+    const speaker = await attach(sig[1]!, id, { role: 'teacher', sub: 'speaker' });
+    const listener = await attach(sig[2]!, id, { role: 'teacher', sub: 'listener' });
+    await call(host.socket, 'inviteSpeaker', { userId: 'speaker', allowVideo: false });
+    await until(() => speaker.speak.at(-1)?.invitation !== null && speaker.speak.at(-1)?.invitation !== undefined, 10_000, 'invitation');
+    expect((await call(speaker.socket, 'respondInvitation', { accept: true })).grant).toEqual({ allowVideo: false, muted: false });
+    const [mic] = await publish(speaker, ['mic']);
+    await until(() => producersOf(listener).includes(mic!), 10_000, 'the speaker heard on node 3');
+    await call(host.socket, 'muteSpeaker', { userId: 'speaker', muted: true });
+    await until(() => speaker.speak.at(-1)?.grant?.muted === true, 10_000, 'muted');
+    expect(await request(speaker.socket, 'resumeProducer', { producerId: mic })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    await call(host.socket, 'revokeSpeaker', { userId: 'speaker' });
+    await until(() => !producersOf(listener).includes(mic!), 10_000, 'the speaker\'s microphone closed everywhere');
+    expect(speaker.speak.at(-1)?.grant).toBeNull();
+  });
+
+  it('runs breakouts, speak-to-all and recall across nodes', async () => {
+    const id = `cluster-${++meetings}`;
+    const host = await attach(sig[0]!, id, { role: 'host', sub: 'host' });
+    const national = await publish(host);
+    const ph = await attach(sig[2]!, id, { role: 'province_host', sub: 'ph-01', province: '01' });
+    const t01 = await attach(sig[1]!, id, { role: 'teacher', sub: 't-01', province: '01' });
+    const t79 = await attach(sig[2]!, id, { role: 'teacher', sub: 't-79', province: '79' });
+    const states = collect<BreakoutsState>(t79.socket, 'breakouts');
+    await call(host.socket, 'startBreakouts', { nationalOverlay: false });
+    for (const [m, key] of [[ph, '01'], [t01, '01'], [t79, '79']] as const) {
+      await until(() => m.sessions.at(-1)?.key === key, 10_000, `${m.claims.sub} in ${key}`);
+    }
+    expect(ph.sessions.at(-1)).toMatchObject({ canSend: true, isSessionHost: true });
+    const provincial = await publish(ph);
+    const nationalMic = national[1]!;
+    await until(() => same(producersOf(t01), [...provincial, nationalMic]), 10_000, 'teacher of 01 gets the province host');
+    await until(() => same(producersOf(t79), [nationalMic]), 10_000, 'teacher of 79 keeps the national audio only');
+    await call(host.socket, 'speakToAll', { on: true });
+    await until(() => states.at(-1)?.speakToAll === true, 10_000, 'speak-to-all seen on node 3');
+    await call(host.socket, 'endBreakouts', {});
+    for (const m of [ph, t01, t79]) {
+      await until(() => m.sessions.at(-1)?.key === 'main', 10_000, `${m.claims.sub} back`);
+      await until(() => same(producersOf(m), national), 10_000, `${m.claims.sub} gets the national broadcast again`);
+    }
+  });
+
+  it('loses nothing when a signaling node is killed: its participants rejoin through another node, hands keep their order, speakers keep speaking, breakouts keep their timer', async () => {
+    const id = `cluster-${++meetings}`;
+    const victim = await startSignalingNode(redis.url, 'sig-victim', { HOINGHI_DEPARTURE_GRACE_MS: '3000' });
+    sig.push(victim);
+    const host = await attach(sig[0]!, id, { role: 'host', sub: 'host' });
+    const national = await publish(host);
+    const summaries = collect<HandQueueSummary>(host.socket, 'handQueue');
+    // a and gone have no province: they stay in the main session (and keep speaking) during breakouts.
+    const a = await attach(victim, id, { role: 'teacher', sub: 'a' });
+    const b = await attach(sig[1]!, id, { role: 'teacher', sub: 'b', province: '01' });
+    const c = await attach(victim, id, { role: 'teacher', sub: 'c', province: '01' });
+    const gone = await attach(victim, id, { role: 'teacher', sub: 'gone' });
+    for (const m of [a, b, c]) await call(m.socket, 'raiseHand', {});
+    await call(host.socket, 'inviteSpeaker', { userId: 'gone', allowVideo: false });
+    await call(gone.socket, 'respondInvitation', { accept: true });
+    await call(host.socket, 'inviteSpeaker', { userId: 'a', allowVideo: false });
+    await call(a.socket, 'respondInvitation', { accept: true });
+    await until(() => summaries.at(-1)?.total === 2, 10_000, 'two hands left (a spoke)');
+    const started = await call(host.socket, 'startBreakouts', { nationalOverlay: true, durationS: 12 });
+
+    victim.kill();
+    // As a balancer would: the same users come back through a live node, on new sockets.
+    const a2 = await attach(sig[2]!, id, { role: 'teacher', sub: 'a' });
+    const c2 = await attach(sig[1]!, id, { role: 'teacher', sub: 'c', province: '01' });
+    for (const m of [a2, c2]) expect(m.join.breakouts).toMatchObject({ active: true, endsAt: started.endsAt });
+    expect(a2.join.session.key).toBe('main');
+    expect(c2.join.session.key).toBe('01');
+    await until(() => same(producersOf(a2), national), 10_000, 'a consumes again');
+    // With the national overlay, the breakout gets the national camera and (held) audio.
+    await until(() => same(producersOf(c2), national), 10_000, 'c consumes again');
+    // a is still a speaker, and may publish again.
+    expect(a2.join.self.canSend).toBe(true);
+    await until(() => a2.speak.at(-1)?.grant?.allowVideo === false, 10_000, 'a\'s grant');
+    await publish(a2, ['mic']);
+    // Hands stay in the queue they were raised in (main), in their order: b's, then c's.
+    const page = await call(host.socket, 'handQueuePage', { offset: 0, limit: 10 });
+    expect(page.entries.map((e) => e.userId)).toEqual(['b', 'c']);
+    // Whoever did not come back leaves the roster after the departure grace, and loses the grant.
+    const stats = collect<MeetingStats>(host.socket, 'meetingStats');
+    const speakers = collect<{ userId: string }[]>(host.socket, 'speakersChanged');
+    await until(() => stats.at(-1)?.viewers === 3, 30_000, 'the dead node\'s absentee left the roster');
+    await until(() => speakers.length > 0 && !speakers.at(-1)!.some((s) => s.userId === 'gone'), 20_000, 'the absentee\'s grant ended');
+    expect(speakers.at(-1)!.map((s) => s.userId)).toEqual(['a']);
+    // The breakout timer set before the kill still ends them, with no node's help in particular.
+    const ended = next(b.socket, 'breakouts', 20_000);
+    expect((await ended).active).toBe(false);
+  });
+
+  it('keeps the meeting whole across a Redis restart', async () => {
+    const id = `cluster-${++meetings}`;
+    const host = await attach(sig[0]!, id, { role: 'host', sub: 'host' });
+    await publish(host);
+    const summaries = collect<HandQueueSummary>(host.socket, 'handQueue');
+    const raisers: Member[] = [];
+    for (const sub of ['x', 'y']) raisers.push(await attach(sig[1]!, id, { role: 'teacher', sub, province: '48' }));
+    for (const r of raisers) await call(r.socket, 'raiseHand', {});
+    await call(host.socket, 'inviteSpeaker', { userId: 'y', allowVideo: true });
+    await until(() => summaries.at(-1)?.total === 2, 10_000, 'two hands');
+
+    await redis.restart({ crash: true, downMs: 500 });
+
+    // Everything is still there, and the meeting goes on.
+    const late = await attach(sig[2]!, id, { role: 'teacher', sub: 'z', province: '48' });
+    await call(late.socket, 'raiseHand', {});
+    await until(() => summaries.at(-1)?.total === 3, 20_000, 'a hand raised after the restart');
+    expect(summaries.at(-1)!.head.map((e) => e.userId)).toEqual(['x', 'y', 'z']);
+    expect(summaries.at(-1)!.byProvince).toEqual({ '48': 3 });
+    expect(producersOf(late)).toHaveLength(2);
+    expect((await call(raisers[1]!.socket, 'respondInvitation', { accept: true })).grant).toEqual({ allowVideo: true, muted: false });
+  });
+});
