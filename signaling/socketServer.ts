@@ -191,12 +191,12 @@ export class SocketServer {
   }
 
   /** Ends the connection when its token expires, unless refreshed first. */
-  #armExpiry(session: Session): void {
+  #armExpiry(session: Session, socket: TypedSocket): void {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     const ms = (session.claims.exp + this.#opts.tokens.settings.clockSkewS) * 1000 - Date.now();
     session.expiryTimer = setTimeout(() => {
-      session.socket.emit('sessionExpired');
-      session.socket.disconnect(true);
+      socket.emit('sessionExpired');
+      socket.disconnect(true);
     }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
     session.expiryTimer.unref();
   }
@@ -208,18 +208,21 @@ export class SocketServer {
       throw new AppError('forbidden', 'a refreshed token must be for the same user, role and province');
     }
     session.claims = claims;
-    session.socket.data.claims = claims;
-    this.#armExpiry(session);
+    const socket = this.io.sockets.sockets.get(session.socketId);
+    if (socket) {
+      socket.data.claims = claims;
+      this.#armExpiry(session, socket);
+    }
     return { expiresAt: claims.exp * 1000 };
   }
 
   #onConnection(socket: TypedSocket): void {
-    const session = new Session(socket, socket.data.claims);
+    const session = new Session(socket.id, socket.data.claims);
     const userId = session.claims.sub;
     const budget = this.#userBudgets.get(userId) ?? { sockets: 0, buckets: new Map() };
     budget.sockets += 1;
     this.#userBudgets.set(userId, budget);
-    this.#armExpiry(session);
+    this.#armExpiry(session, socket);
     const bucket = new TokenBucket(this.#opts.limits.socketEventsPerS, this.#opts.limits.socketEventBurst);
     const strikes = new TokenBucket(STRIKES_PER_SECOND, STRIKE_BURST);
     let queue: Promise<unknown> = Promise.resolve();

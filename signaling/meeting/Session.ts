@@ -1,20 +1,22 @@
 import type { Claims } from '../auth/tokens';
 import { AppError } from '../protocol/errors';
-import type { TypedSocket } from '../socketTypes';
 import type { Meeting } from './Meeting';
 import type { Peer } from './Peer';
 
-/** One authenticated socket and, once joined, its meeting and peer. */
+/**
+ * One authenticated connection, as the meeting flows see it (its id, not the socket: the meeting
+ * domain reaches sockets only through its notifier), and, once joined, its meeting and peer.
+ */
 export class Session {
-  readonly socket: TypedSocket;
+  readonly socketId: string;
   claims: Claims;
   meeting: Meeting | null = null;
   peer: Peer | null = null;
   /** Ends the connection when the token expires (re-armed by a refresh). */
   expiryTimer: NodeJS.Timeout | null = null;
 
-  constructor(socket: TypedSocket, claims: Claims) {
-    this.socket = socket;
+  constructor(socketId: string, claims: Claims) {
+    this.socketId = socketId;
     this.claims = claims;
   }
 

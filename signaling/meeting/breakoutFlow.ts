@@ -95,6 +95,9 @@ export async function speakToAll(session: Session, { on }: ClientPayload<'speakT
 
 export async function sendNotice(session: Session, { text }: ClientPayload<'sendNotice'>): Promise<ClientResultMap['sendNotice']> {
   const { meeting, name } = requireNationalHost(session);
-  meeting.notify.toRoom(meeting.roomName, 'notice', { kind: 'text', text, from: name, at: Date.now() });
+  const notice = { kind: 'text' as const, text, from: name, at: Date.now() };
+  // Kept for those who join in the next minutes (joinFlow sends them the recent ones).
+  await meeting.state.addNotice(notice);
+  meeting.notify.toRoom(meeting.roomName, 'notice', notice);
   return {};
 }

@@ -18,6 +18,9 @@ import type { MeetingRegistry } from './MeetingRegistry';
 import { Peer } from './Peer';
 import type { Session } from './Session';
 
+/** Announcements at most this old are shown to a participant who joins (or comes back). */
+const RECENT_NOTICES_MS = 10 * 60_000;
+
 export interface JoinDeps {
   registry: MeetingRegistry;
   joinBucket: TokenBucket;
@@ -33,7 +36,7 @@ export async function join(
   session: Session,
   { meetingId }: ClientPayload<'join'>,
 ): Promise<ClientResultMap['join']> {
-  const { claims, socket } = session;
+  const { claims, socketId } = session;
   if (!claims.meetings.includes(meetingId)) throw forbidden('this token does not admit you to that meeting');
 
   const wait = deps.joinBucket.take();
@@ -54,7 +57,7 @@ export async function join(
     if (!previous && meeting.peers.size >= deps.maxParticipants) {
       throw new AppError('unavailable', 'this meeting is full on this server', withJitter(5_000));
     }
-    peer = new Peer(claims, socket.id);
+    peer = new Peer(claims, socketId);
     // A late joiner (or a reconnect) during breakouts lands directly in their province's session.
     peer.sessionKey = meeting.placeFor(peer);
     await meeting.ensureSession(peer.sessionKey);
@@ -68,13 +71,13 @@ export async function join(
       school: claims.school,
       sessionKey: peer.sessionKey,
       node: meeting.nodeId,
-      socketId: socket.id,
+      socketId,
       joinedAt: Date.now(),
     });
     if (previous) {
       await meeting.closePeerMedia(previous);
-      if (previous.socketId !== socket.id) deps.disconnectSocket(previous.socketId);
-    } else if (replaced && replaced.socketId !== socket.id) {
+      if (previous.socketId !== socketId) deps.disconnectSocket(previous.socketId);
+    } else if (replaced && replaced.socketId !== socketId) {
       deps.disconnectSocket(replaced.socketId);
       // What the older connection published (through its node, which may be dead) goes with it.
       const stale = [...meeting.published.values()].filter((p) => p.peerId === peer!.userId).map((p) => p.id);
@@ -83,10 +86,11 @@ export async function join(
     }
     session.meeting = meeting;
     session.peer = peer;
-    await socket.join([meeting.roomName, meeting.userRoom(peer.userId)]);
+    await meeting.notify.join(socketId, [meeting.roomName, meeting.userRoom(peer.userId)]);
     // Session rooms, host state, and the participant's own hand and grant (which survive a
     // reconnect) at once.
     await meeting.enterSession(peer);
+    for (const notice of await meeting.state.notices(Date.now() - RECENT_NOTICES_MS)) meeting.notify.toSocket(socketId, 'notice', notice);
     deps.onJoined();
     meeting.log.info({ peer: peer.userId, role: claims.role }, 'joined');
   }
@@ -232,7 +236,7 @@ export async function leave(
   await meeting.removePeer(peer);
   // Only if the roster still has this connection (a newer one of the same user wins).
   if (await meeting.state.leave(peer.userId, peer.socketId)) await meeting.departed(peer.userId, explicit);
-  await meeting.notify.leave(session.socket.id, (room) => room.startsWith(meeting.roomName));
+  await meeting.notify.leave(session.socketId, (room) => room.startsWith(meeting.roomName));
   deps.registry.releaseIfEmpty(meeting);
   meeting.log.info({ peer: peer.userId }, 'left');
   return {};

@@ -3,7 +3,7 @@
  * in order, to this process's subscribers; no other node exists to hear them.
  */
 import { randomUUID } from 'node:crypto';
-import type { HandEntry, HandQueueSummary, SpeakerInfo } from '../protocol/events';
+import type { HandEntry, HandQueueSummary, Notice, SpeakerInfo } from '../protocol/events';
 import { HandQueue } from '../meeting/HandQueue';
 import type {
   Breakouts,
@@ -18,6 +18,7 @@ import type {
   PublishedProducer,
   SequencedEvent,
 } from './types';
+import { NOTICES_KEPT } from './types';
 import { countSessions, matchesQuery } from './roster';
 
 class MemoryMeetingState implements MeetingState {
@@ -28,6 +29,7 @@ class MemoryMeetingState implements MeetingState {
   readonly #speakers = new Map<string, Map<string, SpeakerInfo>>();
   readonly #producers = new Map<string, PublishedProducer>();
   readonly #departures = new Map<string, number>();
+  #notices: Notice[] = [];
   #breakouts: Breakouts | null = null;
   #seq = 0;
 
@@ -281,7 +283,16 @@ class MemoryMeetingState implements MeetingState {
     if (removed.length > 0) this.#publish({ type: 'producersRemoved', producerIds: removed });
   }
 
+  async addNotice(notice: Notice): Promise<void> {
+    this.#notices = [...this.#notices, { ...notice }].slice(-NOTICES_KEPT);
+  }
+
+  async notices(since: number): Promise<Notice[]> {
+    return this.#notices.filter((n) => n.at >= since).map((n) => ({ ...n }));
+  }
+
   async destroy(): Promise<void> {
+    this.#notices = [];
     this.#roster.clear();
     this.#hands.clear();
     this.#speakers.clear();

@@ -16,7 +16,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { connectRedis, type RedisClient } from '../../common/redis';
 import { logger } from '../../common/log';
-import type { HandEntry, HandQueueSummary, SpeakerInfo } from '../protocol/events';
+import type { HandEntry, HandQueueSummary, Notice, SpeakerInfo } from '../protocol/events';
 import { SCRIPTS, type ScriptName } from './redisScripts';
 import { matchesQuery } from './roster';
 import type {
@@ -32,6 +32,7 @@ import type {
   SequencedEvent,
   SessionCounts,
 } from './types';
+import { NOTICES_KEPT } from './types';
 
 const log = logger('store');
 
@@ -305,6 +306,15 @@ class RedisMeetingState implements MeetingState {
     if (producerIds.length === 0) return;
     const seq = Number(await this.#run('removeProducers', ...producerIds));
     if (seq > 0) this.#store.wrote(this.meetingId, seq);
+  }
+
+  async addNotice(notice: Notice): Promise<void> {
+    await this.#store.client.multi().lPush(`${this.#prefix}no`, JSON.stringify(notice)).lTrim(`${this.#prefix}no`, 0, NOTICES_KEPT - 1).exec();
+  }
+
+  async notices(since: number): Promise<Notice[]> {
+    const all = await this.#store.client.lRange(`${this.#prefix}no`, 0, -1);
+    return all.map((n) => JSON.parse(n) as Notice).filter((n) => n.at >= since).reverse();
   }
 
   async destroy(): Promise<void> {

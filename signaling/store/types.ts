@@ -10,7 +10,7 @@
  * sequence number; each node applies them to its own participants. Hands are not published per
  * change: hosts' nodes poll the session's hand sequence number and build summaries when it moved.
  */
-import type { HandEntry, HandQueueSummary, Role, SpeakerInfo } from '../protocol/events';
+import type { HandEntry, HandQueueSummary, Notice, Role, SpeakerInfo } from '../protocol/events';
 import type { MediaSource } from '../protocol/schemas';
 
 export interface PublishedProducer {
@@ -92,6 +92,9 @@ export interface ParticipantQuery {
   limit: number;
 }
 
+/** Announcements a meeting keeps for late joiners. */
+export const NOTICES_KEPT = 20;
+
 export type InviteResult = 'ok' | 'exists' | 'full';
 
 /** The store's view of one meeting. Every method is safe to call from any node at any time. */
@@ -169,6 +172,12 @@ export interface MeetingState {
   addProducer(producer: PublishedProducer): Promise<void>;
   /** Removes producers (those that exist), publishing one producersRemoved event. */
   removeProducers(producerIds: string[]): Promise<void>;
+
+  // ---- announcements ------------------------------------------------------------------------------
+  /** Keeps an announcement (the last NOTICES_KEPT) for participants who join later. */
+  addNotice(notice: Notice): Promise<void>;
+  /** Announcements made at or after `since`, oldest first. */
+  notices(since: number): Promise<Notice[]>;
 
   /** Forgets the meeting entirely (its last participant left long ago). */
   destroy(): Promise<void>;

@@ -208,6 +208,16 @@ describe.each(kinds)('the %s meeting store', (_kind, make) => {
     off();
   });
 
+  it('keeps the last announcements for late joiners, oldest first', async () => {
+    const id = fresh();
+    const a = nodes.a.meeting(id);
+    const b = nodes.b.meeting(id);
+    for (let i = 0; i < 25; i++) await a.addNotice({ kind: 'text', text: `n${i}`, from: 'Bộ trưởng', at: 1_000 + i });
+    const kept = await b.notices(0);
+    expect(kept.map((n) => n.text)).toEqual(Array.from({ length: 20 }, (_, i) => `n${i + 5}`));
+    expect((await b.notices(1_023)).map((n) => n.text)).toEqual(['n23', 'n24']);
+  });
+
   it('lets exactly one node claim an expired departure, and not one whose user came back', async () => {
     const id = fresh();
     const a = nodes.a.meeting(id);
