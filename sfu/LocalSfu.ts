@@ -71,6 +71,16 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   readonly #consumers = new Map<string, types.Consumer>();
   /** PipeTransports to other SFU nodes, with the room they belong to. */
   readonly #nodePipes = new Map<string, { transport: types.PipeTransport; room: Room }>();
+  /**
+   * Keyed node-pipe operations, so that several controllers (signaling processes) asking for the
+   * same link, pipe consumer or replica get the one that exists: link key → its end here, end id →
+   * the remote it is connected to, `${end}|${producerId}` → the pipe consumer, producer id → the
+   * replica being recreated.
+   */
+  readonly #pipeKeys = new Map<string, Promise<PipeEndpoint>>();
+  readonly #pipeConnects = new Map<string, { remote: string; done: Promise<void> }>();
+  readonly #pipeConsumers = new Map<string, Promise<types.Consumer>>();
+  readonly #pipeProduces = new Map<string, Promise<void>>();
 
   private constructor(options: SfuOptions, pool: WorkerPool) {
     super();
@@ -286,7 +296,24 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     });
   }
 
-  async createPipeTransport(roomId: string): Promise<PipeEndpoint> {
+  /**
+   * One end of a link to another node. With a `key`, the same key returns the same end while it
+   * is open (idempotent: controllers that race to make one link share it).
+   */
+  async createPipeTransport(roomId: string, key?: string): Promise<PipeEndpoint> {
+    if (key === undefined) return this.#createPipeTransport(roomId);
+    let pending = this.#pipeKeys.get(key);
+    if (!pending) {
+      pending = this.#createPipeTransport(roomId, key).catch((error: unknown) => {
+        this.#pipeKeys.delete(key);
+        throw error;
+      });
+      this.#pipeKeys.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #createPipeTransport(roomId: string, key?: string): Promise<PipeEndpoint> {
     const room = this.#room(roomId);
     const transport = await room.gr.router.createPipeTransport({
       listenIp: { ip: this.#options.listenIp, announcedIp: this.#options.announcedIp },
@@ -294,7 +321,11 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
       enableSrtp: true,
     });
     this.#nodePipes.set(transport.id, { transport, room });
-    transport.observer.once('close', () => this.#nodePipes.delete(transport.id));
+    transport.observer.once('close', () => {
+      this.#nodePipes.delete(transport.id);
+      this.#pipeConnects.delete(transport.id);
+      if (key !== undefined) this.#pipeKeys.delete(key);
+    });
     return {
       id: transport.id,
       ip: this.#options.announcedIp ?? transport.tuple.localIp,
@@ -309,36 +340,82 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     return entry;
   }
 
+  /** Connects an end to its remote; again with the same remote, nothing more (idempotent). */
   async connectPipeTransport(pipeTransportId: string, remote: PipeEndpoint): Promise<void> {
     const { transport } = this.#nodePipe(pipeTransportId);
-    await clientInput(() => transport.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters }));
+    const to = `${remote.ip}:${remote.port}`;
+    const existing = this.#pipeConnects.get(pipeTransportId);
+    if (existing) {
+      if (existing.remote !== to) throw new SfuError('bad_request', 'pipe transport already connected elsewhere');
+      return existing.done;
+    }
+    const done = clientInput(() => transport.connect({ ip: remote.ip, port: remote.port, srtpParameters: remote.srtpParameters }));
+    this.#pipeConnects.set(pipeTransportId, { remote: to, done });
+    try {
+      await done;
+    } catch (error) {
+      if (this.#pipeConnects.get(pipeTransportId)?.done === done) this.#pipeConnects.delete(pipeTransportId);
+      throw error;
+    }
   }
 
   async closePipeTransport(pipeTransportId: string): Promise<void> {
     this.#nodePipes.get(pipeTransportId)?.transport.close();
   }
 
+  /** The pipe consumer of a producer on a link end, made once per end and producer (idempotent). */
   async pipeConsume(pipeTransportId: string, producerId: string): Promise<PipedProducer> {
     const { transport, room } = this.#nodePipe(pipeTransportId);
     if (this.#producerRoom.get(producerId)?.gr !== room.gr) throw new SfuError('not_found', 'producer not found');
-    const consumer = await transport.consume({ producerId });
+    const key = `${pipeTransportId}|${producerId}`;
+    let pending = this.#pipeConsumers.get(key);
+    if (!pending) {
+      pending = transport.consume({ producerId });
+      this.#pipeConsumers.set(key, pending);
+      pending.then(
+        (consumer) => consumer.observer.once('close', () => this.#pipeConsumers.delete(key)),
+        () => this.#pipeConsumers.delete(key),
+      );
+    }
+    const consumer = await pending;
     return { producerId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.producerPaused };
   }
 
+  /**
+   * Recreates a producer, with its id, from a link end (idempotent: a replica already fed by this
+   * end is kept; one left from an older link is replaced).
+   */
   async pipeProduce(pipeTransportId: string, piped: PipedProducer): Promise<void> {
     const { transport, room } = this.#nodePipe(pipeTransportId);
-    if (this.#producers.has(piped.producerId)) return;
-    const producer = await clientInput(() =>
-      transport.produce({
-        id: piped.producerId,
-        kind: piped.kind,
-        rtpParameters: piped.rtpParameters,
-        paused: piped.paused,
-        keyFrameRequestDelay: this.#options.keyFrameRequestDelayMs,
-        appData: { workerIndex: room.gr.pooled.index, replica: true },
-      }),
-    );
-    this.#register(producer, room);
+    const pending = this.#pipeProduces.get(piped.producerId);
+    if (pending) return pending;
+    const existing = this.#producers.get(piped.producerId);
+    if (existing) {
+      if (existing.appData.pipeTransportId === pipeTransportId || existing.appData.replica !== true) return;
+      existing.close();
+    }
+    const making = (async () => {
+      const producer = await clientInput(() =>
+        transport.produce({
+          id: piped.producerId,
+          kind: piped.kind,
+          rtpParameters: piped.rtpParameters,
+          paused: piped.paused,
+          keyFrameRequestDelay: this.#options.keyFrameRequestDelayMs,
+          appData: { workerIndex: room.gr.pooled.index, replica: true, pipeTransportId },
+        }),
+      );
+      this.#register(producer, room);
+    })().finally(() => this.#pipeProduces.delete(piped.producerId));
+    this.#pipeProduces.set(piped.producerId, making);
+    return making;
+  }
+
+  /** Pipe links to other nodes and the producers they carry (cluster figures). */
+  nodePipeStats(): { transports: number; consumers: number; replicas: number } {
+    let replicas = 0;
+    for (const p of this.#producers.values()) if (p.appData.replica === true) replicas += 1;
+    return { transports: this.#nodePipes.size, consumers: this.#pipeConsumers.size, replicas };
   }
 
   #producer(producerId: string): types.Producer {

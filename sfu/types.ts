@@ -179,7 +179,8 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
  * other. The room that receives becomes a replica of the origin and feeds its node's edges.
  */
 export interface SfuNodeControl extends SfuControl {
-  createPipeTransport(roomId: string): Promise<PipeEndpoint>;
+  /** With a `key`, idempotent: the same key returns the same open end (controllers racing for one link share it). */
+  createPipeTransport(roomId: string, key?: string): Promise<PipeEndpoint>;
   connectPipeTransport(pipeTransportId: string, remote: PipeEndpoint): Promise<void>;
   closePipeTransport(pipeTransportId: string): Promise<void>;
   pipeConsume(pipeTransportId: string, producerId: string): Promise<PipedProducer>;

@@ -136,7 +136,7 @@ export class SfuNodeServer {
   }
 
   load(): NodeLoad {
-    return { nodeId: this.#options.nodeId, epoch: this.epoch, ...this.#sfu.load(), stats: this.#sfu.stats() };
+    return { nodeId: this.#options.nodeId, epoch: this.epoch, ...this.#sfu.load(), stats: this.#sfu.stats(), nodePipes: this.#sfu.nodePipeStats() };
   }
 
   async #announce(): Promise<void> {

@@ -34,7 +34,7 @@ export const methodArgs = {
   setMaxOutgoingBitrate: z.tuple([id, z.number().int().min(0).max(100_000_000)]),
   consumerStats: z.tuple([id]),
   workerCpu: z.tuple([]),
-  createPipeTransport: z.tuple([id]),
+  createPipeTransport: z.tuple([id, id.optional()]),
   connectPipeTransport: z.tuple([id, endpoint]),
   closePipeTransport: z.tuple([id]),
   pipeConsume: z.tuple([id, id]),
@@ -55,6 +55,8 @@ export interface NodeLoad {
   /** Viewers it takes before placement must look elsewhere (alive workers × viewers per worker). */
   capacity: number;
   stats: SfuStats;
+  /** Links to other nodes: pipe transport ends, pipe consumers on them, replica producers recreated from them. */
+  nodePipes?: { transports: number; consumers: number; replicas: number };
 }
 
 export interface NodeToController {
