@@ -14,8 +14,16 @@
  *   again through a live parent), and an origin on it is reported lost (everyone rejoins and
  *   the host republishes on a live node).
  *
+ * Several signaling processes, each with its own ClusterSfu, drive the same nodes. What is
+ * shared (origins, relay trees, replicas, the producer registry) lives in Redis (TopologyStore)
+ * and is decided there atomically; what it implies on the nodes is done by idempotent keyed calls,
+ * so it is made once however many processes ask, and any process finishes what a dead one began.
+ * What belongs to one socket (transports, consumers, the edges this process placed viewers in)
+ * stays with the instance that made it; producers are addressable from every instance.
+ *
  * Room ids the caller sees: origin ids as given; edges as `${nodeId}|${localEdgeId}`.
  */
+import { randomUUID } from 'node:crypto';
 import { connectRedis, type RedisClient } from '../../common/redis';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from '../../common/TypedEmitter';
@@ -37,7 +45,8 @@ import type {
 } from '../types';
 import { NODES_SET, nodeKey, type NodeAnnouncement } from '../node/protocol';
 import { NodeLink } from './NodeLink';
-import { RelayTree, type TreeMember } from './RelayTree';
+import { RelayTree } from './RelayTree';
+import { StaleMember, TopologyStore, type MemberRecord, type OriginRecord } from './TopologyStore';
 
 const log = logger('sfu-cluster');
 
@@ -62,30 +71,47 @@ interface Edge {
   group: string;
 }
 
-interface ProducerInfo {
-  nodeId: string;
-  origin: string;
-  transportId: string;
-}
-
 const EDGE_SEP = '|';
+/** How long openRoom waits for a lost origin to be cleared (by whichever process repairs it). */
+const OPEN_DEADLINE_MS = 20_000;
+/** A node whose link dropped is dead once its announcement is gone, or has not been refreshed for this long. */
+const CONFIRM_DEAD_MS = 3_000;
+/** How long the process repairing a lost origin holds that right before another may take it. */
+const REPAIR_CLAIM_MS = 15_000;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   readonly #options: ClusterOptions;
   readonly #redis: RedisClient;
+  readonly #store: TopologyStore;
+  readonly #token = randomUUID();
   readonly #nodes = new Map<string, NodeState>();
   readonly #connecting = new Map<string, Promise<void>>();
-  /** `${nodeId}@${epoch}` of nodes lost: their announcements may outlive them by a few seconds. */
-  readonly #dead = new Set<string>();
-  readonly #origins = new Map<string, RelayTree>();
-  readonly #opening = new Map<string, Promise<RelayTree>>();
+  /**
+   * `${nodeId}@${epoch}` of nodes whose link dropped → whether they are confirmed dead (their
+   * announcements may outlive them by a few seconds; a node that only lost this process's link is
+   * alive and is connected again).
+   */
+  readonly #dead = new Map<string, Promise<boolean>>();
+  /** Origins this process opened or piped from (the shared record as last read). */
+  readonly #origins = new Map<string, OriginRecord>();
+  /** `${room}#${gen}` whose room this process has opened on the node. */
+  readonly #opened = new Set<string>();
+  readonly #opening = new Map<string, Promise<types.RtpCapabilities>>();
+  /** This process's view of the shared trees, with their replica counts (refreshed every discovery round). */
+  readonly #mirror = new Map<string, { tree: RelayTree; replicas: number }>();
+  /** Shared operations under way in this process (so that concurrent callers here share one). */
+  readonly #pending = new Map<string, Promise<unknown>>();
   readonly #edges = new Map<string, Edge>();
   readonly #transports = new Map<string, { nodeId: string; roomId: string }>();
-  readonly #producers = new Map<string, ProducerInfo>();
+  /** Producers published through this process, by id → their transport. */
+  readonly #producers = new Map<string, string>();
   readonly #consumers = new Map<string, string>();
   #caps: types.RtpCapabilities | null = null;
   #placementRefusals = 0;
   #nodeDeaths = 0;
+  #repairs = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -93,6 +119,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     super();
     this.#options = options;
     this.#redis = redis;
+    this.#store = new TopologyStore(redis);
   }
 
   /** Connects to Redis and to every node announced there; waits (up to `timeoutMs` each) for Redis and for `minNodes`. */
@@ -105,11 +132,12 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
         await cluster.close();
         throw new SfuError('unavailable', `found ${cluster.#aliveIds().length} SFU node(s) in Redis, need ${minNodes}`);
       }
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
       await cluster.discover();
     }
     cluster.#timer = setInterval(() => {
       cluster.discover().catch((err: unknown) => log.warn({ err: String(err) }, 'discovery failed'));
+      cluster.#refreshMirrors().catch((err: unknown) => log.warn({ err: String(err) }, 'topology refresh failed'));
     }, options.discoveryIntervalMs ?? 1_000);
     return cluster;
   }
@@ -174,16 +202,62 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     return [...this.#nodes.entries()].filter(([, s]) => !s.link.down).map(([id]) => id);
   }
 
+  /** node → epoch of the nodes this process reaches. */
+  #aliveEpochs(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [id, s] of this.#nodes) if (!s.link.down) out[id] = s.link.epoch;
+    return out;
+  }
+
   #link(nodeId: string): NodeLink {
     const s = this.#nodes.get(nodeId);
     if (!s || s.link.down) throw new SfuError('unavailable', `SFU node ${nodeId} is not available`);
     return s.link;
   }
 
+  /**
+   * Whether a node of a given epoch (as a shared record names it) is alive for this process,
+   * dead (confirmed), or not known yet (announced but not reached, or being confirmed).
+   */
+  async #liveness(nodeId: string, epoch: string): Promise<'alive' | 'dead' | 'unknown'> {
+    const s = this.#nodes.get(nodeId);
+    if (s && !s.link.down && s.link.epoch === epoch) return 'alive';
+    const confirming = this.#dead.get(`${nodeId}@${epoch}`);
+    if (confirming) return (await confirming) ? 'dead' : 'unknown';
+    if (s && s.link.epoch !== epoch) return 'dead';
+    await this.discover();
+    const again = this.#nodes.get(nodeId);
+    if (again && !again.link.down && again.link.epoch === epoch) return 'alive';
+    const raw = await this.#redis.get(nodeKey(nodeId));
+    if (!raw || (JSON.parse(raw) as NodeAnnouncement).epoch !== epoch) return 'dead';
+    return 'unknown';
+  }
+
+  /**
+   * Whether a node whose link dropped is really gone: its announcement expired, names a new
+   * epoch, or has not been refreshed (every second) for CONFIRM_DEAD_MS. A node that refreshes it
+   * is alive (only this process lost its link): the shared state is left alone.
+   */
+  async #confirmDead(nodeId: string, epoch: string): Promise<boolean> {
+    const until = Date.now() + CONFIRM_DEAD_MS;
+    let firstAt: number | undefined;
+    for (;;) {
+      const raw = await this.#redis.get(nodeKey(nodeId)).catch(() => null);
+      if (!raw) return true;
+      const a = JSON.parse(raw) as NodeAnnouncement;
+      if (a.epoch !== epoch) return true;
+      if (firstAt === undefined) firstAt = a.at;
+      else if (a.at > firstAt) return false;
+      if (Date.now() > until || this.#closed) return true;
+      await sleep(250);
+    }
+  }
+
   #onNodeEvent(nodeId: string, name: keyof SfuEvents, payload: unknown): void {
+    // Every controller of a node hears its events: each instance keeps what concerns its own objects.
     if (name === 'consumerClosed') {
       const p = payload as SfuEvents['consumerClosed'][0];
-      this.#consumers.delete(p.consumerId);
+      if (!this.#consumers.delete(p.consumerId)) return;
       this.safeEmit('consumerClosed', p);
     } else if (name === 'workerDied') {
       this.safeEmit('workerDied', payload as SfuEvents['workerDied'][0]);
@@ -192,80 +266,115 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     }
   }
 
-  /** A worker of a node died with some rooms: map them to cluster rooms, and repair trees. */
+  /** Own edges of a group (on one node, or anywhere). */
+  #edgesOf(group: string, nodeId?: string): string[] {
+    return [...this.#edges].filter(([, e]) => e.group === group && (nodeId === undefined || e.nodeId === nodeId)).map(([id]) => id);
+  }
+
+  /** A worker of a node died with some rooms: map them to this process's rooms, and repair the shared trees (once). */
   #onRoomsLostOnNode(nodeId: string, localIds: string[]): void {
-    const lost: string[] = [];
+    const lost = new Set<string>();
     const local = new Set(localIds);
-    for (const [edgeId, e] of this.#edges) if (e.nodeId === nodeId && local.has(e.localId)) lost.push(edgeId);
-    for (const tree of this.#origins.values()) {
-      if (!local.has(tree.originRoomId)) continue;
-      if (tree.root === nodeId) {
-        this.#originLost(tree, lost);
+    const epoch = this.#nodes.get(nodeId)?.link.epoch;
+    for (const [edgeId, e] of this.#edges) if (e.nodeId === nodeId && local.has(e.localId)) lost.add(edgeId);
+    for (const rec of [...this.#origins.values()]) {
+      if (!local.has(rec.room)) continue;
+      if (rec.node === nodeId) {
+        // The origin is gone: everyone of the meeting rejoins.
+        lost.add(rec.room);
+        for (const id of this.#edgesOf(rec.group)) lost.add(id);
+        void this.#repairOrigin(rec);
       } else {
         // A replica died: the node's edges of this meeting lost their feed; they re-home, and the
         // node leaves the tree (with whatever it relayed to).
-        for (const [edgeId, e] of this.#edges) if (e.nodeId === nodeId && e.group === tree.group && !lost.includes(edgeId)) lost.push(edgeId);
-        this.#prune(tree, nodeId, false);
+        for (const id of this.#edgesOf(rec.group, nodeId)) lost.add(id);
+        if (epoch) void this.#detach(rec, nodeId, epoch, true);
       }
     }
     for (const id of lost) this.#forgetRoom(id);
-    if (lost.length > 0) this.safeEmit('roomsLost', { roomIds: lost, reason: 'worker_died' });
+    if (lost.size > 0) this.safeEmit('roomsLost', { roomIds: [...lost], reason: 'worker_died' });
   }
 
-  /** A node is gone (process died, link dropped or heartbeat missed): nothing on it survives. */
+  /** A node is gone for this process (process died, link dropped or heartbeat missed): nothing on it survives. */
   #nodeLost(nodeId: string, reason: string): void {
     const state = this.#nodes.get(nodeId);
     if (!state) return;
+    const epoch = state.link.epoch;
     this.#nodes.delete(nodeId);
     state.link.close();
-    this.#dead.add(`${nodeId}@${state.link.epoch}`);
+    const confirmed = this.#confirmDead(nodeId, epoch);
+    this.#dead.set(`${nodeId}@${epoch}`, confirmed);
     this.#nodeDeaths += 1;
     log.warn({ node: nodeId, reason }, 'SFU node lost');
-    const lost: string[] = [];
-    for (const [edgeId, e] of this.#edges) if (e.nodeId === nodeId) lost.push(edgeId);
-    for (const tree of [...this.#origins.values()]) {
-      if (tree.root === nodeId) {
-        this.#originLost(tree, lost);
-      } else if (tree.members.has(nodeId)) {
-        this.#prune(tree, nodeId, true);
-      }
+    const lost = new Set<string>();
+    for (const [edgeId, e] of this.#edges) if (e.nodeId === nodeId) lost.add(edgeId);
+    const origins = [...this.#origins.values()];
+    for (const rec of origins) {
+      if (rec.node !== nodeId || rec.epoch !== epoch) continue;
+      lost.add(rec.room);
+      for (const id of this.#edgesOf(rec.group)) lost.add(id);
     }
     for (const id of lost) this.#forgetRoom(id);
     for (const [id, t] of this.#transports) if (t.nodeId === nodeId) this.#transports.delete(id);
     for (const [id, n] of this.#consumers) if (n === nodeId) this.#consumers.delete(id);
-    if (lost.length > 0) this.safeEmit('roomsLost', { roomIds: lost, reason: 'node_died' });
+    if (lost.size > 0) this.safeEmit('roomsLost', { roomIds: [...lost], reason: 'node_died' });
+    // The shared state is repaired once the death is confirmed, by whichever process gets there first.
+    void confirmed.then(async (dead) => {
+      if (!dead) {
+        log.warn({ node: nodeId }, 'SFU node still announces itself: only this link was lost; connecting again');
+        this.#dead.delete(`${nodeId}@${epoch}`);
+        return;
+      }
+      for (const rec of origins) {
+        if (rec.node === nodeId && rec.epoch === epoch) await this.#repairOrigin(rec);
+        else await this.#detach(rec, nodeId, epoch, false);
+      }
+    });
   }
 
   /**
-   * An origin is gone with its node or worker: everyone of the meeting rejoins, so the meeting's
-   * edges everywhere are lost too, and what other nodes still hold for it is closed (closing the
-   * main origin's room on a node closes the meeting's edges and transports there).
+   * A lost origin: its room is closed on every live node (closing a meeting's main origin there
+   * closes its edges and transports: everyone rejoins), then its shared record is cleared, so that
+   * the next openRoom makes a fresh one. Done by one process (SET NX); the others' openRoom waits.
    */
-  #originLost(tree: RelayTree, lost: string[]): void {
-    if (!lost.includes(tree.originRoomId)) lost.push(tree.originRoomId);
-    const holders = new Set(tree.members.keys());
-    for (const [edgeId, e] of this.#edges) {
-      if (e.group !== tree.group) continue;
-      holders.add(e.nodeId);
-      if (!lost.includes(edgeId)) lost.push(edgeId);
+  async #repairOrigin(rec: OriginRecord): Promise<void> {
+    try {
+      if (!(await this.#store.claimRepair(rec.room, rec.gen, this.#token, REPAIR_CLAIM_MS))) return;
+      // Already repaired (and maybe made anew, with the same room id): nothing of it to close.
+      if ((await this.#store.origin(rec.room))?.gen !== rec.gen) return;
+      await Promise.all(this.#aliveIds().filter((n) => n !== rec.node).map((n) => this.#quietly(n, 'closeRoom', rec.room)));
+      // Only its worker died: the meeting's rooms on the node's other workers go too.
+      if (this.#nodes.has(rec.node)) await this.#quietly(rec.node, 'closeRoom', rec.room);
+      if (await this.#store.clearOrigin(rec.room, rec.gen)) {
+        this.#repairs += 1;
+        log.warn({ origin: rec.room, node: rec.node, gen: rec.gen }, 'lost origin cleared');
+      }
+    } catch (error) {
+      log.warn({ origin: rec.room, err: String(error) }, 'origin repair failed');
     }
-    // The root too when only its worker died: the meeting's rooms on its other workers go.
-    for (const m of holders) if (this.#nodes.has(m)) void this.#quietly(m, 'closeRoom', tree.originRoomId);
   }
 
   /**
-   * Takes a member and its subtree out of an origin's tree. The members below it lose their
-   * replicas (closing the link closes the producers recreated on it), so their viewers' consumers
-   * close; the meeting offers those producers again and they re-attach through a live parent.
+   * Takes a member and its subtree out of an origin's shared tree (once: only the process whose
+   * script removed them gets them), and closes the survivors' pipe ends: the members below lose
+   * their replicas, so their viewers' consumers close; the meeting offers those producers again
+   * and they re-attach through a live parent.
    */
-  #prune(tree: RelayTree, nodeId: string, nodeIsDead: boolean): void {
-    const removed = tree.detach(nodeId);
-    for (const m of removed) {
-      if (!m.link) continue;
-      if (m.parent && this.#nodes.has(m.parent)) void this.#quietly(m.parent, 'closePipeTransport', m.link.up);
-      if (!(nodeIsDead && m.nodeId === nodeId)) void this.#quietly(m.nodeId, 'closePipeTransport', m.link.down);
+  async #detach(rec: OriginRecord, nodeId: string, epoch: string, nodeAlive: boolean, seq: number | '*' = '*'): Promise<void> {
+    try {
+      const removed = await this.#store.detach(rec.room, nodeId, epoch, seq);
+      if (removed.length === 0) return;
+      this.#repairs += 1;
+      for (const m of removed) {
+        if (!m.up || !m.down) continue;
+        if (this.#nodes.has(m.parent)) void this.#quietly(m.parent, 'closePipeTransport', m.up);
+        if (nodeAlive || m.node !== nodeId) void this.#quietly(m.node, 'closePipeTransport', m.down);
+      }
+      log.info({ origin: rec.room, node: nodeId, detached: removed.length }, 'relay subtree detached');
+      await this.#refreshMirror(rec.room);
+    } catch (error) {
+      log.warn({ origin: rec.room, node: nodeId, err: String(error) }, 'relay repair failed');
     }
-    log.info({ origin: tree.originRoomId, node: nodeId, detached: removed.length }, 'relay subtree detached');
   }
 
   /** A best-effort call (cleanup, replicas): failures are logged, never thrown. */
@@ -281,41 +390,57 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     }
   }
 
-  /** Forgets a cluster room (edge or origin) and what was created in it. */
+  /** Forgets a room (edge or origin) of this process and what this process created in it. */
   #forgetRoom(roomId: string): void {
-    const tree = this.#origins.get(roomId);
-    if (tree) {
-      this.#origins.delete(roomId);
-      for (const [pid, p] of this.#producers) if (p.origin === roomId) this.#producers.delete(pid);
-    }
+    if (this.#origins.delete(roomId)) this.#mirror.delete(roomId);
     this.#edges.delete(roomId);
     for (const [id, t] of this.#transports) if (t.roomId === roomId) this.#transports.delete(id);
+  }
+
+  /** Shared operations keyed in this process: concurrent callers share one. */
+  #once<T>(key: string, make: () => Promise<T>): Promise<T> {
+    const existing = this.#pending.get(key) as Promise<T> | undefined;
+    if (existing) return existing;
+    const p = make().finally(() => this.#pending.delete(key));
+    this.#pending.set(key, p);
+    return p;
   }
 
   // ---- rooms and placement -------------------------------------------------------------------
 
   async openRoom(roomId: string, group: string = roomId): Promise<types.RtpCapabilities> {
     if (roomId.includes(EDGE_SEP)) throw new SfuError('bad_request', 'invalid room id');
-    const existing = this.#origins.get(roomId);
-    if (existing && this.#caps) return this.#caps;
-    let pending = this.#opening.get(roomId);
-    if (!pending) {
-      pending = (async () => {
-        // A meeting's origins stay together, on the node of its main origin.
-        const main = this.#origins.get(group);
-        const nodeId = main && this.#nodes.has(main.root) ? main.root : this.#leastLoaded();
-        if (!nodeId) throw new SfuError('unavailable', 'no SFU node available');
-        const caps = await this.#link(nodeId).call<types.RtpCapabilities>('openRoom', roomId, group);
-        this.#caps ??= caps;
-        const tree = new RelayTree(roomId, group, nodeId);
-        this.#origins.set(roomId, tree);
-        log.info({ room: roomId, node: nodeId }, 'origin opened');
-        return tree;
-      })().finally(() => this.#opening.delete(roomId));
-      this.#opening.set(roomId, pending);
+    return this.#once(`open:${roomId}`, () => this.#openRoom(roomId, group));
+  }
+
+  /**
+   * The origin's shared record (claimed by the first process to ask, on its least-loaded node),
+   * opened on its node. An origin on a dead node is repaired (once, by one process) and claimed
+   * anew; meanwhile this waits.
+   */
+  async #openRoom(roomId: string, group: string): Promise<types.RtpCapabilities> {
+    const deadline = Date.now() + OPEN_DEADLINE_MS;
+    for (;;) {
+      const proposal = this.#leastLoaded();
+      if (!proposal) throw new SfuError('unavailable', 'no SFU node available');
+      const rec = await this.#store.claimOrigin(roomId, group, proposal, this.#nodes.get(proposal)!.link.epoch);
+      const state = await this.#liveness(rec.node, rec.epoch);
+      if (state === 'alive') {
+        const key = `${roomId}#${rec.gen}`;
+        if (!this.#caps || !this.#opened.has(key)) {
+          const caps = await this.#link(rec.node).call<types.RtpCapabilities>('openRoom', roomId, rec.group);
+          this.#caps ??= caps;
+          this.#opened.add(key);
+          if (rec.node === proposal) log.info({ room: roomId, node: rec.node, gen: rec.gen }, 'origin opened');
+        }
+        this.#origins.set(roomId, rec);
+        if (!this.#mirror.has(roomId)) await this.#refreshMirror(roomId);
+        return this.#caps;
+      }
+      if (state === 'dead') await this.#repairOrigin(rec);
+      if (Date.now() > deadline) throw new SfuError('unavailable', `origin of ${roomId} is on an unreachable SFU node`);
+      await sleep(200);
     }
-    await pending;
-    return this.#caps!;
   }
 
   #load(nodeId: string): { viewers: number; capacity: number } {
@@ -330,20 +455,20 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   }
 
   async placeViewer(originRoomId: string): Promise<string> {
-    const tree = this.#origin(originRoomId);
-    const serving = new Set<string>([...tree.members.keys()]);
-    for (const e of this.#edges.values()) if (e.group === tree.group) serving.add(e.nodeId);
+    const rec = this.#origin(originRoomId);
+    const serving = new Set<string>((await this.#store.tree(originRoomId)).map((m) => m.node));
+    for (const e of this.#edges.values()) if (e.group === rec.group) serving.add(e.nodeId);
     const order = orderNodes(this.#aliveIds().map((nodeId) => ({ nodeId, ...this.#load(nodeId), hasMeeting: serving.has(nodeId) })));
     for (const nodeId of order) {
       try {
         const link = this.#link(nodeId);
         // The origin's room on this node: the origin itself, or a replica fed from the tree.
-        if (nodeId !== tree.root) await link.call('openRoom', originRoomId, tree.group);
+        if (nodeId !== rec.node) await link.call('openRoom', originRoomId, rec.group);
         const localId = await link.call<string>('placeViewer', originRoomId);
         const state = this.#nodes.get(nodeId);
         if (state) state.placedSinceReport += 1;
         const edgeId = `${nodeId}${EDGE_SEP}${localId}`;
-        this.#edges.set(edgeId, { nodeId, localId, group: tree.group });
+        this.#edges.set(edgeId, { nodeId, localId, group: rec.group });
         return edgeId;
       } catch (error) {
         if (!(error instanceof SfuError) || error.code !== 'unavailable') throw error;
@@ -353,46 +478,34 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     throw new SfuError('unavailable', 'every SFU node is at capacity');
   }
 
-  #origin(roomId: string): RelayTree {
-    const tree = this.#origins.get(roomId);
-    if (!tree) throw new SfuError('not_found', `room ${roomId} not open`);
-    return tree;
+  #origin(roomId: string): OriginRecord {
+    const rec = this.#origins.get(roomId);
+    if (!rec) throw new SfuError('not_found', `room ${roomId} not open`);
+    return rec;
   }
 
-  /** Node and node-local id of a cluster room. */
+  /** Node and node-local id of a room of this process. */
   #where(roomId: string): { nodeId: string; localId: string } {
     const edge = this.#edges.get(roomId);
     if (edge) return { nodeId: edge.nodeId, localId: edge.localId };
-    const tree = this.#origin(roomId);
-    return { nodeId: tree.root, localId: roomId };
+    return { nodeId: this.#origin(roomId).node, localId: roomId };
   }
 
+  /**
+   * Closes a room for every process: callers close an origin when its meeting (or breakout) is
+   * over cluster-wide. Closing a meeting's main origin closes all its rooms on every node. An edge
+   * is only forgotten here: other processes' viewers share it on its node.
+   */
   async closeRoom(roomId: string): Promise<void> {
-    const edge = this.#edges.get(roomId);
-    if (edge) {
-      this.#forgetRoom(roomId);
-      await this.#quietly(edge.nodeId, 'closeRoom', edge.localId);
-      return;
-    }
-    const tree = this.#origins.get(roomId);
-    if (!tree) return;
-    const nodes = new Set<string>(tree.members.keys());
-    if (roomId === tree.group) {
-      // A meeting's main origin closes the whole meeting, on every node that serves it.
-      for (const t of [...this.#origins.values()]) {
-        if (t.group !== roomId) continue;
-        for (const m of t.members.keys()) nodes.add(m);
-        this.#forgetRoom(t.originRoomId);
-      }
-      for (const [edgeId, e] of [...this.#edges]) {
-        if (e.group !== roomId) continue;
-        nodes.add(e.nodeId);
-        this.#forgetRoom(edgeId);
-      }
-    } else {
-      this.#forgetRoom(roomId);
-    }
-    await Promise.all([...nodes].filter((n) => this.#nodes.has(n)).map((n) => this.#quietly(n, 'closeRoom', roomId)));
+    if (this.#edges.has(roomId)) return this.#forgetRoom(roomId);
+    const rec = this.#origins.get(roomId) ?? (await this.#store.origin(roomId));
+    if (!rec) return;
+    const rooms = new Set([roomId]);
+    if (roomId === rec.group) for (const r of await this.#store.groupRooms(rec.group)) rooms.add(r);
+    for (const r of rooms) await this.#store.clearOrigin(r, '*');
+    for (const r of rooms) this.#forgetRoom(r);
+    if (roomId === rec.group) for (const id of this.#edgesOf(rec.group)) this.#forgetRoom(id);
+    await Promise.all(this.#aliveIds().map((n) => this.#quietly(n, 'closeRoom', roomId)));
   }
 
   // ---- transports, producers, consumers ------------------------------------------------------
@@ -419,123 +532,125 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     if (!t) return;
     this.#transports.delete(transportId);
     // Its producers die with it at the origin; their replicas on other nodes must follow.
-    for (const [pid, p] of [...this.#producers]) if (p.transportId === transportId) this.#closeReplicas(pid);
+    const own = [...this.#producers].filter(([, tid]) => tid === transportId).map(([pid]) => pid);
+    await Promise.all(own.map((pid) => this.closeProducer(pid)));
     // Closing on a node that is gone has nothing left to close.
     if (this.#nodes.has(t.nodeId)) await this.#quietly(t.nodeId, 'closeTransport', transportId);
   }
 
   async produce(transportId: string, kind: MediaKind, rtpParameters: types.RtpParameters): Promise<{ producerId: string }> {
     const t = this.#transport(transportId);
-    const tree = this.#origin(t.roomId);
-    const res = await this.#link(t.nodeId).call<{ producerId: string }>('produce', transportId, kind, rtpParameters);
-    this.#producers.set(res.producerId, { nodeId: t.nodeId, origin: tree.originRoomId, transportId });
+    const rec = this.#origin(t.roomId);
+    const link = this.#link(t.nodeId);
+    const res = await link.call<{ producerId: string }>('produce', transportId, kind, rtpParameters);
+    this.#producers.set(res.producerId, transportId);
+    await this.#store.addProducer({ id: res.producerId, node: t.nodeId, epoch: link.epoch, origin: rec.room, gen: rec.gen, transport: transportId, paused: false });
     return res;
   }
 
-  #producer(producerId: string): ProducerInfo {
-    const p = this.#producers.get(producerId);
+  /** A producer from the shared registry (published through any process). */
+  async #producer(producerId: string) {
+    const p = await this.#store.producer(producerId);
     if (!p) throw new SfuError('not_found', 'producer not found');
     return p;
   }
 
-  /** Members of the producer's tree holding a replica of it. */
-  #replicaNodes(producerId: string): string[] {
-    const p = this.#producers.get(producerId);
-    const tree = p && this.#origins.get(p.origin);
-    if (!tree) return [];
-    return [...tree.members.values()].filter((m) => m.producers.has(producerId)).map((m) => m.nodeId);
-  }
-
-  #closeReplicas(producerId: string): void {
-    const p = this.#producers.get(producerId);
-    const tree = p && this.#origins.get(p.origin);
-    this.#producers.delete(producerId);
-    if (!tree) return;
-    for (const m of tree.members.values()) {
-      if (m.producers.delete(producerId) && m.nodeId !== tree.root) void this.#quietly(m.nodeId, 'closeProducer', producerId);
-    }
-  }
-
+  /** Closes a producer at its origin and every replica, whoever published it and whoever made them. */
   async closeProducer(producerId: string): Promise<void> {
-    const p = this.#producers.get(producerId);
+    this.#producers.delete(producerId);
+    const p = await this.#store.producer(producerId);
     if (!p) return;
-    this.#closeReplicas(producerId);
-    if (this.#nodes.has(p.nodeId)) await this.#quietly(p.nodeId, 'closeProducer', producerId);
+    const replicas = await this.#store.removeProducer(p);
+    await Promise.all([p.node, ...replicas].filter((n) => this.#nodes.has(n)).map((n) => this.#quietly(n, 'closeProducer', producerId)));
   }
 
-  /** Pause and resume reach the origin and every replica (a replica does not follow by itself). */
-  async #setPaused(producerId: string, method: 'pauseProducer' | 'resumeProducer'): Promise<void> {
-    const p = this.#producer(producerId);
-    await this.#link(p.nodeId).call(method, producerId);
-    await Promise.all(this.#replicaNodes(producerId).map((n) => this.#quietly(n, method, producerId)));
+  /**
+   * Pause and resume reach the origin and every replica (a replica does not follow by itself).
+   * The flag is written first, and a replica made meanwhile reads it once recorded
+   * (#ensureReplica), so none is left behind.
+   */
+  async #setPaused(producerId: string, paused: boolean): Promise<void> {
+    const p = await this.#producer(producerId);
+    const method = paused ? 'pauseProducer' : 'resumeProducer';
+    await this.#store.setPaused(producerId, paused);
+    await this.#link(p.node).call(method, producerId);
+    const replicas = await this.#store.replicaNodes(p.origin, producerId);
+    await Promise.all(replicas.filter((n) => this.#nodes.has(n)).map((n) => this.#quietly(n, method, producerId)));
   }
 
   pauseProducer(producerId: string): Promise<void> {
-    return this.#setPaused(producerId, 'pauseProducer');
+    return this.#setPaused(producerId, true);
   }
 
   resumeProducer(producerId: string): Promise<void> {
-    return this.#setPaused(producerId, 'resumeProducer');
+    return this.#setPaused(producerId, false);
   }
 
   async pipeProducer(producerId: string, toRoomId: string): Promise<string> {
-    const p = this.#producer(producerId);
-    const tree = this.#origin(p.origin);
+    const p = await this.#producer(producerId);
+    const rec = await this.#store.origin(p.origin);
+    if (!rec || rec.gen !== p.gen) throw new SfuError('not_found', 'producer not found');
+    if (!this.#origins.has(rec.room)) this.#origins.set(rec.room, rec);
     const to = this.#where(toRoomId);
-    if (to.nodeId !== tree.root) await this.#ensureReplica(tree, to.nodeId, producerId);
+    if (to.nodeId !== rec.node) await this.#ensureReplica(rec, to.nodeId, producerId);
     // Within the node, its own LocalSfu pipes from the origin (or replica) room to the edge.
     return this.#link(to.nodeId).call<string>('pipeProducer', producerId, to.localId);
   }
 
-  /** Makes sure `nodeId` is in the tree and holds a replica of the producer. */
-  async #ensureReplica(tree: RelayTree, nodeId: string, producerId: string): Promise<void> {
-    const member = await this.#attach(tree, nodeId);
-    let pending = member.producers.get(producerId);
-    if (!pending) {
-      pending = (async () => {
-        const parent = member.parent!;
-        if (parent !== tree.root) await this.#ensureReplica(tree, parent, producerId);
-        if (tree.members.get(nodeId) !== member || !member.link) throw new SfuError('unavailable', 'relay link lost');
-        const piped = await this.#link(parent).call<PipedProducer>('pipeConsume', member.link.up, producerId);
-        await this.#link(nodeId).call('pipeProduce', member.link.down, piped);
-      })().catch((error: unknown) => {
-        member.producers.delete(producerId);
-        throw error;
-      });
-      member.producers.set(producerId, pending);
-    }
-    await pending;
+  /**
+   * Makes sure `nodeId` is in the shared tree and holds a replica of the producer: its parent
+   * first, then a pipe consumer on the parent's end of the link and the replica on this end (both
+   * idempotent on the nodes), then the record. Any process may do it, or finish it.
+   */
+  #ensureReplica(rec: OriginRecord, nodeId: string, producerId: string): Promise<void> {
+    return this.#once(`rep:${rec.room}#${rec.gen}|${nodeId}|${producerId}`, async () => {
+      const m = await this.#attach(rec, nodeId);
+      if (await this.#store.hasReplica(rec.room, nodeId, producerId)) return;
+      if (m.parent !== rec.node) await this.#ensureReplica(rec, m.parent, producerId);
+      const piped = await this.#link(m.parent).call<PipedProducer>('pipeConsume', m.up!, producerId);
+      await this.#link(nodeId).call('pipeProduce', m.down!, piped);
+      const paused = await this.#store.addReplica(rec.room, nodeId, m.seq, producerId);
+      if (paused === null) throw new SfuError('unavailable', 'relay link or producer gone');
+      if (paused !== piped.paused) await this.#quietly(nodeId, paused ? 'pauseProducer' : 'resumeProducer', producerId);
+      await this.#refreshMirror(rec.room);
+    });
   }
 
-  /** The node's membership of the tree: a replica room linked to a parent with a free slot. */
-  async #attach(tree: RelayTree, nodeId: string): Promise<TreeMember> {
-    const existing = tree.members.get(nodeId);
-    if (existing) {
-      await existing.ready;
-      return existing;
-    }
-    const parent = tree.chooseParent(this.#options.fanout, (n) => this.#nodes.has(n));
-    if (!parent) throw new SfuError('unavailable', 'no relay with a free slot');
-    const member = tree.add(nodeId, parent, async (m) => {
-      await tree.members.get(parent)?.ready;
-      const up = this.#link(parent);
+  /**
+   * The node's membership of the shared tree (TopologyStore.attach chooses the parent, once), and
+   * its link: a replica room and a PipeTransport pair made with a key of the membership, so that
+   * every process asking gets the same pair.
+   */
+  #attach(rec: OriginRecord, nodeId: string): Promise<MemberRecord & { up: string; down: string }> {
+    return this.#once(`attach:${rec.room}#${rec.gen}|${nodeId}`, async () => {
+      let m: MemberRecord;
+      try {
+        m = await this.#store.attach(rec, nodeId, this.#link(nodeId).epoch, this.#options.fanout, this.#aliveEpochs());
+      } catch (error) {
+        if (!(error instanceof StaleMember)) throw error;
+        // The node is in the tree from an earlier life: that member and its subtree go first.
+        await this.#detach(rec, nodeId, error.epoch, false);
+        m = await this.#store.attach(rec, nodeId, this.#link(nodeId).epoch, this.#options.fanout, this.#aliveEpochs());
+      }
+      if (m.up && m.down) return { ...m, up: m.up, down: m.down };
+      const up = this.#link(m.parent);
       const down = this.#link(nodeId);
-      await down.call('openRoom', tree.originRoomId, tree.group);
+      await Promise.all([up.call('openRoom', rec.room, rec.group), down.call('openRoom', rec.room, rec.group)]);
+      const key = `${rec.room}#${rec.gen}>${nodeId}#${m.seq}`;
       const [a, b] = await Promise.all([
-        up.call<PipeEndpoint>('createPipeTransport', tree.originRoomId),
-        down.call<PipeEndpoint>('createPipeTransport', tree.originRoomId),
+        up.call<PipeEndpoint>('createPipeTransport', rec.room, key),
+        down.call<PipeEndpoint>('createPipeTransport', rec.room, key),
       ]);
       await Promise.all([up.call('connectPipeTransport', a.id, b), down.call('connectPipeTransport', b.id, a)]);
-      m.link = { up: a.id, down: b.id };
-      log.info({ origin: tree.originRoomId, node: nodeId, parent, depth: m.depth }, 'node linked into the relay tree');
+      if (!(await this.#store.setLink(rec.room, nodeId, m.seq, a.id, b.id))) {
+        void this.#quietly(m.parent, 'closePipeTransport', a.id);
+        void this.#quietly(nodeId, 'closePipeTransport', b.id);
+        throw new SfuError('unavailable', 'relay link lost');
+      }
+      log.info({ origin: rec.room, node: nodeId, parent: m.parent, depth: m.depth }, 'node linked into the relay tree');
+      await this.#refreshMirror(rec.room);
+      return { ...m, up: a.id, down: b.id };
     });
-    try {
-      await member.ready;
-    } catch (error) {
-      if (tree.members.get(nodeId) === member) tree.detach(nodeId);
-      throw error;
-    }
-    return member;
   }
 
   async consume(transportId: string, producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<ConsumerParams | null> {
@@ -580,6 +695,25 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   // ---- observation ---------------------------------------------------------------------------
 
+  async #refreshMirror(room: string): Promise<void> {
+    const rec = this.#origins.get(room);
+    if (!rec) return;
+    const [current, members, replicas] = await Promise.all([this.#store.origin(room), this.#store.tree(room), this.#store.replicaCount(room)]);
+    if (this.#origins.get(room) !== rec) return;
+    if (!current || current.gen !== rec.gen) {
+      // Closed (or lost and made anew) by another process: this view is over.
+      this.#mirror.delete(room);
+      if (!current) this.#origins.delete(room);
+      return;
+    }
+    const tree = RelayTree.from(room, rec.group, members);
+    if (tree) this.#mirror.set(room, { tree, replicas });
+  }
+
+  async #refreshMirrors(): Promise<void> {
+    await Promise.all([...this.#origins.keys()].map((room) => this.#refreshMirror(room)));
+  }
+
   stats(): SfuStats {
     const workers: WorkerStats[] = [];
     const sum = { routers: 0, transports: 0, producers: 0, consumers: 0, pipes: 0, refusals: 0, deaths: 0 };
@@ -608,32 +742,54 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     };
   }
 
-  /** Producer pipes between nodes: one per producer per tree member it reached. */
+  /** Producer pipes between nodes (shared): one per producer per tree member it reached, in the origins this process knows. */
   #nodePipes(): number {
     let n = 0;
-    for (const tree of this.#origins.values()) for (const m of tree.members.values()) n += m.producers.size;
+    for (const { replicas } of this.#mirror.values()) n += replicas;
     return n;
   }
 
-  /** Cluster-level figures: nodes, node deaths, producer pipes between nodes, and each origin's tree. */
-  clusterStats(): { nodes: string[]; nodeDeaths: number; nodePipes: number; trees: { origin: string; root: string; members: number; depth: number }[] } {
+  /**
+   * Cluster-level figures: nodes, node deaths seen, producer pipes between nodes, each known
+   * origin's tree, and the shared repairs this process carried out (a lost origin cleared, a
+   * dead member's subtree detached).
+   */
+  clusterStats(): { nodes: string[]; nodeDeaths: number; nodePipes: number; repairs: number; trees: { origin: string; root: string; members: number; depth: number }[] } {
     return {
       nodes: this.#aliveIds(),
       nodeDeaths: this.#nodeDeaths,
       nodePipes: this.#nodePipes(),
-      trees: [...this.#origins.values()].map((t) => ({ origin: t.originRoomId, root: t.root, members: t.members.size, depth: t.depth })),
+      repairs: this.#repairs,
+      trees: [...this.#mirror.values()].map(({ tree: t }) => ({ origin: t.originRoomId, root: t.root, members: t.members.size, depth: t.depth })),
     };
   }
 
   /** The node an origin or edge room is on (tests and operators). */
   nodeOf(roomId: string): string | undefined {
-    return this.#edges.get(roomId)?.nodeId ?? this.#origins.get(roomId)?.root;
+    return this.#edges.get(roomId)?.nodeId ?? this.#origins.get(roomId)?.node;
   }
 
-  /** Each member of an origin's tree with its parent. */
+  /** Each member of an origin's tree with its parent (as this process last read it). */
   treeOf(originRoomId: string): { nodeId: string; parent: string | null; depth: number }[] {
-    const tree = this.#origins.get(originRoomId);
+    const tree = this.#mirror.get(originRoomId)?.tree;
     return tree ? [...tree.members.values()].map((m) => ({ nodeId: m.nodeId, parent: m.parent, depth: m.depth })) : [];
+  }
+
+  /** The shared topology of an origin as it is in Redis now (tests and operators). */
+  async sharedTopology(originRoomId: string): Promise<{ origin: OriginRecord | null; members: MemberRecord[]; replicas: number }> {
+    const [origin, members, replicas] = await Promise.all([
+      this.#store.origin(originRoomId),
+      this.#store.tree(originRoomId),
+      this.#store.replicaCount(originRoomId),
+    ]);
+    return { origin, members, replicas };
+  }
+
+  /** Per-node link figures from the nodes' load reports: pipe ends, pipe consumers, replica producers. */
+  nodePipeStats(): Record<string, { transports: number; consumers: number; replicas: number }> {
+    const out: Record<string, { transports: number; consumers: number; replicas: number }> = {};
+    for (const [id, s] of this.#nodes) if (s.link.load?.nodePipes) out[id] = s.link.load.nodePipes;
+    return out;
   }
 
   async workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number }[]> {
@@ -650,6 +806,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     return all.flat();
   }
 
+  /** Leaves the shared state as it is: other processes keep using the origins, trees and replicas. */
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);

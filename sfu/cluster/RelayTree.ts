@@ -3,6 +3,10 @@
  * origin lives; every other member holds a replica room fed by one PipeTransport pair from its
  * parent. A node feeds at most `fanout` children: past that, new members hang below existing
  * ones, which then relay (origin → relay nodes → edge nodes).
+ *
+ * In a cluster of signaling processes the tree lives in Redis (TopologyStore: its ATTACH script
+ * applies `chooseParent`'s rule atomically, DETACH removes a subtree once); this class is each
+ * process's view of it (`from`), and the rule's reference.
  */
 export interface TreeMember {
   nodeId: string;
@@ -30,11 +34,28 @@ export class RelayTree {
     this.members.set(root, { nodeId: root, parent: null, children: new Set(), depth: 0, link: null, producers: new Map(), ready: Promise.resolve() });
   }
 
-  /** Where a new member attaches: the shallowest member with a free slot (fewest children first). */
+  /** A view of a shared tree, from its members' records (any order). */
+  static from(originRoomId: string, group: string, records: { node: string; parent: string; depth: number; up?: string; down?: string }[]): RelayTree | null {
+    const root = records.find((r) => r.parent === '');
+    if (!root) return null;
+    const tree = new RelayTree(originRoomId, group, root.node);
+    for (const r of [...records].sort((a, b) => a.depth - b.depth)) {
+      if (r.parent === '' || !tree.members.has(r.parent)) continue;
+      const m = tree.add(r.node, r.parent, async () => undefined);
+      if (r.up && r.down) m.link = { up: r.up, down: r.down };
+    }
+    return tree;
+  }
+
+  /**
+   * Where a new member attaches: the shallowest member with a free slot (fewest children first),
+   * alive and fed through alive members only.
+   */
   chooseParent(fanout: number, alive: (nodeId: string) => boolean): string | null {
+    const fed = (m: TreeMember | undefined): boolean => !!m && alive(m.nodeId) && (m.parent === null || fed(this.members.get(m.parent)));
     let best: TreeMember | null = null;
     for (const m of this.members.values()) {
-      if (m.children.size >= fanout || !alive(m.nodeId)) continue;
+      if (m.children.size >= fanout || !fed(m)) continue;
       if (!best || m.depth < best.depth || (m.depth === best.depth && m.children.size < best.children.size)) best = m;
     }
     return best?.nodeId ?? null;

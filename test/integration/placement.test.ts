@@ -44,6 +44,13 @@ describe('the relay tree of an origin', () => {
     expect(tree.chooseParent(2, () => true)).toBe('c');
     expect(tree.depth).toBe(2);
   });
+  it('never hangs a new member below a dead one', () => {
+    const tree = new RelayTree('m', 'm', 'a');
+    tree.add('b', 'a', ready);
+    tree.add('c', 'b', ready);
+    expect(tree.chooseParent(1, (id) => id !== 'b')).toBeNull();
+    expect(tree.chooseParent(2, (id) => id !== 'b')).toBe('a');
+  });
   it('skips dead parents, and detaches a member with its whole subtree', () => {
     const tree = new RelayTree('m', 'm', 'a');
     tree.add('b', 'a', ready);
