@@ -48,15 +48,19 @@ export class RelayTree {
   }
 
   /**
-   * Where a new member attaches: the shallowest member with a free slot (fewest children first),
-   * alive and fed through alive members only.
+   * Where a new member attaches: the shallowest member with a free slot (fewest children first,
+   * then by name), alive and fed through alive members only.
    */
   chooseParent(fanout: number, alive: (nodeId: string) => boolean): string | null {
     const fed = (m: TreeMember | undefined): boolean => !!m && alive(m.nodeId) && (m.parent === null || fed(this.members.get(m.parent)));
     let best: TreeMember | null = null;
     for (const m of this.members.values()) {
       if (m.children.size >= fanout || !fed(m)) continue;
-      if (!best || m.depth < best.depth || (m.depth === best.depth && m.children.size < best.children.size)) best = m;
+      const better =
+        !best ||
+        m.depth < best.depth ||
+        (m.depth === best.depth && (m.children.size < best.children.size || (m.children.size === best.children.size && m.nodeId < best.nodeId)));
+      if (better) best = m;
     }
     return best?.nodeId ?? null;
   }

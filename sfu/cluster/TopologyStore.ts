@@ -234,7 +234,8 @@ export class TopologyStore {
       const raw = await this.#eval(ATTACH, [K.origin(o.room), K.tree(o.room), `${K.tree(o.room)}:seq`], [node, epoch, String(fanout), String(o.gen), JSON.stringify(alive)]);
       return parseJson(memberRecord, raw);
     } catch (error) {
-      const msg = error instanceof Error ? error.message : String(error);
+      // Redis puts its own code before a script's error text.
+      const msg = (error instanceof Error ? error.message : String(error)).replace(/^ERR /, '');
       if (msg.startsWith('GONE')) throw new SfuError('not_found', `origin ${o.room} is gone`);
       if (msg.startsWith('FULL')) throw new SfuError('unavailable', 'no relay with a free slot');
       if (msg.startsWith('STALE')) throw new StaleMember(msg.slice(6));
