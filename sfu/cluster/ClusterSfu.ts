@@ -46,7 +46,7 @@ import type {
 import { NODES_SET, nodeKey, type NodeAnnouncement } from '../node/protocol';
 import { NodeLink } from './NodeLink';
 import { RelayTree } from './RelayTree';
-import { StaleMember, TopologyStore, type MemberRecord, type OriginRecord } from './TopologyStore';
+import { StaleMember, TopologyStore, TreeFull, type MemberRecord, type OriginRecord } from './TopologyStore';
 
 const log = logger('sfu-cluster');
 
@@ -623,14 +623,18 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
    */
   #attach(rec: OriginRecord, nodeId: string): Promise<MemberRecord & { up: string; down: string }> {
     return this.#once(`attach:${rec.room}#${rec.gen}|${nodeId}`, async () => {
+      const attach = (): Promise<MemberRecord> => this.#store.attach(rec, nodeId, this.#link(nodeId).epoch, this.#options.fanout, this.#aliveEpochs());
       let m: MemberRecord;
       try {
-        m = await this.#store.attach(rec, nodeId, this.#link(nodeId).epoch, this.#options.fanout, this.#aliveEpochs());
+        m = await attach();
       } catch (error) {
-        if (!(error instanceof StaleMember)) throw error;
-        // The node is in the tree from an earlier life: that member and its subtree go first.
-        await this.#detach(rec, nodeId, error.epoch, false);
-        m = await this.#store.attach(rec, nodeId, this.#link(nodeId).epoch, this.#options.fanout, this.#aliveEpochs());
+        if (error instanceof StaleMember) {
+          // The node is in the tree from an earlier life: that member and its subtree go first.
+          await this.#detach(rec, nodeId, error.epoch, false);
+        } else if (!(error instanceof TreeFull && (await this.#settleDeaths(rec)))) {
+          throw error;
+        }
+        m = await attach();
       }
       if (m.up && m.down) return { ...m, up: m.up, down: m.down };
       const up = this.#link(m.parent);
@@ -651,6 +655,16 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       await this.#refreshMirror(rec.room);
       return { ...m, up: a.id, down: b.id };
     });
+  }
+
+  /**
+   * Members of the tree on nodes whose link this process lost keep their slots until their death
+   * is confirmed and they are detached: waits for that (a few seconds). False if there are none.
+   */
+  async #settleDeaths(rec: OriginRecord): Promise<boolean> {
+    const dying = (await this.#store.tree(rec.room)).filter((m) => this.#dead.has(`${m.node}@${m.epoch}`));
+    for (const m of dying) if (await this.#dead.get(`${m.node}@${m.epoch}`)) await this.#detach(rec, m.node, m.epoch, false);
+    return dying.length > 0;
   }
 
   async consume(transportId: string, producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<ConsumerParams | null> {

@@ -237,7 +237,7 @@ export class TopologyStore {
       // Redis puts its own code before a script's error text.
       const msg = (error instanceof Error ? error.message : String(error)).replace(/^ERR /, '');
       if (msg.startsWith('GONE')) throw new SfuError('not_found', `origin ${o.room} is gone`);
-      if (msg.startsWith('FULL')) throw new SfuError('unavailable', 'no relay with a free slot');
+      if (msg.startsWith('FULL')) throw new TreeFull();
       if (msg.startsWith('STALE')) throw new StaleMember(msg.slice(6));
       throw error;
     }
@@ -318,6 +318,13 @@ export class TopologyStore {
       .sRem(K.reps(p.origin), nodes.length > 0 ? nodes.map((n) => `${n}|${p.id}`) : ['-'])
       .exec();
     return nodes;
+  }
+}
+
+/** No member of the tree has a free slot (members that died may still hold theirs until detached). */
+export class TreeFull extends SfuError {
+  constructor() {
+    super('unavailable', 'no relay with a free slot');
   }
 }
 
