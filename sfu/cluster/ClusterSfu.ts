@@ -715,9 +715,13 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     const [current, members, replicas] = await Promise.all([this.#store.origin(room), this.#store.tree(room), this.#store.replicaCount(room)]);
     if (this.#origins.get(room) !== rec) return;
     if (!current || current.gen !== rec.gen) {
-      // Closed (or lost and made anew) by another process: this view is over.
+      // Closed (or lost and made anew) by another process: this view is over, and when the
+      // meeting was closed, so are this process's edges of it.
       this.#mirror.delete(room);
-      if (!current) this.#origins.delete(room);
+      if (!current) {
+        this.#origins.delete(room);
+        if (room === rec.group) for (const id of this.#edgesOf(rec.group)) this.#forgetRoom(id);
+      }
       return;
     }
     const tree = RelayTree.from(room, rec.group, members);

@@ -74,7 +74,7 @@ const repairs = (...list: ClusterSfu[]): number => list.reduce((n, i) => n + i.c
 
 beforeAll(async () => {
   redis = await startRedis();
-  await Promise.all(['sfu-1', 'sfu-2', 'sfu-3'].map(async (id) => nodes.set(id, await startSfuNode(redis.url, id, { HOINGHI_VIEWERS_PER_WORKER: '2' }))));
+  for (const id of ['sfu-1', 'sfu-2', 'sfu-3']) nodes.set(id, await startSfuNode(redis.url, id, { HOINGHI_VIEWERS_PER_WORKER: '2' }));
   const made = await Promise.all([0, 1, 2].map(() => ClusterSfu.create({ redisUrl: redis.url, secret: SFU_SECRET, fanout: 1 }, 3)));
   [A, B, C] = made as [ClusterSfu, ClusterSfu, ClusterSfu];
   for (const i of instances()) {
@@ -194,7 +194,8 @@ describe('three signaling processes sharing three SFU nodes', () => {
 
   it('keeps the meeting whole when one process is gone, and serves new viewers through the others without rebuilding', async () => {
     const before = await A.sharedTopology(MEETING);
-    const links = linkTotals(A);
+    const links = await waitFor(async () => linkTotals(A), (t) => t.replicas === 4, 5_000, 'the nodes to report their replicas');
+    expect(links).toEqual({ transports: 4, consumers: 4, replicas: 4 });
     await C.close();
     // A's viewer on the relay leaves: room for one more there.
     const leaving = seats.find((s) => s.via === A && s.node === seats[2]!.node)!;
