@@ -85,6 +85,8 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   readonly #options: ClusterOptions;
   readonly #redis: RedisClient;
   readonly #store: TopologyStore;
+  /** The same store for the periodic refresh of this process's view (its round trips counted apart). */
+  readonly #background: TopologyStore;
   readonly #token = randomUUID();
   readonly #nodes = new Map<string, NodeState>();
   readonly #connecting = new Map<string, Promise<void>>();
@@ -120,6 +122,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     this.#options = options;
     this.#redis = redis;
     this.#store = new TopologyStore(redis);
+    this.#background = new TopologyStore(redis);
   }
 
   /** Connects to Redis and to every node announced there; waits (up to `timeoutMs` each) for Redis and for `minNodes`. */
@@ -709,10 +712,10 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   // ---- observation ---------------------------------------------------------------------------
 
-  async #refreshMirror(room: string): Promise<void> {
+  async #refreshMirror(room: string, store = this.#store): Promise<void> {
     const rec = this.#origins.get(room);
     if (!rec) return;
-    const [current, members, replicas] = await Promise.all([this.#store.origin(room), this.#store.tree(room), this.#store.replicaCount(room)]);
+    const [current, members, replicas] = await Promise.all([store.origin(room), store.tree(room), store.replicaCount(room)]);
     if (this.#origins.get(room) !== rec) return;
     if (!current || current.gen !== rec.gen) {
       // Closed (or lost and made anew) by another process: this view is over, and when the
@@ -729,7 +732,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   }
 
   async #refreshMirrors(): Promise<void> {
-    await Promise.all([...this.#origins.keys()].map((room) => this.#refreshMirror(room)));
+    await Promise.all([...this.#origins.keys()].map((room) => this.#refreshMirror(room, this.#background)));
   }
 
   stats(): SfuStats {
@@ -769,15 +772,24 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   /**
    * Cluster-level figures: nodes, node deaths seen, producer pipes between nodes, each known
-   * origin's tree, and the shared repairs this process carried out (a lost origin cleared, a
-   * dead member's subtree detached).
+   * origin's tree, the shared repairs this process carried out (a lost origin cleared, a dead
+   * member's subtree detached), and its round trips to the shared topology in Redis for the
+   * calls it served (not counting the refresh of its view, three per known origin a second).
    */
-  clusterStats(): { nodes: string[]; nodeDeaths: number; nodePipes: number; repairs: number; trees: { origin: string; root: string; members: number; depth: number }[] } {
+  clusterStats(): {
+    nodes: string[];
+    nodeDeaths: number;
+    nodePipes: number;
+    repairs: number;
+    topologyRoundTrips: number;
+    trees: { origin: string; root: string; members: number; depth: number }[];
+  } {
     return {
       nodes: this.#aliveIds(),
       nodeDeaths: this.#nodeDeaths,
       nodePipes: this.#nodePipes(),
       repairs: this.#repairs,
+      topologyRoundTrips: this.#store.roundTrips,
       trees: [...this.#mirror.values()].map(({ tree: t }) => ({ origin: t.originRoomId, root: t.root, members: t.members.size, depth: t.depth })),
     };
   }

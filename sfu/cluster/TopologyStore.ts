@@ -194,13 +194,20 @@ const parseJson = <T>(schema: z.ZodType<T>, raw: unknown): T => schema.parse(JSO
 
 export class TopologyStore {
   readonly #redis: RedisClient;
+  /** Round trips to Redis made through this store (a MULTI or a script is one). */
+  roundTrips = 0;
 
   constructor(redis: RedisClient) {
     this.#redis = redis;
   }
 
+  get #r(): RedisClient {
+    this.roundTrips += 1;
+    return this.#redis;
+  }
+
   async #eval(script: string, keys: string[], args: string[]): Promise<unknown> {
-    return this.#redis.eval(script, { keys, arguments: args });
+    return this.#r.eval(script, { keys, arguments: args });
   }
 
   async claimOrigin(room: string, group: string, node: string, epoch: string): Promise<OriginRecord> {
@@ -209,7 +216,7 @@ export class TopologyStore {
   }
 
   async origin(room: string): Promise<OriginRecord | null> {
-    const raw = await this.#redis.get(K.origin(room));
+    const raw = await this.#r.get(K.origin(room));
     return raw ? parseJson(originRecord, raw) : null;
   }
 
@@ -221,12 +228,12 @@ export class TopologyStore {
 
   /** The group's origin rooms (a meeting's main origin and its breakouts). */
   async groupRooms(group: string): Promise<string[]> {
-    return this.#redis.sMembers(K.group(group));
+    return this.#r.sMembers(K.group(group));
   }
 
   /** Wins the right to repair a lost origin (SET NX, expiring so that a waiter takes over if the winner dies). */
   async claimRepair(room: string, gen: number, token: string, ttlMs: number): Promise<boolean> {
-    return (await this.#redis.set(K.repair(room, gen), token, { NX: true, PX: ttlMs })) === 'OK';
+    return (await this.#r.set(K.repair(room, gen), token, { NX: true, PX: ttlMs })) === 'OK';
   }
 
   async attach(o: OriginRecord, node: string, epoch: string, fanout: number, alive: Record<string, string>): Promise<MemberRecord> {
@@ -255,17 +262,17 @@ export class TopologyStore {
   }
 
   async tree(room: string): Promise<MemberRecord[]> {
-    const all = await this.#redis.hGetAll(K.tree(room));
+    const all = await this.#r.hGetAll(K.tree(room));
     return Object.values(all).map((raw) => parseJson(memberRecord, raw));
   }
 
   async member(room: string, node: string): Promise<MemberRecord | null> {
-    const raw = await this.#redis.hGet(K.tree(room), node);
+    const raw = await this.#r.hGet(K.tree(room), node);
     return raw ? parseJson(memberRecord, raw) : null;
   }
 
   async hasReplica(room: string, node: string, producerId: string): Promise<boolean> {
-    return (await this.#redis.sIsMember(K.reps(room), `${node}|${producerId}`)) === 1;
+    return (await this.#r.sIsMember(K.reps(room), `${node}|${producerId}`)) === 1;
   }
 
   /** Records a replica; returns the producer's paused flag now, or null if the member or producer is gone. */
@@ -276,20 +283,20 @@ export class TopologyStore {
 
   /** Nodes holding a replica of a producer. */
   async replicaNodes(room: string, producerId: string): Promise<string[]> {
-    const all = await this.#redis.sMembers(K.reps(room));
+    const all = await this.#r.sMembers(K.reps(room));
     return all.filter((r) => r.endsWith(`|${producerId}`)).map((r) => r.slice(0, r.length - producerId.length - 1));
   }
 
   async replicaCount(room: string): Promise<number> {
-    return this.#redis.sCard(K.reps(room));
+    return this.#r.sCard(K.reps(room));
   }
 
   async removeReplicas(room: string, producerId: string, nodes: string[]): Promise<void> {
-    if (nodes.length > 0) await this.#redis.sRem(K.reps(room), nodes.map((n) => `${n}|${producerId}`));
+    if (nodes.length > 0) await this.#r.sRem(K.reps(room), nodes.map((n) => `${n}|${producerId}`));
   }
 
   async addProducer(p: ProducerRecord): Promise<void> {
-    await this.#redis
+    await this.#r
       .multi()
       .hSet(K.prod(p.id), { node: p.node, epoch: p.epoch, origin: p.origin, gen: String(p.gen), transport: p.transport, paused: p.paused ? '1' : '0' })
       .sAdd(K.prods(p.origin), p.id)
@@ -297,7 +304,7 @@ export class TopologyStore {
   }
 
   async producer(id: string): Promise<ProducerRecord | null> {
-    const raw = await this.#redis.hGetAll(K.prod(id));
+    const raw = await this.#r.hGetAll(K.prod(id));
     if (!raw || Object.keys(raw).length === 0) return null;
     const r = producerRecord.parse(raw);
     return { ...r, id, paused: r.paused === '1' };
@@ -311,7 +318,7 @@ export class TopologyStore {
   /** Forgets a producer and its replicas' records; returns the nodes that held replicas. */
   async removeProducer(p: ProducerRecord): Promise<string[]> {
     const nodes = await this.replicaNodes(p.origin, p.id);
-    await this.#redis
+    await this.#r
       .multi()
       .del(K.prod(p.id))
       .sRem(K.prods(p.origin), p.id)

@@ -154,11 +154,17 @@ describe('three signaling processes sharing three SFU nodes', () => {
     await waitFor(async () => instances().map((i) => i.stats().transports), (v) => v.every((n) => n === 0), 5_000, 'every process seeing the empty nodes');
     producers = await publish(A, MEETING);
     origin = A.nodeOf(MEETING)!;
+    const trips: number[] = [];
     for (const via of [A, B, C, A, B, C]) {
+      const before = via.clusterStats().topologyRoundTrips;
+      await via.openRoom(MEETING);
       const s = await seat(via);
       await consumeAll(s, producers);
       seats.push(s);
+      trips.push(via.clusterStats().topologyRoundTrips - before);
     }
+    // Reported, not asserted: the cost in Redis of a viewer's join (openRoom, placeViewer, two pipes).
+    console.log(`Redis round trips per viewer join (origin node ×2, first on a new node, second there, first below a relay, second there): ${trips.join(', ')}`);
     const nodeOfSeat = seats.map((s) => s.node);
     expect(nodeOfSeat[0]).toBe(origin);
     expect(nodeOfSeat[1]).toBe(origin);
@@ -252,6 +258,31 @@ describe('three signaling processes sharing three SFU nodes', () => {
     const healed = await A.sharedTopology(MEETING);
     expect(healed.members.map((m) => [m.node, m.depth]).sort()).toEqual([[leaf, 1], [origin, 0]].sort());
     expect(healed.replicas).toBe(2);
+  });
+
+  it('reports the rooms of a dead worker to the process that placed viewers there, and detaches its replica once', async () => {
+    const topo = await A.sharedTopology(MEETING);
+    const leaf = topo.members.find((m) => m.depth === 1)!.node;
+    const pid = A.stats().workers.find((w) => w.node === leaf)!.pid;
+    const expected = (i: ClusterSfu): string[] => [...new Set(seats.filter((s) => s.via === i && s.node === leaf).map((s) => s.edge))].sort();
+    expect(expected(B).length).toBeGreaterThan(0);
+    const repairsBefore = repairs(A, B);
+    lostBy.get(A)!.length = 0;
+    lostBy.get(B)!.length = 0;
+    process.kill(pid, 'SIGKILL');
+    await until(() => expected(B).every((e) => lostBy.get(B)!.includes(e)), 15_000, 'B reporting its edge on the dead worker');
+    const after = await waitFor(() => A.sharedTopology(MEETING), (t) => t.members.length === 1, 10_000, 'the replica detached');
+    expect(after.replicas).toBe(0);
+    for (const i of [A, B]) expect([...new Set(lostBy.get(i))].sort(), name(i)).toEqual(expected(i));
+    expect(repairs(A, B) - repairsBefore).toBe(1);
+    // The node's new worker takes viewers again, fed from the origin.
+    await waitFor(async () => A.stats().workers.filter((w) => w.node === leaf).map((w) => w.pid), (p) => p.length === 1 && p[0] !== pid, 15_000, 'the replacement worker');
+    const again = await seat(B);
+    expect(again.node).toBe(leaf);
+    await consumeAll(again, producers);
+    seats.push(again);
+    expect(again.consumers.map((c) => c.producerId).sort()).toEqual(producers);
+    expect((await A.sharedTopology(MEETING)).members).toHaveLength(2);
   });
 
   it('reports a dead origin node to every process, and the next openRoom from all of them makes exactly one new origin', async () => {
