@@ -109,7 +109,9 @@ export async function createTransport(
 ): Promise<ClientResultMap['createTransport']> {
   const { meeting, peer } = session.joined();
   if (direction === 'send' && !(await meeting.canSend(peer))) throw forbidden('only hosts and invited speakers may send media');
-  // One transport per direction: a client that rebuilds replaces the old one.
+  // One transport per direction: a client that rebuilds replaces the old one (a send transport's
+  // producers go with it, from the store too).
+  if (direction === 'send') await meeting.closeSending(peer);
   for (const [id, dir] of peer.transports) {
     if (dir === direction) {
       peer.transports.delete(id);
