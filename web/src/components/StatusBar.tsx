@@ -7,6 +7,7 @@ const STATUS_TEXT: Record<string, StringKey> = {
   connecting: 'statusConnecting',
   connected: 'statusConnected',
   reconnecting: 'statusReconnecting',
+  moving: 'statusMoving',
   failed: 'statusFailed',
   unauthorized: 'statusUnauthorized',
 };
