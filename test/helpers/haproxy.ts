@@ -45,12 +45,14 @@ export async function startHaproxy(backends: string[], opts: { checkIntervalMs?:
     const csv = await (await fetch(statsUrl)).text();
     const lines = csv.split('\n');
     const header = lines[0]!.replace(/^# /, '').split(',');
-    const [px, sv, status, addr] = ['pxname', 'svname', 'status', 'addr'].map((h) => header.indexOf(h));
+    const [px, sv, status] = ['pxname', 'svname', 'status'].map((h) => header.indexOf(h));
     const out = new Map<string, string>();
     for (const line of lines.slice(1)) {
       const f = line.split(',');
-      if (f[px!] !== 'signaling' || f[sv!] === 'BACKEND' || f[sv!] === 'FRONTEND' || !f[addr!]) continue;
-      out.set(f[addr!]!, f[status!]!.split(' ')[0]!);
+      // Servers are named signaling-<n> after their place in `backends` (deploy/haproxy.ts).
+      const m = /^signaling-(\d+)$/.exec(f[sv!] ?? '');
+      if (f[px!] !== 'signaling' || !m) continue;
+      out.set(backends[Number(m[1]) - 1]!, f[status!]!.split(' ')[0]!);
     }
     return out;
   };
