@@ -35,7 +35,11 @@ export async function startSignalingProcess(env: Record<string, string> = {}): P
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let buffered = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('signaling did not start in 30 s')), 30_000);
+    // Generous: tsx compiles the sources and a worker starts, on a shared machine.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('signaling did not start in 90 s'));
+    }, 90_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
       let nl: number;

@@ -120,7 +120,7 @@ describe('drain', () => {
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
     expect(proc.logs.find((l) => l.msg === 'drain finished')).toMatchObject({ outcome: 'empty' });
-  });
+  }, 150_000);
 
   it('on SIGTERM the process exits at the deadline when clients do not leave', async () => {
     proc = await startSignalingProcess({ HOINGHI_DRAIN_WINDOW_MS: '500', HOINGHI_DRAIN_DEADLINE_MS: '1500' });
@@ -129,7 +129,7 @@ describe('drain', () => {
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
     expect(proc.logs.find((l) => l.msg === 'drain finished')).toMatchObject({ outcome: 'deadline' });
-  });
+  }, 150_000);
 });
 
 describe('drain behind HAProxy', () => {
