@@ -63,7 +63,8 @@ describe('a draining node behind HAProxy', () => {
 
     const drained = a.drain();
     const status = await movingShown;
-    expect(await status.textContent()).toContain('chuyển bạn sang máy chủ khác');
+    expect(await status.textContent()).toContain('Đang chuyển sang máy chủ khác');
+    expect(await status.getAttribute('title')).toContain('không cần tải lại trang');
     const nodeB = b;
     await waitFor(async () => joinedOn(nodeB, 'gv-hn-1') && joinedOn(nodeB, 'bo-truong'), (v) => v, 30_000, 'host and teacher joined on B');
     await waitFor(() => framesOnNewTracks(teacher, oldTracks), (n) => n > 0, 30_000, 'teacher frames on B');
