@@ -6,12 +6,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer, testConfig } from '../helpers/server';
+import { startSignalingProcess, type SignalingProcess } from '../helpers/signalingProcess';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
 
 let server: HoinghiServer | null = null;
 let redis: RedisProcess | null = null;
 let node: SfuNodeProcess | null = null;
+let proc: SignalingProcess | null = null;
 afterEach(async () => {
+  await proc?.stop();
+  proc = null;
   await server?.close();
   await node?.stop();
   await redis?.stop();
@@ -61,16 +65,21 @@ describe('probes', () => {
     await waitForReason(readyz, null);
   }, 120_000);
 
-  it('a node is not ready while Redis does not answer, and alive all the same', async () => {
+  it('a node is not ready while Redis does not answer, alive all the same, and ready again when Redis is back', async () => {
     redis = await startRedis();
-    server = await startServer({ HOINGHI_REDIS_URL: redis.url });
-    const readyz = `${server.url}/readyz`;
+    // A process of its own (killed at the end): closing a server whose Redis restarted is not
+    // what this test is about.
+    proc = await startSignalingProcess({ HOINGHI_REDIS_URL: redis.url, HOINGHI_METRICS_PORT: '0' });
+    const readyz = `${proc.url}/readyz`;
     await waitForReason(readyz, null);
     expect((await probe(readyz)).body.checks).toMatchObject({ redis: 'ok' });
-    await redis.stop();
-    await waitForReason(readyz, 'redis_unreachable');
-    expect((await probe(`${server.url}/healthz`)).status).toBe(200);
-  });
+    // Redis is down for 15 s, then back on the same port.
+    const back = redis.restart({ downMs: 15_000 });
+    await waitForReason(readyz, 'redis_unreachable', 14_000);
+    expect((await probe(`${proc.url}/healthz`)).status).toBe(200);
+    await back;
+    await waitForReason(readyz, null, 30_000);
+  }, 180_000);
 
   it('a draining node answers 503 draining at once', async () => {
     server = await startServer({ HOINGHI_DRAIN_WINDOW_MS: '0', HOINGHI_DRAIN_DEADLINE_MS: '60000' });
