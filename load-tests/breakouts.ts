@@ -57,6 +57,9 @@ async function main(): Promise<void> {
     HOINGHI_RTC_BASE_PORT: '0',
     HOINGHI_JOIN_RATE: '100000',
     HOINGHI_JOIN_BURST: '100000',
+    // Every bot connects from 127.0.0.1: lift the per-IP socket caps.
+    HOINGHI_MAX_PENDING_PER_IP: '1000000',
+    HOINGHI_MAX_SOCKETS_PER_IP: '1000000',
     // The bots carry no media: placement capacity is not what this measures.
     HOINGHI_VIEWERS_PER_WORKER: '100000',
   });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hoinghi needs: the mediasoup worker's build libraries, meson >= 1.1
-# (from bookworm-backports), Chromium for the end-to-end tests, Redis for cluster tests, and the
+# (from bookworm-backports), Chromium for the end-to-end tests, Redis for cluster tests, HAProxy
+# (the load balancer in front of signaling, in scripts/start-cluster.sh and the tests), and the
 # libsrtp2 source archive that mediasoup builds with OpenSSL crypto.
 # Idempotent: when everything is present it only checks and returns.
 set -euo pipefail
@@ -8,7 +9,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential python3 pkg-config ninja-build
   libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
-  chromium redis-server ffmpeg
+  chromium redis-server ffmpeg haproxy
 )
 BACKPORTS_PACKAGES=(meson)
 

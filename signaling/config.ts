@@ -10,6 +10,7 @@ import type { SfuOptions } from '../sfu/types';
 import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../sfu/config';
 import type { MeetingOptions } from './meeting/Meeting';
 import type { TokenKeySource, TokenSettings } from './auth/tokens';
+import { isCidr } from './edge/clientAddress';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(1).max(65535);
@@ -53,7 +54,12 @@ const envSchema = z.object({
   HOINGHI_DEPARTURE_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** Browser origins allowed to call this node cross-origin (comma-separated). Default: none. */
   HOINGHI_CORS_ORIGINS: z.string().optional(),
-  /** Serve /metrics on this port (on HOINGHI_METRICS_HOST) instead of the public port. */
+  /**
+   * Serve /metrics on this port (on HOINGHI_METRICS_HOST) instead of the public port. Default:
+   * unset, which means the public port on a single node, but in cluster mode (HOINGHI_SFU=cluster
+   * or HOINGHI_REDIS_URL set) a listener of its own on a free port (0), printed at start-up: a
+   * cluster sits behind a public load balancer, and /metrics stays off it.
+   */
   HOINGHI_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HOINGHI_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Events per second per socket (sustained), and the burst. Defaults 50 and 100. */
@@ -77,6 +83,39 @@ const envSchema = z.object({
   HOINGHI_SFU_SECRET: z.string().min(32, 'HOINGHI_SFU_SECRET must be at least 32 characters').optional(),
   /** Nodes one node feeds directly before the tree grows a relay level (cluster). Default 8. */
   HOINGHI_SFU_FANOUT: z.coerce.number().int().min(1).max(1000).default(8),
+  /**
+   * Proxies whose X-Forwarded-For is believed (the load balancer), as a comma-separated list of
+   * addresses or CIDR blocks (`127.0.0.1,10.0.0.0/8`). Default: none, so the socket's peer address
+   * is the client. Used by express (`trust proxy`) and by the per-IP limits of the socket layer.
+   */
+  HOINGHI_TRUSTED_PROXIES: z
+    .string()
+    .default('')
+    .refine((v) => v.split(',').map((c) => c.trim()).filter(Boolean).every(isCidr), 'a comma-separated list of IP addresses or CIDR blocks'),
+  /** A socket that has not authenticated (socket.io CONNECT with a valid token) within this is closed, ms. Default 5000. */
+  HOINGHI_AUTH_TIMEOUT_MS: z.coerce.number().int().min(200).max(60_000).default(5_000),
+  /**
+   * Sockets not yet authenticated, per client IP, at one time. Default 100: a school or a mobile
+   * carrier's NAT puts many teachers behind one address, but each stays unauthenticated only for a
+   * round trip; a refused browser retries with back-off.
+   */
+  HOINGHI_MAX_PENDING_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(100),
+  /** Sockets (authenticated or not) per client IP. Default 5000 (carrier-grade NAT). */
+  HOINGHI_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).max(10_000_000).default(5_000),
+  /**
+   * Refuse WebSocket handshakes that carry no Origin header. Default false: every browser sends
+   * Origin on a WebSocket handshake, so a missing one means a non-browser client, which cannot
+   * carry a victim's session (cross-site WebSocket hijacking needs a browser) and must present a
+   * token anyway. A foreign Origin is always refused.
+   */
+  HOINGHI_REQUIRE_ORIGIN: bool.default(false),
+  /** On SIGTERM, connected clients are asked to move to another node over this window, ms. Default 30000. */
+  HOINGHI_DRAIN_WINDOW_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /**
+   * On SIGTERM the process exits when its last client has left, or at this deadline, ms (at least
+   * the window). Default 45000: set the orchestrator's grace period above it.
+   */
+  HOINGHI_DRAIN_DEADLINE_MS: z.coerce.number().int().min(0).max(3_600_000).default(45_000),
 });
 
 export interface Config {
@@ -86,7 +125,17 @@ export interface Config {
   cluster: { redisUrl: string; secret: string; fanout: number } | undefined;
   jwt: TokenSettings & { secretWasGenerated: boolean };
   corsOrigins: string[];
+  /** `port` undefined: /metrics on the public port. */
   metrics: { port: number | undefined; host: string };
+  /** The socket layer's defences against hostile clients, and who the client is. */
+  edge: {
+    trustedProxies: string[];
+    authTimeoutMs: number;
+    maxPendingPerIp: number;
+    maxSocketsPerIp: number;
+    requireOrigin: boolean;
+  };
+  drain: { windowMs: number; deadlineMs: number };
   limits: { socketEventsPerS: number; socketEventBurst: number; maxParticipants: number; maxConsumersPerPeer: number; signInPerMin: number };
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
   admission: { joinsPerSecond: number; burst: number };
@@ -130,6 +179,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('HOINGHI_SFU=cluster needs HOINGHI_REDIS_URL and HOINGHI_SFU_SECRET');
   }
   const keys = tokenKeys(e);
+  if (e.HOINGHI_DRAIN_DEADLINE_MS < e.HOINGHI_DRAIN_WINDOW_MS) {
+    throw new ConfigError('HOINGHI_DRAIN_DEADLINE_MS must be at least HOINGHI_DRAIN_WINDOW_MS');
+  }
+  const clusterMode = e.HOINGHI_SFU === 'cluster' || e.HOINGHI_REDIS_URL !== undefined;
   if (e.HOINGHI_DEMO_SIGNIN && keys.kind !== 'secret') {
     throw new ConfigError('demo sign-in issues HS256 tokens: it cannot be combined with ES256/RS256 keys');
   }
@@ -148,7 +201,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       clockSkewS: e.HOINGHI_JWT_CLOCK_SKEW_S,
     },
     corsOrigins: (e.HOINGHI_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    metrics: { port: e.HOINGHI_METRICS_PORT, host: e.HOINGHI_METRICS_HOST },
+    metrics: { port: e.HOINGHI_METRICS_PORT ?? (clusterMode ? 0 : undefined), host: e.HOINGHI_METRICS_HOST },
+    edge: {
+      trustedProxies: e.HOINGHI_TRUSTED_PROXIES.split(',').map((c) => c.trim()).filter(Boolean),
+      authTimeoutMs: e.HOINGHI_AUTH_TIMEOUT_MS,
+      maxPendingPerIp: e.HOINGHI_MAX_PENDING_PER_IP,
+      maxSocketsPerIp: e.HOINGHI_MAX_SOCKETS_PER_IP,
+      requireOrigin: e.HOINGHI_REQUIRE_ORIGIN,
+    },
+    drain: { windowMs: e.HOINGHI_DRAIN_WINDOW_MS, deadlineMs: e.HOINGHI_DRAIN_DEADLINE_MS },
     limits: {
       socketEventsPerS: e.HOINGHI_SOCKET_EVENTS_PER_S,
       socketEventBurst: e.HOINGHI_SOCKET_EVENT_BURST,

@@ -23,15 +23,31 @@ async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) => log.error({ err: String(reason) }, 'unhandled rejection'));
 
   const server = await HoinghiServer.create(config);
+  let stopping = false;
   const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
     log.info({ signal }, 'shutting down');
     server.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
+  // SIGTERM (an orchestrator, the cluster script): drain first, so clients move without a
+  // reload; exit when empty or at HOINGHI_DRAIN_DEADLINE_MS. SIGINT (Ctrl-C): stop now.
+  const drain = (): void => {
+    if (stopping) return;
+    log.info({ windowMs: config.drain.windowMs, deadlineMs: config.drain.deadlineMs }, 'SIGTERM: draining');
+    server.drain().then(
+      (outcome) => {
+        log.info({ outcome }, 'drain finished');
+        shutdown('SIGTERM');
+      },
+      () => shutdown('SIGTERM'),
+    );
+  };
   process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGTERM', drain);
 
   const media = config.cluster
     ? `SFU cluster: ${server.sfu.stats().workersAlive} worker(s) on the nodes found in Redis so far`

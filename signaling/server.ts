@@ -21,6 +21,11 @@ import { apiRouter, errorHandler, metricsHandler } from './http/routes';
 import { TokenVerifier } from './auth/tokens';
 import { createStore, type MeetingStore } from './store';
 import { createAdapter } from './adapter';
+import { connectRedis, type RedisClient } from '../common/redis';
+import { TrustedProxies } from './edge/clientAddress';
+import { SocketGate, type GateRefusal } from './edge/socketGate';
+import { Drain, type DrainOutcome } from './edge/drain';
+import { readiness } from './edge/readiness';
 
 const log = logger('server');
 const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -32,20 +37,43 @@ export class HoinghiServer {
   readonly sockets: SocketServer;
   readonly metrics: Metrics;
   readonly tokens: TokenVerifier;
-  /** The separate metrics listener, when HOINGHI_METRICS_PORT is set. */
+  /** The separate metrics listener (HOINGHI_METRICS_PORT set, or cluster mode). */
   readonly metricsServer: http.Server | null;
   readonly store: MeetingStore;
   readonly #closeAdapter: () => Promise<void>;
 
-  private constructor(config: Config, sfu: SfuControl, store: MeetingStore, adapter: Awaited<ReturnType<typeof createAdapter>>) {
+  readonly gate: SocketGate;
+  readonly drainer: Drain;
+  /** Redis, when configured: readiness pings it. */
+  readonly #redis: RedisClient | null;
+
+  private constructor(
+    config: Config,
+    sfu: SfuControl,
+    store: MeetingStore,
+    adapter: Awaited<ReturnType<typeof createAdapter>>,
+    redis: RedisClient | null,
+  ) {
     this.config = config;
     this.sfu = sfu;
     this.store = store;
     this.#closeAdapter = adapter.close;
+    this.#redis = redis;
     this.tokens = new TokenVerifier(config.jwt);
+    const trusted = new TrustedProxies(config.edge.trustedProxies);
+    this.drainer = new Drain(config.drain);
+    this.gate = new SocketGate({
+      trusted,
+      corsOrigins: config.corsOrigins,
+      requireOrigin: config.edge.requireOrigin,
+      maxPendingPerIp: config.edge.maxPendingPerIp,
+      maxSocketsPerIp: config.edge.maxSocketsPerIp,
+      onRefused: (reason: GateRefusal) => this.metrics.refusedHandshakes.inc({ reason }),
+    });
     const app = express();
     app.disable('x-powered-by');
-    app.set('trust proxy', 'loopback');
+    // The same rule as the socket layer: X-Forwarded-For only from HOINGHI_TRUSTED_PROXIES.
+    app.set('trust proxy', trusted.expressTrust);
     app.use(
       helmet({
         contentSecurityPolicy: {
@@ -93,11 +121,15 @@ export class HoinghiServer {
       corsOrigins: config.corsOrigins.length > 0 ? config.corsOrigins : false,
       store,
       adapter: adapter.adapter,
+      gate: this.gate,
+      authTimeoutMs: config.edge.authTimeoutMs,
+      drain: this.drainer,
     });
     this.metrics = new Metrics(
       sfu,
       () => this.sockets.io.engine.clientsCount,
       () => this.sockets.registry.all().reduce((n, m) => n + m.rehomes, 0),
+      () => this.gate.pending,
     );
     app.use(
       apiRouter({
@@ -107,6 +139,8 @@ export class HoinghiServer {
         demo: config.demo,
         signInPerMin: config.limits.signInPerMin,
         serveMetrics: config.metrics.port === undefined,
+        trusted,
+        readiness: () => readiness({ sfu, redis: this.#redis, draining: () => this.drainer.draining }),
       }),
     );
     if (config.metrics.port !== undefined) {
@@ -122,7 +156,7 @@ export class HoinghiServer {
     if (fs.existsSync(path.join(webDist, 'index.html'))) {
       app.use(express.static(webDist, { index: false, maxAge: '1h' }));
       // Single-page app: every other GET gets index.html.
-      app.get(/^\/(?!api\/|socket\.io\/|metrics$|healthz$).*/, (_req, res) => {
+      app.get(/^\/(?!api\/|socket\.io\/|metrics$|healthz$|readyz$).*/, (_req, res) => {
         res.setHeader('Cache-Control', 'no-cache');
         res.sendFile(path.join(webDist, 'index.html'));
       });
@@ -140,7 +174,8 @@ export class HoinghiServer {
         : await LocalSfu.create(config.sfu));
     const store = await createStore({ redisUrl: config.redisUrl, nodeId: config.nodeId });
     const adapter = await createAdapter(config.redisUrl);
-    const server = new HoinghiServer(config, control, store, adapter);
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : null;
+    const server = new HoinghiServer(config, control, store, adapter, redis);
     await new Promise<void>((resolve, reject) => {
       server.httpServer.once('error', reject);
       server.httpServer.listen(config.http.port, config.http.host, () => resolve());
@@ -167,6 +202,14 @@ export class HoinghiServer {
     return `http://${this.config.metrics.host}:${port}/metrics`;
   }
 
+  /**
+   * Drains this node (SIGTERM): not ready at once, new sockets and joins refused, clients asked
+   * to move over the drain window. Resolves when empty or at the drain deadline; close() after.
+   */
+  drain(): Promise<DrainOutcome> {
+    return this.drainer.start(this.sockets.io);
+  }
+
   async close(): Promise<void> {
     if (this.metricsServer) await new Promise<void>((resolve) => this.metricsServer!.close(() => resolve()));
     await this.sockets.close();
@@ -174,5 +217,7 @@ export class HoinghiServer {
     await this.#closeAdapter();
     await this.store.close();
     await this.sfu.close();
+    // destroy, not quit: quit waits for a Redis that may be the reason we stop.
+    if (this.#redis?.isOpen) this.#redis.destroy();
   }
 }

@@ -27,6 +27,8 @@ import type { MeetingOptions } from './meeting/Meeting';
 import type { Metrics } from './metrics';
 import type { MeetingStore } from './store/types';
 import { SocketNotifier } from './socketNotifier';
+import type { SocketGate } from './edge/socketGate';
+import type { Drain } from './edge/drain';
 
 const log = logger('signaling');
 
@@ -93,6 +95,12 @@ export interface SocketServerOptions {
   store: MeetingStore;
   /** socket.io's adapter (the Redis adapter in a cluster); default: in memory. */
   adapter?: Parameters<TypedServer['adapter']>[0];
+  /** Origin check and per-IP caps before the handshake (edge/socketGate.ts). */
+  gate: SocketGate;
+  /** A connection that has not authenticated within this is closed, ms. */
+  authTimeoutMs: number;
+  /** While draining, new sockets and joins are refused with `draining`. */
+  drain: Drain;
 }
 
 export class SocketServer {
@@ -115,7 +123,12 @@ export class SocketServer {
       cors: opts.corsOrigins ? { origin: opts.corsOrigins, credentials: false } : undefined,
       serveClient: false,
       ...(opts.adapter ? { adapter: opts.adapter } : {}),
+      // Browsers apply no CORS to WebSockets: the gate checks Origin (and per-IP caps) itself.
+      allowRequest: opts.gate.allowRequest,
+      // socket.io closes a connection that has not joined the namespace (authenticated) by then.
+      connectTimeout: opts.authTimeoutMs,
     });
+    this.io.engine.on('connection', (raw: Parameters<SocketGate['opened']>[0]) => opts.gate.opened(raw));
     this.registry = new MeetingRegistry({
       sfu: opts.sfu,
       notify: new SocketNotifier(this.io),
@@ -166,6 +179,7 @@ export class SocketServer {
 
     this.io.use((socket, next) => {
       try {
+        if (opts.drain.draining) throw new AppError('draining', 'this node is shutting down: connect again', opts.drain.retryAfterMs());
         const auth: unknown = socket.handshake.auth;
         const token = typeof auth === 'object' && auth !== null ? (auth as { token?: unknown }).token : undefined;
         socket.data.claims = opts.tokens.verify(token);
@@ -217,6 +231,7 @@ export class SocketServer {
   }
 
   #onConnection(socket: TypedSocket): void {
+    this.#opts.gate.authenticated(socket.conn);
     const session = new Session(socket.id, socket.data.claims);
     const userId = session.claims.sub;
     const budget = this.#userBudgets.get(userId) ?? { sockets: 0, buckets: new Map() };
@@ -251,6 +266,10 @@ export class SocketServer {
       if (wait > 0) return refuse(new AppError('rate_limited', 'too many events', wait));
       if (!Object.hasOwn(clientEventSchemas, event)) return refuse(new AppError('unknown_event', 'unknown event'));
       const name = event as ClientEventName;
+      // Not a strike: the client did nothing wrong, it should move to another node.
+      if (name === 'join' && this.#opts.drain.draining) {
+        return reply(fail(new AppError('draining', 'this node is shutting down: connect again', this.#opts.drain.retryAfterMs())));
+      }
       const parsed = parsePayload(name, args[0]);
       if (!parsed.ok) return refuse(new AppError(parsed.error.code, parsed.error.message));
       const classWait = this.#userBucket(budget, EVENT_CLASS[name]).take();

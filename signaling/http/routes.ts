@@ -1,5 +1,5 @@
 /**
- * HTTP routes: health, metrics, demo sign-in, and the province list. Bodies are validated with
+ * HTTP routes: probes, metrics, demo sign-in, and the province list. Bodies are validated with
  * zod and capped in size; errors are JSON `{ error: { code, message } }`.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -11,6 +11,8 @@ import { TokenBucket } from '../admission';
 import { PROVINCES } from '../data/provinces';
 import { AppError } from '../protocol/errors';
 import type { Metrics } from '../metrics';
+import type { TrustedProxies } from '../edge/clientAddress';
+import type { Readiness } from '../edge/readiness';
 
 export interface RouteDeps {
   sfu: SfuControl;
@@ -20,6 +22,9 @@ export interface RouteDeps {
   /** Serve /metrics here (false when it has its own port). */
   serveMetrics: boolean;
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
+  /** Who the client is (X-Forwarded-For only from trusted proxies), for per-IP limits. */
+  trusted: TrustedProxies;
+  readiness: () => Promise<Readiness>;
 }
 
 const signInBody = z.object({ accountId: z.string().min(1).max(64) });
@@ -37,9 +42,20 @@ export function apiRouter(deps: RouteDeps): Router {
   const router = express.Router();
   router.use(express.json({ limit: '4kb' }));
 
+  // Liveness: the process answers. Whether it should get traffic is /readyz.
   router.get('/healthz', (_req, res) => {
-    const { workersAlive } = deps.sfu.stats();
-    res.status(workersAlive > 0 ? 200 : 503).json({ status: workersAlive > 0 ? 'ok' : 'degraded', workersAlive });
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok', uptimeS: Math.round(process.uptime()) });
+  });
+
+  router.get('/readyz', async (_req, res, next) => {
+    try {
+      const r = await deps.readiness();
+      res.setHeader('Cache-Control', 'no-store');
+      res.status(r.ready ? 200 : 503).json(r.ready ? { status: 'ready', checks: r.checks } : { status: 'not_ready', reason: r.reason, checks: r.checks });
+    } catch (error) {
+      next(error);
+    }
   });
 
   if (deps.serveMetrics) router.get('/metrics', metricsHandler(deps.metrics));
@@ -59,7 +75,7 @@ export function apiRouter(deps: RouteDeps): Router {
   const signInLimit = new IpRateLimit(deps.signInPerMin / 60, Math.max(1, Math.ceil(deps.signInPerMin / 6)));
   router.post('/api/demo/signin', (req, res) => {
     if (!deps.demo.enabled) throw new AppError('not_found', 'demo sign-in is disabled');
-    signInLimit.check(req.ip ?? 'unknown');
+    signInLimit.check(deps.trusted.clientOf(req));
     const body = signInBody.safeParse(req.body);
     if (!body.success) throw new AppError('bad_request', 'accountId is required');
     const account = demoAccount(body.data.accountId);

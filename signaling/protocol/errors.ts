@@ -23,6 +23,11 @@ export const ERROR_CODES = [
   'internal',
   /** No media capacity right now; retry after `retryAfterMs`. */
   'unavailable',
+  /**
+   * This signaling node is shutting down: connect again (the load balancer sends the new
+   * connection to another node) after `retryAfterMs`. Nothing changed.
+   */
+  'draining',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -148,6 +148,9 @@ export interface Notice {
   at: number;
 }
 
+/** Why the server asks a client to reconnect elsewhere. */
+export type MoveReason = 'draining';
+
 export type RejoinReason = 'media_server_restarted' | 'transport_lost';
 
 type Handler<E extends keyof ClientPayloadMap, R> = (payload: ClientPayloadMap[E], ack: (res: Ack<R>) => void) => void;
@@ -215,6 +218,12 @@ export interface ServerToClientEvents {
   notice: (notice: Notice) => void;
   /** The token expired without a refresh: the server ends this connection now. */
   sessionExpired: () => void;
+  /**
+   * This signaling node is going away: after `afterMs`, disconnect and connect again (through the
+   * load balancer, which sends the connection to another node), then run the join flow. Clients
+   * are given different delays, so they do not all move at once.
+   */
+  moveNode: (info: { reason: MoveReason; afterMs: number }) => void;
   /** A protocol error not tied to an ack (e.g. an event without ack callback was refused). */
   protocolError: (error: WireError & { event: string }) => void;
 }

@@ -34,6 +34,9 @@ export async function startSignalingNode(redisUrl: string, nodeId: string, env: 
       HOINGHI_JWT_SECRET: TEST_SECRET,
       HOINGHI_STATS_INTERVAL_MS: '200',
       HOINGHI_DEPARTURE_GRACE_MS: '60000',
+      // Every test client connects from 127.0.0.1: lift the per-IP socket caps.
+      HOINGHI_MAX_PENDING_PER_IP: '100000',
+      HOINGHI_MAX_SOCKETS_PER_IP: '1000000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

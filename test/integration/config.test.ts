@@ -26,4 +26,17 @@ describe('configuration', () => {
   it('needs an announced IP when listening on every interface', () => {
     expect(() => loadConfig({ HOINGHI_DEMO_SIGNIN: 'true', HOINGHI_RTC_LISTEN_IP: '0.0.0.0' })).toThrow(/ANNOUNCED/);
   });
+
+  it('takes trusted proxies as addresses and CIDR blocks, and stops on anything else', () => {
+    const c = loadConfig({ HOINGHI_DEMO_SIGNIN: 'true', HOINGHI_TRUSTED_PROXIES: '127.0.0.1, 10.0.0.0/8,fd00::/8' });
+    expect(c.edge.trustedProxies).toEqual(['127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
+    expect(loadConfig({ HOINGHI_DEMO_SIGNIN: 'true' }).edge.trustedProxies).toEqual([]);
+    for (const bad of ['10.0.0.0/33', 'haproxy', '10.0.0.0/8/1', '*']) {
+      expect(() => loadConfig({ HOINGHI_DEMO_SIGNIN: 'true', HOINGHI_TRUSTED_PROXIES: bad }), bad).toThrow(/HOINGHI_TRUSTED_PROXIES/);
+    }
+  });
+
+  it('stops when the drain deadline is shorter than the drain window', () => {
+    expect(() => loadConfig({ HOINGHI_DEMO_SIGNIN: 'true', HOINGHI_DRAIN_WINDOW_MS: '5000', HOINGHI_DRAIN_DEADLINE_MS: '1000' })).toThrow(/DRAIN_DEADLINE/);
+  });
 });

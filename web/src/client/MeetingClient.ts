@@ -78,6 +78,9 @@ export class MeetingClient {
   #joinAgain = false;
   #closed = false;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The server asked this client to move to another node (it is draining). */
+  #moving = false;
+  #moveTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #listeners = new Set<() => void>();
 
   constructor(token: string, meetingId: string, options: MeetingClientOptions = {}) {
@@ -103,6 +106,12 @@ export class MeetingClient {
     this.#socket.on('sessionExpired', () => useStore.getState().setStatus('unauthorized'));
     this.#socket.on('disconnect', (reason) => {
       if (this.#closed) return;
+      if (this.#moving) {
+        // Our own move, or the draining server closing us after our turn: connect again now.
+        useStore.getState().setStatus('moving');
+        if (reason === 'io server disconnect') this.#retryLater(0);
+        return;
+      }
       useStore.getState().setStatus(reason === 'io server disconnect' ? 'failed' : 'reconnecting');
       if (reason === 'io server disconnect') {
         // The server dropped us (e.g. the same account connected elsewhere); try again later.
@@ -113,11 +122,17 @@ export class MeetingClient {
       if (err.data?.code === 'unauthorized') {
         useStore.getState().setStatus('unauthorized');
         this.#socket.disconnect();
+      } else if (err.data?.code === 'draining') {
+        // Reached a node that is shutting down (the balancer has not noticed yet): try again.
+        this.#moving = true;
+        useStore.getState().setStatus('moving');
+        this.#retryLater(err.data.retryAfterMs ?? 1_000);
       } else {
         useStore.getState().setStatus('reconnecting');
       }
     });
     this.#socket.on('rejoin', () => this.#scheduleJoin());
+    this.#socket.on('moveNode', ({ afterMs }) => this.#moveAfter(afterMs));
     this.#socket.on('newConsumer', (info) => void this.#consume(info).catch((e) => this.#warn('consume', e)));
     this.#socket.on('consumerClosed', ({ consumerId }) => this.#dropConsumer(consumerId));
     this.#socket.on('meetingStats', (stats) => useStore.getState().setStats(stats));
@@ -309,9 +324,20 @@ export class MeetingClient {
       return;
     }
     this.#joining = this.#join()
-      .then(() => useStore.getState().setStatus('connected'))
+      .then(() => {
+        this.#moving = false;
+        useStore.getState().setStatus('connected');
+      })
       .catch((error: unknown) => {
         this.#warn('join', error);
+        if (error instanceof RequestError && error.code === 'draining') {
+          // This node stopped admitting: leave it, and connect again (elsewhere) shortly.
+          this.#moving = true;
+          useStore.getState().setStatus('moving');
+          this.#socket.disconnect();
+          this.#retryLater(error.retryAfterMs ?? 1_000);
+          return;
+        }
         const retry = error instanceof RequestError && error.retryAfterMs ? error.retryAfterMs : 3_000;
         if (error instanceof RequestError && (error.code === 'forbidden' || error.code === 'unauthorized')) {
           useStore.getState().setStatus('unauthorized');
@@ -327,6 +353,22 @@ export class MeetingClient {
           this.#scheduleJoin();
         }
       });
+  }
+
+  /**
+   * The node is draining: at our turn, leave it and connect again; the load balancer sends the new
+   * connection to another node, and the join flow runs there as after any reconnect.
+   */
+  #moveAfter(afterMs: number): void {
+    this.#moving = true;
+    useStore.getState().setStatus('moving');
+    if (this.#moveTimer) clearTimeout(this.#moveTimer);
+    this.#moveTimer = setTimeout(() => {
+      this.#moveTimer = null;
+      if (this.#closed) return;
+      this.#socket.disconnect();
+      this.#socket.connect();
+    }, Math.max(0, Math.min(afterMs, 10 * 60_000)));
   }
 
   #retryLater(ms: number): void {
@@ -525,6 +567,7 @@ export class MeetingClient {
   close(): void {
     this.#closed = true;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#moveTimer) clearTimeout(this.#moveTimer);
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     this.#closeMedia();
     for (const t of this.#localTracks.values()) t.stop();

@@ -7,6 +7,7 @@ const STATUS_TEXT: Record<string, StringKey> = {
   connecting: 'statusConnecting',
   connected: 'statusConnected',
   reconnecting: 'statusReconnecting',
+  moving: 'statusMoving',
   failed: 'statusFailed',
   unauthorized: 'statusUnauthorized',
 };
@@ -26,7 +27,14 @@ export function StatusBar() {
     <header className="topbar">
       <strong className="brand">{t('appTitle')}</strong>
       {account && (
-        <span className={`status ${healthy ? 'ok' : 'warn'}`} data-status={status} data-media-state={mediaState} role="status">
+        <span
+          className={`status ${healthy ? 'ok' : 'warn'}`}
+          data-status={status}
+          data-media-state={mediaState}
+          role="status"
+          title={status === 'moving' ? t('statusMovingDetail') : undefined}
+          aria-description={status === 'moving' ? t('statusMovingDetail') : undefined}
+        >
           {t(STATUS_TEXT[status] ?? 'statusConnecting')}
         </span>
       )}

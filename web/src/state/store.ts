@@ -40,7 +40,8 @@ export interface SessionSlice {
   signOut: () => void;
 }
 
-export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'unauthorized';
+/** `moving`: the server is shutting down and this client is moving to another one (no reload). */
+export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'moving' | 'failed' | 'unauthorized';
 
 export interface RemoteMedia {
   consumerId: string;
