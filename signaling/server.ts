@@ -14,7 +14,10 @@ import { LocalSfu } from '../sfu/LocalSfu';
 import { ClusterSfu } from '../sfu/cluster/ClusterSfu';
 import type { SfuControl } from '../sfu/types';
 import type { Config } from './config';
-import { TokenBucket } from './admission';
+import type { Admission } from './admission/types';
+import { createAdmission } from './admission/createAdmission';
+import { JoinGate } from './admission/JoinGate';
+import type { ResumeTickets } from './admission/ResumeTickets';
 import { Metrics } from './metrics';
 import { SocketServer } from './socketServer';
 import { apiRouter, errorHandler, metricsHandler } from './http/routes';
@@ -32,16 +35,30 @@ export class HoinghiServer {
   readonly sockets: SocketServer;
   readonly metrics: Metrics;
   readonly tokens: TokenVerifier;
+  /** Join admission: local, or cluster-wide in Redis (chosen at start-up). */
+  readonly admission: Admission;
+  readonly gate: JoinGate;
   /** The separate metrics listener, when HOINGHI_METRICS_PORT is set. */
   readonly metricsServer: http.Server | null;
   readonly store: MeetingStore;
   readonly #closeAdapter: () => Promise<void>;
 
-  private constructor(config: Config, sfu: SfuControl, store: MeetingStore, adapter: Awaited<ReturnType<typeof createAdapter>>) {
+  private constructor(
+    config: Config,
+    sfu: SfuControl,
+    store: MeetingStore,
+    adapter: Awaited<ReturnType<typeof createAdapter>>,
+    admission: { admission: Admission; tickets: ResumeTickets },
+  ) {
     this.config = config;
     this.sfu = sfu;
     this.store = store;
     this.#closeAdapter = adapter.close;
+    this.admission = admission.admission;
+    this.gate = new JoinGate(admission.admission, admission.tickets, {
+      admitted: (lane) => this.metrics.admissions.inc({ lane, outcome: 'admitted' }),
+      queued: (lane) => this.metrics.admissions.inc({ lane, outcome: 'queued' }),
+    });
     this.tokens = new TokenVerifier(config.jwt);
     const app = express();
     app.disable('x-powered-by');
@@ -88,7 +105,7 @@ export class HoinghiServer {
       limits: config.limits,
       sfu,
       metrics: () => this.metrics,
-      joinBucket: new TokenBucket(config.admission.joinsPerSecond, config.admission.burst),
+      gate: this.gate,
       meeting: config.meeting,
       corsOrigins: config.corsOrigins.length > 0 ? config.corsOrigins : false,
       store,
@@ -98,6 +115,7 @@ export class HoinghiServer {
       sfu,
       () => this.sockets.io.engine.clientsCount,
       () => this.sockets.registry.all().reduce((n, m) => n + m.rehomes, 0),
+      () => this.gate.waiting,
     );
     app.use(
       apiRouter({
@@ -140,7 +158,8 @@ export class HoinghiServer {
         : await LocalSfu.create(config.sfu));
     const store = await createStore({ redisUrl: config.redisUrl, nodeId: config.nodeId });
     const adapter = await createAdapter(config.redisUrl);
-    const server = new HoinghiServer(config, control, store, adapter);
+    const admission = await createAdmission(config.admission, config.redisUrl);
+    const server = new HoinghiServer(config, control, store, adapter, admission);
     await new Promise<void>((resolve, reject) => {
       server.httpServer.once('error', reject);
       server.httpServer.listen(config.http.port, config.http.host, () => resolve());
@@ -173,6 +192,7 @@ export class HoinghiServer {
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     await this.#closeAdapter();
     await this.store.close();
+    await this.admission.close();
     await this.sfu.close();
   }
 }
