@@ -51,6 +51,7 @@ describe('a worker loss under admission', () => {
     // Each viewer rejoins as soon as it is told; the host republishes.
     const rejoinWaits: QueueInfo[] = [];
     await until(() => notified.includes('host'), 10_000, 'the host notice');
+    await until(() => server.sfu.stats().workersAlive === 1, 10_000, 'the replacement worker');
     await joinAndPublish(server, {}, host.socket);
     await Promise.all(
       viewers.map(async (v, i) => {

@@ -46,7 +46,8 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
         <RemoteAudio key={m.consumerId} client={client} media={m} />
       ))}
       <ActiveSpeakers />
-      <SpeakControls client={client} />
+      {/* Hands and speaking need a seat in the meeting: not while waiting to enter. */}
+      {!queued && <SpeakControls client={client} />}
       <button data-action="audio-only" data-on={audioOnly} className="link" onClick={() => void client.setAudioOnly(!audioOnly)}>
         {audioOnly ? `🔈 ${t('audioOnlyOn')}` : `🔈 ${t('audioOnly')}`}
       </button>
