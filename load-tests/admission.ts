@@ -3,8 +3,8 @@
  * Redis (RedisAdmission), all at once, with a configured cluster join rate. Each bot polls `join`
  * as the web client does (after `retryAfterMs`) until admitted. Measures:
  *   - admitted joins/s after the burst, against the configured rate (one rate for both nodes);
- *   - queue positions: unique across both nodes, and how far the admission order strays from
- *     them (first come, first served, within the jitter of the polls);
+ *   - queue positions: how many were really admitted ahead of each bot after it was told its
+ *     position (first come, first served, within the jitter of the polls);
  *   - the estimated wait told at the first answer against the wait observed;
  *   - Redis commands per join (INFO commandstats before and after).
  *
@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     HOINGHI_JOIN_BURST: String(BURST),
   };
   const nodes: NodeProcess[] = [await startNode(env), await startNode(env)];
+  // The nodes' warnings (JSON lines) go to our stderr.
+  for (const n of nodes) n.child.stdout!.on('data', (chunk: Buffer) => process.stderr.write(chunk));
   const sockets: Socket[] = [];
   try {
     // Connect everyone first (not measured), half on each node.
@@ -75,6 +77,7 @@ async function main(): Promise<void> {
     const bots: Bot[] = sockets.map(() => ({ firstPosition: null, firstEtaMs: null, queuedAt: null, admittedAt: null, polls: 0 }));
     const t0 = performance.now();
     let failures = 0;
+    const unavailable: Record<string, number> = {};
     const run = async (i: number): Promise<void> => {
       const bot = bots[i]!;
       while (performance.now() - t0 < DEADLINE_MS) {
@@ -86,7 +89,10 @@ async function main(): Promise<void> {
           return;
         }
         if (res.error.code !== 'queued' || !res.error.queue) {
-          if (res.error.code === 'rate_limited') {
+          // Refused for now (rate, or no capacity for a moment): come back when told, as the client does.
+          if (res.error.code === 'rate_limited' || res.error.code === 'unavailable') {
+            unavailable[res.error.code === 'unavailable' ? (res.error as { message?: string }).message ?? '' : 'rate_limited'] =
+              (unavailable[res.error.code === 'unavailable' ? (res.error as { message?: string }).message ?? '' : 'rate_limited'] ?? 0) + 1;
             await new Promise((r) => setTimeout(r, res.error.retryAfterMs ?? 1000));
             continue;
           }
@@ -119,12 +125,17 @@ async function main(): Promise<void> {
     const queuedTimes = queued.map((b) => b.admittedAt!).sort((a, b) => a - b);
     const steadyRate = queuedTimes.length > 1 ? (queuedTimes.length - 1) / ((queuedTimes.at(-1)! - queuedTimes[0]!) / 1000) : NaN;
 
-    // Positions: unique across both nodes? And how far the admission order strays from them.
+    // Positions: a bot told "position p" at its first answer should see p - 1 others admitted
+    // before it from then on. The difference is how far first-come-first-served strayed (poll
+    // jitter, and joins admitted while the answer travelled).
+    const sortedAdmissions = queued.map((b) => b.admittedAt!).sort((a, b) => a - b);
+    const countIn = (from: number, to: number): number => {
+      let n = 0;
+      for (const t of sortedAdmissions) if (t > from && t < to) n += 1;
+      return n;
+    };
+    const positionError = queued.map((b) => Math.abs(countIn(b.queuedAt!, b.admittedAt!) + 1 - b.firstPosition!)).sort((a, b) => a - b);
     const positions = queued.map((b) => b.firstPosition!);
-    const duplicates = positions.length - new Set(positions).size;
-    const byPosition = [...queued].sort((a, b) => a.firstPosition! - b.firstPosition!);
-    const admissionRank = new Map([...queued].sort((a, b) => a.admittedAt! - b.admittedAt!).map((b, i) => [b, i]));
-    const displacement = byPosition.map((b, i) => Math.abs(admissionRank.get(b)! - i)).sort((a, b) => a - b);
     // The wait told at the first answer, against the wait seen.
     const etaError = queued.map((b) => (b.admittedAt! - b.queuedAt!) - b.firstEtaMs!).sort((a, b) => a - b);
     const etaAbsError = etaError.map(Math.abs).sort((a, b) => a - b);
@@ -134,7 +145,9 @@ async function main(): Promise<void> {
       const d = n - (before[cmd] ?? 0);
       if (d > 0 && cmd !== 'info') calls[cmd] = d;
     }
+    // commandstats counts the commands run inside the scripts too: report both.
     const totalCalls = Object.values(calls).reduce((a, b) => a + b, 0);
+    const scriptCalls = (calls.evalsha ?? 0) + (calls.eval ?? 0);
     const polls = bots.reduce((n, b) => n + b.polls, 0);
 
     const result = {
@@ -149,19 +162,27 @@ async function main(): Promise<void> {
       totalSeconds: Number((times.at(-1)! / 1000).toFixed(2)),
       idealSeconds: Number(((N - BURST) / RATE).toFixed(2)),
       positions: {
-        duplicates,
         maxPosition: Math.max(...positions),
-        displacementP50: percentile(displacement, 50),
-        displacementP95: percentile(displacement, 95),
-        displacementMax: displacement.at(-1),
+        /** |admitted ahead of it after its first answer + 1 − the position it was told| */
+        errorP50: percentile(positionError, 50),
+        errorP95: percentile(positionError, 95),
+        errorMax: positionError.at(-1),
+        exact: positionError.filter((e) => e === 0).length,
       },
       etaErrorMs: {
         p50: Math.round(percentile(etaError, 50)),
         absP50: Math.round(percentile(etaAbsError, 50)),
         absP95: Math.round(percentile(etaAbsError, 95)),
       },
+      retriedRefusals: unavailable,
       pollsPerJoin: Number((polls / admitted.length).toFixed(2)),
-      redis: { commands: calls, commandsPerJoin: Number((totalCalls / admitted.length).toFixed(2)) },
+      redis: {
+        commands: calls,
+        /** Round trips: one script call per poll, per cancel. */
+        scriptCallsPerJoin: Number((scriptCalls / admitted.length).toFixed(2)),
+        /** Every command executed, those inside the scripts included. */
+        commandsPerJoin: Number((totalCalls / admitted.length).toFixed(2)),
+      },
     };
     console.log(JSON.stringify(result, null, 2));
     console.log(`written: ${writeResult('admission', result)}`);

@@ -48,6 +48,12 @@ const envSchema = z.object({
    */
   HOINGHI_JOIN_RATE: z.coerce.number().positive().max(100_000).default(200),
   HOINGHI_JOIN_BURST: z.coerce.number().int().positive().max(1_000_000).default(400),
+  /**
+   * While joins wait, unused admissions are kept up to this long of the rate (beyond the burst),
+   * since waiting clients poll about once a second. 0: never beyond the burst (strict arrival order
+   * with a burst of 1, at the cost of rate). Default 2000.
+   */
+  HOINGHI_JOIN_HOLD_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /** Waiting joins at most (both lanes); beyond, joins get `unavailable`. Default 2000000. */
   HOINGHI_JOIN_QUEUE_MAX: z.coerce.number().int().positive().max(100_000_000).default(2_000_000),
   /** A waiting join that has not polled for this long leaves the queue, ms. Default 30000. */
@@ -176,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     admission: {
       joinsPerSecond: e.HOINGHI_JOIN_RATE,
       burst: e.HOINGHI_JOIN_BURST,
+      holdMs: e.HOINGHI_JOIN_HOLD_MS,
       maxQueue: e.HOINGHI_JOIN_QUEUE_MAX,
       ticketTtlMs: e.HOINGHI_JOIN_TICKET_TTL_MS,
       resumeTicketTtlMs: e.HOINGHI_RESUME_TICKET_TTL_S * 1000,

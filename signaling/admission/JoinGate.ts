@@ -7,6 +7,7 @@
  *   - A refused join gets `queued` with its place and an estimated wait; the client polls with
  *     `join` after `retryAfterMs`, which keeps its ticket alive. Leaving or disconnecting cancels it.
  */
+import { randomUUID } from 'node:crypto';
 import { logger } from '../../common/log';
 import { AppError, QueuedError } from '../protocol/errors';
 import { withJitter } from '../rateLimit';
@@ -58,12 +59,16 @@ export class JoinGate {
       if (check === 'invalid') throw new AppError('invalid_ticket', 'this resume ticket is not valid: join without it');
       if (check === 'valid') lane = 'rejoin';
     }
-    const ticket = this.#waiting.get(session) ?? null;
+    // The ticket id is chosen here and kept before asking: if the answer is lost (a Redis timeout
+    // after the script ran), the next poll presents the same id and keeps the same place.
+    const fresh = !this.#waiting.has(session);
+    const ticket = this.#waiting.get(session) ?? randomUUID();
+    this.#waiting.set(session, ticket);
     let result;
     try {
       result = await this.admission.admit({ ticket, lane });
     } catch (error) {
-      log.warn({ err: String(error) }, 'admission unreachable; refusing joins for now');
+      log.warn({ err: error instanceof Error ? `${error.name}: ${error.message} ${error.stack?.split('\n')[1]?.trim() ?? ''}` : String(error) }, 'admission unreachable; refusing joins for now');
       throw new AppError('unavailable', 'admission is unavailable right now', withJitter(2_000));
     }
     if (result.status === 'admitted') {
@@ -75,8 +80,7 @@ export class JoinGate {
       this.#waiting.delete(session);
       throw new AppError('unavailable', 'the waiting queue is full', withJitter(MAX_POLL_MS));
     }
-    if (ticket === null) this.#events.queued?.(result.lane);
-    this.#waiting.set(session, result.ticket);
+    if (fresh) this.#events.queued?.(result.lane);
     throw new QueuedError({ position: result.position, etaMs: result.etaMs, lane: result.lane }, pollDelay(result.etaMs));
   }
 

@@ -29,10 +29,11 @@ export class LocalAdmission implements Admission {
   async admit({ ticket, lane }: AdmitRequest): Promise<AdmitResult> {
     const now = this.#now();
     this.#expire(now);
-    if (now > this.#last) this.#tokens = Math.min(this.options.burst, this.#tokens + (now - this.#last) * this.#ratePerMs);
+    const rejoins = this.#lanes.rejoin.size;
+    const cap = this.options.burst + (rejoins + this.#lanes.new.size > 0 ? this.options.holdMs * this.#ratePerMs : 0);
+    if (now > this.#last) this.#tokens = Math.min(cap, this.#tokens + (now - this.#last) * this.#ratePerMs);
     this.#last = Math.max(this.#last, now);
 
-    const rejoins = this.#lanes.rejoin.size;
     let held: AdmissionLane | null = null;
     let rank: number;
     const r = ticket === null ? undefined : this.#lanes.rejoin.rank(ticket);

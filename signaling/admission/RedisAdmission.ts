@@ -41,7 +41,7 @@ export class RedisAdmission implements Admission {
   async admit({ ticket, lane }: AdmitRequest): Promise<AdmitResult> {
     const id = ticket ?? randomUUID();
     const o = this.options;
-    const reply = (await this.#run(ADMIT, [id, lane, String(o.joinsPerSecond / 1000), String(o.burst), String(o.ticketTtlMs), String(o.maxQueue)])) as [
+    const reply = (await this.#run(ADMIT, [id, lane, String(o.joinsPerSecond / 1000), String(o.burst), String(o.ticketTtlMs), String(o.maxQueue), String(o.holdMs)])) as [
       number,
       number,
       number,

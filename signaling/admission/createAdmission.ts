@@ -29,8 +29,8 @@ export async function createAdmission(
   settings: AdmissionSettings,
   redisUrl: string | undefined,
 ): Promise<{ admission: Admission; tickets: ResumeTickets }> {
-  const { joinsPerSecond, burst, ticketTtlMs, maxQueue } = settings;
-  const options = { joinsPerSecond, burst, ticketTtlMs, maxQueue };
+  const { joinsPerSecond, burst, holdMs, ticketTtlMs, maxQueue } = settings;
+  const options = { joinsPerSecond, burst, holdMs, ticketTtlMs, maxQueue };
   if (!redisUrl) {
     const key = derive(settings.secret ?? settings.tokenSecret ?? randomBytes(32));
     return { admission: new LocalAdmission(options), tickets: new ResumeTickets(key, settings.resumeTicketTtlMs) };

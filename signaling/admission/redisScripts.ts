@@ -18,13 +18,15 @@ export interface Script {
 const script = (source: string): Script => ({ source, sha1: createHash('sha1').update(source).digest('hex') });
 
 /**
- * ARGV: ticket, lane ('rejoin' | 'new'), rate (tokens per ms), burst, ticket TTL ms, max queue.
+ * ARGV: ticket, lane ('rejoin' | 'new'), rate (tokens per ms), burst, ticket TTL ms, max queue,
+ * hold ms (see types.ts).
  * Returns { status (1 admitted, 0 queued, 2 queue full), rank (0-based), eta ms, lane held }.
  */
 export const ADMIT = script(`
 local bucket, rejoinQ, newQ, seen, arrivals = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ticket, lane = ARGV[1], ARGV[2]
 local rate, burst, ttl, maxQueue = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local hold = tonumber(ARGV[7])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
@@ -35,15 +37,20 @@ for _, id in ipairs(dead) do
   redis.call('ZREM', seen, id)
 end
 
+local rejoins = redis.call('ZCARD', rejoinQ)
+local news = redis.call('ZCARD', newQ)
+local cap = burst
+if rejoins + news > 0 then
+  cap = burst + hold * rate
+end
 local b = redis.call('HMGET', bucket, 't', 'ts')
 local tokens = tonumber(b[1]) or burst
 local ts = tonumber(b[2]) or now
 if now > ts then
-  tokens = math.min(burst, tokens + (now - ts) * rate)
+  tokens = math.min(cap, tokens + (now - ts) * rate)
   ts = now
 end
 
-local rejoins = redis.call('ZCARD', rejoinQ)
 local held = false
 local rank = redis.call('ZRANK', rejoinQ, ticket)
 if rank then
@@ -56,7 +63,7 @@ else
   elseif lane == 'rejoin' then
     rank = rejoins
   else
-    rank = rejoins + redis.call('ZCARD', newQ)
+    rank = rejoins + news
   end
 end
 
@@ -70,7 +77,7 @@ if tokens >= rank + 1 then
     redis.call('ZREM', seen, ticket)
   end
 elseif not held then
-  if rejoins + redis.call('ZCARD', newQ) >= maxQueue then
+  if rejoins + news >= maxQueue then
     status = 2
   else
     local q = newQ

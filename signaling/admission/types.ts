@@ -10,7 +10,10 @@
  * was lost, or whose node died) in a lane ahead of new joins. A ticket at rank r (0-based, rejoin
  * lane first) is admitted when the bucket holds more than r tokens, i.e. once everyone ahead of it
  * could be admitted too; a newcomer is ranked behind the whole queue of its lane. So admission is
- * first come, first served, within the jitter of the clients' polls. A ticket lives while its
+ * first come, first served, within the jitter of the clients' polls. While anyone waits, the
+ * bucket keeps unused tokens up to `burst` plus `holdMs` of the rate, because waiting clients
+ * poll about once a second: capped at `burst` alone, a small burst would cap the admitted rate at
+ * one burst per poll interval. A ticket lives while its
  * socket polls (`ticketTtlMs` after the last poll) and is cancelled when the socket leaves.
  */
 
@@ -18,7 +21,10 @@
 export type AdmissionLane = 'rejoin' | 'new';
 
 export interface AdmitRequest {
-  /** The ticket from this socket's earlier refusal; null for a first attempt. */
+  /**
+   * The caller's ticket id (a random UUID the caller keeps for its socket), or null to have one
+   * made. An id not in the queue (a first attempt, or expired) is queued afresh under that id.
+   */
   ticket: string | null;
   lane: AdmissionLane;
 }
@@ -47,6 +53,8 @@ export interface AdmissionOptions {
   joinsPerSecond: number;
   /** Bucket size: joins admitted at once after a quiet period. */
   burst: number;
+  /** While the queue is not empty, unused tokens are kept up to `burst` + `holdMs` of the rate. */
+  holdMs: number;
   /** A ticket whose socket has not polled for this long leaves the queue, ms. */
   ticketTtlMs: number;
   /** Tickets in the queue (both lanes) at most; beyond, callers are refused with a retry-after. */

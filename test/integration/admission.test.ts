@@ -17,7 +17,8 @@ afterEach(async () => {
 });
 
 async function node(rate: string, burst: string): Promise<HoinghiServer> {
-  const server = await startServer({ HOINGHI_JOIN_RATE: rate, HOINGHI_JOIN_BURST: burst });
+  // No hold beyond the burst: with a burst of 1, admission is in strict arrival order.
+  const server = await startServer({ HOINGHI_JOIN_RATE: rate, HOINGHI_JOIN_BURST: burst, HOINGHI_JOIN_HOLD_MS: '0' });
   servers.push(server);
   return server;
 }

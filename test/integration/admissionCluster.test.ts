@@ -34,7 +34,8 @@ afterEach(async () => {
 
 /** Two signaling servers on the same Redis, with the same (cluster-wide) rate and burst. */
 async function pair(rate: string, burst: string): Promise<[HoinghiServer, HoinghiServer]> {
-  const env = { HOINGHI_REDIS_URL: redis.url, HOINGHI_JOIN_RATE: rate, HOINGHI_JOIN_BURST: burst };
+  // No hold beyond the burst: with a burst of 1, admission is in strict arrival order.
+  const env = { HOINGHI_REDIS_URL: redis.url, HOINGHI_JOIN_RATE: rate, HOINGHI_JOIN_BURST: burst, HOINGHI_JOIN_HOLD_MS: '0' };
   const a = await startServer(env);
   servers.push(a);
   const b = await startServer(env);

@@ -21,7 +21,7 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const BASE: AdmissionOptions = { joinsPerSecond: 0.001, burst: 2, ticketTtlMs: 60_000, maxQueue: 1000 };
+const BASE: AdmissionOptions = { joinsPerSecond: 0.001, burst: 2, holdMs: 0, ticketTtlMs: 60_000, maxQueue: 1000 };
 
 const implementations: [string, (o: AdmissionOptions) => Promise<Admission>][] = [
   ['LocalAdmission', async (o) => new LocalAdmission(o)],
@@ -126,6 +126,23 @@ describe.each(implementations)('%s', (_name, make) => {
     }
     expect(position).toBe(1);
     expect(await a.queueLengths()).toEqual({ rejoin: 0, new: 1 });
+  });
+
+  it('keeps unused tokens for waiting clients up to the burst plus the hold, for the first in line', async () => {
+    // 5 joins/s, burst 1, hold 2 s: up to 1 + 10 tokens while someone waits.
+    const a = await open({ joinsPerSecond: 5, burst: 1, holdMs: 2_000 });
+    await a.admit({ ticket: null, lane: 'new' });
+    const w = [];
+    for (let i = 0; i < 15; i++) w.push(queued(await a.admit({ ticket: null, lane: 'new' })));
+    // Nobody polls for a while: the bucket fills to its waiting cap, no further.
+    await new Promise((r) => setTimeout(r, 2_500));
+    const results = [];
+    for (const t of w) results.push((await a.admit({ ticket: t.ticket, lane: 'new' })).status);
+    const admitted = results.filter((r) => r === 'admitted').length;
+    expect(admitted).toBeGreaterThanOrEqual(11);
+    expect(admitted).toBeLessThanOrEqual(12);
+    // The first ones in the queue, in order.
+    expect(results.slice(0, admitted).every((r) => r === 'admitted')).toBe(true);
   });
 
   it('answers full, and queues nobody, when the queue is at its cap', async () => {
