@@ -35,6 +35,8 @@ export class RedisAdmission implements Admission {
   /** Connects its own Redis client (or uses the one given, which it then does not close). */
   static async create(redis: string | RedisClient, options: AdmissionOptions, keys = admissionKeys()): Promise<RedisAdmission> {
     const client = typeof redis === 'string' ? await connectRedis(redis, log) : redis;
+    // Loaded up front, so that a join storm's first calls do not all fall back to EVAL.
+    for (const script of [ADMIT, CANCEL, LENGTHS]) await client.scriptLoad(script.source);
     return new RedisAdmission(client, options, keys, typeof redis === 'string');
   }
 
