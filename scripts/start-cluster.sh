@@ -10,7 +10,7 @@
 #
 # Script settings (removed from the environment of the processes it starts):
 #   HOINGHI_CLUSTER_NODES       SFU node processes (default 2)
-#   HOINGHI_CLUSTER_SIGNALING   signaling processes behind HAProxy (default 1)
+#   HOINGHI_CLUSTER_SIGNALING   signaling processes behind HAProxy (default 3)
 #   HOINGHI_CLUSTER_BIND        HAProxy's entry address (default 127.0.0.1:3000)
 #   HOINGHI_CLUSTER_REDIS_PORT  redis-server port (default 6390)
 # Signaling i listens on 127.0.0.1:(3100+i) with /metrics on 127.0.0.1:(9100+i); HAProxy's
@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 NODES="${HOINGHI_CLUSTER_NODES:-2}"
-SIGNALING="${HOINGHI_CLUSTER_SIGNALING:-1}"
+SIGNALING="${HOINGHI_CLUSTER_SIGNALING:-3}"
 BIND="${HOINGHI_CLUSTER_BIND:-127.0.0.1:3000}"
 REDIS_PORT="${HOINGHI_CLUSTER_REDIS_PORT:-6390}"
 SECRET="${HOINGHI_SFU_SECRET:-$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)}"

@@ -9,6 +9,7 @@ import { ConfigError, parseEnv } from '../common/env';
 import type { SfuOptions } from '../sfu/types';
 import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../sfu/config';
 import type { MeetingOptions } from './meeting/Meeting';
+import type { AdmissionSettings } from './admission/createAdmission';
 import type { TokenKeySource, TokenSettings } from './auth/tokens';
 import { isCidr } from './edge/clientAddress';
 
@@ -41,9 +42,30 @@ const envSchema = z.object({
   HOINGHI_DEMO_SIGNIN: bool.default(false),
   /** The meeting the demo accounts may join. */
   HOINGHI_DEMO_MEETING: z.string().regex(/^[a-z0-9-]{1,64}$/).default('hoi-nghi-toan-quoc'),
-  /** Admission control: joins per second per node, and the burst. Defaults 200 and 400. */
+  /**
+   * Admission: teacher joins admitted per second, and the burst. Per node on a single node;
+   * for the whole cluster when HOINGHI_REDIS_URL is set (give every node the same values).
+   * Refused joins wait in a first-come queue. Defaults 200 and 400.
+   */
   HOINGHI_JOIN_RATE: z.coerce.number().positive().max(100_000).default(200),
   HOINGHI_JOIN_BURST: z.coerce.number().int().positive().max(1_000_000).default(400),
+  /**
+   * While joins wait, unused admissions are kept up to this long of the rate (beyond the burst),
+   * since waiting clients poll about once a second. 0: never beyond the burst (strict arrival order
+   * with a burst of 1, at the cost of rate). Default 2000.
+   */
+  HOINGHI_JOIN_HOLD_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /** Waiting joins at most (both lanes); beyond, joins get `unavailable`. Default 2000000. */
+  HOINGHI_JOIN_QUEUE_MAX: z.coerce.number().int().positive().max(100_000_000).default(2_000_000),
+  /** A waiting join that has not polled for this long leaves the queue, ms. Default 30000. */
+  HOINGHI_JOIN_TICKET_TTL_MS: z.coerce.number().int().min(25_000).max(600_000).default(30_000),
+  /** How long after a join coming back counts as a rejoin (ahead of new joins), s. Default 900. */
+  HOINGHI_RESUME_TICKET_TTL_S: z.coerce.number().int().min(10).max(86_400).default(900),
+  /**
+   * Key material of resume tickets (shared by all signaling nodes). Default: with Redis, a random
+   * key the first node stores there; on one node, derived from HOINGHI_JWT_SECRET (or random).
+   */
+  HOINGHI_ADMISSION_SECRET: z.string().min(32, 'HOINGHI_ADMISSION_SECRET must be at least 32 characters').optional(),
   /** How often hosts receive attendance numbers, ms. Default 1000. */
   HOINGHI_STATS_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** Concurrent teacher speakers (invited or speaking). Default 2. */
@@ -138,7 +160,7 @@ export interface Config {
   drain: { windowMs: number; deadlineMs: number };
   limits: { socketEventsPerS: number; socketEventBurst: number; maxParticipants: number; maxConsumersPerPeer: number; signInPerMin: number };
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
-  admission: { joinsPerSecond: number; burst: number };
+  admission: AdmissionSettings;
   meeting: MeetingOptions;
   webDist: string | undefined;
   redisUrl: string | undefined;
@@ -218,7 +240,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       signInPerMin: e.HOINGHI_SIGNIN_PER_MIN,
     },
     demo: { enabled: e.HOINGHI_DEMO_SIGNIN, meetingId: e.HOINGHI_DEMO_MEETING, tokenTtlS: e.HOINGHI_DEMO_TOKEN_TTL_S },
-    admission: { joinsPerSecond: e.HOINGHI_JOIN_RATE, burst: e.HOINGHI_JOIN_BURST },
+    admission: {
+      joinsPerSecond: e.HOINGHI_JOIN_RATE,
+      burst: e.HOINGHI_JOIN_BURST,
+      holdMs: e.HOINGHI_JOIN_HOLD_MS,
+      maxQueue: e.HOINGHI_JOIN_QUEUE_MAX,
+      ticketTtlMs: e.HOINGHI_JOIN_TICKET_TTL_MS,
+      resumeTicketTtlMs: e.HOINGHI_RESUME_TICKET_TTL_S * 1000,
+      secret: e.HOINGHI_ADMISSION_SECRET,
+      tokenSecret: keys.kind === 'secret' ? keys.secret : undefined,
+    },
     meeting: {
       statsIntervalMs: e.HOINGHI_STATS_INTERVAL_MS,
       handSummaryIntervalMs: e.HOINGHI_HAND_SUMMARY_MS,
@@ -228,6 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       handTogglesPerSecond: 0.5,
       handToggleBurst: 4,
       maxConsumersPerPeer: e.HOINGHI_MAX_CONSUMERS_PER_PEER,
+      rejoinsPerSecond: e.HOINGHI_JOIN_RATE,
     },
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,

@@ -11,8 +11,15 @@ export class Metrics {
   readonly workerDeaths: Counter;
   readonly rejectedEvents: Counter<'code'>;
   readonly refusedHandshakes: Counter<'reason'>;
+  readonly admissions: Counter<'lane' | 'outcome'>;
 
-  constructor(sfu: SfuControl, connectedSockets: () => number, rehomes: () => number, unauthenticatedSockets: () => number = () => 0) {
+  constructor(
+    sfu: SfuControl,
+    connectedSockets: () => number,
+    rehomes: () => number,
+    unauthenticatedSockets: () => number = () => 0,
+    waitingJoins: () => number = () => 0,
+  ) {
     const registers = [this.registry];
     // 1 ms resolution: the default 10 ms would floor every event-loop delay reading at 10 ms.
     collectDefaultMetrics({ register: this.registry, prefix: 'hoinghi_process_', eventLoopMonitoringPrecision: 1 });
@@ -28,6 +35,12 @@ export class Metrics {
       name: 'hoinghi_refused_handshakes_total',
       help: 'WebSocket handshakes refused before authentication: foreign origin, or an address over its socket caps',
       labelNames: ['reason'],
+      registers,
+    });
+    this.admissions = new Counter({
+      name: 'hoinghi_admissions_total',
+      help: 'Teacher joins admitted, or first queued, by lane (rejoin | new)',
+      labelNames: ['lane', 'outcome'],
       registers,
     });
     // One SFU snapshot serves every gauge of a scrape (stats() walks every consumer).
@@ -46,6 +59,7 @@ export class Metrics {
     gauge('hoinghi_consumers', 'consumers', () => stats().consumers);
     gauge('hoinghi_connected_sockets', 'connected socket.io clients', connectedSockets);
     gauge('hoinghi_unauthenticated_sockets', 'connections that have not authenticated yet', unauthenticatedSockets);
+    gauge('hoinghi_join_waiting', 'sockets of this node waiting in the join queue', waitingJoins);
     gauge('hoinghi_pipes', 'producer pipes between routers', () => stats().pipes);
     gauge('hoinghi_placement_refusals_total', 'viewers refused because every worker was full', () => stats().placementRefusals);
     gauge('hoinghi_rehomes_total', 'participants re-homed after their edge worker died', rehomes);

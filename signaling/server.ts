@@ -14,7 +14,10 @@ import { LocalSfu } from '../sfu/LocalSfu';
 import { ClusterSfu } from '../sfu/cluster/ClusterSfu';
 import type { SfuControl } from '../sfu/types';
 import type { Config } from './config';
-import { TokenBucket } from './admission';
+import type { Admission } from './admission/types';
+import { createAdmission } from './admission/createAdmission';
+import { JoinGate } from './admission/JoinGate';
+import type { ResumeTickets } from './admission/ResumeTickets';
 import { Metrics } from './metrics';
 import { SocketServer } from './socketServer';
 import { apiRouter, errorHandler, metricsHandler } from './http/routes';
@@ -37,6 +40,9 @@ export class HoinghiServer {
   readonly sockets: SocketServer;
   readonly metrics: Metrics;
   readonly tokens: TokenVerifier;
+  /** Join admission: local, or cluster-wide in Redis (chosen at start-up). */
+  readonly admission: Admission;
+  readonly joinGate: JoinGate;
   /** The separate metrics listener (HOINGHI_METRICS_PORT set, or cluster mode). */
   readonly metricsServer: http.Server | null;
   readonly store: MeetingStore;
@@ -53,12 +59,18 @@ export class HoinghiServer {
     store: MeetingStore,
     adapter: Awaited<ReturnType<typeof createAdapter>>,
     redis: RedisClient | null,
+    admission: { admission: Admission; tickets: ResumeTickets },
   ) {
     this.config = config;
     this.sfu = sfu;
     this.store = store;
     this.#closeAdapter = adapter.close;
     this.#redis = redis;
+    this.admission = admission.admission;
+    this.joinGate = new JoinGate(admission.admission, admission.tickets, {
+      admitted: (lane) => this.metrics.admissions.inc({ lane, outcome: 'admitted' }),
+      queued: (lane) => this.metrics.admissions.inc({ lane, outcome: 'queued' }),
+    });
     this.tokens = new TokenVerifier(config.jwt);
     const trusted = new TrustedProxies(config.edge.trustedProxies);
     this.drainer = new Drain(config.drain);
@@ -116,7 +128,7 @@ export class HoinghiServer {
       limits: config.limits,
       sfu,
       metrics: () => this.metrics,
-      joinBucket: new TokenBucket(config.admission.joinsPerSecond, config.admission.burst),
+      joinGate: this.joinGate,
       meeting: config.meeting,
       corsOrigins: config.corsOrigins.length > 0 ? config.corsOrigins : false,
       store,
@@ -130,6 +142,7 @@ export class HoinghiServer {
       () => this.sockets.io.engine.clientsCount,
       () => this.sockets.registry.all().reduce((n, m) => n + m.rehomes, 0),
       () => this.gate.pending,
+      () => this.joinGate.waiting,
     );
     app.use(
       apiRouter({
@@ -175,7 +188,8 @@ export class HoinghiServer {
     const store = await createStore({ redisUrl: config.redisUrl, nodeId: config.nodeId });
     const adapter = await createAdapter(config.redisUrl);
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : null;
-    const server = new HoinghiServer(config, control, store, adapter, redis);
+    const admission = await createAdmission(config.admission, config.redisUrl);
+    const server = new HoinghiServer(config, control, store, adapter, redis, admission);
     await new Promise<void>((resolve, reject) => {
       server.httpServer.once('error', reject);
       server.httpServer.listen(config.http.port, config.http.host, () => resolve());
@@ -216,6 +230,7 @@ export class HoinghiServer {
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     await this.#closeAdapter();
     await this.store.close();
+    await this.admission.close();
     await this.sfu.close();
     // destroy, not quit: quit waits for a Redis that may be the reason we stop.
     if (this.#redis?.isOpen) this.#redis.destroy();

@@ -11,7 +11,8 @@ import { logger } from '../common/log';
 import type { SfuControl } from '../sfu/types';
 import { SfuError } from '../sfu/errors';
 import type { TokenVerifier } from './auth/tokens';
-import { TokenBucket, withJitter } from './admission';
+import { TokenBucket, withJitter } from './rateLimit';
+import type { JoinGate } from './admission/JoinGate';
 import { AppError, type WireError } from './protocol/errors';
 import { MAX_EVENT_BYTES, clientEventSchemas, type ClientEventName } from './protocol/schemas';
 import type { Ack } from './protocol/events';
@@ -89,7 +90,8 @@ export interface SocketServerOptions {
   limits: { socketEventsPerS: number; socketEventBurst: number; maxParticipants: number; maxConsumersPerPeer: number };
   sfu: SfuControl;
   metrics: () => Metrics;
-  joinBucket: TokenBucket;
+  /** Admission of joins (cluster-wide with Redis) and the waiting queue. */
+  joinGate: JoinGate;
   meeting: MeetingOptions;
   corsOrigins: string[] | false;
   store: MeetingStore;
@@ -140,7 +142,8 @@ export class SocketServer {
     });
     const joinDeps: joinFlow.JoinDeps = {
       registry: this.registry,
-      joinBucket: opts.joinBucket,
+      admit: (session, meetingId, ticket) => opts.joinGate.admit(session, meetingId, ticket),
+      resumeTicket: (session, meetingId) => opts.joinGate.resumeTicket(session, meetingId),
       maxParticipants: opts.limits.maxParticipants,
       // Wherever that socket is connected (another signaling node, through the adapter).
       disconnectSocket: (id) => this.io.in(id).disconnectSockets(true),
@@ -148,7 +151,10 @@ export class SocketServer {
     };
     this.#handlers = {
       join: (s, p) => joinFlow.join(joinDeps, s, p),
-      leave: (s) => joinFlow.leave(joinDeps, s, true),
+      leave: async (s) => {
+        await opts.joinGate.release(s);
+        return joinFlow.leave(joinDeps, s, true);
+      },
       createTransport: joinFlow.createTransport,
       connectTransport: joinFlow.connectTransport,
       startConsuming: joinFlow.startConsuming,
@@ -291,7 +297,10 @@ export class SocketServer {
       if (session.expiryTimer) clearTimeout(session.expiryTimer);
       budget.sockets -= 1;
       if (budget.sockets === 0 && this.#userBudgets.get(userId) === budget) this.#userBudgets.delete(userId);
-      queue = queue.then(() => joinFlow.leave({ registry: this.registry }, session, false)).catch((error: unknown) => {
+      queue = queue
+        .then(() => this.#opts.joinGate.release(session))
+        .then(() => joinFlow.leave({ registry: this.registry }, session, false))
+        .catch((error: unknown) => {
         log.error({ err: String(error) }, 'leave on disconnect failed');
       });
       log.debug({ user: session.claims.sub, reason }, 'disconnected');

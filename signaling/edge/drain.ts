@@ -7,7 +7,7 @@
  * and reports when the node is empty or when `HOINGHI_DRAIN_DEADLINE_MS` has passed.
  */
 import { logger } from '../../common/log';
-import { withJitter } from '../admission';
+import { withJitter } from '../rateLimit';
 import type { TypedServer, TypedSocket } from '../socketTypes';
 
 const log = logger('drain');

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { SfuControl } from '../../sfu/types';
 import { DEMO_ACCOUNTS, demoAccount } from '../auth/demoAccounts';
 import type { TokenVerifier } from '../auth/tokens';
-import { TokenBucket } from '../admission';
+import { TokenBucket } from '../rateLimit';
 import { PROVINCES } from '../data/provinces';
 import { AppError } from '../protocol/errors';
 import type { Metrics } from '../metrics';

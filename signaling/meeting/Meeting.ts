@@ -18,13 +18,14 @@
 import type { SfuControl } from '../../sfu/types';
 import { logger, type Logger } from '../../common/log';
 import type { BreakoutStatus, BreakoutsState, ConsumerInfo, MeetingStats, SessionInfo, SpeakState } from '../protocol/events';
-import { TokenBucket } from '../admission';
+import { TokenBucket } from '../rateLimit';
 import { AppError } from '../protocol/errors';
 import type { Breakouts, MeetingSnapshot, MeetingState, Participant, PublishedProducer, SequencedEvent } from '../store/types';
 import { MAIN, MeetingSession } from './MeetingSession';
 import type { MeetingNotifier } from './Notifier';
 import type { Peer } from './Peer';
 import { HostFeeds } from './hostFeeds';
+import { RejoinPacer } from './rejoinPacer';
 
 export interface MeetingOptions {
   statsIntervalMs: number;
@@ -41,6 +42,8 @@ export interface MeetingOptions {
   handToggleBurst: number;
   /** Consumers per participant. Default 24. */
   maxConsumersPerPeer: number;
+  /** `rejoin` notices per second after a media loss (the join rate). */
+  rejoinsPerSecond: number;
 }
 
 export type { Breakouts };
@@ -97,6 +100,8 @@ export class Meeting {
   readonly feeds: HostFeeds;
   readonly #deps: MeetingDeps;
   readonly #handBuckets = new Map<string, TokenBucket>();
+  /** Spreads `rejoin` notices over time (rejoinPacer.ts). */
+  readonly #rejoins: RejoinPacer;
   #breakoutTimer: NodeJS.Timeout | null = null;
   #sweepTimer: NodeJS.Timeout;
   #applied = 0;
@@ -120,6 +125,7 @@ export class Meeting {
     this.feeds = new HostFeeds(this);
     this.#sweepTimer = setInterval(() => void this.#sweep(), SWEEP_MS);
     this.#sweepTimer.unref();
+    this.#rejoins = new RejoinPacer(deps.options.rejoinsPerSecond, (socketId, info) => this.notify.toSocket(socketId, 'rejoin', info));
   }
 
   /** Opens this node's view of a meeting: subscribes to its events, then loads what they change. */
@@ -487,7 +493,7 @@ export class Meeting {
       for (const consumerId of peer.consumers.keys()) this.consumerOwner.delete(consumerId);
       peer.resetReceiving();
       this.rehomes += 1;
-      this.notify.toSocket(peer.socketId, 'rejoin', { reason: 'media_server_restarted' });
+      this.#rejoins.add([peer.socketId], 'media_server_restarted');
     }
   }
 
@@ -505,7 +511,7 @@ export class Meeting {
     void Promise.all(transports.map((t) => this.sfu.closeTransport(t).catch(() => undefined)));
     for (const peer of this.peers.values()) peer.resetMedia();
     this.log.warn({ peers: this.peers.size }, 'media room lost; asking every local participant to rejoin');
-    for (const peer of this.peers.values()) this.notify.toSocket(peer.socketId, 'rejoin', { reason: 'media_server_restarted' });
+    this.#rejoins.add([...this.peers.values()].map((p) => p.socketId), 'media_server_restarted');
   }
 
   async removePeer(peer: Peer): Promise<void> {
@@ -682,6 +688,7 @@ export class Meeting {
    */
   async close(media = true): Promise<void> {
     this.#closed = true;
+    this.#rejoins.close();
     for (const u of this.#unsubscribe) u();
     clearInterval(this.#sweepTimer);
     if (this.#breakoutTimer) clearTimeout(this.#breakoutTimer);

@@ -6,7 +6,7 @@
 import { AppError, forbidden } from '../protocol/errors';
 import type { ClientPayload } from '../protocol/schemas';
 import type { ClientResultMap } from '../protocol/events';
-import { withJitter } from '../admission';
+import { withJitter } from '../rateLimit';
 import type { Meeting } from './Meeting';
 import type { MeetingSession } from './MeetingSession';
 import type { Peer } from './Peer';

@@ -12,8 +12,7 @@
 import { AppError, forbidden, notFound } from '../protocol/errors';
 import type { ClientPayload } from '../protocol/schemas';
 import type { ClientResultMap } from '../protocol/events';
-import type { TokenBucket } from '../admission';
-import { withJitter } from '../admission';
+import { withJitter } from '../rateLimit';
 import type { MeetingRegistry } from './MeetingRegistry';
 import { Peer } from './Peer';
 import type { Session } from './Session';
@@ -23,7 +22,10 @@ const RECENT_NOTICES_MS = 10 * 60_000;
 
 export interface JoinDeps {
   registry: MeetingRegistry;
-  joinBucket: TokenBucket;
+  /** Admission (admission/JoinGate.ts): returns when the join may go ahead, or throws `queued`. */
+  admit: (session: Session, meetingId: string, resumeTicket: string | undefined) => Promise<void>;
+  /** A fresh resume ticket for a participant just joined. */
+  resumeTicket: (session: Session, meetingId: string) => string;
   /** Participants per meeting on this node. */
   maxParticipants: number;
   /** Disconnects another socket of the same user (a reload or a second tab replaces it). */
@@ -34,13 +36,12 @@ export interface JoinDeps {
 export async function join(
   deps: JoinDeps,
   session: Session,
-  { meetingId }: ClientPayload<'join'>,
+  { meetingId, resumeTicket }: ClientPayload<'join'>,
 ): Promise<ClientResultMap['join']> {
   const { claims, socketId } = session;
   if (!claims.meetings.includes(meetingId)) throw forbidden('this token does not admit you to that meeting');
 
-  const wait = deps.joinBucket.take();
-  if (wait > 0) throw new AppError('rate_limited', 'too many joins right now', withJitter(wait + 500));
+  await deps.admit(session, meetingId, resumeTicket);
 
   if (session.meeting && session.meeting.id !== meetingId) await leave(deps, session, true);
 
@@ -100,6 +101,7 @@ export async function join(
     session: await meeting.sessionInfo(peer),
     breakouts: meeting.breakoutsState(),
     routerRtpCapabilities,
+    resumeTicket: deps.resumeTicket(session, meetingId),
   };
 }
 

@@ -21,21 +21,39 @@ export const ERROR_CODES = [
   'unknown_event',
   /** Server-side failure; the client may retry. */
   'internal',
-  /** No media capacity right now; retry after `retryAfterMs`. */
+  /** No media capacity right now (or the waiting queue is full); retry after `retryAfterMs`. */
   'unavailable',
   /**
    * This signaling node is shutting down: connect again (the load balancer sends the new
    * connection to another node) after `retryAfterMs`. Nothing changed.
    */
   'draining',
+  /**
+   * The join is waiting its turn: `queue` says where it stands. The server keeps the socket's
+   * ticket; send `join` again after `retryAfterMs` (polling keeps the ticket alive).
+   */
+  'queued',
+  /** The resume ticket is forged, altered, or someone else's: join again without it. Nothing changed. */
+  'invalid_ticket',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Where a queued join stands (with the `queued` code). */
+export interface QueueInfo {
+  /** 1-based place in the cluster's queue (rejoins ahead of new joins). */
+  position: number;
+  /** Estimated wait, ms, from the join rate. */
+  etaMs: number;
+  /** 'rejoin': a participant coming back, ahead of 'new' joins. */
+  lane: 'rejoin' | 'new';
+}
 
 export interface WireError {
   code: ErrorCode;
   message: string;
   retryAfterMs?: number;
+  queue?: QueueInfo;
 }
 
 /** An error that carries a protocol code. Handlers throw it; the dispatcher turns it into an ack. */
@@ -54,6 +72,21 @@ export class AppError extends Error {
     return this.retryAfterMs === undefined
       ? { code: this.code, message: this.message }
       : { code: this.code, message: this.message, retryAfterMs: this.retryAfterMs };
+  }
+}
+
+/** A join refused for now, with its place in the waiting queue. */
+export class QueuedError extends AppError {
+  readonly queue: QueueInfo;
+
+  constructor(queue: QueueInfo, retryAfterMs: number) {
+    super('queued', `waiting to join: position ${queue.position}`, retryAfterMs);
+    this.name = 'QueuedError';
+    this.queue = queue;
+  }
+
+  override toWire(): WireError {
+    return { ...super.toWire(), queue: this.queue };
   }
 }
 

@@ -42,6 +42,12 @@ export interface JoinResult {
   session: SessionInfo;
   breakouts: BreakoutsState;
   routerRtpCapabilities: RtpCapabilities;
+  /**
+   * Present it as `resumeTicket` when joining again (after `rejoin`, or a reconnect to any node):
+   * the join then goes in the rejoin lane, ahead of new joins. Signed, bound to this user and
+   * meeting, valid for a limited time; a fresh one comes with every join.
+   */
+  resumeTicket: string;
 }
 
 export interface TransportInfo {

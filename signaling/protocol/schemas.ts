@@ -107,7 +107,11 @@ export type MediaSource = z.infer<typeof mediaSourceSchema>;
  * an unknown key is refused, not silently dropped.
  */
 export const clientEventSchemas = {
-  join: z.strictObject({ meetingId: id }),
+  join: z.strictObject({
+    meetingId: id,
+    /** The `resumeTicket` of this user's last join: a rejoin goes ahead of new joins. */
+    resumeTicket: z.string().min(1).max(256).optional(),
+  }),
   leave: z.strictObject({}),
   createTransport: z.strictObject({ direction: z.enum(['send', 'recv']) }),
   connectTransport: z.strictObject({ transportId: id, dtlsParameters: dtlsParametersSchema }),

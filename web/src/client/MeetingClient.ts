@@ -19,7 +19,7 @@ import type {
   SessionInfo,
   SpeakState,
 } from '../../../signaling/protocol/events';
-import type { WireError } from '../../../signaling/protocol/errors';
+import type { QueueInfo, WireError } from '../../../signaling/protocol/errors';
 import { NO_SPEAK_STATE, useStore, type Source } from '../state/store';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -27,11 +27,14 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 export class RequestError extends Error {
   readonly code: WireError['code'];
   readonly retryAfterMs: number | undefined;
+  /** With `queued`: the join's place in the waiting queue. */
+  readonly queue: QueueInfo | undefined;
   constructor(error: WireError) {
     super(error.message);
     this.name = 'RequestError';
     this.code = error.code;
     this.retryAfterMs = error.retryAfterMs;
+    this.queue = error.queue;
   }
 }
 
@@ -81,6 +84,8 @@ export class MeetingClient {
   /** The server asked this client to move to another node (it is draining). */
   #moving = false;
   #moveTimer: ReturnType<typeof setTimeout> | null = null;
+  /** From the last successful join: presented when joining again, for the rejoin lane. */
+  #resumeTicket: string | null = null;
   readonly #listeners = new Set<() => void>();
 
   constructor(token: string, meetingId: string, options: MeetingClientOptions = {}) {
@@ -106,6 +111,8 @@ export class MeetingClient {
     this.#socket.on('sessionExpired', () => useStore.getState().setStatus('unauthorized'));
     this.#socket.on('disconnect', (reason) => {
       if (this.#closed) return;
+      // The server drops a disconnected socket's place in the queue; the next join queues afresh.
+      useStore.getState().setJoinQueue(null);
       if (this.#moving) {
         // Our own move, or the draining server closing us after our turn: connect again now.
         useStore.getState().setStatus('moving');
@@ -326,9 +333,23 @@ export class MeetingClient {
     this.#joining = this.#join()
       .then(() => {
         this.#moving = false;
+        useStore.getState().setJoinQueue(null);
         useStore.getState().setStatus('connected');
       })
       .catch((error: unknown) => {
+        if (error instanceof RequestError && error.code === 'queued' && error.queue) {
+          // Waiting our turn: show the place and poll again when the server says (already jittered).
+          useStore.getState().setJoinQueue(error.queue);
+          useStore.getState().setStatus('queued');
+          this.#retryLater(error.retryAfterMs ?? 5_000, false);
+          return;
+        }
+        if (error instanceof RequestError && error.code === 'invalid_ticket') {
+          // Not a ticket this cluster signed (e.g. its key changed): join as a newcomer.
+          this.#resumeTicket = null;
+          this.#retryLater(0, false);
+          return;
+        }
         this.#warn('join', error);
         if (error instanceof RequestError && error.code === 'draining') {
           // This node stopped admitting: leave it, and connect again (elsewhere) shortly.
@@ -371,9 +392,9 @@ export class MeetingClient {
     }, Math.max(0, Math.min(afterMs, 10 * 60_000)));
   }
 
-  #retryLater(ms: number): void {
+  #retryLater(ms: number, jitter = true): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    const jittered = Math.round(ms * (0.75 + Math.random() * 0.5));
+    const jittered = jitter ? Math.round(ms * (0.75 + Math.random() * 0.5)) : ms;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       if (this.#closed) return;
@@ -385,7 +406,16 @@ export class MeetingClient {
   async #join(): Promise<void> {
     this.#closeMedia();
     const store = useStore.getState();
-    const joined = await this.request('join', { meetingId: this.#meetingId });
+    const joined = await this.request(
+      'join',
+      this.#resumeTicket ? { meetingId: this.#meetingId, resumeTicket: this.#resumeTicket } : { meetingId: this.#meetingId },
+    );
+    this.#resumeTicket = joined.resumeTicket;
+    if (store.joinQueue) {
+      // Admitted after waiting: the media side comes next.
+      store.setJoinQueue(null);
+      store.setStatus('connecting');
+    }
     store.setSelf(joined.self);
     store.setSession(joined.session);
     store.setBreakouts(joined.breakouts);

@@ -5,6 +5,7 @@ import type { StringKey } from '../i18n/strings';
 const STATUS_TEXT: Record<string, StringKey> = {
   idle: 'statusConnecting',
   connecting: 'statusConnecting',
+  queued: 'statusQueued',
   connected: 'statusConnected',
   reconnecting: 'statusReconnecting',
   moving: 'statusMoving',

@@ -84,6 +84,12 @@ export const STRINGS = {
     audioOnlyOn: 'Đang chỉ nghe âm thanh — bấm để xem hình',
     dataSaver: 'Tiết kiệm dữ liệu (hình chất lượng thấp)',
     dataSaverOn: 'Đang tiết kiệm dữ liệu — bấm để xem hình rõ nét',
+    statusQueued: 'Đang chờ đến lượt vào',
+    queueTitle: 'Đang xếp hàng vào hội nghị: vị trí {position}, còn khoảng {wait}',
+    queueSeconds: '{n} giây',
+    queueMinutes: '{n} phút',
+    queueExplain: 'Rất nhiều thầy cô đang vào cùng lúc. Bạn sẽ tự động vào hội nghị khi đến lượt, không cần tải lại trang.',
+    queueRejoin: 'Bạn đang vào lại hội nghị và được ưu tiên trước người mới vào.',
   },
   en: {
     appTitle: 'Education sector online meeting',
@@ -169,6 +175,12 @@ export const STRINGS = {
     audioOnlyOn: 'Audio only — click to see video',
     dataSaver: 'Data saver (low-quality video)',
     dataSaverOn: 'Data saver on — click for sharp video',
+    statusQueued: 'Waiting for your turn to enter',
+    queueTitle: 'Waiting to enter the meeting: position {position}, about {wait} left',
+    queueSeconds: '{n} seconds',
+    queueMinutes: '{n} minutes',
+    queueExplain: 'Many teachers are joining at once. You will enter automatically when your turn comes; no need to reload the page.',
+    queueRejoin: 'You are rejoining the meeting and go ahead of new arrivals.',
   },
 } as const;
 

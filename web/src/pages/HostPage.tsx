@@ -7,6 +7,7 @@ import { LocalPreview, RemoteAudio, RemoteVideo } from '../components/Media';
 import { HandQueuePanel, SpeakersPanel } from '../components/HandQueuePanel';
 import { ActiveSpeakers } from '../components/SpeakControls';
 import { BreakoutPanel, SessionBanner } from '../components/Breakouts';
+import { JoinQueueBar } from '../components/JoinQueueBar';
 
 const SOURCES: { source: Source; label: StringKey }[] = [
   { source: 'camera', label: 'camera' },
@@ -31,6 +32,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
   return (
     <main className="console">
       <SessionBanner />
+      <JoinQueueBar />
       {!isSessionHost && <p className="hint">{t('waitForBreakouts')}</p>}
       <section className="previews">
         <figure>

@@ -5,6 +5,7 @@ import type { MeetingClient } from '../client/MeetingClient';
 import { LocalPreview, RemoteAudio, RemoteVideo } from '../components/Media';
 import { ActiveSpeakers, SpeakControls } from '../components/SpeakControls';
 import { SessionBanner } from '../components/Breakouts';
+import { JoinQueueBar } from '../components/JoinQueueBar';
 
 /** Receive-only view: the host's screen or camera large, camera small when both; audio plays. */
 export function TeacherPage({ client }: { client: MeetingClient }) {
@@ -16,6 +17,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   const audioOnly = useStore((s) => s.audioOnly);
   const dataSaver = useStore((s) => s.dataSaver);
   const sessionKey = useStore((s) => s.session?.key ?? 'main');
+  const queued = useStore((s) => s.joinQueue !== null);
   // The session's own broadcast is large (its screen first); the national video, kept as an
   // overlay during breakouts, goes small.
   const own = videos.filter((v) => v.sessionKey === sessionKey);
@@ -24,11 +26,12 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   return (
     <main className="stage">
       <SessionBanner />
+      <JoinQueueBar />
       <div className="main-video">
         {main ? (
           <RemoteVideo key={main.consumerId} client={client} media={main} className="large" />
         ) : (
-          <div className="placeholder">{audios.length > 0 ? t('audioOnlyHost') : t('waitingForHost')}</div>
+          <div className="placeholder">{queued ? t('statusQueued') : audios.length > 0 ? t('audioOnlyHost') : t('waitingForHost')}</div>
         )}
         {main && <div className="caption">{main.peerName}</div>}
       </div>
@@ -43,7 +46,8 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
         <RemoteAudio key={m.consumerId} client={client} media={m} />
       ))}
       <ActiveSpeakers />
-      <SpeakControls client={client} />
+      {/* Hands and speaking need a seat in the meeting: not while waiting to enter. */}
+      {!queued && <SpeakControls client={client} />}
       <button data-action="audio-only" data-on={audioOnly} className="link" onClick={() => void client.setAudioOnly(!audioOnly)}>
         {audioOnly ? `🔈 ${t('audioOnlyOn')}` : `🔈 ${t('audioOnly')}`}
       </button>

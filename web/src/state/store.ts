@@ -40,8 +40,22 @@ export interface SessionSlice {
   signOut: () => void;
 }
 
-/** `moving`: the server is shutting down and this client is moving to another one (no reload). */
-export type ConnectionStatus = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'moving' | 'failed' | 'unauthorized';
+/**
+ * `queued`: waiting its turn in the cluster's join queue; `moving`: the server is shutting down and
+ * this client is moving to another one (no reload).
+ */
+export type ConnectionStatus = 'idle' | 'connecting' | 'queued' | 'connected' | 'reconnecting' | 'moving' | 'failed' | 'unauthorized';
+
+/** A join waiting its turn in the cluster's queue (the `queued` answer to `join`). */
+export interface JoinQueueState {
+  position: number;
+  /** The first position this wait started at (for the progress bar). */
+  startPosition: number;
+  etaMs: number;
+  lane: 'rejoin' | 'new';
+  /** Client time of the last update: the wait counts down from it. */
+  updatedAt: number;
+}
 
 export interface RemoteMedia {
   consumerId: string;
@@ -57,7 +71,11 @@ export interface ConnectionSlice {
   /** ICE/DTLS state of the receive transport. */
   mediaState: string;
   self: SelfInfo | null;
+  /** Set while the join waits in the queue; null once admitted. */
+  joinQueue: JoinQueueState | null;
   setStatus: (status: ConnectionStatus) => void;
+  /** A new place in the queue (null: no longer waiting). */
+  setJoinQueue: (queue: { position: number; etaMs: number; lane: 'rejoin' | 'new' } | null) => void;
   setMediaState: (state: string) => void;
   setSelf: (self: SelfInfo | null) => void;
 }
@@ -158,7 +176,18 @@ const createConnectionSlice: StateCreator<Store, [], [], ConnectionSlice> = (set
   status: 'idle',
   mediaState: 'new',
   self: null,
+  joinQueue: null,
   setStatus: (status) => set({ status }),
+  setJoinQueue: (queue) =>
+    set((s) => ({
+      joinQueue: queue
+        ? {
+            ...queue,
+            startPosition: Math.max(queue.position, s.joinQueue?.startPosition ?? queue.position),
+            updatedAt: Date.now(),
+          }
+        : null,
+    })),
   setMediaState: (mediaState) => set({ mediaState }),
   setSelf: (self) => set({ self }),
 });

@@ -1,6 +1,7 @@
 /**
- * Token buckets: admission control for joins (per node) and rate limits per socket. A refused
- * caller gets a retry-after with jitter, so refused clients do not come back in lockstep.
+ * Token buckets for the limits of one process: events per socket and per user, sign-ins per IP,
+ * hand toggles. A refused caller gets a retry-after with jitter, so refused clients do not come
+ * back in lockstep. Joins are admitted cluster-wide by `admission/` instead.
  */
 export class TokenBucket {
   readonly #ratePerMs: number;
