@@ -1,0 +1,93 @@
+/**
+ * End-to-end in Chromium through HAProxy onto three signaling processes (cluster mode, one Redis,
+ * two SFU node processes): a host and two teachers land on different signaling nodes (HAProxy's
+ * leastconn) and the teachers decode the host's frames. The signaling node of one teacher is
+ * killed with SIGKILL: the page reconnects through HAProxy to a live node, rejoins without a
+ * reload and decodes frames again on new tracks, while the other teacher is unaffected.
+ */
+import { createClient } from 'redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
+import { startSignalingNode, type SignalingProcess } from '../helpers/signaling';
+import { startHaproxy, type HaproxyProcess } from '../helpers/haproxy';
+import { closeAll, framesOnNewTracks, framesRise, launchChromium, openAs, trackIds, waitFor } from '../helpers/browser';
+
+const MEETING = 'e2e-signaling-cluster';
+const TEACHERS = ['gv-hn-1', 'gv-hcm-1'];
+let redis: RedisProcess;
+const sfuNodes: SfuNodeProcess[] = [];
+const sig: SignalingProcess[] = [];
+let haproxy: HaproxyProcess;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+const pages: Record<string, Page> = {};
+
+/** The signaling node a participant is connected through, as the meeting store has it. */
+async function nodeOf(userId: string): Promise<string | null> {
+  const client = createClient({ url: redis.url });
+  await client.connect();
+  try {
+    const raw = await client.hGet(`hn:m:{${MEETING}}:roster`, userId);
+    return raw ? (JSON.parse(raw) as { node: string }).node : null;
+  } finally {
+    await client.quit();
+  }
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  for (const id of ['sfu-1', 'sfu-2']) sfuNodes.push(await startSfuNode(redis.url, id));
+  for (const id of ['sig-1', 'sig-2', 'sig-3']) {
+    sig.push(
+      await startSignalingNode(redis.url, id, {
+        HOINGHI_DEMO_SIGNIN: 'true',
+        HOINGHI_DEMO_MEETING: MEETING,
+        HOINGHI_TRUSTED_PROXIES: '127.0.0.1',
+        HOINGHI_SIGNIN_PER_MIN: '600',
+      }),
+    );
+  }
+  haproxy = await startHaproxy(sig.map((s) => new URL(s.url).host), { checkIntervalMs: 500 });
+  for (const s of sig) await haproxy.waitFor(new URL(s.url).host, 'UP');
+  browser = await launchChromium();
+  pages['bo-truong'] = await openAs(browser, contexts, haproxy.url, 'bo-truong');
+  await pages['bo-truong'].click('button[data-control="camera"]');
+  for (const id of TEACHERS) pages[id] = await openAs(browser, contexts, haproxy.url, id);
+}, 240_000);
+
+afterAll(async () => {
+  await closeAll(contexts, browser, undefined);
+  await haproxy?.stop();
+  await Promise.all(sig.map((s) => s.stop()));
+  await Promise.all(sfuNodes.map((s) => s.stop()));
+  await redis?.stop();
+});
+
+describe('a meeting through HAProxy on three signaling nodes', () => {
+  it('brings a teacher\'s frames back through another signaling node, without a reload, when theirs is killed', async () => {
+    for (const id of TEACHERS) await framesRise(pages[id]!, `${id} decodes the host`);
+    const hostNode = await nodeOf('bo-truong');
+    const placed = await Promise.all(TEACHERS.map(async (id) => ({ id, node: await nodeOf(id) })));
+    // leastconn spreads the three pages over the three nodes.
+    expect(new Set([hostNode, ...placed.map((p) => p.node)]).size).toBe(3);
+    const [victim, other] = placed as [{ id: string; node: string }, { id: string; node: string }];
+    const page = pages[victim.id]!;
+    await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
+    const oldTracks = await trackIds(page);
+
+    sig.find((s) => s.nodeId === victim.node)!.kill();
+
+    await waitFor(() => framesOnNewTracks(page, oldTracks), (n) => n > 0, 60_000, 'frames on new tracks');
+    const first = await framesOnNewTracks(page, oldTracks);
+    await waitFor(() => framesOnNewTracks(page, oldTracks), (n) => n > first, 20_000, 'frames on new tracks, rising');
+    expect(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument)).toBe(true);
+    const now = await nodeOf(victim.id);
+    expect(now).not.toBe(victim.node);
+    expect(now).not.toBeNull();
+    // The host and the other teacher never noticed.
+    await framesRise(pages[other.id]!, `${other.id} still decodes`);
+    expect(await nodeOf(other.id)).toBe(other.node);
+    expect(await nodeOf('bo-truong')).toBe(hostNode);
+  });
+});
