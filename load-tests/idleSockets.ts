@@ -76,7 +76,10 @@ async function measure(mode: string, url: string): Promise<{ baseRssMiB: number;
         sockets: m.sockets,
         joinSeconds: Math.round(joinSeconds * 10) / 10,
         rssMiB: m.rssMiB,
-        rssPerSocketKiB: Math.round(((m.rssMiB - base.rssMiB) * 1024 * 10) / m.sockets) / 10,
+        // Slope from the first step (the empty process's RSS is start-up garbage, not a baseline).
+        rssPerSocketKiB: steps.length
+          ? Math.round(((m.rssMiB - steps[0]!.rssMiB) * 1024 * 10) / (m.sockets - steps[0]!.sockets)) / 10
+          : Math.round(((m.rssMiB - base.rssMiB) * 1024 * 10) / m.sockets) / 10,
         lagP50Ms: m.lagP50Ms,
         lagP99Ms: m.lagP99Ms,
         lagMaxMs: m.lagMaxMs,
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: machine(),
     command: `node --import tsx load-tests/idleSockets.ts --steps ${values.steps} --clients ${CLIENT_PROCS} --modes ${values.modes}`,
-    note: 'each socket: authenticated connect + join, no transport; readings after 5 s settle + a 5 s quiet window; RSS per socket = (RSS − empty RSS) / sockets',
+    note: 'each socket: authenticated connect + join, no transport; readings after 5 s settle + a 5 s quiet window; RSS per socket = (RSS − RSS at the first step) / (sockets − sockets at the first step)',
     results,
   });
   const series = Object.entries(results) as [string, { steps: Step[] }][];
