@@ -26,7 +26,7 @@ export type Command =
 
 export type Report =
   | { type: 'progress'; joined: number; failed: number }
-  | { type: 'connected'; joined: number; failed: number; latenciesMs: number[]; errors: string[] }
+  | { type: 'connected'; joined: number; failed: number; latenciesMs: number[]; errors: string[]; consumers: number[] }
   | { type: 'raises'; raises: { seq: number; sentAt: number }[]; errors: number; sent: number }
   | { type: 'stormDone'; affected: number; rejoinedAt: number[]; failed: number; attempts: number; consumersAfter: number[] }
   | { type: 'closed' };
@@ -124,7 +124,7 @@ async function connectAll(c: Extract<Command, { type: 'connect' }>): Promise<voi
       }
     }),
   );
-  send({ type: 'connected', joined: bots.length, failed, latenciesMs: latencies, errors });
+  send({ type: 'connected', joined: bots.length, failed, latenciesMs: latencies, errors, consumers: bots.map((b) => b.consumers) });
 }
 
 async function hands(rate: number, seconds: number): Promise<void> {
