@@ -19,7 +19,7 @@ export async function startNode(env: Record<string, string>): Promise<NodeProces
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('node did not start in 30 s')), 30_000);
+    const timer = setTimeout(() => reject(new Error('node did not start in 90 s')), 90_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const m = /hoinghi is running: (\S+)/.exec(out);

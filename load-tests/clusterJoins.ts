@@ -1,0 +1,94 @@
+/**
+ * Joins across a signaling cluster: 3 signaling processes (Redis store + adapter, cluster SFU) over
+ * 2 SFU node processes; a host publishes camera + mic through node 1; N viewer bots spread over the
+ * 3 nodes do the whole receive flow (join → recv transport → connect → startConsuming → resume).
+ * Reports joins/s and Redis commands per join (total_commands_processed delta during the joins,
+ * less the cluster's idle rate measured just before) with the per-command breakdown.
+ *
+ *   node --import tsx load-tests/clusterJoins.ts [--viewers 2000] [--concurrency 60] [--clients 3]
+ * Writes load-tests/results/cluster-joins.json.
+ */
+import { parseArgs } from 'node:util';
+import { BotPool, RedisCounter, sum } from './bots';
+import { BENCH_SECRET, botToken, connectBot, emitAck, machine, percentile, runBenchmark, writeResult } from './lib';
+import { startRedis, startSfuNode, type SfuNodeProcess } from '../test/helpers/cluster';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../test/helpers/media';
+import { startSignalingNode, type SignalingProcess } from '../test/helpers/signaling';
+
+const { values } = parseArgs({
+  options: {
+    viewers: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '60' },
+    clients: { type: 'string', default: '3' },
+  },
+});
+const N = Number(values.viewers);
+const MEETING = 'bench-cluster-joins';
+const env = { HOINGHI_JWT_SECRET: BENCH_SECRET, HOINGHI_JOIN_RATE: '100000', HOINGHI_JOIN_BURST: '100000' };
+
+async function main(): Promise<void> {
+  const redis = await startRedis();
+  const sfu: SfuNodeProcess[] = [];
+  const nodes: SignalingProcess[] = [];
+  const counter = await RedisCounter.open(redis.url);
+  const pool = BotPool.start(Number(values.clients));
+  try {
+    for (const id of ['sfu-a', 'sfu-b']) sfu.push(await startSfuNode(redis.url, id, { HOINGHI_VIEWERS_PER_WORKER: '100000' }));
+    for (const id of ['sig-1', 'sig-2', 'sig-3']) nodes.push(await startSignalingNode(redis.url, id, env));
+    const urls = nodes.map((n) => n.url);
+    const host = await connectBot(urls[0]!, botToken(MEETING, 'bench-host', 'host', null));
+    await emitAck(host, 'join', { meetingId: MEETING });
+    const t = await emitAck<{ id: string }>(host, 'createTransport', { direction: 'send' });
+    await emitAck(host, 'connectTransport', { transportId: t.id, dtlsParameters });
+    await emitAck(host, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+    await emitAck(host, 'produce', { transportId: t.id, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() });
+
+    await new Promise((r) => setTimeout(r, 2_000));
+    const idle0 = await counter.total();
+    await new Promise((r) => setTimeout(r, 5_000));
+    const idlePerS = ((await counter.total()) - idle0 - 1) / 5;
+
+    const cmd0 = await counter.commands();
+    const total0 = await counter.total();
+    const w0 = performance.now();
+    const reports = await pool.connect({ urls, first: 0, count: N, meetingId: MEETING, flow: 'recv', concurrency: Number(values.concurrency) });
+    const wall = (performance.now() - w0) / 1000;
+    const totalDelta = (await counter.total()) - total0 - 1;
+    const cmds = RedisCounter.delta(cmd0, await counter.commands());
+    const joined = sum(reports.map((r) => r.joined));
+    const consumers = reports.flatMap((r) => r.consumers);
+    const latencies = reports.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+    const result = {
+      benchmark: 'cluster joins: 3 signaling processes, 2 SFU node processes, Redis',
+      date: new Date().toISOString(),
+      machine: machine(),
+      command: `node --import tsx load-tests/clusterJoins.ts --viewers ${N} --concurrency ${values.concurrency} --clients ${values.clients}`,
+      note: 'each join: connect → join → recv transport → connect → startConsuming → resume each consumer; the host publishes through node 1, so 2/3 of viewers consume across signaling nodes',
+      viewers: N,
+      joined,
+      failed: sum(reports.map((r) => r.failed)),
+      errors: [...new Set(reports.flatMap((r) => r.errors))].slice(0, 5),
+      viewersWithTwoConsumers: consumers.filter((c) => c === 2).length,
+      seconds: Math.round(wall * 10) / 10,
+      joinsPerSecond: Math.round(joined / wall),
+      latencyMs: { p50: Math.round(percentile(latencies, 50)), p99: Math.round(percentile(latencies, 99)) },
+      redis: {
+        idleCommandsPerSecond: Math.round(idlePerS),
+        commandsDuringJoins: totalDelta,
+        commandsPerJoin: Math.round(((totalDelta - idlePerS * wall) / Math.max(1, joined)) * 10) / 10,
+        byCommand: cmds,
+      },
+    };
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`cluster-joins: wrote ${writeResult('cluster-joins', result)}`);
+    host.close();
+  } finally {
+    await pool.close();
+    await counter.close();
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Promise.all(sfu.map((n) => n.stop()));
+    await redis.stop();
+  }
+}
+
+runBenchmark(main);

@@ -1,0 +1,110 @@
+/**
+ * Reconnect storm: N viewer bots (receive flow) over 3 signaling processes (2 SFU node processes,
+ * Redis); a host publishes through node 1. Node 3 is killed with SIGKILL; its bots reconnect to the
+ * surviving nodes (as a balancer would) with jittered exponential back-off and run the join flow
+ * again. Reports the time from the kill until 50/90/99 % of them consume again, and the peak Redis
+ * commands/s during the storm (INFO polled every 100 ms).
+ *
+ *   node --import tsx load-tests/reconnectStorm.ts [--viewers 5000] [--concurrency 60] [--clients 3] [--backoff 2000]
+ * Writes load-tests/results/reconnect-storm.json.
+ */
+import { parseArgs } from 'node:util';
+import { BotPool, RedisCounter, sum } from './bots';
+import { BENCH_SECRET, botToken, connectBot, emitAck, machine, percentile, runBenchmark, writeResult } from './lib';
+import { startRedis, startSfuNode, type SfuNodeProcess } from '../test/helpers/cluster';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../test/helpers/media';
+import { startSignalingNode, type SignalingProcess } from '../test/helpers/signaling';
+
+const { values } = parseArgs({
+  options: {
+    viewers: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '60' },
+    clients: { type: 'string', default: '3' },
+    backoff: { type: 'string', default: '2000' },
+  },
+});
+const N = Number(values.viewers);
+const MEETING = 'bench-storm';
+const env = { HOINGHI_JWT_SECRET: BENCH_SECRET, HOINGHI_JOIN_RATE: '100000', HOINGHI_JOIN_BURST: '100000' };
+const now = (): number => performance.timeOrigin + performance.now();
+
+async function main(): Promise<void> {
+  const redis = await startRedis();
+  const sfu: SfuNodeProcess[] = [];
+  const nodes: SignalingProcess[] = [];
+  const counter = await RedisCounter.open(redis.url);
+  const pool = BotPool.start(Number(values.clients));
+  try {
+    for (const id of ['sfu-a', 'sfu-b']) sfu.push(await startSfuNode(redis.url, id, { HOINGHI_VIEWERS_PER_WORKER: '100000' }));
+    for (const id of ['sig-1', 'sig-2', 'sig-3']) nodes.push(await startSignalingNode(redis.url, id, env));
+    const urls = nodes.map((n) => n.url);
+    const host = await connectBot(urls[0]!, botToken(MEETING, 'bench-host', 'host', null));
+    await emitAck(host, 'join', { meetingId: MEETING });
+    const t = await emitAck<{ id: string }>(host, 'createTransport', { direction: 'send' });
+    await emitAck(host, 'connectTransport', { transportId: t.id, dtlsParameters });
+    await emitAck(host, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+    await emitAck(host, 'produce', { transportId: t.id, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() });
+
+    const joined = await pool.connect({ urls, first: 0, count: N, meetingId: MEETING, flow: 'recv', concurrency: Number(values.concurrency) });
+    console.log(`${sum(joined.map((r) => r.joined))} viewers consuming over 3 signaling nodes (${sum(joined.map((r) => r.failed))} failed)`);
+    await new Promise((r) => setTimeout(r, 3_000));
+
+    // Redis commands/s, every 100 ms, from just before the kill to the end of the storm.
+    const rates: number[] = [];
+    let last = await counter.total();
+    let lastAt = performance.now();
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        await new Promise((r) => setTimeout(r, 100));
+        const total = await counter.total();
+        const at = performance.now();
+        rates.push(((total - last - 1) * 1000) / (at - lastAt));
+        last = total;
+        lastAt = at;
+      }
+    })();
+
+    const dead = nodes[2]!;
+    const survivors = urls.slice(0, 2);
+    const storm = pool.storm(dead.url, survivors, Number(values.backoff));
+    await new Promise((r) => setTimeout(r, 500));
+    const killedAt = now();
+    dead.kill();
+    const reports = await storm;
+    polling = false;
+    await poller;
+
+    const affected = sum(reports.map((r) => r.affected));
+    const after = reports.flatMap((r) => r.rejoinedAt.map((at) => at - killedAt)).sort((a, b) => a - b);
+    const consuming = reports.flatMap((r) => r.consumersAfter).filter((c) => c === 2).length;
+    const at = (p: number): number => Math.round(after[Math.ceil((p / 100) * affected) - 1] ?? NaN);
+    const result = {
+      benchmark: 'reconnect storm: one of 3 signaling processes killed with SIGKILL',
+      date: new Date().toISOString(),
+      machine: machine(),
+      command: `node --import tsx load-tests/reconnectStorm.ts --viewers ${N} --concurrency ${values.concurrency} --clients ${values.clients} --backoff ${values.backoff}`,
+      viewers: N,
+      connectedBeforeKill: sum(joined.map((r) => r.joined)),
+      affected,
+      rejoined: after.length,
+      rejoinedConsumingBoth: consuming,
+      failed: sum(reports.map((r) => r.failed)),
+      attempts: sum(reports.map((r) => r.attempts)),
+      msFromKillUntil: { '50%': at(50), '90%': at(90), '99%': at(99), all: Math.round(after.at(-1) ?? NaN) },
+      rejoinLatencyP50Ms: Math.round(percentile(after, 50)),
+      redisCommandsPerSecond: { peak: Math.round(Math.max(...rates)), median: Math.round(percentile([...rates].sort((a, b) => a - b), 50)) },
+    };
+    console.log(JSON.stringify(result, null, 2));
+    console.log(`reconnect-storm: wrote ${writeResult('reconnect-storm', result)}`);
+    host.close();
+  } finally {
+    await pool.close();
+    await counter.close();
+    await Promise.all(nodes.map((n) => n.stop()));
+    await Promise.all(sfu.map((n) => n.stop()));
+    await redis.stop();
+  }
+}
+
+runBenchmark(main);
