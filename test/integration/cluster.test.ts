@@ -125,7 +125,7 @@ describe('a meeting across four SFU nodes with a fan-out of one', () => {
     expect(cluster().clusterStats().nodePipes).toBe(4);
     // Per-node figures on /metrics, from the nodes' load reports (one a second).
     const metrics = await waitFor(
-      async () => (await fetch(`${server.url}/metrics`)).text(),
+      async () => (await fetch(server.metricsUrl)).text(),
       (m) => (m.match(/hoinghi_node_viewers\{node="sfu-[a-d]"\} 2/g) ?? []).length === 3,
       5_000,
       'per-node viewers on /metrics',
