@@ -28,6 +28,8 @@ export const ERROR_CODES = [
    * connection to another node) after `retryAfterMs`. Nothing changed.
    */
   'draining',
+  /** The meeting has not opened yet (wait in the lobby), or has ended. */
+  'not_open',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
