@@ -107,7 +107,7 @@ describe('a scheduled meeting from the form to attendance', () => {
     const row = await dash.waitForSelector('tr[data-teacher="gv-hn-1"]');
     expect(await row.getAttribute('class')).toContain('is-present');
     expect(await row.textContent()).toContain('Nguyễn Thị Lan');
-    await dash.click('button.link >> nth=0');
+    await dash.click('nav.crumbs button.link >> nth=0');
     await dash.waitForSelector('tr[data-group="01"]');
     if (SHOTS) await dash.screenshot({ path: `${SHOTS}/dashboard.png`, fullPage: true });
   });
