@@ -66,9 +66,9 @@ export class AttendanceWriter implements AttendanceRecorder {
       open.departedAt = null;
       // Back within the grace: the same interval goes on, unless the session changed meanwhile.
       if (open.session === session) return;
-      this.#closeOpen(meetingId, userId, open, this.#opts.now());
+      return this.#switch(meetingId, userId, open, session);
     }
-    this.#openNew(meetingId, userId, session, this.#opts.now(), open);
+    this.#openNew(meetingId, userId, session, this.#opts.now());
   }
 
   left(meetingId: string, userId: string, explicit: boolean): void {
@@ -96,9 +96,17 @@ export class AttendanceWriter implements AttendanceRecorder {
     const key = `${meetingId}\n${userId}`;
     const open = this.#open.get(key);
     if (!open || open.session === session) return;
-    const now = this.#opts.now();
-    this.#closeOpen(meetingId, userId, open, now);
-    this.#openNew(meetingId, userId, session, now, open);
+    this.#switch(meetingId, userId, open, session);
+  }
+
+  /**
+   * Ends one interval and starts the next at the same instant. Two intervals of one teacher never
+   * share a start (the row key): a same-millisecond switch happens 1 ms after the previous start.
+   */
+  #switch(meetingId: string, userId: string, open: Open, session: string): void {
+    const at = Math.max(this.#opts.now(), open.joinedAt + 1);
+    this.#closeOpen(meetingId, userId, open, at);
+    this.#openNew(meetingId, userId, session, at);
   }
 
   /** Intervals still open (participants present or within their grace). */
@@ -106,9 +114,7 @@ export class AttendanceWriter implements AttendanceRecorder {
     return this.#open.size;
   }
 
-  #openNew(meetingId: string, userId: string, session: string, now: number, previous?: Open): void {
-    // Two intervals of one teacher never share a start (the key): a same-millisecond reopen moves on by 1 ms.
-    const at = previous ? Math.max(now, previous.joinedAt + 1) : now;
+  #openNew(meetingId: string, userId: string, session: string, at: number): void {
     const open: Open = { session, joinedAt: at, departedAt: null, graceTimer: null };
     this.#open.set(`${meetingId}\n${userId}`, open);
     this.#push(this.#inserts, { meetingId, teacherId: userId, session, joinedAt: at, leftAt: null });
