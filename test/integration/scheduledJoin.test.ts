@@ -96,7 +96,7 @@ describe.each(ENGINES)('scheduled joins on %s', (engine) => {
   it('a breakout move ends the main interval and opens the province one', async () => {
     const host = await connectClient(server, tokenFor(server, { sub: 'bo-truong', role: 'host' }));
     await call(host, 'join', { meetingId: openId });
-    const t = await connectClient(server, tokenFor(server, { sub: 'gv-hn-2', role: 'teacher' }));
+    const t = await connectClient(server, tokenFor(server, { sub: 'gv-hn-2', role: 'teacher', province: '01' }));
     await call(t, 'join', { meetingId: openId });
     await call(host, 'startBreakouts', { durationS: 600, nationalOverlay: false });
     await call(host, 'endBreakouts', {});
