@@ -49,7 +49,7 @@ export const LATE_AFTER_MS = 5 * 60_000;
 const BASE = `
   WITH m AS (SELECT id, audience_kind, starts_at FROM meetings WHERE id = $1),
   aud AS (
-    SELECT s.code, s.name, s.province_code FROM schools s, m
+    SELECT s.code, s.name, s.province_code, s.teacher_count FROM schools s, m
     WHERE (m.audience_kind = 'country'
         OR (m.audience_kind = 'provinces' AND s.province_code IN (SELECT province_code FROM meeting_provinces WHERE meeting_id = $1))
         OR (m.audience_kind = 'schools' AND s.code IN (SELECT school_code FROM meeting_schools WHERE meeting_id = $1)))
@@ -80,20 +80,32 @@ interface RawGroup {
 
 const num = (v: number | string | null): number => (v === null ? 0 : Math.round(Number(v) * 10) / 10);
 
-/** Rows per province (no filter), per school (a province filter) — within the scope. */
+/**
+ * Rows per province (no filter), per school (a province filter) — within the scope. Expected comes
+ * from the schools' teacher counts (one row per school); the rest from the attendance rows only,
+ * so the cost grows with who came, not with the size of the audience.
+ */
 export async function groupRows(db: Db, meetingId: string, scope: Scope, filter: Filter): Promise<GroupRow[]> {
   const byProvince = !filter.province && !filter.school;
+  const key = byProvince ? 'aud.province_code' : 'aud.code';
   const rows = await db.query<RawGroup>(
-    `${BASE}
-     SELECT ${byProvince ? 'p.code, p.name' : 'aud.code, aud.name'},
-            count(t.id)::int AS expected, count(att.teacher_id)::int AS attended,
-            (count(*) FILTER (WHERE att.present))::int AS present,
-            (count(*) FILTER (WHERE att.first_join > (SELECT starts_at FROM m) + ($5::int * interval '1 millisecond')))::int AS late,
-            sum(att.minutes) AS minutes
-     FROM aud JOIN teachers t ON t.school_code = aud.code
-     ${byProvince ? 'JOIN provinces p ON p.code = aud.province_code' : ''}
-     LEFT JOIN att ON att.teacher_id = t.id
-     GROUP BY ${byProvince ? 'p.code, p.name' : 'aud.code, aud.name'}
+    `${BASE},
+     expected AS (
+       SELECT ${key} AS code, ${byProvince ? 'p.name' : 'aud.name'} AS name, sum(aud.teacher_count)::int AS expected
+       FROM aud ${byProvince ? 'JOIN provinces p ON p.code = aud.province_code' : ''}
+       GROUP BY 1, 2
+     ),
+     came AS (
+       SELECT ${key} AS code, count(*)::int AS attended,
+              (count(*) FILTER (WHERE att.present))::int AS present,
+              (count(*) FILTER (WHERE att.first_join > (SELECT starts_at FROM m) + ($5::int * interval '1 millisecond')))::int AS late,
+              sum(att.minutes) AS minutes
+       FROM att JOIN teachers t ON t.id = att.teacher_id JOIN aud ON aud.code = t.school_code
+       GROUP BY 1
+     )
+     SELECT e.code, e.name, e.expected, coalesce(c.attended, 0) AS attended, coalesce(c.present, 0) AS present,
+            coalesce(c.late, 0) AS late, c.minutes
+     FROM expected e LEFT JOIN came c ON c.code = e.code
      ORDER BY 1`,
     [...params(meetingId, scope, filter), LATE_AFTER_MS],
   );

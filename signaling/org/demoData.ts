@@ -63,7 +63,7 @@ export function vietnameseName(rnd: () => number): string {
 
 /** Province weights: the two big cities hold more schools; the rest vary around 1. */
 function provinceWeights(rnd: () => number): number[] {
-  return PROVINCES.map((p) => (p.code === '79' ? 5.5 : p.code === '01' ? 4.5 : 0.6 + rnd() * 1.2));
+  return PROVINCES.map((p) => (p.code === '79' ? 3.2 : p.code === '01' ? 2.8 : 0.6 + rnd() * 1.2));
 }
 
 export interface GenerateOptions {

@@ -54,13 +54,27 @@ export async function upsertSchools(db: Queryable, schools: readonly School[]): 
 export async function upsertTeachers(db: Queryable, teachers: readonly Teacher[]): Promise<void> {
   for (let i = 0; i < teachers.length; i += BULK_ROWS) {
     const part = teachers.slice(i, i + BULK_ROWS);
+    // Schools whose count changes: the new ones, and the old ones of teachers who move.
+    const moved = await db.query<{ code: string }>('SELECT DISTINCT school_code AS code FROM teachers WHERE id = ANY($1::text[])', [part.map((t) => t.id)]);
+    const touched = [...new Set([...part.map((t) => t.school), ...moved.map((r) => r.code)])];
     await db.query(
       `INSERT INTO teachers (id, name, school_code, subject)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
        ON CONFLICT (id) DO UPDATE SET name = excluded.name, school_code = excluded.school_code, subject = excluded.subject`,
       [part.map((t) => t.id), part.map((t) => t.name), part.map((t) => t.school), part.map((t) => t.subject)],
     );
+    await recountSchools(db, touched);
   }
+}
+
+/** Recomputes the teacher count of some schools. */
+export async function recountSchools(db: Queryable, codes: readonly string[]): Promise<void> {
+  await db.query(
+    `UPDATE schools s SET teacher_count = c.n
+     FROM (SELECT u.code, (SELECT count(*) FROM teachers t WHERE t.school_code = u.code)::int AS n FROM unnest($1::text[]) AS u(code)) c
+     WHERE s.code = c.code`,
+    [codes],
+  );
 }
 
 export async function teacherPlace(db: Queryable, teacherId: string): Promise<TeacherPlace | null> {
@@ -90,6 +104,7 @@ export async function orgCounts(db: Db): Promise<{ provinces: number; schools: n
 
 /** Really deletes a teacher: their attendance goes with them (ON DELETE CASCADE). */
 export async function deleteTeacher(db: Queryable, teacherId: string): Promise<boolean> {
-  const rows = await db.query('DELETE FROM teachers WHERE id = $1 RETURNING id', [teacherId]);
+  const rows = await db.query<{ school: string }>('DELETE FROM teachers WHERE id = $1 RETURNING school_code AS school', [teacherId]);
+  if (rows.length > 0) await recountSchools(db, [rows[0]!.school]);
   return rows.length > 0;
 }
