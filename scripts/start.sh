@@ -5,4 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HOINGHI_DEMO_SIGNIN="${HOINGHI_DEMO_SIGNIN:-true}"
+# The embedded database (PGlite) keeps organisation, meetings and attendance here, unless
+# HOINGHI_DATABASE_URL names a PostgreSQL server.
+if [ -z "${HOINGHI_DATABASE_URL:-}" ]; then export HOINGHI_DATA_DIR="${HOINGHI_DATA_DIR:-$PWD/data}"; fi
 exec node --import tsx signaling/main.ts

@@ -12,6 +12,7 @@ import type { MeetingOptions } from './meeting/Meeting';
 import type { AdmissionSettings } from './admission/createAdmission';
 import type { TokenKeySource, TokenSettings } from './auth/tokens';
 import { isCidr } from './edge/clientAddress';
+import type { DbSettings } from './db/openDb';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(1).max(65535);
@@ -103,6 +104,20 @@ const envSchema = z.object({
   HOINGHI_SFU: z.enum(['local', 'cluster']).default('local'),
   /** Shared secret of the SFU nodes' control endpoints (cluster); proved by HMAC, never sent. */
   HOINGHI_SFU_SECRET: z.string().min(32, 'HOINGHI_SFU_SECRET must be at least 32 characters').optional(),
+  /** PostgreSQL server for organisation, meetings and attendance (postgres://…). Wins over HOINGHI_DATA_DIR. */
+  HOINGHI_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'HOINGHI_DATABASE_URL must be a postgres:// URL').optional(),
+  /** Folder of the embedded database (PGlite), or `memory://`. Unset with no URL: no database (meetings from token lists). scripts/start.sh sets `data`. */
+  HOINGHI_DATA_DIR: z.string().min(1).optional(),
+  /** Connections in the PostgreSQL pool. Default 10. */
+  HOINGHI_DB_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(200).default(10),
+  /** Size of the generated demo organisation loaded by the demo start. Defaults 340 schools, 3400 teachers. */
+  HOINGHI_DEMO_SCHOOLS: z.coerce.number().int().min(34).max(100_000).default(340),
+  HOINGHI_DEMO_TEACHERS: z.coerce.number().int().min(0).max(2_000_000).default(3_400),
+  /** Attendance rows are written every this many ms, or sooner when HOINGHI_ATTENDANCE_BATCH_ROWS are waiting. Defaults 1000 and 2000. */
+  HOINGHI_ATTENDANCE_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  HOINGHI_ATTENDANCE_BATCH_ROWS: z.coerce.number().int().min(1).max(100_000).default(2000),
+  /** Days that ended meetings and their attendance are kept; then really deleted. 0 = forever. Default 365. */
+  HOINGHI_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
   /** Nodes one node feeds directly before the tree grows a relay level (cluster). Default 8. */
   HOINGHI_SFU_FANOUT: z.coerce.number().int().min(1).max(1000).default(8),
   /**
@@ -165,6 +180,11 @@ export interface Config {
   webDist: string | undefined;
   redisUrl: string | undefined;
   nodeId: string | undefined;
+  /** The database (unset: none; joins are then decided by the token's meeting list). */
+  database: DbSettings | undefined;
+  demoData: { schools: number; teachers: number };
+  attendance: { flushMs: number; batchRows: number };
+  retentionDays: number;
 }
 
 export { ConfigError };
@@ -264,5 +284,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,
     nodeId: e.HOINGHI_NODE_ID,
+    database: e.HOINGHI_DATABASE_URL
+      ? { kind: 'postgres', url: e.HOINGHI_DATABASE_URL, maxConnections: e.HOINGHI_DB_MAX_CONNECTIONS }
+      : e.HOINGHI_DATA_DIR
+        ? { kind: 'pglite', dataDir: e.HOINGHI_DATA_DIR }
+        : undefined,
+    demoData: { schools: e.HOINGHI_DEMO_SCHOOLS, teachers: e.HOINGHI_DEMO_TEACHERS },
+    attendance: { flushMs: e.HOINGHI_ATTENDANCE_FLUSH_MS, batchRows: e.HOINGHI_ATTENDANCE_BATCH_ROWS },
+    retentionDays: e.HOINGHI_RETENTION_DAYS,
   };
 }

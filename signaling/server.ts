@@ -29,6 +29,22 @@ import { TrustedProxies } from './edge/clientAddress';
 import { SocketGate, type GateRefusal } from './edge/socketGate';
 import { Drain, type DrainOutcome } from './edge/drain';
 import { readiness } from './edge/readiness';
+import type { Db } from './db/Db';
+import { openDb } from './db/openDb';
+import { AttendanceWriter } from './attendance/AttendanceWriter';
+import { NO_ATTENDANCE } from './attendance/AttendanceRecorder';
+import { DatabaseJoinAuthorizer, TokenListAuthorizer, type JoinAuthorizer } from './meetings/JoinAuthorizer';
+import { meetingRouter } from './http/meetingRoutes';
+import { seedDemo } from './org/seedDemo';
+import { Retention } from './meetings/retention';
+
+/** The database and what hangs on it (absent on a node without a database). */
+interface DataLayer {
+  db: Db;
+  authorizer: DatabaseJoinAuthorizer;
+  attendance: AttendanceWriter;
+  retention: Retention;
+}
 
 const log = logger('server');
 const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -47,6 +63,8 @@ export class HoinghiServer {
   readonly metricsServer: http.Server | null;
   readonly store: MeetingStore;
   readonly #closeAdapter: () => Promise<void>;
+  /** The database, join decisions and attendance; null without a database. */
+  readonly data: DataLayer | null;
 
   readonly gate: SocketGate;
   readonly drainer: Drain;
@@ -60,8 +78,10 @@ export class HoinghiServer {
     adapter: Awaited<ReturnType<typeof createAdapter>>,
     redis: RedisClient | null,
     admission: { admission: Admission; tickets: ResumeTickets },
+    data: DataLayer | null,
   ) {
     this.config = config;
+    this.data = data;
     this.sfu = sfu;
     this.store = store;
     this.#closeAdapter = adapter.close;
@@ -136,6 +156,8 @@ export class HoinghiServer {
       gate: this.gate,
       authTimeoutMs: config.edge.authTimeoutMs,
       drain: this.drainer,
+      authorizer: (data?.authorizer ?? new TokenListAuthorizer()) satisfies JoinAuthorizer,
+      attendance: data?.attendance ?? NO_ATTENDANCE,
     });
     this.metrics = new Metrics(
       sfu,
@@ -144,6 +166,10 @@ export class HoinghiServer {
       () => this.gate.pending,
       () => this.joinGate.waiting,
     );
+    if (data) {
+      // Before the API router: its 4 kB body limit is for sign-in, not for school audiences.
+      app.use(meetingRouter({ db: data.db, tokens: this.tokens, onChanged: (id) => data.authorizer.invalidate(id) }));
+    }
     app.use(
       apiRouter({
         sfu,
@@ -189,7 +215,8 @@ export class HoinghiServer {
     const adapter = await createAdapter(config.redisUrl);
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : null;
     const admission = await createAdmission(config.admission, config.redisUrl);
-    const server = new HoinghiServer(config, control, store, adapter, redis, admission);
+    const data = config.database ? await HoinghiServer.#openData(config) : null;
+    const server = new HoinghiServer(config, control, store, adapter, redis, admission, data);
     await new Promise<void>((resolve, reject) => {
       server.httpServer.once('error', reject);
       server.httpServer.listen(config.http.port, config.http.host, () => resolve());
@@ -201,6 +228,20 @@ export class HoinghiServer {
       });
     }
     return server;
+  }
+
+  static async #openData(config: Config): Promise<DataLayer> {
+    const db = await openDb(config.database!);
+    if (config.demo.enabled) await seedDemo(db, { ...config.demoData, meetingId: config.demo.meetingId });
+    const attendance = new AttendanceWriter(db, {
+      flushMs: config.attendance.flushMs,
+      maxRows: config.attendance.batchRows,
+      departureGraceMs: config.meeting.departureGraceMs,
+      maxBuffered: 1_000_000,
+    });
+    const retention = new Retention(db, config.retentionDays);
+    retention.start();
+    return { db, authorizer: new DatabaseJoinAuthorizer(db), attendance, retention };
   }
 
   get url(): string {
@@ -232,6 +273,11 @@ export class HoinghiServer {
     await this.store.close();
     await this.admission.close();
     await this.sfu.close();
+    if (this.data) {
+      this.data.retention.stop();
+      await this.data.attendance.close();
+      await this.data.db.close();
+    }
     // destroy, not quit: quit waits for a Redis that may be the reason we stop.
     if (this.#redis?.isOpen) this.#redis.destroy();
   }

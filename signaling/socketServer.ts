@@ -30,6 +30,8 @@ import type { MeetingStore } from './store/types';
 import { SocketNotifier } from './socketNotifier';
 import type { SocketGate } from './edge/socketGate';
 import type { Drain } from './edge/drain';
+import type { JoinAuthorizer } from './meetings/JoinAuthorizer';
+import type { AttendanceRecorder } from './attendance/AttendanceRecorder';
 
 const log = logger('signaling');
 
@@ -103,6 +105,8 @@ export interface SocketServerOptions {
   authTimeoutMs: number;
   /** While draining, new sockets and joins are refused with `draining`. */
   drain: Drain;
+  authorizer: JoinAuthorizer;
+  attendance: AttendanceRecorder;
 }
 
 export class SocketServer {
@@ -136,6 +140,7 @@ export class SocketServer {
       notify: new SocketNotifier(this.io),
       store: opts.store,
       options: opts.meeting,
+      attendance: opts.attendance,
       onOpen: (meeting) => {
         meeting.onBreakoutTimer = async () => void (await breakoutFlow.recall(meeting));
       },
@@ -148,6 +153,7 @@ export class SocketServer {
       // Wherever that socket is connected (another signaling node, through the adapter).
       disconnectSocket: (id) => this.io.in(id).disconnectSockets(true),
       onJoined: () => opts.metrics().joins.inc(),
+      authorizer: opts.authorizer,
     };
     this.#handlers = {
       join: (s, p) => joinFlow.join(joinDeps, s, p),

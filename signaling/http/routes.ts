@@ -125,6 +125,11 @@ export class IpRateLimit {
 
 /** The last express handler: typed JSON errors; never a stack trace or a token. */
 export function errorHandler(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
+  if (res.headersSent) {
+    // A streamed answer (an export) failed half-way: cut it, so the client sees it incomplete.
+    res.destroy();
+    return;
+  }
   if (error instanceof AppError) {
     if (error.retryAfterMs !== undefined) res.setHeader('Retry-After', String(Math.ceil(error.retryAfterMs / 1000)));
     res.status(STATUS[error.code] ?? 400).json({ error: error.toWire() });

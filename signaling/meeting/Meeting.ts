@@ -15,6 +15,7 @@
  * at a time; every node applies them to its own participants. A flow that needs its change applied
  * here before it answers waits with `caughtUp()`.
  */
+import { NO_ATTENDANCE, type AttendanceRecorder } from '../attendance/AttendanceRecorder';
 import type { SfuControl } from '../../sfu/types';
 import { logger, type Logger } from '../../common/log';
 import type { BreakoutStatus, BreakoutsState, ConsumerInfo, MeetingStats, SessionInfo, SpeakState } from '../protocol/events';
@@ -72,6 +73,8 @@ export interface MeetingDeps {
   nodeId: string;
   aliveNodes: () => Promise<string[]>;
   options: MeetingOptions;
+  /** Where attendance intervals go (default: nowhere). */
+  attendance?: AttendanceRecorder;
 }
 
 export class Meeting {
@@ -112,9 +115,13 @@ export class Meeting {
   onBreakoutTimer: (() => Promise<void>) | null = null;
   #closed = false;
 
+  /** Where attendance intervals go (joinFlow and move() call it). */
+  readonly attendance: AttendanceRecorder;
+
   private constructor(id: string, deps: MeetingDeps) {
     this.id = id;
     this.#deps = deps;
+    this.attendance = deps.attendance ?? NO_ATTENDANCE;
     this.sfu = deps.sfu;
     this.notify = deps.notify;
     this.state = deps.state;
@@ -395,6 +402,7 @@ export class Meeting {
     if (from.isHost(peer)) await this.closeSending(peer);
     peer.sessionKey = to.key;
     await this.state.move(peer.userId, peer.socketId, to.key);
+    this.attendance.moved(this.id, peer.userId, to.key);
     await this.reconcile(peer, async () => this.enterSession(peer));
   }
 

@@ -8,6 +8,7 @@ import type { SfuControl } from '../../sfu/types';
 import type { MeetingStore } from '../store/types';
 import { Meeting, type MeetingOptions } from './Meeting';
 import type { MeetingNotifier } from './Notifier';
+import type { AttendanceRecorder } from '../attendance/AttendanceRecorder';
 
 /** How long an empty meeting keeps its SFU room, in case participants come back. */
 const EMPTY_MEETING_GRACE_MS = 60_000;
@@ -17,6 +18,8 @@ export interface RegistryDeps {
   notify: MeetingNotifier;
   store: MeetingStore;
   options: MeetingOptions;
+  /** Where attendance intervals go (default: nowhere). */
+  attendance?: AttendanceRecorder;
   /** Called with every meeting opened here (flows arm their hooks, e.g. the breakout timer). */
   onOpen?: (meeting: Meeting) => void;
 }
@@ -65,6 +68,7 @@ export class MeetingRegistry {
         nodeId: store.nodeId,
         aliveNodes: () => store.aliveNodes(),
         options,
+        attendance: this.#deps.attendance,
       })
         .then((meeting) => {
           this.#meetings.set(meetingId, meeting);

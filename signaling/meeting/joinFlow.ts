@@ -16,6 +16,7 @@ import { withJitter } from '../rateLimit';
 import type { MeetingRegistry } from './MeetingRegistry';
 import { Peer } from './Peer';
 import type { Session } from './Session';
+import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
 
 /** Announcements at most this old are shown to a participant who joins (or comes back). */
 const RECENT_NOTICES_MS = 10 * 60_000;
@@ -31,6 +32,8 @@ export interface JoinDeps {
   /** Disconnects another socket of the same user (a reload or a second tab replaces it). */
   disconnectSocket: (socketId: string) => void;
   onJoined: () => void;
+  /** Decides who may join which meeting (the database's audience, or the token's list). */
+  authorizer: JoinAuthorizer;
 }
 
 export async function join(
@@ -39,7 +42,7 @@ export async function join(
   { meetingId, resumeTicket }: ClientPayload<'join'>,
 ): Promise<ClientResultMap['join']> {
   const { claims, socketId } = session;
-  if (!claims.meetings.includes(meetingId)) throw forbidden('this token does not admit you to that meeting');
+  await deps.authorizer.authorize(claims, meetingId);
 
   await deps.admit(session, meetingId, resumeTicket);
 
@@ -88,6 +91,7 @@ export async function join(
     session.meeting = meeting;
     session.peer = peer;
     await meeting.notify.join(socketId, [meeting.roomName, meeting.userRoom(peer.userId)]);
+    meeting.attendance.joined(meeting.id, peer.userId, claims.role, peer.sessionKey);
     // Session rooms, host state, and the participant's own hand and grant (which survive a
     // reconnect) at once.
     await meeting.enterSession(peer);
@@ -239,7 +243,10 @@ export async function leave(
   if (!meeting || !peer) return {};
   await meeting.removePeer(peer);
   // Only if the roster still has this connection (a newer one of the same user wins).
-  if (await meeting.state.leave(peer.userId, peer.socketId)) await meeting.departed(peer.userId, explicit);
+  if (await meeting.state.leave(peer.userId, peer.socketId)) {
+    await meeting.departed(peer.userId, explicit);
+    meeting.attendance.left(meeting.id, peer.userId, explicit);
+  }
   await meeting.notify.leave(session.socketId, (room) => room.startsWith(meeting.roomName));
   deps.registry.releaseIfEmpty(meeting);
   meeting.log.info({ peer: peer.userId }, 'left');

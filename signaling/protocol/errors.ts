@@ -35,6 +35,8 @@ export const ERROR_CODES = [
   'queued',
   /** The resume ticket is forged, altered, or someone else's: join again without it. Nothing changed. */
   'invalid_ticket',
+  /** The meeting has not opened yet (wait in the lobby), or has ended. */
+  'not_open',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

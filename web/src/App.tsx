@@ -5,6 +5,8 @@ import { StatusBar } from './components/StatusBar';
 import { SignInPage } from './pages/SignInPage';
 import { HostPage } from './pages/HostPage';
 import { TeacherPage } from './pages/TeacherPage';
+import { MeetingsApp } from './meetings/MeetingsApp';
+import { useHasMeetings } from './meetings/useHasMeetings';
 
 /** Hosts and province hosts get the console; teachers the receive-only view. */
 function Meeting({ token, meetingId, isHost }: { token: string; meetingId: string; isHost: boolean }) {
@@ -18,19 +20,30 @@ export function App() {
   const meetingId = useStore((s) => s.meetingId);
   const role = useStore((s) => s.account?.role);
   const lang = useStore((s) => s.lang);
+  // With a database the server schedules meetings: "My meetings" and join links replace the
+  // single demo meeting.
+  const scheduled = useHasMeetings(token);
 
   useEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
   useEffect(() => {
+    // A join link (/m/<id>) survives signing in.
+    if (!token && window.location.pathname.startsWith('/m/')) return;
+    if (token && scheduled !== false) {
+      if (scheduled && !/^\/(meetings|m\/)/.test(window.location.pathname)) window.history.replaceState(null, '', '/meetings');
+      return;
+    }
     const path = !token ? '/' : role === 'host' ? '/host' : role === 'province_host' ? '/province' : '/teacher';
     if (window.location.pathname !== path) window.history.replaceState(null, '', path);
-  }, [token, role]);
+  }, [token, role, scheduled]);
 
   return (
     <>
       <StatusBar />
-      {token && meetingId ? (
+      {token && scheduled ? (
+        <MeetingsApp token={token} renderMeeting={(id) => <Meeting key={id} token={token} meetingId={id} isHost={role === 'host' || role === 'province_host'} />} />
+      ) : token && scheduled === null ? null : token && meetingId ? (
         <Meeting token={token} meetingId={meetingId} isHost={role === 'host' || role === 'province_host'} />
       ) : (
         <SignInPage />

@@ -27,7 +27,7 @@ export function StatusBar() {
   return (
     <header className="topbar">
       <strong className="brand">{t('appTitle')}</strong>
-      {account && (
+      {account && status !== 'idle' && (
         <span
           className={`status ${healthy ? 'ok' : 'warn'}`}
           data-status={status}

@@ -1,0 +1,41 @@
+/**
+ * PGlite: PostgreSQL in this process, data in a folder (`HOINGHI_DATA_DIR`), or in memory
+ * (`memory://`). One connection; PGlite serialises statements itself.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import type { Db, Param, Queryable } from './Db';
+
+export class PgliteDb implements Db {
+  readonly engine = 'pglite' as const;
+  readonly #pg: PGlite;
+
+  private constructor(pg: PGlite) {
+    this.#pg = pg;
+  }
+
+  static async open(dataDir: string): Promise<PgliteDb> {
+    const pg = await PGlite.create(dataDir === 'memory://' ? undefined : dataDir);
+    return new PgliteDb(pg);
+  }
+
+  async query<T extends object>(sql: string, params: readonly Param[] = []): Promise<T[]> {
+    const res = await this.#pg.query<T>(sql, params as unknown[]);
+    return res.rows;
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.#pg.transaction(async (tx) =>
+      fn({
+        query: async <R extends object>(sql: string, params: readonly Param[] = []) => (await tx.query<R>(sql, params as unknown[])).rows,
+      }),
+    );
+  }
+
+  async execScript(sql: string): Promise<void> {
+    await this.#pg.exec(sql);
+  }
+
+  async close(): Promise<void> {
+    await this.#pg.close();
+  }
+}

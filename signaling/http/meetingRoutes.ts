@@ -1,0 +1,248 @@
+/**
+ * The meetings API (JSON, `Authorization: Bearer <token>`; the token says who and which role):
+ *   GET    /api/meetings                       my meetings: upcoming, live, past (with my rights)
+ *   POST   /api/meetings                       schedule (hosts; a province host for their province)
+ *   GET    /api/meetings/:id                   one meeting (the lobby reads it)
+ *   PUT    /api/meetings/:id                   edit (managers)
+ *   POST   /api/meetings/:id/open | /end       lifecycle (managers)
+ *   DELETE /api/meetings/:id                   delete, with its attendance (managers)
+ *   GET    /api/meetings/:id/attendance        dashboard rows (?province=, ?school= drill down; ?teachers=1)
+ *   GET    /api/meetings/:id/attendance.csv|.xlsx   export (same filters), within the caller's scope
+ *   GET    /api/schools?province=XX             schools of a province (for the scheduling form)
+ * Errors are `{ error: { code, message } }` with the status of the code.
+ */
+import { randomBytes } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { Claims, TokenVerifier } from '../auth/tokens';
+import type { Db } from '../db/Db';
+import { existingSchools, schoolsIn, teacherPlace } from '../org/orgRepo';
+import { AppError, forbidden, notFound } from '../protocol/errors';
+import { MeetingRepo } from '../meetings/meetingRepo';
+import { audienceIncludes, canManage, createRefusal, dashboardScope, ownerProvinceFor, rightsOf } from '../meetings/scope';
+import { meetingInputSchema, type MeetingInfo } from '../meetings/types';
+import { allTeacherRows, groupRows, teacherRows, type Filter } from '../attendance/attendanceQueries';
+import { writeCsv, writeXlsx } from '../attendance/attendanceExport';
+
+export interface MeetingRouteDeps {
+  db: Db;
+  tokens: TokenVerifier;
+  /** A meeting's state or audience changed (join decisions must not use a stale copy). */
+  onChanged: (meetingId: string) => void;
+}
+
+const idParam = z.string().regex(/^[a-z0-9-]{1,64}$/);
+const filterQuery = z.object({
+  province: z.string().regex(/^[0-9]{2}$/).optional(),
+  school: z.string().min(1).max(32).optional(),
+  teachers: z.enum(['0', '1']).optional(),
+});
+const provinceQuery = z.object({ province: z.string().regex(/^[0-9]{2}$/) });
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+const wrap =
+  (fn: Handler) =>
+  (req: Request, res: Response, next: NextFunction): void => {
+    fn(req, res).catch(next);
+  };
+
+function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    throw new AppError('bad_request', `invalid ${what}: ${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return r.data;
+}
+
+export function meetingRouter(deps: MeetingRouteDeps): Router {
+  const router = express.Router();
+  const repo = new MeetingRepo(deps.db);
+  // A school audience may list thousands of school codes.
+  router.use('/api/meetings', express.json({ limit: '128kb' }));
+
+  const claimsOf = (req: Request): Claims => {
+    const header = req.headers.authorization;
+    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+    return deps.tokens.verify(token);
+  };
+
+  /** Whether `who` may join `m` (for rights and listing), from the database. */
+  const mayJoin = async (who: Claims, m: MeetingInfo): Promise<boolean> => {
+    if (m.state === 'ended') return false;
+    if (who.role === 'teacher') {
+      const place = await teacherPlace(deps.db, who.sub);
+      return place !== null && audienceIncludes(m, place) && m.state !== 'scheduled';
+    }
+    return true;
+  };
+
+  const load = async (who: Claims, id: string): Promise<MeetingInfo> => {
+    const m = await repo.get(parse(idParam, id, 'meeting id'));
+    if (!m) throw notFound('meeting');
+    if (who.role === 'teacher') {
+      const place = await teacherPlace(deps.db, who.sub);
+      // Same answer as a missing meeting: a teacher outside the audience learns nothing of it.
+      if (!place || !audienceIncludes(m, place)) throw notFound('meeting');
+    } else if (who.role === 'province_host' && !canManage(who, m)) {
+      const reaches = m.audience.kind === 'country' || (m.audience.kind === 'provinces' && m.audience.provinces.includes(who.province ?? '')) ||
+        (m.audience.kind === 'schools' && (await existingSchools(deps.db, m.audience.schools)).some((s) => s.province === who.province));
+      if (!reaches) throw notFound('meeting');
+    }
+    return m;
+  };
+
+  const manage = async (req: Request): Promise<{ who: Claims; m: MeetingInfo }> => {
+    const who = claimsOf(req);
+    const m = await load(who, String(req.params.id));
+    if (!canManage(who, m)) throw forbidden('only the meeting’s hosts may do this');
+    return { who, m };
+  };
+
+  router.get(
+    '/api/meetings',
+    wrap(async (req, res) => {
+      const who = claimsOf(req);
+      let list: MeetingInfo[];
+      if (who.role === 'host') list = await repo.listAll();
+      else if (who.role === 'province_host') list = who.province ? await repo.listForProvinceHost(who.province, who.sub) : [];
+      else {
+        const place = await teacherPlace(deps.db, who.sub);
+        list = place ? await repo.listForTeacher(place.province, place.school) : [];
+      }
+      const withRights = await Promise.all(list.map(async (m) => ({ ...m, rights: rightsOf(who, m, await mayJoin(who, m)) })));
+      const byStart = (a: MeetingInfo, b: MeetingInfo): number => a.startsAt.localeCompare(b.startsAt);
+      res.json({
+        live: withRights.filter((m) => m.state === 'open' || m.state === 'live').sort(byStart),
+        upcoming: withRights.filter((m) => m.state === 'scheduled').sort(byStart),
+        past: withRights.filter((m) => m.state === 'ended').sort((a, b) => -byStart(a, b)),
+      });
+    }),
+  );
+
+  router.post(
+    '/api/meetings',
+    wrap(async (req, res) => {
+      const who = claimsOf(req);
+      const input = parse(meetingInputSchema, req.body, 'meeting');
+      const schools = input.audience.kind === 'schools' ? await existingSchools(deps.db, input.audience.schools) : [];
+      const refusal = createRefusal(who, input.audience, schools);
+      if (refusal) throw new AppError(refusal.startsWith('unknown') ? 'bad_request' : 'forbidden', refusal);
+      const id = `hn-${randomBytes(6).toString('hex')}`;
+      const m = await repo.create(id, input, who.sub, ownerProvinceFor(who));
+      res.status(201).json({ ...m, rights: rightsOf(who, m, await mayJoin(who, m)) });
+    }),
+  );
+
+  router.get(
+    '/api/meetings/:id',
+    wrap(async (req, res) => {
+      const who = claimsOf(req);
+      const m = await load(who, String(req.params.id));
+      res.json({ ...m, rights: rightsOf(who, m, await mayJoin(who, m)), serverTime: new Date().toISOString() });
+    }),
+  );
+
+  router.put(
+    '/api/meetings/:id',
+    wrap(async (req, res) => {
+      const { who, m } = await manage(req);
+      if (m.state === 'ended') throw new AppError('conflict', 'an ended meeting cannot be edited');
+      const input = parse(meetingInputSchema, req.body, 'meeting');
+      const schools = input.audience.kind === 'schools' ? await existingSchools(deps.db, input.audience.schools) : [];
+      // The same rule as creating: a province host keeps their meeting inside their province.
+      const refusal = createRefusal(who, input.audience, schools);
+      if (refusal) throw new AppError(refusal.startsWith('unknown') ? 'bad_request' : 'forbidden', refusal);
+      const updated = (await repo.update(m.id, input))!;
+      deps.onChanged(m.id);
+      res.json({ ...updated, rights: rightsOf(who, updated, await mayJoin(who, updated)) });
+    }),
+  );
+
+  for (const action of ['open', 'end'] as const) {
+    router.post(
+      `/api/meetings/:id/${action}`,
+      wrap(async (req, res) => {
+        const { who, m } = await manage(req);
+        if (m.state === 'ended') throw new AppError('conflict', 'this meeting has already ended');
+        if (action === 'open' && m.state !== 'scheduled') {
+          res.json({ ...m, rights: rightsOf(who, m, true) });
+          return;
+        }
+        await repo.setState(m.id, action === 'open' ? 'open' : 'ended');
+        deps.onChanged(m.id);
+        const now = (await repo.get(m.id))!;
+        res.json({ ...now, rights: rightsOf(who, now, await mayJoin(who, now)) });
+      }),
+    );
+  }
+
+  router.delete(
+    '/api/meetings/:id',
+    wrap(async (req, res) => {
+      const { m } = await manage(req);
+      await repo.delete(m.id);
+      deps.onChanged(m.id);
+      res.status(204).end();
+    }),
+  );
+
+  const scopeOf = async (req: Request): Promise<{ m: MeetingInfo; scope: { all: true } | { province: string }; filter: Filter; teachers: boolean }> => {
+    const who = claimsOf(req);
+    const m = await load(who, String(req.params.id));
+    const scope = dashboardScope(who, m);
+    if (!scope) throw forbidden('attendance is for hosts');
+    const q = parse(filterQuery, req.query, 'filter');
+    if ('province' in scope && q.province && q.province !== scope.province) throw forbidden('outside your province');
+    return { m, scope, filter: { province: q.province, school: q.school }, teachers: q.teachers === '1' || q.school !== undefined };
+  };
+
+  router.get(
+    '/api/meetings/:id/attendance',
+    wrap(async (req, res) => {
+      const { m, scope, filter, teachers } = await scopeOf(req);
+      const totals = await groupRows(deps.db, m.id, scope, {});
+      const level = filter.school ? 'teacher' : filter.province ? 'school' : 'province';
+      const rows = teachers ? await teacherRows(deps.db, m.id, scope, filter, 1000) : await groupRows(deps.db, m.id, scope, filter);
+      const sum = (k: 'expected' | 'present' | 'attended' | 'late' | 'minutes'): number => totals.reduce((s, r) => s + r[k], 0);
+      res.json({
+        meeting: { id: m.id, title: m.title, state: m.state, startsAt: m.startsAt },
+        scope: 'province' in scope ? { province: scope.province } : { all: true },
+        totals: { expected: sum('expected'), present: sum('present'), attended: sum('attended'), late: sum('late'), minutes: Math.round(sum('minutes')) },
+        level: teachers ? 'teacher' : level,
+        rows,
+      });
+    }),
+  );
+
+  for (const format of ['csv', 'xlsx'] as const) {
+    router.get(
+      `/api/meetings/:id/attendance.${format}`,
+      wrap(async (req, res) => {
+        const { m, scope, filter } = await scopeOf(req);
+        const name = `attendance-${m.id}${filter.province ? `-${filter.province}` : 'province' in scope ? `-${scope.province}` : ''}${filter.school ? `-${filter.school}` : ''}`;
+        const pages = allTeacherRows(deps.db, m.id, scope, filter);
+        res.setHeader('Cache-Control', 'no-store');
+        if (format === 'csv') {
+          res.type('text/csv; charset=utf-8').attachment(`${name}.csv`);
+          await writeCsv(res, pages);
+        } else {
+          res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').attachment(`${name}.xlsx`);
+          await writeXlsx(res, pages, m.title);
+        }
+      }),
+    );
+  }
+
+  router.get(
+    '/api/schools',
+    wrap(async (req, res) => {
+      const who = claimsOf(req);
+      if (who.role === 'teacher') throw forbidden('for hosts');
+      const { province } = parse(provinceQuery, req.query, 'query');
+      if (who.role === 'province_host' && province !== who.province) throw forbidden('outside your province');
+      res.json({ schools: await schoolsIn(deps.db, province) });
+    }),
+  );
+
+  return router;
+}

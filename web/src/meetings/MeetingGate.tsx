@@ -1,0 +1,132 @@
+/**
+ * A meeting's join link. Before it opens: the lobby (title, agenda, a countdown to the start;
+ * hosts get "Open the meeting"). Once open: the meeting itself (whose join the cluster admission
+ * paces). After the end: a summary instead of a black video. The state is polled, so the lobby
+ * lets the teacher in by itself when the host opens, and the meeting gives way to the summary.
+ */
+import { useEffect, useState, type ReactNode } from 'react';
+import { useT } from '../i18n/useT';
+import { useStore } from '../state/store';
+import { ApiError, api, go, type MeetingView } from './api';
+import { when } from './MyMeetingsPage';
+
+const POLL_MS = 2_000;
+
+function countdown(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  return h > 0 ? `${h}:${pad(m)}:${pad(s % 60)}` : `${pad(m)}:${pad(s % 60)}`;
+}
+
+export function MeetingGate({ token, meetingId, renderMeeting }: { token: string; meetingId: string; renderMeeting: (id: string) => ReactNode }) {
+  const t = useT();
+  const lang = useStore((s) => s.lang);
+  const [meeting, setMeeting] = useState<MeetingView | null>(null);
+  const [error, setError] = useState<ApiError | Error | null>(null);
+  /** Server clock minus ours, so the countdown is right on a badly set computer. */
+  const [skew, setSkew] = useState(0);
+  const [now, setNow] = useState(Date.now());
+
+  useEffect(() => {
+    let stop = false;
+    const load = (): void => {
+      api<MeetingView>(token, 'GET', `/api/meetings/${meetingId}`)
+        .then((m) => {
+          if (stop) return;
+          setMeeting(m);
+          setError(null);
+          if (m.serverTime) setSkew(Date.parse(m.serverTime) - Date.now());
+        })
+        .catch((e: Error) => !stop && setError(e));
+    };
+    load();
+    const poll = setInterval(load, POLL_MS);
+    const tick = setInterval(() => setNow(Date.now()), 1000);
+    return () => {
+      stop = true;
+      clearInterval(poll);
+      clearInterval(tick);
+    };
+  }, [token, meetingId]);
+
+  const back = (
+    <a href="/meetings" className="back" onClick={(e) => { e.preventDefault(); go('/meetings'); }}>
+      {t('backToList')}
+    </a>
+  );
+
+  if (error instanceof ApiError && (error.status === 404 || error.status === 403)) {
+    return <main className="lobby">{back}<p className="error" role="alert">{t('lobbyNotForYou')}</p></main>;
+  }
+  if (!meeting) return <main className="lobby">{back}<p className="hint">{error ? t('loadFailed') : t('meetingsLoading')}</p></main>;
+
+  if (meeting.state === 'ended') {
+    const minutes = Math.round((Date.parse(meeting.endedAt ?? meeting.endsAt) - Date.parse(meeting.openedAt ?? meeting.startsAt)) / 60_000);
+    return (
+      <main className="lobby ended" data-state="ended">
+        {back}
+        <h1>{t('endedTitle')}</h1>
+        <h2>{meeting.title}</h2>
+        <p>{when(meeting.openedAt ?? meeting.startsAt, lang)} · {minutes} {t('minutes').toLowerCase()}</p>
+        {meeting.agenda && <p className="agenda">{meeting.agenda}</p>}
+        <p>{t('endedSummary')}</p>
+        {meeting.rights.dashboard && (
+          <a className="button" href={`/m/${meeting.id}/attendance`} onClick={(e) => { e.preventDefault(); go(`/m/${meeting.id}/attendance`); }}>
+            {t('dashboard')}
+          </a>
+        )}
+      </main>
+    );
+  }
+
+  const hostView = meeting.rights.manage;
+  if (meeting.state !== 'scheduled') {
+    return (
+      <>
+        {hostView && (
+          <div className="meeting-bar">
+            {back}
+            <strong>{meeting.title}</strong>
+            <span className="spacer" />
+            <a className="button secondary" href={`/m/${meeting.id}/attendance`} target="_blank" rel="noreferrer">{t('dashboard')}</a>
+            <button onClick={() => void api<MeetingView>(token, 'POST', `/api/meetings/${meeting.id}/end`).then(setMeeting)}>{t('endMeeting')}</button>
+          </div>
+        )}
+        {renderMeeting(meeting.id)}
+      </>
+    );
+  }
+
+  const left = Date.parse(meeting.startsAt) - (now + skew);
+  return (
+    <main className="lobby" data-state="lobby">
+      {back}
+      <p className="hint">{t('lobbyTitle')}</p>
+      <h1>{meeting.title}</h1>
+      <p className="hint">{when(meeting.startsAt, lang)}</p>
+      {meeting.agenda && (
+        <section className="agenda panel">
+          <h2>{t('meetingAgenda')}</h2>
+          <p>{meeting.agenda}</p>
+        </section>
+      )}
+      {left > 0 ? (
+        <div className="countdown" role="timer" aria-live="off">
+          <span>{t('lobbyStartsIn')}</span>
+          <strong data-countdown>{countdown(left)}</strong>
+        </div>
+      ) : (
+        <p className="countdown" role="status">{t('lobbyWaitHost')}</p>
+      )}
+      {hostView ? (
+        <button className="primary" onClick={() => void api<MeetingView>(token, 'POST', `/api/meetings/${meeting.id}/open`).then(setMeeting)}>
+          {t('openMeeting')}
+        </button>
+      ) : (
+        <p role="status">{t('lobbyWaiting')}</p>
+      )}
+    </main>
+  );
+}

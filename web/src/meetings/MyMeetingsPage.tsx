@@ -1,0 +1,115 @@
+/** "My meetings": live, upcoming and past, each with its join link; hosts schedule and edit. */
+import { useCallback, useEffect, useState } from 'react';
+import { useT } from '../i18n/useT';
+import { useStore } from '../state/store';
+import { api, go, type MeetingView } from './api';
+import { ScheduleForm } from './ScheduleForm';
+import type { StringKey } from '../i18n/strings';
+
+interface Lists {
+  live: MeetingView[];
+  upcoming: MeetingView[];
+  past: MeetingView[];
+}
+
+export const STATE_TEXT: Record<string, StringKey> = { scheduled: 'stateScheduled', open: 'stateOpen', live: 'stateLive', ended: 'stateEnded' };
+
+export function when(iso: string, lang: string): string {
+  return new Date(iso).toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function MyMeetingsPage({ token }: { token: string }) {
+  const t = useT();
+  const lang = useStore((s) => s.lang);
+  const role = useStore((s) => s.account?.role);
+  const [lists, setLists] = useState<Lists | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [editing, setEditing] = useState<MeetingView | 'new' | null>(null);
+
+  const load = useCallback(() => {
+    api<Lists>(token, 'GET', '/api/meetings')
+      .then((l) => {
+        setLists(l);
+        setError(null);
+      })
+      .catch((e: Error) => setError(e.message));
+  }, [token]);
+  useEffect(() => {
+    load();
+    const timer = setInterval(load, 10_000);
+    return () => clearInterval(timer);
+  }, [load]);
+
+  const isHost = role === 'host' || role === 'province_host';
+  const section = (key: StringKey, items: MeetingView[], kind: string) => (
+    <section className="meeting-section" aria-labelledby={`h-${kind}`}>
+      <h2 id={`h-${kind}`}>{t(key)}</h2>
+      {items.length === 0 ? (
+        <p className="hint">{t('meetingsNone')}</p>
+      ) : (
+        <ul className="meeting-list">
+          {items.map((m) => (
+            <li key={m.id} className="meeting-card" data-meeting={m.id}>
+              <div className="meeting-card-head">
+                <strong>{m.title}</strong>
+                <span className={`state state-${m.state}`}>{t(STATE_TEXT[m.state]!)}</span>
+              </div>
+              <div className="hint">
+                {when(m.startsAt, lang)} – {new Date(m.endsAt).toLocaleTimeString(lang === 'vi' ? 'vi-VN' : 'en-GB', { timeStyle: 'short' })}
+              </div>
+              {m.agenda && <p className="agenda">{m.agenda}</p>}
+              <div className="controls">
+                {m.state !== 'ended' && (
+                  <a className="button" href={`/m/${m.id}`} onClick={(e) => { e.preventDefault(); go(`/m/${m.id}`); }}>
+                    {t('join')}
+                  </a>
+                )}
+                {m.rights.manage && m.state !== 'ended' && <button onClick={() => setEditing(m)}>{t('editMeeting')}</button>}
+                {m.rights.dashboard && (
+                  <a className="button secondary" href={`/m/${m.id}/attendance`} onClick={(e) => { e.preventDefault(); go(`/m/${m.id}/attendance`); }}>
+                    {t('dashboard')}
+                  </a>
+                )}
+                <small className="join-link">
+                  {t('joinLink')}: <code>{`${window.location.origin}/m/${m.id}`}</code>
+                </small>
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+
+  return (
+    <main className="meetings">
+      <div className="meetings-head">
+        <h1>{t('myMeetings')}</h1>
+        {isHost && !editing && (
+          <button className="primary" onClick={() => setEditing('new')}>
+            {t('scheduleMeeting')}
+          </button>
+        )}
+      </div>
+      {editing && (
+        <ScheduleForm
+          token={token}
+          meeting={editing === 'new' ? null : editing}
+          onDone={() => {
+            setEditing(null);
+            load();
+          }}
+        />
+      )}
+      {error && <p className="error" role="alert">{t('loadFailed')} ({error})</p>}
+      {!lists && !error && <p className="hint">{t('meetingsLoading')}</p>}
+      {lists && (
+        <>
+          {section('meetingsLive', lists.live, 'live')}
+          {section('meetingsUpcoming', lists.upcoming, 'upcoming')}
+          {section('meetingsPast', lists.past, 'past')}
+        </>
+      )}
+    </main>
+  );
+}
