@@ -65,7 +65,11 @@ export class HostFeeds {
 
   async #pushStats(): Promise<void> {
     const main = this.#meeting.main;
-    if (!this.#hostedHere().some((s) => s.isMain)) return;
+    if (!this.#hostedHere().some((s) => s.isMain)) {
+      this.#lastStats = '';
+      this.#lastStatus = '';
+      return;
+    }
     try {
       const stats: MeetingStats = await this.#meeting.stats();
       const key = `${stats.viewers}/${stats.hosts}`;
@@ -89,6 +93,10 @@ export class HostFeeds {
   /** What a session host joining (or moving in) needs at once: numbers, the queue, the speakers. */
   async sendHostState(socketId: string, session: MeetingSession): Promise<void> {
     const m = this.#meeting;
+    // The numbers last pushed here may predate this host (or equal what it is about to see
+    // change to): push the next ones to every local host whatever they were.
+    this.#lastStats = '';
+    this.#lastStatus = '';
     if (session.isMain) {
       m.notify.toSocket(socketId, 'meetingStats', await m.stats());
       if (m.breakouts) m.notify.toSocket(socketId, 'breakoutStatus', await m.breakoutStatus());
