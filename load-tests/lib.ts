@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { io, type Socket } from 'socket.io-client';
 import jwt from 'jsonwebtoken';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../test/helpers/media';
 
 export interface NodeProcess {
   url: string;
@@ -113,4 +114,15 @@ export function runBenchmark(main: () => Promise<void>): void {
       process.exit(1);
     },
   );
+}
+
+/** A host bot that joins and publishes a camera and a microphone (plain RTP parameters, no media). */
+export async function publishingHost(url: string, meetingId: string): Promise<Socket> {
+  const host = await connectBot(url, botToken(meetingId, 'bench-host', 'host', null));
+  await emitAck(host, 'join', { meetingId });
+  const t = await emitAck<{ id: string }>(host, 'createTransport', { direction: 'send' });
+  await emitAck(host, 'connectTransport', { transportId: t.id, dtlsParameters });
+  await emitAck(host, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+  await emitAck(host, 'produce', { transportId: t.id, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() });
+  return host;
 }

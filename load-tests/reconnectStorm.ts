@@ -10,9 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import { BotPool, RedisCounter, sum } from './bots';
-import { BENCH_SECRET, botToken, connectBot, emitAck, machine, percentile, runBenchmark, writeResult } from './lib';
+import { BENCH_SECRET, machine, percentile, publishingHost, runBenchmark, writeResult } from './lib';
 import { startRedis, startSfuNode, type SfuNodeProcess } from '../test/helpers/cluster';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../test/helpers/media';
 import { startSignalingNode, type SignalingProcess } from '../test/helpers/signaling';
 
 const { values } = parseArgs({
@@ -38,12 +37,7 @@ async function main(): Promise<void> {
     for (const id of ['sfu-a', 'sfu-b']) sfu.push(await startSfuNode(redis.url, id, { HOINGHI_VIEWERS_PER_WORKER: '100000' }));
     for (const id of ['sig-1', 'sig-2', 'sig-3']) nodes.push(await startSignalingNode(redis.url, id, env));
     const urls = nodes.map((n) => n.url);
-    const host = await connectBot(urls[0]!, botToken(MEETING, 'bench-host', 'host', null));
-    await emitAck(host, 'join', { meetingId: MEETING });
-    const t = await emitAck<{ id: string }>(host, 'createTransport', { direction: 'send' });
-    await emitAck(host, 'connectTransport', { transportId: t.id, dtlsParameters });
-    await emitAck(host, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
-    await emitAck(host, 'produce', { transportId: t.id, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() });
+    const host = await publishingHost(urls[0]!, MEETING);
 
     const joined = await pool.connect({ urls, first: 0, count: N, meetingId: MEETING, flow: 'recv', concurrency: Number(values.concurrency) });
     console.log(`${sum(joined.map((r) => r.joined))} viewers consuming over 3 signaling nodes (${sum(joined.map((r) => r.failed))} failed)`);
