@@ -234,10 +234,12 @@ export class Meeting {
     return peer.sessionKey !== MAIN && producer.national && producer.kind === 'audio' && !this.breakouts?.speakToAll;
   }
 
-  /** Participants by role, cluster-wide. */
+  /** Participants by role and by province, cluster-wide. */
   async stats(): Promise<MeetingStats> {
     const c = await this.state.counts();
-    return { viewers: c.viewers, hosts: c.hosts };
+    // Sorted, so that an unchanged count reads the same and is not pushed again.
+    const byProvince = Object.fromEntries(Object.entries(c.provinces).sort(([a], [b]) => a.localeCompare(b)));
+    return { viewers: c.viewers, hosts: c.hosts, byProvince };
   }
 
   /** Each breakout's host presence, teachers and hands, cluster-wide. */

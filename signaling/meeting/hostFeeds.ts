@@ -72,7 +72,7 @@ export class HostFeeds {
     }
     try {
       const stats: MeetingStats = await this.#meeting.stats();
-      const key = `${stats.viewers}/${stats.hosts}`;
+      const key = JSON.stringify(stats);
       if (key !== this.#lastStats) {
         this.#lastStats = key;
         this.#meeting.notify.toLocalRoom(main.hostsRoomName, 'meetingStats', stats);

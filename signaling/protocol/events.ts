@@ -74,6 +74,8 @@ export interface MeetingStats {
   /** Participants currently joined, by role. */
   viewers: number;
   hosts: number;
+  /** Participants present by province code (provinces with nobody present are left out). */
+  byProvince: Record<string, number>;
 }
 
 export interface HandEntry {

@@ -19,7 +19,7 @@ import type {
   SequencedEvent,
 } from './types';
 import { NOTICES_KEPT } from './types';
-import { countSessions, matchesQuery } from './roster';
+import { countBy, countSessions, matchesQuery } from './roster';
 
 class MemoryMeetingState implements MeetingState {
   readonly meetingId: string;
@@ -108,7 +108,12 @@ class MemoryMeetingState implements MeetingState {
       if (s) s.hands = q.size;
       else if (q.size > 0) sessions[key] = { teachers: 0, hosts: 0, hands: q.size };
     }
-    return { viewers: this.#roster.size - hosts, hosts, sessions };
+    return { viewers: this.#roster.size - hosts, hosts, sessions, provinces: countBy(this.#roster.values(), 'province') };
+  }
+
+  async schoolCounts(schools: readonly string[]): Promise<Record<string, number>> {
+    const wanted = new Set(schools);
+    return countBy([...this.#roster.values()].filter((p) => p.school !== null && wanted.has(p.school)), 'school');
   }
 
   async nodes(): Promise<string[]> {

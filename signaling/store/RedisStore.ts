@@ -141,7 +141,7 @@ class RedisMeetingState implements MeetingState {
   }
 
   async counts(): Promise<MeetingCounts> {
-    const [cnt, hands] = (await this.#run('counts')) as [string[], (string | number)[]];
+    const [cnt, hands, provinceCounts] = (await this.#run('counts')) as [string[], (string | number)[], string[]];
     const sessions: Record<string, SessionCounts> = {};
     let all = 0;
     let hosts = 0;
@@ -163,7 +163,23 @@ class RedisMeetingState implements MeetingState {
       const n = Number(hands[i + 1]);
       if (n > 0) (sessions[key] ??= { teachers: 0, hosts: 0, hands: 0 }).hands = n;
     }
-    return { viewers: all - hosts, hosts, sessions };
+    const provinces: Record<string, number> = {};
+    for (let i = 0; i < provinceCounts.length; i += 2) {
+      const n = Number(provinceCounts[i + 1]);
+      if (n > 0) provinces[provinceCounts[i]!] = n;
+    }
+    return { viewers: all - hosts, hosts, sessions, provinces };
+  }
+
+  async schoolCounts(schools: readonly string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    if (schools.length === 0) return out;
+    const values = await this.#store.client.hmGet(`${this.#prefix}cs`, [...schools]);
+    schools.forEach((school, i) => {
+      const n = Number(values[i] ?? 0);
+      if (n > 0) out[school] = n;
+    });
+    return out;
   }
 
   async nodes(): Promise<string[]> {

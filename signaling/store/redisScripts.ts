@@ -24,6 +24,14 @@ local function count(p, d)
   else
     redis.call('HINCRBY', P .. 'cnt', 's:' .. p.sessionKey .. ':t', d)
   end
+  -- Presence by province and school (everyone whose record has one): 'cp' holds the 34
+  -- provinces, 'cs' up to every school of the audience; a count that falls to 0 leaves.
+  if not isnull(p.province) then
+    if redis.call('HINCRBY', P .. 'cp', p.province, d) <= 0 then redis.call('HDEL', P .. 'cp', p.province) end
+  end
+  if not isnull(p.school) then
+    if redis.call('HINCRBY', P .. 'cs', p.school, d) <= 0 then redis.call('HDEL', P .. 'cs', p.school) end
+  end
   if d > 0 then
     redis.call('SADD', P .. 'node:' .. p.node, p.userId)
     redis.call('SADD', P .. 'nodes', p.node)
@@ -111,15 +119,16 @@ redis.call('SREM', P .. 'nodes', ARGV[2])
 return out
 `;
 
-/** ARGV: channel. Returns the counters hash and [session, hands] pairs. */
+/** ARGV: channel. Returns the counters hash, [session, hands] pairs and the province counts. */
 const COUNTS = `
 local cnt = redis.call('HGETALL', P .. 'cnt')
+local provinces = redis.call('HGETALL', P .. 'cp')
 local hands = {}
 for _, sk in ipairs(redis.call('SMEMBERS', P .. 'sessions')) do
   hands[#hands + 1] = sk
   hands[#hands + 1] = redis.call('ZCARD', P .. 'h:' .. sk)
 end
-return {cnt, hands}
+return {cnt, hands, provinces}
 `;
 
 /** ARGV: channel, now, max. */

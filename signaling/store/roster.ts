@@ -22,6 +22,16 @@ export function countSessions(roster: Iterable<Participant>): Record<string, Ses
   return out;
 }
 
+/** Participants present by a field (province or school), leaving out those without one. */
+export function countBy(roster: Iterable<Participant>, field: 'province' | 'school'): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const p of roster) {
+    const key = p[field];
+    if (key !== null) out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
 /** Lower case without Vietnamese diacritics ("Đà Nẵng" → "da nang"), for searching names. */
 export function fold(text: string): string {
   return text

@@ -81,6 +81,8 @@ export interface MeetingCounts {
   viewers: number;
   hosts: number;
   sessions: Record<string, SessionCounts>;
+  /** Participants present by province (everyone whose record has one; absent when none). */
+  provinces: Record<string, number>;
 }
 
 export interface ParticipantQuery {
@@ -121,6 +123,8 @@ export interface MeetingState {
   participant(userId: string): Promise<Participant | null>;
   participants(query: ParticipantQuery): Promise<{ total: number; rows: Participant[] }>;
   counts(): Promise<MeetingCounts>;
+  /** Participants present from each of these schools (codes with nobody present are left out). */
+  schoolCounts(schools: readonly string[]): Promise<Record<string, number>>;
   /** Signaling nodes that have participants connected through them. */
   nodes(): Promise<string[]>;
   /**

@@ -105,13 +105,15 @@ describe('a meeting across three signaling nodes', () => {
     const host = await attach(sig[0]!, id, { role: 'host', sub: 'host' });
     const stats = collect<MeetingStats>(host.socket, 'meetingStats');
     const first = await publish(host, ['mic']);
-    const t2 = await attach(sig[1]!, id, { role: 'teacher', sub: 't2' });
-    const t3 = await attach(sig[2]!, id, { role: 'teacher', sub: 't3' });
+    const t2 = await attach(sig[1]!, id, { role: 'teacher', sub: 't2', province: '01' });
+    const t3 = await attach(sig[2]!, id, { role: 'teacher', sub: 't3', province: '79' });
     expect(producersOf(t2)).toEqual(first);
     expect(producersOf(t3)).toEqual(first);
     const [camera] = await publish(host, ['camera']);
     for (const t of [t2, t3]) await until(() => same(producersOf(t), [...first, camera!]), 10_000, 'the later producer');
     await until(() => stats.at(-1)?.viewers === 2, 10_000, 'both teachers counted');
+    // Present by province, counted across nodes.
+    await until(() => JSON.stringify(stats.at(-1)?.byProvince) === JSON.stringify({ '01': 1, '79': 1 }), 10_000, 'counts by province');
   });
 
   it('brings hands raised on node 3 to the host on node 1, in order, with province counts', async () => {

@@ -83,6 +83,7 @@ describe.each(kinds)('the %s meeting store', (_kind, make) => {
       viewers: 3,
       hosts: 1,
       sessions: { main: { teachers: 3, hosts: 1, hands: 0 } },
+      provinces: { '01': 1, '79': 2 },
     });
     // The same user through node b: one attendee, the newest connection.
     const replaced = await b.join(participant('t1', { node: 'node-b', socketId: 'sock-t1-new' }));
@@ -100,6 +101,31 @@ describe.each(kinds)('the %s meeting store', (_kind, make) => {
       '79': { teachers: 1, hosts: 1, hands: 0 },
     });
     expect((await a.participant('t2'))?.sessionKey).toBe('79');
+  });
+
+  it('counts who is present by province and by school, across nodes, through joins, moves and leaves', async () => {
+    const id = fresh();
+    const a = nodes.a.meeting(id);
+    const b = nodes.b.meeting(id);
+    await a.join(participant('host', { role: 'host', province: null, school: null }));
+    await a.join(participant('hn1', { province: '01', school: 'HN-A' }));
+    await b.join(participant('hn2', { province: '01', school: 'HN-B', node: 'node-b' }));
+    await b.join(participant('hn3', { province: '01', school: 'HN-B', node: 'node-b' }));
+    await a.join(participant('hcm1', { province: '79', school: 'HCM-A' }));
+    expect((await b.counts()).provinces).toEqual({ '01': 3, '79': 1 });
+    expect(await b.schoolCounts(['HN-A', 'HN-B', 'HCM-A', 'NOBODY'])).toEqual({ 'HN-A': 1, 'HN-B': 2, 'HCM-A': 1 });
+    expect(await a.schoolCounts([])).toEqual({});
+    // A move to a breakout keeps one's province and school; a reconnect through another node
+    // replaces the older entry without counting twice.
+    expect(await a.move('hn1', 'sock-hn1', '01')).toBe(true);
+    await b.join(participant('hcm1', { province: '79', school: 'HCM-A', node: 'node-b', socketId: 'sock-hcm1-new' }));
+    expect((await a.counts()).provinces).toEqual({ '01': 3, '79': 1 });
+    expect(await a.schoolCounts(['HN-A', 'HCM-A'])).toEqual({ 'HN-A': 1, 'HCM-A': 1 });
+    // Leaving, and a dead node's eviction, take people off; a count that reaches 0 is gone.
+    expect(await b.leave('hcm1', 'sock-hcm1-new')).toBe(true);
+    expect(await a.evictNode('node-b', Date.now() + 60_000)).toEqual(expect.arrayContaining(['hn2', 'hn3']));
+    expect((await a.counts()).provinces).toEqual({ '01': 1 });
+    expect(await b.schoolCounts(['HN-A', 'HN-B', 'HCM-A'])).toEqual({ 'HN-A': 1 });
   });
 
   it('finds participants by accent-free name, school and province, paged', async () => {
