@@ -266,6 +266,10 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     await clientInput(() => transport.connect({ dtlsParameters }));
   }
 
+  hasTransport(transportId: string): boolean {
+    return this.#transports.has(transportId);
+  }
+
   async closeTransport(transportId: string): Promise<void> {
     this.#transports.get(transportId)?.transport.close();
   }

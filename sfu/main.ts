@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     secret: config.control.secret,
     redisUrl: config.redisUrl,
     orphanGraceMs: config.control.orphanGraceMs,
+    controllerGraceMs: config.control.controllerGraceMs,
   });
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'shutting down');

@@ -209,7 +209,7 @@ export class HoinghiServer {
     const control =
       sfu ??
       (config.cluster
-        ? await ClusterSfu.create({ redisUrl: config.cluster.redisUrl, secret: config.cluster.secret, fanout: config.cluster.fanout })
+        ? await ClusterSfu.create({ redisUrl: config.cluster.redisUrl, secret: config.cluster.secret, fanout: config.cluster.fanout, controllerId: `${config.nodeId ?? 'signaling'}.${process.pid}.${Date.now().toString(36)}` })
         : await LocalSfu.create(config.sfu));
     const store = await createStore({ redisUrl: config.redisUrl, nodeId: config.nodeId });
     const adapter = await createAdapter(config.redisUrl);

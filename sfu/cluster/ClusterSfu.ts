@@ -57,6 +57,11 @@ export interface ClusterOptions {
   fanout: number;
   /** How often Redis is read for nodes, ms. Default 1000. */
   discoveryIntervalMs?: number;
+  /**
+   * This controller's id on the SFU nodes (one per signaling process): when it is gone for their
+   * grace period, they close the transports it created. Default: a random id per instance.
+   */
+  controllerId?: string;
 }
 
 interface NodeState {
@@ -116,10 +121,12 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   #repairs = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #controllerId: string;
 
   private constructor(options: ClusterOptions, redis: RedisClient) {
     super();
     this.#options = options;
+    this.#controllerId = options.controllerId ?? `controller-${randomUUID()}`;
     this.#redis = redis;
     this.#store = new TopologyStore(redis);
     this.#background = new TopologyStore(redis);
@@ -180,7 +187,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     if (!pending) {
       pending = (async () => {
         try {
-          const link = await NodeLink.connect(a.controlUrl, a.nodeId, a.epoch, this.#options.secret);
+          const link = await NodeLink.connect(a.controlUrl, a.nodeId, a.epoch, this.#options.secret, undefined, this.#controllerId);
           if (this.#closed) return link.close();
           this.#nodes.set(a.nodeId, { link, placedSinceReport: 0 });
           link.on('load', () => {

@@ -42,12 +42,12 @@ export class NodeLink extends TypedEmitter<LinkEvents> {
    * Connects with a proof of the secret (never the secret itself), and resolves only once the
    * node has proved it holds the secret too; rejects if either proof fails or time runs out.
    */
-  static connect(url: string, nodeId: string, epoch: string, secret: string, timeoutMs = 5_000): Promise<NodeLink> {
+  static connect(url: string, nodeId: string, epoch: string, secret: string, timeoutMs = 5_000, controller?: string): Promise<NodeLink> {
     const nonce = randomBytes(18).toString('base64url');
     const ts = Date.now();
     const socket: Socket<NodeToController, ControllerToNode> = io(url, {
       transports: ['websocket'],
-      auth: { nonce, ts, mac: proof(secret, 'controller', nonce, ts) },
+      auth: { nonce, ts, mac: proof(secret, 'controller', nonce, ts), ...(controller ? { controller } : {}) },
       reconnection: false,
       forceNew: true,
       timeout: timeoutMs,

@@ -10,6 +10,7 @@ import { Server } from 'socket.io';
 import { connectRedis, type RedisClient } from '../../common/redis';
 import { logger } from '../../common/log';
 import { SfuError } from '../errors';
+import { ControllerTransports } from './ControllerTransports';
 import type { LocalSfu } from '../LocalSfu';
 import type { SfuEvents } from '../types';
 import {
@@ -46,6 +47,8 @@ export interface SfuNodeOptions {
    * with their signaling node, and nothing would ever close what they left here. Default 60000.
    */
   orphanGraceMs?: number;
+  /** A controller gone for this long has its transports closed (ControllerTransports). Default 30000. */
+  controllerGraceMs?: number;
 }
 
 export class SfuNodeServer {
@@ -53,10 +56,11 @@ export class SfuNodeServer {
   readonly #sfu: LocalSfu;
   readonly #options: SfuNodeOptions;
   readonly #http: http.Server;
-  readonly #io: Server<ControllerToNode, NodeToController, Record<string, never>, { nonce?: string; ts?: number }>;
+  readonly #io: Server<ControllerToNode, NodeToController, Record<string, never>, { nonce?: string; ts?: number; controller?: string }>;
   readonly #redis: RedisClient;
   #timer: NodeJS.Timeout | undefined;
   #orphanTimer: NodeJS.Timeout | undefined;
+  readonly #owners: ControllerTransports;
   #url = '';
 
   private constructor(sfu: LocalSfu, options: SfuNodeOptions, redis: RedisClient) {
@@ -71,6 +75,11 @@ export class SfuNodeServer {
       pingTimeout: 4_000,
     });
     this.#redis = redis;
+    this.#owners = new ControllerTransports({
+      graceMs: options.controllerGraceMs ?? 30_000,
+      closeTransport: (id) => sfu.closeTransport(id),
+      hasTransport: (id) => sfu.hasTransport(id),
+    });
   }
 
   static async start(sfu: LocalSfu, options: SfuNodeOptions): Promise<SfuNodeServer> {
@@ -90,6 +99,7 @@ export class SfuNodeServer {
       if (auth.success && fresh && proofMatches(proof(this.#options.secret, 'controller', auth.data.nonce, auth.data.ts), auth.data.mac)) {
         socket.data.nonce = auth.data.nonce;
         socket.data.ts = auth.data.ts;
+        socket.data.controller = auth.data.controller;
         return next();
       }
       log.warn({ address: socket.handshake.address }, 'control connection refused: no valid proof of the secret');
@@ -101,7 +111,10 @@ export class SfuNodeServer {
       socket.emit('hello', { nodeId: this.#options.nodeId, mac: proof(this.#options.secret, 'node', nonce, ts) });
       clearTimeout(this.#orphanTimer);
       this.#orphanTimer = undefined;
+      const controller = socket.data.controller;
+      if (controller) this.#owners.linked(controller);
       socket.on('disconnect', () => {
+        if (controller) this.#owners.unlinked(controller);
         if (this.#io.of('/').sockets.size > 0 || this.#orphanTimer) return;
         this.#orphanTimer = setTimeout(() => {
           this.#orphanTimer = undefined;
@@ -113,7 +126,10 @@ export class SfuNodeServer {
       socket.emit('load', this.load());
       socket.on('call', (method, args, ack) => {
         if (typeof ack !== 'function') return;
-        void this.#call(method, args).then(ack);
+        void this.#call(method, args).then((result) => {
+          if (controller && method === 'createWebRtcTransport' && result.ok) this.#owners.created(controller, (result.result as { id: string }).id);
+          ack(result);
+        });
       });
     });
     const relay = <K extends keyof SfuEvents>(name: K) =>
@@ -136,7 +152,7 @@ export class SfuNodeServer {
   }
 
   load(): NodeLoad {
-    return { nodeId: this.#options.nodeId, epoch: this.epoch, ...this.#sfu.load(), stats: this.#sfu.stats(), nodePipes: this.#sfu.nodePipeStats() };
+    return { nodeId: this.#options.nodeId, epoch: this.epoch, ...this.#sfu.load(), stats: this.#sfu.stats(), nodePipes: this.#sfu.nodePipeStats(), goneControllerTransportsClosed: this.#owners.closedForGoneControllers };
   }
 
   async #announce(): Promise<void> {
@@ -165,6 +181,7 @@ export class SfuNodeServer {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     clearTimeout(this.#orphanTimer);
+    this.#owners.close();
     await this.#redis.multi().sRem(NODES_SET, this.#options.nodeId).del(nodeKey(this.#options.nodeId)).exec().catch(() => undefined);
     await this.#redis.quit().catch(() => undefined);
     this.#io.close();

@@ -22,13 +22,19 @@ const envSchema = z.object({
   HOINGHI_SFU_SECRET: z.string().min(32, 'HOINGHI_SFU_SECRET must be at least 32 characters'),
   /** With no controller connected for this long, the node closes every room, ms. Default 60000. */
   HOINGHI_SFU_ORPHAN_GRACE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
+  /**
+   * A controller (signaling process) gone for this long is taken for dead: the viewers' and
+   * publishers' transports it created are closed (their clients have new ones through another
+   * signaling process), ms. Default 30000.
+   */
+  HOINGHI_SFU_CONTROLLER_GRACE_MS: z.coerce.number().int().min(500).max(3_600_000).default(30_000),
   /** Redis, where the node announces itself and its load. Required. */
   HOINGHI_REDIS_URL: z.string().url(),
 });
 
 export interface SfuNodeConfig {
   nodeId: string;
-  control: { host: string; port: number; url: string | undefined; secret: string; orphanGraceMs: number };
+  control: { host: string; port: number; url: string | undefined; secret: string; orphanGraceMs: number; controllerGraceMs: number };
   redisUrl: string;
   sfu: SfuOptions;
 }
@@ -40,7 +46,7 @@ export function loadSfuNodeConfig(env: NodeJS.ProcessEnv = process.env): SfuNode
   if (problem) throw new ConfigError(problem);
   return {
     nodeId: e.HOINGHI_SFU_NODE_ID,
-    control: { host: e.HOINGHI_SFU_CONTROL_HOST, port: e.HOINGHI_SFU_CONTROL_PORT, url: e.HOINGHI_SFU_CONTROL_URL, secret: e.HOINGHI_SFU_SECRET, orphanGraceMs: e.HOINGHI_SFU_ORPHAN_GRACE_MS },
+    control: { host: e.HOINGHI_SFU_CONTROL_HOST, port: e.HOINGHI_SFU_CONTROL_PORT, url: e.HOINGHI_SFU_CONTROL_URL, secret: e.HOINGHI_SFU_SECRET, orphanGraceMs: e.HOINGHI_SFU_ORPHAN_GRACE_MS, controllerGraceMs: e.HOINGHI_SFU_CONTROLLER_GRACE_MS },
     redisUrl: e.HOINGHI_REDIS_URL,
     sfu: sfuOptionsFrom(e),
   };

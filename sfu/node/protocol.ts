@@ -57,6 +57,8 @@ export interface NodeLoad {
   stats: SfuStats;
   /** Links to other nodes: pipe transport ends, pipe consumers on them, replica producers recreated from them. */
   nodePipes?: { transports: number; consumers: number; replicas: number };
+  /** Transports closed since start because the controller that created them was gone (ControllerTransports). */
+  goneControllerTransportsClosed?: number;
 }
 
 export interface NodeToController {
@@ -91,6 +93,11 @@ export const controllerAuth = z.strictObject({
   nonce: z.string().min(16).max(64),
   ts: z.number().int(),
   mac: z.string().min(1).max(128),
+  /**
+   * The controller's id, the same on every link it opens (one per signaling process): when all
+   * of its links have been gone for the grace period, the transports it created are closed.
+   */
+  controller: z.string().regex(/^[A-Za-z0-9._:@-]{1,128}$/).optional(),
 });
 
 /** Redis keys of node discovery: a set of node ids, and one expiring announcement per node. */

@@ -202,6 +202,42 @@ describe('an SFU node left without a controller', () => {
   });
 });
 
+describe('an SFU node whose controller is gone', () => {
+  it('closes the transports that controller created once it stays away for the grace period, and no others', async () => {
+    const ownRedis = await startRedis();
+    const node = await startSfuNode(ownRedis.url, 'sfu-owners', { HOINGHI_SFU_CONTROLLER_GRACE_MS: '1000' });
+    const transportsSeenBy = async (link: NodeLink): Promise<number> =>
+      (await new Promise<{ stats: { transports: number } }>((resolve) => link.once('load', resolve))).stats.transports;
+    try {
+      // Controller B (alive throughout) and controller A, each with a transport.
+      const b = await NodeLink.connect(node.controlUrl, 'sfu-owners', 'x', SFU_SECRET, 5_000, 'ctl-b');
+      await b.call('openRoom', 'owners-meeting', 'owners-meeting');
+      const tb = (await b.call('createWebRtcTransport', 'owners-meeting', 'recv')) as { id: string };
+      const a = await NodeLink.connect(node.controlUrl, 'sfu-owners', 'x', SFU_SECRET, 5_000, 'ctl-a');
+      await a.call('createWebRtcTransport', 'owners-meeting', 'send');
+      await a.call('createWebRtcTransport', 'owners-meeting', 'recv');
+      expect(await transportsSeenBy(b)).toBe(3);
+      // A's link flaps: back within the grace, nothing is closed.
+      a.close();
+      const again = await NodeLink.connect(node.controlUrl, 'sfu-owners', 'x', SFU_SECRET, 5_000, 'ctl-a');
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(await transportsSeenBy(b)).toBe(3);
+      // A gone for good (as a killed signaling process): its two transports close, B's stays.
+      again.close();
+      const deadline = Date.now() + 10_000;
+      let left = await transportsSeenBy(b);
+      while (left !== 1 && Date.now() < deadline) left = await transportsSeenBy(b);
+      expect(left).toBe(1);
+      await b.call('closeTransport', tb.id);
+      expect(await transportsSeenBy(b)).toBe(0);
+      b.close();
+    } finally {
+      await node.stop();
+      await ownRedis.stop();
+    }
+  });
+});
+
 describe('fuzzing an SFU node control endpoint', () => {
   it('answers 2,000 random calls with results or typed errors, and stays up', async () => {
     const ownRedis = await startRedis();

@@ -12,9 +12,12 @@ import type { BreakoutsState, ConsumerInfo, HandQueueSummary, JoinResult, Meetin
 import type { ClaimsInput } from '../../signaling/auth/tokens';
 import { call, next, request, type TestSocket } from '../helpers/server';
 import { collect, until } from '../helpers/flows';
-import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
+import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
 import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../helpers/signaling';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
+import { waitFor } from '../helpers/browser';
+import { NodeLink } from '../../sfu/cluster/NodeLink';
+import type { NodeLoad } from '../../sfu/node/protocol';
 
 let redis: RedisProcess;
 const sfuNodes: SfuNodeProcess[] = [];
@@ -23,7 +26,8 @@ const open: TestSocket[] = [];
 
 beforeAll(async () => {
   redis = await startRedis({ dir: mkdtempSync(path.join(tmpdir(), 'hoinghi-redis-')) });
-  for (const id of ['sfu-1', 'sfu-2']) sfuNodes.push(await startSfuNode(redis.url, id));
+  // A signaling node gone for 2 s has its transports closed on the SFU nodes (the kill test reads it).
+  for (const id of ['sfu-1', 'sfu-2']) sfuNodes.push(await startSfuNode(redis.url, id, { HOINGHI_SFU_CONTROLLER_GRACE_MS: '2000' }));
   for (const id of ['sig-1', 'sig-2', 'sig-3']) sig.push(await startSignalingNode(redis.url, id, { HOINGHI_DEPARTURE_GRACE_MS: '3000' }));
 }, 180_000);
 
@@ -94,6 +98,21 @@ async function publish(m: Member, sources: ('camera' | 'mic')[] = ['camera', 'mi
     ids.push(res.producerId);
   }
   return ids;
+}
+
+/** Transports the SFU nodes closed because the signaling process that made them was gone. */
+async function goneControllerTransportsClosed(): Promise<number> {
+  let total = 0;
+  for (const node of sfuNodes) {
+    const link = await NodeLink.connect(node.controlUrl, node.nodeId, 'x', SFU_SECRET);
+    try {
+      const load = await new Promise<NodeLoad>((resolve) => link.once('load', resolve));
+      total += load.goneControllerTransportsClosed ?? 0;
+    } finally {
+      link.close();
+    }
+  }
+  return total;
 }
 
 const producersOf = (m: Member): string[] => [...new Set(m.consuming.values())].sort();
@@ -224,6 +243,8 @@ describe('a meeting across three signaling nodes', () => {
     // The breakout timer set before the kill still ends them, with no node's help in particular.
     await until(() => bStates.some((st) => !st.active), 30_000, 'the timed breakouts ended');
     expect(bStates.at(-1)).toMatchObject({ active: false });
+    // The SFU nodes closed the receive transports the dead node had made for a, c and gone.
+    await waitFor(goneControllerTransportsClosed, (n) => n >= 3, 15_000, 'the dead node\'s transports closed');
   });
 
   it('keeps the meeting whole across a Redis restart', async () => {
