@@ -10,6 +10,11 @@ export interface AttendanceRecorder {
   left(meetingId: string, userId: string, explicit: boolean): void;
   /** `userId` moved to `session` (a breakout starting or ending). */
   moved(meetingId: string, userId: string, session: string): void;
+  /**
+   * `userId` was connected through a signaling node that died and did not come back within the
+   * grace: the interval that node had open (and can no longer close) ends at `at`.
+   */
+  abandoned(meetingId: string, userId: string, at: number): void;
 }
 
 /** Records nothing: a node without a database. */
@@ -17,4 +22,5 @@ export const NO_ATTENDANCE: AttendanceRecorder = {
   joined: () => undefined,
   left: () => undefined,
   moved: () => undefined,
+  abandoned: () => undefined,
 };

@@ -44,6 +44,8 @@ export class AttendanceWriter implements AttendanceRecorder {
   readonly #open = new Map<string, Open>();
   #inserts: Row[] = [];
   #closes: Row[] = [];
+  /** Intervals a dead node left open: closed by (meeting, teacher) where still open. */
+  #abandons: Row[] = [];
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
   #closed = false;
@@ -99,6 +101,13 @@ export class AttendanceWriter implements AttendanceRecorder {
     this.#switch(meetingId, userId, open, session);
   }
 
+  abandoned(meetingId: string, userId: string, at: number): void {
+    // This node may hold the teacher's interval itself (they left it within the grace): that
+    // one closes by its own timer, at the time of the disconnect.
+    if (this.#open.has(`${meetingId}\n${userId}`)) return;
+    this.#push(this.#abandons, { meetingId, teacherId: userId, session: '', joinedAt: at, leftAt: at });
+  }
+
   /**
    * Ends one interval and starts the next at the same instant. Two intervals of one teacher never
    * share a start (the row key): a same-millisecond switch happens 1 ms after the previous start.
@@ -125,12 +134,13 @@ export class AttendanceWriter implements AttendanceRecorder {
   }
 
   #push(list: Row[], row: Row): void {
-    if (this.#inserts.length + this.#closes.length >= this.#opts.maxBuffered) {
+    const buffered = this.#inserts.length + this.#closes.length + this.#abandons.length;
+    if (buffered >= this.#opts.maxBuffered) {
       this.dropped += 1;
       return;
     }
     list.push(row);
-    if (this.#inserts.length + this.#closes.length >= this.#opts.maxRows) this.#schedule(0);
+    if (buffered + 1 >= this.#opts.maxRows) this.#schedule(0);
     else this.#schedule(this.#opts.flushMs);
   }
 
@@ -153,9 +163,11 @@ export class AttendanceWriter implements AttendanceRecorder {
   async #write(): Promise<void> {
     const inserts = this.#inserts;
     const closes = this.#closes;
-    if (inserts.length === 0 && closes.length === 0) return;
+    const abandons = this.#abandons;
+    if (inserts.length === 0 && closes.length === 0 && abandons.length === 0) return;
     this.#inserts = [];
     this.#closes = [];
+    this.#abandons = [];
     const iso = (ms: number): string => new Date(ms).toISOString();
     try {
       await this.#db.transaction(async (tx) => {
@@ -185,11 +197,21 @@ export class AttendanceWriter implements AttendanceRecorder {
             [closes.map((r) => r.meetingId), closes.map((r) => r.teacherId), closes.map((r) => iso(r.joinedAt)), closes.map((r) => iso(r.leftAt!))],
           );
         }
+        if (abandons.length > 0) {
+          // Whatever a dead node left open ends at the given time (never before it began).
+          await tx.query(
+            `UPDATE attendance a SET left_at = GREATEST(u.l, a.joined_at)
+             FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(m, t, l)
+             WHERE a.meeting_id = u.m AND a.teacher_id = u.t AND a.left_at IS NULL`,
+            [abandons.map((r) => r.meetingId), abandons.map((r) => r.teacherId), abandons.map((r) => iso(r.leftAt!))],
+          );
+        }
       });
-      this.written += inserts.length + closes.length;
+      this.written += inserts.length + closes.length + abandons.length;
     } catch (error) {
-      this.dropped += inserts.length + closes.length;
-      log.error({ err: String(error), rows: inserts.length + closes.length }, 'attendance write failed');
+      const rows = inserts.length + closes.length + abandons.length;
+      this.dropped += rows;
+      log.error({ err: String(error), rows }, 'attendance write failed');
     }
   }
 

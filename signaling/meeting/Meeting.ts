@@ -679,7 +679,12 @@ export class Meeting {
         const evicted = await this.state.evictNode(node, now + this.options.departureGraceMs);
         if (evicted.length > 0) this.log.warn({ node, evicted: evicted.length }, 'a signaling node died: its participants left the roster');
       }
-      for (const userId of await this.state.claimExpiredDepartures(now, 500)) await this.dropDeparted(userId);
+      for (const userId of await this.state.claimExpiredDepartures(now, 500)) {
+        await this.dropDeparted(userId);
+        // Not back within the grace: an interval that a dead node left open ends when they left
+        // (the departure began a grace ago; a live node closes its own intervals itself).
+        this.attendance.abandoned(this.id, userId, now - this.options.departureGraceMs);
+      }
     } catch (error) {
       this.log.warn({ err: String(error) }, 'sweep failed');
     } finally {
