@@ -33,6 +33,7 @@ import type { Db } from './db/Db';
 import { openDb } from './db/openDb';
 import { AttendanceWriter } from './attendance/AttendanceWriter';
 import { NO_ATTENDANCE } from './attendance/AttendanceRecorder';
+import { DatabaseBreakoutPlans } from './meetings/breakoutPlanSource';
 import { DatabaseJoinAuthorizer, TokenListAuthorizer, type JoinAuthorizer } from './meetings/JoinAuthorizer';
 import { meetingRouter } from './http/meetingRoutes';
 import { seedDemo } from './org/seedDemo';
@@ -158,6 +159,7 @@ export class HoinghiServer {
       drain: this.drainer,
       authorizer: (data?.authorizer ?? new TokenListAuthorizer()) satisfies JoinAuthorizer,
       attendance: data?.attendance ?? NO_ATTENDANCE,
+      ...(data ? { plans: new DatabaseBreakoutPlans(data.db) } : {}),
     });
     this.metrics = new Metrics(
       sfu,

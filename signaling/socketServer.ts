@@ -32,6 +32,7 @@ import type { SocketGate } from './edge/socketGate';
 import type { Drain } from './edge/drain';
 import type { JoinAuthorizer } from './meetings/JoinAuthorizer';
 import type { AttendanceRecorder } from './attendance/AttendanceRecorder';
+import type { BreakoutPlans } from './meeting/BreakoutPlans';
 
 const log = logger('signaling');
 
@@ -107,6 +108,8 @@ export interface SocketServerOptions {
   drain: Drain;
   authorizer: JoinAuthorizer;
   attendance: AttendanceRecorder;
+  /** The scheduled meetings' breakout plans (none without a database). */
+  plans?: BreakoutPlans;
 }
 
 export class SocketServer {
@@ -141,6 +144,7 @@ export class SocketServer {
       store: opts.store,
       options: opts.meeting,
       attendance: opts.attendance,
+      plans: opts.plans,
       onOpen: (meeting) => {
         meeting.onBreakoutTimer = async () => void (await breakoutFlow.recall(meeting));
       },

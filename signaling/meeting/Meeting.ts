@@ -16,6 +16,7 @@
  * here before it answers waits with `caughtUp()`.
  */
 import { NO_ATTENDANCE, type AttendanceRecorder } from '../attendance/AttendanceRecorder';
+import { NO_PLANS, type BreakoutPlans } from './BreakoutPlans';
 import type { SfuControl } from '../../sfu/types';
 import { logger, type Logger } from '../../common/log';
 import type { BreakoutStatus, BreakoutsState, ConsumerInfo, MeetingStats, SessionInfo, SpeakState } from '../protocol/events';
@@ -75,6 +76,8 @@ export interface MeetingDeps {
   options: MeetingOptions;
   /** Where attendance intervals go (default: nowhere). */
   attendance?: AttendanceRecorder;
+  /** The scheduled meeting's breakout plan (default: none). */
+  plans?: BreakoutPlans;
 }
 
 export class Meeting {
@@ -117,11 +120,14 @@ export class Meeting {
 
   /** Where attendance intervals go (joinFlow and move() call it). */
   readonly attendance: AttendanceRecorder;
+  /** Where a breakout start without provinces or duration finds the meeting's plan. */
+  readonly plans: BreakoutPlans;
 
   private constructor(id: string, deps: MeetingDeps) {
     this.id = id;
     this.#deps = deps;
     this.attendance = deps.attendance ?? NO_ATTENDANCE;
+    this.plans = deps.plans ?? NO_PLANS;
     this.sfu = deps.sfu;
     this.notify = deps.notify;
     this.state = deps.state;
@@ -179,10 +185,14 @@ export class Meeting {
     return this.#session(peer.sessionKey);
   }
 
-  /** The session a participant belongs in now: their province's during breakouts, else main. */
+  /**
+   * The session a participant belongs in now: their province's during breakouts (when their
+   * province is one that split out), else main.
+   */
   placeFor(peer: Pick<Peer, 'claims'>): string {
     const { role, province } = peer.claims;
     if (!this.breakouts || role === 'host' || !province) return MAIN;
+    if (this.breakouts.provinces && !this.breakouts.provinces.includes(province)) return MAIN;
     return province;
   }
 
@@ -214,6 +224,7 @@ export class Meeting {
       endsAt: b?.endsAt ?? null,
       nationalOverlay: b?.nationalOverlay ?? false,
       speakToAll: b?.speakToAll ?? false,
+      provinces: b?.provinces ?? null,
       serverNow: Date.now(),
     };
   }

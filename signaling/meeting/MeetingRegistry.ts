@@ -9,6 +9,7 @@ import type { MeetingStore } from '../store/types';
 import { Meeting, type MeetingOptions } from './Meeting';
 import type { MeetingNotifier } from './Notifier';
 import type { AttendanceRecorder } from '../attendance/AttendanceRecorder';
+import type { BreakoutPlans } from './BreakoutPlans';
 
 /** How long an empty meeting keeps its SFU room, in case participants come back. */
 const EMPTY_MEETING_GRACE_MS = 60_000;
@@ -20,6 +21,8 @@ export interface RegistryDeps {
   options: MeetingOptions;
   /** Where attendance intervals go (default: nowhere). */
   attendance?: AttendanceRecorder;
+  /** The scheduled meetings' breakout plans (default: none). */
+  plans?: BreakoutPlans;
   /** Called with every meeting opened here (flows arm their hooks, e.g. the breakout timer). */
   onOpen?: (meeting: Meeting) => void;
 }
@@ -69,6 +72,7 @@ export class MeetingRegistry {
         aliveNodes: () => store.aliveNodes(),
         options,
         attendance: this.#deps.attendance,
+        plans: this.#deps.plans,
       })
         .then((meeting) => {
           this.#meetings.set(meetingId, meeting);

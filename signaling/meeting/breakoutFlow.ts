@@ -30,20 +30,28 @@ async function broadcastState(meeting: Meeting): Promise<ClientResultMap['startB
   return state;
 }
 
+/**
+ * Starts breakouts. What the host leaves out comes from the scheduled meeting's plan: which
+ * provinces split out (the others stay in main) and for how long.
+ */
 export async function startBreakouts(
   session: Session,
-  { durationS, nationalOverlay }: ClientPayload<'startBreakouts'>,
+  { durationS, nationalOverlay, provinces }: ClientPayload<'startBreakouts'>,
 ): Promise<ClientResultMap['startBreakouts']> {
   const { meeting } = requireNationalHost(session);
+  const plan = durationS === undefined || provinces === undefined ? await meeting.plans.plan(meeting.id) : null;
+  const seconds = durationS ?? (plan && plan.durationMin > 0 ? plan.durationMin * 60 : undefined);
+  const only = provinces ?? (plan && plan.provinces.length > 0 ? plan.provinces : undefined);
   const now = Date.now();
   const started = await meeting.state.startBreakouts({
     startedAt: now,
-    endsAt: durationS ? now + durationS * 1000 : null,
+    endsAt: seconds ? now + seconds * 1000 : null,
     nationalOverlay,
     speakToAll: false,
+    provinces: only ? [...new Set(only)].sort() : null,
   });
   if (!started) throw new AppError('conflict', 'breakouts are already running');
-  meeting.log.info({ durationS }, 'breakouts started');
+  meeting.log.info({ durationS: seconds, provinces: only?.length ?? 'all', planned: plan !== null }, 'breakouts started');
   return broadcastState(meeting);
 }
 

@@ -129,6 +129,8 @@ export interface BreakoutsState {
   nationalOverlay: boolean;
   /** The national host is heard in every breakout. */
   speakToAll: boolean;
+  /** The provinces in breakouts (the others stay in the main session), or null: every province. */
+  provinces: string[] | null;
   serverNow: number;
 }
 

@@ -163,6 +163,8 @@ export const clientEventSchemas = {
     durationS: z.number().int().min(1).max(8 * 3600).optional(),
     /** Keep the national video as a small overlay in every breakout. */
     nationalOverlay: z.boolean().default(false),
+    /** Only these provinces split out; the others stay in main. Default: the meeting's plan, else every province. */
+    provinces: z.array(z.string().regex(/^[0-9]{2}$/)).min(1).max(34).optional(),
   }),
   /** National host: add time to the running breakouts. */
   extendBreakouts: z.strictObject({ seconds: z.number().int().min(60).max(4 * 3600) }),
@@ -203,7 +205,7 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   muteSpeaker: 256,
   revokeSpeaker: 256,
   stopSpeaking: 64,
-  startBreakouts: 128,
+  startBreakouts: 512,
   extendBreakouts: 64,
   endBreakouts: 64,
   speakToAll: 64,

@@ -46,6 +46,8 @@ export interface Breakouts {
   endsAt: number | null;
   nationalOverlay: boolean;
   speakToAll: boolean;
+  /** The provinces that split out (the others stay in main), or null: every province. Never empty. */
+  provinces: string[] | null;
   /** Bumped by every change (start, extend, speak-to-all). */
   version: number;
 }

@@ -164,6 +164,22 @@ describe('province breakouts', () => {
     await until(() => teachers['48']!.sessions.at(-1)?.key === 'main', 5_000, 'back in main');
     expect(server.sockets.registry.get(MEETING)!.breakouts).toBeNull();
   });
+
+  it('splits out only the provinces named; the others stay in the main session with the national broadcast', async () => {
+    expect(await request(national.socket, 'startBreakouts', { provinces: ['1'] })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    const started = await call(national.socket, 'startBreakouts', { provinces: ['01'] });
+    expect(started).toMatchObject({ active: true, provinces: ['01'] });
+    await until(() => teachers['01']!.sessions.at(-1)?.key === '01', 5_000, 'Hà Nội in its breakout');
+    const meeting = server.sockets.registry.get(MEETING)!;
+    for (const p of ['79', '48', 'none']) expect(meeting.peers.get(teachers[p]!.join.self.userId)!.sessionKey).toBe('main');
+    expect(meeting.peers.get(provinceHosts['79']!.join.self.userId)!.sessionKey).toBe('main');
+    expect(producersOf(teachers['79']!)).toEqual(nationalAll());
+    // A late joiner of a province that did not split out lands in main.
+    const late = await tracked({ role: 'teacher', province: '79', sub: 't-79-late' });
+    expect(late.join.session.key).toBe('main');
+    await call(national.socket, 'endBreakouts', {});
+    await until(() => teachers['01']!.sessions.at(-1)?.key === 'main', 5_000, 'Hà Nội back in main');
+  });
 });
 
 describe('breakout routers and workers', () => {

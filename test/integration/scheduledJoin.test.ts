@@ -20,6 +20,7 @@ describe.each(ENGINES)('scheduled joins on %s', (engine) => {
   let pg: PostgresServer | null = null;
   let openId = '';
   let laterId = '';
+  let plannedId = '';
   beforeAll(async () => {
     const env: Record<string, string> = { HOINGHI_ATTENDANCE_FLUSH_MS: '50', HOINGHI_DEPARTURE_GRACE_MS: '3000', HOINGHI_DEMO_SCHOOLS: '34', HOINGHI_DEMO_TEACHERS: '100' };
     if (engine === 'postgres') {
@@ -30,17 +31,18 @@ describe.each(ENGINES)('scheduled joins on %s', (engine) => {
     }
     server = await startServer(env);
     const host = tokenFor(server, { sub: 'bo-truong', role: 'host' });
-    const create = async (startInMs: number): Promise<string> => {
+    const create = async (startInMs: number, more: Record<string, unknown> = {}): Promise<string> => {
       const start = Date.now() + startInMs;
       const res = await fetch(`${server.url}/api/meetings`, {
         method: 'POST',
         headers: { authorization: `Bearer ${host}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ title: 'Họp Hà Nội', startsAt: new Date(start).toISOString(), endsAt: new Date(start + 3600_000).toISOString(), audience: { kind: 'provinces', provinces: ['01'] } }),
+        body: JSON.stringify({ title: 'Họp Hà Nội', startsAt: new Date(start).toISOString(), endsAt: new Date(start + 3600_000).toISOString(), audience: { kind: 'provinces', provinces: ['01'] }, ...more }),
       });
       return ((await res.json()) as { id: string }).id;
     };
     openId = await create(-1000);
     laterId = await create(3600_000);
+    plannedId = await create(-1000, { title: 'Họp theo kế hoạch', audience: { kind: 'country' }, breakoutPlan: { provinces: ['01'], durationMin: 5 } });
   }, 180_000);
   afterAll(async () => {
     await server?.close();
@@ -108,5 +110,31 @@ describe.each(ENGINES)('scheduled joins on %s', (engine) => {
     expect(r[2]!.left_at).toBeNull();
     host.close();
     t.close();
+  });
+
+  it('starts breakouts from the meeting\'s plan when the host gives neither provinces nor a duration', async () => {
+    const host = await connectClient(server, tokenFor(server, { sub: 'bo-truong', role: 'host' }));
+    await call(host, 'join', { meetingId: plannedId });
+    const hn = await connectClient(server, tokenFor(server, { sub: 'gv-hn-1', role: 'teacher', province: '01' }));
+    const hcm = await connectClient(server, tokenFor(server, { sub: 'gv-hcm-1', role: 'teacher', province: '79' }));
+    await call(hn, 'join', { meetingId: plannedId });
+    await call(hcm, 'join', { meetingId: plannedId });
+    const started = await call(host, 'startBreakouts', {});
+    // The plan: Hà Nội only, for 5 minutes.
+    expect(started.provinces).toEqual(['01']);
+    expect(started.endsAt! - started.serverNow).toBeGreaterThan(290_000);
+    expect(started.endsAt! - started.serverNow).toBeLessThanOrEqual(300_000);
+    const meeting = server.sockets.registry.get(plannedId)!;
+    expect(meeting.peers.get('gv-hn-1')!.sessionKey).toBe('01');
+    expect(meeting.peers.get('gv-hcm-1')!.sessionKey).toBe('main');
+    await call(host, 'endBreakouts', {});
+    // What the host says wins over the plan.
+    const chosen = await call(host, 'startBreakouts', { provinces: ['79'], durationS: 60 });
+    expect(chosen.provinces).toEqual(['79']);
+    expect(chosen.endsAt! - chosen.serverNow).toBeLessThanOrEqual(60_000);
+    expect(meeting.peers.get('gv-hcm-1')!.sessionKey).toBe('79');
+    expect(meeting.peers.get('gv-hn-1')!.sessionKey).toBe('main');
+    await call(host, 'endBreakouts', {});
+    for (const s of [host, hn, hcm]) s.close();
   });
 });

@@ -199,13 +199,13 @@ describe.each(kinds)('the %s meeting store', (_kind, make) => {
     const a = nodes.a.meeting(id);
     const b = nodes.b.meeting(id);
     const now = Date.now();
-    const started = await a.startBreakouts({ startedAt: now, endsAt: now + 60_000, nationalOverlay: true, speakToAll: false });
-    expect(started).toMatchObject({ version: 1, endsAt: now + 60_000 });
-    expect(await b.startBreakouts({ startedAt: now, endsAt: null, nationalOverlay: false, speakToAll: false })).toBeNull();
+    const started = await a.startBreakouts({ startedAt: now, endsAt: now + 60_000, nationalOverlay: true, speakToAll: false, provinces: ['01', '79'] });
+    expect(started).toMatchObject({ version: 1, endsAt: now + 60_000, provinces: ['01', '79'] });
+    expect(await b.startBreakouts({ startedAt: now, endsAt: null, nationalOverlay: false, speakToAll: false, provinces: null })).toBeNull();
     const extended = await b.updateBreakouts({ extendS: 30 }, now);
     expect(extended).toMatchObject({ version: 2, endsAt: now + 90_000, nationalOverlay: true });
     expect(await a.updateBreakouts({ speakToAll: true }, now)).toMatchObject({ version: 3, speakToAll: true, endsAt: now + 90_000 });
-    expect((await b.snapshot()).breakouts).toMatchObject({ version: 3, speakToAll: true });
+    expect((await b.snapshot()).breakouts).toMatchObject({ version: 3, speakToAll: true, provinces: ['01', '79'] });
     const [endA, endB] = await Promise.all([a.endBreakouts(), b.endBreakouts()]);
     expect([endA, endB].filter(Boolean)).toHaveLength(1);
     expect(await a.breakouts()).toBeNull();
