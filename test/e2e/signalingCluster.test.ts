@@ -9,7 +9,9 @@ import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
-import { startSignalingNode, type SignalingProcess } from '../helpers/signaling';
+import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../helpers/signaling';
+import { request, type TestSocket } from '../helpers/server';
+import { joinWhenAdmitted } from '../helpers/admission';
 import { startHaproxy, type HaproxyProcess } from '../helpers/haproxy';
 import { closeAll, framesOnNewTracks, framesRise, launchChromium, openAs, trackIds, waitFor } from '../helpers/browser';
 
@@ -22,6 +24,7 @@ let haproxy: HaproxyProcess;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 const pages: Record<string, Page> = {};
+const bots: TestSocket[] = [];
 
 /** The signaling node a participant is connected through, as the meeting store has it. */
 async function nodeOf(userId: string): Promise<string | null> {
@@ -45,6 +48,10 @@ beforeAll(async () => {
         HOINGHI_DEMO_MEETING: MEETING,
         HOINGHI_TRUSTED_PROXIES: '127.0.0.1',
         HOINGHI_SIGNIN_PER_MIN: '600',
+        // One cluster-wide join every 4 s after a burst of 3 (the three pages): the last test
+        // fills the queue to show the progress bar through HAProxy.
+        HOINGHI_JOIN_RATE: '0.25',
+        HOINGHI_JOIN_BURST: '3',
       }),
     );
   }
@@ -57,6 +64,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  for (const b of bots) b.close();
   await closeAll(contexts, browser, undefined);
   await haproxy?.stop();
   await Promise.all(sig.map((s) => s.stop()));
@@ -90,4 +98,29 @@ describe('a meeting through HAProxy on three signaling nodes', () => {
     expect(await nodeOf(other.id)).toBe(other.node);
     expect(await nodeOf('bo-truong')).toBe(hostNode);
   });
+
+  it('shows a teacher arriving through HAProxy the cluster\'s queued-join progress bar, which clears when admitted; frames follow', async () => {
+    // Bots on one node take the cluster's tokens until two of them wait: the page, on whichever
+    // node HAProxy picks, is queued behind them by the same Redis bucket.
+    let queued = 0;
+    const waiting: TestSocket[] = [];
+    while (queued < 2) {
+      const bot = await connectTo(sig.find((n) => n.child.exitCode === null && n.child.signalCode === null)!.url, clusterToken({ role: 'teacher', meetings: [MEETING] }));
+      bots.push(bot);
+      const res = await request(bot, 'join', { meetingId: MEETING });
+      if (res.ok) continue;
+      expect(res.error.code).toBe('queued');
+      queued += 1;
+      waiting.push(bot);
+      void joinWhenAdmitted(bot, { meetingId: MEETING }, 120_000).catch(() => undefined);
+    }
+    const page = await openAs(browser, contexts, haproxy.url, 'gv-hn-2');
+    const bar = await page.waitForSelector('section.join-queue', { timeout: 30_000 });
+    expect((await bar.textContent()) ?? '').toMatch(/Đang xếp hàng vào hội nghị: vị trí \d+, còn khoảng \d+ giây/);
+    expect(await page.getAttribute('[role="status"][data-status]', 'data-status')).toBe('queued');
+    // Those ahead give up: the teacher is admitted next and the bar clears.
+    for (const b of waiting) b.close();
+    await page.waitForSelector('section.join-queue', { state: 'detached', timeout: 60_000 });
+    await framesRise(page, 'the admitted teacher decoding the host through HAProxy');
+  }, 180_000);
 });

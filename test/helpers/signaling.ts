@@ -3,12 +3,13 @@
  * process on a free loopback port, in cluster mode against one Redis and the SFU nodes announced
  * there, sharing one token key. Killed with SIGKILL, a node dies as a machine would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import jwt from 'jsonwebtoken';
 import { io as connect } from 'socket.io-client';
 import type { ClaimsInput } from '../../signaling/auth/tokens';
 import { SFU_SECRET, freePort, stopChild } from './cluster';
 import { MEETING, TEST_SECRET, type TestSocket } from './server';
+import { startSignalingProcess } from './signalingProcess';
 
 export interface SignalingProcess {
   nodeId: string;
@@ -21,41 +22,20 @@ export interface SignalingProcess {
 /** Starts a signaling node in cluster mode and resolves once it serves HTTP. */
 export async function startSignalingNode(redisUrl: string, nodeId: string, env: Record<string, string> = {}): Promise<SignalingProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'signaling/main.ts'], {
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOINGHI_'))),
-      LOG_LEVEL: process.env.SIGNALING_LOG_LEVEL ?? 'warn',
-      HOINGHI_HOST: '127.0.0.1',
-      HOINGHI_PORT: String(port),
-      HOINGHI_NODE_ID: nodeId,
-      HOINGHI_SFU: 'cluster',
-      HOINGHI_REDIS_URL: redisUrl,
-      HOINGHI_SFU_SECRET: SFU_SECRET,
-      HOINGHI_JWT_SECRET: TEST_SECRET,
-      HOINGHI_STATS_INTERVAL_MS: '200',
-      HOINGHI_DEPARTURE_GRACE_MS: '60000',
-      // Every test client connects from 127.0.0.1: lift the per-IP socket caps.
-      HOINGHI_MAX_PENDING_PER_IP: '100000',
-      HOINGHI_MAX_SOCKETS_PER_IP: '1000000',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`signaling node ${nodeId} did not start in 60 s`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('hoinghi is running')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`signaling node ${nodeId} exited with ${code}`));
-    });
+  const { url, child } = await startSignalingProcess({
+    LOG_LEVEL: process.env.SIGNALING_LOG_LEVEL ?? 'warn',
+    HOINGHI_HOST: '127.0.0.1',
+    HOINGHI_PORT: String(port),
+    HOINGHI_NODE_ID: nodeId,
+    HOINGHI_SFU: 'cluster',
+    HOINGHI_REDIS_URL: redisUrl,
+    HOINGHI_SFU_SECRET: SFU_SECRET,
+    HOINGHI_STATS_INTERVAL_MS: '200',
+    HOINGHI_DEPARTURE_GRACE_MS: '60000',
+    // Every test client connects from 127.0.0.1: lift the per-IP socket caps.
+    HOINGHI_MAX_PENDING_PER_IP: '100000',
+    HOINGHI_MAX_SOCKETS_PER_IP: '1000000',
+    ...env,
   });
   return { nodeId, url, child, kill: () => child.kill('SIGKILL'), stop: () => stopChild(child) };
 }
