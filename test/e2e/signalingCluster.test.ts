@@ -48,10 +48,10 @@ beforeAll(async () => {
         HOINGHI_DEMO_MEETING: MEETING,
         HOINGHI_TRUSTED_PROXIES: '127.0.0.1',
         HOINGHI_SIGNIN_PER_MIN: '600',
-        // One cluster-wide join every 4 s after a burst of 3 (the three pages): the last test
+        // One cluster-wide join every 4 s after a burst of 6 (the pages, and a rejoin): the last test
         // fills the queue to show the progress bar through HAProxy.
         HOINGHI_JOIN_RATE: '0.25',
-        HOINGHI_JOIN_BURST: '3',
+        HOINGHI_JOIN_BURST: '6',
       }),
     );
   }
