@@ -241,7 +241,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     const transport = await room.gr.router.createWebRtcTransport({
       webRtcServer: pooled.webRtcServer,
       enableUdp: true,
-      enableTcp: true,
+      enableTcp: this.#options.rtcTcp !== false,
       preferUdp: true,
       initialAvailableOutgoingBitrate: this.#options.initialOutgoingBitrate,
       appData: { direction },
@@ -263,7 +263,15 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
 
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
     const { transport } = this.#transport(transportId);
-    await clientInput(() => transport.connect({ dtlsParameters }));
+    // A transport connects once (mediasoup would answer a second time with an untyped error).
+    if (transport.appData.connecting === true) throw new SfuError('bad_request', 'transport already connected');
+    transport.appData.connecting = true;
+    try {
+      await clientInput(() => transport.connect({ dtlsParameters }));
+    } catch (error) {
+      transport.appData.connecting = false;
+      throw error;
+    }
   }
 
   hasTransport(transportId: string): boolean {

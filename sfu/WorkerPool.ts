@@ -71,6 +71,9 @@ export class WorkerPool extends TypedEmitter<PoolEvents> {
 
   async #start(index: number): Promise<PooledWorker> {
     const o = this.#options;
+    // The patched worker reads this at start (scripts/worker-patches); mediasoup passes the
+    // parent's environment to the worker process.
+    process.env.MEDIASOUP_SEND_BATCH = o.sendBatch === false ? '0' : '1';
     const worker = await mediasoup.createWorker({
       logLevel: o.workerLogLevel,
       rtcMinPort: o.rtcMinPort,
@@ -84,7 +87,7 @@ export class WorkerPool extends TypedEmitter<PoolEvents> {
       webRtcServer = await worker.createWebRtcServer({
         listenInfos: [
           { protocol: 'udp', ip: o.listenIp, announcedIp: o.announcedIp, port },
-          { protocol: 'tcp', ip: o.listenIp, announcedIp: o.announcedIp, port },
+          ...(o.rtcTcp === false ? [] : [{ protocol: 'tcp' as const, ip: o.listenIp, announcedIp: o.announcedIp, port }]),
         ],
       });
     } catch (error) {

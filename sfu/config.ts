@@ -8,6 +8,7 @@ import type { SfuOptions } from './types';
 
 const port = z.coerce.number().int().min(1).max(65535);
 const ip = z.union([z.ipv4(), z.ipv6()]);
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** Environment variable → schema (with its default). The JSDoc is the operator's reference. */
 export const sfuEnvShape = {
@@ -29,6 +30,18 @@ export const sfuEnvShape = {
    * worker is cheap, an overloaded worker hurts everyone on it: the default errs low.
    */
   HOINGHI_VIEWERS_PER_WORKER: z.coerce.number().int().min(1).max(100_000).default(200),
+  /**
+   * Whether the media servers also accept ICE over TCP (for networks that block UDP). Default true.
+   * Each TCP connection, even one that never completes ICE, holds ~4.4 kB in the worker until the
+   * peer closes it; turn TCP off where every school reaches the SFU over UDP.
+   */
+  HOINGHI_RTC_TCP: bool.default(true),
+  /**
+   * Batched sends in the (patched) worker: datagrams queued on one UDP socket during one event-loop
+   * iteration go out with one `sendmmsg` (scripts/worker-patches). Default true; `false` sends one
+   * datagram per system call, as upstream mediasoup does.
+   */
+  HOINGHI_WORKER_SEND_BATCH: bool.default(true),
   /** Keyframe requests forwarded to a publisher at most once per this many ms. Default 1000. */
   HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 };
@@ -58,5 +71,7 @@ export function sfuOptionsFrom(e: SfuEnv): SfuOptions {
     keyFrameRequestDelayMs: e.HOINGHI_KEYFRAME_DELAY_MS,
     viewersPerWorker: e.HOINGHI_VIEWERS_PER_WORKER,
     workerLogLevel: 'warn',
+    rtcTcp: e.HOINGHI_RTC_TCP,
+    sendBatch: e.HOINGHI_WORKER_SEND_BATCH,
   };
 }

@@ -37,6 +37,10 @@ export interface SfuOptions {
   viewersPerWorker: number;
   /** mediasoup worker log level. Default `warn`. */
   workerLogLevel: types.WorkerLogLevel;
+  /** WebRtcServers also listen on TCP, and transports offer TCP candidates. Default true. */
+  rtcTcp?: boolean;
+  /** Batched UDP sends (sendmmsg) in the patched worker. Default true. */
+  sendBatch?: boolean;
 }
 
 export interface TransportParams {
