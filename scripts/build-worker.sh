@@ -3,8 +3,12 @@
 # against Debian's libraries (see scripts/worker-subprojects/README.md), and installs it where
 # mediasoup looks by default (node_modules/mediasoup/worker/out/Release/mediasoup-worker).
 #
+# The sources are patched first with scripts/worker-patches/*.patch, in name order (batched UDP
+# sends, fixes of known 3.12.16 crashes; see scripts/worker-patches/README.md). A fresh build is
+# verified with mediasoup's own test suite (scripts/verify-worker.sh) before it is cached.
+#
 # The built binary is cached per user (~/.cache/hoinghi, or $HOINGHI_CACHE_DIR) keyed by the
-# mediasoup version and the shim files, so a second run (even after `npm ci` wiped node_modules,
+# mediasoup version, the shim files and the patches, so a second run (even after `npm ci` wiped node_modules,
 # or in a fresh clone on the same machine) only copies it back: seconds, no rebuild.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +18,8 @@ MS_DIR=$ROOT/node_modules/mediasoup
 [ -f "$MS_DIR/package.json" ] || { echo "build-worker: run npm ci first" >&2; exit 1; }
 MS_VERSION=$(node -p "require('$MS_DIR/package.json').version")
 SHIM_DIR=$ROOT/scripts/worker-subprojects
-KEY=$( (echo "$MS_VERSION"; find "$SHIM_DIR" -type f | sort | xargs cat) | sha256sum | cut -c1-16)
+PATCH_DIR=$ROOT/scripts/worker-patches
+KEY=$( (echo "$MS_VERSION"; find "$SHIM_DIR" "$PATCH_DIR" -type f -name '*' ! -name '*.md' | sort | xargs cat) | sha256sum | cut -c1-16)
 CACHE_ROOT=${HOINGHI_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/hoinghi}
 CACHE=$CACHE_ROOT/mediasoup-worker-$MS_VERSION-$KEY
 BIN=$CACHE/mediasoup-worker
@@ -33,6 +38,12 @@ SRC=$ROOT/.build/worker-src
 rm -rf "$SRC"; mkdir -p "$ROOT/.build"
 cp -r "$MS_DIR/worker" "$SRC"
 rm -rf "$SRC/out"
+
+# hoinghi's patches to the worker's sources.
+for p in "$PATCH_DIR"/*.patch; do
+  patch -d "$SRC" -p1 --batch --forward --quiet < "$p" \
+    || { echo "build-worker: $(basename "$p") does not apply to mediasoup $MS_VERSION" >&2; exit 1; }
+done
 
 # System-library shims for every subproject but libsrtp.
 for d in "$SHIM_DIR"/*/; do cp -r "$d" "$SRC/subprojects/"; done
@@ -60,8 +71,15 @@ meson setup out/build --buildtype release -Db_ndebug=true -Db_pie=true -Db_stati
 ninja -C out/build mediasoup-worker >"$ROOT/.build/worker-ninja.log" 2>&1 \
   || { tail -40 "$ROOT/.build/worker-ninja.log" >&2; exit 1; }
 
+# mediasoup's own test suite against the patched binary; a failing build is not cached.
+cd "$ROOT"
+bash scripts/verify-worker.sh "$SRC/out/build/mediasoup-worker" >"$ROOT/.build/worker-verify.log" 2>&1 \
+  || { tail -60 "$ROOT/.build/worker-verify.log" >&2; echo "build-worker: mediasoup's test suite failed against the patched worker (log: .build/worker-verify.log)" >&2; exit 1; }
+grep -E '^Tests:' "$ROOT/.build/worker-verify.log" | sed 's/^/build-worker: mediasoup suite: /' || true
+
 mkdir -p "$CACHE"
-cp out/build/mediasoup-worker "$BIN.tmp" && mv "$BIN.tmp" "$BIN"
+cp "$SRC/out/build/mediasoup-worker" "$BIN.tmp" && mv "$BIN.tmp" "$BIN"
+cp "$ROOT/.build/worker-verify.log" "$CACHE/verify.log"
 cd "$ROOT"; rm -rf "$SRC"
 install_bin
 echo "build-worker: built in $(( $(date +%s) - start ))s -> $BIN"
