@@ -26,6 +26,7 @@ import type {
   WorkerStats,
 } from './types';
 import { SfuError, withClientInput } from './errors';
+import { udpReceiveDrops } from './udpDrops';
 
 const isUnsupported = (e: unknown): boolean => e instanceof mediasoup.types.UnsupportedError;
 const clientInput = <T>(call: () => Promise<T>): Promise<T> => withClientInput(call, isUnsupported);
@@ -634,11 +635,11 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     };
   }
 
-  async workerCpu(): Promise<{ index: number; cpuSeconds: number }[]> {
+  async workerCpu(): Promise<{ index: number; cpuSeconds: number; udpReceiveDrops: number }[]> {
     return Promise.all(
       this.#pool.alive().map(async (w) => {
         const u = await w.worker.getResourceUsage();
-        return { index: w.index, cpuSeconds: (u.ru_utime + u.ru_stime) / 1000 };
+        return { index: w.index, cpuSeconds: (u.ru_utime + u.ru_stime) / 1000, udpReceiveDrops: udpReceiveDrops(w.worker.pid) };
       }),
     );
   }

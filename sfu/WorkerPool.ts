@@ -74,6 +74,8 @@ export class WorkerPool extends TypedEmitter<PoolEvents> {
     // The patched worker reads this at start (scripts/worker-patches); mediasoup passes the
     // parent's environment to the worker process.
     process.env.MEDIASOUP_SEND_BATCH = o.sendBatch === false ? '0' : '1';
+    process.env.MEDIASOUP_UDP_RECV_BUFFER = String(o.udpRecvBuffer ?? 0);
+    process.env.MEDIASOUP_UDP_SEND_BUFFER = String(o.udpSendBuffer ?? 0);
     const worker = await mediasoup.createWorker({
       logLevel: o.workerLogLevel,
       rtcMinPort: o.rtcMinPort,

@@ -42,6 +42,15 @@ export const sfuEnvShape = {
    * datagram per system call, as upstream mediasoup does.
    */
   HOINGHI_WORKER_SEND_BATCH: bool.default(true),
+  /**
+   * Receive buffer of each worker's UDP sockets, bytes (patched worker). Default 4 MiB: a burst of
+   * viewers' RTCP and transport-cc feedback must not push the host's media out of a full buffer.
+   * The kernel caps it at `net.core.rmem_max` (212,992 bytes unless raised: `sysctl -w
+   * net.core.rmem_max=8388608`). 0 leaves the system default.
+   */
+  HOINGHI_WORKER_UDP_RECV_BUFFER: z.coerce.number().int().min(0).max(1 << 30).default(4 * 1024 * 1024),
+  /** Send buffer of each worker's UDP sockets, bytes (capped by `net.core.wmem_max`). Default 4 MiB; 0: system default. */
+  HOINGHI_WORKER_UDP_SEND_BUFFER: z.coerce.number().int().min(0).max(1 << 30).default(4 * 1024 * 1024),
   /** Keyframe requests forwarded to a publisher at most once per this many ms. Default 1000. */
   HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 };
@@ -73,5 +82,7 @@ export function sfuOptionsFrom(e: SfuEnv): SfuOptions {
     workerLogLevel: 'warn',
     rtcTcp: e.HOINGHI_RTC_TCP,
     sendBatch: e.HOINGHI_WORKER_SEND_BATCH,
+    udpRecvBuffer: e.HOINGHI_WORKER_UDP_RECV_BUFFER,
+    udpSendBuffer: e.HOINGHI_WORKER_UDP_SEND_BUFFER,
   };
 }

@@ -41,6 +41,9 @@ export interface SfuOptions {
   rtcTcp?: boolean;
   /** Batched UDP sends (sendmmsg) in the patched worker. Default true. */
   sendBatch?: boolean;
+  /** UDP socket receive / send buffer sizes of the patched worker, bytes (0: system default). */
+  udpRecvBuffer?: number;
+  udpSendBuffer?: number;
 }
 
 export interface TransportParams {
@@ -172,7 +175,8 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   consumerStats(consumerId: string): Promise<ConsumerRtpStats>;
   stats(): SfuStats;
   /** CPU seconds (user + system) each live worker process has used. */
-  workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number }[]>;
+  /** Per worker: CPU seconds used, and datagrams the kernel dropped at its full UDP receive buffers. */
+  workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number; udpReceiveDrops?: number }[]>;
   close(): Promise<void>;
 }
 
