@@ -240,7 +240,8 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     const room = this.#room(roomId);
     const pooled = room.gr.pooled;
     const transport = await room.gr.router.createWebRtcTransport({
-      webRtcServer: pooled.webRtcServer,
+      // Publishers never share a socket with viewers (see PooledWorker.ingestServer).
+      webRtcServer: direction === 'send' ? pooled.ingestServer : pooled.webRtcServer,
       enableUdp: true,
       enableTcp: this.#options.rtcTcp !== false,
       preferUdp: true,

@@ -18,7 +18,10 @@ export const sfuEnvShape = {
   HOINGHI_RTC_LISTEN_IP: ip.default('127.0.0.1'),
   /** Public IP put in ICE candidates and node-to-node pipes. Required when listening on 0.0.0.0. */
   HOINGHI_RTC_ANNOUNCED_IP: ip.optional(),
-  /** Worker i listens on UDP/TCP port base+i (0: any free port of the min–max range). Default 40000. */
+  /**
+   * Worker i takes viewers on UDP/TCP port base+i and publishers on base+workers+i (0: any free
+   * port of the min–max range). Default 40000.
+   */
   HOINGHI_RTC_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(40000),
   HOINGHI_RTC_MIN_PORT: port.default(41000),
   HOINGHI_RTC_MAX_PORT: port.default(41999),

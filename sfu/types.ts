@@ -16,7 +16,7 @@ export interface SfuOptions {
   listenIp: string;
   /** IP announced in ICE candidates (the public address). Default: `listenIp`. */
   announcedIp: string | undefined;
-  /** Worker i's WebRtcServer uses UDP and TCP port `rtcBasePort + i` (0: any free port of the range). Default 40000. */
+  /** Worker i takes viewers on UDP/TCP port `rtcBasePort + i`, publishers on `rtcBasePort + numWorkers + i` (0: any free port of the range). Default 40000. */
   rtcBasePort: number;
   /** Port range for transports that do not use a WebRtcServer (pipes). Default 41000–41999. */
   rtcMinPort: number;
