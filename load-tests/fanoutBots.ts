@@ -10,7 +10,8 @@
  * - `upstream`: an unpatched 3.12.16 worker binary, when one is found in the build cache (a
  *   cached build without verify.log) or given as UPSTREAM_WORKER=path.
  *
- * The worker is pinned to core 0; this process (the bots), the node and ffmpeg share the rest.
+ * The worker is pinned to core 0; this process (signaling in-process, the bots) and ffmpeg share
+ * the rest.
  * Per step and variant: the worker's CPU over the window (from /proc), RTP packets the bots
  * received, sequence gaps (loss before retransmission), and the worker's send system calls per
  * second when `strace` is available (not required).
@@ -19,10 +20,13 @@
  * Writes load-tests/results/fanout-bots.json.
  */
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BENCH_SECRET, botToken, cpuSeconds, machine, runBenchmark, startNode, writeResult, type NodeProcess } from './lib';
+import { BENCH_SECRET, botToken, cpuSeconds, machine, runBenchmark, writeResult } from './lib';
+import { loadConfig } from '../signaling/config';
+import { HoinghiServer } from '../signaling/server';
 import { WebRtcViewer } from './bots/webrtcViewer';
 import { WebRtcPublisher } from './bots/webrtcPublisher';
 
@@ -34,11 +38,19 @@ const MEETING = 'bench-bots';
 const CACHE = process.env.HOINGHI_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hoinghi');
 const CLIP = path.join(CACHE, 'bench-clip-vp8-550k-v1.webm');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Read once: pinning this process later narrows what availableParallelism() reports.
+const CORES = os.availableParallelism();
 
 interface Variant {
   name: 'batched' | 'unbatched' | 'upstream';
   env: Record<string, string>;
+  /** Worker binary; default: the installed (patched) one. */
+  bin?: string;
 }
+
+// mediasoup reads its worker binary path when each worker is spawned, from this export.
+const msWorkerModule = createRequire(import.meta.url)('mediasoup/node/lib/Worker.js') as { workerBin: string };
+const INSTALLED_BIN = msWorkerModule.workerBin;
 
 /** An unpatched worker binary: UPSTREAM_WORKER, or a cached build that was never verified. */
 function upstreamWorker(): string | null {
@@ -68,17 +80,6 @@ function makeClip(): void {
   fs.renameSync(`${CLIP}.tmp.webm`, CLIP);
 }
 
-/** The mediasoup-worker child of a node process. */
-function workerPid(nodePid: number): number {
-  for (const task of fs.readdirSync(`/proc/${nodePid}/task`)) {
-    const children = fs.readFileSync(`/proc/${nodePid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-    for (const pid of children) {
-      if (fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('mediasoup-work')) return pid;
-    }
-  }
-  throw new Error('no mediasoup-worker child');
-}
-
 const pin = (pid: number, cpus: string) => execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 
 interface Measure {
@@ -96,27 +97,31 @@ interface Measure {
 }
 
 async function phase(variant: Variant, viewers: number, rep: number): Promise<Measure> {
-  const node: NodeProcess = await startNode({
-    HOINGHI_PORT: '0',
-    HOINGHI_WORKERS: '1',
-    HOINGHI_RTC_BASE_PORT: '0',
-    HOINGHI_JWT_SECRET: BENCH_SECRET,
-    HOINGHI_VIEWERS_PER_WORKER: '100000',
-    HOINGHI_JOIN_RATE: '100000',
-    HOINGHI_JOIN_BURST: '100000',
-    ...variant.env,
-  });
+  msWorkerModule.workerBin = variant.bin ?? INSTALLED_BIN;
+  const server = await HoinghiServer.create(
+    loadConfig({
+      HOINGHI_PORT: '0',
+      HOINGHI_WORKERS: '1',
+      HOINGHI_RTC_BASE_PORT: '0',
+      HOINGHI_JWT_SECRET: BENCH_SECRET,
+      HOINGHI_VIEWERS_PER_WORKER: '100000',
+      HOINGHI_JOIN_RATE: '100000',
+      HOINGHI_JOIN_BURST: '100000',
+      ...variant.env,
+    }),
+  );
+  const node = { url: server.url };
   const bots: WebRtcViewer[] = [];
   let host: WebRtcPublisher | null = null;
   try {
-    const wpid = workerPid(node.child.pid!);
-    const multi = os.availableParallelism() >= 2;
+    const wpid = server.sfu.stats().workers[0]!.pid;
+    const multi = CORES >= 2;
     if (multi) {
       pin(wpid, '0');
-      pin(node.child.pid!, `1-${os.availableParallelism() - 1}`);
+      pin(process.pid, `1-${CORES - 1}`);
     }
     host = await WebRtcPublisher.start({ url: node.url, token: botToken(MEETING, 'bench-host', 'host', null), meetingId: MEETING, clip: CLIP });
-    if (multi && host.ffmpegPid) pin(host.ffmpegPid, `1-${os.availableParallelism() - 1}`);
+    if (multi && host.ffmpegPid) pin(host.ffmpegPid, `1-${CORES - 1}`);
     const deadline = Date.now() + 15_000;
     while (host.stats().forwarded < 100) {
       if (Date.now() > deadline) throw new Error('the publisher bot forwards nothing');
@@ -164,7 +169,7 @@ async function phase(variant: Variant, viewers: number, rep: number): Promise<Me
   } finally {
     for (const b of bots) b.close();
     host?.close();
-    await node.stop();
+    await server.close();
   }
 }
 
@@ -174,7 +179,7 @@ async function main(): Promise<void> {
   const variants: Variant[] = [
     { name: 'batched', env: { HOINGHI_WORKER_SEND_BATCH: 'true' } },
     { name: 'unbatched', env: { HOINGHI_WORKER_SEND_BATCH: 'false' } },
-    ...(upstream ? [{ name: 'upstream' as const, env: { MEDIASOUP_WORKER_BIN: upstream } }] : []),
+    ...(upstream ? [{ name: 'upstream' as const, env: {}, bin: upstream }] : []),
   ];
   console.log(`fanout-bots: steps ${STEPS.join(', ')}; ${WINDOW_S} s windows; ${REPS} reps; transport-cc ${TRANSPORT_CC}; variants ${variants.map((v) => v.name).join(', ')}${upstream ? ` (upstream: ${upstream})` : ''}`);
   console.log('variant     rep viewers joined  cpu%  cpu%/viewer  rtp/s  rtp/core-s  gap%  firstRtp p50 ms  rtcp/viewer/s');
@@ -214,7 +219,7 @@ async function main(): Promise<void> {
     command: `node --import tsx load-tests/fanoutBots.ts ${STEPS.join(',')} ${WINDOW_S} ${REPS} ${TRANSPORT_CC ? 1 : 0}`,
     source: 'node-datachannel publisher bot: VP8 640x360 ~550 kbps + Opus 48 kbps from a looped clip (ffmpeg -c copy)',
     viewer: `node-datachannel WebRtcViewer: ICE/DTLS/SRTP, RR every 1 s, NACK on gaps, ${TRANSPORT_CC ? 'transport-cc feedback every 100 ms' : 'REMB every 1 s (no transport-cc)'}`,
-    workerPinnedToCore0: os.availableParallelism() >= 2,
+    workerPinnedToCore0: CORES >= 2,
     results,
     summary,
     ratios,
