@@ -25,11 +25,11 @@ function socketInodes(pid: number): Set<string> {
   return inodes;
 }
 
-/** Summed receive drops of the UDP sockets `pid` holds. */
-export function udpReceiveDrops(pid: number): number {
+/** Receive drops of each UDP socket `pid` holds, by local port. */
+export function udpReceiveDropsByPort(pid: number): Map<number, number> {
+  const byPort = new Map<number, number>();
   const inodes = socketInodes(pid);
-  if (inodes.size === 0) return 0;
-  let drops = 0;
+  if (inodes.size === 0) return byPort;
   for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
     let text: string;
     try {
@@ -39,9 +39,18 @@ export function udpReceiveDrops(pid: number): number {
     }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
-      if (cols.length >= 13 && inodes.has(cols[9]!)) drops += Number(cols[12]);
+      // sl local(ip:port hex) rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
+      if (cols.length < 13 || !inodes.has(cols[9]!)) continue;
+      const port = parseInt(cols[1]!.split(':')[1]!, 16);
+      byPort.set(port, (byPort.get(port) ?? 0) + Number(cols[12]));
     }
   }
+  return byPort;
+}
+
+/** Summed receive drops of the UDP sockets `pid` holds. */
+export function udpReceiveDrops(pid: number): number {
+  let drops = 0;
+  for (const n of udpReceiveDropsByPort(pid).values()) drops += n;
   return drops;
 }
