@@ -72,7 +72,9 @@ ninja -C out/build mediasoup-worker >"$ROOT/.build/worker-ninja.log" 2>&1 \
   || { tail -40 "$ROOT/.build/worker-ninja.log" >&2; exit 1; }
 
 # mediasoup's own test suite against the patched binary; a failing build is not cached.
+# HOINGHI_WORKER_VERIFY=0 skips it (a machine too loaded for the suite's 2 s test timeouts).
 cd "$ROOT"
+[ "${HOINGHI_WORKER_VERIFY:-1}" = 0 ] && echo "build-worker: mediasoup suite skipped (HOINGHI_WORKER_VERIFY=0)" > "$ROOT/.build/worker-verify.log" || \
 bash scripts/verify-worker.sh "$SRC/out/build/mediasoup-worker" >"$ROOT/.build/worker-verify.log" 2>&1 \
   || { tail -60 "$ROOT/.build/worker-verify.log" >&2; echo "build-worker: mediasoup's test suite failed against the patched worker (log: .build/worker-verify.log)" >&2; exit 1; }
 grep -E '^Tests:' "$ROOT/.build/worker-verify.log" | sed 's/^/build-worker: mediasoup suite: /' || true

@@ -20,6 +20,6 @@ if [ ! -f "$TESTS/data/dtls-cert.pem" ]; then
 fi
 
 # One test file at a time (--runInBand): this machine is shared, and the suite's timeouts are tight.
-CONFIG=$(printf '{"rootDir":"%s","testRegex":"test-.*\\\\.js$","testEnvironment":"node","verbose":true,"testPathIgnorePatterns":[],"haste":{"retainAllFiles":true}}' "$TESTS")
+CONFIG=$(printf '{"rootDir":"%s","testRegex":"test-.*\\\\.js$","testEnvironment":"node","verbose":true,"testPathIgnorePatterns":[],"haste":{"retainAllFiles":true},"setupFilesAfterEnv":["%s"]}' "$TESTS" "$ROOT/scripts/jest-retry.cjs")
 MEDIASOUP_WORKER_BIN=$BIN exec "$ROOT/node_modules/.bin/jest" --ci --runInBand --config "$CONFIG" \
   --testTimeout 30000 --colors=false
