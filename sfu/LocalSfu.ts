@@ -27,6 +27,7 @@ import type {
 } from './types';
 import { SfuError, withClientInput } from './errors';
 import { udpReceiveDrops } from './udpDrops';
+import { rtpRoutingKeys, TransportRoutingKeys } from './rtpRoutingKeys';
 
 const isUnsupported = (e: unknown): boolean => e instanceof mediasoup.types.UnsupportedError;
 const clientInput = <T>(call: () => Promise<T>): Promise<T> => withClientInput(call, isUnsupported);
@@ -62,6 +63,8 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   readonly #opening = new Map<string, Promise<Room>>();
   readonly #transports = new Map<string, { transport: types.WebRtcTransport; room: Room }>();
   readonly #producers = new Map<string, types.Producer>();
+  /** SSRCs, MIDs and RIDs held by the live producers of each send transport. */
+  readonly #routingKeys = new TransportRoutingKeys();
   /** Producer id → the room it was produced in. */
   readonly #producerRoom = new Map<string, Room>();
   /** `${producerId}>${roomId}` of every pipe made (or being made). */
@@ -287,14 +290,23 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   async produce(transportId: string, kind: MediaKind, rtpParameters: types.RtpParameters): Promise<{ producerId: string }> {
     const { transport, room } = this.#transport(transportId);
     if (transport.appData.direction !== 'send') throw new SfuError('forbidden', 'not a send transport');
-    const producer = await clientInput(() =>
-      transport.produce({
-        kind,
-        rtpParameters,
-        keyFrameRequestDelay: this.#options.keyFrameRequestDelayMs,
-        appData: { workerIndex: room.gr.pooled.index },
-      }),
-    );
+    const keys = rtpRoutingKeys(rtpParameters);
+    this.#routingKeys.claim(transport, keys);
+    let producer: types.Producer;
+    try {
+      producer = await clientInput(() =>
+        transport.produce({
+          kind,
+          rtpParameters,
+          keyFrameRequestDelay: this.#options.keyFrameRequestDelayMs,
+          appData: { workerIndex: room.gr.pooled.index },
+        }),
+      );
+    } catch (error) {
+      this.#routingKeys.release(transport, keys);
+      throw error;
+    }
+    producer.observer.once('close', () => this.#routingKeys.release(transport, keys));
     this.#register(producer, room);
     return { producerId: producer.id };
   }
