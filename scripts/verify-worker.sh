@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs mediasoup's own test suite (the compiled jest tests shipped in the npm package under
-# node/lib/tests) against a mediasoup-worker binary: `bash scripts/verify-worker.sh [BIN]`.
+# node/lib/tests) against a mediasoup-worker binary: `bash scripts/verify-worker.sh [BIN] [jest args]`
+# (e.g. `... BIN test-WebRtcServer` runs one file).
 # Default BIN: the installed node_modules/mediasoup/worker/out/Release/mediasoup-worker.
 # scripts/build-worker.sh calls it on every fresh build (patched sources) before caching.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=$(realpath "${1:-$ROOT/node_modules/mediasoup/worker/out/Release/mediasoup-worker}")
+shift || true
 [ -x "$BIN" ] || { echo "verify-worker: no worker binary at $BIN" >&2; exit 1; }
 TESTS=$ROOT/node_modules/mediasoup/node/lib/tests
 [ -d "$TESTS" ] || { echo "verify-worker: mediasoup's tests are not in the npm package" >&2; exit 1; }
@@ -22,4 +24,4 @@ fi
 # One test file at a time (--runInBand): this machine is shared, and the suite's timeouts are tight.
 CONFIG=$(printf '{"rootDir":"%s","testRegex":"test-.*\\\\.js$","testEnvironment":"node","verbose":true,"testPathIgnorePatterns":[],"haste":{"retainAllFiles":true},"setupFilesAfterEnv":["%s"]}' "$TESTS" "$ROOT/scripts/jest-retry.cjs")
 MEDIASOUP_WORKER_BIN=$BIN exec "$ROOT/node_modules/.bin/jest" --ci --runInBand --config "$CONFIG" \
-  --testTimeout 30000 --colors=false
+  --testTimeout 30000 --colors=false "$@"

@@ -24,6 +24,12 @@ export interface WebRtcPublisherOptions {
   meetingId: string;
   /** A WebM file with one VP8 and one Opus stream; looped. */
   clip: string;
+  /**
+   * Emulate Opus DTX on the wire (ffmpeg's libopus has no DTX switch): while the clip's audio is
+   * silent (Opus packets of at most 10 payload bytes), forward one packet every 400 ms, as a DTX
+   * encoder does, and renumber the audio sequence so the receiver sees no gap. Default false.
+   */
+  dtx?: boolean;
   timeoutMs?: number;
 }
 
@@ -77,6 +83,8 @@ export class WebRtcPublisher {
   readonly #udp: dgram.Socket[] = [];
   #ffmpeg: ChildProcess | null = null;
   #forwarded = 0;
+  #dtxDropped = 0;
+  #lastSilentSentMs = 0;
   #closed = false;
   readonly producers: { camera: string; mic: string } = { camera: '', mic: '' };
   readonly ssrcs = { video: randomInt(1, 2 ** 31), audio: randomInt(1, 2 ** 31) };
@@ -167,6 +175,7 @@ export class WebRtcPublisher {
       sock.on('message', (msg) => {
         if (this.#closed || !tracks[kind].isOpen()) return;
         if (msg.length >= 12 && msg[1]! >= 192 && msg[1]! <= 223) return; // ffmpeg's RTCP
+        if (kind === 'audio' && opts.dtx && !this.#dtxForward(msg)) return;
         try {
           tracks[kind].sendMessageBinary(msg);
           this.#forwarded += 1;
@@ -185,9 +194,24 @@ export class WebRtcPublisher {
     ], { stdio: ['ignore', 'ignore', 'inherit'] });
   }
 
-  /** RTP packets forwarded to the SFU so far. */
-  stats(): { forwarded: number } {
-    return { forwarded: this.#forwarded };
+  /** DTX emulation: false to drop this audio packet; renumbers the ones forwarded. */
+  #dtxForward(msg: Buffer): boolean {
+    const header = 12 + 4 * (msg[0]! & 0x0f);
+    if (msg.length - header <= 10) {
+      const now = performance.now();
+      if (now - this.#lastSilentSentMs < 400) {
+        this.#dtxDropped += 1;
+        return false;
+      }
+      this.#lastSilentSentMs = now;
+    }
+    msg.writeUInt16BE((msg.readUInt16BE(2) - this.#dtxDropped) & 0xffff, 2);
+    return true;
+  }
+
+  /** RTP packets forwarded to the SFU so far, and audio packets DTX emulation held back. */
+  stats(): { forwarded: number; dtxDropped: number } {
+    return { forwarded: this.#forwarded, dtxDropped: this.#dtxDropped };
   }
 
   /** The ffmpeg process feeding the bot (to pin it away from a measured core). */
