@@ -167,6 +167,22 @@ describe("mediasoup's own rejections are bad_request, not internal", () => {
     expect(res).toMatchObject({ ok: false, error: { code: 'bad_request' } });
   });
 
+  it('accepts two producers with their own mids sharing rids on one transport (simulcast camera and screen)', async () => {
+    const s = await sender();
+    const rids = (mid: string) => ({ ...videoRtpParameters(mid), encodings: ['r0', 'r1', 'r2'].map((rid) => ({ rid })) });
+    expect((await request(s.socket, 'produce', { transportId: s.transportId, kind: 'video', source: 'camera', rtpParameters: rids('10') })).ok).toBe(true);
+    expect((await request(s.socket, 'produce', { transportId: s.transportId, kind: 'video', source: 'screen', rtpParameters: rids('11') })).ok).toBe(true);
+  });
+
+  it('lets a new producer take the ssrc and mid of a producer that was closed', async () => {
+    const s = await sender();
+    const cam = videoRtpParameters('12');
+    const { producerId } = await call(s.socket, 'produce', { transportId: s.transportId, kind: 'video', source: 'camera', rtpParameters: cam });
+    await call(s.socket, 'closeProducer', { producerId });
+    const again = await request(s.socket, 'produce', { transportId: s.transportId, kind: 'video', source: 'camera', rtpParameters: cam });
+    expect(again.ok).toBe(true);
+  });
+
   it('accepts DTLS role server from a client (the SFU then acts as DTLS client)', async () => {
     const socket = await connectClient(server, tokenFor(server, { role: 'teacher' }));
     sockets.push(socket);
