@@ -7,8 +7,8 @@
  * alternates between repetitions, and the ratios are taken within a repetition:
  * - `batched`: the patched worker (scripts/worker-patches) with sendmmsg batching (the default);
  * - `unbatched`: the same binary with HOINGHI_WORKER_SEND_BATCH=false (one sendmsg per datagram);
- * - `upstream`: an unpatched 3.12.16 worker binary, when one is found in the build cache (a
- *   cached build without verify.log) or given as UPSTREAM_WORKER=path.
+ * - `upstream`: an unpatched 3.12.16 worker binary, when the build cache has one
+ *   (HOINGHI_WORKER_VARIANT=upstream scripts/build-worker.sh) or given as UPSTREAM_WORKER=path.
  *
  * The worker is pinned to core 0; this process (signaling in-process, the bots) and ffmpeg share
  * the rest.
@@ -52,16 +52,10 @@ interface Variant {
 const msWorkerModule = createRequire(import.meta.url)('mediasoup/node/lib/Worker.js') as { workerBin: string };
 const INSTALLED_BIN = msWorkerModule.workerBin;
 
-/** An unpatched worker binary: UPSTREAM_WORKER, or a cached build that was never verified. */
+/** An unpatched worker binary: UPSTREAM_WORKER, or the upstream variant in the build cache. */
 function upstreamWorker(): string | null {
   if (process.env.UPSTREAM_WORKER) return process.env.UPSTREAM_WORKER;
-  if (!fs.existsSync(CACHE)) return null;
-  for (const d of fs.readdirSync(CACHE)) {
-    if (!d.startsWith('mediasoup-worker-3.12.16-')) continue;
-    const bin = path.join(CACHE, d, 'mediasoup-worker');
-    if (fs.existsSync(bin) && !fs.existsSync(path.join(CACHE, d, 'verify.log'))) return bin;
-  }
-  return null;
+  return execFileSync('bash', ['scripts/build-worker.sh', '--print-bin', 'upstream']).toString().trim() || null;
 }
 
 function makeClip(): void {

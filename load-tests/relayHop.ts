@@ -25,7 +25,8 @@ async function sink(router: types.Router, producer: types.Producer): Promise<{ s
   const arrivals = new Map<number, bigint>();
   sock.on('message', (msg) => {
     if (msg.length < 16 || ((msg[1]! & 0x7f) >= 72 && (msg[1]! & 0x7f) <= 76)) return; // RTCP
-    const header = 12 + 4 * (msg[0]! & 0x0f);
+    let header = 12 + 4 * (msg[0]! & 0x0f);
+    if (msg[0]! & 0x10) header += 4 + 4 * msg.readUInt16BE(header + 2); // header extensions the consumer adds
     arrivals.set(msg.readUInt32BE(header), process.hrtime.bigint());
   });
   const t = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false });

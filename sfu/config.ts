@@ -27,10 +27,10 @@ export const sfuEnvShape = {
   HOINGHI_RTC_MAX_PORT: port.default(41999),
   /**
    * Viewers (receiving transports) per worker before a meeting grows onto the next. Default 200:
-   * load-tests/fanout.ts fits ~390 plain SRTP viewers of a 550 kbps stream at 80% of a core, and
-   * real WebRTC viewers (load-tests/fanoutWebrtc.ts) cost 2–4× as much per packet (RTCP feedback,
-   * transport-wide congestion control, probing); see README, "Measured". Spilling onto another
-   * worker is cheap, an overloaded worker hurts everyone on it: the default errs low.
+   * load-tests/viewerCost.ts measured 0.36–0.38% of a core per real WebRTC viewer (node-datachannel:
+   * ICE/DTLS/SRTP, RTCP, transport-cc) with today's media profile, ~207 viewers at 80% of a core;
+   * with the mass-audience profile (middle layer, Opus 60 ms + DTX, REMB) 0.17%, ~460. See README,
+   * "Measured". Spilling onto another worker is cheap, an overloaded worker hurts everyone on it.
    */
   HOINGHI_VIEWERS_PER_WORKER: z.coerce.number().int().min(1).max(100_000).default(200),
   /**
