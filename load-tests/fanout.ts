@@ -15,37 +15,28 @@
  * Usage: node --import tsx load-tests/fanout.ts [maxViewers=1600] [windowSeconds=4]
  * Writes load-tests/results/fanout.json and load-tests/results/fanout.svg.
  */
-import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { mediaCodecs } from '../sfu/mediaCodecs';
 import { cpuSeconds, machine, runBenchmark, writeResult } from './lib';
 import { freePort } from '../test/helpers/cluster';
 import { lineChart } from './chart';
+import { buildUdpkit, Receiver, udpCeiling } from './udpkit';
 
 const MAX_VIEWERS = Number(process.argv[2] ?? 1600);
 const WINDOW_S = Number(process.argv[3] ?? 4);
 const STEPS = [25, 50, 100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1400, 1600, 2000, 2500, 3000].filter((n) => n <= MAX_VIEWERS);
 const VIDEO_SSRC = 22222222;
 const AUDIO_SSRC = 11111111;
-const UDPKIT = '.build/udpkit';
 const CACHE = process.env.HOINGHI_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hoinghi');
 const CLIP = path.join(CACHE, 'bench-clip-vp8-550k-v1.webm');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The C instruments, built once per source change. */
-function buildUdpkit(): void {
-  const src = 'load-tests/udp/udpkit.c';
-  if (fs.existsSync(UDPKIT) && fs.statSync(UDPKIT).mtimeMs >= fs.statSync(src).mtimeMs) return;
-  fs.mkdirSync('.build', { recursive: true });
-  execFileSync('gcc', ['-O2', '-Wall', '-o', UDPKIT, src], { stdio: 'inherit' });
-}
 
 /** 20 s of moving test pattern at ~550 kbps VP8 plus a 48 kbps Opus tone, made once. */
 function makeClip(): void {
@@ -63,55 +54,6 @@ function makeClip(): void {
     `${CLIP}.tmp.webm`,
   ], { stdio: 'inherit' });
   fs.renameSync(`${CLIP}.tmp.webm`, CLIP);
-}
-
-interface Snap {
-  packets: number;
-  bytes: number;
-  cpu: number;
-  ssrcs: [number, number, number][];
-}
-
-/** udpkit recv, answering "snap" with its counters. */
-class Receiver {
-  readonly #child: ChildProcessWithoutNullStreams;
-  readonly #lines: AsyncIterator<string>;
-
-  private constructor(child: ChildProcessWithoutNullStreams) {
-    this.#child = child;
-    this.#lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-  }
-
-  static async start(port: number): Promise<Receiver> {
-    const r = new Receiver(spawn(UDPKIT, ['recv', String(port)]));
-    await r.#lines.next(); // {"ready":true}
-    return r;
-  }
-
-  async snap(): Promise<Snap> {
-    this.#child.stdin.write('snap\n');
-    return JSON.parse((await this.#lines.next()).value as string) as Snap;
-  }
-
-  stop(): void {
-    this.#child.stdin.write('quit\n');
-  }
-}
-
-/** The loopback ceiling: packets per second per sending core, batched sends. */
-async function udpCeiling(): Promise<{ packetsPerSecond: number; packetsPerCoreSecond: number; receiverLossPct: number }> {
-  const port = await freePort();
-  const rx = await Receiver.start(port);
-  const out = execFileSync(UDPKIT, ['send', String(port), '3', '32', '1200']).toString();
-  const sent = JSON.parse(out) as { packets: number; cpu: number; seconds: number };
-  await sleep(200);
-  const got = await rx.snap();
-  rx.stop();
-  return {
-    packetsPerSecond: Math.round(sent.packets / sent.seconds),
-    packetsPerCoreSecond: Math.round(sent.packets / sent.cpu),
-    receiverLossPct: +(100 * (1 - got.packets / sent.packets)).toFixed(2),
-  };
 }
 
 function rssKiB(pid: number): number {

@@ -9,7 +9,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential python3 pkg-config ninja-build
   libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
-  chromium redis-server ffmpeg haproxy postgresql
+  chromium redis-server ffmpeg haproxy postgresql patch openssl
 )
 BACKPORTS_PACKAGES=(meson)
 

@@ -26,6 +26,8 @@ import type {
   WorkerStats,
 } from './types';
 import { SfuError, withClientInput } from './errors';
+import { udpReceiveDrops } from './udpDrops';
+import { rtpRoutingKeys, TransportRoutingKeys } from './rtpRoutingKeys';
 
 const isUnsupported = (e: unknown): boolean => e instanceof mediasoup.types.UnsupportedError;
 const clientInput = <T>(call: () => Promise<T>): Promise<T> => withClientInput(call, isUnsupported);
@@ -61,6 +63,8 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   readonly #opening = new Map<string, Promise<Room>>();
   readonly #transports = new Map<string, { transport: types.WebRtcTransport; room: Room }>();
   readonly #producers = new Map<string, types.Producer>();
+  /** SSRCs, MIDs and RIDs held by the live producers of each send transport. */
+  readonly #routingKeys = new TransportRoutingKeys();
   /** Producer id → the room it was produced in. */
   readonly #producerRoom = new Map<string, Room>();
   /** `${producerId}>${roomId}` of every pipe made (or being made). */
@@ -239,9 +243,10 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     const room = this.#room(roomId);
     const pooled = room.gr.pooled;
     const transport = await room.gr.router.createWebRtcTransport({
-      webRtcServer: pooled.webRtcServer,
+      // Publishers never share a socket with viewers (see PooledWorker.ingestServer).
+      webRtcServer: direction === 'send' ? pooled.ingestServer : pooled.webRtcServer,
       enableUdp: true,
-      enableTcp: true,
+      enableTcp: this.#options.rtcTcp !== false,
       preferUdp: true,
       initialAvailableOutgoingBitrate: this.#options.initialOutgoingBitrate,
       appData: { direction },
@@ -263,7 +268,15 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
 
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
     const { transport } = this.#transport(transportId);
-    await clientInput(() => transport.connect({ dtlsParameters }));
+    // A transport connects once (mediasoup would answer a second time with an untyped error).
+    if (transport.appData.connecting === true) throw new SfuError('bad_request', 'transport already connected');
+    transport.appData.connecting = true;
+    try {
+      await clientInput(() => transport.connect({ dtlsParameters }));
+    } catch (error) {
+      transport.appData.connecting = false;
+      throw error;
+    }
   }
 
   hasTransport(transportId: string): boolean {
@@ -277,14 +290,23 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   async produce(transportId: string, kind: MediaKind, rtpParameters: types.RtpParameters): Promise<{ producerId: string }> {
     const { transport, room } = this.#transport(transportId);
     if (transport.appData.direction !== 'send') throw new SfuError('forbidden', 'not a send transport');
-    const producer = await clientInput(() =>
-      transport.produce({
-        kind,
-        rtpParameters,
-        keyFrameRequestDelay: this.#options.keyFrameRequestDelayMs,
-        appData: { workerIndex: room.gr.pooled.index },
-      }),
-    );
+    const keys = rtpRoutingKeys(rtpParameters);
+    this.#routingKeys.claim(transport, keys);
+    let producer: types.Producer;
+    try {
+      producer = await clientInput(() =>
+        transport.produce({
+          kind,
+          rtpParameters,
+          keyFrameRequestDelay: this.#options.keyFrameRequestDelayMs,
+          appData: { workerIndex: room.gr.pooled.index },
+        }),
+      );
+    } catch (error) {
+      this.#routingKeys.release(transport, keys);
+      throw error;
+    }
+    producer.observer.once('close', () => this.#routingKeys.release(transport, keys));
     this.#register(producer, room);
     return { producerId: producer.id };
   }
@@ -626,11 +648,11 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     };
   }
 
-  async workerCpu(): Promise<{ index: number; cpuSeconds: number }[]> {
+  async workerCpu(): Promise<{ index: number; cpuSeconds: number; udpReceiveDrops: number }[]> {
     return Promise.all(
       this.#pool.alive().map(async (w) => {
         const u = await w.worker.getResourceUsage();
-        return { index: w.index, cpuSeconds: (u.ru_utime + u.ru_stime) / 1000 };
+        return { index: w.index, cpuSeconds: (u.ru_utime + u.ru_stime) / 1000, udpReceiveDrops: udpReceiveDrops(w.worker.pid) };
       }),
     );
   }

@@ -1,7 +1,8 @@
 /**
- * A pool of mediasoup workers, one per core by default, each with one WebRtcServer on its own UDP
- * (and TCP) port, `rtcBasePort + index`. A worker that dies is logged, counted and replaced on the
- * same index and port; listeners hear `workerDied` after the replacement is up.
+ * A pool of mediasoup workers, one per core by default, each with two WebRtcServers: viewers on
+ * UDP (and TCP) port `rtcBasePort + index`, publishers on `rtcBasePort + numWorkers + index`.
+ * A worker that dies is logged, counted and replaced on the same index and ports; listeners hear
+ * `workerDied` after the replacement is up.
  */
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
@@ -14,7 +15,14 @@ const log = logger('sfu:pool');
 export interface PooledWorker {
   readonly index: number;
   readonly worker: types.Worker;
+  /** Viewers' (receiving) transports: one UDP (and TCP) socket shared by every viewer of the worker. */
   readonly webRtcServer: types.WebRtcServer;
+  /**
+   * Publishers' (sending) transports: a socket of their own, `rtcBasePort + numWorkers + index`,
+   * so that a flood of viewers' RTCP and transport-cc feedback that fills the viewers' socket
+   * buffer never drops the host's media at the kernel.
+   */
+  readonly ingestServer: types.WebRtcServer;
   /** Routers currently on this worker. */
   routers: number;
   /** Receiving transports on this worker (the placement load). */
@@ -71,6 +79,11 @@ export class WorkerPool extends TypedEmitter<PoolEvents> {
 
   async #start(index: number): Promise<PooledWorker> {
     const o = this.#options;
+    // The patched worker reads this at start (scripts/worker-patches); mediasoup passes the
+    // parent's environment to the worker process.
+    process.env.MEDIASOUP_SEND_BATCH = o.sendBatch === false ? '0' : '1';
+    process.env.MEDIASOUP_UDP_RECV_BUFFER = String(o.udpRecvBuffer ?? 0);
+    process.env.MEDIASOUP_UDP_SEND_BUFFER = String(o.udpSendBuffer ?? 0);
     const worker = await mediasoup.createWorker({
       logLevel: o.workerLogLevel,
       rtcMinPort: o.rtcMinPort,
@@ -79,19 +92,24 @@ export class WorkerPool extends TypedEmitter<PoolEvents> {
     });
     // Base port 0: any free port of the rtcMinPort–rtcMaxPort range (tests, ephemeral nodes).
     const port = o.rtcBasePort === 0 ? undefined : o.rtcBasePort + index;
-    let webRtcServer: types.WebRtcServer;
-    try {
-      webRtcServer = await worker.createWebRtcServer({
+    const ingestPort = o.rtcBasePort === 0 ? undefined : o.rtcBasePort + o.numWorkers + index;
+    const listen = (p: number | undefined) =>
+      worker.createWebRtcServer({
         listenInfos: [
-          { protocol: 'udp', ip: o.listenIp, announcedIp: o.announcedIp, port },
-          { protocol: 'tcp', ip: o.listenIp, announcedIp: o.announcedIp, port },
+          { protocol: 'udp', ip: o.listenIp, announcedIp: o.announcedIp, port: p },
+          ...(o.rtcTcp === false ? [] : [{ protocol: 'tcp' as const, ip: o.listenIp, announcedIp: o.announcedIp, port: p }]),
         ],
       });
+    let webRtcServer: types.WebRtcServer;
+    let ingestServer: types.WebRtcServer;
+    try {
+      webRtcServer = await listen(port);
+      ingestServer = await listen(ingestPort);
     } catch (error) {
       worker.close();
-      throw new Error(`cannot listen on ${o.listenIp}:${port} for worker ${index}: ${String(error)}`);
+      throw new Error(`cannot listen on ${o.listenIp}:${port} and ${ingestPort} for worker ${index}: ${String(error)}`);
     }
-    const pooled: PooledWorker = { index, worker, webRtcServer, routers: 0, viewers: 0 };
+    const pooled: PooledWorker = { index, worker, webRtcServer, ingestServer, routers: 0, viewers: 0 };
     this.#workers[index] = pooled;
     worker.on('died', (error) => void this.#onDied(pooled, error));
     log.info({ worker: index, pid: worker.pid, port }, 'worker started');

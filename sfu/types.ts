@@ -16,7 +16,7 @@ export interface SfuOptions {
   listenIp: string;
   /** IP announced in ICE candidates (the public address). Default: `listenIp`. */
   announcedIp: string | undefined;
-  /** Worker i's WebRtcServer uses UDP and TCP port `rtcBasePort + i` (0: any free port of the range). Default 40000. */
+  /** Worker i takes viewers on UDP/TCP port `rtcBasePort + i`, publishers on `rtcBasePort + numWorkers + i` (0: any free port of the range). Default 40000. */
   rtcBasePort: number;
   /** Port range for transports that do not use a WebRtcServer (pipes). Default 41000–41999. */
   rtcMinPort: number;
@@ -37,6 +37,13 @@ export interface SfuOptions {
   viewersPerWorker: number;
   /** mediasoup worker log level. Default `warn`. */
   workerLogLevel: types.WorkerLogLevel;
+  /** WebRtcServers also listen on TCP, and transports offer TCP candidates. Default true. */
+  rtcTcp?: boolean;
+  /** Batched UDP sends (sendmmsg) in the patched worker. Default true. */
+  sendBatch?: boolean;
+  /** UDP socket receive / send buffer sizes of the patched worker, bytes (0: system default). */
+  udpRecvBuffer?: number;
+  udpSendBuffer?: number;
 }
 
 export interface TransportParams {
@@ -168,7 +175,8 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   consumerStats(consumerId: string): Promise<ConsumerRtpStats>;
   stats(): SfuStats;
   /** CPU seconds (user + system) each live worker process has used. */
-  workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number }[]>;
+  /** Per worker: CPU seconds used, and datagrams the kernel dropped at its full UDP receive buffers. */
+  workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number; udpReceiveDrops?: number }[]>;
   close(): Promise<void>;
 }
 

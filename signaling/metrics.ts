@@ -74,6 +74,16 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'hoinghi_worker_udp_receive_drops_total',
+      help: 'datagrams the kernel dropped at each worker\'s full UDP receive buffers (host media and viewers\' RTCP alike)',
+      labelNames: ['node', 'worker'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const w of await sfu.workerCpu()) this.set({ node: w.node ?? 'local', worker: String(w.index) }, w.udpReceiveDrops ?? 0);
+      },
+    });
+    new Gauge({
       name: 'hoinghi_worker_consumers',
       help: 'consumers per mediasoup worker',
       labelNames: ['node', 'worker'],

@@ -829,11 +829,11 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     return out;
   }
 
-  async workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number }[]> {
+  async workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number; udpReceiveDrops?: number }[]> {
     const all = await Promise.all(
       this.#aliveIds().map(async (nodeId) => {
         try {
-          const list = await this.#link(nodeId).call<{ index: number; cpuSeconds: number }[]>('workerCpu');
+          const list = await this.#link(nodeId).call<{ index: number; cpuSeconds: number; udpReceiveDrops?: number }[]>('workerCpu');
           return list.map((w) => ({ ...w, node: nodeId }));
         } catch {
           return [];

@@ -4,6 +4,7 @@
  * before any work is done with it. mediasoup validates RTP semantics again on its side.
  */
 import { z } from 'zod';
+import { MAX_SSRC, refineProducerParameters } from './mediaRules';
 
 const id = z.string().min(1).max(64);
 const shortStr = z.string().max(128);
@@ -47,10 +48,10 @@ const rtpCodecParameters = z.object({
 });
 
 const rtpEncoding = z.object({
-  ssrc: z.number().int().nonnegative().optional(),
+  ssrc: z.number().int().nonnegative().max(MAX_SSRC).optional(),
   rid: z.string().max(32).optional(),
   codecPayloadType: z.number().int().min(0).max(127).optional(),
-  rtx: z.object({ ssrc: z.number().int().nonnegative() }).optional(),
+  rtx: z.object({ ssrc: z.number().int().nonnegative().max(MAX_SSRC) }).optional(),
   dtx: z.boolean().optional(),
   scalabilityMode: z.string().max(16).optional(),
   scaleResolutionDownBy: z.number().min(1).max(64).optional(),
@@ -117,12 +118,15 @@ export const clientEventSchemas = {
   connectTransport: z.strictObject({ transportId: id, dtlsParameters: dtlsParametersSchema }),
   /** Ask for consumers of everything currently published, once the device is loaded. */
   startConsuming: z.strictObject({ rtpCapabilities: rtpCapabilitiesSchema }),
-  produce: z.strictObject({
-    transportId: id,
-    kind: z.enum(['audio', 'video']),
-    rtpParameters: rtpParametersSchema,
-    source: mediaSourceSchema,
-  }),
+  /** Also checked against the rules of `mediaRules.ts` (codec kind, layers, SSRCs, rids). */
+  produce: z
+    .strictObject({
+      transportId: id,
+      kind: z.enum(['audio', 'video']),
+      rtpParameters: rtpParametersSchema,
+      source: mediaSourceSchema,
+    })
+    .superRefine(refineProducerParameters),
   closeProducer: z.strictObject({ producerId: id }),
   pauseProducer: z.strictObject({ producerId: id }),
   resumeProducer: z.strictObject({ producerId: id }),

@@ -50,7 +50,9 @@ function hostProducers(): string[] {
 }
 
 function keysOf(event: string): string[] {
-  const schema = clientEventSchemas[event as keyof typeof clientEventSchemas] as unknown as { shape?: Record<string, unknown> };
+  // A refined schema (produce) wraps its object: fuzz the object's keys.
+  const outer = clientEventSchemas[event as keyof typeof clientEventSchemas] as unknown as { innerType?: () => unknown };
+  const schema = (outer.innerType ? outer.innerType() : outer) as { shape?: Record<string, unknown> };
   return schema.shape ? Object.keys(schema.shape) : ['scope', 'province', 'userId'];
 }
 

@@ -1,0 +1,395 @@
+/**
+ * What one receive-only teacher costs the SFU, every lever in one run (issue 10, parts 1–3 and 7).
+ *
+ * Phases, each on a fresh worker pinned to core 0 (this process, the bots and ffmpeg share the
+ * other cores), in one run so that the ratios compare like with like:
+ * - the raw loopback UDP send ceiling (udpkit, sendmmsg ×32, 1200-byte datagrams), packets/s per core;
+ * - plain SRTP sinks (PlainTransport, AES-GCM, no RTCP back) against node-datachannel WebRTC
+ *   viewers (ICE/DTLS/SRTP, receiver reports, NACK, transport-cc feedback every 100 ms or REMB),
+ *   today's profile, on the unpatched (upstream 3.12.16) and the patched worker;
+ * - the mass-audience levers on the patched worker with WebRTC viewers, each alone and together:
+ *   Opus in 60 ms frames with DTX, the middle simulcast layer (360p, 500 kbps) instead of the top one
+ *   (720p, 1.2 Mbps: what a consumer gets today, mediasoup's default preferred layer), REMB instead
+ *   of transport-cc; and all together on the unpatched worker too;
+ * - the patched worker with batching off (HOINGHI_WORKER_SEND_BATCH=false), today's profile.
+ *
+ * The layers are single-encoding clips at each layer's resolution and bitrate (the publisher bot
+ * sends no simulcast): what a viewer of that layer receives. DTX is emulated by the publisher bot
+ * (ffmpeg's libopus has no DTX switch): one packet every 400 ms while the clip's audio is silent
+ * (1.5 s of every 5 s, an assumption about a teacher's speech pauses).
+ *
+ * Per phase: the worker's CPU with the publisher alone (base), then with N viewers; the marginal
+ * CPU per viewer is (cpu − base) / N. RTP packets/s received by the viewers, per core-second of the
+ * worker, as a fraction of the loopback ceiling.
+ *
+ * Usage: node --import tsx load-tests/viewerCost.ts [viewers=100] [windowSeconds=6] [reps=1]
+ * Needs both worker binaries: the patched one installed (scripts/build-worker.sh) and the upstream
+ * one in the cache (HOINGHI_WORKER_VARIANT=upstream scripts/build-worker.sh, or UPSTREAM_WORKER=path).
+ * Writes load-tests/results/viewer-cost.json and viewer-cost.svg.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as mediasoup from 'mediasoup';
+import type { types } from 'mediasoup';
+import { BENCH_SECRET, botToken, cpuSeconds, machine, runBenchmark, writeResult } from './lib';
+import { barChart } from './chart';
+import { buildUdpkit, Receiver, udpCeiling } from './udpkit';
+import { mediaCodecs } from '../sfu/mediaCodecs';
+import { loadConfig } from '../signaling/config';
+import { HoinghiServer } from '../signaling/server';
+import { freePort } from '../test/helpers/cluster';
+import { WebRtcViewer } from './bots/webrtcViewer';
+import { WebRtcPublisher } from './bots/webrtcPublisher';
+
+const VIEWERS = Number(process.argv[2] ?? 100);
+const WINDOW_S = Number(process.argv[3] ?? 6);
+const REPS = Number(process.argv[4] ?? 1);
+const MEETING = 'bench-viewer-cost';
+const CACHE = process.env.HOINGHI_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hoinghi');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CORES = os.availableParallelism();
+
+// mediasoup reads its worker binary path when each worker is spawned, from this export.
+const msWorker = createRequire(import.meta.url)('mediasoup/node/lib/Worker.js') as { workerBin: string };
+const INSTALLED_BIN = msWorker.workerBin;
+
+// ---- the source clips (made once, cached) ---------------------------------------------------
+type VideoLayer = 'top' | 'middle';
+type Ptime = 20 | 60;
+const videoArgs: Record<VideoLayer, string[]> = {
+  top: ['testsrc2=size=1280x720:rate=30', '1200k'],
+  middle: ['testsrc2=size=640x360:rate=30', '500k'],
+};
+function clipPath(layer: VideoLayer, ptime: Ptime): string {
+  return path.join(CACHE, `viewer-cost-${layer}-opus${ptime}-v1.webm`);
+}
+function makeClips(): void {
+  fs.mkdirSync(CACHE, { recursive: true });
+  const ff = (args: string[]) => execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: 'inherit' });
+  const parts = path.join(CACHE, 'viewer-cost-parts');
+  fs.mkdirSync(parts, { recursive: true });
+  for (const layer of ['top', 'middle'] as const) {
+    for (const ptime of [20, 60] as const) {
+      const out = clipPath(layer, ptime);
+      if (fs.existsSync(out)) continue;
+      const v = path.join(parts, `${layer}.webm`);
+      if (!fs.existsSync(v)) {
+        const [src, rate] = videoArgs[layer] as [string, string];
+        console.log(`viewer-cost: encoding the ${layer} layer clip once`);
+        ff(['-f', 'lavfi', '-i', src, '-t', '20', '-c:v', 'libvpx', '-b:v', rate, '-minrate', rate, '-maxrate', rate, '-bufsize', rate,
+          '-deadline', 'realtime', '-cpu-used', '8', '-g', '60', '-keyint_min', '60', `${v}.tmp.webm`]);
+        fs.renameSync(`${v}.tmp.webm`, v);
+      }
+      const a = path.join(parts, `opus${ptime}.webm`);
+      if (!fs.existsSync(a)) {
+        // A voice-band tone, talking 3.5 s and pausing 1.5 s of every 5 s; mono 32 kbps as the web client sends.
+        ff(['-f', 'lavfi', '-i', "aevalsrc='if(lt(mod(t,5),3.5),0.3*sin(2*PI*440*t)*(0.6+0.4*sin(2*PI*3*t)),0)':s=48000", '-t', '20',
+          '-c:a', 'libopus', '-b:a', '32k', '-ac', '1', '-frame_duration', String(ptime), `${a}.tmp.webm`]);
+        fs.renameSync(`${a}.tmp.webm`, a);
+      }
+      ff(['-i', v, '-i', a, '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', `${out}.tmp.webm`]);
+      fs.renameSync(`${out}.tmp.webm`, out);
+    }
+  }
+}
+
+// ---- workers and profiles -------------------------------------------------------------------
+interface WorkerVariant {
+  name: 'upstream' | 'patched' | 'patched-unbatched';
+  bin: string;
+  env: Record<string, string>;
+}
+interface Profile {
+  name: string;
+  layer: VideoLayer;
+  ptime: Ptime;
+  dtx: boolean;
+  transportCc: boolean;
+}
+const PROFILES: Record<string, Profile> = {
+  today: { name: 'today (720p 1.2 Mbps, Opus 20 ms, transport-cc)', layer: 'top', ptime: 20, dtx: false, transportCc: true },
+  opus60dtx: { name: 'Opus 60 ms + DTX', layer: 'top', ptime: 60, dtx: true, transportCc: true },
+  middle: { name: 'middle layer (360p 500 kbps)', layer: 'middle', ptime: 20, dtx: false, transportCc: true },
+  remb: { name: 'REMB instead of transport-cc', layer: 'top', ptime: 20, dtx: false, transportCc: false },
+  mass: { name: 'mass audience (all three)', layer: 'middle', ptime: 60, dtx: true, transportCc: false },
+};
+
+function upstreamBin(): string {
+  if (process.env.UPSTREAM_WORKER) return process.env.UPSTREAM_WORKER;
+  const out = execFileSync('bash', ['scripts/build-worker.sh', '--print-bin', 'upstream']).toString().trim();
+  if (!out) throw new Error('no upstream worker in the cache: run HOINGHI_WORKER_VARIANT=upstream scripts/build-worker.sh, then scripts/build-worker.sh again');
+  return out;
+}
+
+const pin = (pid: number, cpus: string) => execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+function pinWorker(pid: number): void {
+  if (CORES < 2) return;
+  pin(pid, '0');
+  pin(process.pid, `1-${CORES - 1}`);
+}
+
+/** Worker CPU (fraction of a core) over a window. */
+async function cpuOver(pid: number, seconds: number, counter?: () => number): Promise<{ cpu: number; perS: number }> {
+  const c0 = counter?.() ?? 0;
+  const a = cpuSeconds(pid);
+  const t = performance.now();
+  await sleep(seconds * 1000);
+  const dt = (performance.now() - t) / 1000;
+  return { cpu: (cpuSeconds(pid) - a) / dt, perS: ((counter?.() ?? 0) - c0) / dt };
+}
+
+interface Measure {
+  rep: number;
+  viewerKind: 'plain SRTP sink' | 'WebRTC bot';
+  worker: WorkerVariant['name'];
+  profile: string;
+  profileKey: string;
+  viewers: number;
+  joined: number;
+  baseCpuPct: number;
+  cpuPct: number;
+  /** (cpu − base) / viewers, % of one core. */
+  marginalCpuPerViewerPct: number;
+  /** cpu / viewers, % of one core (ingest included). */
+  grossCpuPerViewerPct: number;
+  rtpPerViewerPerS: number;
+  rtpPerCoreS: number;
+  fractionOfUdpCeiling: number;
+  lossPct: number;
+  rtcpSentPerViewerPerS?: number;
+}
+
+// ---- plain SRTP sinks (as load-tests/fanout.ts) ---------------------------------------------
+async function sinkPhase(w: WorkerVariant, key: string, rep: number, ceiling: number): Promise<Measure> {
+  const profile = PROFILES[key]!;
+  msWorker.workerBin = w.bin;
+  // The patched worker reads these at start, as WorkerPool sets them; mediasoup passes our environment on.
+  process.env.MEDIASOUP_SEND_BATCH = w.env.MEDIASOUP_SEND_BATCH ?? '1';
+  process.env.MEDIASOUP_UDP_RECV_BUFFER = String(4 * 1024 * 1024);
+  process.env.MEDIASOUP_UDP_SEND_BUFFER = String(4 * 1024 * 1024);
+  const worker = await mediasoup.createWorker({ logLevel: 'error', rtcMinPort: 30000, rtcMaxPort: 39999 });
+  pinWorker(worker.pid);
+  const router = await worker.createRouter({ mediaCodecs });
+  const ssrc = { video: 22222222, audio: 11111111 };
+  const ingest = async (kind: 'audio' | 'video') => {
+    const t = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: false, comedia: true });
+    const producer = await t.produce({
+      kind,
+      rtpParameters: kind === 'video'
+        ? { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }] }], encodings: [{ ssrc: ssrc.video }] }
+        : { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: ssrc.audio }] },
+    });
+    return { t, producer };
+  };
+  const video = await ingest('video');
+  const audio = await ingest('audio');
+  const url = (t: types.PlainTransport) => `rtp://127.0.0.1:${t.tuple.localPort}?rtcpport=${t.rtcpTuple?.localPort ?? t.tuple.localPort}&pkt_size=1200`;
+  const ffmpeg = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', clipPath(profile.layer, profile.ptime),
+    '-map', '0:v:0', '-c:v', 'copy', '-f', 'rtp', '-ssrc', String(ssrc.video), '-payload_type', '101', url(video.t),
+    '-map', '0:a:0', '-c:a', 'copy', '-f', 'rtp', '-ssrc', String(ssrc.audio), '-payload_type', '100', url(audio.t)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const sinkPort = await freePort();
+  const rx = await Receiver.start(sinkPort);
+  try {
+    const deadline = Date.now() + 15_000;
+    while (((await video.producer.getStats())[0]?.packetCount ?? 0) < 60) {
+      if (Date.now() > deadline) throw new Error('ffmpeg is not feeding the producer');
+      await sleep(200);
+    }
+    const base = await cpuOver(worker.pid, 3);
+    const ssrcs = new Set<number>();
+    for (let i = 0; i < VIEWERS; i++) {
+      const t = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false, enableSrtp: true, srtpCryptoSuite: 'AEAD_AES_256_GCM' });
+      await t.connect({ ip: '127.0.0.1', port: sinkPort, srtpParameters: { cryptoSuite: 'AEAD_AES_256_GCM', keyBase64: randomBytes(44).toString('base64') } });
+      for (const p of [video.producer, audio.producer]) {
+        const c = await t.consume({ producerId: p.id, rtpCapabilities: router.rtpCapabilities });
+        ssrcs.add(c.rtpParameters.encodings![0]!.ssrc!);
+      }
+    }
+    await sleep(2_500); // every video consumer waits for a keyframe (one every 2 s)
+    const a = await rx.snap();
+    const m = await cpuOver(worker.pid, WINDOW_S);
+    const b = await rx.snap();
+    const before = new Map(a.ssrcs.map(([s, r, e]) => [s, { r, e }]));
+    let received = 0;
+    let expected = 0;
+    for (const [s, r, e] of b.ssrcs) {
+      const p = before.get(s);
+      if (!ssrcs.has(s) || !p) continue;
+      received += r - p.r;
+      expected += e - p.e;
+    }
+    const rtpPerS = received / WINDOW_S;
+    return measure(rep, 'plain SRTP sink', w, key, VIEWERS, base.cpu, m.cpu, rtpPerS, expected > 0 ? 100 * Math.max(0, 1 - received / expected) : 0, ceiling);
+  } finally {
+    ffmpeg.kill('SIGKILL');
+    rx.stop();
+    worker.close();
+  }
+}
+
+// ---- node-datachannel WebRTC viewers through hoinghi's own signaling ------------------------
+async function botPhase(w: WorkerVariant, key: string, rep: number, ceiling: number): Promise<Measure> {
+  const profile = PROFILES[key]!;
+  msWorker.workerBin = w.bin;
+  const server = await HoinghiServer.create(
+    loadConfig({
+      HOINGHI_PORT: '0',
+      HOINGHI_WORKERS: '1',
+      HOINGHI_RTC_BASE_PORT: '0',
+      HOINGHI_JWT_SECRET: BENCH_SECRET,
+      HOINGHI_VIEWERS_PER_WORKER: '100000',
+      HOINGHI_JOIN_RATE: '100000',
+      HOINGHI_JOIN_BURST: '100000',
+      ...w.env,
+    }),
+  );
+  const bots: WebRtcViewer[] = [];
+  let host: WebRtcPublisher | null = null;
+  try {
+    const wpid = server.sfu.stats().workers[0]!.pid;
+    pinWorker(wpid);
+    host = await WebRtcPublisher.start({ url: server.url, token: botToken(MEETING, 'bench-host', 'host', null), meetingId: MEETING, clip: clipPath(profile.layer, profile.ptime), dtx: profile.dtx });
+    if (CORES >= 2 && host.ffmpegPid) pin(host.ffmpegPid, `1-${CORES - 1}`);
+    const deadline = Date.now() + 15_000;
+    while (host.stats().forwarded < 60) {
+      if (Date.now() > deadline) throw new Error('the publisher bot forwards nothing');
+      await sleep(100);
+    }
+    const base = await cpuOver(wpid, 3);
+    for (let i = 0; i < VIEWERS; i += 25) {
+      await Promise.all(Array.from({ length: Math.min(25, VIEWERS - i) }, (_, j) =>
+        WebRtcViewer.join({ url: server.url, token: botToken(MEETING, `bot-${rep}-${i + j}`, 'teacher', '01'), meetingId: MEETING, transportCc: profile.transportCc }).then(
+          (v) => bots.push(v),
+          (e: unknown) => console.error(`bot ${i + j}: ${e instanceof Error ? e.message : String(e)}`),
+        )));
+    }
+    await Promise.race([Promise.all(bots.map((b) => b.firstRtp())), sleep(15_000)]);
+    await sleep(2_500);
+    const sum = () => bots.reduce((a, b) => {
+      const s = b.stats();
+      return { rtp: a.rtp + s.rtpPackets, gaps: a.gaps + s.gaps, rtcp: a.rtcp + s.receiverReports + s.nacks + s.transportCcFeedbacks + s.remb };
+    }, { rtp: 0, gaps: 0, rtcp: 0 });
+    const a = sum();
+    const m = await cpuOver(wpid, WINDOW_S);
+    const b = sum();
+    const rtp = b.rtp - a.rtp;
+    const gaps = b.gaps - a.gaps;
+    const out = measure(rep, 'WebRTC bot', w, key, bots.length, base.cpu, m.cpu, rtp / WINDOW_S, (100 * gaps) / Math.max(1, rtp + gaps), ceiling);
+    out.rtcpSentPerViewerPerS = +((b.rtcp - a.rtcp) / WINDOW_S / Math.max(1, bots.length)).toFixed(1);
+    return out;
+  } finally {
+    for (const b of bots) b.close();
+    host?.close();
+    await server.close();
+  }
+}
+
+function measure(rep: number, viewerKind: Measure['viewerKind'], w: WorkerVariant, key: string, n: number, base: number, cpu: number, rtpPerS: number, lossPct: number, ceiling: number): Measure {
+  return {
+    rep,
+    viewerKind,
+    worker: w.name,
+    profile: PROFILES[key]!.name,
+    profileKey: key,
+    viewers: VIEWERS,
+    joined: n,
+    baseCpuPct: +(base * 100).toFixed(1),
+    cpuPct: +(cpu * 100).toFixed(1),
+    marginalCpuPerViewerPct: +(((cpu - base) * 100) / Math.max(1, n)).toFixed(4),
+    grossCpuPerViewerPct: +((cpu * 100) / Math.max(1, n)).toFixed(4),
+    rtpPerViewerPerS: Math.round(rtpPerS / Math.max(1, n)),
+    rtpPerCoreS: Math.round(rtpPerS / Math.max(cpu, 1e-6)),
+    fractionOfUdpCeiling: +(rtpPerS / Math.max(cpu, 1e-6) / ceiling).toFixed(3),
+    lossPct: +lossPct.toFixed(3),
+  };
+}
+
+async function main(): Promise<void> {
+  buildUdpkit();
+  makeClips();
+  const workers: Record<WorkerVariant['name'], WorkerVariant> = {
+    upstream: { name: 'upstream', bin: upstreamBin(), env: {} },
+    patched: { name: 'patched', bin: INSTALLED_BIN, env: { HOINGHI_WORKER_SEND_BATCH: 'true', MEDIASOUP_SEND_BATCH: '1' } },
+    'patched-unbatched': { name: 'patched-unbatched', bin: INSTALLED_BIN, env: { HOINGHI_WORKER_SEND_BATCH: 'false', MEDIASOUP_SEND_BATCH: '0' } },
+  };
+  if (fs.readFileSync(workers.upstream.bin).equals(fs.readFileSync(INSTALLED_BIN))) {
+    throw new Error('the installed worker is the upstream one: install the patched worker (scripts/build-worker.sh) first');
+  }
+  console.log('viewer-cost: measuring the loopback UDP ceiling');
+  const ceilingRun = await udpCeiling();
+  const ceiling = ceilingRun.packetsPerCoreSecond;
+  console.log(`viewer-cost: loopback ceiling ${ceiling.toLocaleString()} packets/s per core; ${VIEWERS} viewers per phase, ${WINDOW_S} s windows, ${REPS} rep(s)`);
+  const plan: [typeof sinkPhase, WorkerVariant, string][] = [
+    [sinkPhase, workers.upstream, 'today'],
+    [sinkPhase, workers.patched, 'today'],
+    [botPhase, workers.upstream, 'today'],
+    [botPhase, workers.patched, 'today'],
+    [botPhase, workers['patched-unbatched'], 'today'],
+    [botPhase, workers.patched, 'opus60dtx'],
+    [botPhase, workers.patched, 'middle'],
+    [botPhase, workers.patched, 'remb'],
+    [botPhase, workers.patched, 'mass'],
+    [botPhase, workers.upstream, 'mass'],
+  ];
+  console.log('viewers            worker             profile                                     base%  cpu%  marginal%/viewer  rtp/viewer/s  rtp/core-s  of ceiling  loss%');
+  const results: Measure[] = [];
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const [run, w, key] of rep % 2 === 0 ? plan : [...plan].reverse()) {
+      const m = await run(w, key, rep, ceiling);
+      results.push(m);
+      console.log([m.viewerKind.padEnd(18), m.worker.padEnd(18), m.profile.padEnd(43), String(m.baseCpuPct).padStart(5), String(m.cpuPct).padStart(5), String(m.marginalCpuPerViewerPct).padStart(17), String(m.rtpPerViewerPerS).padStart(13), String(m.rtpPerCoreS).padStart(11), String(m.fractionOfUdpCeiling).padStart(11), String(m.lossPct).padStart(6)].join(' '));
+    }
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  const table = plan.map(([run, w, key]) => {
+    const ms = results.filter((r) => r.worker === w.name && r.profileKey === key && r.viewerKind === (run === sinkPhase ? 'plain SRTP sink' : 'WebRTC bot'));
+    const marginal = mean(ms.map((m) => m.marginalCpuPerViewerPct));
+    return {
+      viewerKind: ms[0]!.viewerKind,
+      worker: w.name,
+      profile: PROFILES[key]!.name,
+      marginalCpuPerViewerPct: +marginal.toFixed(4),
+      grossCpuPerViewerPct: +mean(ms.map((m) => m.grossCpuPerViewerPct)).toFixed(4),
+      viewersPerCoreAt80Pct: Math.floor((80 - mean(ms.map((m) => m.baseCpuPct))) / Math.max(1e-6, marginal)),
+      rtpPerViewerPerS: Math.round(mean(ms.map((m) => m.rtpPerViewerPerS))),
+      fractionOfUdpCeiling: +mean(ms.map((m) => m.fractionOfUdpCeiling)).toFixed(3),
+      lossPct: +mean(ms.map((m) => m.lossPct)).toFixed(3),
+    };
+  });
+  const file = writeResult('viewer-cost', {
+    benchmark: 'viewer-cost',
+    when: new Date().toISOString(),
+    machine: machine(),
+    command: `node --import tsx load-tests/viewerCost.ts ${VIEWERS} ${WINDOW_S} ${REPS}`,
+    workerPinnedToCore0: CORES >= 2,
+    workers: { upstream: workers.upstream.bin, patched: INSTALLED_BIN },
+    udpCeiling: ceilingRun,
+    profiles: PROFILES,
+    notes: [
+      'marginal = (worker CPU with N viewers − worker CPU with the publisher alone) / N, % of one core',
+      'viewersPerCoreAt80Pct = (80 − base) / marginal',
+      'layers are single-encoding clips at the layer resolution and bitrate; DTX emulated by the publisher bot (1.5 s pause in every 5 s)',
+      'plain sinks send no RTCP back; the bots send RR every 1 s, NACKs, and transport-cc every 100 ms or REMB every 1 s',
+    ],
+    table,
+    results,
+  });
+  fs.writeFileSync('load-tests/results/viewer-cost.svg', barChart({
+    title: `CPU per receive-only viewer, % of one core (${VIEWERS} viewers on one worker, marginal over the publisher alone)`,
+    xLabel: '% of one core per viewer (lower is better; dashed: the 0.1% goal)',
+    bars: table.map((t) => ({
+      label: `${t.viewerKind === 'WebRTC bot' ? 'WebRTC' : 'sink'} · ${t.worker} · ${t.profile.replace(/ \(.*\)/, '')}`,
+      value: t.marginalCpuPerViewerPct,
+      group: t.worker === 'upstream' ? 1 : t.worker === 'patched' ? 0 : 3,
+    })),
+    vLines: [{ x: 0.1, label: 'goal 0.1%' }],
+  }));
+  console.log('\nviewer-cost:', table.map((t) => `${t.viewerKind}/${t.worker}/${t.profile}: ${t.marginalCpuPerViewerPct}% (${t.viewersPerCoreAt80Pct}/core)`).join('\n  '));
+  console.log(`viewer-cost: wrote ${file} and load-tests/results/viewer-cost.svg`);
+}
+
+runBenchmark(main);
