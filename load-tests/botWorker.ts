@@ -22,6 +22,7 @@ export type Command =
   | { type: 'connect'; urls: string[]; first: number; count: number; meetingId: string; flow: Flow; concurrency: number; localAddress: string; province: string }
   | { type: 'hands'; rate: number; seconds: number }
   | { type: 'storm'; dead: string; urls: string[]; maxBackoffMs: number }
+  | { type: 'status' }
   | { type: 'close' };
 
 export type Report =
@@ -29,6 +30,7 @@ export type Report =
   | { type: 'connected'; joined: number; failed: number; latenciesMs: number[]; errors: string[]; consumers: number[] }
   | { type: 'raises'; raises: { seq: number; sentAt: number }[]; errors: number; sent: number }
   | { type: 'stormDone'; affected: number; rejoinedAt: number[]; failed: number; attempts: number; consumersAfter: number[] }
+  | { type: 'status'; connected: number; disconnects: Record<string, number> }
   | { type: 'closed' };
 
 interface Bot {
@@ -46,6 +48,8 @@ let flow: Flow = 'join';
 let localAddress = '127.0.0.1';
 let province = '01';
 const bots: Bot[] = [];
+/** Why sockets closed that the bot did not close itself (socket.io's disconnect reasons). */
+const disconnects: Record<string, number> = {};
 
 function open(url: string, index: number): Promise<Socket> {
   const s = io(url, {
@@ -62,6 +66,9 @@ function open(url: string, index: number): Promise<Socket> {
     }, 60_000);
     s.once('connect', () => {
       clearTimeout(timer);
+      s.once('disconnect', (reason) => {
+        if (reason !== 'io client disconnect') disconnects[reason] = (disconnects[reason] ?? 0) + 1;
+      });
       resolve(s);
     });
     s.once('connect_error', (e) => {
@@ -201,6 +208,7 @@ process.on('message', (c: Command) => {
   if (c.type === 'connect') void connectAll(c);
   else if (c.type === 'hands') void hands(c.rate, c.seconds);
   else if (c.type === 'storm') void storm(c.dead, c.urls, c.maxBackoffMs);
+  else if (c.type === 'status') send({ type: 'status', connected: bots.filter((b) => b.socket.connected).length, disconnects: { ...disconnects } });
   else {
     for (const b of bots) b.socket.close();
     send({ type: 'closed' });

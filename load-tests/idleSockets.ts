@@ -44,6 +44,9 @@ interface Step {
   lagP99Ms: number;
   lagMaxMs: number;
   failed: number;
+  /** Sockets the client processes still hold connected, and why the others closed. */
+  clientConnected: number;
+  disconnects: Record<string, number>;
 }
 
 async function measure(mode: string, url: string): Promise<{ baseRssMiB: number; steps: Step[]; errors: string[] }> {
@@ -72,6 +75,7 @@ async function measure(mode: string, url: string): Promise<{ baseRssMiB: number;
       await nodeReadings(url);
       await new Promise((r) => setTimeout(r, 5_000));
       const m = await nodeReadings(url);
+      const status = await pool.status();
       const step: Step = {
         sockets: m.sockets,
         joinSeconds: Math.round(joinSeconds * 10) / 10,
@@ -84,9 +88,11 @@ async function measure(mode: string, url: string): Promise<{ baseRssMiB: number;
         lagP99Ms: m.lagP99Ms,
         lagMaxMs: m.lagMaxMs,
         failed,
+        clientConnected: status.connected,
+        disconnects: status.disconnects,
       };
       steps.push(step);
-      console.log(`${mode}: ${step.sockets} sockets joined (${failed} failed) — RSS ${step.rssMiB} MiB (${step.rssPerSocketKiB} KiB/socket), event-loop delay p50 ${step.lagP50Ms} ms p99 ${step.lagP99Ms} ms max ${step.lagMaxMs} ms`);
+      console.log(`${mode}: ${step.sockets} sockets joined (${failed} failed) — RSS ${step.rssMiB} MiB (${step.rssPerSocketKiB} KiB/socket), event-loop delay p50 ${step.lagP50Ms} ms p99 ${step.lagP99Ms} ms max ${step.lagMaxMs} ms; clients hold ${status.connected}, closed by others: ${JSON.stringify(status.disconnects)}`);
     }
     return { baseRssMiB: base.rssMiB, steps, errors: [...new Set(errors)].slice(0, 5) };
   } finally {

@@ -45,16 +45,18 @@ async function main(): Promise<void> {
 
     // Redis commands/s, every 100 ms, from just before the kill to the end of the storm.
     const rates: number[] = [];
+    const instantaneous: number[] = [];
     let last = await counter.total();
     let lastAt = performance.now();
     let polling = true;
     const poller = (async () => {
       while (polling) {
         await new Promise((r) => setTimeout(r, 100));
-        const total = await counter.total();
+        const sample = await counter.sample();
         const at = performance.now();
-        rates.push(((total - last - 1) * 1000) / (at - lastAt));
-        last = total;
+        rates.push(((sample.total - last - 1) * 1000) / (at - lastAt));
+        instantaneous.push(sample.instantaneousOpsPerSec);
+        last = sample.total;
         lastAt = at;
       }
     })();
@@ -87,7 +89,12 @@ async function main(): Promise<void> {
       attempts: sum(reports.map((r) => r.attempts)),
       msFromKillUntil: { '50%': at(50), '90%': at(90), '99%': at(99), all: Math.round(after.at(-1) ?? NaN) },
       rejoinLatencyP50Ms: Math.round(percentile(after, 50)),
-      redisCommandsPerSecond: { peak: Math.round(Math.max(...rates)), median: Math.round(percentile([...rates].sort((a, b) => a - b), 50)) },
+      redisCommandsPerSecond: {
+        note: 'peak: total_commands_processed delta over each 100 ms poll; instantaneousPeak: the highest instantaneous_ops_per_sec Redis reported (its own ~1.6 s sliding estimate)',
+        peak: Math.round(Math.max(...rates)),
+        median: Math.round(percentile([...rates].sort((a, b) => a - b), 50)),
+        instantaneousPeak: Math.max(...instantaneous),
+      },
     };
     console.log(JSON.stringify(result, null, 2));
     console.log(`reconnect-storm: wrote ${writeResult('reconnect-storm', result)}`);
