@@ -13,7 +13,7 @@
  * and whether media still flows to every viewer afterwards.
  *
  *   node --import tsx load-tests/clusterJoinsWebrtc.ts [--viewers 150] [--concurrency 12] [--clients 3]
- * Writes load-tests/results/cluster-joins-webrtc.json.
+ * Writes load-tests/results/cluster-joins-webrtc-N.json.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -149,6 +149,8 @@ async function main(): Promise<void> {
     await sleep(3_000);
     const s1 = await Promise.all(workers.map((w) => ask(w, { type: 'stats' }, 'stats')));
     const rtpPerViewerPerS = (sum(s1.map((s) => s.rtpPackets)) - sum(s0.map((s) => s.rtpPackets))) / 3 / Math.max(1, joined);
+    const rtpTotal = sum(s1.map((s) => s.rtpPackets));
+    const gapsTotal = sum(s1.map((s) => s.gaps));
 
     const perNode = await Promise.all(metricsUrls.map(async (u) => metricValue(await (await fetch(u)).text(), 'hoinghi_connected_sockets') ?? NaN));
     const result = {
@@ -166,9 +168,13 @@ async function main(): Promise<void> {
       errors: [...new Set(reports.flatMap((r) => r.errors))].slice(0, 5),
       seconds: Math.round(joinSeconds * 10) / 10,
       joinsPerSecond: Math.round((joined / joinSeconds) * 10) / 10,
-      msToDtlsConnected: pct(timings.map((t) => t.connectedAt - t.startedAt)),
+      // ICE + DTLS up and every consumer resumed (the first RTP may arrive before the last resume's answer).
+      msToConnectedAndResumed: pct(timings.map((t) => t.connectedAt - t.startedAt)),
       msToFirstRtp: pct(timings.map((t) => t.firstRtpAt - t.startedAt)),
       rtpPacketsPerViewerPerSecondAfter: Math.round(rtpPerViewerPerS),
+      // Sequence gaps over packets received since each viewer's first (loss before retransmission).
+      lossPercentSinceJoin: Math.round((gapsTotal / Math.max(1, rtpTotal + gapsTotal)) * 1000) / 10,
+      receiverReportsSkipped: sum(s1.map((s) => s.skippedReports)),
       socketsPerSignalingNode: perNode,
       redis: {
         idleCommandsPerSecond: Math.round(idlePerS),
@@ -178,7 +184,7 @@ async function main(): Promise<void> {
       },
     };
     console.log(JSON.stringify(result, null, 2));
-    console.log(`cluster-joins-webrtc: wrote ${writeResult('cluster-joins-webrtc', result)}`);
+    console.log(`cluster-joins-webrtc: wrote ${writeResult(`cluster-joins-webrtc-${N}`, result)}`);
   } finally {
     await Promise.all(
       workers.map(async (w) => {

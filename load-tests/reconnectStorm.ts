@@ -39,8 +39,26 @@ async function main(): Promise<void> {
     const urls = nodes.map((n) => n.url);
     const host = await publishingHost(urls[0]!, MEETING);
 
+    // The initial joins double as the cluster's receive-flow join rate (socket.io bots, no media).
+    await new Promise((r) => setTimeout(r, 2_000));
+    const idle0 = await counter.total();
+    await new Promise((r) => setTimeout(r, 5_000));
+    const idlePerS = ((await counter.total()) - idle0 - 1) / 5;
+    const j0 = await counter.total();
+    const jt0 = performance.now();
     const joined = await pool.connect({ urls, first: 0, count: N, meetingId: MEETING, flow: 'recv', concurrency: Number(values.concurrency) });
-    console.log(`${sum(joined.map((r) => r.joined))} viewers consuming over 3 signaling nodes (${sum(joined.map((r) => r.failed))} failed)`);
+    const joinWall = (performance.now() - jt0) / 1000;
+    const joinCommands = (await counter.total()) - j0 - 1;
+    const joinedCount = sum(joined.map((r) => r.joined));
+    const joinLatencies = joined.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+    const initialJoins = {
+      seconds: Math.round(joinWall * 10) / 10,
+      joinsPerSecond: Math.round(joinedCount / joinWall),
+      latencyMs: { p50: Math.round(percentile(joinLatencies, 50)), p95: Math.round(percentile(joinLatencies, 95)), p99: Math.round(percentile(joinLatencies, 99)) },
+      redisIdleCommandsPerSecond: Math.round(idlePerS),
+      redisCommandsPerJoin: Math.round(((joinCommands - idlePerS * joinWall) / Math.max(1, joinedCount)) * 10) / 10,
+    };
+    console.log(`${joinedCount} viewers consuming over 3 signaling nodes (${sum(joined.map((r) => r.failed))} failed): ${JSON.stringify(initialJoins)}`);
     await new Promise((r) => setTimeout(r, 3_000));
 
     // Redis commands/s, every 100 ms, from just before the kill to the end of the storm.
@@ -81,7 +99,8 @@ async function main(): Promise<void> {
       machine: machine(),
       command: `node --import tsx load-tests/reconnectStorm.ts --viewers ${N} --concurrency ${values.concurrency} --clients ${values.clients} --backoff ${values.backoff}`,
       viewers: N,
-      connectedBeforeKill: sum(joined.map((r) => r.joined)),
+      connectedBeforeKill: joinedCount,
+      initialJoins,
       affected,
       rejoined: after.length,
       rejoinedConsumingBoth: consuming,
