@@ -11,7 +11,8 @@
  * (20,000 hard on this machine, not raisable here), so the default top step is 19,500.
  *
  *   node --import tsx load-tests/idleSockets.ts [--steps 2500,5000,10000,15000,19500] [--clients 4] [--modes memory,redis]
- * Writes load-tests/results/idle-sockets.json and idle-sockets.svg.
+ * Writes load-tests/results/idle-sockets.json, idle-sockets.svg (RSS) and idle-sockets-lag.svg
+ * (event-loop delay); `--replot` redraws the charts from the JSON.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '4' },
     modes: { type: 'string', default: 'memory,redis' },
     concurrency: { type: 'string', default: '200' },
+    replot: { type: 'boolean', default: false },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
@@ -100,7 +102,36 @@ async function measure(mode: string, url: string): Promise<{ baseRssMiB: number;
   }
 }
 
+/** RSS and event-loop delay against sockets, one SVG each. */
+function writeCharts(results: Record<string, { steps: Step[] }>): void {
+  const series = Object.entries(results);
+  fs.writeFileSync(
+    'load-tests/results/idle-sockets.svg',
+    lineChart({
+      title: 'Idle joined sockets on one signaling process: RSS (MiB)',
+      xLabel: 'sockets',
+      series: series.map(([name, r]) => ({ name, points: r.steps.map((s) => [s.sockets, s.rssMiB] as [number, number]) })),
+    }),
+  );
+  fs.writeFileSync(
+    'load-tests/results/idle-sockets-lag.svg',
+    lineChart({
+      title: 'Idle joined sockets on one signaling process: event-loop delay (ms)',
+      xLabel: 'sockets',
+      series: series.flatMap(([name, r]) => [
+        { name: `${name}: p99`, points: r.steps.map((s) => [s.sockets, s.lagP99Ms] as [number, number]) },
+        { name: `${name}: max`, points: r.steps.map((s) => [s.sockets, s.lagMaxMs] as [number, number]) },
+      ]),
+    }),
+  );
+}
+
 async function main(): Promise<void> {
+  if (values.replot) {
+    // Charts again from the last results, without a run.
+    writeCharts((JSON.parse(fs.readFileSync('load-tests/results/idle-sockets.json', 'utf8')) as { results: Record<string, { steps: Step[] }> }).results);
+    return;
+  }
   const results: Record<string, unknown> = {};
   const modes = values.modes.split(',');
   if (modes.includes('memory')) {
@@ -129,16 +160,8 @@ async function main(): Promise<void> {
     note: 'each socket: authenticated connect + join, no transport; readings after 5 s settle + a 5 s quiet window; RSS per socket = (RSS − RSS at the first step) / (sockets − sockets at the first step)',
     results,
   });
-  const series = Object.entries(results) as [string, { steps: Step[] }][];
-  fs.writeFileSync(
-    'load-tests/results/idle-sockets.svg',
-    lineChart({
-      title: 'Idle joined sockets on one signaling process: RSS (MiB)',
-      xLabel: 'sockets',
-      series: series.map(([name, r]) => ({ name, points: r.steps.map((s) => [s.sockets, s.rssMiB] as [number, number]) })),
-    }),
-  );
-  console.log(`idle-sockets: wrote ${path} and load-tests/results/idle-sockets.svg`);
+  writeCharts(results as Record<string, { steps: Step[] }>);
+  console.log(`idle-sockets: wrote ${path}, load-tests/results/idle-sockets.svg and idle-sockets-lag.svg`);
 }
 
 runBenchmark(main);

@@ -90,6 +90,11 @@ async function main(): Promise<void> {
     await poller;
 
     const affected = sum(reports.map((r) => r.affected));
+    const stages = reports.flatMap((r) => r.stages);
+    const stage = (xs: number[]) => {
+      const sorted = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+      return { p50: Math.round(percentile(sorted, 50)), p90: Math.round(percentile(sorted, 90)), p99: Math.round(percentile(sorted, 99)) };
+    };
     const after = reports.flatMap((r) => r.rejoinedAt.map((at) => at - killedAt)).sort((a, b) => a - b);
     const consuming = reports.flatMap((r) => r.consumersAfter).filter((c) => c === 2).length;
     const at = (p: number): number => Math.round(after[Math.ceil((p / 100) * affected) - 1] ?? NaN);
@@ -108,6 +113,15 @@ async function main(): Promise<void> {
       attempts: sum(reports.map((r) => r.attempts)),
       msFromKillUntil: { '50%': at(50), '90%': at(90), '99%': at(99), all: Math.round(after.at(-1) ?? NaN) },
       rejoinLatencyP50Ms: Math.round(percentile(after, 50)),
+      // Where the time goes, per rejoin (ms; p50 / p90 / p99 over the rejoins).
+      stagesMs: {
+        killToSocketClosed: stage(stages.map((x) => x.closedAt - killedAt)),
+        closedToSuccessfulAttempt: stage(stages.map((x) => x.attemptAt - x.closedAt)),
+        connect: stage(stages.map((x) => x.connectedAt - x.attemptAt)),
+        join: stage(stages.map((x) => x.joinedAt - x.connectedAt)),
+        transportAndConsume: stage(stages.map((x) => x.consumingAt - x.joinedAt)),
+      },
+      attemptErrors: Object.fromEntries(reports.flatMap((r) => Object.entries(r.attemptErrors))),
       redisCommandsPerSecond: {
         note: 'peak: total_commands_processed delta over each 100 ms poll; instantaneousPeak: the highest instantaneous_ops_per_sec Redis reported (its own ~1.6 s sliding estimate)',
         peak: Math.round(Math.max(...rates)),
