@@ -13,7 +13,7 @@
  * and whether media still flows to every viewer afterwards.
  *
  *   node --import tsx load-tests/clusterJoinsWebrtc.ts [--viewers 150] [--concurrency 12] [--clients 3]
- * Writes load-tests/results/cluster-joins-webrtc-N.json.
+ * Writes load-tests/results/cluster-joins-webrtc-<viewers>-c<concurrency>.json.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -184,7 +184,7 @@ async function main(): Promise<void> {
       },
     };
     console.log(JSON.stringify(result, null, 2));
-    console.log(`cluster-joins-webrtc: wrote ${writeResult(`cluster-joins-webrtc-${N}`, result)}`);
+    console.log(`cluster-joins-webrtc: wrote ${writeResult(`cluster-joins-webrtc-${N}-c${CONCURRENCY}`, result)}`);
   } finally {
     await Promise.all(
       workers.map(async (w) => {
