@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { BotPool, nodeReadings } from './bots';
 import { lineChart } from './chart';
 import { BENCH_SECRET, machine, runBenchmark, startNode, writeResult } from './lib';
-import { startRedis } from '../test/helpers/cluster';
+import { freePort, startRedis } from '../test/helpers/cluster';
 import { startSignalingNode } from '../test/helpers/signaling';
 
 const { values } = parseArgs({
@@ -51,15 +51,15 @@ interface Step {
   disconnects: Record<string, number>;
 }
 
-async function measure(mode: string, url: string): Promise<{ baseRssMiB: number; steps: Step[]; errors: string[] }> {
+async function measure(mode: string, url: string, metricsUrl = url): Promise<{ command: string; baseRssMiB: number; steps: Step[]; errors: string[] }> {
   const pool = BotPool.start(CLIENT_PROCS);
   const steps: Step[] = [];
   const errors: string[] = [];
   try {
     await new Promise((r) => setTimeout(r, 2_000));
-    await nodeReadings(url); // resets the event-loop histogram
+    await nodeReadings(metricsUrl); // resets the event-loop histogram
     await new Promise((r) => setTimeout(r, 2_000));
-    const base = await nodeReadings(url);
+    const base = await nodeReadings(metricsUrl);
     console.log(`${mode}: empty process ${base.rssMiB} MiB`);
     let have = 0;
     let failed = 0;
@@ -74,9 +74,9 @@ async function measure(mode: string, url: string): Promise<{ baseRssMiB: number;
       have = target;
       // Idle: let the joins' garbage settle, then read the delay over a quiet window.
       await new Promise((r) => setTimeout(r, 5_000));
-      await nodeReadings(url);
+      await nodeReadings(metricsUrl);
       await new Promise((r) => setTimeout(r, 5_000));
-      const m = await nodeReadings(url);
+      const m = await nodeReadings(metricsUrl);
       const status = await pool.status();
       const step: Step = {
         sockets: m.sockets,
@@ -96,7 +96,7 @@ async function measure(mode: string, url: string): Promise<{ baseRssMiB: number;
       steps.push(step);
       console.log(`${mode}: ${step.sockets} sockets joined (${failed} failed) — RSS ${step.rssMiB} MiB (${step.rssPerSocketKiB} KiB/socket), event-loop delay p50 ${step.lagP50Ms} ms p99 ${step.lagP99Ms} ms max ${step.lagMaxMs} ms; clients hold ${status.connected}, closed by others: ${JSON.stringify(status.disconnects)}`);
     }
-    return { baseRssMiB: base.rssMiB, steps, errors: [...new Set(errors)].slice(0, 5) };
+    return { command: `node --import tsx load-tests/idleSockets.ts --steps ${values.steps} --clients ${CLIENT_PROCS} --modes ${mode}`, baseRssMiB: base.rssMiB, steps, errors: [...new Set(errors)].slice(0, 5) };
   } finally {
     await pool.close();
   }
@@ -132,7 +132,9 @@ async function main(): Promise<void> {
     writeCharts((JSON.parse(fs.readFileSync('load-tests/results/idle-sockets.json', 'utf8')) as { results: Record<string, { steps: Step[] }> }).results);
     return;
   }
-  const results: Record<string, unknown> = {};
+  // A run of some modes keeps the last results of the others.
+  const file = 'load-tests/results/idle-sockets.json';
+  const results: Record<string, unknown> = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { results: Record<string, unknown> }).results : {};
   const modes = values.modes.split(',');
   if (modes.includes('memory')) {
     const node = await startNode({ ...wide, HOINGHI_PORT: '0', HOINGHI_RTC_BASE_PORT: '0' });
@@ -144,9 +146,11 @@ async function main(): Promise<void> {
   }
   if (modes.includes('redis')) {
     const redis = await startRedis();
-    const node = await startSignalingNode(redis.url, 'bench-idle-1', { ...wide, HOINGHI_SFU: 'local', HOINGHI_RTC_BASE_PORT: '0' });
+    // In cluster mode /metrics is served on its own port only.
+    const metricsPort = await freePort();
+    const node = await startSignalingNode(redis.url, 'bench-idle-1', { ...wide, HOINGHI_SFU: 'local', HOINGHI_RTC_BASE_PORT: '0', HOINGHI_METRICS_PORT: String(metricsPort) });
     try {
-      results['Redis store + adapter, cluster mode'] = await measure('redis', node.url);
+      results['Redis store + adapter, cluster mode'] = await measure('redis', node.url, `http://127.0.0.1:${metricsPort}`);
     } finally {
       await node.stop();
       await redis.stop();
@@ -156,7 +160,7 @@ async function main(): Promise<void> {
     benchmark: 'idle sockets per signaling process',
     date: new Date().toISOString(),
     machine: machine(),
-    command: `node --import tsx load-tests/idleSockets.ts --steps ${values.steps} --clients ${CLIENT_PROCS} --modes ${values.modes}`,
+    command: 'per mode, in results',
     note: 'each socket: authenticated connect + join, no transport; readings after 5 s settle + a 5 s quiet window; RSS per socket = (RSS − RSS at the first step) / (sockets − sockets at the first step)',
     results,
   });
