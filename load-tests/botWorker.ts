@@ -22,14 +22,25 @@ export type Command =
   | { type: 'connect'; urls: string[]; first: number; count: number; meetingId: string; flow: Flow; concurrency: number; localAddress: string; province: string }
   | { type: 'hands'; rate: number; seconds: number }
   | { type: 'storm'; dead: string; urls: string[]; maxBackoffMs: number }
+  | { type: 'status' }
   | { type: 'close' };
 
 export type Report =
   | { type: 'progress'; joined: number; failed: number }
   | { type: 'connected'; joined: number; failed: number; latenciesMs: number[]; errors: string[]; consumers: number[] }
   | { type: 'raises'; raises: { seq: number; sentAt: number }[]; errors: number; sent: number }
-  | { type: 'stormDone'; affected: number; rejoinedAt: number[]; failed: number; attempts: number; consumersAfter: number[] }
+  | { type: 'stormDone'; affected: number; rejoinedAt: number[]; failed: number; attempts: number; consumersAfter: number[]; stages: StormStages[]; attemptErrors: Record<string, number> }
+  | { type: 'status'; connected: number; disconnects: Record<string, number> }
   | { type: 'closed' };
+
+/** One rejoin after the kill (epoch ms): its socket seen closed, the successful attempt's start, connected, joined, consuming. */
+export interface StormStages {
+  closedAt: number;
+  attemptAt: number;
+  connectedAt: number;
+  joinedAt: number;
+  consumingAt: number;
+}
 
 interface Bot {
   index: number;
@@ -46,6 +57,8 @@ let flow: Flow = 'join';
 let localAddress = '127.0.0.1';
 let province = '01';
 const bots: Bot[] = [];
+/** Why sockets closed that the bot did not close itself (socket.io's disconnect reasons). */
+const disconnects: Record<string, number> = {};
 
 function open(url: string, index: number): Promise<Socket> {
   const s = io(url, {
@@ -60,11 +73,24 @@ function open(url: string, index: number): Promise<Socket> {
       s.close();
       reject(new Error('connect timed out'));
     }, 60_000);
-    s.once('connect', () => {
+    // The server may close the connection before the namespace CONNECT is answered (its auth
+    // timeout when it is busy): no connect_error comes then, so fail the attempt at once.
+    const closedEarly = (reason: string): void => {
       clearTimeout(timer);
+      s.close();
+      reject(new Error(`closed before connect: ${reason}`));
+    };
+    s.io.once('close', closedEarly);
+    s.once('connect', () => {
+      s.io.off('close', closedEarly);
+      clearTimeout(timer);
+      s.once('disconnect', (reason) => {
+        if (reason !== 'io client disconnect') disconnects[reason] = (disconnects[reason] ?? 0) + 1;
+      });
       resolve(s);
     });
     s.once('connect_error', (e) => {
+      s.io.off('close', closedEarly);
       clearTimeout(timer);
       s.close();
       reject(e);
@@ -83,8 +109,9 @@ function ack<T>(s: Socket, event: string, payload: unknown): Promise<T> {
 }
 
 /** The join flow on an open socket; resolves with the number of consumers started. */
-async function runFlow(s: Socket): Promise<number> {
+async function runFlow(s: Socket, marks?: { joinedAt?: number }): Promise<number> {
   const join = await ack<{ routerRtpCapabilities: unknown }>(s, 'join', { meetingId });
+  if (marks) marks.joinedAt = now();
   if (flow === 'join') return 0;
   const t = await ack<{ id: string }>(s, 'createTransport', { direction: 'recv' });
   await ack(s, 'connectTransport', { transportId: t.id, dtlsParameters });
@@ -166,12 +193,15 @@ async function storm(dead: string, urls: string[], maxBackoffMs: number): Promis
   const affected = bots.filter((b) => b.url === dead);
   const rejoinedAt: number[] = [];
   const consumersAfter: number[] = [];
+  const stages: StormStages[] = [];
+  const attemptErrors: Record<string, number> = {};
   let failed = 0;
   let attempts = 0;
   await Promise.all(
     affected.map(async (b) => {
       // The socket.io client sees the kernel close the connection when the process dies.
       if (b.socket.connected) await new Promise((r) => b.socket.once('disconnect', r));
+      const closedAt = now();
       b.socket.close();
       let backoff = 250;
       for (let attempt = 0; attempt < 8; attempt++) {
@@ -179,28 +209,36 @@ async function storm(dead: string, urls: string[], maxBackoffMs: number): Promis
         backoff *= 2;
         attempts += 1;
         const url = urls[(b.index + attempt) % urls.length]!;
+        const attemptAt = now();
         try {
           const socket = await open(url, b.index);
+          const connectedAt = now();
           b.socket = socket;
           b.url = url;
-          b.consumers = await runFlow(socket);
-          rejoinedAt.push(now());
+          const marks: { joinedAt?: number } = {};
+          b.consumers = await runFlow(socket, marks);
+          const consumingAt = now();
+          rejoinedAt.push(consumingAt);
           consumersAfter.push(b.consumers);
+          stages.push({ closedAt, attemptAt, connectedAt, joinedAt: marks.joinedAt ?? NaN, consumingAt });
           return;
-        } catch {
+        } catch (e) {
+          const key = (e instanceof Error ? e.message : String(e)).slice(0, 80);
+          attemptErrors[key] = (attemptErrors[key] ?? 0) + 1;
           b.socket.close();
         }
       }
       failed += 1;
     }),
   );
-  send({ type: 'stormDone', affected: affected.length, rejoinedAt, failed, attempts, consumersAfter });
+  send({ type: 'stormDone', affected: affected.length, rejoinedAt, failed, attempts, consumersAfter, stages, attemptErrors });
 }
 
 process.on('message', (c: Command) => {
   if (c.type === 'connect') void connectAll(c);
   else if (c.type === 'hands') void hands(c.rate, c.seconds);
   else if (c.type === 'storm') void storm(c.dead, c.urls, c.maxBackoffMs);
+  else if (c.type === 'status') send({ type: 'status', connected: bots.filter((b) => b.socket.connected).length, disconnects: { ...disconnects } });
   else {
     for (const b of bots) b.socket.close();
     send({ type: 'closed' });

@@ -85,6 +85,14 @@ export class BotPool {
     return Promise.all(this.workers.map((w) => this.ask(w, { type: 'storm', dead, urls, maxBackoffMs }, 'stormDone')));
   }
 
+  /** Sockets still connected in every client process, and why the others closed. */
+  async status(): Promise<{ connected: number; disconnects: Record<string, number> }> {
+    const reports = await Promise.all(this.workers.map((w) => this.ask(w, { type: 'status' }, 'status')));
+    const disconnects: Record<string, number> = {};
+    for (const r of reports) for (const [k, v] of Object.entries(r.disconnects)) disconnects[k] = (disconnects[k] ?? 0) + v;
+    return { connected: sum(reports.map((r) => r.connected)), disconnects };
+  }
+
   async close(): Promise<void> {
     await Promise.all(
       this.workers.map(async (w) => {
@@ -123,6 +131,15 @@ export class RedisCounter {
   async total(): Promise<number> {
     const info = await this.client.info('stats');
     return Number(/total_commands_processed:(\d+)/.exec(info)![1]);
+  }
+
+  /** total_commands_processed and Redis's own instantaneous_ops_per_sec, from one INFO call. */
+  async sample(): Promise<{ total: number; instantaneousOpsPerSec: number }> {
+    const info = await this.client.info('stats');
+    return {
+      total: Number(/total_commands_processed:(\d+)/.exec(info)![1]),
+      instantaneousOpsPerSec: Number(/instantaneous_ops_per_sec:(\d+)/.exec(info)![1]),
+    };
   }
 
   /** Calls per command name. */

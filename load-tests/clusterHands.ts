@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import type { HandQueueSummary } from '../signaling/protocol/events';
 import { BotPool, RedisCounter, nodeReadings, sum } from './bots';
 import { BENCH_SECRET, botToken, connectBot, emitAck, machine, percentile, runBenchmark, writeResult } from './lib';
-import { startRedis } from '../test/helpers/cluster';
+import { freePort, startRedis } from '../test/helpers/cluster';
 import { startSignalingNode, type SignalingProcess } from '../test/helpers/signaling';
 
 const { values } = parseArgs({
@@ -38,7 +38,13 @@ async function main(): Promise<void> {
   const pool = BotPool.start(Number(values.clients));
   const counter = await RedisCounter.open(redis.url);
   try {
-    for (const id of ['sig-1', 'sig-2', 'sig-3']) nodes.push(await startSignalingNode(redis.url, id, env));
+    // In cluster mode /metrics is off the public port: each node serves it on its own port.
+    const metrics: string[] = [];
+    for (const id of ['sig-1', 'sig-2', 'sig-3']) {
+      const port = await freePort();
+      metrics.push(`http://127.0.0.1:${port}`);
+      nodes.push(await startSignalingNode(redis.url, id, { ...env, HOINGHI_METRICS_PORT: String(port) }));
+    }
     const urls = nodes.map((n) => n.url);
     const host = await connectBot(urls[0]!, botToken(MEETING, 'bench-host', 'host', null));
     await emitAck(host, 'join', { meetingId: MEETING });
@@ -57,7 +63,7 @@ async function main(): Promise<void> {
     const idle0 = await counter.total();
     await new Promise((r) => setTimeout(r, 5_000));
     const idlePerS = ((await counter.total()) - idle0 - 1) / 5;
-    for (const u of urls) await nodeReadings(u); // reset event-loop histograms
+    for (const u of metrics) await nodeReadings(u); // reset event-loop histograms
 
     const cmd0 = await counter.commands();
     const total0 = await counter.total();
@@ -70,7 +76,7 @@ async function main(): Promise<void> {
     const cmds = RedisCounter.delta(cmd0, await counter.commands());
     const hostMsgs = hostMessages - msgs0;
     const toggles = sum(reports.map((r) => r.sent));
-    const readings = await Promise.all(urls.map((u) => nodeReadings(u)));
+    const readings = await Promise.all(metrics.map((u) => nodeReadings(u)));
 
     const raises = reports.flatMap((r) => r.raises).sort((a, b) => a.seq - b.seq);
     const latencies: number[] = [];

@@ -11,14 +11,15 @@
  * (20,000 hard on this machine, not raisable here), so the default top step is 19,500.
  *
  *   node --import tsx load-tests/idleSockets.ts [--steps 2500,5000,10000,15000,19500] [--clients 4] [--modes memory,redis]
- * Writes load-tests/results/idle-sockets.json and idle-sockets.svg.
+ * Writes load-tests/results/idle-sockets.json, idle-sockets.svg (RSS) and idle-sockets-lag.svg
+ * (event-loop delay); `--replot` redraws the charts from the JSON.
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { BotPool, nodeReadings } from './bots';
 import { lineChart } from './chart';
 import { BENCH_SECRET, machine, runBenchmark, startNode, writeResult } from './lib';
-import { startRedis } from '../test/helpers/cluster';
+import { freePort, startRedis } from '../test/helpers/cluster';
 import { startSignalingNode } from '../test/helpers/signaling';
 
 const { values } = parseArgs({
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '4' },
     modes: { type: 'string', default: 'memory,redis' },
     concurrency: { type: 'string', default: '200' },
+    replot: { type: 'boolean', default: false },
   },
 });
 const STEPS = values.steps.split(',').map(Number);
@@ -44,17 +46,20 @@ interface Step {
   lagP99Ms: number;
   lagMaxMs: number;
   failed: number;
+  /** Sockets the client processes still hold connected, and why the others closed. */
+  clientConnected: number;
+  disconnects: Record<string, number>;
 }
 
-async function measure(mode: string, url: string): Promise<{ baseRssMiB: number; steps: Step[]; errors: string[] }> {
+async function measure(mode: string, url: string, metricsUrl = url): Promise<{ command: string; baseRssMiB: number; steps: Step[]; errors: string[] }> {
   const pool = BotPool.start(CLIENT_PROCS);
   const steps: Step[] = [];
   const errors: string[] = [];
   try {
     await new Promise((r) => setTimeout(r, 2_000));
-    await nodeReadings(url); // resets the event-loop histogram
+    await nodeReadings(metricsUrl); // resets the event-loop histogram
     await new Promise((r) => setTimeout(r, 2_000));
-    const base = await nodeReadings(url);
+    const base = await nodeReadings(metricsUrl);
     console.log(`${mode}: empty process ${base.rssMiB} MiB`);
     let have = 0;
     let failed = 0;
@@ -69,9 +74,10 @@ async function measure(mode: string, url: string): Promise<{ baseRssMiB: number;
       have = target;
       // Idle: let the joins' garbage settle, then read the delay over a quiet window.
       await new Promise((r) => setTimeout(r, 5_000));
-      await nodeReadings(url);
+      await nodeReadings(metricsUrl);
       await new Promise((r) => setTimeout(r, 5_000));
-      const m = await nodeReadings(url);
+      const m = await nodeReadings(metricsUrl);
+      const status = await pool.status();
       const step: Step = {
         sockets: m.sockets,
         joinSeconds: Math.round(joinSeconds * 10) / 10,
@@ -84,18 +90,51 @@ async function measure(mode: string, url: string): Promise<{ baseRssMiB: number;
         lagP99Ms: m.lagP99Ms,
         lagMaxMs: m.lagMaxMs,
         failed,
+        clientConnected: status.connected,
+        disconnects: status.disconnects,
       };
       steps.push(step);
-      console.log(`${mode}: ${step.sockets} sockets joined (${failed} failed) — RSS ${step.rssMiB} MiB (${step.rssPerSocketKiB} KiB/socket), event-loop delay p50 ${step.lagP50Ms} ms p99 ${step.lagP99Ms} ms max ${step.lagMaxMs} ms`);
+      console.log(`${mode}: ${step.sockets} sockets joined (${failed} failed) — RSS ${step.rssMiB} MiB (${step.rssPerSocketKiB} KiB/socket), event-loop delay p50 ${step.lagP50Ms} ms p99 ${step.lagP99Ms} ms max ${step.lagMaxMs} ms; clients hold ${status.connected}, closed by others: ${JSON.stringify(status.disconnects)}`);
     }
-    return { baseRssMiB: base.rssMiB, steps, errors: [...new Set(errors)].slice(0, 5) };
+    return { command: `node --import tsx load-tests/idleSockets.ts --steps ${values.steps} --clients ${CLIENT_PROCS} --modes ${mode}`, baseRssMiB: base.rssMiB, steps, errors: [...new Set(errors)].slice(0, 5) };
   } finally {
     await pool.close();
   }
 }
 
+/** RSS and event-loop delay against sockets, one SVG each. */
+function writeCharts(results: Record<string, { steps: Step[] }>): void {
+  const series = Object.entries(results);
+  fs.writeFileSync(
+    'load-tests/results/idle-sockets.svg',
+    lineChart({
+      title: 'Idle joined sockets on one signaling process: RSS (MiB)',
+      xLabel: 'sockets',
+      series: series.map(([name, r]) => ({ name, points: r.steps.map((s) => [s.sockets, s.rssMiB] as [number, number]) })),
+    }),
+  );
+  fs.writeFileSync(
+    'load-tests/results/idle-sockets-lag.svg',
+    lineChart({
+      title: 'Idle joined sockets on one signaling process: event-loop delay (ms)',
+      xLabel: 'sockets',
+      series: series.flatMap(([name, r]) => [
+        { name: `${name}: p99`, points: r.steps.map((s) => [s.sockets, s.lagP99Ms] as [number, number]) },
+        { name: `${name}: max`, points: r.steps.map((s) => [s.sockets, s.lagMaxMs] as [number, number]) },
+      ]),
+    }),
+  );
+}
+
 async function main(): Promise<void> {
-  const results: Record<string, unknown> = {};
+  if (values.replot) {
+    // Charts again from the last results, without a run.
+    writeCharts((JSON.parse(fs.readFileSync('load-tests/results/idle-sockets.json', 'utf8')) as { results: Record<string, { steps: Step[] }> }).results);
+    return;
+  }
+  // A run of some modes keeps the last results of the others.
+  const file = 'load-tests/results/idle-sockets.json';
+  const results: Record<string, unknown> = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { results: Record<string, unknown> }).results : {};
   const modes = values.modes.split(',');
   if (modes.includes('memory')) {
     const node = await startNode({ ...wide, HOINGHI_PORT: '0', HOINGHI_RTC_BASE_PORT: '0' });
@@ -107,9 +146,11 @@ async function main(): Promise<void> {
   }
   if (modes.includes('redis')) {
     const redis = await startRedis();
-    const node = await startSignalingNode(redis.url, 'bench-idle-1', { ...wide, HOINGHI_SFU: 'local', HOINGHI_RTC_BASE_PORT: '0' });
+    // In cluster mode /metrics is served on its own port only.
+    const metricsPort = await freePort();
+    const node = await startSignalingNode(redis.url, 'bench-idle-1', { ...wide, HOINGHI_SFU: 'local', HOINGHI_RTC_BASE_PORT: '0', HOINGHI_METRICS_PORT: String(metricsPort) });
     try {
-      results['Redis store + adapter, cluster mode'] = await measure('redis', node.url);
+      results['Redis store + adapter, cluster mode'] = await measure('redis', node.url, `http://127.0.0.1:${metricsPort}`);
     } finally {
       await node.stop();
       await redis.stop();
@@ -119,20 +160,12 @@ async function main(): Promise<void> {
     benchmark: 'idle sockets per signaling process',
     date: new Date().toISOString(),
     machine: machine(),
-    command: `node --import tsx load-tests/idleSockets.ts --steps ${values.steps} --clients ${CLIENT_PROCS} --modes ${values.modes}`,
+    command: 'per mode, in results',
     note: 'each socket: authenticated connect + join, no transport; readings after 5 s settle + a 5 s quiet window; RSS per socket = (RSS − RSS at the first step) / (sockets − sockets at the first step)',
     results,
   });
-  const series = Object.entries(results) as [string, { steps: Step[] }][];
-  fs.writeFileSync(
-    'load-tests/results/idle-sockets.svg',
-    lineChart({
-      title: 'Idle joined sockets on one signaling process: RSS (MiB)',
-      xLabel: 'sockets',
-      series: series.map(([name, r]) => ({ name, points: r.steps.map((s) => [s.sockets, s.rssMiB] as [number, number]) })),
-    }),
-  );
-  console.log(`idle-sockets: wrote ${path} and load-tests/results/idle-sockets.svg`);
+  writeCharts(results as Record<string, { steps: Step[] }>);
+  console.log(`idle-sockets: wrote ${path}, load-tests/results/idle-sockets.svg and idle-sockets-lag.svg`);
 }
 
 runBenchmark(main);

@@ -39,22 +39,42 @@ async function main(): Promise<void> {
     const urls = nodes.map((n) => n.url);
     const host = await publishingHost(urls[0]!, MEETING);
 
+    // The initial joins double as the cluster's receive-flow join rate (socket.io bots, no media).
+    await new Promise((r) => setTimeout(r, 2_000));
+    const idle0 = await counter.total();
+    await new Promise((r) => setTimeout(r, 5_000));
+    const idlePerS = ((await counter.total()) - idle0 - 1) / 5;
+    const j0 = await counter.total();
+    const jt0 = performance.now();
     const joined = await pool.connect({ urls, first: 0, count: N, meetingId: MEETING, flow: 'recv', concurrency: Number(values.concurrency) });
-    console.log(`${sum(joined.map((r) => r.joined))} viewers consuming over 3 signaling nodes (${sum(joined.map((r) => r.failed))} failed)`);
+    const joinWall = (performance.now() - jt0) / 1000;
+    const joinCommands = (await counter.total()) - j0 - 1;
+    const joinedCount = sum(joined.map((r) => r.joined));
+    const joinLatencies = joined.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+    const initialJoins = {
+      seconds: Math.round(joinWall * 10) / 10,
+      joinsPerSecond: Math.round(joinedCount / joinWall),
+      latencyMs: { p50: Math.round(percentile(joinLatencies, 50)), p95: Math.round(percentile(joinLatencies, 95)), p99: Math.round(percentile(joinLatencies, 99)) },
+      redisIdleCommandsPerSecond: Math.round(idlePerS),
+      redisCommandsPerJoin: Math.round(((joinCommands - idlePerS * joinWall) / Math.max(1, joinedCount)) * 10) / 10,
+    };
+    console.log(`${joinedCount} viewers consuming over 3 signaling nodes (${sum(joined.map((r) => r.failed))} failed): ${JSON.stringify(initialJoins)}`);
     await new Promise((r) => setTimeout(r, 3_000));
 
     // Redis commands/s, every 100 ms, from just before the kill to the end of the storm.
     const rates: number[] = [];
+    const instantaneous: number[] = [];
     let last = await counter.total();
     let lastAt = performance.now();
     let polling = true;
     const poller = (async () => {
       while (polling) {
         await new Promise((r) => setTimeout(r, 100));
-        const total = await counter.total();
+        const sample = await counter.sample();
         const at = performance.now();
-        rates.push(((total - last - 1) * 1000) / (at - lastAt));
-        last = total;
+        rates.push(((sample.total - last - 1) * 1000) / (at - lastAt));
+        instantaneous.push(sample.instantaneousOpsPerSec);
+        last = sample.total;
         lastAt = at;
       }
     })();
@@ -70,6 +90,11 @@ async function main(): Promise<void> {
     await poller;
 
     const affected = sum(reports.map((r) => r.affected));
+    const stages = reports.flatMap((r) => r.stages);
+    const stage = (xs: number[]) => {
+      const sorted = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+      return { p50: Math.round(percentile(sorted, 50)), p90: Math.round(percentile(sorted, 90)), p99: Math.round(percentile(sorted, 99)) };
+    };
     const after = reports.flatMap((r) => r.rejoinedAt.map((at) => at - killedAt)).sort((a, b) => a - b);
     const consuming = reports.flatMap((r) => r.consumersAfter).filter((c) => c === 2).length;
     const at = (p: number): number => Math.round(after[Math.ceil((p / 100) * affected) - 1] ?? NaN);
@@ -79,7 +104,8 @@ async function main(): Promise<void> {
       machine: machine(),
       command: `node --import tsx load-tests/reconnectStorm.ts --viewers ${N} --concurrency ${values.concurrency} --clients ${values.clients} --backoff ${values.backoff}`,
       viewers: N,
-      connectedBeforeKill: sum(joined.map((r) => r.joined)),
+      connectedBeforeKill: joinedCount,
+      initialJoins,
       affected,
       rejoined: after.length,
       rejoinedConsumingBoth: consuming,
@@ -87,7 +113,21 @@ async function main(): Promise<void> {
       attempts: sum(reports.map((r) => r.attempts)),
       msFromKillUntil: { '50%': at(50), '90%': at(90), '99%': at(99), all: Math.round(after.at(-1) ?? NaN) },
       rejoinLatencyP50Ms: Math.round(percentile(after, 50)),
-      redisCommandsPerSecond: { peak: Math.round(Math.max(...rates)), median: Math.round(percentile([...rates].sort((a, b) => a - b), 50)) },
+      // Where the time goes, per rejoin (ms; p50 / p90 / p99 over the rejoins).
+      stagesMs: {
+        killToSocketClosed: stage(stages.map((x) => x.closedAt - killedAt)),
+        closedToSuccessfulAttempt: stage(stages.map((x) => x.attemptAt - x.closedAt)),
+        connect: stage(stages.map((x) => x.connectedAt - x.attemptAt)),
+        join: stage(stages.map((x) => x.joinedAt - x.connectedAt)),
+        transportAndConsume: stage(stages.map((x) => x.consumingAt - x.joinedAt)),
+      },
+      attemptErrors: Object.fromEntries(reports.flatMap((r) => Object.entries(r.attemptErrors))),
+      redisCommandsPerSecond: {
+        note: 'peak: total_commands_processed delta over each 100 ms poll; instantaneousPeak: the highest instantaneous_ops_per_sec Redis reported (its own ~1.6 s sliding estimate)',
+        peak: Math.round(Math.max(...rates)),
+        median: Math.round(percentile([...rates].sort((a, b) => a - b), 50)),
+        instantaneousPeak: Math.max(...instantaneous),
+      },
     };
     console.log(JSON.stringify(result, null, 2));
     console.log(`reconnect-storm: wrote ${writeResult('reconnect-storm', result)}`);
