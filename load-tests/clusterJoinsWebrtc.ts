@@ -174,7 +174,6 @@ async function main(): Promise<void> {
       rtpPacketsPerViewerPerSecondAfter: Math.round(rtpPerViewerPerS),
       // Sequence gaps over packets received since each viewer's first (loss before retransmission).
       lossPercentSinceJoin: Math.round((gapsTotal / Math.max(1, rtpTotal + gapsTotal)) * 1000) / 10,
-      receiverReportsSkipped: sum(s1.map((s) => s.skippedReports)),
       socketsPerSignalingNode: perNode,
       redis: {
         idleCommandsPerSecond: Math.round(idlePerS),

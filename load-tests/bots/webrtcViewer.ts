@@ -418,7 +418,8 @@ export class WebRtcViewer {
       const fraction = expectedInterval <= 0 || lostInterval <= 0 ? 0 : Math.min(255, Math.floor((lostInterval << 8) / expectedInterval));
       const b = Buffer.alloc(24);
       b.writeUInt32BE(s.ssrc, 0);
-      b.writeUInt32BE(((fraction & 0xff) << 24) | (Math.min(lost, 0x7fffff) & 0xffffff), 4);
+      // `<< 24` of a fraction ≥ 128 is negative in JavaScript: `>>> 0` makes it the unsigned word.
+      b.writeUInt32BE((((fraction & 0xff) << 24) | (Math.min(lost, 0x7fffff) & 0xffffff)) >>> 0, 4);
       b.writeUInt32BE(extMax >>> 0, 8);
       b.writeUInt32BE(Math.round(s.jitter) >>> 0, 12);
       b.writeUInt32BE(s.lastSrNtpMiddle >>> 0, 16);
