@@ -179,6 +179,7 @@ export class HoinghiServer {
         tokens: this.tokens,
         demo: config.demo,
         signInPerMin: config.limits.signInPerMin,
+        signInPerIpPerMin: config.limits.signInPerIpPerMin,
         serveMetrics: config.metrics.port === undefined,
         trusted,
         readiness: () => readiness({ sfu, redis: this.#redis, draining: () => this.drainer.draining }),
