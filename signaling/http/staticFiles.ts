@@ -59,8 +59,9 @@ function accepts(header: string | undefined): { br: boolean; gzip: boolean } {
 }
 
 /**
- * Serves the files of `root`, and index.html for every other GET that `isAppRoute` accepts (the
- * single-page app's own paths). Source maps answer 404.
+ * Serves the files of `root`, and index.html for every other GET without a file extension that
+ * `isAppRoute` accepts (the single-page app's own paths). Source maps and the .br/.gz files
+ * themselves answer 404.
  */
 export function staticFiles(root: string, isAppRoute: (urlPath: string) => boolean) {
   const files = scan(root);
@@ -69,7 +70,8 @@ export function staticFiles(root: string, isAppRoute: (urlPath: string) => boole
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     const urlPath = req.path;
     let file = files.get(urlPath);
-    if (!file && index && !urlPath.endsWith('.map') && isAppRoute(urlPath)) file = index;
+    // The app's own paths (no file extension) get index.html; a missing file is a 404.
+    if (!file && index && !/\.[A-Za-z0-9]+$/.test(urlPath) && isAppRoute(urlPath)) file = index;
     if (!file) return next();
     const enc = accepts(req.headers['accept-encoding']);
     const chosen = enc.br && file.br ? { path: file.br, encoding: 'br' } : enc.gzip && file.gzip ? { path: file.gzip, encoding: 'gzip' } : null;
