@@ -34,7 +34,7 @@ try {
   await phoneCtx.grantPermissions(['camera', 'microphone']);
   const phone = await phoneCtx.newPage();
   await signIn(phone, server.url, 'gv-hcm-1');
-  await waitFor(() => host.textContent('[data-testid="viewer-count"]'), (t) => t === '3', 15_000, 'viewer count');
+  await waitFor(() => host.textContent('[data-testid="viewer-count"]'), (t) => t === '4', 15_000, 'viewer count (three teachers and a province host)');
   await host.waitForSelector('[data-testid="on-air"]', { timeout: 20_000 });
   await teacher.click('button[data-action="hand"]');
   await host.waitForSelector('.queue-row[data-user-id="gv-lc-1"]');
