@@ -7,7 +7,10 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Several browsers share two cores with the servers (and other engineers' tests): generous deadlines.
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 400_000 });
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../helpers/server';
