@@ -14,7 +14,7 @@ vi.setConfig({ testTimeout: 240_000, hookTimeout: 400_000 });
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../helpers/server';
-import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../helpers/browser';
+import { closeAll, launchChromium, newContext, signIn, waitFor } from '../helpers/browser';
 
 const MEETING = 'e2e-a11y';
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -44,6 +44,17 @@ async function axe(page: Page): Promise<Violation[]> {
 async function expectAccessible(page: Page): Promise<void> {
   const serious = (await axe(page)).filter((v) => v.impact === 'serious' || v.impact === 'critical');
   expect(serious, JSON.stringify(serious, null, 1)).toEqual([]);
+}
+
+/** A person in a fresh context, with generous deadlines (the machine is shared and loaded). */
+async function openAs(_browser: Browser, list: BrowserContext[], url: string, accountId: string): Promise<Page> {
+  const ctx = await newContext(browser);
+  list.push(ctx);
+  ctx.setDefaultNavigationTimeout(120_000);
+  ctx.setDefaultTimeout(90_000);
+  const page = await ctx.newPage();
+  await signIn(page, url, accountId);
+  return page;
 }
 
 const EMOJI = /[\u{1F300}-\u{1FAFF}\u{2600}-\u{27BF}]/u;
@@ -98,6 +109,8 @@ describe('accessibility of every page', () => {
   it('the teacher page on a phone: accessible, header within two lines, 44 px targets', async () => {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
     contexts.push(ctx);
+    ctx.setDefaultNavigationTimeout(120_000);
+    ctx.setDefaultTimeout(90_000);
     const page = await ctx.newPage();
     await signIn(page, server.url, 'gv-hcm-1');
     await page.waitForSelector('[data-status="connected"]', { timeout: 20_000 });
