@@ -229,6 +229,8 @@ export interface ServerToClientEvents {
   consumerClosed: (info: { consumerId: string; producerId: string }) => void;
   /** Host-only: throttled attendance numbers. */
   meetingStats: (stats: MeetingStats) => void;
+  /** Province hosts only: teachers of their province present in the meeting (sent when it changes). */
+  provinceStats: (stats: { province: string; viewers: number }) => void;
   /** The media side of this participant was lost; run the join flow again (no reload). */
   rejoin: (info: { reason: RejoinReason }) => void;
   /** Hosts only: the hand queue summary (throttled). */

@@ -3,7 +3,8 @@
  * breakouts start; a province without its host shows the national session, labelled; a
  * warning comes a minute before the end and can be dismissed, like notices; speak-to-all shows
  * a cue and ducks the province host under the national host; the province host sees the
- * national feed labelled.
+ * national feed labelled and the number of their own viewers. A province whose host goes on air
+ * gets its own breakout back.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -99,6 +100,36 @@ describe('breakouts, as people see them', () => {
     await waitFor(async () => producerOf('so-ha-noi', 'camera'), (id) => id !== undefined, 20_000, 'province camera');
     await previewLive(national, 'national host after');
     await previewLive(provinceHost, 'province host after');
+  });
+
+  it('shows a province without its host the national session, labelled, instead of a black room', async () => {
+    await teacherDn.waitForSelector('[data-session="48"]');
+    await teacherDn.waitForSelector('[data-testid="national-fallback"]', { timeout: 15_000 });
+    await decodes(teacherDn, producerOf('bo-truong', 'camera')!);
+    expect(await teacherDn.$('[data-testid="placeholder"]')).toBeNull();
+    // The national sound is not held for them (it is for a province with its host).
+    const nationalMic = producerOf('bo-truong', 'mic')!;
+    const a = await waitFor(() => inboundForProducer(teacherDn, nationalMic), (s) => s !== null, 10_000, 'national audio element');
+    await waitFor(() => inboundForProducer(teacherDn, nationalMic), (s) => (s?.packetsReceived ?? 0) > a!.packetsReceived + 20, 10_000, 'national audio flowing');
+    // The province with its host does not get the fallback.
+    await decodes(teacherHn, producerOf('so-ha-noi', 'camera')!);
+    expect(await teacherHn.$('[data-testid="national-fallback"]')).toBeNull();
+  });
+
+  it('gives the breakout back to its province host once they go on air', async () => {
+    const dnHost = await open('so-da-nang');
+    await dnHost.waitForSelector('[data-session="48"]', { timeout: 15_000 });
+    await dnHost.click('button[data-control="camera"]');
+    const camera = await waitFor(async () => producerOf('so-da-nang', 'camera'), (id) => id !== undefined, 20_000, 'Đà Nẵng camera');
+    await decodes(teacherDn, camera!);
+    await teacherDn.waitForSelector('[data-testid="national-fallback"]', { state: 'detached', timeout: 15_000 });
+    // The national camera is no longer sent to them (no overlay was asked for).
+    const national = producerOf('bo-truong', 'camera')!;
+    await waitFor(() => inboundForProducer(teacherDn, national), (s) => s === null, 15_000, 'national camera gone');
+  });
+
+  it('gives the province host their own breakout\'s viewer count', async () => {
+    await waitFor(() => provinceHost.textContent('[data-testid="viewer-count"]'), (t) => t === '1', 10_000, 'one viewer in Hà Nội');
   });
 
   it('lets a participant dismiss a notice', async () => {

@@ -176,6 +176,7 @@ export class MeetingClient {
       this.#dropConsumer(consumerId);
     });
     this.#socket.on('meetingStats', (stats) => useStore.getState().setStats(stats));
+    this.#socket.on('provinceStats', ({ viewers }) => useStore.getState().setProvinceViewers(viewers));
     this.#socket.on('handQueue', (summary) => useStore.getState().setHandSummary(summary));
     this.#socket.on('speakersChanged', (speakers) => useStore.getState().setSpeakers(speakers));
     this.#socket.on('activeSpeakers', (speakers) => useStore.getState().setActiveSpeakers(speakers));

@@ -20,7 +20,8 @@ function elapsed(ms: number): string {
 export function OnAirBadge({ client }: { client: MeetingClient }) {
   const t = useT();
   const since = useStore((s) => s.onAirSince);
-  const viewers = useStore((s) => s.stats?.viewers ?? 0);
+  // A province host's viewers are their province's teachers; the national host's, everyone.
+  const viewers = useStore((s) => (s.self?.role === 'province_host' ? s.provinceViewers : s.stats?.viewers) ?? 0);
   const mic = useStore((s) => s.publishing.mic);
   const now = useNow();
   return (

@@ -33,7 +33,8 @@ export function HostPage({ client }: { client: MeetingClient }) {
   const deviceError = useStore((s) => s.deviceError);
   const remote = useStore(useShallow((s) => s.remote));
   const videos = remote.filter((m) => m.kind === 'video');
-  const viewers = stats?.viewers ?? 0;
+  const provinceViewers = useStore((s) => s.provinceViewers);
+  const viewers = (isNational ? stats?.viewers : provinceViewers) ?? 0;
   const hosts = stats?.hosts ?? 0;
   return (
     <main className="console">
@@ -75,7 +76,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
         {deviceError && <p className="error" role="alert">{t('mediaError')}: {deviceError}</p>}
       </section>
       {isNational && <BreakoutPanel client={client} />}
-      {isSessionHost && (
+      {(isSessionHost || !isNational) && (
         <section className="attendance" aria-label={t('viewers')}>
           <div>
             <span className="big" data-testid="viewer-count">{viewers}</span>{' '}

@@ -35,11 +35,12 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   const speakers = own.filter((v) => activeSpeakers.includes(v.peerId));
   const hostVideos = own.filter((v) => !activeSpeakers.includes(v.peerId));
   const national = videos.filter((v) => v.sessionKey !== sessionKey);
-  // Without a video of their own session (no province host yet), the national feed is the stage.
-  const fallback = inBreakout && hostVideos.length === 0 && national.length > 0;
+  // Nothing of their own session on air (no province host, or not publishing yet): the server
+  // sends the national session instead (nationalFallback.ts), and it is the stage.
+  const ownAudio = audios.some((a) => a.sessionKey === sessionKey);
+  const fallback = inBreakout && own.length === 0 && !ownAudio && national.length > 0;
   const main = hostVideos.find((v) => v.source === 'screen') ?? hostVideos[0] ?? (fallback ? national.find((v) => v.source === 'screen') ?? national[0] : undefined);
   const small = [...hostVideos, ...national].filter((v) => v !== main);
-  const ownAudio = audios.some((a) => a.sessionKey === sessionKey);
   return (
     <main className="stage">
       <SessionBanner />
@@ -55,7 +56,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
             <Tile key={main.consumerId} client={client} media={main} className="large" />
           ) : (
             <div className="placeholder" data-testid="placeholder">
-              {queued ? t('statusQueued') : inBreakout ? t('provinceHostAbsent') : ownAudio ? t('audioOnlyHost') : t('waitingForHost')}
+              {queued ? t('statusQueued') : ownAudio ? t('audioOnlyHost') : inBreakout ? t('provinceHostAbsent') : t('waitingForHost')}
             </div>
           )}
         </div>

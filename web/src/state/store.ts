@@ -115,6 +115,9 @@ export interface HostSlice {
   declined: { userId: string; name: string; at: number } | null;
   setDeclined: (d: { userId: string; name: string } | null) => void;
   stats: MeetingStats | null;
+  /** Province hosts: teachers of their province present in the meeting (null: not told yet). */
+  provinceViewers: number | null;
+  setProvinceViewers: (n: number) => void;
   deviceError: string | null;
   setPublishing: (source: Source, on: boolean) => void;
   setStats: (stats: MeetingStats) => void;
@@ -239,6 +242,8 @@ const createHostSlice: StateCreator<Store, [], [], HostSlice> = (set) => ({
   declined: null,
   setDeclined: (d) => set({ declined: d ? { ...d, at: Date.now() } : null }),
   stats: null,
+  provinceViewers: null,
+  setProvinceViewers: (provinceViewers) => set({ provinceViewers }),
   deviceError: null,
   setPublishing: (source, on) => set((s) => ({ publishing: { ...s.publishing, [source]: on } })),
   setStats: (stats) => set({ stats }),
