@@ -48,8 +48,8 @@ export async function phoneContext(browser: Browser, contexts: BrowserContext[])
   return ctx;
 }
 
-/** The header's rows, the title's lines and the header's height. */
-export function headerLayout(page: Page): Promise<{ rows: number; brandLines: number; height: number }> {
+/** The header's rows, the title's lines and width, and the header's height. */
+export function headerLayout(page: Page): Promise<{ rows: number; brandLines: number; brandWidth: number; height: number }> {
   return page.$eval('header.topbar', (h) => {
     const kids = [...h.children].filter((c) => (c as HTMLElement).offsetParent !== null || c.getClientRects().length > 0);
     // Rows: boxes that overlap vertically share a row.
@@ -62,7 +62,8 @@ export function headerLayout(page: Page): Promise<{ rows: number; brandLines: nu
     }
     const brand = h.querySelector('.brand')!;
     const line = parseFloat(getComputedStyle(brand).lineHeight) || parseFloat(getComputedStyle(brand).fontSize) * 1.3;
-    return { rows: rows.length, brandLines: Math.round(brand.getBoundingClientRect().height / line), height: h.getBoundingClientRect().height };
+    const box = brand.getBoundingClientRect();
+    return { rows: rows.length, brandLines: Math.round(box.height / line), brandWidth: box.width, height: h.getBoundingClientRect().height };
   });
 }
 
@@ -81,6 +82,8 @@ export async function expectPhoneLayout(page: Page): Promise<void> {
   const header = await headerLayout(page);
   expect(header.rows).toBeLessThanOrEqual(2);
   expect(header.brandLines).toBe(1);
+  // The title keeps room to be read (not squeezed to its first letter).
+  expect(header.brandWidth).toBeGreaterThan(150);
   expect(header.height).toBeLessThan(130);
   expect(await smallTargets(page)).toEqual([]);
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
