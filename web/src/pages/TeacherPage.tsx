@@ -95,7 +95,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
           </figcaption>
         </figure>
       )}
-      {!speaking && <p className="hint">{t('receiveOnly')}</p>}
+      {!speaking && !queued && <p className="hint">{t('receiveOnly')}</p>}
     </main>
   );
 }
