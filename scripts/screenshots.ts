@@ -1,7 +1,8 @@
 /**
  * Regenerates the README's screenshots: the sign-in page a newcomer sees at the printed URL, the
  * host console on air, a teacher's view, a province breakout (its host's console and a teacher
- * there), and the teacher page on a phone (390×844). Loopback only.
+ * there, and a province without its host on a phone), and the teacher page on a phone (390×844).
+ * Loopback only.
  *   node --import tsx scripts/screenshots.ts
  */
 import { startServer } from '../test/helpers/server';
@@ -49,13 +50,18 @@ try {
   await host.click('button[data-action="start-breakouts"]');
   await hn.waitForSelector('[data-session="01"]');
   await provinceHost.waitForSelector('[data-testid="on-air"]', { timeout: 20_000 });
+  // TP.HCM has no province host signed in: its teacher (on the phone) sees the national session, labelled.
+  await phone.waitForSelector('[data-testid="national-fallback"]', { timeout: 20_000 });
+  await waitFor(() => inboundStats(phone), (s) => s.framesDecoded > 30, 30_000, 'fallback frames');
+  await new Promise((r) => setTimeout(r, 1_500));
+  await phone.screenshot({ path: 'docs/province-fallback.png' });
   await host.click('button[data-action="speak-to-all"]');
   await hn.waitForSelector('[data-testid="speak-to-all-cue"]');
   await waitFor(() => inboundStats(hn), (s) => s.framesDecoded > 60, 30_000, 'province frames');
   await new Promise((r) => setTimeout(r, 1_500));
   await hn.screenshot({ path: 'docs/province-teacher.png' });
   await provinceHost.screenshot({ path: 'docs/province-host.png', fullPage: true });
-  console.log('wrote docs/sign-in.png, docs/host.png, docs/teacher.png, docs/mobile.png, docs/province-teacher.png, docs/province-host.png');
+  console.log('wrote docs/sign-in.png, docs/host.png, docs/teacher.png, docs/mobile.png, docs/province-teacher.png, docs/province-host.png, docs/province-fallback.png');
 } finally {
   await browser.close();
   await server.close();
