@@ -128,8 +128,11 @@ describe('breakouts, as people see them', () => {
     await waitFor(() => inboundForProducer(teacherDn, national), (s) => s === null, 15_000, 'national camera gone');
   });
 
-  it('gives the province host their own breakout\'s viewer count', async () => {
+  it('gives the province host their own breakout\'s viewer count, and their province\'s participants', async () => {
     await waitFor(() => provinceHost.textContent('[data-testid="viewer-count"]'), (t) => t === '1', 10_000, 'one viewer in Hà Nội');
+    // Their participant list follows that count (Hà Nội only).
+    await provinceHost.waitForSelector('li[data-participant="gv-hn-1"]', { timeout: 10_000 });
+    expect(await provinceHost.$('li[data-participant="gv-dn-1"]')).toBeNull();
   });
 
   it('lets a participant dismiss a notice', async () => {

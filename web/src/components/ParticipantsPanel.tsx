@@ -19,7 +19,8 @@ export function ParticipantsPanel({ client, canInvite }: { client: MeetingClient
   const provinces = useProvinces();
   const isNational = useStore((s) => s.self?.role === 'host');
   const sessionKey = useStore((s) => s.session?.key ?? 'main');
-  const viewers = useStore((s) => s.stats?.viewers ?? 0);
+  // Attendance changes trigger a refetch: the province's count for a province host, the meeting's for the national host.
+  const viewers = useStore((s) => (s.self?.role === 'province_host' ? s.provinceViewers : s.stats?.viewers) ?? 0);
   const status = useStore((s) => s.status);
   const [query, setQuery] = useState('');
   const [province, setProvince] = useState('');
