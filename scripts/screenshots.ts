@@ -1,6 +1,8 @@
 /**
  * Regenerates the README's screenshots: the sign-in page a newcomer sees at the printed URL, the
- * host console while broadcasting, and a teacher's view. Loopback only.
+ * host console on air, a teacher's view, a province breakout (its host's console and a teacher
+ * there, and a province without its host on a phone), and the teacher page on a phone (390×844).
+ * Loopback only.
  *   node --import tsx scripts/screenshots.ts
  */
 import { startServer } from '../test/helpers/server';
@@ -21,10 +23,48 @@ try {
   const teacher = await teacherCtx.newPage();
   await signIn(teacher, server.url, 'gv-lc-1');
   await waitFor(() => inboundStats(teacher), (s) => s.framesDecoded > 30, 30_000, 'frames');
-  await waitFor(() => host.textContent('[data-testid="viewer-count"]'), (t) => t === '1', 10_000, 'viewer count');
+  const provinceCtx = await newContext(browser);
+  const provinceHost = await provinceCtx.newPage();
+  await signIn(provinceHost, server.url, 'so-ha-noi');
+  await provinceHost.click('button[data-control="camera"]');
+  await provinceHost.click('button[data-control="mic"]');
+  const hnCtx = await newContext(browser);
+  const hn = await hnCtx.newPage();
+  await signIn(hn, server.url, 'gv-hn-1');
+  const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await phoneCtx.grantPermissions(['camera', 'microphone']);
+  const phone = await phoneCtx.newPage();
+  await signIn(phone, server.url, 'gv-hcm-1');
+  await waitFor(() => host.textContent('[data-testid="viewer-count"]'), (t) => t === '4', 15_000, 'viewer count (three teachers and a province host)');
+  await host.waitForSelector('[data-testid="on-air"]', { timeout: 20_000 });
+  await teacher.click('button[data-action="hand"]');
+  await host.waitForSelector('.queue-row[data-user-id="gv-lc-1"]');
+  await new Promise((r) => setTimeout(r, 1_500));
   await teacher.screenshot({ path: 'docs/teacher.png' });
-  await host.screenshot({ path: 'docs/host.png' });
-  console.log('wrote docs/sign-in.png, docs/host.png, docs/teacher.png');
+  await host.screenshot({ path: 'docs/host.png', fullPage: true });
+  await phone.waitForSelector('video[data-consumer-id]');
+  await new Promise((r) => setTimeout(r, 1_000));
+  await phone.screenshot({ path: 'docs/mobile.png' });
+
+  await host.fill('.breakout-panel input[type="number"]', '15');
+  await host.click('button[data-action="start-breakouts"]');
+  await hn.waitForSelector('[data-session="01"]');
+  await provinceHost.waitForSelector('[data-testid="on-air"]', { timeout: 20_000 });
+  // TP.HCM has no province host signed in: its teacher (on the phone) sees the national session, labelled.
+  await phone.waitForSelector('[data-testid="national-fallback"]', { timeout: 20_000 });
+  // (The phone's context does not record its peer connections: count the frames the video presented.)
+  const presented = (): Promise<number> =>
+    phone.$eval('.main-video video', (v) => (v as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames).catch(() => 0);
+  await waitFor(presented, (n) => n > 30, 30_000, 'fallback frames');
+  await new Promise((r) => setTimeout(r, 1_500));
+  await phone.screenshot({ path: 'docs/province-fallback.png' });
+  await host.click('button[data-action="speak-to-all"]');
+  await hn.waitForSelector('[data-testid="speak-to-all-cue"]');
+  await waitFor(() => inboundStats(hn), (s) => s.framesDecoded > 60, 30_000, 'province frames');
+  await new Promise((r) => setTimeout(r, 1_500));
+  await hn.screenshot({ path: 'docs/province-teacher.png' });
+  await provinceHost.screenshot({ path: 'docs/province-host.png', fullPage: true });
+  console.log('wrote docs/sign-in.png, docs/host.png, docs/teacher.png, docs/mobile.png, docs/province-teacher.png, docs/province-host.png, docs/province-fallback.png');
 } finally {
   await browser.close();
   await server.close();

@@ -92,8 +92,16 @@ const envSchema = z.object({
   HOINGHI_MAX_PARTICIPANTS: z.coerce.number().int().positive().max(10_000_000).default(100_000),
   /** Consumers per participant. Default 24. */
   HOINGHI_MAX_CONSUMERS_PER_PEER: z.coerce.number().int().min(1).max(1000).default(24),
-  /** Sign-in requests per minute per IP address. Default 30. */
+  /**
+   * Sign-in requests per minute per account from one IP address. Default 30. Keyed on the account
+   * and the IP together, so a school whose teachers share one public IP is not locked out.
+   */
   HOINGHI_SIGNIN_PER_MIN: z.coerce.number().int().positive().max(100_000).default(30),
+  /**
+   * Sign-in requests per minute from one IP address, whatever the account: the ceiling against
+   * brute force and account enumeration. Default 600 (a large school signing in at once).
+   */
+  HOINGHI_SIGNIN_PER_IP_PER_MIN: z.coerce.number().int().positive().max(1_000_000).default(600),
   /** Directory of the built web client. Default web/dist. */
   HOINGHI_WEB_DIST: z.string().optional(),
   /** This signaling node's id in the meeting store (cluster). Default: host name, pid and a random suffix. */
@@ -173,7 +181,7 @@ export interface Config {
     requireOrigin: boolean;
   };
   drain: { windowMs: number; deadlineMs: number };
-  limits: { socketEventsPerS: number; socketEventBurst: number; maxParticipants: number; maxConsumersPerPeer: number; signInPerMin: number };
+  limits: { socketEventsPerS: number; socketEventBurst: number; maxParticipants: number; maxConsumersPerPeer: number; signInPerMin: number; signInPerIpPerMin: number };
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
   admission: AdmissionSettings;
   meeting: MeetingOptions;
@@ -258,6 +266,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxParticipants: e.HOINGHI_MAX_PARTICIPANTS,
       maxConsumersPerPeer: e.HOINGHI_MAX_CONSUMERS_PER_PEER,
       signInPerMin: e.HOINGHI_SIGNIN_PER_MIN,
+      signInPerIpPerMin: e.HOINGHI_SIGNIN_PER_IP_PER_MIN,
     },
     demo: { enabled: e.HOINGHI_DEMO_SIGNIN, meetingId: e.HOINGHI_DEMO_MEETING, tokenTtlS: e.HOINGHI_DEMO_TOKEN_TTL_S },
     admission: {

@@ -21,6 +21,7 @@ import type { ResumeTickets } from './admission/ResumeTickets';
 import { Metrics } from './metrics';
 import { SocketServer } from './socketServer';
 import { apiRouter, errorHandler, metricsHandler } from './http/routes';
+import { staticFiles } from './http/staticFiles';
 import { TokenVerifier } from './auth/tokens';
 import { createStore, type MeetingStore } from './store';
 import { createAdapter } from './adapter';
@@ -179,6 +180,7 @@ export class HoinghiServer {
         tokens: this.tokens,
         demo: config.demo,
         signInPerMin: config.limits.signInPerMin,
+        signInPerIpPerMin: config.limits.signInPerIpPerMin,
         serveMetrics: config.metrics.port === undefined,
         trusted,
         readiness: () => readiness({ sfu, redis: this.#redis, draining: () => this.drainer.draining }),
@@ -195,12 +197,8 @@ export class HoinghiServer {
 
     const webDist = config.webDist ?? DEFAULT_WEB_DIST;
     if (fs.existsSync(path.join(webDist, 'index.html'))) {
-      app.use(express.static(webDist, { index: false, maxAge: '1h' }));
-      // Single-page app: every other GET gets index.html.
-      app.get(/^\/(?!api\/|socket\.io\/|metrics$|healthz$|readyz$).*/, (_req, res) => {
-        res.setHeader('Cache-Control', 'no-cache');
-        res.sendFile(path.join(webDist, 'index.html'));
-      });
+      // Precompressed, immutable hashed assets; index.html for the app's own paths (a single-page app).
+      app.use(staticFiles(webDist, (p) => !/^\/(api\/|socket\.io\/|metrics$|healthz$|readyz$)/.test(p)));
     } else {
       log.warn({ webDist }, 'web client not built; serving the API only');
     }

@@ -23,6 +23,7 @@ import * as joinFlow from './meeting/joinFlow';
 import * as publishFlow from './meeting/publishFlow';
 import * as handFlow from './meeting/handFlow';
 import * as speakFlow from './meeting/speakFlow';
+import * as rosterFlow from './meeting/rosterFlow';
 import * as breakoutFlow from './meeting/breakoutFlow';
 import type { MeetingOptions } from './meeting/Meeting';
 import type { Metrics } from './metrics';
@@ -57,6 +58,7 @@ const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
   lowerHand: 'hand',
   lowerHands: 'host',
   handQueuePage: 'host',
+  participantsPage: 'host',
   inviteSpeaker: 'host',
   respondInvitation: 'host',
   muteSpeaker: 'host',
@@ -155,7 +157,11 @@ export class SocketServer {
       resumeTicket: (session, meetingId) => opts.joinGate.resumeTicket(session, meetingId),
       maxParticipants: opts.limits.maxParticipants,
       // Wherever that socket is connected (another signaling node, through the adapter).
-      disconnectSocket: (id) => this.io.in(id).disconnectSockets(true),
+      disconnectSocket: (id) => {
+        // Say why first, wherever that socket is connected (another signaling node, through the adapter).
+        this.io.to(id).emit('disconnectReason', { reason: 'signed_in_elsewhere' });
+        this.io.in(id).disconnectSockets(true);
+      },
       onJoined: () => opts.metrics().joins.inc(),
       authorizer: opts.authorizer,
     };
@@ -180,6 +186,7 @@ export class SocketServer {
       lowerHand: handFlow.lowerHand,
       lowerHands: handFlow.lowerHands,
       handQueuePage: handFlow.handQueuePage,
+      participantsPage: rosterFlow.participantsPage,
       inviteSpeaker: speakFlow.inviteSpeaker,
       respondInvitation: speakFlow.respondInvitation,
       muteSpeaker: speakFlow.muteSpeaker,
@@ -225,6 +232,7 @@ export class SocketServer {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     const ms = (session.claims.exp + this.#opts.tokens.settings.clockSkewS) * 1000 - Date.now();
     session.expiryTimer = setTimeout(() => {
+      socket.emit('disconnectReason', { reason: 'session_expired' });
       socket.emit('sessionExpired');
       socket.disconnect(true);
     }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
@@ -275,6 +283,7 @@ export class SocketServer {
         if (strikes.take() > 0 && socket.connected) {
           this.floodDisconnects += 1;
           log.warn({ user: userId }, 'disconnecting a flooding socket');
+          socket.emit('disconnectReason', { reason: 'flooding' });
           socket.disconnect(true);
         }
       };

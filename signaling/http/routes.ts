@@ -18,7 +18,10 @@ export interface RouteDeps {
   sfu: SfuControl;
   metrics: Metrics;
   tokens: TokenVerifier;
+  /** Sign-ins per minute per account from one IP. */
   signInPerMin: number;
+  /** Sign-ins per minute from one IP, whatever the account (the brute-force ceiling). */
+  signInPerIpPerMin: number;
   /** Serve /metrics here (false when it has its own port). */
   serveMetrics: boolean;
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
@@ -72,12 +75,18 @@ export function apiRouter(deps: RouteDeps): Router {
     });
   });
 
-  const signInLimit = new IpRateLimit(deps.signInPerMin / 60, Math.max(1, Math.ceil(deps.signInPerMin / 6)));
+  // Two limits: per account and IP together (a school's teachers share one public IP behind NAT,
+  // so a per-IP limit alone would lock a whole school out at the start of a meeting), and a
+  // higher per-IP ceiling whatever the account (brute force and enumeration from one address).
+  const perAccount = new IpRateLimit(deps.signInPerMin / 60, Math.max(1, Math.ceil(deps.signInPerMin / 6)));
+  const perIp = new IpRateLimit(deps.signInPerIpPerMin / 60, Math.max(1, Math.ceil(deps.signInPerIpPerMin / 6)));
   router.post('/api/demo/signin', (req, res) => {
     if (!deps.demo.enabled) throw new AppError('not_found', 'demo sign-in is disabled');
-    signInLimit.check(deps.trusted.clientOf(req));
+    const ip = deps.trusted.clientOf(req);
+    perIp.check(ip);
     const body = signInBody.safeParse(req.body);
     if (!body.success) throw new AppError('bad_request', 'accountId is required');
+    perAccount.check(`${ip} ${body.data.accountId}`);
     const account = demoAccount(body.data.accountId);
     if (!account) throw new AppError('not_found', 'no such demo account');
     const token = deps.tokens.issue({ ...account.claims, meetings: [deps.demo.meetingId] }, deps.demo.tokenTtlS);
@@ -97,7 +106,7 @@ export function metricsHandler(metrics: Metrics) {
   };
 }
 
-/** Token buckets per client IP, bounded in number (the oldest are forgotten first). */
+/** Token buckets per key (a client IP, or an IP and an account), bounded in number (the oldest are forgotten first). */
 export class IpRateLimit {
   readonly #buckets = new Map<string, TokenBucket>();
   readonly #rate: number;

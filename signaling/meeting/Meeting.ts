@@ -27,6 +27,7 @@ import { MAIN, MeetingSession } from './MeetingSession';
 import type { MeetingNotifier } from './Notifier';
 import type { Peer } from './Peer';
 import { HostFeeds } from './hostFeeds';
+import { NationalFallback } from './nationalFallback';
 import { RejoinPacer } from './rejoinPacer';
 
 export interface MeetingOptions {
@@ -104,6 +105,8 @@ export class Meeting {
   /** Participants asked to rejoin because their edge was lost. */
   rehomes = 0;
   readonly feeds: HostFeeds;
+  /** Breakouts with nothing of their own on air show the national session (nationalFallback.ts). */
+  readonly fallback: NationalFallback;
   readonly #deps: MeetingDeps;
   readonly #handBuckets = new Map<string, TokenBucket>();
   /** Spreads `rejoin` notices over time (rejoinPacer.ts). */
@@ -136,6 +139,7 @@ export class Meeting {
     this.log = logger('meeting', { meeting: id });
     this.main = this.#session(MAIN);
     this.feeds = new HostFeeds(this);
+    this.fallback = new NationalFallback(this);
     this.#sweepTimer = setInterval(() => void this.#sweep(), SWEEP_MS);
     this.#sweepTimer.unref();
     this.#rejoins = new RejoinPacer(deps.options.rejoinsPerSecond, (socketId, info) => this.notify.toSocket(socketId, 'rejoin', info));
@@ -235,14 +239,25 @@ export class Meeting {
     if (peer.audioOnly && producer.kind === 'video') return false;
     if (producer.sessionKey === peer.sessionKey) return true;
     if (!this.breakouts || !producer.national || peer.sessionKey === MAIN) return false;
+    // A breakout with nothing of its own on air: the whole national session.
+    if (this.fallback.showsNational(peer.sessionKey)) return true;
     // In a breakout: the national audio (held silent unless speaking to all), and optionally the
     // national camera as an overlay.
     return producer.kind === 'audio' || (this.breakouts.nationalOverlay && producer.source === 'camera');
   }
 
-  /** National audio stays paused in breakouts unless the national host speaks to all. */
+  /**
+   * National audio stays paused in breakouts unless the national host speaks to all, or the
+   * breakout shows the national session (nothing of its own on air).
+   */
   isHeld(peer: Peer, producer: PublishedProducer): boolean {
-    return peer.sessionKey !== MAIN && producer.national && producer.kind === 'audio' && !this.breakouts?.speakToAll;
+    return (
+      peer.sessionKey !== MAIN &&
+      producer.national &&
+      producer.kind === 'audio' &&
+      !this.breakouts?.speakToAll &&
+      !this.fallback.showsNational(peer.sessionKey)
+    );
   }
 
   /** Participants by role and by province, cluster-wide. */
@@ -531,6 +546,7 @@ export class Meeting {
     const transports = [...this.peers.values()].flatMap((p) => [...p.transports.keys()]);
     void Promise.all(transports.map((t) => this.sfu.closeTransport(t).catch(() => undefined)));
     for (const peer of this.peers.values()) peer.resetMedia();
+    this.fallback.update();
     this.log.warn({ peers: this.peers.size }, 'media room lost; asking every local participant to rejoin');
     this.#rejoins.add([...this.peers.values()].map((p) => p.socketId), 'media_server_restarted');
   }
@@ -588,9 +604,11 @@ export class Meeting {
       case 'producerAdded':
         this.#advance(event.seq);
         this.#addProducer(event.producer);
+        this.fallback.update();
         return;
       case 'producersRemoved':
         for (const id of event.producerIds) this.published.delete(id);
+        this.fallback.update();
         break;
       case 'breakouts':
         await this.#setBreakouts(event.breakouts);
@@ -616,6 +634,7 @@ export class Meeting {
     const ids = new Set(snapshot.producers.map((p) => p.id));
     for (const id of [...this.published.keys()]) if (!ids.has(id)) this.published.delete(id);
     for (const p of snapshot.producers) this.#addProducer(p);
+    this.fallback.update();
     const b = snapshot.breakouts;
     if (JSON.stringify(b) !== JSON.stringify(this.breakouts)) await this.#setBreakouts(b);
     // A speaker ended or muted while this node was not listening: check the local ones.

@@ -20,6 +20,8 @@ export class HostFeeds {
   readonly #sent = new Map<string, { seq: number; at: number }>();
   #lastStats = '';
   #lastStatus = '';
+  /** Province hosts' sockets → the viewer count last sent to them. */
+  readonly #lastProvince = new Map<string, number>();
   #busy = false;
 
   constructor(meeting: Meeting) {
@@ -65,6 +67,7 @@ export class HostFeeds {
 
   async #pushStats(): Promise<void> {
     const main = this.#meeting.main;
+    await this.#pushProvinceStats();
     if (!this.#hostedHere().some((s) => s.isMain)) {
       this.#lastStats = '';
       this.#lastStatus = '';
@@ -90,6 +93,31 @@ export class HostFeeds {
     }
   }
 
+  /**
+   * Each province host connected here gets the number of their own viewers (their province's
+   * teachers present) when it changes: during breakouts the teachers in their breakout, else
+   * everyone of their province present but themselves. One counts read per interval, whatever the
+   * number of province hosts here.
+   */
+  async #pushProvinceStats(): Promise<void> {
+    const m = this.#meeting;
+    const hosts = [...m.peers.values()].filter((p) => p.claims.role === 'province_host' && p.claims.province);
+    for (const socketId of [...this.#lastProvince.keys()]) if (!hosts.some((p) => p.socketId === socketId)) this.#lastProvince.delete(socketId);
+    if (hosts.length === 0) return;
+    try {
+      const c = await m.state.counts();
+      for (const peer of hosts) {
+        const province = peer.claims.province!;
+        const viewers = m.breakouts ? (c.sessions[province]?.teachers ?? 0) : Math.max(0, (c.provinces[province] ?? 0) - 1);
+        if (this.#lastProvince.get(peer.socketId) === viewers) continue;
+        this.#lastProvince.set(peer.socketId, viewers);
+        m.notify.toSocket(peer.socketId, 'provinceStats', { province, viewers });
+      }
+    } catch (error) {
+      m.log.warn({ err: String(error) }, 'province stats failed');
+    }
+  }
+
   /** What a session host joining (or moving in) needs at once: numbers, the queue, the speakers. */
   async sendHostState(socketId: string, session: MeetingSession): Promise<void> {
     const m = this.#meeting;
@@ -97,6 +125,7 @@ export class HostFeeds {
     // change to): push the next ones to every local host whatever they were.
     this.#lastStats = '';
     this.#lastStatus = '';
+    this.#lastProvince.delete(socketId);
     if (session.isMain) {
       m.notify.toSocket(socketId, 'meetingStats', await m.stats());
       if (m.breakouts) m.notify.toSocket(socketId, 'breakoutStatus', await m.breakoutStatus());

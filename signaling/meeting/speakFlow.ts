@@ -44,6 +44,8 @@ export async function respondInvitation(
   if (!entry || entry.state !== 'invited') throw notFound('invitation');
   if (!accept) {
     await meeting.endSpeaking(ms, peer.userId);
+    // The inviting session's hosts learn it, so they can invite someone else.
+    meeting.notify.toRoom(ms.hostsRoomName, 'inviteDeclined', { userId: peer.userId, name: peer.claims.name });
     return { grant: null };
   }
   const granted = await meeting.state.accept(ms.key, peer.userId);

@@ -102,6 +102,26 @@ export interface HandQueueSummary {
   serverNow: number;
 }
 
+/** One row of the hosts' participant list. */
+export interface ParticipantEntry {
+  userId: string;
+  name: string;
+  role: Role;
+  province: string | null;
+  school: string | null;
+  /** The session they are in: 'main' or a province code. */
+  sessionKey: string;
+}
+
+/** Why the server is about to end this connection (sent just before it does). */
+export type DisconnectReason =
+  /** The same account joined from another tab or device; the newest connection wins. */
+  | 'signed_in_elsewhere'
+  /** This connection kept sending after being refused. */
+  | 'flooding'
+  /** The token expired without a refresh. */
+  | 'session_expired';
+
 export interface SpeakerInfo {
   userId: string;
   name: string;
@@ -186,6 +206,7 @@ export interface ClientResultMap {
   lowerHand: { handRaised: boolean };
   lowerHands: { lowered: number };
   handQueuePage: { entries: HandEntry[]; total: number };
+  participantsPage: { entries: ParticipantEntry[]; total: number };
   inviteSpeaker: Record<string, never>;
   respondInvitation: { grant: SpeakState['grant'] };
   muteSpeaker: Record<string, never>;
@@ -208,6 +229,8 @@ export interface ServerToClientEvents {
   consumerClosed: (info: { consumerId: string; producerId: string }) => void;
   /** Host-only: throttled attendance numbers. */
   meetingStats: (stats: MeetingStats) => void;
+  /** Province hosts only: teachers of their province present in the meeting (sent when it changes). */
+  provinceStats: (stats: { province: string; viewers: number }) => void;
   /** The media side of this participant was lost; run the join flow again (no reload). */
   rejoin: (info: { reason: RejoinReason }) => void;
   /** Hosts only: the hand queue summary (throttled). */
@@ -234,6 +257,10 @@ export interface ServerToClientEvents {
    * are given different delays, so they do not all move at once.
    */
   moveNode: (info: { reason: MoveReason; afterMs: number }) => void;
+  /** Hosts of the inviting session: an invited participant declined. */
+  inviteDeclined: (info: { userId: string; name: string }) => void;
+  /** The server ends this connection right after this, for this reason (the client explains it and does not retry blindly). */
+  disconnectReason: (info: { reason: DisconnectReason }) => void;
   /** A protocol error not tied to an ack (e.g. an event without ack callback was refused). */
   protocolError: (error: WireError & { event: string }) => void;
 }

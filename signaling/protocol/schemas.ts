@@ -151,6 +151,16 @@ export const clientEventSchemas = {
   ]),
   /** Host: a page of the hand queue, in raise order (for scrolling past the summary's head). */
   handQueuePage: z.strictObject({ offset: z.number().int().min(0).max(10_000_000), limit: z.number().int().min(1).max(500) }),
+  /**
+   * Hosts: a page of the participant list, searchable by name, school and province name (case and
+   * diacritics ignored), optionally of one province. A province host sees only their province.
+   */
+  participantsPage: z.strictObject({
+    query: z.string().trim().max(64).optional(),
+    province: z.string().regex(/^[0-9]{2}$/).optional(),
+    offset: z.number().int().min(0).max(10_000_000),
+    limit: z.number().int().min(1).max(100),
+  }),
   /** Host: invite a participant to speak (audio, plus video if allowed). */
   inviteSpeaker: z.strictObject({ userId: id, allowVideo: z.boolean().default(false) }),
   /** The invited participant accepts or declines. */
@@ -204,6 +214,7 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   lowerHand: 64,
   lowerHands: 256,
   handQueuePage: 128,
+  participantsPage: 256,
   inviteSpeaker: 256,
   respondInvitation: 64,
   muteSpeaker: 256,

@@ -67,7 +67,7 @@ describe('province breakouts', () => {
     });
   });
 
-  it('moves each teacher to their province\'s session, where they receive only their province host', async () => {
+  it('moves each teacher to their province\'s session, with the national session until their province host publishes, then only their province host', async () => {
     const states = collect<BreakoutsState>(teachers['01']!.socket, 'breakouts');
     const res = await call(national.socket, 'startBreakouts', { nationalOverlay: false });
     expect(res).toMatchObject({ active: true, endsAt: null, speakToAll: false });
@@ -75,6 +75,10 @@ describe('province breakouts', () => {
     for (const p of ['01', '79', '48']) {
       await until(() => teachers[p]!.sessions.at(-1)?.key === p, 5_000, `teacher ${p} moved`);
       expect(provinceHosts[p]!.sessions.at(-1)).toMatchObject({ key: p, canSend: true, isSessionHost: true });
+      // Nothing of the breakout's own on air yet: the national session, its sound not held.
+      await until(() => JSON.stringify(producersOf(teachers[p]!)) === JSON.stringify(nationalAll()), 5_000, `teacher ${p} on the national session`);
+      const peer = server.sockets.registry.get(MEETING)!.peers.get(`t-${p}`)!;
+      expect(peer.held.size).toBe(0);
       provinceProducers[p] = await publishAsProvinceHost(p);
     }
     for (const p of ['01', '79', '48']) {

@@ -1,4 +1,5 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
+import type { MeetingClient } from './client/MeetingClient';
 import { useStore } from './state/store';
 import { useMeetingClient } from './client/useMeetingClient';
 import { StatusBar } from './components/StatusBar';
@@ -9,8 +10,13 @@ import { MeetingsApp } from './meetings/MeetingsApp';
 import { useHasMeetings } from './meetings/useHasMeetings';
 
 /** Hosts and province hosts get the console; teachers the receive-only view. */
-function Meeting({ token, meetingId, isHost }: { token: string; meetingId: string; isHost: boolean }) {
+function Meeting({ token, meetingId, isHost, onClient }: { token: string; meetingId: string; isHost: boolean; onClient: (c: MeetingClient | null) => void }) {
   const client = useMeetingClient(token, meetingId);
+  // The top bar's "reconnect now" needs the client; it lives above this page.
+  useEffect(() => {
+    onClient(client);
+    return () => onClient(null);
+  }, [client, onClient]);
   if (!client) return null;
   return isHost ? <HostPage client={client} /> : <TeacherPage client={client} />;
 }
@@ -23,6 +29,7 @@ export function App() {
   // With a database the server schedules meetings: "My meetings" and join links replace the
   // single demo meeting.
   const scheduled = useHasMeetings(token);
+  const [client, setClient] = useState<MeetingClient | null>(null);
 
   useEffect(() => {
     document.documentElement.lang = lang;
@@ -38,13 +45,14 @@ export function App() {
     if (window.location.pathname !== path) window.history.replaceState(null, '', path);
   }, [token, role, scheduled]);
 
+  const isHost = role === 'host' || role === 'province_host';
   return (
     <>
-      <StatusBar />
+      <StatusBar client={client} />
       {token && scheduled ? (
-        <MeetingsApp token={token} renderMeeting={(id) => <Meeting key={id} token={token} meetingId={id} isHost={role === 'host' || role === 'province_host'} />} />
+        <MeetingsApp token={token} renderMeeting={(id) => <Meeting key={id} token={token} meetingId={id} isHost={isHost} onClient={setClient} />} />
       ) : token && scheduled === null ? null : token && meetingId ? (
-        <Meeting token={token} meetingId={meetingId} isHost={role === 'host' || role === 'province_host'} />
+        <Meeting token={token} meetingId={meetingId} isHost={isHost} onClient={setClient} />
       ) : (
         <SignInPage />
       )}

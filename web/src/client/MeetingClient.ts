@@ -14,7 +14,9 @@ import type {
   ClientResultMap,
   ClientToServerEvents,
   ConsumerInfo,
+  DisconnectReason,
   HandEntry,
+  ParticipantEntry,
   ServerToClientEvents,
   SessionInfo,
   SpeakState,
@@ -46,6 +48,15 @@ const CAMERA_ENCODINGS: msTypes.RtpEncodingParameters[] = [
 ];
 const SCREEN_ENCODINGS: msTypes.RtpEncodingParameters[] = [{ maxBitrate: 1_500_000, maxFramerate: 10 }];
 const REQUEST_TIMEOUT_MS = 15_000;
+/** Reconnect back-off: 1 s, doubling to 15 s, ±25% jitter; shown to the user as a countdown. */
+const RECONNECT_BASE_MS = 1_000;
+const RECONNECT_MAX_MS = 15_000;
+/** After being cut off for flooding, wait this long before trying again. */
+const FLOOD_PAUSE_MS = 15_000;
+/** Outgoing media counts as on air while bytes sent rose within this many polls (1 s each). */
+const ON_AIR_STALE_POLLS = 3;
+
+const jitter = (ms: number): number => Math.round(ms * (0.75 + Math.random() * 0.5));
 
 /** Seconds since epoch at which a JWT expires, read from its payload (no verification here). */
 function tokenExpiry(token: string): number | null {
@@ -87,62 +98,85 @@ export class MeetingClient {
   /** From the last successful join: presented when joining again, for the rejoin lane. */
   #resumeTicket: string | null = null;
   readonly #listeners = new Set<() => void>();
+  /** The join flow finished on the current connection (requests that need a joined peer may go). */
+  #joined = false;
+  /** Consecutive failed connection attempts (for the back-off). */
+  #attempt = 0;
+  /** What the server said just before it ended the connection. */
+  #serverReason: DisconnectReason | null = null;
+  /** consumerClosed for consumers still being set up here: they are dropped once ready. */
+  readonly #closedEarly = new Set<string>();
+  #sendPoll: ReturnType<typeof setInterval> | null = null;
+  #bytesSent = 0;
+  #stalePolls = 0;
 
   constructor(token: string, meetingId: string, options: MeetingClientOptions = {}) {
     this.#token = token;
     this.#meetingId = meetingId;
     this.#refresh = options.refreshToken;
     const serverUrl = options.serverUrl;
-    const opts = {
-      transports: ['websocket'],
-      auth: { token },
-      reconnectionDelay: 1_000,
-      reconnectionDelayMax: 15_000,
-      randomizationFactor: 0.5,
-    };
+    // Reconnection is ours (not socket.io's), so the page can say when the next attempt is and why.
+    const opts = { transports: ['websocket'], auth: { token }, reconnection: false };
     this.#socket = serverUrl ? io(serverUrl, opts) : io(opts);
     const store = useStore.getState();
     store.setStatus('connecting');
 
     this.#socket.on('connect', () => {
+      this.#attempt = 0;
+      this.#serverReason = null;
+      useStore.getState().setStatus(this.#moving ? 'moving' : 'connecting');
       this.#scheduleRefresh();
       this.#scheduleJoin();
     });
     this.#socket.on('sessionExpired', () => useStore.getState().setStatus('unauthorized'));
-    this.#socket.on('disconnect', (reason) => {
+    this.#socket.on('disconnectReason', ({ reason }) => {
+      this.#serverReason = reason;
+    });
+    this.#socket.on('disconnect', (how) => {
+      this.#joined = false;
       if (this.#closed) return;
       // The server drops a disconnected socket's place in the queue; the next join queues afresh.
       useStore.getState().setJoinQueue(null);
-      if (this.#moving) {
-        // Our own move, or the draining server closing us after our turn: connect again now.
+      const reason = this.#serverReason;
+      if (reason === 'signed_in_elsewhere') {
+        // No automatic retry: this tab and the other would take turns forever.
+        useStore.getState().setStatus('replaced');
+      } else if (reason === 'session_expired') {
+        useStore.getState().setStatus('unauthorized');
+      } else if (this.#moving) {
+        // Our own move (#moveAfter connects again itself), or the draining server closing us after
+        // our turn, or the node gone under us: connect again now; the balancer picks another node.
         useStore.getState().setStatus('moving');
-        if (reason === 'io server disconnect') this.#retryLater(0);
-        return;
-      }
-      useStore.getState().setStatus(reason === 'io server disconnect' ? 'failed' : 'reconnecting');
-      if (reason === 'io server disconnect') {
-        // The server dropped us (e.g. the same account connected elsewhere); try again later.
-        this.#retryLater(5_000);
+        if (how !== 'io client disconnect') this.#retryLater(0);
+      } else if (reason === 'flooding') {
+        useStore.getState().setStatus('flooded', Date.now() + FLOOD_PAUSE_MS);
+        this.#retryLater(FLOOD_PAUSE_MS);
+      } else {
+        this.#reconnectLater();
       }
     });
     this.#socket.on('connect_error', (err: Error & { data?: WireError }) => {
       if (err.data?.code === 'unauthorized') {
         useStore.getState().setStatus('unauthorized');
-        this.#socket.disconnect();
       } else if (err.data?.code === 'draining') {
         // Reached a node that is shutting down (the balancer has not noticed yet): try again.
         this.#moving = true;
         useStore.getState().setStatus('moving');
-        this.#retryLater(err.data.retryAfterMs ?? 1_000);
+        this.#retryLater(jitter(err.data.retryAfterMs ?? 1_000));
       } else {
-        useStore.getState().setStatus('reconnecting');
+        this.#reconnectLater();
       }
     });
+    this.#socket.on('inviteDeclined', (info) => useStore.getState().setDeclined(info));
     this.#socket.on('rejoin', () => this.#scheduleJoin());
     this.#socket.on('moveNode', ({ afterMs }) => this.#moveAfter(afterMs));
     this.#socket.on('newConsumer', (info) => void this.#consume(info).catch((e) => this.#warn('consume', e)));
-    this.#socket.on('consumerClosed', ({ consumerId }) => this.#dropConsumer(consumerId));
+    this.#socket.on('consumerClosed', ({ consumerId }) => {
+      if (!this.#consumers.has(consumerId)) this.#closedEarly.add(consumerId);
+      this.#dropConsumer(consumerId);
+    });
     this.#socket.on('meetingStats', (stats) => useStore.getState().setStats(stats));
+    this.#socket.on('provinceStats', ({ viewers }) => useStore.getState().setProvinceViewers(viewers));
     this.#socket.on('handQueue', (summary) => useStore.getState().setHandSummary(summary));
     this.#socket.on('speakersChanged', (speakers) => useStore.getState().setSpeakers(speakers));
     this.#socket.on('activeSpeakers', (speakers) => useStore.getState().setActiveSpeakers(speakers));
@@ -189,7 +223,24 @@ export class MeetingClient {
     return this.request('sendNotice', { text });
   }
 
-  /** A grant starts sending (microphone at once); losing it stops everything this client sends. */
+  /** Tries to connect now (after `replaced`: take the meeting back to this tab; or skip a wait). */
+  reconnectNow(): void {
+    if (this.#closed) return;
+    this.#serverReason = null;
+    this.#attempt = 0;
+    useStore.getState().setStatus('connecting');
+    this.#retryLater(0);
+  }
+
+  /** The next connection attempt after a drop, with back-off; the page shows the countdown. */
+  #reconnectLater(): void {
+    const delay = jitter(Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** this.#attempt));
+    this.#attempt += 1;
+    useStore.getState().setStatus('reconnecting', Date.now() + delay);
+    this.#retryLater(delay);
+  }
+
+  /** A grant starts sending (microphone at once, camera too when video is allowed); losing it stops everything this client sends. */
   async #onSpeakState(state: SpeakState): Promise<void> {
     const store = useStore.getState();
     const hadGrant = store.speakState.grant !== null;
@@ -199,6 +250,8 @@ export class MeetingClient {
       store.setSelf(store.self ? { ...store.self, canSend: true } : null);
       if (this.#device && !this.#sendTransport) await this.#setUpSending(this.#device);
       if (!this.#localTracks.has('mic')) await this.start('mic');
+      // "Invite with video": the camera comes on with the acceptance.
+      if (state.grant.allowVideo && !this.#localTracks.has('camera')) await this.start('camera');
     } else if (!state.grant && hadGrant) {
       store.setSelf(store.self ? { ...store.self, canSend: false } : null);
       for (const source of [...this.#localTracks.keys()]) await this.#stopLocal(source);
@@ -220,12 +273,32 @@ export class MeetingClient {
   }
 
   // Hand and speaking: a teacher's own actions.
-  raiseHand(): Promise<unknown> {
-    return this.request('raiseHand', {}).then(() => this.#setHand(true));
+  /**
+   * Raises or lowers the hand. While disconnected the wish is kept (the button says so) and sent
+   * once the join flow has run again; a wish that matches the state found then is dropped.
+   */
+  async setHand(want: boolean): Promise<void> {
+    const store = useStore.getState();
+    if (!this.#joined) {
+      store.setPendingHand(want === store.speakState.handRaised ? null : want);
+      return;
+    }
+    store.setPendingHand(null);
+    try {
+      await this.request(want ? 'raiseHand' : 'lowerHand', {});
+      this.#setHand(want);
+    } catch (error) {
+      // The connection dropped under the request: keep the wish for the rejoin.
+      if (!this.#joined && !(error instanceof RequestError)) store.setPendingHand(want);
+      else throw error;
+    }
   }
 
-  lowerHand(): Promise<unknown> {
-    return this.request('lowerHand', {}).then(() => this.#setHand(false));
+  /** Sends a hand change asked for while disconnected. */
+  async #flushPendingHand(): Promise<void> {
+    const want = useStore.getState().pendingHand;
+    if (want === null) return;
+    await this.setHand(want);
   }
 
   #setHand(handRaised: boolean): void {
@@ -260,6 +333,15 @@ export class MeetingClient {
 
   handQueuePage(offset: number, limit: number): Promise<{ entries: HandEntry[]; total: number }> {
     return this.request('handQueuePage', { offset, limit });
+  }
+
+  participantsPage(query: string, province: string | null, offset: number, limit: number): Promise<{ entries: ParticipantEntry[]; total: number }> {
+    return this.request('participantsPage', {
+      ...(query.trim() ? { query: query.trim() } : {}),
+      ...(province ? { province } : {}),
+      offset,
+      limit,
+    });
   }
 
   get token(): string {
@@ -330,24 +412,27 @@ export class MeetingClient {
       this.#joinAgain = true;
       return;
     }
+    this.#joined = false;
     this.#joining = this.#join()
       .then(() => {
         this.#moving = false;
+        this.#joined = this.#socket.connected;
         useStore.getState().setJoinQueue(null);
         useStore.getState().setStatus('connected');
+        return this.#flushPendingHand().catch((e) => this.#warn('pending hand', e));
       })
       .catch((error: unknown) => {
         if (error instanceof RequestError && error.code === 'queued' && error.queue) {
           // Waiting our turn: show the place and poll again when the server says (already jittered).
           useStore.getState().setJoinQueue(error.queue);
           useStore.getState().setStatus('queued');
-          this.#retryLater(error.retryAfterMs ?? 5_000, false);
+          this.#retryLater(error.retryAfterMs ?? 5_000);
           return;
         }
         if (error instanceof RequestError && error.code === 'invalid_ticket') {
           // Not a ticket this cluster signed (e.g. its key changed): join as a newcomer.
           this.#resumeTicket = null;
-          this.#retryLater(0, false);
+          this.#retryLater(0);
           return;
         }
         this.#warn('join', error);
@@ -356,15 +441,18 @@ export class MeetingClient {
           this.#moving = true;
           useStore.getState().setStatus('moving');
           this.#socket.disconnect();
-          this.#retryLater(error.retryAfterMs ?? 1_000);
+          this.#retryLater(jitter(error.retryAfterMs ?? 1_000));
           return;
         }
-        const retry = error instanceof RequestError && error.retryAfterMs ? error.retryAfterMs : 3_000;
+        if (!this.#socket.connected) return; // the disconnect handler has scheduled the retry
+        const retry = error instanceof RequestError && error.retryAfterMs ? error.retryAfterMs : jitter(3_000);
         if (error instanceof RequestError && (error.code === 'forbidden' || error.code === 'unauthorized')) {
           useStore.getState().setStatus('unauthorized');
           return;
         }
-        useStore.getState().setStatus('reconnecting');
+        // 'unavailable': the meeting has no room right now; the server's retry-after is jittered.
+        const full = error instanceof RequestError && error.code === 'unavailable';
+        useStore.getState().setStatus(full ? 'full' : 'reconnecting', Date.now() + retry);
         this.#retryLater(retry);
       })
       .finally(() => {
@@ -377,8 +465,9 @@ export class MeetingClient {
   }
 
   /**
-   * The node is draining: at our turn, leave it and connect again; the load balancer sends the new
-   * connection to another node, and the join flow runs there as after any reconnect.
+   * The node is draining: at our turn, leave it and connect again through our own retry path (the
+   * socket's reconnection is off); the load balancer sends the new connection to another node, and
+   * the join flow runs there as after any reconnect.
    */
   #moveAfter(afterMs: number): void {
     this.#moving = true;
@@ -388,19 +477,22 @@ export class MeetingClient {
       this.#moveTimer = null;
       if (this.#closed) return;
       this.#socket.disconnect();
-      this.#socket.connect();
+      this.#retryLater(0);
     }, Math.max(0, Math.min(afterMs, 10 * 60_000)));
   }
 
-  #retryLater(ms: number, jitter = true): void {
+  /** Connects (or joins again, if connected) after `ms` (already jittered by the caller). */
+  #retryLater(ms: number): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    const jittered = jitter ? Math.round(ms * (0.75 + Math.random() * 0.5)) : ms;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       if (this.#closed) return;
-      if (!this.#socket.connected) this.#socket.connect();
-      else this.#scheduleJoin();
-    }, jittered);
+      if (!this.#socket.connected) {
+        // A move keeps saying so until the join on the new node is done.
+        useStore.getState().setStatus(this.#moving ? 'moving' : 'connecting');
+        this.#socket.connect();
+      } else this.#scheduleJoin();
+    }, ms);
   }
 
   async #join(): Promise<void> {
@@ -489,20 +581,31 @@ export class MeetingClient {
       rtpParameters: info.rtpParameters as msTypes.RtpParameters,
       appData: { source: info.source },
     });
-    if (this.#recvTransport !== transport) {
+    if (this.#recvTransport !== transport || this.#closedEarly.delete(consumer.id)) {
+      // Closed on the server (or the transport replaced) while it was being set up: no tile.
       consumer.close();
       return;
     }
     this.#consumers.set(consumer.id, consumer);
+    // A track that ends (its transport or producer failed) leaves no dead tile behind.
+    consumer.on('trackended', () => this.#dropConsumer(consumer.id));
+    consumer.on('transportclose', () => this.#dropConsumer(consumer.id));
     useStore.getState().addRemote({
       consumerId: consumer.id,
       producerId: info.producerId,
       kind: info.kind,
       source: info.source,
+      peerId: info.peerId,
       peerName: info.peerName,
       sessionKey: info.sessionKey,
     });
-    await this.request('resumeConsumer', { consumerId: consumer.id });
+    try {
+      await this.request('resumeConsumer', { consumerId: consumer.id });
+    } catch (error) {
+      // Its producer went away meanwhile (a failed or stopped publish): no orphan tile.
+      this.#dropConsumer(consumer.id);
+      throw error;
+    }
   }
 
   #dropConsumer(consumerId: string): void {
@@ -556,6 +659,38 @@ export class MeetingClient {
       appData: { source },
     });
     this.#producers.set(source, producer);
+    this.#watchSending();
+  }
+
+  /** On air = bytes actually leaving for the SFU (checked every second while producing). */
+  #watchSending(): void {
+    if (this.#sendPoll) return;
+    this.#sendPoll = setInterval(() => void this.#pollSending(), 1_000);
+  }
+
+  async #pollSending(): Promise<void> {
+    const store = useStore.getState();
+    const producers = [...this.#producers.values()].filter((p) => !p.closed);
+    if (producers.length === 0) {
+      this.#bytesSent = 0;
+      this.#stalePolls = 0;
+      store.setOnAir(false);
+      return;
+    }
+    let bytes = 0;
+    for (const producer of producers) {
+      const report = await producer.getStats().catch(() => null);
+      report?.forEach((s: { type: string; bytesSent?: number }) => {
+        if (s.type === 'outbound-rtp') bytes += s.bytesSent ?? 0;
+      });
+    }
+    if (bytes > this.#bytesSent) {
+      this.#stalePolls = 0;
+      store.setOnAir(true);
+    } else if (++this.#stalePolls >= ON_AIR_STALE_POLLS) {
+      store.setOnAir(false);
+    }
+    this.#bytesSent = bytes;
   }
 
   /** Host or speaker: stop camera, microphone or screen. */
@@ -599,6 +734,7 @@ export class MeetingClient {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#moveTimer) clearTimeout(this.#moveTimer);
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+    if (this.#sendPoll) clearInterval(this.#sendPoll);
     this.#closeMedia();
     for (const t of this.#localTracks.values()) t.stop();
     this.#localTracks.clear();
@@ -607,6 +743,8 @@ export class MeetingClient {
     store.setStatus('idle');
     store.setSelf(null);
     store.setSpeakState(NO_SPEAK_STATE);
+    store.setPendingHand(null);
+    store.setOnAir(false);
     for (const s of ['camera', 'mic', 'screen'] as const) store.setPublishing(s, false);
   }
 }

@@ -10,9 +10,11 @@ import { useT } from '../i18n/useT';
 import type { MeetingClient } from '../client/MeetingClient';
 import type { HandEntry } from '../../../signaling/protocol/events';
 import { useProvinces } from './useProvinces';
+import { Icon } from './Icon';
+import { errorText } from '../i18n/errors';
 
 const PAGE = 100;
-const ROW_PX = 44;
+const ROW_PX = 56;
 
 function waitingText(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -29,6 +31,11 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
   const [, tick] = useState(0);
   const scrollRef = useRef<HTMLDivElement>(null);
   const total = summary?.total ?? 0;
+  const [error, setError] = useState<string | null>(null);
+  const act = (p: Promise<unknown>): void => {
+    setError(null);
+    p.catch((e: unknown) => setError(errorText(t, e)));
+  };
 
   // Pages beyond the head go stale when the queue changes; refetch them as needed.
   useEffect(() => {
@@ -74,7 +81,9 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
   return (
     <section className="panel hand-queue">
       <header>
-        <h2>{t('handQueue')}</h2>
+        <h2>
+          <Icon name="hand" /> {t('handQueue')}
+        </h2>
         <span className="big" data-testid="hand-total">{total}</span> {t('handsTotal')}
         <span className="spacer" />
         <button disabled={total === 0} onClick={() => void client.lowerHands({ scope: 'all' })}>
@@ -96,9 +105,9 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
           </ul>
         </details>
       )}
-      <InviteById client={client} />
+      {error && <p className="error" role="alert">{error}</p>}
       {total === 0 && <p className="hint">{t('noHands')}</p>}
-      <div ref={scrollRef} className="queue-scroll">
+      <div ref={scrollRef} className="queue-scroll" tabIndex={0} role="region" aria-label={t('handQueue')}>
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {items.map((item) => {
             const e = entryAt(item.index);
@@ -122,11 +131,11 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
                     <span className="wait">
                       {t('waiting')} {waitingText(Date.now() + skew - e.raisedAt)}
                     </span>
-                    <button data-action="invite" onClick={() => void client.inviteSpeaker(e.userId, false)}>
-                      {t('invite')}
+                    <button data-action="invite" onClick={() => act(client.inviteSpeaker(e.userId, false))}>
+                      <Icon name="mic" /> {t('invite')}
                     </button>
-                    <button data-action="invite-video" onClick={() => void client.inviteSpeaker(e.userId, true)}>
-                      {t('inviteVideo')}
+                    <button data-action="invite-video" onClick={() => act(client.inviteSpeaker(e.userId, true))}>
+                      <Icon name="camera" /> {t('inviteVideo')}
                     </button>
                     <button className="link" onClick={() => void client.lowerHands({ scope: 'user', userId: e.userId })}>
                       {t('lower')}
@@ -141,28 +150,6 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
         </div>
       </div>
     </section>
-  );
-}
-
-/** Invite a participant by user id (someone who has not raised a hand). */
-export function InviteById({ client }: { client: MeetingClient }) {
-  const t = useT();
-  const [userId, setUserId] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const submit = (allowVideo: boolean): void => {
-    setError(null);
-    client.inviteSpeaker(userId.trim(), allowVideo).then(
-      () => setUserId(''),
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
-    );
-  };
-  return (
-    <form className="invite-by-id" onSubmit={(e) => (e.preventDefault(), submit(false))}>
-      <input value={userId} onChange={(e) => setUserId(e.target.value)} placeholder={t('userIdPlaceholder')} maxLength={64} />
-      <button type="submit" disabled={!userId.trim()}>{t('invite')}</button>
-      <button type="button" disabled={!userId.trim()} onClick={() => submit(true)}>{t('inviteVideo')}</button>
-      {error && <span className="error">{error}</span>}
-    </form>
   );
 }
 
@@ -181,9 +168,9 @@ export function SpeakersPanel({ client }: { client: MeetingClient }) {
             <strong>{s.name}</strong> <small>{s.province ? provinces[s.province] ?? s.province : ''}</small>{' '}
             <em>{t(s.state === 'speaking' ? 'speaking' : 'invited')}</em>
             {s.state === 'speaking' && (
-              <button onClick={() => void client.muteSpeaker(s.userId, !s.muted)}>{t(s.muted ? 'unmute' : 'mute')}</button>
+              <button onClick={() => void client.muteSpeaker(s.userId, !s.muted).catch(() => undefined)}>{t(s.muted ? 'unmute' : 'mute')}</button>
             )}
-            <button data-action="revoke" onClick={() => void client.revokeSpeaker(s.userId)}>
+            <button data-action="revoke" onClick={() => void client.revokeSpeaker(s.userId).catch(() => undefined)}>
               {t('revoke')}
             </button>
           </li>

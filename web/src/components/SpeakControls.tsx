@@ -1,61 +1,92 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
+import { errorText } from '../i18n/errors';
 import type { MeetingClient } from '../client/MeetingClient';
-import { RequestError } from '../client/MeetingClient';
+import { Icon } from './Icon';
 
-/** A teacher's hand button, the invitation prompt, and the speaking indicator. */
+/**
+ * A teacher's hand button, the invitation prompt, and the speaking indicator. The hand button
+ * shows the state it will change (the server's, or a change waiting for the connection) and
+ * sends exactly the opposite of what it shows.
+ */
 export function SpeakControls({ client }: { client: MeetingClient }) {
   const t = useT();
   const speakState = useStore((s) => s.speakState);
+  const pendingHand = useStore((s) => s.pendingHand);
   const publishing = useStore((s) => s.publishing);
   const [notice, setNotice] = useState<string | null>(null);
 
   const act = (p: Promise<unknown>): void => {
     setNotice(null);
-    p.catch((e: unknown) => setNotice(e instanceof RequestError ? e.message : String(e)));
+    p.catch((e: unknown) => setNotice(errorText(t, e)));
   };
 
   if (speakState.grant) {
     return (
-      <div className="speak-bar speaking" data-speaking="true">
+      <div className="speak-bar speaking" data-speaking="true" role="status">
         <span className="dot" /> {speakState.grant.muted ? t('youAreMuted') : t('youAreSpeaking')}
         {speakState.grant.allowVideo && (
-          <button data-control="camera" onClick={() => act(publishing.camera ? client.stop('camera') : client.start('camera'))}>
-            {t(publishing.camera ? 'stop' : 'start')} {t('camera').toLowerCase()}
+          <button data-control="camera" aria-pressed={publishing.camera} onClick={() => act(publishing.camera ? client.stop('camera') : client.start('camera'))}>
+            <Icon name="camera" /> {t(publishing.camera ? 'stopCamera' : 'startCamera')}
           </button>
         )}
         <button data-action="stop-speaking" onClick={() => act(client.stopSpeaking())}>
           {t('stopSpeaking')}
         </button>
-        {notice && <span className="error">{notice}</span>}
+        {notice && <span className="error" role="alert">{notice}</span>}
       </div>
     );
   }
+  const raised = pendingHand ?? speakState.handRaised;
   return (
     <div className="speak-bar">
       <button
         data-action="hand"
-        data-raised={speakState.handRaised}
-        className={speakState.handRaised ? 'on' : ''}
-        onClick={() => act(speakState.handRaised ? client.lowerHand() : client.raiseHand())}
+        data-raised={raised}
+        data-pending={pendingHand !== null}
+        aria-pressed={raised}
+        className={raised ? 'on' : ''}
+        onClick={() => act(client.setHand(!raised))}
       >
-        ✋ {t(speakState.handRaised ? 'lowerHand' : 'raiseHand')}
+        <Icon name="hand" /> {t(raised ? 'lowerHand' : 'raiseHand')}
       </button>
-      {speakState.handRaised && <span className="hint">{t('handRaised')}</span>}
-      {notice && <span className="error">{notice}</span>}
-      {speakState.invitation && (
-        <div className="invitation" role="dialog" data-invitation="open">
-          <strong>{t('invitedTitle')}</strong>
-          <p>{t(speakState.invitation.allowVideo ? 'invitedVideo' : 'invitedAudio')}</p>
-          <button data-action="accept" className="on" onClick={() => act(client.respondInvitation(true))}>
-            {t('accept')}
-          </button>
-          <button data-action="decline" onClick={() => act(client.respondInvitation(false))}>
-            {t('decline')}
-          </button>
-        </div>
+      {pendingHand !== null ? (
+        <span className="hint" data-testid="hand-pending" role="status">{t(pendingHand ? 'pendingHandUp' : 'pendingHandDown')}</span>
+      ) : (
+        speakState.handRaised && <span className="hint">{t('handRaised')}</span>
       )}
+      {notice && <span className="error" role="alert">{notice}</span>}
+      {speakState.invitation && <Invitation client={client} allowVideo={speakState.invitation.allowVideo} onError={setNotice} />}
+    </div>
+  );
+}
+
+/** The invitation dialog: takes focus when it opens, and gives it back when it closes. */
+function Invitation({ client, allowVideo, onError }: { client: MeetingClient; allowVideo: boolean; onError: (text: string) => void }) {
+  const t = useT();
+  const accept = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    const before = document.activeElement as HTMLElement | null;
+    accept.current?.focus();
+    return () => {
+      if (before && document.contains(before)) before.focus();
+    };
+  }, []);
+  const respond = (yes: boolean): void => void client.respondInvitation(yes).catch((e: unknown) => onError(errorText(t, e)));
+  return (
+    <div className="invitation" role="dialog" aria-modal="false" aria-labelledby="invitation-title" aria-describedby="invitation-text" data-invitation="open"
+      onKeyDown={(e) => e.key === 'Escape' && respond(false)}>
+      <strong id="invitation-title">{t('invitedTitle')}</strong>
+      <p id="invitation-text">{t(allowVideo ? 'invitedVideo' : 'invitedAudio')}</p>
+      <div className="row">
+        <button ref={accept} data-action="accept" className="on" onClick={() => respond(true)}>
+          {t('accept')}
+        </button>
+        <button data-action="decline" onClick={() => respond(false)}>
+          {t('decline')}
+        </button>
+      </div>
     </div>
   );
 }
@@ -67,7 +98,7 @@ export function ActiveSpeakers() {
   if (speakers.length === 0) return null;
   return (
     <p className="active-speakers" data-active-speakers={speakers.map((s) => s.userId).join(',')}>
-      🎙 {t('nowSpeaking')}: {speakers.map((s) => s.name).join(', ')}
+      <Icon name="mic" /> {t('nowSpeaking')}: {speakers.map((s) => s.name).join(', ')}
     </p>
   );
 }

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useStore, type Account } from '../state/store';
 import { useT } from '../i18n/useT';
 import type { StringKey } from '../i18n/strings';
+import { errorText } from '../i18n/errors';
 
 interface DemoAccounts {
   meetingId: string;
@@ -44,14 +45,15 @@ export function SignInPage() {
         body: JSON.stringify({ accountId }),
       });
       if (!res.ok) {
-        const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-        setError(body?.error?.message ?? `HTTP ${res.status}`);
+        const body = (await res.json().catch(() => null)) as { error?: { code?: string } } | null;
+        const retryAfterS = Number(res.headers.get('retry-after'));
+        setError(errorText(t, { code: body?.error?.code, retryAfterMs: retryAfterS > 0 ? retryAfterS * 1000 : undefined }));
         return;
       }
       const body = (await res.json()) as { token: string; meetingId: string; account: Account };
       signIn(body.token, body.meetingId, body.account);
     } catch (e) {
-      setError(String(e));
+      setError(errorText(t, e));
     } finally {
       setBusy(false);
     }
@@ -85,7 +87,7 @@ export function SignInPage() {
           ))}
         </>
       )}
-      {error && <p className="error">{error}</p>}
+      {error && <p className="error" role="alert" data-testid="signin-error">{error}</p>}
     </main>
   );
 }

@@ -2,62 +2,100 @@ import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 import { useShallow } from 'zustand/react/shallow';
 import type { MeetingClient } from '../client/MeetingClient';
-import { LocalPreview, RemoteAudio, RemoteVideo } from '../components/Media';
+import { LocalPreview, RemoteAudio, Tile } from '../components/Media';
 import { ActiveSpeakers, SpeakControls } from '../components/SpeakControls';
 import { SessionBanner } from '../components/Breakouts';
 import { JoinQueueBar } from '../components/JoinQueueBar';
+import { Icon } from '../components/Icon';
 
-/** Receive-only view: the host's screen or camera large, camera small when both; audio plays. */
+/** While the national host speaks to every breakout, the province's own audio plays this loud. */
+const DUCKED_VOLUME = 0.25;
+
+/**
+ * Receive-only view: the session's host (screen first) large, a teacher who speaks with camera
+ * next to it, the national video small when kept as an overlay. A province without its host
+ * shows the national session, said so. Audio plays; the province's own is ducked while the
+ * national host speaks to all.
+ */
 export function TeacherPage({ client }: { client: MeetingClient }) {
   const t = useT();
   const remote = useStore(useShallow((s) => s.remote));
+  const activeSpeakers = useStore(useShallow((s) => s.activeSpeakers.map((a) => a.userId)));
   const videos = remote.filter((m) => m.kind === 'video');
   const audios = remote.filter((m) => m.kind === 'audio');
   const publishingCamera = useStore((s) => s.publishing.camera);
+  const speaking = useStore((s) => s.speakState.grant !== null);
   const audioOnly = useStore((s) => s.audioOnly);
   const dataSaver = useStore((s) => s.dataSaver);
   const sessionKey = useStore((s) => s.session?.key ?? 'main');
   const queued = useStore((s) => s.joinQueue !== null);
-  // The session's own broadcast is large (its screen first); the national video, kept as an
-  // overlay during breakouts, goes small.
+  const speakToAll = useStore((s) => s.breakouts?.speakToAll ?? false);
+  const inBreakout = sessionKey !== 'main';
   const own = videos.filter((v) => v.sessionKey === sessionKey);
-  const main = own.find((v) => v.source === 'screen') ?? own[0] ?? videos[0];
-  const others = videos.filter((v) => v !== main);
+  const speakers = own.filter((v) => activeSpeakers.includes(v.peerId));
+  const hostVideos = own.filter((v) => !activeSpeakers.includes(v.peerId));
+  const national = videos.filter((v) => v.sessionKey !== sessionKey);
+  // Nothing of their own session on air (no province host, or not publishing yet): the server
+  // sends the national session instead (nationalFallback.ts), and it is the stage.
+  const ownAudio = audios.some((a) => a.sessionKey === sessionKey);
+  const fallback = inBreakout && own.length === 0 && !ownAudio && national.length > 0;
+  const main = hostVideos.find((v) => v.source === 'screen') ?? hostVideos[0] ?? (fallback ? national.find((v) => v.source === 'screen') ?? national[0] : undefined);
+  const small = [...hostVideos, ...national].filter((v) => v !== main);
   return (
     <main className="stage">
       <SessionBanner />
       <JoinQueueBar />
-      <div className="main-video">
-        {main ? (
-          <RemoteVideo key={main.consumerId} client={client} media={main} className="large" />
-        ) : (
-          <div className="placeholder">{queued ? t('statusQueued') : audios.length > 0 ? t('audioOnlyHost') : t('waitingForHost')}</div>
-        )}
-        {main && <div className="caption">{main.peerName}</div>}
+      {fallback && (
+        <p className="notice fallback" data-testid="national-fallback" role="status">
+          <Icon name="warning" /> {t('noProvinceHost')}
+        </p>
+      )}
+      <div className="stage-row">
+        <div className="main-video">
+          {main ? (
+            <Tile key={main.consumerId} client={client} media={main} className="large" />
+          ) : (
+            <div className="placeholder" data-testid="placeholder">
+              {queued ? t('statusQueued') : ownAudio ? t('audioOnlyHost') : inBreakout ? t('provinceHostAbsent') : t('waitingForHost')}
+            </div>
+          )}
+        </div>
+        {speakers.map((m) => (
+          <Tile key={m.consumerId} client={client} media={m} className="speaker" />
+        ))}
       </div>
-      {others.length > 0 && (
+      {small.length > 0 && (
         <div className="thumbs">
-          {others.map((m) => (
-            <RemoteVideo key={m.consumerId} client={client} media={m} className="thumb" />
+          {small.map((m) => (
+            <Tile key={m.consumerId} client={client} media={m} className="thumb" />
           ))}
         </div>
       )}
       {audios.map((m) => (
-        <RemoteAudio key={m.consumerId} client={client} media={m} />
+        <RemoteAudio key={m.consumerId} client={client} media={m} volume={inBreakout && speakToAll && m.sessionKey === sessionKey ? DUCKED_VOLUME : 1} />
       ))}
       <ActiveSpeakers />
       {/* Hands and speaking need a seat in the meeting: not while waiting to enter. */}
       {!queued && <SpeakControls client={client} />}
-      <button data-action="audio-only" data-on={audioOnly} className="link" onClick={() => void client.setAudioOnly(!audioOnly)}>
-        {audioOnly ? `🔈 ${t('audioOnlyOn')}` : `🔈 ${t('audioOnly')}`}
-      </button>
-      {!audioOnly && (
-        <button data-action="data-saver" data-on={dataSaver} className="link" onClick={() => void client.setDataSaver(!dataSaver)}>
-          {dataSaver ? `📉 ${t('dataSaverOn')}` : `📉 ${t('dataSaver')}`}
+      <div className="toggles">
+        <button data-action="audio-only" data-on={audioOnly} aria-pressed={audioOnly} onClick={() => void client.setAudioOnly(!audioOnly)}>
+          <Icon name="speaker" /> {audioOnly ? t('audioOnlyOn') : t('audioOnly')}
         </button>
+        {!audioOnly && (
+          <button data-action="data-saver" data-on={dataSaver} aria-pressed={dataSaver} onClick={() => void client.setDataSaver(!dataSaver)}>
+            <Icon name="saver" /> {dataSaver ? t('dataSaverOn') : t('dataSaver')}
+          </button>
+        )}
+      </div>
+      {publishingCamera && (
+        <figure className="tile self">
+          <LocalPreview client={client} source="camera" />
+          <figcaption className="caption">
+            <Icon name="camera" size={16} /> <span>{t('selfPreview')}</span>
+          </figcaption>
+        </figure>
       )}
-      {publishingCamera && <LocalPreview client={client} source="camera" />}
-      <p className="hint">{t('receiveOnly')}</p>
+      {!speaking && !queued && <p className="hint">{t('receiveOnly')}</p>}
     </main>
   );
 }

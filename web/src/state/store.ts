@@ -41,10 +41,24 @@ export interface SessionSlice {
 }
 
 /**
- * `queued`: waiting its turn in the cluster's join queue; `moving`: the server is shutting down and
- * this client is moving to another one (no reload).
+ * Where the connection stands, each with its reason: `replaced` (the same account signed in on
+ * another device or tab; no automatic retry, or the two would take turns), `flooded` (the server
+ * cut this tab off for sending too much), `full` (the meeting has no room now; retrying),
+ * `queued` (waiting its turn in the cluster's join queue), `moving` (the server is shutting down and
+ * this client is moving to another one, no reload).
  */
-export type ConnectionStatus = 'idle' | 'connecting' | 'queued' | 'connected' | 'reconnecting' | 'moving' | 'failed' | 'unauthorized';
+export type ConnectionStatus =
+  | 'idle'
+  | 'connecting'
+  | 'queued'
+  | 'connected'
+  | 'reconnecting'
+  | 'moving'
+  | 'full'
+  | 'replaced'
+  | 'flooded'
+  | 'failed'
+  | 'unauthorized';
 
 /** A join waiting its turn in the cluster's queue (the `queued` answer to `join`). */
 export interface JoinQueueState {
@@ -62,18 +76,21 @@ export interface RemoteMedia {
   producerId: string;
   kind: 'audio' | 'video';
   source: 'camera' | 'mic' | 'screen';
+  peerId: string;
   peerName: string;
   sessionKey: string;
 }
 
 export interface ConnectionSlice {
   status: ConnectionStatus;
+  /** Client time (ms) of the next automatic attempt, when one is scheduled. */
+  retryAt: number | null;
   /** ICE/DTLS state of the receive transport. */
   mediaState: string;
   self: SelfInfo | null;
   /** Set while the join waits in the queue; null once admitted. */
   joinQueue: JoinQueueState | null;
-  setStatus: (status: ConnectionStatus) => void;
+  setStatus: (status: ConnectionStatus, retryAt?: number | null) => void;
   /** A new place in the queue (null: no longer waiting). */
   setJoinQueue: (queue: { position: number; etaMs: number; lane: 'rejoin' | 'new' } | null) => void;
   setMediaState: (state: string) => void;
@@ -91,7 +108,16 @@ export type Source = 'camera' | 'mic' | 'screen';
 
 export interface HostSlice {
   publishing: Record<Source, boolean>;
+  /** Client time since which this participant's media has been flowing out (bytes rising), or null. */
+  onAirSince: number | null;
+  setOnAir: (on: boolean) => void;
+  /** Hosts: the last invited participant who declined (for a notice). */
+  declined: { userId: string; name: string; at: number } | null;
+  setDeclined: (d: { userId: string; name: string } | null) => void;
   stats: MeetingStats | null;
+  /** Province hosts: teachers of their province present in the meeting (null: not told yet). */
+  provinceViewers: number | null;
+  setProvinceViewers: (n: number) => void;
   deviceError: string | null;
   setPublishing: (source: Source, on: boolean) => void;
   setStats: (stats: MeetingStats) => void;
@@ -101,6 +127,9 @@ export interface HostSlice {
 export interface HandSlice {
   /** Own hand, invitation and grant. */
   speakState: SpeakState;
+  /** A hand change asked for while disconnected, sent after the rejoin (null: none pending). */
+  pendingHand: boolean | null;
+  setPendingHand: (want: boolean | null) => void;
   /** Hosts: the latest queue summary, and the client time it arrived (for waiting times). */
   handSummary: (HandQueueSummary & { receivedAt: number }) | null;
   speakers: SpeakerInfo[];
@@ -123,7 +152,13 @@ export interface BreakoutSlice {
   setBreakouts: (state: BreakoutsState) => void;
   setBreakoutStatus: (status: BreakoutStatus[]) => void;
   addNotice: (notice: Notice) => void;
+  /** Notices the participant closed, by `noticeKey`. */
+  dismissed: string[];
+  dismissNotice: (key: string) => void;
 }
+
+/** A notice's identity on screen (the warning before breakouts end is 'ending:<endsAt>'). */
+export const noticeKey = (n: Pick<Notice, 'at' | 'kind'>): string => `${n.kind}:${n.at}`;
 
 export const NO_SPEAK_STATE: SpeakState = { handRaised: false, invitation: null, grant: null };
 
@@ -174,10 +209,11 @@ const createSessionSlice: StateCreator<Store, [], [], SessionSlice> = (set) => (
 
 const createConnectionSlice: StateCreator<Store, [], [], ConnectionSlice> = (set) => ({
   status: 'idle',
+  retryAt: null,
   mediaState: 'new',
   self: null,
   joinQueue: null,
-  setStatus: (status) => set({ status }),
+  setStatus: (status, retryAt = null) => set({ status, retryAt }),
   setJoinQueue: (queue) =>
     set((s) => ({
       joinQueue: queue
@@ -201,7 +237,13 @@ const createMediaSlice: StateCreator<Store, [], [], MediaSlice> = (set) => ({
 
 const createHostSlice: StateCreator<Store, [], [], HostSlice> = (set) => ({
   publishing: { camera: false, mic: false, screen: false },
+  onAirSince: null,
+  setOnAir: (on) => set((s) => ({ onAirSince: on ? (s.onAirSince ?? Date.now()) : null })),
+  declined: null,
+  setDeclined: (d) => set({ declined: d ? { ...d, at: Date.now() } : null }),
   stats: null,
+  provinceViewers: null,
+  setProvinceViewers: (provinceViewers) => set({ provinceViewers }),
   deviceError: null,
   setPublishing: (source, on) => set((s) => ({ publishing: { ...s.publishing, [source]: on } })),
   setStats: (stats) => set({ stats }),
@@ -210,6 +252,8 @@ const createHostSlice: StateCreator<Store, [], [], HostSlice> = (set) => ({
 
 const createHandSlice: StateCreator<Store, [], [], HandSlice> = (set) => ({
   speakState: NO_SPEAK_STATE,
+  pendingHand: null,
+  setPendingHand: (pendingHand) => set({ pendingHand }),
   handSummary: null,
   speakers: [],
   activeSpeakers: [],
@@ -231,6 +275,8 @@ const createBreakoutSlice: StateCreator<Store, [], [], BreakoutSlice> = (set) =>
   setBreakoutStatus: (breakoutStatus) => set({ breakoutStatus }),
   // The last 20 notices are enough on screen.
   addNotice: (notice) => set((s) => ({ notices: [...s.notices.slice(-19), notice] })),
+  dismissed: [],
+  dismissNotice: (key) => set((s) => ({ dismissed: [...s.dismissed.slice(-49), key] })),
 });
 
 export const useStore = create<Store>()((...a) => ({
