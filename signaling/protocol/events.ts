@@ -221,7 +221,8 @@ export interface ClientResultMap {
   refreshToken: { expiresAt: number };
   // Questions, polls and reactions (qa.ts).
   qaAsk: { question: QaQuestion };
-  qaVote: { votes: number; changed: boolean };
+  /** `seq`: the Q&A change number of a counted vote (a host summary with this seq or later includes it); 0 otherwise. */
+  qaVote: { votes: number; changed: boolean; seq: number };
   qaModerate: { question: QaQuestion };
   qaPin: { pinned: QaQuestion | null };
   qaWatch: QaHostSummary;

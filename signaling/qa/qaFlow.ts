@@ -42,11 +42,12 @@ export async function ask(session: Session, { text }: ClientPayload<'qaAsk'>): P
 
 export async function vote(session: Session, { questionId }: ClientPayload<'qaVote'>): Promise<ClientResultMap['qaVote']> {
   const { meeting, peer } = requireTeacher(session, 'vote');
-  const { result, votes } = await meeting.state.qa.vote(questionId, peer.userId);
+  const { result, votes, seq } = await meeting.state.qa.vote(questionId, peer.userId);
   if (result === 'missing') throw notFound('question');
   if (result === 'own') throw new AppError('conflict', 'one does not vote for one’s own question');
   if (result === 'ok') qaOf(meeting).recorder.questionVote(meeting.id, questionId, peer.userId, Date.now());
-  return { votes, changed: result === 'ok' };
+  // `seq`: a host summary with this seq or later includes the vote.
+  return { votes, changed: result === 'ok', seq };
 }
 
 export async function moderate(session: Session, { questionId, action }: ClientPayload<'qaModerate'>): Promise<ClientResultMap['qaModerate']> {

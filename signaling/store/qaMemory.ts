@@ -59,16 +59,16 @@ export class MemoryQa implements QaState {
     return copy(question);
   }
 
-  async vote(questionId: string, userId: string): Promise<{ result: VoteResult; votes: number }> {
+  async vote(questionId: string, userId: string): Promise<{ result: VoteResult; votes: number; seq: number }> {
     const q = this.#questions.get(questionId);
-    if (!q || q.hidden) return { result: 'missing', votes: 0 };
-    if (q.authorId === userId) return { result: 'own', votes: q.votes };
+    if (!q || q.hidden) return { result: 'missing', votes: 0, seq: 0 };
+    if (q.authorId === userId) return { result: 'own', votes: q.votes, seq: 0 };
     const voters = this.#voters.get(questionId)!;
-    if (voters.has(userId)) return { result: 'again', votes: q.votes };
+    if (voters.has(userId)) return { result: 'again', votes: q.votes, seq: 0 };
     voters.add(userId);
     q.votes += 1;
     this.#seqs.qa += 1;
-    return { result: 'ok', votes: q.votes };
+    return { result: 'ok', votes: q.votes, seq: this.#seqs.qa };
   }
 
   async moderate(questionId: string, change: { answered?: boolean; hidden?: boolean }): Promise<QaQuestion | null> {

@@ -57,9 +57,9 @@ export class RedisQa implements QaState {
     return parse<QaQuestion>(res)!;
   }
 
-  async vote(questionId: string, userId: string): Promise<{ result: VoteResult; votes: number }> {
-    const [result, votes] = (await this.#run('vote', questionId, userId)) as [VoteResult, number];
-    return { result, votes: Number(votes) };
+  async vote(questionId: string, userId: string): Promise<{ result: VoteResult; votes: number; seq: number }> {
+    const [result, votes, seq] = (await this.#run('vote', questionId, userId)) as [VoteResult, number, number?];
+    return { result, votes: Number(votes), seq: Number(seq ?? 0) };
   }
 
   async moderate(questionId: string, change: { answered?: boolean; hidden?: boolean }): Promise<QaQuestion | null> {

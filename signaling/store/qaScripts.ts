@@ -77,8 +77,7 @@ if redis.call('SADD', P .. 'qa:v:' .. q.id, ARGV[2]) == 0 then return {'again', 
 q.votes = q.votes + 1
 redis.call('HSET', P .. 'qa:q', q.id, cjson.encode(q))
 for _, k in ipairs({'qa:top', 'qa:top:v', 'qa:top:p:' .. prov(q.province)}) do redis.call('ZINCRBY', P .. k, ORDER, q.id) end
-redis.call('INCR', P .. 'qa:seq')
-return {'ok', q.votes}
+return {'ok', q.votes, redis.call('INCR', P .. 'qa:seq')}
 `;
 
 /** ARGV: question id, answered ('1', '0' or '' for unchanged), hidden (the same). */

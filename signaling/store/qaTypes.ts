@@ -75,7 +75,7 @@ export interface QaState {
   /** Adds a question; 'full' or 'user_full' when a limit is reached. */
   ask(q: NewQuestion, limits: QaLimits): Promise<QaQuestion | 'full' | 'user_full'>;
   /** One vote per user per question (idempotent: 'again' changes nothing); not on one's own or hidden ones. */
-  vote(questionId: string, userId: string): Promise<{ result: VoteResult; votes: number }>;
+  vote(questionId: string, userId: string): Promise<{ result: VoteResult; votes: number; /** The Q&A change number of a counted vote (0 otherwise). */ seq: number }>;
   /** Changes the moderation state; hiding the pinned question unpins it. Null if no such question. */
   moderate(questionId: string, change: { answered?: boolean; hidden?: boolean }): Promise<QaQuestion | null>;
   /** Pins a visible question (or unpins with null); 'missing' if it does not exist or is hidden. */
