@@ -49,6 +49,7 @@ export class QaRuntime {
   /** The host sockets still watching: the peer is here, on that socket, and still a host. */
   liveWatchers(): [string, HostWatch, Peer][] {
     const out: [string, HostWatch, Peer][] = [];
+    if (this.watchers.size === 0) return out;
     const bySocket = new Map<string, Peer>();
     for (const peer of this.meeting.peers.values()) bySocket.set(peer.socketId, peer);
     for (const [socketId, watch] of this.watchers) {

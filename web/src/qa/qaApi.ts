@@ -6,7 +6,7 @@
 import { useEffect } from 'react';
 import type { MeetingClient } from '../client/MeetingClient';
 import { useStore } from '../state/store';
-import type { ReactionKind } from '../../../signaling/protocol/qa';
+import type { QaQuestion, ReactionKind } from '../../../signaling/protocol/qa';
 import { useQaStore, type HostFilter } from './qaStore';
 
 const PAGE = 20;
@@ -29,7 +29,13 @@ export class QaApi {
       c.on('qaPublic', (state) => {
         const before = qa().public;
         qa().set({ public: state });
-        if (before?.version !== state.version) void this.refresh();
+        if (before?.version === state.version) return;
+        // The top questions come with the state: merged into the list, no request. A new poll
+        // needs this user's choices; a changed count, a fresh page now and then (jittered, so
+        // that a large audience does not ask all at once).
+        this.#mergeTop(state.top);
+        if (state.poll?.id !== qa().currentPoll?.poll?.id) void this.#pollCurrent();
+        if (state.visible !== qa().listTotal) this.#refreshSoon();
       }),
     ];
     let wasConnected = false;
@@ -45,7 +51,39 @@ export class QaApi {
     return () => {
       for (const off of offs) off();
       unsub();
+      if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
+      this.#refreshTimer = null;
     };
+  }
+
+  #refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastRefresh = 0;
+
+  #mergeTop(top: QaQuestion[]): void {
+    const s = useQaStore.getState();
+    const byId = new Map(s.list.map((q) => [q.id, q]));
+    for (const q of top) byId.set(q.id, q);
+    const list = [...byId.values()].sort((a, b) => b.votes - a.votes || Number(a.id.slice(1)) - Number(b.id.slice(1)));
+    s.set({ list });
+  }
+
+  async #pollCurrent(): Promise<void> {
+    try {
+      useQaStore.getState().set({ currentPoll: await this.#client.request('pollCurrent', {}) });
+    } catch {
+      // The next change or join asks again.
+    }
+  }
+
+  #refreshSoon(): void {
+    if (this.#refreshTimer) return;
+    // Fewer visible questions (one was hidden): soon; more: within 15–20 s.
+    const fewer = (useQaStore.getState().public?.visible ?? 0) < useQaStore.getState().listTotal;
+    const wait = fewer ? Math.random() * 3_000 : Math.max(0, this.#lastRefresh + 15_000 - Date.now()) + Math.random() * 5_000;
+    this.#refreshTimer = setTimeout(() => {
+      this.#refreshTimer = null;
+      void this.refresh();
+    }, wait);
   }
 
   get isHost(): boolean {
@@ -55,6 +93,7 @@ export class QaApi {
 
   /** Re-reads what the feeds send only after changes (after a join, or when the public state moved). */
   async refresh(joined = false): Promise<void> {
+    this.#lastRefresh = Date.now();
     try {
       if (joined && this.isHost) await this.watch(useQaStore.getState().filter);
       const shown = Math.max(PAGE, useQaStore.getState().list.length);
