@@ -12,6 +12,8 @@ import { csvField } from '../attendance/attendanceExport';
 export const INTERACTION_COLUMNS = ['kind', 'id', 'province', 'name', 'school', 'text', 'count', 'state', 'at'] as const;
 type Row = [string, string, string, string, string, string, number, string, string];
 
+/** No province ('--' in the store) is an empty cell. */
+const noneAsEmpty = (p: string): string => (p === '--' ? '' : p);
 const iso = (d: Date | null): string => (d ? d.toISOString() : '');
 /** A question's state: visible, answered, hidden (or both). */
 const qState = (answered: boolean, hidden: boolean): string => [hidden ? 'hidden' : 'visible', ...(answered ? ['answered'] : [])].join('+');
@@ -47,10 +49,10 @@ export async function interactionRows(db: Db, meetingId: string, province: strin
   for (const p of ps) {
     // A poll past its deadline is closed, whether or not a node wrote that down.
     const state = p.state === 'open' && p.closes_at && p.closes_at.getTime() <= Date.now() ? 'closed' : p.state;
-    const scopes = [...new Set(voters.filter((v) => v.poll_id === p.id).map((v) => v.province))].sort((a, b) => (a ?? '').localeCompare(b ?? ''));
+    const scopes = [...new Set(voters.filter((v) => v.poll_id === p.id).map((v) => v.province))].sort((a, b) => (a === null ? 1 : b === null ? -1 : a < b ? -1 : a > b ? 1 : 0));
     if (scopes.length === 0) scopes.push(null);
     for (const scope of scopes) {
-      const label = scope ?? (province ? province : 'all');
+      const label = scope === null ? (province ?? 'all') : noneAsEmpty(scope);
       const n = voters.find((v) => v.poll_id === p.id && v.province === scope);
       polls.push(['poll_voters', p.id, label, p.question, '', '', Number(n?.n ?? 0), state, iso(p.opened_at)]);
       p.options.forEach((option, i) => {
@@ -63,7 +65,7 @@ export async function interactionRows(db: Db, meetingId: string, province: strin
     `SELECT kind, province, count FROM reaction_totals WHERE meeting_id = $1 AND ($2::text IS NULL OR province = $2) ORDER BY kind, province`,
     [meetingId, province],
   );
-  const reactions: Row[] = rs.map((r) => ['reaction', r.kind, r.province, '', '', '', Number(r.count), '', '']);
+  const reactions: Row[] = rs.map((r) => ['reaction', r.kind, noneAsEmpty(r.province), '', '', '', Number(r.count), '', '']);
   return { questions, polls, reactions };
 }
 

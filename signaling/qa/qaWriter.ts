@@ -117,11 +117,13 @@ export class QaWriter implements QaRecorder {
 
   async #write(): Promise<void> {
     const questions = [...this.#questions.values()];
-    const votes = this.#votes;
+    // One row per key, the first (a batch must not carry a key twice into one INSERT).
+    const firstOf = <T>(rows: T[], key: (r: T) => string): T[] => [...new Map([...rows].reverse().map((r) => [key(r), r])).values()].reverse();
+    const votes = firstOf(this.#votes, (v) => `${v.meetingId}\n${v.questionId}\n${v.userId}`);
     const polls = [...this.#polls.values()];
-    const pollVotes = this.#pollVotes;
+    const pollVotes = firstOf(this.#pollVotes, (v) => `${v.meetingId}\n${v.pollId}\n${v.userId}`);
     const reactions = [...this.#reactions.entries()].map(([k, n]) => [...k.split('\n'), n] as [string, string, string, number]);
-    const rows = questions.length + votes.length + polls.length + pollVotes.length + reactions.length;
+    const rows = questions.length + this.#votes.length + polls.length + this.#pollVotes.length + reactions.length;
     if (rows === 0) return;
     this.#questions = new Map();
     this.#votes = [];
