@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, parseEnv } from '../common/env';
+import { loadQaOptions, qaEnvShape } from './qa/qaConfig';
 import type { SfuOptions } from '../sfu/types';
 import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../sfu/config';
 import type { MeetingOptions } from './meeting/Meeting';
@@ -20,6 +21,7 @@ const ip = z.union([z.ipv4(), z.ipv6()]);
 
 /** Environment variable → schema (with its default). The JSDoc is the operator's reference. */
 const envSchema = z.object({
+  ...qaEnvShape,
   /** HTTP and socket.io listen address. Default 127.0.0.1. */
   HOINGHI_HOST: z.string().min(1).default('127.0.0.1'),
   /** HTTP and socket.io port. Default 3000 (0 = any free port). */
@@ -289,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       handToggleBurst: 4,
       maxConsumersPerPeer: e.HOINGHI_MAX_CONSUMERS_PER_PEER,
       rejoinsPerSecond: e.HOINGHI_JOIN_RATE,
+      qa: loadQaOptions(env),
     },
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,

@@ -33,6 +33,7 @@ import { readiness } from './edge/readiness';
 import type { Db } from './db/Db';
 import { openDb } from './db/openDb';
 import { AttendanceWriter } from './attendance/AttendanceWriter';
+import { QaWriter } from './qa/qaWriter';
 import { NO_ATTENDANCE } from './attendance/AttendanceRecorder';
 import { DatabaseBreakoutPlans } from './meetings/breakoutPlanSource';
 import { DatabaseJoinAuthorizer, TokenListAuthorizer, type JoinAuthorizer } from './meetings/JoinAuthorizer';
@@ -46,6 +47,8 @@ interface DataLayer {
   authorizer: DatabaseJoinAuthorizer;
   attendance: AttendanceWriter;
   retention: Retention;
+  /** Questions, votes, polls and reactions (qa/qaWriter.ts). */
+  qa: QaWriter;
 }
 
 const log = logger('server');
@@ -161,6 +164,7 @@ export class HoinghiServer {
       authorizer: (data?.authorizer ?? new TokenListAuthorizer()) satisfies JoinAuthorizer,
       attendance: data?.attendance ?? NO_ATTENDANCE,
       ...(data ? { plans: new DatabaseBreakoutPlans(data.db) } : {}),
+      qaRecorder: data?.qa,
     });
     this.metrics = new Metrics(
       sfu,
@@ -241,7 +245,8 @@ export class HoinghiServer {
     });
     const retention = new Retention(db, config.retentionDays);
     retention.start();
-    return { db, authorizer: new DatabaseJoinAuthorizer(db), attendance, retention };
+    const qa = new QaWriter(db, { flushMs: config.attendance.flushMs, maxRows: config.attendance.batchRows, maxBuffered: 1_000_000 });
+    return { db, authorizer: new DatabaseJoinAuthorizer(db), attendance, retention, qa };
   }
 
   get url(): string {
@@ -276,6 +281,7 @@ export class HoinghiServer {
     if (this.data) {
       this.data.retention.stop();
       await this.data.attendance.close();
+      await this.data.qa.close();
       await this.data.db.close();
     }
     // destroy, not quit: quit waits for a Redis that may be the reason we stop.

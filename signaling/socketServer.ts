@@ -34,6 +34,9 @@ import type { Drain } from './edge/drain';
 import type { JoinAuthorizer } from './meetings/JoinAuthorizer';
 import type { AttendanceRecorder } from './attendance/AttendanceRecorder';
 import type { BreakoutPlans } from './meeting/BreakoutPlans';
+import { QA_CLASS_BUDGET, QA_EVENT_CLASS, QA_HANDLERS } from './qa/qaEvents';
+import { openQa } from './qa/QaRuntime';
+import type { QaRecorder } from './qa/QaRecorder';
 
 const log = logger('signaling');
 
@@ -70,6 +73,7 @@ const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
   speakToAll: 'breakout',
   sendNotice: 'notice',
   refreshToken: 'auth',
+  ...QA_EVENT_CLASS,
 };
 const CLASS_BUDGET = {
   join: [1, 6],
@@ -80,6 +84,7 @@ const CLASS_BUDGET = {
   breakout: [2, 6],
   notice: [0.2, 3],
   auth: [0.1, 3],
+  ...QA_CLASS_BUDGET,
 } as const satisfies Record<string, readonly [number, number]>;
 /**
  * A socket that keeps sending after being refused is flooding: each refusal costs a strike (the
@@ -112,6 +117,8 @@ export interface SocketServerOptions {
   attendance: AttendanceRecorder;
   /** The scheduled meetings' breakout plans (none without a database). */
   plans?: BreakoutPlans;
+  /** Where questions, votes, polls and reactions are kept (default: nowhere). */
+  qaRecorder?: QaRecorder;
 }
 
 export class SocketServer {
@@ -149,6 +156,7 @@ export class SocketServer {
       plans: opts.plans,
       onOpen: (meeting) => {
         meeting.onBreakoutTimer = async () => void (await breakoutFlow.recall(meeting));
+        openQa(meeting, opts.qaRecorder);
       },
     });
     const joinDeps: joinFlow.JoinDeps = {
@@ -198,6 +206,7 @@ export class SocketServer {
       speakToAll: breakoutFlow.speakToAll,
       sendNotice: breakoutFlow.sendNotice,
       refreshToken: (s, p: { token: string }) => this.#refreshToken(s, p.token),
+      ...QA_HANDLERS,
     } satisfies Record<ClientEventName, Handler>;
 
     this.io.use((socket, next) => {

@@ -8,6 +8,7 @@
  *   DELETE /api/meetings/:id                   delete, with its attendance (managers)
  *   GET    /api/meetings/:id/attendance        dashboard rows (?province=, ?school= drill down; ?teachers=1)
  *   GET    /api/meetings/:id/attendance.csv|.xlsx   export (same filters), within the caller's scope
+ *   GET    /api/meetings/:id/interaction.csv|.xlsx  questions, polls, reactions (qa/qaExport.ts), same scope
  *   GET    /api/schools?province=XX             schools of a province (for the scheduling form)
  * Errors are `{ error: { code, message } }` with the status of the code.
  */
@@ -23,6 +24,7 @@ import { audienceIncludes, canManage, createRefusal, dashboardScope, ownerProvin
 import { meetingInputSchema, type MeetingInfo } from '../meetings/types';
 import { allTeacherRows, groupRows, teacherRows, type Filter } from '../attendance/attendanceQueries';
 import { writeCsv, writeXlsx } from '../attendance/attendanceExport';
+import { interactionRows, writeInteractionCsv, writeInteractionXlsx } from '../qa/qaExport';
 
 export interface MeetingRouteDeps {
   db: Db;
@@ -228,6 +230,26 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
         } else {
           res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').attachment(`${name}.xlsx`);
           await writeXlsx(res, pages, m.title);
+        }
+      }),
+    );
+  }
+
+  for (const format of ['csv', 'xlsx'] as const) {
+    router.get(
+      `/api/meetings/:id/interaction.${format}`,
+      wrap(async (req, res) => {
+        const { m, scope } = await scopeOf(req);
+        const province = 'province' in scope ? scope.province : null;
+        const rows = await interactionRows(deps.db, m.id, province);
+        const name = `interaction-${m.id}${province ? `-${province}` : ''}`;
+        res.setHeader('Cache-Control', 'no-store');
+        if (format === 'csv') {
+          res.type('text/csv; charset=utf-8').attachment(`${name}.csv`);
+          writeInteractionCsv(res, rows);
+        } else {
+          res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').attachment(`${name}.xlsx`);
+          await writeInteractionXlsx(res, rows, m.title);
         }
       }),
     );

@@ -28,6 +28,7 @@ import type { MeetingNotifier } from './Notifier';
 import type { Peer } from './Peer';
 import { HostFeeds } from './hostFeeds';
 import { NationalFallback } from './nationalFallback';
+import type { QaOptions } from '../qa/qaConfig';
 import { RejoinPacer } from './rejoinPacer';
 
 export interface MeetingOptions {
@@ -47,6 +48,8 @@ export interface MeetingOptions {
   maxConsumersPerPeer: number;
   /** `rejoin` notices per second after a media loss (the join rate). */
   rejoinsPerSecond: number;
+  /** Questions, polls and reactions (qa/qaConfig.ts); defaults when absent. */
+  qa?: QaOptions;
 }
 
 export type { Breakouts };
@@ -119,6 +122,8 @@ export class Meeting {
   readonly #unsubscribe: (() => void)[] = [];
   /** Ends the meeting when the timer of breakouts runs out (set by breakoutFlow). */
   onBreakoutTimer: (() => Promise<void>) | null = null;
+  /** Run when this node's view closes (parts opened beside the meeting, e.g. qa/QaRuntime). */
+  readonly onClose: (() => void)[] = [];
   #closed = false;
 
   /** Where attendance intervals go (joinFlow and move() call it). */
@@ -738,6 +743,7 @@ export class Meeting {
     clearInterval(this.#sweepTimer);
     if (this.#breakoutTimer) clearTimeout(this.#breakoutTimer);
     this.feeds.close();
+    for (const done of this.onClose.splice(0)) done();
     for (const w of this.#waiters.splice(0)) w.resolve();
     this.peers.clear();
     this.published.clear();

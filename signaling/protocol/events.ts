@@ -5,6 +5,7 @@
  */
 import type { ClientPayload, MediaSource } from './schemas';
 import type { WireError } from './errors';
+import type { Poll, PollHostSummary, PollResults, QaHostSummary, QaPublic, QaQuestion, ReactionStrip } from './qa';
 
 // Structural copies of the mediasoup parameter types (kept here so web/ does not depend on the
 // server package). They are what mediasoup and mediasoup-client exchange as JSON.
@@ -218,6 +219,22 @@ export interface ClientResultMap {
   speakToAll: BreakoutsState;
   sendNotice: Record<string, never>;
   refreshToken: { expiresAt: number };
+  // Questions, polls and reactions (qa.ts).
+  qaAsk: { question: QaQuestion };
+  /** `seq`: the Q&A change number of a counted vote (a host summary with this seq or later includes it); 0 otherwise. */
+  qaVote: { votes: number; changed: boolean; seq: number };
+  qaModerate: { question: QaQuestion };
+  qaPin: { pinned: QaQuestion | null };
+  qaWatch: QaHostSummary;
+  qaList: { total: number; rows: QaQuestion[]; voted: string[] };
+  qaMine: { rows: QaQuestion[] };
+  pollCreate: { poll: Poll };
+  pollLaunch: { poll: Poll };
+  pollClose: { poll: Poll };
+  pollShow: { poll: Poll };
+  pollVote: { changed: boolean; choices: number[] };
+  pollCurrent: { poll: Poll | null; results: PollResults | null; myChoices: number[] | null };
+  react: Record<string, never>;
 }
 
 export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };
@@ -263,6 +280,16 @@ export interface ServerToClientEvents {
   disconnectReason: (info: { reason: DisconnectReason }) => void;
   /** A protocol error not tied to an ack (e.g. an event without ack callback was refused). */
   protocolError: (error: WireError & { event: string }) => void;
+  /** Hosts: the questions in their order and filter (throttled, after a change). */
+  qaHost: (summary: QaHostSummary) => void;
+  /** Everyone: pinned question, top of the list, current poll (throttled, after a change). */
+  qaPublic: (state: QaPublic) => void;
+  /** To the author: one of their questions was answered, hidden or shown again. */
+  qaOwn: (question: QaQuestion) => void;
+  /** Hosts: polls and their results, by province (throttled, after a change). */
+  pollHost: (summary: PollHostSummary) => void;
+  /** Hosts: the reaction strip (throttled, after a change). */
+  reactions: (strip: ReactionStrip) => void;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type

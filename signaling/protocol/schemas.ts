@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_SSRC, refineProducerParameters } from './mediaRules';
+import { QA_MAX_EVENT_BYTES, qaEventSchemas } from './qaSchemas';
 
 const id = z.string().min(1).max(64);
 const shortStr = z.string().max(128);
@@ -190,6 +191,8 @@ export const clientEventSchemas = {
   refreshToken: z.strictObject({ token: z.string().min(1).max(8192) }),
   /** National host: a text notice to every session. */
   sendNotice: z.strictObject({ text: z.string().trim().min(1).max(500) }),
+  /** Questions, polls and reactions (qaSchemas.ts). */
+  ...qaEventSchemas,
 } as const;
 
 export type ClientEventName = keyof typeof clientEventSchemas;
@@ -226,4 +229,5 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   speakToAll: 64,
   sendNotice: 2_048,
   refreshToken: 8_300,
+  ...QA_MAX_EVENT_BYTES,
 };

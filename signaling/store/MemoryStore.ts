@@ -20,9 +20,12 @@ import type {
 } from './types';
 import { NOTICES_KEPT } from './types';
 import { countBy, countSessions, matchesQuery } from './roster';
+import { MemoryQa } from './qaMemory';
+import type { QaState } from './qaTypes';
 
 class MemoryMeetingState implements MeetingState {
   readonly meetingId: string;
+  readonly qa: QaState = new MemoryQa();
   readonly #listeners = new Set<(event: SequencedEvent) => void>();
   readonly #roster = new Map<string, Participant>();
   readonly #hands = new Map<string, HandQueue>();

@@ -19,6 +19,8 @@ import { logger } from '../../common/log';
 import type { HandEntry, HandQueueSummary, Notice, SpeakerInfo } from '../protocol/events';
 import { SCRIPTS, type ScriptName } from './redisScripts';
 import { matchesQuery } from './roster';
+import { RedisQa } from './qaRedis';
+import type { QaState } from './qaTypes';
 import type {
   Breakouts,
   InviteResult,
@@ -49,6 +51,7 @@ type Reply = unknown;
 
 class RedisMeetingState implements MeetingState {
   readonly meetingId: string;
+  readonly qa: QaState;
   readonly #store: RedisStore;
   readonly #prefix: string;
   readonly #channel: string;
@@ -60,6 +63,7 @@ class RedisMeetingState implements MeetingState {
     this.meetingId = meetingId;
     this.#prefix = `hn:m:{${meetingId}}:`;
     this.#channel = `hn:ev:{${meetingId}}`;
+    this.qa = new RedisQa(store.client, this.#prefix);
   }
 
   get channel(): string {

@@ -12,6 +12,7 @@
  */
 import type { HandEntry, HandQueueSummary, Notice, Role, SpeakerInfo } from '../protocol/events';
 import type { MediaSource } from '../protocol/schemas';
+import type { QaState } from './qaTypes';
 
 export interface PublishedProducer {
   id: string;
@@ -104,6 +105,8 @@ export type InviteResult = 'ok' | 'exists' | 'full';
 /** The store's view of one meeting. Every method is safe to call from any node at any time. */
 export interface MeetingState {
   readonly meetingId: string;
+  /** Questions, polls and reactions (qaTypes.ts). */
+  readonly qa: QaState;
 
   // ---- events ---------------------------------------------------------------------------------
   /** Ordered delivery of this meeting's events (including those this node caused). */

@@ -391,6 +391,13 @@ export class MeetingClient {
     for (const l of this.#listeners) l();
   }
 
+  /** Listens to a server event (for feature modules such as web/src/qa); returns the unsubscribe. */
+  on<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): () => void {
+    const socket = this.#socket as unknown as { on(e: string, l: unknown): void; off(e: string, l: unknown): void };
+    socket.on(event, listener);
+    return () => socket.off(event, listener);
+  }
+
   request<E extends keyof ClientResultMap>(event: E, payload: unknown): Promise<ClientResultMap[E]> {
     return new Promise((resolve, reject) => {
       (this.#socket.timeout(REQUEST_TIMEOUT_MS).emit as (

@@ -11,6 +11,7 @@ import { BreakoutPanel, SessionBanner } from '../components/Breakouts';
 import { JoinQueueBar } from '../components/JoinQueueBar';
 import { OnAirBadge } from '../components/OnAir';
 import { Icon, type IconName } from '../components/Icon';
+import { QaArea } from '../qa/QaArea';
 
 const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringKey }[] = [
   { source: 'camera', icon: 'camera', start: 'startCamera', stop: 'stopCamera' },
@@ -91,6 +92,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
       )}
       <ActiveSpeakers />
       <DeclinedNotice />
+      <QaArea client={client} />
       {isSessionHost && <SpeakersPanel client={client} />}
       {isSessionHost && <HandQueuePanel client={client} />}
       <ParticipantsPanel client={client} canInvite={isSessionHost} />

@@ -7,6 +7,7 @@ import { ActiveSpeakers, SpeakControls } from '../components/SpeakControls';
 import { SessionBanner } from '../components/Breakouts';
 import { JoinQueueBar } from '../components/JoinQueueBar';
 import { Icon } from '../components/Icon';
+import { QaArea } from '../qa/QaArea';
 
 /** While the national host speaks to every breakout, the province's own audio plays this loud. */
 const DUCKED_VOLUME = 0.25;
@@ -75,6 +76,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
         <RemoteAudio key={m.consumerId} client={client} media={m} volume={inBreakout && speakToAll && m.sessionKey === sessionKey ? DUCKED_VOLUME : 1} />
       ))}
       <ActiveSpeakers />
+      <QaArea client={client} />
       {/* Hands and speaking need a seat in the meeting: not while waiting to enter. */}
       {!queued && <SpeakControls client={client} />}
       <div className="toggles">

@@ -1,0 +1,95 @@
+/**
+ * A meeting's questions, polls and reactions as one signaling node serves them: the rate limits of
+ * its askers, which of its hosts watch what, and the throttled feeds (qaFeeds.ts). One per
+ * meeting per node, opened with the meeting (socketServer's registry hook) and closed with it.
+ */
+import type { Meeting } from '../meeting/Meeting';
+import type { Peer } from '../meeting/Peer';
+import { TokenBucket } from '../rateLimit';
+import type { QaSort } from '../protocol/qa';
+import { DEFAULT_QA_OPTIONS, type QaOptions } from './qaConfig';
+import { QaFeeds } from './qaFeeds';
+import { NO_QA_RECORDER, type QaRecorder } from './QaRecorder';
+
+export interface HostWatch {
+  sort: QaSort;
+  province: string | null;
+  includeHidden: boolean;
+  /** The Q&A change number last sent, and when; -1 forces the next tick to send. */
+  seq: number;
+  at: number;
+}
+
+export class QaRuntime {
+  readonly meeting: Meeting;
+  readonly options: QaOptions;
+  readonly recorder: QaRecorder;
+  /** Host sockets of this node that asked for summaries, by socket id. */
+  readonly watchers = new Map<string, HostWatch>();
+  readonly feeds: QaFeeds;
+  readonly #askBuckets = new Map<string, TokenBucket>();
+
+  constructor(meeting: Meeting, recorder: QaRecorder) {
+    this.meeting = meeting;
+    this.options = meeting.options.qa ?? DEFAULT_QA_OPTIONS;
+    this.recorder = recorder;
+    this.feeds = new QaFeeds(this);
+  }
+
+  /** 0, or the ms until this user may ask again. */
+  takeAskToken(userId: string): number {
+    let bucket = this.#askBuckets.get(userId);
+    if (!bucket) {
+      bucket = new TokenBucket(this.options.askPerMin / 60, this.options.askBurst);
+      this.#askBuckets.set(userId, bucket);
+    }
+    return bucket.take();
+  }
+
+  /** The host sockets still watching: the peer is here, on that socket, and still a host. */
+  liveWatchers(): [string, HostWatch, Peer][] {
+    const out: [string, HostWatch, Peer][] = [];
+    if (this.watchers.size === 0) return out;
+    const bySocket = new Map<string, Peer>();
+    for (const peer of this.meeting.peers.values()) bySocket.set(peer.socketId, peer);
+    for (const [socketId, watch] of this.watchers) {
+      const peer = bySocket.get(socketId);
+      if (!peer || !isQaHost(peer)) this.watchers.delete(socketId);
+      else out.push([socketId, watch, peer]);
+    }
+    return out;
+  }
+
+  close(): void {
+    this.feeds.close();
+    this.watchers.clear();
+  }
+}
+
+/** National hosts moderate every question; a province host those of their province. */
+export function isQaHost(peer: Peer): boolean {
+  return peer.claims.role === 'host' || (peer.claims.role === 'province_host' && peer.claims.province !== null);
+}
+
+/** The province a host is limited to (null: every province). */
+export function hostScope(peer: Peer): string | null {
+  return peer.claims.role === 'host' ? null : peer.claims.province;
+}
+
+const runtimes = new WeakMap<Meeting, QaRuntime>();
+
+/** Opens the meeting's runtime on this node (once); the meeting closes it. */
+export function openQa(meeting: Meeting, recorder: QaRecorder = NO_QA_RECORDER): QaRuntime {
+  let rt = runtimes.get(meeting);
+  if (!rt) {
+    rt = new QaRuntime(meeting, recorder);
+    runtimes.set(meeting, rt);
+    const created = rt;
+    meeting.onClose.push(() => created.close());
+  }
+  return rt;
+}
+
+export function qaOf(meeting: Meeting): QaRuntime {
+  return runtimes.get(meeting) ?? openQa(meeting);
+}
