@@ -15,10 +15,8 @@
  *   node --import tsx load-tests/clusterJoinsWebrtc.ts [--viewers 150] [--concurrency 12] [--clients 3]
  * Writes load-tests/results/cluster-joins-webrtc-<viewers>-c<concurrency>.json.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RedisCounter, sum } from './bots';
 import { BENCH_SECRET, botToken, machine, metricValue, percentile, runBenchmark, writeResult } from './lib';
@@ -27,6 +25,7 @@ import type { ViewerTiming, WebRtcCommand, WebRtcReport } from './webrtcBotWorke
 import { freePort, startRedis, startSfuNode, type SfuNodeProcess } from '../test/helpers/cluster';
 import { startHaproxy } from '../test/helpers/haproxy';
 import { startSignalingNode, type SignalingProcess } from '../test/helpers/signaling';
+import { BENCH_CLIP, ensureBenchClip } from './benchClip';
 
 const { values } = parseArgs({
   options: {
@@ -39,26 +38,8 @@ const N = Number(values.viewers);
 const CLIENTS = Number(values.clients);
 const CONCURRENCY = Number(values.concurrency);
 const MEETING = 'bench-cluster-webrtc';
-const CACHE = process.env.HOINGHI_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hoinghi');
-const CLIP = path.join(CACHE, 'bench-clip-vp8-550k-v1.webm');
+const CLIP = BENCH_CLIP;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The same 20 s VP8 550 kbit/s + Opus clip the worker branch's fan-out bench uses (cached). */
-function makeClip(): void {
-  if (fs.existsSync(CLIP)) return;
-  fs.mkdirSync(CACHE, { recursive: true });
-  execFileSync('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', '20',
-    '-c:v', 'libvpx', '-b:v', '550k', '-minrate', '550k', '-maxrate', '550k', '-bufsize', '550k',
-    '-deadline', 'realtime', '-cpu-used', '8', '-g', '60', '-keyint_min', '60',
-    '-c:a', 'libopus', '-b:a', '48k', '-ac', '2',
-    `${CLIP}.tmp.webm`,
-  ], { stdio: 'inherit' });
-  fs.renameSync(`${CLIP}.tmp.webm`, CLIP);
-}
 
 function ask<T extends WebRtcReport['type']>(w: ChildProcess, c: WebRtcCommand, until: T): Promise<Extract<WebRtcReport, { type: T }>> {
   return new Promise((resolve, reject) => {
@@ -81,7 +62,7 @@ const pct = (xs: number[]) => {
 };
 
 async function main(): Promise<void> {
-  makeClip();
+  ensureBenchClip();
   const redis = await startRedis();
   const sfu: SfuNodeProcess[] = [];
   const nodes: SignalingProcess[] = [];

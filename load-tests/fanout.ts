@@ -19,7 +19,6 @@ import { spawn, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { mediaCodecs } from '../sfu/mediaCodecs';
@@ -27,34 +26,16 @@ import { cpuSeconds, machine, runBenchmark, writeResult } from './lib';
 import { freePort } from '../test/helpers/cluster';
 import { lineChart } from './chart';
 import { buildUdpkit, Receiver, udpCeiling } from './udpkit';
+import { BENCH_CLIP, ensureBenchClip } from './benchClip';
 
 const MAX_VIEWERS = Number(process.argv[2] ?? 1600);
 const WINDOW_S = Number(process.argv[3] ?? 4);
 const STEPS = [25, 50, 100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1400, 1600, 2000, 2500, 3000].filter((n) => n <= MAX_VIEWERS);
 const VIDEO_SSRC = 22222222;
 const AUDIO_SSRC = 11111111;
-const CACHE = process.env.HOINGHI_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hoinghi');
-const CLIP = path.join(CACHE, 'bench-clip-vp8-550k-v1.webm');
+const CLIP = BENCH_CLIP;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** 20 s of moving test pattern at ~550 kbps VP8 plus a 48 kbps Opus tone, made once. */
-function makeClip(): void {
-  if (fs.existsSync(CLIP)) return;
-  fs.mkdirSync(CACHE, { recursive: true });
-  console.log('fanout: encoding the source clip once (cached in', CLIP, ')');
-  execFileSync('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', '20',
-    '-c:v', 'libvpx', '-b:v', '550k', '-minrate', '550k', '-maxrate', '550k', '-bufsize', '550k',
-    '-deadline', 'realtime', '-cpu-used', '8', '-g', '60', '-keyint_min', '60',
-    '-c:a', 'libopus', '-b:a', '48k', '-ac', '2',
-    `${CLIP}.tmp.webm`,
-  ], { stdio: 'inherit' });
-  fs.renameSync(`${CLIP}.tmp.webm`, CLIP);
-}
 
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -99,7 +80,7 @@ function perfProfile(pid: number, viewers: number): { viewers: number; byLibrary
 
 async function main(): Promise<void> {
   buildUdpkit();
-  makeClip();
+  ensureBenchClip();
   console.log('fanout: measuring the loopback UDP ceiling');
   const ceiling = await udpCeiling();
   console.log(`fanout: loopback ceiling ${ceiling.packetsPerCoreSecond.toLocaleString()} packets/s per core (1200 B, sendmmsg ×32)`);

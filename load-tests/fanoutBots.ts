@@ -21,22 +21,20 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { BENCH_SECRET, botToken, cpuSeconds, machine, runBenchmark, writeResult } from './lib';
 import { loadConfig } from '../signaling/config';
 import { HoinghiServer } from '../signaling/server';
 import { WebRtcViewer } from './bots/webrtcViewer';
 import { WebRtcPublisher } from './bots/webrtcPublisher';
+import { BENCH_CLIP, ensureBenchClip } from './benchClip';
 
 const STEPS = (process.argv[2] ?? '50,100,200').split(',').map(Number);
 const WINDOW_S = Number(process.argv[3] ?? 6);
 const REPS = Number(process.argv[4] ?? 2);
 const TRANSPORT_CC = (process.argv[5] ?? '1') !== '0';
 const MEETING = 'bench-bots';
-const CACHE = process.env.HOINGHI_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hoinghi');
-const CLIP = path.join(CACHE, 'bench-clip-vp8-550k-v1.webm');
+const CLIP = BENCH_CLIP;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Read once: pinning this process later narrows what availableParallelism() reports.
 const CORES = os.availableParallelism();
@@ -58,21 +56,6 @@ function upstreamWorker(): string | null {
   return execFileSync('bash', ['scripts/build-worker.sh', '--print-bin', 'upstream']).toString().trim() || null;
 }
 
-function makeClip(): void {
-  if (fs.existsSync(CLIP)) return;
-  fs.mkdirSync(CACHE, { recursive: true });
-  execFileSync('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', '20',
-    '-c:v', 'libvpx', '-b:v', '550k', '-minrate', '550k', '-maxrate', '550k', '-bufsize', '550k',
-    '-deadline', 'realtime', '-cpu-used', '8', '-g', '60', '-keyint_min', '60',
-    '-c:a', 'libopus', '-b:a', '48k', '-ac', '2',
-    `${CLIP}.tmp.webm`,
-  ], { stdio: 'inherit' });
-  fs.renameSync(`${CLIP}.tmp.webm`, CLIP);
-}
 
 const pin = (pid: number, cpus: string) => execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 
@@ -168,7 +151,7 @@ async function phase(variant: Variant, viewers: number, rep: number): Promise<Me
 }
 
 async function main(): Promise<void> {
-  makeClip();
+  ensureBenchClip();
   const upstream = upstreamWorker();
   const variants: Variant[] = [
     { name: 'batched', env: { HOINGHI_WORKER_SEND_BATCH: 'true' } },
