@@ -180,6 +180,21 @@ export interface Notice {
 
 /** Why the server asks a client to reconnect elsewhere. */
 export type MoveReason = 'draining';
+/** A recording being made now: the live HLS of its session, and the "recording" indicator. */
+export interface LiveRecording {
+  id: string;
+  /** 'main' or a province code. */
+  sessionKey: string;
+  startedAt: number;
+}
+
+/** A recording of a meeting, live or ended (GET /api/meetings/:id/recordings). */
+export interface RecordingSummary extends LiveRecording {
+  endedAt: number | null;
+  durationS: number;
+  /** Interruptions (ffmpeg restarts), ms since epoch. */
+  gaps: { from: number; to: number }[];
+}
 
 export type RejoinReason = 'media_server_restarted' | 'transport_lost';
 
@@ -218,6 +233,8 @@ export interface ClientResultMap {
   speakToAll: BreakoutsState;
   sendNotice: Record<string, never>;
   refreshToken: { expiresAt: number };
+  startRecording: LiveRecording;
+  stopRecording: { id: string; durationS: number };
 }
 
 export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };
@@ -249,6 +266,8 @@ export interface ServerToClientEvents {
   breakoutStatus: (status: BreakoutStatus[]) => void;
   /** A notice from the national host, or hands cleared at the end of breakouts. */
   notice: (notice: Notice) => void;
+  /** Meeting-wide: the recordings being made now (at join, and whenever one starts or stops). */
+  recordings: (live: LiveRecording[]) => void;
   /** The token expired without a refresh: the server ends this connection now. */
   sessionExpired: () => void;
   /**

@@ -190,6 +190,9 @@ export const clientEventSchemas = {
   refreshToken: z.strictObject({ token: z.string().min(1).max(8192) }),
   /** National host: a text notice to every session. */
   sendNotice: z.strictObject({ text: z.string().trim().min(1).max(500) }),
+  /** Session hosts: record the caller's session (the main session, or their province's breakout). */
+  startRecording: z.strictObject({}),
+  stopRecording: z.strictObject({}),
 } as const;
 
 export type ClientEventName = keyof typeof clientEventSchemas;
@@ -225,5 +228,7 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   endBreakouts: 64,
   speakToAll: 64,
   sendNotice: 2_048,
+  startRecording: 64,
+  stopRecording: 64,
   refreshToken: 8_300,
 };
