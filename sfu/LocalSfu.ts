@@ -637,6 +637,20 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     }
   }
 
+  /**
+   * A producer fed by plain RTP (an encoder such as ffmpeg sending to the returned ports; comedia:
+   * the transport learns the sender's address from its first packet). Used by benchmarks and
+   * tests that need real media without a browser; not part of SfuControl.
+   */
+  async ingestRtp(roomId: string, kind: MediaKind, rtpParameters: types.RtpParameters): Promise<{ producerId: string; port: number; rtcpPort: number }> {
+    const room = this.#room(roomId);
+    const transport = await room.gr.router.createPlainTransport({ listenIp: this.#options.listenIp, rtcpMux: false, comedia: true });
+    const producer = await clientInput(() => transport.produce({ kind, rtpParameters, appData: { workerIndex: room.gr.pooled.index } }));
+    producer.observer.once('close', () => transport.close());
+    this.#register(producer, room);
+    return { producerId: producer.id, port: transport.tuple.localPort, rtcpPort: transport.rtcpTuple!.localPort };
+  }
+
   async resumeRecorderTap(tapId: string): Promise<void> {
     const tap = this.#taps.get(tapId);
     if (!tap) throw new SfuError('not_found', 'recorder tap not found');
