@@ -477,8 +477,10 @@ export class MeetingClient {
           return;
         }
         // 'unavailable': the meeting has no room right now; the server's retry-after is jittered.
+        // On the delayed stream the socket is joined (hands work): only real time is retried.
         const full = error instanceof RequestError && error.code === 'unavailable';
-        useStore.getState().setStatus(full ? 'full' : 'reconnecting', Date.now() + retry);
+        if (useStore.getState().mediaPath === 'hls') useStore.getState().setStatus('connected');
+        else useStore.getState().setStatus(full ? 'full' : 'reconnecting', Date.now() + retry);
         this.#retryLater(retry);
       })
       .finally(() => {
