@@ -60,7 +60,7 @@ beforeAll(async () => {
     { producerId: source.videoProducerId, kind: 'video', source: 'camera' },
     { producerId: source.audioProducerId, kind: 'audio', source: 'mic' },
   ];
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const m of managers) await m.close();
