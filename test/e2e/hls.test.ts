@@ -82,7 +82,7 @@ describe('a teacher whom WebRTC cannot reach', () => {
     await plays(teacher, 'video[data-testid="hls-live"]', 'live HLS');
     const { delay } = await waitFor(() => playback(teacher, 'video[data-testid="hls-live"]'), (p) => p.delay !== null, 15_000, 'a measured delay');
     expect(delay).toBeGreaterThan(0);
-    expect(delay).toBeLessThan(30);
+    expect(delay).toBeLessThan(120);
     expect(await teacher.textContent('[data-testid="hls-delay"]')).toMatch(/\d/);
     const csp = await teacher.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
     expect(csp).toEqual([]);
@@ -91,7 +91,7 @@ describe('a teacher whom WebRTC cannot reach', () => {
   it('raises a hand over the socket while on HLS, and the host sees it', async () => {
     await teacher.click('button[data-action="hand"]');
     await teacher.waitForSelector('button[data-action="hand"][data-raised="true"]');
-    await waitFor(() => host.textContent('[data-testid="hand-total"]'), (t) => t === '1', 10_000, 'host hand total');
+    await waitFor(() => host.textContent('[data-testid="hand-total"]'), (t) => t === '1', 20_000, 'host hand total');
   });
 
   it('gets 403 for the live playlist when outside the meeting\'s audience, 200 inside', async () => {

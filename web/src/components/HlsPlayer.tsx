@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import Hls from 'hls.js';
+import type HlsType from 'hls.js';
 import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 
@@ -9,7 +9,8 @@ type PlayerState = 'loading' | 'playing' | 'needsClick' | 'retrying' | 'unsuppor
  * An HLS stream (live or replay) played with hls.js. The token goes in an Authorization header
  * (xhrSetup), never in the URL; hls.js runs without a worker, since the CSP allows no blob:
  * scripts. Live streams show the measured delay: the wall clock (corrected by the server's
- * clock) minus the program date-time of the frame playing.
+ * clock) minus the program date-time of the frame playing. hls.js is loaded on first use, so
+ * the real-time page does not carry it.
  */
 export function HlsPlayer({ src, token, live, testId }: { src: string; token: string; live: boolean; testId: string }) {
   const t = useT();
@@ -25,42 +26,50 @@ export function HlsPlayer({ src, token, live, testId }: { src: string; token: st
   useEffect(() => {
     const video = ref.current;
     if (!video) return;
-    if (!Hls.isSupported()) {
-      // Safari's native HLS cannot send the Authorization header.
-      setState('unsupported');
-      return;
-    }
-    const hls = new Hls({
-      enableWorker: false,
-      liveSyncDurationCount: 2,
-      xhrSetup: (xhr) => xhr.setRequestHeader('Authorization', `Bearer ${tokenRef.current}`),
-    });
+    let hls: HlsType | null = null;
     let retry: ReturnType<typeof setTimeout> | null = null;
-    hls.on(Hls.Events.MANIFEST_PARSED, () => {
-      video.play().then(
-        () => setState('playing'),
-        () => setState('needsClick'),
-      );
-    });
-    hls.on(Hls.Events.ERROR, (_event, data) => {
-      if (!data.fatal) return;
-      setState('retrying');
-      if (data.type === Hls.ErrorTypes.MEDIA_ERROR) hls.recoverMediaError();
-      else retry = setTimeout(() => hls.loadSource(src), 3_000);
-    });
+    let timer: ReturnType<typeof setInterval> | null = null;
+    let cancelled = false;
     const onPlaying = (): void => setState('playing');
     video.addEventListener('playing', onPlaying);
-    hls.loadSource(src);
-    hls.attachMedia(video);
-    const timer = setInterval(() => {
-      const at = hls.playingDate;
-      if (live && at) setDelayS(Math.max(0, (Date.now() + offsetRef.current - at.getTime()) / 1000));
-    }, 1_000);
+    void import('hls.js').then(({ default: Hls }) => {
+      if (cancelled) return;
+      if (!Hls.isSupported()) {
+        // Safari's native HLS cannot send the Authorization header.
+        setState('unsupported');
+        return;
+      }
+      const player = new Hls({
+        enableWorker: false,
+        liveSyncDurationCount: 2,
+        xhrSetup: (xhr) => xhr.setRequestHeader('Authorization', `Bearer ${tokenRef.current}`),
+      });
+      hls = player;
+      player.on(Hls.Events.MANIFEST_PARSED, () => {
+        video.play().then(
+          () => setState('playing'),
+          () => setState('needsClick'),
+        );
+      });
+      player.on(Hls.Events.ERROR, (_event, data) => {
+        if (!data.fatal) return;
+        setState('retrying');
+        if (data.type === Hls.ErrorTypes.MEDIA_ERROR) player.recoverMediaError();
+        else retry = setTimeout(() => player.loadSource(src), 3_000);
+      });
+      player.loadSource(src);
+      player.attachMedia(video);
+      timer = setInterval(() => {
+        const at = player.playingDate;
+        if (live && at) setDelayS(Math.max(0, (Date.now() + offsetRef.current - at.getTime()) / 1000));
+      }, 1_000);
+    });
     return () => {
-      clearInterval(timer);
+      cancelled = true;
+      if (timer) clearInterval(timer);
       if (retry) clearTimeout(retry);
       video.removeEventListener('playing', onPlaying);
-      hls.destroy();
+      hls?.destroy();
     };
   }, [src, live]);
 

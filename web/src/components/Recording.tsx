@@ -64,12 +64,14 @@ export function LiveHls({ client }: { client: MeetingClient }) {
   const reason = useStore((s) => s.hlsReason);
   const token = useStore((s) => s.token);
   return (
-    <div className="main-video hls" data-testid="hls-fallback" data-reason={reason ?? ''}>
-      {live && token ? (
-        <HlsPlayer src={hlsUrl(client.meetingId, live.id)} token={client.token} live testId="hls-live" />
-      ) : (
-        <div className="placeholder">{t('hlsNoStream')}</div>
-      )}
+    <div className="hls-fallback" data-testid="hls-fallback" data-reason={reason ?? ''}>
+      <div className="main-video">
+        {live && token ? (
+          <HlsPlayer src={hlsUrl(client.meetingId, live.id)} token={client.token} live testId="hls-live" />
+        ) : (
+          <div className="placeholder">{t('hlsNoStream')}</div>
+        )}
+      </div>
       <p className="hls-reason" role="status">
         {t(REASON_TEXT[reason ?? 'blocked'] ?? 'hlsBlocked')}
         {reason === 'chosen' && (

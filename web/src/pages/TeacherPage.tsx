@@ -106,7 +106,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
       {!speaking && !queued && <p className="hint">{t('receiveOnly')}</p>}
       {!hlsChosen && (
         <button data-action="watch-delayed" className="link" onClick={() => void client.chooseDelayed(true)}>
-          🐢 {t('watchDelayed')}
+          {t('watchDelayed')}
         </button>
       )}
       <RecordingsList client={client} />
