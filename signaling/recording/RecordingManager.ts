@@ -245,13 +245,15 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
       listening: async () => {
         await Promise.all(taps.map((t) => this.#sfu.resumeRecorderTap(t.id)));
         // ffmpeg cannot start a video stream before a keyframe: ask again each second until the
-        // run's first segment exists (a request can reach the publisher before ffmpeg reads).
+        // run's first segment exists (a request can reach the publisher before ffmpeg reads, and
+        // a starved machine may take long to produce it). The producer's keyFrameRequestDelay
+        // keeps this from flooding the publisher.
         const video = taps.find((t) => t.kind === 'video');
         if (!video) return;
         let tries = 0;
         keyFrameTimer = setInterval(() => {
           tries += 1;
-          if (rec.recorder.run !== run || rec.recorder.runSegments > 0 || tries > 10) {
+          if (rec.recorder.run !== run || rec.recorder.runSegments > 0 || tries > 60) {
             clearInterval(keyFrameTimer!);
             return;
           }
