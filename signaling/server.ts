@@ -149,6 +149,7 @@ export class HoinghiServer {
       });
     }
     this.httpServer = http.createServer(app);
+    const authorizer: JoinAuthorizer = data?.authorizer ?? new TokenListAuthorizer();
     this.recordings = new RecordingManager(config.recording, sfu, meetingSources((id) => this.sockets.registry.get(id)));
     this.sockets = new SocketServer(this.httpServer, {
       tokens: this.tokens,
@@ -163,7 +164,7 @@ export class HoinghiServer {
       gate: this.gate,
       authTimeoutMs: config.edge.authTimeoutMs,
       drain: this.drainer,
-      authorizer: (data?.authorizer ?? new TokenListAuthorizer()) satisfies JoinAuthorizer,
+      authorizer,
       attendance: data?.attendance ?? NO_ATTENDANCE,
       ...(data ? { plans: new DatabaseBreakoutPlans(data.db) } : {}),
       recordings: this.recordings,
@@ -193,7 +194,7 @@ export class HoinghiServer {
         readiness: () => readiness({ sfu, redis: this.#redis, draining: () => this.drainer.draining }),
       }),
     );
-    app.use(recordingRouter({ recordings: this.recordings, tokens: this.tokens }));
+    app.use(recordingRouter({ recordings: this.recordings, tokens: this.tokens, authorizer }));
     if (config.metrics.port !== undefined) {
       const metricsApp = express();
       metricsApp.disable('x-powered-by');
