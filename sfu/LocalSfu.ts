@@ -658,8 +658,19 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     if (tap.consumer.kind === 'video') await tap.consumer.requestKeyFrame();
   }
 
-  async closeRecorderTap(tapId: string): Promise<void> {
-    this.#taps.get(tapId)?.transport.close();
+  async closeRecorderTap(tapId: string): Promise<ConsumerRtpStats | null> {
+    const tap = this.#taps.get(tapId);
+    if (!tap) return null;
+    // Paused first, so nothing more is sent between the reading and the close.
+    await tap.consumer.pause().catch(() => undefined);
+    const out = tap.consumer.closed ? [] : (await tap.consumer.getStats().catch(() => [])).filter((s) => s.type === 'outbound-rtp');
+    tap.transport.close();
+    return {
+      kind: tap.consumer.kind,
+      packetCount: out.reduce((n, s) => n + s.packetCount, 0),
+      byteCount: out.reduce((n, s) => n + s.byteCount, 0),
+      score: tap.consumer.score.score,
+    };
   }
 
   async setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void> {

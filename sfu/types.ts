@@ -201,7 +201,8 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   createRecorderTap(producerId: string, target: TapTarget): Promise<RecorderTap>;
   /** Resumes a tap's consumer and asks the publisher for a keyframe (start, or a recorder restart). */
   resumeRecorderTap(tapId: string): Promise<void>;
-  closeRecorderTap(tapId: string): Promise<void>;
+  /** Closes a tap; returns what it sent (read just before closing), null for an unknown tap. */
+  closeRecorderTap(tapId: string): Promise<ConsumerRtpStats | null>;
   stats(): SfuStats;
   /** CPU seconds (user + system) each live worker process has used. */
   /** Per worker: CPU seconds used, and datagrams the kernel dropped at its full UDP receive buffers. */

@@ -736,10 +736,11 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     await this.#link(nodeId).call('resumeRecorderTap', tapId);
   }
 
-  async closeRecorderTap(tapId: string): Promise<void> {
+  async closeRecorderTap(tapId: string): Promise<ConsumerRtpStats | null> {
     const nodeId = this.#taps.get(tapId);
     this.#taps.delete(tapId);
-    if (nodeId && this.#nodes.has(nodeId)) await this.#link(nodeId).call('closeRecorderTap', tapId).catch(() => undefined);
+    if (!nodeId || !this.#nodes.has(nodeId)) return null;
+    return this.#link(nodeId).call<ConsumerRtpStats | null>('closeRecorderTap', tapId).catch(() => null);
   }
 
   // ---- observation ---------------------------------------------------------------------------

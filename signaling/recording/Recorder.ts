@@ -55,6 +55,9 @@ export type RecorderEvents = {
 
 export const PLAYLIST = 'index.m3u8';
 
+/** At stop, after the taps close, how long ffmpeg may read what is already on its sockets, ms. */
+const STOP_DRAIN_MS = 300;
+
 /** ffmpeg's arguments for one run. */
 export function ffmpegArgs(settings: RecorderSettings, run: number, input: Pick<RecorderInput, 'hasVideo' | 'hasAudio'>): string[] {
   const seg = settings.segmentSeconds;
@@ -297,6 +300,14 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     if (this.#stopping) return;
     this.#stopping = true;
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    // The taps close first (counting what they sent), and ffmpeg gets a moment to read what is
+    // already on its sockets before it is asked to finish: the recording ends with the last
+    // packet sent, not wherever ffmpeg's reading had got to.
+    const input = this.#input;
+    if (input && this.#child && this.#child.exitCode === null) {
+      await input.release().catch(() => undefined);
+      await sleep(STOP_DRAIN_MS);
+    }
     await this.#endRun();
     await this.#input?.release().catch(() => undefined);
     if (this.#poll) clearInterval(this.#poll);

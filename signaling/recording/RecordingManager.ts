@@ -65,6 +65,11 @@ export interface RecordingInfo {
   /** Seconds of media in the playlist. */
   durationS: number;
   gaps: Gap[];
+  /**
+   * What the SFU sent the recorder (counted from each tap when it closes): the media the
+   * recording was given, to compare with what it kept (e.g. audio packets × the frame length).
+   */
+  sent: { audioPackets: number; videoPackets: number; bytes: number };
 }
 
 export interface RecordingStats {
@@ -177,7 +182,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
       const id = `${stamp}-${sessionKey.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 12) || 's'}-${randomBytes(12).toString('hex')}`;
       const dir = this.#folder(meetingId, id);
       await fs.mkdir(dir, { recursive: true });
-      const info: RecordingInfo = { id, meetingId, sessionKey, startedBy, startedAt: now.getTime(), endedAt: null, stopReason: null, durationS: 0, gaps: [] };
+      const info: RecordingInfo = { id, meetingId, sessionKey, startedBy, startedAt: now.getTime(), endedAt: null, stopReason: null, durationS: 0, gaps: [], sent: { audioPackets: 0, videoPackets: 0, bytes: 0 } };
       const rlog = logger('recording', { meeting: meetingId, session: sessionKey, recording: id });
       let active: ActiveRecording | null = null;
       const recorder = new Recorder(dir, this.settings.recorder, () => this.#prepare(active!), rlog);
@@ -237,6 +242,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     rec.runKey = keyOf(streams);
     const run = rec.recorder.run;
     let keyFrameTimer: NodeJS.Timeout | null = null;
+    let released = false;
     return {
       sdp: recordingSdp(this.settings.rtpIp, sdp),
       hasVideo: taps.some((t) => t.kind === 'video'),
@@ -263,7 +269,15 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
       },
       release: async () => {
         if (keyFrameTimer) clearInterval(keyFrameTimer);
-        await Promise.all(taps.map((t) => this.#sfu.closeRecorderTap(t.id).catch(() => undefined)));
+        if (released) return;
+        released = true;
+        const sent = await Promise.all(taps.map((t) => this.#sfu.closeRecorderTap(t.id).catch(() => null)));
+        for (const s of sent) {
+          if (!s) continue;
+          if (s.kind === 'audio') rec.info.sent.audioPackets += s.packetCount;
+          else rec.info.sent.videoPackets += s.packetCount;
+          rec.info.sent.bytes += s.byteCount;
+        }
       },
     };
   }

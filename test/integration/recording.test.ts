@@ -43,12 +43,6 @@ function probe(playlist: string): { duration: number; streams: { codec_type: str
   return { duration: Number(json.format.duration), streams: json.streams };
 }
 
-/** Program date-time of the first segment of the playlist (when ffmpeg began writing media). */
-function firstSegmentTime(playlist: string): number {
-  const m = /#EXT-X-PROGRAM-DATE-TIME:(\S+)/.exec(fs.readFileSync(playlist, 'utf8'));
-  return m ? Date.parse(m[1]!.replace(/([+-]\d\d)(\d\d)$/, '$1:$2')) : NaN;
-}
-
 const readPlaylist = (file: string): string => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
 
 beforeAll(async () => {
@@ -70,29 +64,33 @@ afterAll(async () => {
 });
 
 describe('recording a published host', () => {
-  it('writes ~10 s of HLS that ffprobe reads as one H.264 video and one AAC audio stream, of the recorded length ±20%', async () => {
+  it('writes ~10 s of HLS that ffprobe reads as one H.264 video and one AAC audio stream, as long as the media sent ±20%', async () => {
     const m = manager();
     const info = await m.start(MEETING, 'main', 'host-1');
     const playlist = path.join(dir, MEETING, info.id, 'index.m3u8');
-    await waitFor(async () => playlistSegments(readPlaylist(playlist)).length, (n) => n > 0, 30_000, 'the first segment');
-    const t0 = firstSegmentTime(playlist);
-    expect(Number.isFinite(t0)).toBe(true);
-    await waitFor(async () => Date.now() - t0, (ms) => ms >= 10_000, 20_000, '10 s of recording');
+    // ~10 s of media, as the playlist counts it (a loaded machine may take longer in wall time).
+    const mediaS = (): number => playlistSegments(readPlaylist(playlist)).reduce((n, seg) => n + seg.durationS, 0);
+    await waitFor(async () => mediaS(), (s) => s >= 10, 90_000, '10 s of recorded media');
     const stopped = await m.stop(MEETING, 'main', 'host');
-    const recordedMs = Date.now() - t0;
 
+    // The measure: the media the SFU sent the recorder. The clip's Opus travels one 20 ms frame
+    // per RTP packet, so the audio tap's packet count is the media time given to ffmpeg, however
+    // slowly the source or the recorder ran on a busy machine.
+    expect(stopped.sent.videoPackets).toBeGreaterThan(0);
+    const sentS = stopped.sent.audioPackets * 0.02;
+    expect(sentS).toBeGreaterThan(8);
     const text = readPlaylist(playlist);
     expect(text).toContain('#EXT-X-ENDLIST');
-    for (const s of playlistSegments(text)) expect(s.durationS).toBeLessThanOrEqual(2.5);
+    for (const seg of playlistSegments(text)) expect(seg.durationS).toBeLessThanOrEqual(2.5);
     const p = probe(playlist);
-    expect(p.streams.filter((s) => s.codec_type === 'video').map((s) => s.codec_name)).toEqual(['h264']);
-    expect(p.streams.filter((s) => s.codec_type === 'audio').map((s) => s.codec_name)).toEqual(['aac']);
-    expect(p.duration).toBeGreaterThan((recordedMs / 1000) * 0.8);
-    expect(p.duration).toBeLessThan((recordedMs / 1000) * 1.2);
-    expect(stopped.durationS).toBeGreaterThan(8);
+    expect(p.streams.filter((x) => x.codec_type === 'video').map((x) => x.codec_name)).toEqual(['h264']);
+    expect(p.streams.filter((x) => x.codec_type === 'audio').map((x) => x.codec_name)).toEqual(['aac']);
+    expect(p.duration).toBeGreaterThan(sentS * 0.8);
+    expect(p.duration).toBeLessThan(sentS * 1.2);
+    expect(stopped.durationS).toBeGreaterThan(sentS * 0.8);
     const listed = await m.list(MEETING);
     expect(listed.find((r) => r.id === info.id)).toMatchObject({ endedAt: expect.any(Number), stopReason: 'host', gaps: [] });
-  }, 90_000);
+  }, 150_000);
 
   it('restarts a killed ffmpeg and the recording continues, the gap logged in recording.json', async () => {
     const m = manager();
