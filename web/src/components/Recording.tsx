@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { RecordingSummary } from '../../../signaling/protocol/events';
 import type { MeetingClient } from '../client/MeetingClient';
@@ -90,8 +90,12 @@ function formatDuration(s: number): string {
   return `${m}:${String(sec).padStart(2, '0')}`;
 }
 
-/** The meeting's recordings (its audience only), playable in the page. */
-export function RecordingsList({ client }: { client: MeetingClient }) {
+/**
+ * The meeting's recordings (its audience only), playable in the page: in the meeting, and on the
+ * meeting's page after the end. While one is still being finished (the meeting just ended), the
+ * list is read again every few seconds.
+ */
+export function RecordingsList({ meetingId, token }: { meetingId: string; token: string }) {
   const t = useT();
   const lang = useStore((s) => s.lang);
   const provinces = useStore((s) => s.provinces);
@@ -99,25 +103,34 @@ export function RecordingsList({ client }: { client: MeetingClient }) {
   const [list, setList] = useState<RecordingSummary[] | null>(null);
   const [failed, setFailed] = useState(false);
   const [playing, setPlaying] = useState<string | null>(null);
+  const [reload, setReload] = useState(0);
   const liveKey = liveIds.join(',');
+  const tokenRef = useRef(token);
+  tokenRef.current = token;
 
   useEffect(() => {
     let cancelled = false;
-    fetch(`/api/meetings/${encodeURIComponent(client.meetingId)}/recordings`, { headers: { Authorization: `Bearer ${client.token}` } })
+    let again: ReturnType<typeof setTimeout> | null = null;
+    fetch(`/api/meetings/${encodeURIComponent(meetingId)}/recordings`, { headers: { Authorization: `Bearer ${tokenRef.current}` } })
       .then(async (res) => {
         if (!res.ok) throw new Error(String(res.status));
         const body = (await res.json()) as { recordings: RecordingSummary[] };
-        if (!cancelled) {
-          setList(body.recordings);
-          setFailed(false);
-        }
+        if (cancelled) return;
+        setList(body.recordings);
+        setFailed(false);
+        if (body.recordings.some((r) => r.endedAt === null)) again = setTimeout(() => setReload((n) => n + 1), 3_000);
       })
-      .catch(() => !cancelled && setFailed(true));
+      .catch(() => {
+        if (cancelled) return;
+        setFailed(true);
+        again = setTimeout(() => setReload((n) => n + 1), 10_000);
+      });
     return () => {
       cancelled = true;
+      if (again) clearTimeout(again);
     };
     // A recording that starts or stops changes the list.
-  }, [client, liveKey]);
+  }, [meetingId, liveKey, reload]);
 
   const ended = (list ?? []).filter((r) => r.endedAt !== null && r.durationS > 0);
   return (
@@ -136,7 +149,7 @@ export function RecordingsList({ client }: { client: MeetingClient }) {
             <button className="link" data-action="replay" onClick={() => setPlaying(playing === r.id ? null : r.id)}>
               {playing === r.id ? t('closePlayer') : `▶ ${t('replay')}`}
             </button>
-            {playing === r.id && <HlsPlayer src={hlsUrl(client.meetingId, r.id)} token={client.token} live={false} testId="hls-replay" />}
+            {playing === r.id && <HlsPlayer src={hlsUrl(meetingId, r.id)} token={token} live={false} testId="hls-replay" />}
           </li>
         ))}
       </ul>

@@ -100,7 +100,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
       {remote.filter((m) => m.kind === 'audio').map((m) => (
         <RemoteAudio key={m.consumerId} client={client} media={m} />
       ))}
-      <RecordingsList client={client} />
+      <RecordingsList meetingId={client.meetingId} token={client.token} />
     </main>
   );
 }

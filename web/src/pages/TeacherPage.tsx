@@ -109,7 +109,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
           {t('watchDelayed')}
         </button>
       )}
-      <RecordingsList client={client} />
+      <RecordingsList meetingId={client.meetingId} token={client.token} />
     </main>
   );
 }
