@@ -54,21 +54,26 @@ beforeAll(async () => {
     HOINGHI_DEMO_TEACHERS: '200',
     HOINGHI_RECORDINGS_DIR: dir,
     HOINGHI_RECORDING_MIN_FREE_MB: '1',
+    ...(process.env.DEBUG_FFMPEG ? { HOINGHI_FFMPEG: process.env.DEBUG_FFMPEG } : {}),
   });
   // The meeting: Hà Nội (province 01) only, open now.
-  const hostToken = server.tokens.issue({ sub: 'bo-truong', name: 'Bộ trưởng', role: 'host', province: null, school: null, meetings: [] }, 600);
+  const hostToken = server.tokens.issue({ sub: 'bo-truong', name: 'Bộ trưởng', role: 'host', province: null, school: null, meetings: ['unused'] }, 600);
   const start = Date.now() - 1000;
   const res = await fetch(`${server.url}/api/meetings`, {
     method: 'POST',
     headers: { authorization: `Bearer ${hostToken}`, 'content-type': 'application/json' },
     body: JSON.stringify({ title: 'Họp giáo viên Hà Nội', startsAt: new Date(start).toISOString(), endsAt: new Date(start + 3600_000).toISOString(), audience: { kind: 'provinces', provinces: ['01'] } }),
   });
+  expect(res.status).toBe(201);
   meetingId = ((await res.json()) as { id: string }).id;
+  await fetch(`${server.url}/api/meetings/${meetingId}/open`, { method: 'POST', headers: { authorization: `Bearer ${hostToken}` } });
 
   browser = await launchChromium();
   host = await openAs(browser, contexts, server.url, 'bo-truong');
   await host.goto(`${server.url}/m/${meetingId}`);
-  await host.click('main.lobby button.primary');
+  await host.waitForSelector('button[data-control="camera"]', { timeout: 20_000 }).catch(async (e: unknown) => {
+    throw new Error(`${String(e)}\nPAGE ${host.url()}: ${await host.evaluate(() => document.body.innerText.slice(0, 800))}`);
+  });
   await host.click('button[data-control="camera"]');
   await host.click('button[data-control="mic"]');
   await host.waitForSelector('button[data-control="camera"][data-on="true"]');
