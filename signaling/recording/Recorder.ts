@@ -128,6 +128,8 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
   #exited: Promise<void> = Promise.resolve();
   /** Restarts after a crash, for metrics and tests. */
   restarts = 0;
+  /** When the current run was spawned (ms since epoch). */
+  runStartedAt = 0;
 
   constructor(dir: string, settings: RecorderSettings, prepare: () => Promise<RecorderInput>, log: Logger) {
     super();
@@ -167,6 +169,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     if (this.#stopping) return;
     this.#run += 1;
     this.#runSegments = 0;
+    this.runStartedAt = Date.now();
     const run = this.#run;
     const input = await this.#prepare();
     if (this.#stopping) {

@@ -85,6 +85,10 @@ export type RecordingEvents = {
   changed: [{ meetingId: string }];
 };
 
+/** A run that writes no segment for this many segment lengths, plus the grace, is replaced. */
+const STALL_SEGMENTS = 5;
+const STALL_GRACE_MS = 10_000;
+
 export const MEETING_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const RECORDING_ID = /^[0-9]{8}T[0-9]{6}-[a-z0-9]{1,12}-[0-9a-f]{24}$/;
 
@@ -104,6 +108,8 @@ class ActiveRecording {
   runKey = '';
   lastSegmentAt: number;
   checkTimer: NodeJS.Timeout | null = null;
+  /** A check is running (they do not overlap: a new run takes seconds). */
+  checking = false;
 
   constructor(info: RecordingInfo, recorder: Recorder) {
     this.info = info;
@@ -209,7 +215,13 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
         log.error({ meeting: meetingId, err: String(error) }, 'recording failed to start');
         throw new AppError('internal', 'the recording could not start');
       }
-      rec.checkTimer = setInterval(() => void this.#check(key, rec), 1_000);
+      rec.checkTimer = setInterval(() => {
+        if (rec.checking) return;
+        rec.checking = true;
+        void this.#check(key, rec)
+          .catch((err: unknown) => log.warn({ recording: rec.info.id, err: String(err) }, 'recording check failed'))
+          .finally(() => (rec.checking = false));
+      }, 1_000);
       rec.checkTimer.unref();
       this.#armDiskGuard();
       log.info({ meeting: meetingId, session: sessionKey, recording: id, by: startedBy }, 'recording started');
@@ -288,6 +300,17 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     const streams = this.#sources.streams(rec.info.meetingId, rec.info.sessionKey);
     if (streams === null) {
       await this.stop(rec.info.meetingId, rec.info.sessionKey, 'meeting_ended');
+      return;
+    }
+    // A run that has written nothing for a long while (ffmpeg alive but stuck, e.g. it started
+    // before the host's media flowed and never got going) is replaced, as a crash would be.
+    const quietSince = rec.recorder.runSegments > 0 ? rec.lastSegmentAt : rec.recorder.runStartedAt;
+    const stallMs = STALL_SEGMENTS * this.settings.recorder.segmentSeconds * 1000 + STALL_GRACE_MS;
+    if (rec.recorder.pid !== undefined && rec.recorder.runStartedAt > 0 && Date.now() - quietSince > stallMs) {
+      log.warn({ recording: rec.info.id, run: rec.recorder.run, quietMs: Date.now() - quietSince }, 'ffmpeg wrote no segment for too long; starting a new run');
+      this.#restarts += 1;
+      rec.lastSegmentAt = Date.now();
+      await rec.recorder.reconfigure();
       return;
     }
     const wanted = keyOf(pickStreams(streams));
