@@ -54,7 +54,6 @@ beforeAll(async () => {
     HOINGHI_DEMO_TEACHERS: '200',
     HOINGHI_RECORDINGS_DIR: dir,
     HOINGHI_RECORDING_MIN_FREE_MB: '1',
-    ...(process.env.DEBUG_FFMPEG ? { HOINGHI_FFMPEG: process.env.DEBUG_FFMPEG } : {}),
   });
   // The meeting: Hà Nội (province 01) only, open now.
   const hostToken = server.tokens.issue({ sub: 'bo-truong', name: 'Bộ trưởng', role: 'host', province: null, school: null, meetings: ['unused'] }, 600);
