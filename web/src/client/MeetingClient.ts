@@ -479,8 +479,10 @@ export class MeetingClient {
         // 'unavailable': the meeting has no room right now; the server's retry-after is jittered.
         // On the delayed stream the socket is joined (hands work): only real time is retried.
         const full = error instanceof RequestError && error.code === 'unavailable';
-        if (useStore.getState().mediaPath === 'hls') useStore.getState().setStatus('connected');
-        else useStore.getState().setStatus(full ? 'full' : 'reconnecting', Date.now() + retry);
+        if (useStore.getState().mediaPath === 'hls' && this.#joined) {
+          useStore.getState().setStatus('connected');
+          void this.#flushPendingHand().catch((e) => this.#warn('pending hand', e));
+        } else useStore.getState().setStatus(full ? 'full' : 'reconnecting', Date.now() + retry);
         this.#retryLater(retry);
       })
       .finally(() => {
@@ -554,6 +556,8 @@ export class MeetingClient {
       // transport that cannot be made): the delayed stream meanwhile.
       if (teacher && error instanceof RequestError && error.code === 'unavailable') this.#fallback.use('capacity');
       else if (teacher && !(error instanceof RequestError)) this.#fallback.use('blocked');
+      // On the delayed stream the socket stays joined: hands and the rest go over it meanwhile.
+      if (useStore.getState().mediaPath === 'hls') this.#joined = this.#socket.connected;
       throw error;
     }
   }
