@@ -17,10 +17,12 @@ import type {
   MediaKind,
   PipedProducer,
   PipeEndpoint,
+  RecorderTap,
   SfuNodeControl,
   SfuEvents,
   SfuOptions,
   SfuStats,
+  TapTarget,
   TransportDirection,
   TransportParams,
   WorkerStats,
@@ -73,6 +75,8 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   readonly #localPipes = new Map<string, string>();
   readonly #pipePairs = new Map<string, Promise<[types.PipeTransport, types.PipeTransport]>>();
   readonly #consumers = new Map<string, types.Consumer>();
+  /** Recorder taps: PlainTransport id → the transport and its one consumer. */
+  readonly #taps = new Map<string, { transport: types.PlainTransport; consumer: types.Consumer }>();
   /** PipeTransports to other SFU nodes, with the room they belong to. */
   readonly #nodePipes = new Map<string, { transport: types.PipeTransport; room: Room }>();
   /**
@@ -605,6 +609,67 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
       packetCount: out.reduce((n, s) => n + s.packetCount, 0),
       byteCount: out.reduce((n, s) => n + s.byteCount, 0),
       score: consumer.score.score,
+    };
+  }
+
+  async createRecorderTap(producerId: string, target: TapTarget): Promise<RecorderTap> {
+    const room = this.#producerRoom.get(producerId);
+    if (!room) throw new SfuError('not_found', 'producer not found');
+    // No comedia: the recorder only listens, so the SFU is told where to send. RTCP goes to a
+    // port of its own (what ffmpeg's RTP demuxer expects: RTP port + 1).
+    const transport = await room.gr.router.createPlainTransport({
+      listenIp: { ip: this.#options.listenIp, announcedIp: this.#options.announcedIp },
+      rtcpMux: false,
+      comedia: false,
+      appData: { recorderTap: true },
+    });
+    try {
+      await clientInput(() => transport.connect({ ip: target.ip, port: target.port, rtcpPort: target.rtcpPort }));
+      const consumer = await transport.consume({ producerId, rtpCapabilities: room.gr.router.rtpCapabilities, paused: true });
+      this.#taps.set(transport.id, { transport, consumer });
+      transport.observer.once('close', () => this.#taps.delete(transport.id));
+      // The producer went: nothing more will come through this tap.
+      consumer.observer.once('close', () => transport.close());
+      return { id: transport.id, consumerId: consumer.id, kind: consumer.kind, rtpParameters: consumer.rtpParameters };
+    } catch (error) {
+      transport.close();
+      throw error;
+    }
+  }
+
+  /**
+   * A producer fed by plain RTP (an encoder such as ffmpeg sending to the returned ports; comedia:
+   * the transport learns the sender's address from its first packet). Used by benchmarks and
+   * tests that need real media without a browser; not part of SfuControl.
+   */
+  async ingestRtp(roomId: string, kind: MediaKind, rtpParameters: types.RtpParameters): Promise<{ producerId: string; port: number; rtcpPort: number }> {
+    const room = this.#room(roomId);
+    const transport = await room.gr.router.createPlainTransport({ listenIp: this.#options.listenIp, rtcpMux: false, comedia: true });
+    const producer = await clientInput(() => transport.produce({ kind, rtpParameters, appData: { workerIndex: room.gr.pooled.index } }));
+    producer.observer.once('close', () => transport.close());
+    this.#register(producer, room);
+    return { producerId: producer.id, port: transport.tuple.localPort, rtcpPort: transport.rtcpTuple!.localPort };
+  }
+
+  async resumeRecorderTap(tapId: string): Promise<void> {
+    const tap = this.#taps.get(tapId);
+    if (!tap) throw new SfuError('not_found', 'recorder tap not found');
+    if (tap.consumer.paused) await tap.consumer.resume();
+    if (tap.consumer.kind === 'video') await tap.consumer.requestKeyFrame();
+  }
+
+  async closeRecorderTap(tapId: string): Promise<ConsumerRtpStats | null> {
+    const tap = this.#taps.get(tapId);
+    if (!tap) return null;
+    // Paused first, so nothing more is sent between the reading and the close.
+    await tap.consumer.pause().catch(() => undefined);
+    const out = tap.consumer.closed ? [] : (await tap.consumer.getStats().catch(() => [])).filter((s) => s.type === 'outbound-rtp');
+    tap.transport.close();
+    return {
+      kind: tap.consumer.kind,
+      packetCount: out.reduce((n, s) => n + s.packetCount, 0),
+      byteCount: out.reduce((n, s) => n + s.byteCount, 0),
+      score: tap.consumer.score.score,
     };
   }
 

@@ -120,6 +120,26 @@ export interface PipedProducer {
   paused: boolean;
 }
 
+/** Where a recorder listens for one stream's plain RTP (and its RTCP, on a port of its own). */
+export interface TapTarget {
+  ip: string;
+  port: number;
+  rtcpPort: number;
+}
+
+/**
+ * One producer sent as plain RTP (no SRTP, no ICE) to a recorder: a PlainTransport in the
+ * producer's own room and a paused consumer on it. Close it with `closeRecorderTap`.
+ */
+export interface RecorderTap {
+  /** The PlainTransport's id: the tap's handle. */
+  id: string;
+  consumerId: string;
+  kind: MediaKind;
+  /** What the recorder must expect (payload type, codec, clock rate, SSRC): the SDP it reads. */
+  rtpParameters: types.RtpParameters;
+}
+
 export interface SfuControl extends TypedEmitter<SfuEvents> {
   /**
    * Opens a room (idempotent, race-free) and returns its router's capabilities. A `group` is a
@@ -173,6 +193,16 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void>;
   /** RTP counters of what a consumer has sent to its viewer, and the SFU's score of the stream (0–10). */
   consumerStats(consumerId: string): Promise<ConsumerRtpStats>;
+  /**
+   * Sends a producer, as plain RTP, to a recorder at `target` (the recorder must be reachable
+   * from the SFU that holds the producer's origin). The consumer starts paused: resume it with
+   * `resumeRecorderTap` once the recorder listens. Closes by itself when the producer closes.
+   */
+  createRecorderTap(producerId: string, target: TapTarget): Promise<RecorderTap>;
+  /** Resumes a tap's consumer and asks the publisher for a keyframe (start, or a recorder restart). */
+  resumeRecorderTap(tapId: string): Promise<void>;
+  /** Closes a tap; returns what it sent (read just before closing), null for an unknown tap. */
+  closeRecorderTap(tapId: string): Promise<ConsumerRtpStats | null>;
   stats(): SfuStats;
   /** CPU seconds (user + system) each live worker process has used. */
   /** Per worker: CPU seconds used, and datagrams the kernel dropped at its full UDP receive buffers. */

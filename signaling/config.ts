@@ -14,6 +14,7 @@ import type { AdmissionSettings } from './admission/createAdmission';
 import type { TokenKeySource, TokenSettings } from './auth/tokens';
 import { isCidr } from './edge/clientAddress';
 import type { DbSettings } from './db/openDb';
+import type { RecordingSettings } from './recording/RecordingManager';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(1).max(65535);
@@ -163,6 +164,18 @@ const envSchema = z.object({
    * the window). Default 45000: set the orchestrator's grace period above it.
    */
   HOINGHI_DRAIN_DEADLINE_MS: z.coerce.number().int().min(0).max(3_600_000).default(45_000),
+  /** Folder of the recordings (HLS playlists and segments, one folder per meeting). Default `recordings` (relative to the working directory). */
+  HOINGHI_RECORDINGS_DIR: z.string().min(1).default('recordings'),
+  /** Delete recordings this many days after they ended (0: keep forever). Default 30. */
+  HOINGHI_RECORDING_RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(30),
+  /** Refuse to start a recording with less free disk than this, MiB; every recording stops cleanly under a quarter of it. Default 2048. */
+  HOINGHI_RECORDING_MIN_FREE_MB: z.coerce.number().int().min(0).max(100_000_000).default(2048),
+  /** Address ffmpeg receives the SFU's plain RTP on (an SFU node must reach it in a cluster). Default 127.0.0.1. */
+  HOINGHI_RECORDING_RTP_IP: ip.default('127.0.0.1'),
+  /** HLS segment length, seconds (the live delay is ~3 segments). Default 2. */
+  HOINGHI_HLS_SEGMENT_S: z.coerce.number().min(0.5).max(10).default(2),
+  /** The ffmpeg binary. Default `ffmpeg` (Debian's, from PATH). */
+  HOINGHI_FFMPEG: z.string().min(1).default('ffmpeg'),
 });
 
 export interface Config {
@@ -195,6 +208,7 @@ export interface Config {
   demoData: { schools: number; teachers: number };
   attendance: { flushMs: number; batchRows: number };
   retentionDays: number;
+  recording: RecordingSettings;
 }
 
 export { ConfigError };
@@ -304,5 +318,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoData: { schools: e.HOINGHI_DEMO_SCHOOLS, teachers: e.HOINGHI_DEMO_TEACHERS },
     attendance: { flushMs: e.HOINGHI_ATTENDANCE_FLUSH_MS, batchRows: e.HOINGHI_ATTENDANCE_BATCH_ROWS },
     retentionDays: e.HOINGHI_RETENTION_DAYS,
+    recording: {
+      dir: e.HOINGHI_RECORDINGS_DIR,
+      rtpIp: e.HOINGHI_RECORDING_RTP_IP,
+      minFreeBytes: e.HOINGHI_RECORDING_MIN_FREE_MB * 2 ** 20,
+      retentionDays: e.HOINGHI_RECORDING_RETENTION_DAYS,
+      diskCheckIntervalMs: 5_000,
+      recorder: { ffmpegPath: e.HOINGHI_FFMPEG, segmentSeconds: e.HOINGHI_HLS_SEGMENT_S, restartBackoffMs: { min: 500, max: 5_000 } },
+    },
   };
 }

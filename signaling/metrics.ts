@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SfuControl, SfuStats } from '../sfu/types';
+import type { RecordingStats } from './recording/RecordingManager';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -19,6 +20,7 @@ export class Metrics {
     rehomes: () => number,
     unauthenticatedSockets: () => number = () => 0,
     waitingJoins: () => number = () => 0,
+    recordings?: () => RecordingStats,
   ) {
     const registers = [this.registry];
     // 1 ms resolution: the default 10 ms would floor every event-loop delay reading at 10 ms.
@@ -110,6 +112,12 @@ export class Metrics {
     };
     perNode('hoinghi_node_consumers', 'consumers per SFU node', 'consumers');
     perNode('hoinghi_node_viewers', 'viewers (receiving transports) per SFU node', 'viewers');
+    if (recordings) {
+      gauge('hoinghi_recordings_active', 'sessions being recorded on this node', () => recordings().active);
+      gauge('hoinghi_recording_ffmpeg_restarts_total', 'ffmpeg processes restarted after dying mid-recording', () => recordings().ffmpegRestarts);
+      gauge('hoinghi_hls_segments_total', 'HLS segments written', () => recordings().segmentsWritten);
+      gauge('hoinghi_hls_segment_age_seconds', 'seconds since the stalest live recording added a segment (the live lag; ~segment length when healthy)', () => recordings().maxSegmentAgeS);
+    }
     sfu.on('workerDied', () => this.workerDeaths.inc());
     // Cluster mode: nodes alive and lost (ClusterSfu); a single node reports 1 and 0.
     const cluster = (): { nodes: string[]; nodeDeaths: number } | null =>

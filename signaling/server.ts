@@ -50,6 +50,9 @@ interface DataLayer {
   /** Questions, votes, polls and reactions (qa/qaWriter.ts). */
   qa: QaWriter;
 }
+import { RecordingManager } from './recording/RecordingManager';
+import { meetingSources } from './recording/recordingFlow';
+import { recordingRouter } from './recording/routes';
 
 const log = logger('server');
 const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -64,6 +67,7 @@ export class HoinghiServer {
   /** Join admission: local, or cluster-wide in Redis (chosen at start-up). */
   readonly admission: Admission;
   readonly joinGate: JoinGate;
+  readonly recordings: RecordingManager;
   /** The separate metrics listener (HOINGHI_METRICS_PORT set, or cluster mode). */
   readonly metricsServer: http.Server | null;
   readonly store: MeetingStore;
@@ -140,7 +144,7 @@ export class HoinghiServer {
         if (origin && allowed.has(origin)) {
           res.setHeader('Access-Control-Allow-Origin', origin);
           res.setHeader('Vary', 'Origin');
-          res.setHeader('Access-Control-Allow-Headers', 'content-type');
+          res.setHeader('Access-Control-Allow-Headers', 'content-type, authorization');
           res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
         }
         if (req.method === 'OPTIONS') res.status(204).end();
@@ -148,6 +152,8 @@ export class HoinghiServer {
       });
     }
     this.httpServer = http.createServer(app);
+    const authorizer: JoinAuthorizer = data?.authorizer ?? new TokenListAuthorizer();
+    this.recordings = new RecordingManager(config.recording, sfu, meetingSources((id) => this.sockets.registry.get(id)));
     this.sockets = new SocketServer(this.httpServer, {
       tokens: this.tokens,
       limits: config.limits,
@@ -161,10 +167,11 @@ export class HoinghiServer {
       gate: this.gate,
       authTimeoutMs: config.edge.authTimeoutMs,
       drain: this.drainer,
-      authorizer: (data?.authorizer ?? new TokenListAuthorizer()) satisfies JoinAuthorizer,
+      authorizer,
       attendance: data?.attendance ?? NO_ATTENDANCE,
       ...(data ? { plans: new DatabaseBreakoutPlans(data.db) } : {}),
       qaRecorder: data?.qa,
+      recordings: this.recordings,
     });
     this.metrics = new Metrics(
       sfu,
@@ -172,6 +179,7 @@ export class HoinghiServer {
       () => this.sockets.registry.all().reduce((n, m) => n + m.rehomes, 0),
       () => this.gate.pending,
       () => this.joinGate.waiting,
+      () => this.recordings.stats(),
     );
     if (data) {
       // Before the API router: its 4 kB body limit is for sign-in, not for school audiences.
@@ -190,6 +198,7 @@ export class HoinghiServer {
         readiness: () => readiness({ sfu, redis: this.#redis, draining: () => this.drainer.draining }),
       }),
     );
+    app.use(recordingRouter({ recordings: this.recordings, tokens: this.tokens, authorizer }));
     if (config.metrics.port !== undefined) {
       const metricsApp = express();
       metricsApp.disable('x-powered-by');
@@ -272,6 +281,7 @@ export class HoinghiServer {
 
   async close(): Promise<void> {
     if (this.metricsServer) await new Promise<void>((resolve) => this.metricsServer!.close(() => resolve()));
+    await this.recordings.close();
     await this.sockets.close();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     await this.#closeAdapter();

@@ -25,6 +25,8 @@ import * as handFlow from './meeting/handFlow';
 import * as speakFlow from './meeting/speakFlow';
 import * as rosterFlow from './meeting/rosterFlow';
 import * as breakoutFlow from './meeting/breakoutFlow';
+import * as recordingFlow from './recording/recordingFlow';
+import type { RecordingManager } from './recording/RecordingManager';
 import type { MeetingOptions } from './meeting/Meeting';
 import type { Metrics } from './metrics';
 import type { MeetingStore } from './store/types';
@@ -74,6 +76,8 @@ const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
   sendNotice: 'notice',
   refreshToken: 'auth',
   ...QA_EVENT_CLASS,
+  startRecording: 'host',
+  stopRecording: 'host',
 };
 const CLASS_BUDGET = {
   join: [1, 6],
@@ -119,6 +123,7 @@ export interface SocketServerOptions {
   plans?: BreakoutPlans;
   /** Where questions, votes, polls and reactions are kept (default: nowhere). */
   qaRecorder?: QaRecorder;
+  recordings: RecordingManager;
 }
 
 export class SocketServer {
@@ -147,9 +152,10 @@ export class SocketServer {
       connectTimeout: opts.authTimeoutMs,
     });
     this.io.engine.on('connection', (raw: Parameters<SocketGate['opened']>[0]) => opts.gate.opened(raw));
+    const notify = new SocketNotifier(this.io);
     this.registry = new MeetingRegistry({
       sfu: opts.sfu,
-      notify: new SocketNotifier(this.io),
+      notify,
       store: opts.store,
       options: opts.meeting,
       attendance: opts.attendance,
@@ -173,8 +179,14 @@ export class SocketServer {
       onJoined: () => opts.metrics().joins.inc(),
       authorizer: opts.authorizer,
     };
+    const recordingDeps: recordingFlow.RecordingDeps = { recordings: opts.recordings };
+    recordingFlow.announceChanges(recordingDeps, notify, (meetingId) => this.registry.get(meetingId)?.roomName);
     this.#handlers = {
-      join: (s, p) => joinFlow.join(joinDeps, s, p),
+      join: async (s, p) => {
+        const joined = await joinFlow.join(joinDeps, s, p);
+        recordingFlow.sendRecordings(recordingDeps, notify, s);
+        return joined;
+      },
       leave: async (s) => {
         await opts.joinGate.release(s);
         return joinFlow.leave(joinDeps, s, true);
@@ -207,6 +219,8 @@ export class SocketServer {
       sendNotice: breakoutFlow.sendNotice,
       refreshToken: (s, p: { token: string }) => this.#refreshToken(s, p.token),
       ...QA_HANDLERS,
+      startRecording: (s) => recordingFlow.startRecording(recordingDeps, s),
+      stopRecording: (s) => recordingFlow.stopRecording(recordingDeps, s),
     } satisfies Record<ClientEventName, Handler>;
 
     this.io.use((socket, next) => {

@@ -36,9 +36,11 @@ import type {
   MediaKind,
   PipedProducer,
   PipeEndpoint,
+  RecorderTap,
   SfuControl,
   SfuEvents,
   SfuStats,
+  TapTarget,
   TransportDirection,
   TransportParams,
   WorkerStats,
@@ -115,6 +117,8 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   /** Producers published through this process, by id → their transport. */
   readonly #producers = new Map<string, string>();
   readonly #consumers = new Map<string, string>();
+  /** Recorder tap id → the node holding it (the producer's origin node). */
+  readonly #taps = new Map<string, string>();
   #caps: types.RtpCapabilities | null = null;
   #placementRefusals = 0;
   #nodeDeaths = 0;
@@ -715,6 +719,28 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   async setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void> {
     await this.#link(this.#transport(transportId).nodeId).call('setMaxOutgoingBitrate', transportId, bitrate);
+  }
+
+  // ---- recorder taps: on the node holding the producer's origin -----------------------------
+
+  async createRecorderTap(producerId: string, target: TapTarget): Promise<RecorderTap> {
+    const { node: nodeId } = await this.#producer(producerId);
+    const tap = await this.#link(nodeId).call<RecorderTap>('createRecorderTap', producerId, target);
+    this.#taps.set(tap.id, nodeId);
+    return tap;
+  }
+
+  async resumeRecorderTap(tapId: string): Promise<void> {
+    const nodeId = this.#taps.get(tapId);
+    if (!nodeId) throw new SfuError('not_found', 'recorder tap not found');
+    await this.#link(nodeId).call('resumeRecorderTap', tapId);
+  }
+
+  async closeRecorderTap(tapId: string): Promise<ConsumerRtpStats | null> {
+    const nodeId = this.#taps.get(tapId);
+    this.#taps.delete(tapId);
+    if (!nodeId || !this.#nodes.has(nodeId)) return null;
+    return this.#link(nodeId).call<ConsumerRtpStats | null>('closeRecorderTap', tapId).catch(() => null);
   }
 
   // ---- observation ---------------------------------------------------------------------------

@@ -34,6 +34,12 @@ export const methodArgs = {
   setMaxOutgoingBitrate: z.tuple([id, z.number().int().min(0).max(100_000_000)]),
   consumerStats: z.tuple([id]),
   workerCpu: z.tuple([]),
+  createRecorderTap: z.tuple([
+    id,
+    z.strictObject({ ip: z.union([z.ipv4(), z.ipv6()]), port: z.number().int().min(1).max(65535), rtcpPort: z.number().int().min(1).max(65535) }),
+  ]),
+  resumeRecorderTap: z.tuple([id]),
+  closeRecorderTap: z.tuple([id]),
   createPipeTransport: z.tuple([id, id.optional()]),
   connectPipeTransport: z.tuple([id, endpoint]),
   closePipeTransport: z.tuple([id]),

@@ -17,10 +17,20 @@ import type { MeetingInfo } from './types';
 export interface JoinAuthorizer {
   /** Resolves when `claims` may join `meetingId` now; throws a typed AppError otherwise. */
   authorize(claims: Claims, meetingId: string): Promise<void>;
+  /**
+   * The audience part of that decision alone, whatever the meeting's state: whether `claims` is
+   * among the people the meeting is for (its recordings, live or after the end, follow it).
+   * Throws `forbidden` outside the audience, `not_found` for an unknown meeting.
+   */
+  inAudience(claims: Claims, meetingId: string): Promise<void>;
 }
 
 export class TokenListAuthorizer implements JoinAuthorizer {
   async authorize(claims: Claims, meetingId: string): Promise<void> {
+    await this.inAudience(claims, meetingId);
+  }
+
+  async inAudience(claims: Claims, meetingId: string): Promise<void> {
     if (!claims.meetings.includes(meetingId)) throw forbidden('this token does not admit you to that meeting');
   }
 }
@@ -87,15 +97,12 @@ export class DatabaseJoinAuthorizer implements JoinAuthorizer {
     return p;
   }
 
-  async authorize(claims: Claims, meetingId: string): Promise<void> {
-    const m = await this.#meeting(meetingId);
-    if (!m) throw notFound('meeting');
-    if (m.state === 'ended') throw new AppError('not_open', 'this meeting has ended');
+  /** The audience rule shared by joining and by recordings: teachers by school, province hosts by province. */
+  async #checkAudience(claims: Claims, m: MeetingInfo): Promise<void> {
     if (claims.role === 'teacher') {
       const place = await this.#place(claims.sub);
       if (!place) throw forbidden('you are not in the school records; ask your school to add you');
       if (!audienceIncludes(m, place)) throw forbidden('this meeting is not for your school');
-      if (m.state === 'scheduled') throw new AppError('not_open', 'this meeting has not opened yet; wait in the lobby');
       return;
     }
     if (claims.role === 'province_host' && !canManage(claims, m)) {
@@ -104,8 +111,25 @@ export class DatabaseJoinAuthorizer implements JoinAuthorizer {
         (m.audience.kind === 'provinces' && claims.province !== null && m.audience.provinces.includes(claims.province)) ||
         (m.audience.kind === 'schools' &&
           claims.province !== null &&
-          (await this.#db.query('SELECT 1 FROM meeting_schools ms JOIN schools s ON s.code = ms.school_code WHERE ms.meeting_id = $1 AND s.province_code = $2 LIMIT 1', [meetingId, claims.province])).length > 0);
+          (await this.#db.query('SELECT 1 FROM meeting_schools ms JOIN schools s ON s.code = ms.school_code WHERE ms.meeting_id = $1 AND s.province_code = $2 LIMIT 1', [m.id, claims.province])).length > 0);
       if (!reaches) throw forbidden('this meeting does not reach your province');
+    }
+  }
+
+  async inAudience(claims: Claims, meetingId: string): Promise<void> {
+    const m = await this.#meeting(meetingId);
+    if (!m) throw notFound('meeting');
+    await this.#checkAudience(claims, m);
+  }
+
+  async authorize(claims: Claims, meetingId: string): Promise<void> {
+    const m = await this.#meeting(meetingId);
+    if (!m) throw notFound('meeting');
+    if (m.state === 'ended') throw new AppError('not_open', 'this meeting has ended');
+    await this.#checkAudience(claims, m);
+    if (claims.role === 'teacher') {
+      if (m.state === 'scheduled') throw new AppError('not_open', 'this meeting has not opened yet; wait in the lobby');
+      return;
     }
     // Hosts may enter before the start (to set up); their arrival makes an open meeting live.
     if (m.state === 'open' && canManage(claims, m)) {

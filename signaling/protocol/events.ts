@@ -181,6 +181,21 @@ export interface Notice {
 
 /** Why the server asks a client to reconnect elsewhere. */
 export type MoveReason = 'draining';
+/** A recording being made now: the live HLS of its session, and the "recording" indicator. */
+export interface LiveRecording {
+  id: string;
+  /** 'main' or a province code. */
+  sessionKey: string;
+  startedAt: number;
+}
+
+/** A recording of a meeting, live or ended (GET /api/meetings/:id/recordings). */
+export interface RecordingSummary extends LiveRecording {
+  endedAt: number | null;
+  durationS: number;
+  /** Interruptions (ffmpeg restarts), ms since epoch. */
+  gaps: { from: number; to: number }[];
+}
 
 export type RejoinReason = 'media_server_restarted' | 'transport_lost';
 
@@ -235,6 +250,8 @@ export interface ClientResultMap {
   pollVote: { changed: boolean; choices: number[] };
   pollCurrent: { poll: Poll | null; results: PollResults | null; myChoices: number[] | null };
   react: Record<string, never>;
+  startRecording: LiveRecording;
+  stopRecording: { id: string; durationS: number };
 }
 
 export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };
@@ -266,6 +283,8 @@ export interface ServerToClientEvents {
   breakoutStatus: (status: BreakoutStatus[]) => void;
   /** A notice from the national host, or hands cleared at the end of breakouts. */
   notice: (notice: Notice) => void;
+  /** Meeting-wide: the recordings being made now (at join, and whenever one starts or stops). */
+  recordings: (live: LiveRecording[]) => void;
   /** The token expired without a refresh: the server ends this connection now. */
   sessionExpired: () => void;
   /**

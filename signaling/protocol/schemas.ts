@@ -193,6 +193,9 @@ export const clientEventSchemas = {
   sendNotice: z.strictObject({ text: z.string().trim().min(1).max(500) }),
   /** Questions, polls and reactions (qaSchemas.ts). */
   ...qaEventSchemas,
+  /** Session hosts: record the caller's session (the main session, or their province's breakout). */
+  startRecording: z.strictObject({}),
+  stopRecording: z.strictObject({}),
 } as const;
 
 export type ClientEventName = keyof typeof clientEventSchemas;
@@ -228,6 +231,8 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   endBreakouts: 64,
   speakToAll: 64,
   sendNotice: 2_048,
+  startRecording: 64,
+  stopRecording: 64,
   refreshToken: 8_300,
   ...QA_MAX_EVENT_BYTES,
 };

@@ -23,6 +23,7 @@ import type {
 } from '../../../signaling/protocol/events';
 import type { QueueInfo, WireError } from '../../../signaling/protocol/errors';
 import { NO_SPEAK_STATE, useStore, type Source } from '../state/store';
+import { WebRtcFallback } from './webrtcFallback';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -109,6 +110,7 @@ export class MeetingClient {
   #sendPoll: ReturnType<typeof setInterval> | null = null;
   #bytesSent = 0;
   #stalePolls = 0;
+  readonly #fallback = new WebRtcFallback();
 
   constructor(token: string, meetingId: string, options: MeetingClientOptions = {}) {
     this.#token = token;
@@ -183,6 +185,7 @@ export class MeetingClient {
     this.#socket.on('breakouts', (state) => useStore.getState().setBreakouts(state));
     this.#socket.on('breakoutStatus', (status) => useStore.getState().setBreakoutStatus(status));
     this.#socket.on('notice', (notice) => useStore.getState().addNotice(notice));
+    this.#socket.on('recordings', (live) => useStore.getState().setLiveRecordings(live));
     this.#socket.on('sessionChanged', (info) => void this.#onSessionChanged(info).catch((e) => this.#warn('sessionChanged', e)));
     this.#socket.on('speakState', (state) => void this.#onSpeakState(state).catch((e) => this.#warn('speakState', e)));
   }
@@ -238,6 +241,29 @@ export class MeetingClient {
     this.#attempt += 1;
     useStore.getState().setStatus('reconnecting', Date.now() + delay);
     this.#retryLater(delay);
+  }
+
+  // Session hosts: recording (the replay, and the live HLS teachers fall back to).
+  startRecording(): Promise<unknown> {
+    return this.request('startRecording', {});
+  }
+
+  stopRecording(): Promise<unknown> {
+    return this.request('stopRecording', {});
+  }
+
+  get meetingId(): string {
+    return this.#meetingId;
+  }
+
+  /** A teacher chooses the delayed HLS stream (no real-time media at all), or real time again. */
+  async chooseDelayed(on: boolean): Promise<void> {
+    const store = useStore.getState();
+    store.setHlsChosen(on);
+    if (on) this.#fallback.use('chosen');
+    else store.setMediaPath('webrtc', null);
+    // The join flow runs again: without media when chosen, with it otherwise.
+    this.#scheduleJoin();
   }
 
   /** A grant starts sending (microphone at once, camera too when video is allowed); losing it stops everything this client sends. */
@@ -452,14 +478,18 @@ export class MeetingClient {
           return;
         }
         if (!this.#socket.connected) return; // the disconnect handler has scheduled the retry
-        const retry = error instanceof RequestError && error.retryAfterMs ? error.retryAfterMs : jitter(3_000);
+        const retry = this.#fallback.retryDelay(error instanceof RequestError && error.retryAfterMs ? error.retryAfterMs : jitter(3_000));
         if (error instanceof RequestError && (error.code === 'forbidden' || error.code === 'unauthorized')) {
           useStore.getState().setStatus('unauthorized');
           return;
         }
         // 'unavailable': the meeting has no room right now; the server's retry-after is jittered.
+        // On the delayed stream the socket is joined (hands work): only real time is retried.
         const full = error instanceof RequestError && error.code === 'unavailable';
-        useStore.getState().setStatus(full ? 'full' : 'reconnecting', Date.now() + retry);
+        if (useStore.getState().mediaPath === 'hls' && this.#joined) {
+          useStore.getState().setStatus('connected');
+          void this.#flushPendingHand().catch((e) => this.#warn('pending hand', e));
+        } else useStore.getState().setStatus(full ? 'full' : 'reconnecting', Date.now() + retry);
         this.#retryLater(retry);
       })
       .finally(() => {
@@ -519,6 +549,28 @@ export class MeetingClient {
     store.setSession(joined.session);
     store.setBreakouts(joined.breakouts);
 
+    // Teachers may watch the delayed HLS stream instead: by choice (no real-time media), or
+    // when WebRTC fails below (the join flow then retries in the background).
+    const teacher = !joined.self.canSend && joined.self.role === 'teacher';
+    if (teacher && store.hlsChosen) {
+      this.#fallback.use('chosen');
+      return;
+    }
+    try {
+      await this.#joinMedia(joined);
+    } catch (error) {
+      // The SFU is full (capacity), or the browser itself failed (no RTCPeerConnection, a
+      // transport that cannot be made): the delayed stream meanwhile.
+      if (teacher && error instanceof RequestError && error.code === 'unavailable') this.#fallback.use('capacity');
+      else if (teacher && !(error instanceof RequestError)) this.#fallback.use('blocked');
+      // On the delayed stream the socket stays joined: hands and the rest go over it meanwhile.
+      if (useStore.getState().mediaPath === 'hls') this.#joined = this.#socket.connected;
+      throw error;
+    }
+  }
+
+  async #joinMedia(joined: ClientResultMap['join']): Promise<void> {
+    const store = useStore.getState();
     const device = new Device();
     await device.load({ routerRtpCapabilities: joined.routerRtpCapabilities as msTypes.RtpCapabilities });
     this.#device = device;
@@ -528,9 +580,11 @@ export class MeetingClient {
     this.#recvTransport = recv;
     this.#wireTransport(recv);
     store.setMediaState('new');
+    if (!joined.self.canSend) this.#fallback.watch();
     recv.on('connectionstatechange', (state) => {
       if (this.#recvTransport !== recv) return;
       useStore.getState().setMediaState(state);
+      if (state === 'connected') this.#fallback.connected();
       if (state === 'failed') this.#scheduleJoin();
     });
 
@@ -738,6 +792,7 @@ export class MeetingClient {
 
   close(): void {
     this.#closed = true;
+    this.#fallback.close();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#moveTimer) clearTimeout(this.#moveTimer);
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);

@@ -9,6 +9,7 @@ import { useT } from '../i18n/useT';
 import { useStore } from '../state/store';
 import { ApiError, api, go, type MeetingView } from './api';
 import { when } from './MyMeetingsPage';
+import { RecordingsList } from '../components/Recording';
 
 const POLL_MS = 2_000;
 
@@ -72,6 +73,7 @@ export function MeetingGate({ token, meetingId, renderMeeting }: { token: string
         <p>{when(meeting.openedAt ?? meeting.startsAt, lang)} · {minutes} {t('minutes').toLowerCase()}</p>
         {meeting.agenda && <p className="agenda">{meeting.agenda}</p>}
         <p>{t('endedSummary')}</p>
+        <RecordingsList meetingId={meeting.id} token={token} />
         {meeting.rights.dashboard && (
           <a className="button" href={`/m/${meeting.id}/attendance`} onClick={(e) => { e.preventDefault(); go(`/m/${meeting.id}/attendance`); }}>
             {t('dashboard')}

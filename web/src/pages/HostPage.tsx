@@ -12,6 +12,7 @@ import { JoinQueueBar } from '../components/JoinQueueBar';
 import { OnAirBadge } from '../components/OnAir';
 import { Icon, type IconName } from '../components/Icon';
 import { QaArea } from '../qa/QaArea';
+import { RecordingBadge, RecordingControl, RecordingsList } from '../components/Recording';
 
 const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringKey }[] = [
   { source: 'camera', icon: 'camera', start: 'startCamera', stop: 'stopCamera' },
@@ -41,6 +42,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
     <main className="console">
       <SessionBanner />
       <JoinQueueBar />
+      <RecordingBadge />
       {isSessionHost ? <OnAirBadge client={client} /> : <p className="hint">{t('waitForBreakouts')}</p>}
       <section className="stage-row" aria-label={t('selfPreview')}>
         <figure className="tile self">
@@ -74,6 +76,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
             <Icon name={icon} /> {t(publishing[source] ? stop : start)}
           </button>
         ))}
+        {isSessionHost && <RecordingControl client={client} />}
         {deviceError && <p className="error" role="alert">{t('mediaError')}: {deviceError}</p>}
       </section>
       {isNational && <BreakoutPanel client={client} />}
@@ -99,6 +102,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
       {remote.filter((m) => m.kind === 'audio').map((m) => (
         <RemoteAudio key={m.consumerId} client={client} media={m} />
       ))}
+      <RecordingsList meetingId={client.meetingId} token={client.token} />
     </main>
   );
 }

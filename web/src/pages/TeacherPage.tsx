@@ -8,6 +8,7 @@ import { SessionBanner } from '../components/Breakouts';
 import { JoinQueueBar } from '../components/JoinQueueBar';
 import { Icon } from '../components/Icon';
 import { QaArea } from '../qa/QaArea';
+import { LiveHls, RecordingBadge, RecordingsList } from '../components/Recording';
 
 /** While the national host speaks to every breakout, the province's own audio plays this loud. */
 const DUCKED_VOLUME = 0.25;
@@ -32,6 +33,8 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   const queued = useStore((s) => s.joinQueue !== null);
   const speakToAll = useStore((s) => s.breakouts?.speakToAll ?? false);
   const inBreakout = sessionKey !== 'main';
+  const onHls = useStore((s) => s.mediaPath === 'hls');
+  const hlsChosen = useStore((s) => s.hlsChosen);
   const own = videos.filter((v) => v.sessionKey === sessionKey);
   const speakers = own.filter((v) => activeSpeakers.includes(v.peerId));
   const hostVideos = own.filter((v) => !activeSpeakers.includes(v.peerId));
@@ -46,25 +49,30 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
     <main className="stage">
       <SessionBanner />
       <JoinQueueBar />
+      <RecordingBadge />
       {fallback && (
         <p className="notice fallback" data-testid="national-fallback" role="status">
           <Icon name="warning" /> {t('noProvinceHost')}
         </p>
       )}
-      <div className="stage-row">
-        <div className="main-video">
-          {main ? (
-            <Tile key={main.consumerId} client={client} media={main} className="large" />
-          ) : (
-            <div className="placeholder" data-testid="placeholder">
-              {queued ? t('statusQueued') : ownAudio ? t('audioOnlyHost') : inBreakout ? t('provinceHostAbsent') : t('waitingForHost')}
-            </div>
-          )}
+      {onHls ? (
+        <LiveHls client={client} />
+      ) : (
+        <div className="stage-row">
+          <div className="main-video">
+            {main ? (
+              <Tile key={main.consumerId} client={client} media={main} className="large" />
+            ) : (
+              <div className="placeholder" data-testid="placeholder">
+                {queued ? t('statusQueued') : ownAudio ? t('audioOnlyHost') : inBreakout ? t('provinceHostAbsent') : t('waitingForHost')}
+              </div>
+            )}
+          </div>
+          {speakers.map((m) => (
+            <Tile key={m.consumerId} client={client} media={m} className="speaker" />
+          ))}
         </div>
-        {speakers.map((m) => (
-          <Tile key={m.consumerId} client={client} media={m} className="speaker" />
-        ))}
-      </div>
+      )}
       {small.length > 0 && (
         <div className="thumbs">
           {small.map((m) => (
@@ -98,6 +106,12 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
         </figure>
       )}
       {!speaking && !queued && <p className="hint">{t('receiveOnly')}</p>}
+      {!hlsChosen && (
+        <button data-action="watch-delayed" className="link" onClick={() => void client.chooseDelayed(true)}>
+          {t('watchDelayed')}
+        </button>
+      )}
+      <RecordingsList meetingId={client.meetingId} token={client.token} />
     </main>
   );
 }

@@ -7,6 +7,7 @@ import type {
   BreakoutStatus,
   BreakoutsState,
   HandQueueSummary,
+  LiveRecording,
   MeetingStats,
   Notice,
   SelfInfo,
@@ -159,15 +160,31 @@ export interface BreakoutSlice {
 
 /** A notice's identity on screen (the warning before breakouts end is 'ending:<endsAt>'). */
 export const noticeKey = (n: Pick<Notice, 'at' | 'kind'>): string => `${n.kind}:${n.at}`;
+/** Why a teacher watches the delayed HLS stream instead of real time. */
+export type HlsReason = 'blocked' | 'capacity' | 'chosen';
+
+export interface RecordingSlice {
+  /** Sessions being recorded now (the indicator, and the live HLS to fall back to). */
+  liveRecordings: LiveRecording[];
+  /** 'hls' while WebRTC cannot reach this teacher (or they chose the delayed stream). */
+  mediaPath: 'webrtc' | 'hls';
+  hlsReason: HlsReason | null;
+  /** The teacher chose the delayed stream (data saver); kept across visits. */
+  hlsChosen: boolean;
+  setLiveRecordings: (live: LiveRecording[]) => void;
+  setMediaPath: (path: 'webrtc' | 'hls', reason: HlsReason | null) => void;
+  setHlsChosen: (on: boolean) => void;
+}
 
 export const NO_SPEAK_STATE: SpeakState = { handRaised: false, invitation: null, grant: null };
 
-export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & HandSlice & BreakoutSlice;
+export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & HandSlice & BreakoutSlice & RecordingSlice;
 
 const SESSION_KEY = 'hoinghi.session';
 const LANG_KEY = 'hoinghi.lang';
 const AUDIO_ONLY_KEY = 'hoinghi.audioOnly';
 const DATA_SAVER_KEY = 'hoinghi.dataSaver';
+const HLS_CHOSEN_KEY = 'hoinghi.hlsChosen';
 
 function loadSession(): Pick<SessionSlice, 'token' | 'meetingId' | 'account'> {
   try {
@@ -279,6 +296,19 @@ const createBreakoutSlice: StateCreator<Store, [], [], BreakoutSlice> = (set) =>
   dismissNotice: (key) => set((s) => ({ dismissed: [...s.dismissed.slice(-49), key] })),
 });
 
+const createRecordingSlice: StateCreator<Store, [], [], RecordingSlice> = (set) => ({
+  liveRecordings: [],
+  mediaPath: 'webrtc',
+  hlsReason: null,
+  hlsChosen: typeof localStorage !== 'undefined' && localStorage.getItem(HLS_CHOSEN_KEY) === '1',
+  setLiveRecordings: (liveRecordings) => set({ liveRecordings }),
+  setMediaPath: (mediaPath, hlsReason) => set({ mediaPath, hlsReason: mediaPath === 'hls' ? hlsReason : null }),
+  setHlsChosen: (hlsChosen) => {
+    localStorage.setItem(HLS_CHOSEN_KEY, hlsChosen ? '1' : '0');
+    set({ hlsChosen });
+  },
+});
+
 export const useStore = create<Store>()((...a) => ({
   ...createSessionSlice(...a),
   ...createConnectionSlice(...a),
@@ -286,4 +316,5 @@ export const useStore = create<Store>()((...a) => ({
   ...createHostSlice(...a),
   ...createHandSlice(...a),
   ...createBreakoutSlice(...a),
+  ...createRecordingSlice(...a),
 }));

@@ -1,0 +1,174 @@
+/**
+ * End-to-end in Debian's Chromium, on a node with a database (PGlite): a scheduled meeting for
+ * Hà Nội; its host publishes and records; a Hà Nội teacher whose page cannot make WebRTC
+ * connections watches the live HLS instead, labelled with the measured delay, while the page
+ * keeps trying WebRTC in the background (and hands still go over the socket); a Hồ Chí Minh City
+ * teacher, outside the audience, gets 403 for the playlist from their own page; after the host
+ * ends the meeting, the replay plays from the meeting's page.
+ *
+ * How WebRTC is blocked: an init script replaces RTCPeerConnection with a constructor that
+ * throws, as a browser behind a policy that forbids it would (mediasoup-client's Device cannot
+ * load). The other trigger, a transport that never connects (UDP and TCP blocked), takes the
+ * same switch after WEBRTC_CONNECT_TIMEOUT_MS.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { HoinghiServer } from '../../signaling/server';
+import { startServer } from '../helpers/server';
+import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../helpers/browser';
+
+let server: HoinghiServer;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+let dir: string;
+let host: Page;
+let teacher: Page;
+let meetingId = '';
+/** Playback progress of a <video>: its clock, and frames the browser presented. */
+async function playback(page: Page, selector: string): Promise<{ currentTime: number; frames: number; delay: number | null }> {
+  return page.evaluate((sel) => {
+    const v = document.querySelector<HTMLVideoElement>(sel);
+    if (!v) return { currentTime: -1, frames: -1, delay: null };
+    const q = v.getVideoPlaybackQuality();
+    const d = v.getAttribute('data-delay-s');
+    return { currentTime: v.currentTime, frames: q.totalVideoFrames - q.droppedVideoFrames, delay: d === null ? null : Number(d) };
+  }, selector);
+}
+
+/** The video plays: its clock advances by 2 s and new frames are shown. */
+async function plays(page: Page, selector: string, what: string): Promise<void> {
+  await page.waitForSelector(selector, { timeout: 30_000 });
+  const first = await waitFor(() => playback(page, selector), (p) => p.currentTime > 0 && p.frames > 0, 45_000, `${what}: first frames`);
+  await waitFor(() => playback(page, selector), (p) => p.currentTime > first.currentTime + 2 && p.frames > first.frames + 10, 30_000, `${what}: advancing`);
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-e2e-hls-'));
+  server = await startServer({
+    HOINGHI_WORKERS: '1',
+    HOINGHI_DATA_DIR: 'memory://',
+    HOINGHI_DEMO_SCHOOLS: '68',
+    HOINGHI_DEMO_TEACHERS: '200',
+    HOINGHI_RECORDINGS_DIR: dir,
+    HOINGHI_RECORDING_MIN_FREE_MB: '1',
+  });
+  // The meeting: Hà Nội (province 01) only, open now.
+  const hostToken = server.tokens.issue({ sub: 'bo-truong', name: 'Bộ trưởng', role: 'host', province: null, school: null, meetings: ['unused'] }, 600);
+  const start = Date.now() - 1000;
+  const res = await fetch(`${server.url}/api/meetings`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${hostToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ title: 'Họp giáo viên Hà Nội', startsAt: new Date(start).toISOString(), endsAt: new Date(start + 3600_000).toISOString(), audience: { kind: 'provinces', provinces: ['01'] } }),
+  });
+  expect(res.status).toBe(201);
+  meetingId = ((await res.json()) as { id: string }).id;
+  await fetch(`${server.url}/api/meetings/${meetingId}/open`, { method: 'POST', headers: { authorization: `Bearer ${hostToken}` } });
+
+  browser = await launchChromium();
+  host = await openAs(browser, contexts, server.url, 'bo-truong');
+  await host.goto(`${server.url}/m/${meetingId}`);
+  await host.waitForSelector('button[data-control="camera"]', { timeout: 20_000 }).catch(async (e: unknown) => {
+    throw new Error(`${String(e)}\nPAGE ${host.url()}: ${await host.evaluate(() => document.body.innerText.slice(0, 800))}`);
+  });
+  await host.click('button[data-control="camera"]');
+  await host.click('button[data-control="mic"]');
+  await host.waitForSelector('button[data-control="camera"][data-on="true"]');
+  await host.click('button[data-control="record"]');
+  await host.waitForSelector('button[data-control="record"][data-on="true"]', { timeout: 20_000 });
+
+  const blocked = await newContext(browser);
+  contexts.push(blocked);
+  await blocked.addInitScript(() => {
+    const w = window as unknown as { __pcAttempts: number };
+    w.__pcAttempts = 0;
+    window.RTCPeerConnection = function RTCPeerConnection() {
+      w.__pcAttempts += 1;
+      throw new DOMException('WebRTC is blocked on this machine', 'NotSupportedError');
+    } as unknown as typeof RTCPeerConnection;
+  });
+  teacher = await blocked.newPage();
+  await signIn(teacher, server.url, 'gv-hn-1');
+  await teacher.goto(`${server.url}/m/${meetingId}`);
+}, 180_000);
+
+afterAll(async () => {
+  await closeAll(contexts, browser, server);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a teacher whom WebRTC cannot reach', () => {
+  it('plays the live HLS, labelled with the measured delay: the video clock advances and frames are shown', async () => {
+    await teacher.waitForSelector('[data-testid="hls-fallback"][data-reason="blocked"]', { timeout: 30_000 });
+    await teacher.waitForSelector('[data-testid="recording-indicator"]');
+    await plays(teacher, 'video[data-testid="hls-live"]', 'live HLS');
+    const { delay } = await waitFor(() => playback(teacher, 'video[data-testid="hls-live"]'), (p) => p.delay !== null, 15_000, 'a measured delay');
+    expect(delay).toBeGreaterThan(0);
+    expect(delay).toBeLessThan(120);
+    const label = await teacher.textContent('[data-testid="hls-delay"]');
+    expect(label).toContain('Trễ khoảng');
+    expect(label).toMatch(/\d/);
+    expect(await teacher.textContent('[data-testid="hls-fallback"] .hls-reason')).toContain('chặn kết nối trực tiếp');
+    const csp = await teacher.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations);
+    expect(csp).toEqual([]);
+  });
+
+  it('keeps trying WebRTC in the background while on HLS', async () => {
+    const attempts = (): Promise<number> => teacher.evaluate(() => (window as unknown as { __pcAttempts: number }).__pcAttempts);
+    const before = await attempts();
+    expect(before).toBeGreaterThan(0);
+    await waitFor(attempts, (n) => n > before, 45_000, 'another WebRTC attempt');
+    // Still on the delayed stream meanwhile.
+    expect(await teacher.$('[data-testid="hls-fallback"]')).not.toBeNull();
+  });
+
+  it('raises a hand over the socket while on HLS, and the host sees it', async () => {
+    await teacher.click('button[data-action="hand"]');
+    await teacher.waitForSelector('button[data-action="hand"][data-raised="true"]');
+    await waitFor(() => host.textContent('[data-testid="hand-total"]'), (t) => t === '1', 20_000, 'host hand total');
+  });
+});
+
+describe('access to the recording', () => {
+  it('gives a teacher outside the meeting\'s audience 403 for the live playlist, from their own page', async () => {
+    const live = server.recordings.active(meetingId)[0]!;
+    const url = `/api/meetings/${meetingId}/recordings/${live.id}/index.m3u8`;
+    const outsider = await openAs(browser, contexts, server.url, 'gv-hcm-1');
+    const answer = await outsider.evaluate(async (u) => {
+      const token = (JSON.parse(sessionStorage.getItem('hoinghi.session') ?? '{}') as { token?: string }).token;
+      const res = await fetch(u, { headers: { Authorization: `Bearer ${token}` } });
+      return { status: res.status, body: await res.text() };
+    }, url);
+    expect(answer.status).toBe(403);
+    expect(answer.body).not.toContain('#EXTM3U');
+  });
+
+  it('serves the audience the playlist (short cache) and byte ranges of immutable segments', async () => {
+    const live = server.recordings.active(meetingId)[0]!;
+    const url = `/api/meetings/${meetingId}/recordings/${live.id}/index.m3u8`;
+    const got = await teacher.evaluate(async (u) => {
+      const token = (JSON.parse(sessionStorage.getItem('hoinghi.session') ?? '{}') as { token?: string }).token;
+      const auth = { Authorization: `Bearer ${token}` };
+      const res = await fetch(u, { headers: auth });
+      const text = await res.text();
+      const segment = text.split('\n').find((l) => l.endsWith('.ts'))!;
+      const seg = await fetch(u.replace('index.m3u8', segment), { headers: { ...auth, Range: 'bytes=0-187' } });
+      return { status: res.status, cache: res.headers.get('cache-control'), segStatus: seg.status, segCache: seg.headers.get('cache-control'), segBytes: (await seg.arrayBuffer()).byteLength };
+    }, url);
+    expect(got).toEqual({ status: 200, cache: 'private, max-age=1', segStatus: 206, segCache: expect.stringContaining('immutable'), segBytes: 188 });
+  });
+});
+
+describe('after the meeting', () => {
+  it('replays the recording from the meeting\'s page once the host has ended the meeting', async () => {
+    await host.click('button[data-control="record"]');
+    await host.waitForSelector('button[data-control="record"][data-on="false"]', { timeout: 20_000 });
+    await host.click('.meeting-bar button');
+    await teacher.waitForSelector('main.lobby.ended', { timeout: 20_000 });
+    await teacher.waitForSelector('main.lobby.ended [data-testid="recordings"] [data-action="replay"]', { timeout: 20_000 });
+    await teacher.click('[data-testid="recordings"] [data-action="replay"]');
+    await plays(teacher, 'video[data-testid="hls-replay"]', 'replay');
+  });
+});

@@ -1,0 +1,93 @@
+import { useEffect, useRef, useState } from 'react';
+import type HlsType from 'hls.js';
+import { useStore } from '../state/store';
+import { useT } from '../i18n/useT';
+
+type PlayerState = 'loading' | 'playing' | 'needsClick' | 'retrying' | 'unsupported';
+
+/**
+ * An HLS stream (live or replay) played with hls.js. The token goes in an Authorization header
+ * (xhrSetup), never in the URL; hls.js runs without a worker, since the CSP allows no blob:
+ * scripts. Live streams show the measured delay: the wall clock (corrected by the server's
+ * clock) minus the program date-time of the frame playing. hls.js is loaded on first use, so
+ * the real-time page does not carry it.
+ */
+export function HlsPlayer({ src, token, live, testId }: { src: string; token: string; live: boolean; testId: string }) {
+  const t = useT();
+  const ref = useRef<HTMLVideoElement>(null);
+  const tokenRef = useRef(token);
+  tokenRef.current = token;
+  const [state, setState] = useState<PlayerState>('loading');
+  const [delayS, setDelayS] = useState<number | null>(null);
+  const clockOffset = useStore((s) => (s.breakouts ? s.breakouts.serverNow - s.breakouts.receivedAt : 0));
+  const offsetRef = useRef(clockOffset);
+  offsetRef.current = clockOffset;
+
+  useEffect(() => {
+    const video = ref.current;
+    if (!video) return;
+    let hls: HlsType | null = null;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    let timer: ReturnType<typeof setInterval> | null = null;
+    let cancelled = false;
+    const onPlaying = (): void => setState('playing');
+    video.addEventListener('playing', onPlaying);
+    void import('hls.js').then(({ default: Hls }) => {
+      if (cancelled) return;
+      if (!Hls.isSupported()) {
+        // Safari's native HLS cannot send the Authorization header.
+        setState('unsupported');
+        return;
+      }
+      const player = new Hls({
+        enableWorker: false,
+        liveSyncDurationCount: 2,
+        xhrSetup: (xhr) => xhr.setRequestHeader('Authorization', `Bearer ${tokenRef.current}`),
+      });
+      hls = player;
+      player.on(Hls.Events.MANIFEST_PARSED, () => {
+        video.play().then(
+          () => setState('playing'),
+          () => setState('needsClick'),
+        );
+      });
+      player.on(Hls.Events.ERROR, (_event, data) => {
+        if (!data.fatal) return;
+        setState('retrying');
+        if (data.type === Hls.ErrorTypes.MEDIA_ERROR) player.recoverMediaError();
+        else retry = setTimeout(() => player.loadSource(src), 3_000);
+      });
+      player.loadSource(src);
+      player.attachMedia(video);
+      timer = setInterval(() => {
+        const at = player.playingDate;
+        if (live && at) setDelayS(Math.max(0, (Date.now() + offsetRef.current - at.getTime()) / 1000));
+      }, 1_000);
+    });
+    return () => {
+      cancelled = true;
+      if (timer) clearInterval(timer);
+      if (retry) clearTimeout(retry);
+      video.removeEventListener('playing', onPlaying);
+      hls?.destroy();
+    };
+  }, [src, live]);
+
+  return (
+    <div className="hls-player">
+      <video ref={ref} data-testid={testId} data-delay-s={delayS === null ? undefined : delayS.toFixed(1)} playsInline controls className="large" />
+      {live && state === 'playing' && (
+        <div className="caption" data-testid="hls-delay">
+          {delayS === null ? t('hlsMeasuring') : `${t('hlsDelay')} ${Math.round(delayS)} ${t('seconds')}`}
+        </div>
+      )}
+      {state === 'needsClick' && (
+        <button className="play-audio" onClick={() => void ref.current?.play().then(() => setState('playing'))}>
+          ▶ {t('clickToPlay')}
+        </button>
+      )}
+      {state === 'retrying' && <p className="hint">{t('hlsError')}</p>}
+      {state === 'unsupported' && <p className="error">{t('hlsUnsupported')}</p>}
+    </div>
+  );
+}

@@ -1,0 +1,158 @@
+import { useEffect, useRef, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import type { RecordingSummary } from '../../../signaling/protocol/events';
+import type { MeetingClient } from '../client/MeetingClient';
+import { useStore } from '../state/store';
+import { useT } from '../i18n/useT';
+import type { StringKey } from '../i18n/strings';
+import { HlsPlayer } from './HlsPlayer';
+
+const hlsUrl = (meetingId: string, recordingId: string): string =>
+  `/api/meetings/${encodeURIComponent(meetingId)}/recordings/${encodeURIComponent(recordingId)}/index.m3u8`;
+
+/** The live recording of the participant's own session, if any. */
+function useOwnLiveRecording() {
+  const sessionKey = useStore((s) => s.session?.key ?? 'main');
+  return useStore(useShallow((s) => s.liveRecordings.find((r) => r.sessionKey === sessionKey)));
+}
+
+/** "Recording" indicator: everyone in a session being recorded sees it. */
+export function RecordingBadge() {
+  const t = useT();
+  const live = useOwnLiveRecording();
+  if (!live) return null;
+  return (
+    <span className="recording-badge" data-testid="recording-indicator" role="status">
+      ● {t('recording')}
+    </span>
+  );
+}
+
+/** Session host: start or stop recording the session. */
+export function RecordingControl({ client }: { client: MeetingClient }) {
+  const t = useT();
+  const live = useOwnLiveRecording();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const toggle = async (): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await (live ? client.stopRecording() : client.startRecording());
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button data-control="record" data-on={Boolean(live)} className={live ? 'on' : ''} disabled={busy} onClick={() => void toggle()}>
+        {live ? `■ ${t('stopRecording')}` : `● ${t('startRecording')}`}
+      </button>
+      {error && <p className="error">{t('recordingError')}: {error}</p>}
+    </>
+  );
+}
+
+const REASON_TEXT: Record<string, StringKey> = { blocked: 'hlsBlocked', capacity: 'hlsCapacity', chosen: 'hlsChosen' };
+
+/** A teacher on the delayed stream: why, the measured delay, and the way back when chosen. */
+export function LiveHls({ client }: { client: MeetingClient }) {
+  const t = useT();
+  const live = useOwnLiveRecording();
+  const reason = useStore((s) => s.hlsReason);
+  const token = useStore((s) => s.token);
+  return (
+    <div className="hls-fallback" data-testid="hls-fallback" data-reason={reason ?? ''}>
+      <div className="main-video">
+        {live && token ? (
+          <HlsPlayer src={hlsUrl(client.meetingId, live.id)} token={client.token} live testId="hls-live" />
+        ) : (
+          <div className="placeholder">{t('hlsNoStream')}</div>
+        )}
+      </div>
+      <p className="hls-reason" role="status">
+        {t(REASON_TEXT[reason ?? 'blocked'] ?? 'hlsBlocked')}
+        {reason === 'chosen' && (
+          <button className="link" data-action="realtime" onClick={() => void client.chooseDelayed(false)}>
+            {t('watchRealtime')}
+          </button>
+        )}
+      </p>
+    </div>
+  );
+}
+
+function formatDuration(s: number): string {
+  const m = Math.floor(s / 60);
+  const sec = Math.round(s % 60);
+  return `${m}:${String(sec).padStart(2, '0')}`;
+}
+
+/**
+ * The meeting's recordings (its audience only), playable in the page: in the meeting, and on the
+ * meeting's page after the end. While one is still being finished (the meeting just ended), the
+ * list is read again every few seconds.
+ */
+export function RecordingsList({ meetingId, token }: { meetingId: string; token: string }) {
+  const t = useT();
+  const lang = useStore((s) => s.lang);
+  const provinces = useStore((s) => s.provinces);
+  const liveIds = useStore(useShallow((s) => s.liveRecordings.map((r) => r.id)));
+  const [list, setList] = useState<RecordingSummary[] | null>(null);
+  const [failed, setFailed] = useState(false);
+  const [playing, setPlaying] = useState<string | null>(null);
+  const [reload, setReload] = useState(0);
+  const liveKey = liveIds.join(',');
+  const tokenRef = useRef(token);
+  tokenRef.current = token;
+
+  useEffect(() => {
+    let cancelled = false;
+    let again: ReturnType<typeof setTimeout> | null = null;
+    fetch(`/api/meetings/${encodeURIComponent(meetingId)}/recordings`, { headers: { Authorization: `Bearer ${tokenRef.current}` } })
+      .then(async (res) => {
+        if (!res.ok) throw new Error(String(res.status));
+        const body = (await res.json()) as { recordings: RecordingSummary[] };
+        if (cancelled) return;
+        setList(body.recordings);
+        setFailed(false);
+        if (body.recordings.some((r) => r.endedAt === null)) again = setTimeout(() => setReload((n) => n + 1), 3_000);
+      })
+      .catch(() => {
+        if (cancelled) return;
+        setFailed(true);
+        again = setTimeout(() => setReload((n) => n + 1), 10_000);
+      });
+    return () => {
+      cancelled = true;
+      if (again) clearTimeout(again);
+    };
+    // A recording that starts or stops changes the list.
+  }, [meetingId, liveKey, reload]);
+
+  const ended = (list ?? []).filter((r) => r.endedAt !== null && r.durationS > 0);
+  return (
+    <section className="recordings" data-testid="recordings">
+      <h2>{t('recordingsTitle')}</h2>
+      {failed && <p className="error">{t('recordingsError')}</p>}
+      {list && ended.length === 0 && <p className="hint">{t('noRecordings')}</p>}
+      <ul>
+        {ended.map((r) => (
+          <li key={r.id} data-recording-id={r.id}>
+            <span>
+              {new Date(r.startedAt).toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB')} ·{' '}
+              {r.sessionKey === 'main' ? t('sessionNational') : `${t('sessionProvince')} ${provinces[r.sessionKey] ?? r.sessionKey}`} ·{' '}
+              {formatDuration(r.durationS)}
+            </span>
+            <button className="link" data-action="replay" onClick={() => setPlaying(playing === r.id ? null : r.id)}>
+              {playing === r.id ? t('closePlayer') : `▶ ${t('replay')}`}
+            </button>
+            {playing === r.id && <HlsPlayer src={hlsUrl(meetingId, r.id)} token={token} live={false} testId="hls-replay" />}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
