@@ -23,6 +23,7 @@ import type {
 } from '../../../signaling/protocol/events';
 import type { QueueInfo, WireError } from '../../../signaling/protocol/errors';
 import { NO_SPEAK_STATE, useStore, type Source } from '../state/store';
+import { micCodecOptions } from './massAudience';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -662,7 +663,7 @@ export class MeetingClient {
       track,
       stopTracks: false,
       encodings: source === 'camera' ? CAMERA_ENCODINGS : source === 'screen' ? SCREEN_ENCODINGS : undefined,
-      codecOptions: source === 'mic' ? { opusStereo: false, opusDtx: true, opusFec: true } : { videoGoogleStartBitrate: 1000 },
+      codecOptions: source === 'mic' ? micCodecOptions(useStore.getState().stats?.massAudience === true) : { videoGoogleStartBitrate: 1000 },
       appData: { source },
     });
     this.#producers.set(source, producer);
