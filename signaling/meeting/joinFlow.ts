@@ -17,7 +17,7 @@ import type { MeetingRegistry } from './MeetingRegistry';
 import { Peer } from './Peer';
 import type { Session } from './Session';
 import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
-import { isMassAudience, profileCapabilities } from './massAudience';
+import { meetingIsLarge, profileCapabilities } from './massAudience';
 
 /** Announcements at most this old are shown to a participant who joins (or comes back). */
 const RECENT_NOTICES_MS = 10 * 60_000;
@@ -170,7 +170,7 @@ export async function startConsuming(
   if (peer.consumers.size + wanted > meeting.options.maxConsumersPerPeer) {
     throw new AppError('conflict', `consumer limit reached (${meeting.options.maxConsumersPerPeer})`);
   }
-  const large = isMassAudience((await meeting.state.counts()).viewers, meeting.options.massAudienceViewers);
+  const large = await meetingIsLarge(meeting.state, meeting.options.massAudienceViewers);
   peer.rtpCapabilities = profileCapabilities(peer, rtpCapabilities, large);
   const consumers = [];
   for (const producer of meeting.published.values()) {

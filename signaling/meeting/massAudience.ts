@@ -14,6 +14,7 @@
  * The choice is made when the viewer (re)starts consuming and kept for that receive transport.
  */
 import type { RtpCapabilities } from '../protocol/events';
+import type { MeetingState } from '../store/types';
 import type { SfuControl } from '../../sfu/types';
 import type { Peer } from './Peer';
 
@@ -25,6 +26,22 @@ export const MASS_AUDIENCE_SPATIAL_LAYER = 1;
 /** Whether a meeting with this many viewers (cluster-wide) is large; a threshold of 0 = never. */
 export function isMassAudience(viewers: number, threshold: number): boolean {
   return threshold > 0 && viewers >= threshold;
+}
+
+/** A "large" answer is reused this long: a join wave into a large meeting reads the counts once. */
+const LARGE_FOR_MS = 2_000;
+const largeUntil = new WeakMap<MeetingState, number>();
+
+/**
+ * Whether the meeting is large now, from the store's cluster-wide counts. A "large" answer is
+ * cached per meeting for LARGE_FOR_MS (a small meeting has few joins, so it is read each time).
+ */
+export async function meetingIsLarge(state: MeetingState, threshold: number): Promise<boolean> {
+  if (threshold <= 0) return false;
+  if ((largeUntil.get(state) ?? 0) > Date.now()) return true;
+  const large = isMassAudience((await state.counts()).viewers, threshold);
+  if (large) largeUntil.set(state, Date.now() + LARGE_FOR_MS);
+  return large;
 }
 
 /** A receive-only viewer: not a host, and no send transport (not an invited speaker now). */
