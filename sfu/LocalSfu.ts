@@ -609,6 +609,8 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
       packetCount: out.reduce((n, s) => n + s.packetCount, 0),
       byteCount: out.reduce((n, s) => n + s.byteCount, 0),
       score: consumer.score.score,
+      preferredSpatialLayer: consumer.preferredLayers?.spatialLayer,
+      currentSpatialLayer: consumer.currentLayers?.spatialLayer,
     };
   }
 

@@ -66,6 +66,9 @@ export interface ConsumerRtpStats {
   packetCount: number;
   byteCount: number;
   score: number;
+  /** Simulcast video: the spatial layer the consumer prefers and the one it sends now (if any yet). */
+  preferredSpatialLayer?: number;
+  currentSpatialLayer?: number;
 }
 
 export interface WorkerStats {

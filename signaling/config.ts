@@ -96,6 +96,13 @@ const envSchema = z.object({
   /** Consumers per participant. Default 24. */
   HOINGHI_MAX_CONSUMERS_PER_PEER: z.coerce.number().int().min(1).max(1000).default(24),
   /**
+   * Viewers (cluster-wide) from which a meeting is "large" and gets the mass-audience media profile:
+   * receive-only viewers who start consuming get the middle simulcast layer by default and REMB
+   * instead of transport-cc, and hosts' microphones Opus 60 ms + DTX (README, "Mass-audience
+   * profile": 0.17% of a core per viewer against 0.38%). Default 300; 0 = never.
+   */
+  HOINGHI_MASS_AUDIENCE_VIEWERS: z.coerce.number().int().min(0).max(100_000_000).default(300),
+  /**
    * Sign-in requests per minute per account from one IP address. Default 30. Keyed on the account
    * and the IP together, so a school whose teachers share one public IP is not locked out.
    */
@@ -306,6 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConsumersPerPeer: e.HOINGHI_MAX_CONSUMERS_PER_PEER,
       rejoinsPerSecond: e.HOINGHI_JOIN_RATE,
       qa: loadQaOptions(env),
+      massAudienceViewers: e.HOINGHI_MASS_AUDIENCE_VIEWERS,
     },
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,

@@ -30,6 +30,7 @@ import { HostFeeds } from './hostFeeds';
 import { NationalFallback } from './nationalFallback';
 import type { QaOptions } from '../qa/qaConfig';
 import { RejoinPacer } from './rejoinPacer';
+import { applyViewerLayer, isMassAudience } from './massAudience';
 
 export interface MeetingOptions {
   statsIntervalMs: number;
@@ -50,6 +51,8 @@ export interface MeetingOptions {
   rejoinsPerSecond: number;
   /** Questions, polls and reactions (qa/qaConfig.ts); defaults when absent. */
   qa?: QaOptions;
+  /** Viewers (cluster-wide) from which the mass-audience profile applies; 0 = never (massAudience.ts). */
+  massAudienceViewers: number;
 }
 
 export type { Breakouts };
@@ -270,7 +273,7 @@ export class Meeting {
     const c = await this.state.counts();
     // Sorted, so that an unchanged count reads the same and is not pushed again.
     const byProvince = Object.fromEntries(Object.entries(c.provinces).sort(([a], [b]) => a.localeCompare(b)));
-    return { viewers: c.viewers, hosts: c.hosts, byProvince };
+    return { viewers: c.viewers, hosts: c.hosts, byProvince, massAudience: isMassAudience(c.viewers, this.options.massAudienceViewers) };
   }
 
   /** Each breakout's host presence, teachers and hands, cluster-wide. */
@@ -387,6 +390,7 @@ export class Meeting {
       peer.consuming.delete(producer.id);
     }
     if (!params) return null;
+    await applyViewerLayer(this.sfu, peer, params.id, producer.id, params.kind);
     peer.consumers.set(params.id, producer.id);
     if (this.isHeld(peer, producer)) peer.held.add(params.id);
     this.consumerOwner.set(params.id, peer.userId);

@@ -32,6 +32,10 @@ export class Peer {
   audioOnly = false;
   /** Data saver: the receiving transport is capped at DATA_SAVER_BPS (kept across re-homes). */
   dataSaver = false;
+  /** Receives with the mass-audience profile (massAudience.ts), decided at `startConsuming`. */
+  massAudience = false;
+  /** Producer id → the spatial layer this viewer asked for (`setConsumerLayers`: pinned, full screen). */
+  readonly layerRequests = new Map<string, number>();
   /** The session this participant is in: 'main' or a province code. */
   sessionKey = 'main';
   readonly joinedAt = Date.now();

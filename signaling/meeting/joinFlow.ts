@@ -17,6 +17,7 @@ import type { MeetingRegistry } from './MeetingRegistry';
 import { Peer } from './Peer';
 import type { Session } from './Session';
 import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
+import { meetingIsLarge, profileCapabilities } from './massAudience';
 
 /** Announcements at most this old are shown to a participant who joins (or comes back). */
 const RECENT_NOTICES_MS = 10 * 60_000;
@@ -169,7 +170,8 @@ export async function startConsuming(
   if (peer.consumers.size + wanted > meeting.options.maxConsumersPerPeer) {
     throw new AppError('conflict', `consumer limit reached (${meeting.options.maxConsumersPerPeer})`);
   }
-  peer.rtpCapabilities = rtpCapabilities;
+  const large = await meetingIsLarge(meeting.state, meeting.options.massAudienceViewers);
+  peer.rtpCapabilities = profileCapabilities(peer, rtpCapabilities, large);
   const consumers = [];
   for (const producer of meeting.published.values()) {
     if (already.has(producer.id) || !meeting.wants(peer, producer)) continue;
@@ -223,8 +225,13 @@ export async function setConsumerLayers(
   { consumerId, spatialLayer }: ClientPayload<'setConsumerLayers'>,
 ): Promise<ClientResultMap['setConsumerLayers']> {
   const { meeting, peer } = session.joined();
-  if (!peer.consumers.has(consumerId)) throw notFound('consumer');
+  const producerId = peer.consumers.get(consumerId);
+  if (!producerId) throw notFound('consumer');
   await meeting.sfu.setConsumerPreferredLayers(consumerId, spatialLayer);
+  // Kept for this producer's next consumer (a re-consume): a pinned video stays sharp.
+  peer.layerRequests.delete(producerId);
+  if (peer.layerRequests.size >= 64) peer.layerRequests.delete(peer.layerRequests.keys().next().value!);
+  peer.layerRequests.set(producerId, spatialLayer);
   return {};
 }
 

@@ -77,6 +77,11 @@ export interface MeetingStats {
   hosts: number;
   /** Participants present by province code (provinces with nobody present are left out). */
   byProvince: Record<string, number>;
+  /**
+   * The meeting is at or above HOINGHI_MASS_AUDIENCE_VIEWERS: viewers get the mass-audience
+   * profile, and a host's microphone starts with Opus 60 ms frames + DTX (at its next start).
+   */
+  massAudience: boolean;
 }
 
 export interface HandEntry {

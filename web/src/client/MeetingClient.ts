@@ -24,6 +24,7 @@ import type {
 import type { QueueInfo, WireError } from '../../../signaling/protocol/errors';
 import { NO_SPEAK_STATE, useStore, type Source } from '../state/store';
 import { WebRtcFallback } from './webrtcFallback';
+import { micCodecOptions } from './massAudience';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -716,7 +717,7 @@ export class MeetingClient {
       track,
       stopTracks: false,
       encodings: source === 'camera' ? CAMERA_ENCODINGS : source === 'screen' ? SCREEN_ENCODINGS : undefined,
-      codecOptions: source === 'mic' ? { opusStereo: false, opusDtx: true, opusFec: true } : { videoGoogleStartBitrate: 1000 },
+      codecOptions: source === 'mic' ? micCodecOptions(useStore.getState().stats?.massAudience === true) : { videoGoogleStartBitrate: 1000 },
       appData: { source },
     });
     this.#producers.set(source, producer);

@@ -1,0 +1,83 @@
+/**
+ * The mass-audience media profile (README, "Mass-audience profile"): for a meeting whose
+ * cluster-wide viewer count is at or above `HOINGHI_MASS_AUDIENCE_VIEWERS`, a receive-only viewer
+ * who starts consuming gets
+ *   - REMB instead of transport-cc: its RTP capabilities lose the transport-cc feedback and the
+ *     transport-wide-cc header extension before any consume, so its consumers negotiate goog-remb
+ *     (mediasoup then estimates bandwidth from the viewer's REMB and keeps no per-packet send
+ *     history for it);
+ *   - the middle spatial simulcast layer (360p) by default, unless the viewer asked for another
+ *     layer of that producer with `setConsumerLayers` (pinned or full screen).
+ * The host's page learns the meeting is large from `meetingStats.massAudience` and starts its
+ * microphone with Opus 60 ms frames + DTX (web/src/client/massAudience.ts).
+ * load-tests/viewerCost.ts measured the three together at 0.17% of a core per viewer against 0.38%.
+ * The choice is made when the viewer (re)starts consuming and kept for that receive transport.
+ */
+import type { RtpCapabilities } from '../protocol/events';
+import type { MeetingState } from '../store/types';
+import type { SfuControl } from '../../sfu/types';
+import type { Peer } from './Peer';
+
+/** The header extension transport-cc feedback is computed from. */
+export const TRANSPORT_WIDE_CC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
+/** Simulcast layer a mass-audience viewer receives by default: the middle one (360p). */
+export const MASS_AUDIENCE_SPATIAL_LAYER = 1;
+
+/** Whether a meeting with this many viewers (cluster-wide) is large; a threshold of 0 = never. */
+export function isMassAudience(viewers: number, threshold: number): boolean {
+  return threshold > 0 && viewers >= threshold;
+}
+
+/** A "large" answer is reused this long: a join wave into a large meeting reads the counts once. */
+const LARGE_FOR_MS = 2_000;
+const largeUntil = new WeakMap<MeetingState, number>();
+
+/**
+ * Whether the meeting is large now, from the store's cluster-wide counts. A "large" answer is
+ * cached per meeting for LARGE_FOR_MS (a small meeting has few joins, so it is read each time).
+ */
+export async function meetingIsLarge(state: MeetingState, threshold: number): Promise<boolean> {
+  if (threshold <= 0) return false;
+  if ((largeUntil.get(state) ?? 0) > Date.now()) return true;
+  const large = isMassAudience((await state.counts()).viewers, threshold);
+  if (large) largeUntil.set(state, Date.now() + LARGE_FOR_MS);
+  return large;
+}
+
+/** A receive-only viewer: not a host, and no send transport (not an invited speaker now). */
+export function isReceiveOnly(peer: Peer): boolean {
+  return !peer.isHost && ![...peer.transports.values()].includes('send');
+}
+
+/**
+ * The capabilities without transport-cc: no `transport-cc` RTCP feedback on any codec and no
+ * transport-wide-cc header extension. Everything else (goog-remb, abs-send-time) stays.
+ */
+export function withoutTransportCc(caps: RtpCapabilities): RtpCapabilities {
+  const codecs = caps.codecs?.map((codec) => {
+    const c = codec as { rtcpFeedback?: { type: string }[] };
+    return c.rtcpFeedback ? { ...c, rtcpFeedback: c.rtcpFeedback.filter((fb) => fb.type !== 'transport-cc') } : codec;
+  });
+  const headerExtensions = caps.headerExtensions?.filter((ext) => (ext as { uri?: string }).uri !== TRANSPORT_WIDE_CC_URI);
+  return { ...caps, ...(codecs && { codecs }), ...(headerExtensions && { headerExtensions }) };
+}
+
+/**
+ * The capabilities a viewer consumes with, decided when it (re)starts consuming: marks the peer
+ * as a mass-audience viewer and strips transport-cc when the meeting is large.
+ */
+export function profileCapabilities(peer: Peer, caps: RtpCapabilities, large: boolean): RtpCapabilities {
+  peer.massAudience = large && isReceiveOnly(peer);
+  return peer.massAudience ? withoutTransportCc(caps) : caps;
+}
+
+/**
+ * After a video consumer is created (paused): the layer the viewer asked for with
+ * `setConsumerLayers`, or for a mass-audience viewer the middle layer.
+ */
+export async function applyViewerLayer(sfu: SfuControl, peer: Peer, consumerId: string, producerId: string, kind: string): Promise<void> {
+  if (kind !== 'video') return;
+  const asked = peer.layerRequests.get(producerId);
+  const layer = asked ?? (peer.massAudience ? MASS_AUDIENCE_SPATIAL_LAYER : undefined);
+  if (layer !== undefined) await sfu.setConsumerPreferredLayers(consumerId, layer);
+}

@@ -1,0 +1,99 @@
+/**
+ * The mass-audience profile with HOINGHI_MASS_AUDIENCE_VIEWERS=2 (real mediasoup, socket.io):
+ * below the threshold a viewer negotiates transport-cc and the top layer; at it a new viewer's video
+ * negotiates REMB and prefers the middle layer, and the host's stats say the meeting is large.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HoinghiServer } from '../../signaling/server';
+import { MEETING, call, startServer, type TestSocket } from '../helpers/server';
+import { collect, joinAndPublish, joinAsViewer, until, type Viewer } from '../helpers/flows';
+import { dtlsParameters } from '../helpers/media';
+import type { ConsumerInfo, MeetingStats } from '../../signaling/protocol/events';
+import { TRANSPORT_WIDE_CC_URI } from '../../signaling/meeting/massAudience';
+
+let server: HoinghiServer;
+const sockets: TestSocket[] = [];
+const track = <T extends { socket: TestSocket }>(x: T): T => (sockets.push(x.socket), x);
+
+beforeAll(async () => {
+  server = await startServer({ HOINGHI_MASS_AUDIENCE_VIEWERS: '2' });
+});
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.close();
+  // The next test starts from an empty roster.
+  await until(() => !server.sockets.registry.get(MEETING) || server.sockets.registry.get(MEETING)!.peers.size === 0, 10_000, 'everyone gone');
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const video = (v: { consumers: ConsumerInfo[] }): ConsumerInfo => v.consumers.find((c) => c.kind === 'video')!;
+const feedbackTypes = (c: ConsumerInfo): string[] =>
+  (c.rtpParameters.codecs as { rtcpFeedback?: { type: string }[] }[]).flatMap((codec) => (codec.rtcpFeedback ?? []).map((fb) => fb.type));
+const extensionUris = (c: ConsumerInfo): string[] => ((c.rtpParameters.headerExtensions ?? []) as { uri: string }[]).map((e) => e.uri);
+const preferredLayer = async (c: ConsumerInfo): Promise<number | undefined> => (await server.sfu.consumerStats(c.id)).preferredSpatialLayer;
+
+/** Stats the host has received; waits until one matches. */
+async function hostSees(seen: MeetingStats[], match: (s: MeetingStats) => boolean, what: string): Promise<MeetingStats> {
+  await until(() => seen.some(match), 10_000, what);
+  return seen.find(match)!;
+}
+
+describe('mass-audience profile (threshold 2 viewers)', () => {
+  it('below the threshold a viewer keeps transport-cc and the top layer, and the host hears the meeting is not large', async () => {
+    const host = track(await joinAndPublish(server));
+    const stats = collect<MeetingStats>(host.socket, 'meetingStats');
+    const a = track(await joinAsViewer(server));
+    const v = video(a);
+    expect(feedbackTypes(v)).toContain('transport-cc');
+    expect(feedbackTypes(v)).not.toContain('goog-remb');
+    expect(extensionUris(v)).toContain(TRANSPORT_WIDE_CC_URI);
+    expect(await preferredLayer(v)).toBe(2);
+    expect(await hostSees(stats, (s) => s.viewers === 1, 'one viewer in the stats')).toMatchObject({ massAudience: false });
+  });
+
+  it('at the threshold a new viewer negotiates REMB without transport-cc and prefers the middle layer, and the host hears the meeting is large', async () => {
+    const host = track(await joinAndPublish(server));
+    const stats = collect<MeetingStats>(host.socket, 'meetingStats');
+    track(await joinAsViewer(server));
+    const b = track(await joinAsViewer(server));
+    const v = video(b);
+    expect(feedbackTypes(v)).toContain('goog-remb');
+    expect(feedbackTypes(v)).not.toContain('transport-cc');
+    expect(extensionUris(v)).not.toContain(TRANSPORT_WIDE_CC_URI);
+    // The audio consumer has no transport-wide-cc either: the whole transport is REMB-driven.
+    expect(extensionUris(b.consumers.find((c) => c.kind === 'audio')!)).not.toContain(TRANSPORT_WIDE_CC_URI);
+    expect(await preferredLayer(v)).toBe(1);
+    expect(await hostSees(stats, (s) => s.viewers === 2, 'two viewers in the stats')).toMatchObject({ massAudience: true });
+  });
+
+  it('a viewer of a large meeting who asks for the top layer gets it, and keeps it when it consumes again', async () => {
+    track(await joinAndPublish(server));
+    track(await joinAsViewer(server));
+    const b: Viewer = track(await joinAsViewer(server));
+    expect(await preferredLayer(video(b))).toBe(1);
+    await call(b.socket, 'setConsumerLayers', { consumerId: video(b).id, spatialLayer: 2 });
+    expect(await preferredLayer(video(b))).toBe(2);
+    // A new receive transport (a re-home or a rebuild) and consume again: still the top layer.
+    const transport = await call(b.socket, 'createTransport', { direction: 'recv' });
+    await call(b.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
+    const again = await call(b.socket, 'startConsuming', { rtpCapabilities: b.join.routerRtpCapabilities });
+    expect(video(again).id).not.toBe(video(b).id);
+    expect(await preferredLayer(video(again))).toBe(2);
+    expect(feedbackTypes(video(again))).not.toContain('transport-cc');
+  });
+
+  it('a host consuming in a large meeting keeps transport-cc and the top layer', async () => {
+    const first = track(await joinAndPublish(server));
+    const a = track(await joinAsViewer(server));
+    track(await joinAsViewer(server));
+    // A second host (sending too) receives the first host's camera.
+    const second = track(await joinAndPublish(server));
+    const transport = await call(second.socket, 'createTransport', { direction: 'recv' });
+    await call(second.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
+    const { consumers } = await call(second.socket, 'startConsuming', { rtpCapabilities: a.join.routerRtpCapabilities });
+    const v = consumers.find((c) => c.kind === 'video' && c.producerId === first.producers.camera)!;
+    expect(feedbackTypes(v)).toContain('transport-cc');
+    expect(await preferredLayer(v)).toBe(2);
+  });
+});
