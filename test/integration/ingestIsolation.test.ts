@@ -59,13 +59,32 @@ it('a viewers socket flooded past saturation costs the host ingress no packets',
     const before = udpReceiveDropsByPort(pid);
     const forwardedBefore = host.stats().forwarded;
 
-    // 3 s of 1,200-byte junk, 64 datagrams per sendmmsg, as fast as loopback takes it.
-    await new Promise<void>((resolve, reject) => {
-      const flood = spawn(UDPKIT, ['send', String(viewersPort), '3', '64', '1200'], { stdio: 'ignore' });
-      flood.once('exit', () => resolve());
-      flood.once('error', reject);
-    });
-    const after = udpReceiveDropsByPort(pid);
+    // Bursts of 3 s of 1,200-byte junk, 64 datagrams per sendmmsg, from two senders, as fast as
+    // loopback takes it, until the kernel drops at the viewers' socket (on a machine busy with
+    // other work the worker may keep up with one burst). The worker runs at the lowest CPU
+    // priority meanwhile, so the senders outrun it: a worker that falls behind is the case here.
+    const flood = (): Promise<void[]> =>
+      Promise.all(
+        [0, 1].map(
+          () =>
+            new Promise<void>((resolve, reject) => {
+              const sender = spawn(UDPKIT, ['send', String(viewersPort), '3', '64', '1200'], { stdio: 'ignore' });
+              sender.once('exit', () => resolve());
+              sender.once('error', reject);
+            }),
+        ),
+      );
+    const priority = os.getPriority(pid);
+    os.setPriority(pid, 19);
+    let after = before;
+    try {
+      for (let burst = 0; burst < 5 && (after.get(viewersPort) ?? 0) - (before.get(viewersPort) ?? 0) === 0; burst++) {
+        await flood();
+        after = udpReceiveDropsByPort(pid);
+      }
+    } finally {
+      os.setPriority(pid, priority);
+    }
     viewer.close();
 
     // The flood saturated the viewers' socket: the kernel dropped there...
