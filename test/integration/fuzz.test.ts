@@ -25,6 +25,7 @@ let server: HoinghiServer;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 let viewerPage: Page;
+let host: Page;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
 
@@ -32,7 +33,7 @@ beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
   server = await startServer({ HOINGHI_SOCKET_EVENTS_PER_S: '100000', HOINGHI_SOCKET_EVENT_BURST: '100000', HOINGHI_WORKERS: '2' });
   browser = await launchChromium();
-  const host = await openAs(browser, contexts, server.url, 'bo-truong');
+  host = await openAs(browser, contexts, server.url, 'bo-truong');
   await host.click('button[data-control="camera"]');
   await host.click('button[data-control="mic"]');
   viewerPage = await openAs(browser, contexts, server.url, 'gv-hn-1');
@@ -109,6 +110,8 @@ describe('fuzzing every socket event', () => {
     };
     sockets = await fresh();
     const producersBefore = hostProducers();
+    const workerPids = (): number[] => server.sfu.stats().workers.map((w) => w.pid).sort();
+    const pidsBefore = workerPids();
     const mediaBefore = await inboundStats(viewerPage);
 
     await fc.assert(
@@ -146,7 +149,11 @@ describe('fuzzing every socket event', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     // The healthy meeting kept receiving media all along, still does, and still admits teachers.
-    expect(hostProducers()).toEqual(producersBefore);
+    // Should this fail, the message says whether a worker was replaced (a crash) or the meeting's
+    // media was re-homed, or neither (the host's page republished on its own: see its status).
+    const meeting = server.sockets.registry.get(MEETING)!;
+    const why = `workers ${pidsBefore.join(',')} → ${workerPids().join(',')}, rehomes ${meeting.rehomes}, host status ${await host.getAttribute('[role="status"][data-status]', 'data-status', { timeout: 2_000 }).catch(() => '?')}`;
+    expect(hostProducers(), why).toEqual(producersBefore);
     const mediaAfter = await inboundStats(viewerPage);
     expect(mediaAfter.framesDecoded).toBeGreaterThan(mediaBefore.framesDecoded);
     expect(mediaAfter.audioPacketsReceived).toBeGreaterThan(mediaBefore.audioPacketsReceived);
