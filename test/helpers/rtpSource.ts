@@ -1,37 +1,16 @@
 /**
- * Real media without a browser: the fan-out benchmark's source clip (VP8 ~550 kbps 640x360 with
- * a keyframe every 2 s, plus Opus; encoded once and cached, same recipe and file as
- * load-tests/fanout.ts) looped by ffmpeg with `-c copy` into two plain-RTP producers of a room.
+ * Real media without a browser: the fan-out benchmark's source clip (load-tests/benchClip.ts:
+ * VP8 ~550 kbps 640x360 with a keyframe every 2 s, plus Opus; encoded once and cached) looped by
+ * ffmpeg with `-c copy` into two plain-RTP producers of a room.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { types } from 'mediasoup';
 import type { LocalSfu } from '../../sfu/LocalSfu';
+import { BENCH_CLIP, ensureBenchClip } from '../../load-tests/benchClip';
 
-const CACHE = process.env.HOINGHI_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hoinghi');
-export const CLIP = path.join(CACHE, 'bench-clip-vp8-550k-v1.webm');
+export const CLIP = BENCH_CLIP;
 const VIDEO_SSRC = 22222222;
 const AUDIO_SSRC = 11111111;
-
-/** 20 s of moving test pattern at ~550 kbps VP8 plus a 48 kbps Opus tone, made once. */
-export function makeClip(): string {
-  if (fs.existsSync(CLIP)) return CLIP;
-  fs.mkdirSync(CACHE, { recursive: true });
-  execFileSync('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', 'testsrc2=size=640x360:rate=30',
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', '20',
-    '-c:v', 'libvpx', '-b:v', '550k', '-minrate', '550k', '-maxrate', '550k', '-bufsize', '550k',
-    '-deadline', 'realtime', '-cpu-used', '8', '-g', '60', '-keyint_min', '60',
-    '-c:a', 'libopus', '-b:a', '48k', '-ac', '2',
-    `${CLIP}.tmp.webm`,
-  ], { stdio: 'inherit' });
-  fs.renameSync(`${CLIP}.tmp.webm`, CLIP);
-  return CLIP;
-}
 
 export interface RtpSource {
   videoProducerId: string;
@@ -42,7 +21,7 @@ export interface RtpSource {
 
 /** Publishes the looped clip into `roomId` as one video and one audio producer. */
 export async function publishClip(sfu: LocalSfu, roomId: string): Promise<RtpSource> {
-  makeClip();
+  ensureBenchClip();
   const video = await sfu.ingestRtp(roomId, 'video', {
     codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }, { type: 'ccm', parameter: 'fir' }] }],
     encodings: [{ ssrc: VIDEO_SSRC }],
