@@ -15,6 +15,7 @@ import type { TokenKeySource, TokenSettings } from './auth/tokens';
 import { isCidr } from './edge/clientAddress';
 import type { DbSettings } from './db/openDb';
 import type { RecordingSettings } from './recording/RecordingManager';
+import type { LiveHlsSettings } from './recording/LiveStreams';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(1).max(65535);
@@ -183,6 +184,21 @@ const envSchema = z.object({
   HOINGHI_HLS_SEGMENT_S: z.coerce.number().min(0.5).max(10).default(2),
   /** The ffmpeg binary. Default `ffmpeg` (Debian's, from PATH). */
   HOINGHI_FFMPEG: z.string().min(1).default('ffmpeg'),
+  /**
+   * Live HLS (the delayed stream for teachers WebRTC cannot reach), recorded or not:
+   * `on_demand` (default) runs it from the first teacher who asks until nobody has watched for
+   * HOINGHI_LIVE_HLS_IDLE_S; `always` whenever the main session's host is on air; `off` never.
+   */
+  HOINGHI_LIVE_HLS: z.enum(['on_demand', 'always', 'off']).default('on_demand'),
+  /** An on-demand live stream stops after this many seconds without a request. Default 60. */
+  HOINGHI_LIVE_HLS_IDLE_S: z.coerce.number().min(5).max(86_400).default(60),
+  /** Segments a live playlist lists (older ones are deleted). Default 6 (12 s at 2 s segments). */
+  HOINGHI_LIVE_HLS_WINDOW: z.coerce.number().int().min(3).max(100).default(6),
+  /**
+   * How other signaling nodes reach this node's HTTP listener (a cluster passes HLS requests to
+   * the node that has the files), e.g. `http://10.0.0.12:3000`. Default: the listening address.
+   */
+  HOINGHI_INTERNAL_URL: z.string().url().optional(),
 });
 
 export interface Config {
@@ -216,6 +232,9 @@ export interface Config {
   attendance: { flushMs: number; batchRows: number };
   retentionDays: number;
   recording: RecordingSettings;
+  liveHls: LiveHlsSettings & { window: number };
+  /** How other signaling nodes reach this one (unset: the listening address). */
+  internalUrl: string | undefined;
 }
 
 export { ConfigError };
@@ -334,5 +353,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       diskCheckIntervalMs: 5_000,
       recorder: { ffmpegPath: e.HOINGHI_FFMPEG, segmentSeconds: e.HOINGHI_HLS_SEGMENT_S, restartBackoffMs: { min: 500, max: 5_000 } },
     },
+    liveHls: {
+      mode: e.HOINGHI_LIVE_HLS,
+      idleMs: e.HOINGHI_LIVE_HLS_IDLE_S * 1000,
+      leaseMs: 15_000,
+      keepAfterStopMs: 60_000,
+      window: e.HOINGHI_LIVE_HLS_WINDOW,
+    },
+    internalUrl: e.HOINGHI_INTERNAL_URL?.replace(/\/+$/, ''),
   };
 }

@@ -21,6 +21,7 @@ export class Metrics {
     unauthenticatedSockets: () => number = () => 0,
     waitingJoins: () => number = () => 0,
     recordings?: () => RecordingStats,
+    live?: () => RecordingStats & { proxied: number },
   ) {
     const registers = [this.registry];
     // 1 ms resolution: the default 10 ms would floor every event-loop delay reading at 10 ms.
@@ -117,6 +118,13 @@ export class Metrics {
       gauge('hoinghi_recording_ffmpeg_restarts_total', 'ffmpeg processes restarted after dying mid-recording', () => recordings().ffmpegRestarts);
       gauge('hoinghi_hls_segments_total', 'HLS segments written', () => recordings().segmentsWritten);
       gauge('hoinghi_hls_segment_age_seconds', 'seconds since the stalest live recording added a segment (the live lag; ~segment length when healthy)', () => recordings().maxSegmentAgeS);
+    }
+    if (live) {
+      gauge('hoinghi_live_hls_active', 'live streams (the delayed stream, recorded or not) this node makes', () => live().active);
+      gauge('hoinghi_live_hls_ffmpeg_restarts_total', 'live-stream ffmpeg processes restarted after dying', () => live().ffmpegRestarts);
+      gauge('hoinghi_live_hls_segments_total', 'live-stream HLS segments written', () => live().segmentsWritten);
+      gauge('hoinghi_live_hls_segment_age_seconds', "seconds since the stalest live stream added a segment (its lag; ~segment length when healthy)", () => live().maxSegmentAgeS);
+      gauge('hoinghi_hls_proxied_total', 'HLS requests passed to the node that has the files (cluster)', () => live().proxied);
     }
     sfu.on('workerDied', () => this.workerDeaths.inc());
     // Cluster mode: nodes alive and lost (ClusterSfu); a single node reports 1 and 0.

@@ -53,6 +53,9 @@ interface DataLayer {
 import { RecordingManager } from './recording/RecordingManager';
 import { meetingSources } from './recording/recordingFlow';
 import { recordingRouter } from './recording/routes';
+import { LiveStreams } from './recording/LiveStreams';
+import { MemoryHlsIndex, type HlsIndex, type HlsNode } from './recording/hlsIndex';
+import { RedisHlsIndex } from './recording/redisHlsIndex';
 
 const log = logger('server');
 const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -68,6 +71,10 @@ export class HoinghiServer {
   readonly admission: Admission;
   readonly joinGate: JoinGate;
   readonly recordings: RecordingManager;
+  /** Live HLS, recorded or not (the delayed stream). */
+  readonly live: LiveStreams;
+  /** Where each meeting's HLS lives: this node only, or the cluster's (Redis). */
+  readonly hlsIndex: HlsIndex;
   /** The separate metrics listener (HOINGHI_METRICS_PORT set, or cluster mode). */
   readonly metricsServer: http.Server | null;
   readonly store: MeetingStore;
@@ -153,7 +160,23 @@ export class HoinghiServer {
     }
     this.httpServer = http.createServer(app);
     const authorizer: JoinAuthorizer = data?.authorizer ?? new TokenListAuthorizer();
-    this.recordings = new RecordingManager(config.recording, sfu, meetingSources((id) => this.sockets.registry.get(id)));
+    const sources = meetingSources((id) => this.sockets.registry.get(id));
+    this.recordings = new RecordingManager(config.recording, sfu, sources);
+    this.hlsIndex = redis ? new RedisHlsIndex(redis) : new MemoryHlsIndex();
+    const self = (): HlsNode => ({ id: store.nodeId, url: config.internalUrl ?? this.url });
+    this.recordings.indexWith((info) => this.hlsIndex.putRecording({ node: self(), info }));
+    this.recordings.on('deleted', ({ meetingId, id }) => void this.hlsIndex.dropRecording(meetingId, id).catch(() => undefined));
+    const liveManager = new RecordingManager(
+      {
+        ...config.recording,
+        dir: path.join(config.recording.dir, '.live', store.nodeId),
+        retentionDays: 0,
+        recorder: { ...config.recording.recorder, liveWindow: config.liveHls.window },
+      },
+      sfu,
+      sources,
+    );
+    this.live = new LiveStreams(config.liveHls, liveManager, this.hlsIndex, sources, self, () => this.sockets.registry.all().map((m) => m.id));
     this.sockets = new SocketServer(this.httpServer, {
       tokens: this.tokens,
       limits: config.limits,
@@ -172,6 +195,8 @@ export class HoinghiServer {
       ...(data ? { plans: new DatabaseBreakoutPlans(data.db) } : {}),
       qaRecorder: data?.qa,
       recordings: this.recordings,
+      live: this.live,
+      hlsIndex: this.hlsIndex,
     });
     this.metrics = new Metrics(
       sfu,
@@ -180,6 +205,7 @@ export class HoinghiServer {
       () => this.gate.pending,
       () => this.joinGate.waiting,
       () => this.recordings.stats(),
+      () => ({ ...this.live.manager.stats(), proxied: this.live.proxied }),
     );
     if (data) {
       // Before the API router: its 4 kB body limit is for sign-in, not for school audiences.
@@ -198,7 +224,17 @@ export class HoinghiServer {
         readiness: () => readiness({ sfu, redis: this.#redis, draining: () => this.drainer.draining }),
       }),
     );
-    app.use(recordingRouter({ recordings: this.recordings, tokens: this.tokens, authorizer }));
+    app.use(
+      recordingRouter({
+        recordings: this.recordings,
+        live: this.live,
+        index: this.hlsIndex,
+        self,
+        aliveNodes: () => store.aliveNodes(),
+        tokens: this.tokens,
+        authorizer,
+      }),
+    );
     if (config.metrics.port !== undefined) {
       const metricsApp = express();
       metricsApp.disable('x-powered-by');
@@ -281,6 +317,8 @@ export class HoinghiServer {
 
   async close(): Promise<void> {
     if (this.metricsServer) await new Promise<void>((resolve) => this.metricsServer!.close(() => resolve()));
+    await this.live.close();
+    await this.live.manager.close();
     await this.recordings.close();
     await this.sockets.close();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));

@@ -27,6 +27,8 @@ import * as rosterFlow from './meeting/rosterFlow';
 import * as breakoutFlow from './meeting/breakoutFlow';
 import * as recordingFlow from './recording/recordingFlow';
 import type { RecordingManager } from './recording/RecordingManager';
+import type { LiveStreams } from './recording/LiveStreams';
+import type { HlsIndex } from './recording/hlsIndex';
 import type { MeetingOptions } from './meeting/Meeting';
 import type { Metrics } from './metrics';
 import type { MeetingStore } from './store/types';
@@ -78,6 +80,7 @@ const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
   ...QA_EVENT_CLASS,
   startRecording: 'host',
   stopRecording: 'host',
+  watchLive: 'live',
 };
 const CLASS_BUDGET = {
   join: [1, 6],
@@ -88,6 +91,7 @@ const CLASS_BUDGET = {
   breakout: [2, 6],
   notice: [0.2, 3],
   auth: [0.1, 3],
+  live: [0.5, 5],
   ...QA_CLASS_BUDGET,
 } as const satisfies Record<string, readonly [number, number]>;
 /**
@@ -124,6 +128,8 @@ export interface SocketServerOptions {
   /** Where questions, votes, polls and reactions are kept (default: nowhere). */
   qaRecorder?: QaRecorder;
   recordings: RecordingManager;
+  live: LiveStreams;
+  hlsIndex: HlsIndex;
 }
 
 export class SocketServer {
@@ -179,7 +185,12 @@ export class SocketServer {
       onJoined: () => opts.metrics().joins.inc(),
       authorizer: opts.authorizer,
     };
-    const recordingDeps: recordingFlow.RecordingDeps = { recordings: opts.recordings };
+    const recordingDeps: recordingFlow.RecordingDeps = {
+      recordings: opts.recordings,
+      live: opts.live,
+      index: opts.hlsIndex,
+      aliveNodes: () => opts.store.aliveNodes(),
+    };
     recordingFlow.announceChanges(recordingDeps, notify, (meetingId) => this.registry.get(meetingId)?.roomName);
     this.#handlers = {
       join: async (s, p) => {
@@ -221,6 +232,7 @@ export class SocketServer {
       ...QA_HANDLERS,
       startRecording: (s) => recordingFlow.startRecording(recordingDeps, s),
       stopRecording: (s) => recordingFlow.stopRecording(recordingDeps, s),
+      watchLive: (s) => recordingFlow.watchLive(recordingDeps, s),
     } satisfies Record<ClientEventName, Handler>;
 
     this.io.use((socket, next) => {

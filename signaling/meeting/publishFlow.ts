@@ -41,6 +41,7 @@ export async function produce(
     sessionKey: ms.key,
     roomId: ms.roomId,
     national: peer.isHost,
+    sessionHost: ms.isHost(peer),
   };
   peer.producers.set(producerId, published);
   // Every node (this one too) hears of it from the store and offers it to its participants.

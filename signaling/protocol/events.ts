@@ -257,6 +257,8 @@ export interface ClientResultMap {
   react: Record<string, never>;
   startRecording: LiveRecording;
   stopRecording: { id: string; durationS: number };
+  /** The delayed stream: the session streamed (own, or main when the own has nothing on air) and its playlist's path. */
+  watchLive: { sessionKey: string; path: string };
 }
 
 export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };

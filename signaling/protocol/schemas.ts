@@ -196,6 +196,8 @@ export const clientEventSchemas = {
   /** Session hosts: record the caller's session (the main session, or their province's breakout). */
   startRecording: z.strictObject({}),
   stopRecording: z.strictObject({}),
+  /** Anyone joined: where the delayed (live HLS) stream of their session is; starts it if needed. */
+  watchLive: z.strictObject({}),
 } as const;
 
 export type ClientEventName = keyof typeof clientEventSchemas;
@@ -233,6 +235,7 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   sendNotice: 2_048,
   startRecording: 64,
   stopRecording: 64,
+  watchLive: 64,
   refreshToken: 8_300,
   ...QA_MAX_EVENT_BYTES,
 };

@@ -22,6 +22,11 @@ export interface RecorderSettings {
   segmentSeconds: number;
   /** Back-off before restarting a dead ffmpeg: doubles from `min` up to `max`, ms. */
   restartBackoffMs: { min: number; max: number };
+  /**
+   * 0: a recording (every segment stays listed, an EVENT playlist). N > 0: a live stream only,
+   * whose playlist lists the last N segments and whose older segments are deleted.
+   */
+  liveWindow?: number;
 }
 
 /** What one ffmpeg run reads, prepared afresh for every run. */
@@ -78,13 +83,15 @@ export function ffmpegArgs(settings: RecorderSettings, run: number, input: Pick<
     );
   }
   if (input.hasAudio) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-ar', '48000');
+  const window = settings.liveWindow ?? 0;
+  // program_date_time lets a player measure its delay against the wall clock.
+  const flags = 'append_list+independent_segments+program_date_time+temp_file';
   args.push(
     '-f', 'hls',
     '-hls_time', String(seg),
-    '-hls_list_size', '0',
-    '-hls_playlist_type', 'event',
-    // program_date_time lets a player measure its delay against the wall clock.
-    '-hls_flags', 'append_list+independent_segments+program_date_time+temp_file',
+    ...(window > 0
+      ? ['-hls_list_size', String(window), '-hls_delete_threshold', '2', '-hls_flags', `${flags}+delete_segments`]
+      : ['-hls_list_size', '0', '-hls_playlist_type', 'event', '-hls_flags', flags]),
     '-hls_segment_type', 'mpegts',
     '-hls_segment_filename', `r${run}-%05d.ts`,
     PLAYLIST,
@@ -120,6 +127,8 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
   /** When the last run died (a gap is open until the next segment). */
   #gapFrom: { at: number; reason: string } | null = null;
   #seen = 0;
+  /** The newest segment reported, as [run, number] (a live window slides: names, not positions, tell what is new). */
+  #last: [number, number] = [-1, -1];
   #runSegments = 0;
   #poll: NodeJS.Timeout | null = null;
   #restartTimer: NodeJS.Timeout | null = null;
@@ -160,7 +169,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     return this.#runSegments;
   }
 
-  /** Segments in the playlist so far. */
+  /** Segments written so far (every run's). */
   get segments(): number {
     return this.#seen;
   }
@@ -256,9 +265,14 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     } catch {
       return;
     }
-    const segments = playlistSegments(text);
-    for (const s of segments.slice(this.#seen)) {
-      const run = Number(/^r(\d+)-/.exec(s.file)?.[1] ?? -1);
+    for (const s of playlistSegments(text)) {
+      const m = /^r(\d+)-(\d+)\.ts$/.exec(s.file);
+      if (!m) continue;
+      const run = Number(m[1]);
+      const n = Number(m[2]);
+      if (run < this.#last[0] || (run === this.#last[0] && n <= this.#last[1])) continue;
+      this.#last = [run, n];
+      this.#seen += 1;
       if (run === this.#run) this.#runSegments += 1;
       this.safeEmit('segment', { run, file: s.file, durationS: s.durationS });
       if (this.#gapFrom && run === this.#run) {
@@ -269,7 +283,6 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
         this.safeEmit('resumed', gap);
       }
     }
-    this.#seen = Math.max(this.#seen, segments.length);
   }
 
   /** Ends the current run on purpose (the inputs changed) and starts the next one at once. */

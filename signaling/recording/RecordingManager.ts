@@ -52,7 +52,8 @@ export interface RecordingSources {
   streams(meetingId: string, sessionKey: string): RecordableStream[] | null;
 }
 
-export type StopReason = 'host' | 'disk_full' | 'meeting_ended' | 'shutdown';
+/** Why a recording (or live stream) stopped; `idle` and `lease_lost` are live streams' own. */
+export type StopReason = 'host' | 'disk_full' | 'meeting_ended' | 'shutdown' | 'idle' | 'lease_lost';
 
 export interface RecordingInfo {
   id: string;
@@ -83,6 +84,8 @@ export interface RecordingStats {
 export type RecordingEvents = {
   /** A meeting's set of live recordings changed (started, stopped). */
   changed: [{ meetingId: string }];
+  /** Retention deleted a recording. */
+  deleted: [{ meetingId: string; id: string }];
 };
 
 /** A run that writes no segment for this many segment lengths, plus the grace, is replaced. */
@@ -133,6 +136,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
   readonly #starting = new Set<string>();
   #restarts = 0;
   #segments = 0;
+  #indexer: ((info: RecordingInfo) => Promise<void>) | null = null;
   #diskTimer: NodeJS.Timeout | null = null;
   #retentionTimer: NodeJS.Timeout | null = null;
 
@@ -365,6 +369,12 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     const file = path.join(this.#folder(info.meetingId, info.id), 'recording.json');
     await fs.writeFile(`${file}.tmp`, JSON.stringify(info));
     await fs.rename(`${file}.tmp`, file);
+    if (this.#indexer) await this.#indexer(info).catch((err: unknown) => log.warn({ recording: info.id, err: String(err) }, 'indexing the recording failed'));
+  }
+
+  /** Tells the cluster's HLS index about each description written (before `changed` is emitted). */
+  indexWith(indexer: (info: RecordingInfo) => Promise<void>): void {
+    this.#indexer = indexer;
   }
 
   /** A meeting's recordings, newest first (live ones included). */
@@ -409,6 +419,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
         if ((info.endedAt ?? info.startedAt) < cutoff) {
           await fs.rm(this.#folder(m, info.id), { recursive: true, force: true });
           deleted += 1;
+          this.safeEmit('deleted', { meetingId: m, id: info.id });
           log.info({ meeting: m, recording: info.id }, 'recording deleted (retention)');
         }
       }

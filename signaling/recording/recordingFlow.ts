@@ -1,8 +1,9 @@
 /**
  * What a session host does with recordings: start and stop recording their own session (the
  * national host the main session, a province host their province's breakout). Everyone in the
- * meeting hears which sessions are being recorded (the "recording" indicator, and the live HLS
- * a teacher falls back to), at join and on every change.
+ * meeting hears which sessions are being recorded (the "recording" indicator), at join and on
+ * every change, wherever in the cluster the recording is made. Anyone joined may ask where the
+ * delayed stream (live HLS, recorded or not) of their session is (`watchLive`).
  */
 import { forbidden } from '../protocol/errors';
 import type { ClientResultMap, LiveRecording } from '../protocol/events';
@@ -10,9 +11,15 @@ import type { Session } from '../meeting/Session';
 import type { Meeting } from '../meeting/Meeting';
 import type { MeetingNotifier } from '../meeting/Notifier';
 import type { RecordableStream, RecordingInfo, RecordingManager, RecordingSources } from './RecordingManager';
+import type { LiveStreams, LiveWatch } from './LiveStreams';
+import type { HlsIndex } from './hlsIndex';
 
 export interface RecordingDeps {
   recordings: RecordingManager;
+  live: LiveStreams;
+  index: HlsIndex;
+  /** Signaling nodes alive now: a recording whose node died is not live any more. */
+  aliveNodes: () => Promise<string[]>;
 }
 
 const live = (info: RecordingInfo): LiveRecording => ({ id: info.id, sessionKey: info.sessionKey, startedAt: info.startedAt });
@@ -36,17 +43,42 @@ export async function stopRecording(deps: RecordingDeps, session: Session): Prom
   return { id: info.id, durationS: info.durationS };
 }
 
+export async function watchLive(deps: RecordingDeps, session: Session): Promise<LiveWatch> {
+  const { meeting, peer } = session.joined();
+  return deps.live.watch(meeting.id, meeting.sessionOf(peer).key);
+}
+
+/** The meeting's recordings being made now: this node's, and those of other live nodes (the index). */
+async function liveRecordings(deps: RecordingDeps, meetingId: string): Promise<LiveRecording[]> {
+  const own = deps.recordings.active(meetingId);
+  const ids = new Set(own.map((r) => r.id));
+  const out = own.map(live);
+  const indexed = await deps.index.recordings(meetingId).catch(() => []);
+  const others = indexed.filter((e) => e.info.endedAt === null && !ids.has(e.info.id));
+  if (others.length > 0) {
+    const alive = new Set(await deps.aliveNodes().catch(() => [] as string[]));
+    for (const e of others) if (alive.has(e.node.id) && !deps.recordings.isLive(e.info.id)) out.push(live(e.info));
+  }
+  // Only this node's list is exact for its own sessions: a session recorded here is not also
+  // reported from a stale entry of a stopped run elsewhere.
+  const bySession = new Map<string, LiveRecording>();
+  for (const r of out) if (!bySession.has(r.sessionKey) || ids.has(r.id)) bySession.set(r.sessionKey, r);
+  return [...bySession.values()];
+}
+
 /** Tells a socket that just joined which sessions are being recorded. */
 export function sendRecordings(deps: RecordingDeps, notify: MeetingNotifier, session: Session): void {
   const meeting = session.meeting;
-  if (meeting) notify.toSocket(session.socketId, 'recordings', deps.recordings.active(meeting.id).map(live));
+  if (!meeting) return;
+  void liveRecordings(deps, meeting.id).then((list) => notify.toSocket(session.socketId, 'recordings', list));
 }
 
 /** Every change reaches the whole meeting (one event per start or stop, not per viewer action). */
 export function announceChanges(deps: RecordingDeps, notify: MeetingNotifier, roomOf: (meetingId: string) => string | undefined): void {
   deps.recordings.on('changed', ({ meetingId }) => {
     const room = roomOf(meetingId);
-    if (room) notify.toRoom(room, 'recordings', deps.recordings.active(meetingId).map(live));
+    // Cluster-wide, so the cluster's list (the index has the change: the manager indexes first).
+    if (room) void liveRecordings(deps, meetingId).then((list) => notify.toRoom(room, 'recordings', list));
   });
 }
 
@@ -63,7 +95,7 @@ export function meetingSources(get: (meetingId: string) => Meeting | undefined):
         // A publisher connected to another signaling node is not among this node's peers: a
         // national host's streams are known as such; a breakout host's only from a local peer.
         const publisher = meeting.peers.get(p.peerId);
-        const byHost = publisher ? ms.isHost(publisher) : p.national && ms.isMain;
+        const byHost = publisher ? ms.isHost(publisher) : (p.sessionHost ?? (p.national && ms.isMain));
         if (byHost) out.push({ producerId: p.id, kind: p.kind, source: p.source });
       }
       return out;

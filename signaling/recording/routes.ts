@@ -10,6 +10,10 @@
  * when complete), so they are immutable for a year, with ETag, Last-Modified and byte ranges; a
  * live playlist changes every segment (max-age 1 s), an ended one not at all (1 h). Both are
  * `private`: they are behind the audience check.
+ *
+ * In a cluster any node answers: a file this node does not have is passed to the node that has it
+ * (the HLS index says which: a recording's maker, a live stream's origin), and the list of a
+ * meeting's recordings is the index's, every node's.
  */
 import fs from 'node:fs';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -18,16 +22,61 @@ import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
 import { AppError } from '../protocol/errors';
 import type { RecordingSummary } from '../protocol/events';
 import { PLAYLIST } from './Recorder';
-import { MEETING_ID, type RecordingManager } from './RecordingManager';
+import { MEETING_ID, RECORDING_ID, type RecordingInfo, type RecordingManager } from './RecordingManager';
+import type { HlsIndex, HlsNode } from './hlsIndex';
+import { SESSION_KEY, type LiveStreams } from './LiveStreams';
+import { isHop, proxyTo } from './proxy';
 
 export interface RecordingRouteDeps {
   recordings: RecordingManager;
+  live: LiveStreams;
+  index: HlsIndex;
+  self: () => HlsNode;
+  /** Signaling nodes alive now (a recording whose node is gone is listed as ended). */
+  aliveNodes: () => Promise<string[]>;
   tokens: TokenVerifier;
   /** Who is in a meeting's audience (the join decision's audience part). */
   authorizer: Pick<JoinAuthorizer, 'inAudience'>;
 }
 
 const SEGMENT_CACHE = 'private, max-age=31536000, immutable';
+const LIVE_PLAYLIST_CACHE = 'private, max-age=1';
+
+/** Sends one HLS file (playlist or segment) with the caching headers above. */
+function sendHls(res: Response, full: string, isPlaylist: boolean, cache: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    res.sendFile(
+      full,
+      {
+        acceptRanges: true,
+        cacheControl: false,
+        lastModified: true,
+        etag: true,
+        dotfiles: 'allow',
+        headers: {
+          'Cache-Control': cache,
+          'Content-Type': isPlaylist ? 'application/vnd.apple.mpegurl' : 'video/mp2t',
+        },
+      },
+      (err) => (err && !res.headersSent ? reject(new AppError('not_found', 'no such recording file')) : resolve()),
+    );
+  });
+}
+
+/** This node's recordings and the index's (every node's), one entry per id; this node's own win. */
+async function meetingRecordings(deps: RecordingRouteDeps, meetingId: string): Promise<RecordingInfo[]> {
+  const local = await deps.recordings.list(meetingId);
+  const seen = new Set(local.map((r) => r.id));
+  const indexed = await deps.index.recordings(meetingId).catch(() => []);
+  const others = indexed.filter((e) => !seen.has(e.info.id) && e.node.id !== deps.self().id);
+  if (others.length === 0) return local;
+  const alive = new Set(await deps.aliveNodes().catch(() => [] as string[]));
+  const remote = others.map((e) =>
+    // A recording whose node died mid-way ended there, with what it had written.
+    e.info.endedAt === null && !alive.has(e.node.id) ? { ...e.info, endedAt: e.info.startedAt + e.info.durationS * 1000 } : e.info,
+  );
+  return [...local, ...remote].sort((a, b) => b.startedAt - a.startedAt);
+}
 
 /** Resolves when the bearer token's holder is in the meeting's audience (401 without a valid token, 403 outside). */
 async function audience(deps: RecordingRouteDeps, req: Request): Promise<void> {
@@ -55,7 +104,7 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
     '/api/meetings/:meetingId/recordings',
     wrap(async (req, res) => {
       await audience(deps, req);
-      const list = await deps.recordings.list(String(req.params.meetingId));
+      const list = await meetingRecordings(deps, String(req.params.meetingId));
       const out: RecordingSummary[] = list.map((r) => ({
         id: r.id,
         sessionKey: r.sessionKey,
@@ -75,26 +124,62 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
       await audience(deps, req);
       const { meetingId, recordingId, file } = req.params as Record<string, string>;
       const full = deps.recordings.fileOf(meetingId!, recordingId!, file!);
-      if (!full || !fs.existsSync(full)) throw new AppError('not_found', 'no such recording file');
+      if (!full) throw new AppError('not_found', 'no such recording file');
+      if (!fs.existsSync(full)) {
+        // Made by another node: pass the request there (once).
+        if (!isHop(req) && RECORDING_ID.test(recordingId!)) {
+          const entry = (await deps.index.recordings(meetingId!)).find((e) => e.info.id === recordingId);
+          if (entry && entry.node.id !== deps.self().id) {
+            deps.live.proxied += 1;
+            await proxyTo(entry.node.url, req, res);
+            return;
+          }
+        }
+        throw new AppError('not_found', 'no such recording file');
+      }
       const isPlaylist = file === PLAYLIST;
-      const cache = isPlaylist ? (deps.recordings.isLive(recordingId!) ? 'private, max-age=1' : 'private, max-age=3600') : SEGMENT_CACHE;
-      await new Promise<void>((resolve, reject) => {
-        res.sendFile(
-          full,
-          {
-            acceptRanges: true,
-            cacheControl: false,
-            lastModified: true,
-            etag: true,
-            dotfiles: 'deny',
-            headers: {
-              'Cache-Control': cache,
-              'Content-Type': isPlaylist ? 'application/vnd.apple.mpegurl' : 'video/mp2t',
-            },
-          },
-          (err) => (err && !res.headersSent ? reject(new AppError('not_found', 'no such recording file')) : resolve()),
-        );
-      });
+      const cache = isPlaylist ? (deps.recordings.isLive(recordingId!) ? LIVE_PLAYLIST_CACHE : 'private, max-age=3600') : SEGMENT_CACHE;
+      await sendHls(res, full, isPlaylist, cache);
+    }),
+  );
+
+  /**
+   * The live stream (live/:session/:liveId/...): from this node when it is the origin, else from
+   * the origin. A stream that is starting answers 503 with Retry-After; one that ended, 404 (the
+   * page asks for the stream again with `watchLive`).
+   */
+  router.get(
+    '/api/meetings/:meetingId/live/:sessionKey/:liveId/:file',
+    wrap(async (req, res) => {
+      await audience(deps, req);
+      const { meetingId, sessionKey, liveId, file } = req.params as Record<string, string>;
+      if (!SESSION_KEY.test(sessionKey!)) throw new AppError('bad_request', 'invalid session');
+      const full = deps.live.fileOf(meetingId!, liveId!, file!);
+      if (!full) throw new AppError('not_found', 'no such live stream file');
+      const isPlaylist = file === PLAYLIST;
+      if (deps.live.isRunning(liveId!)) {
+        deps.live.touched(meetingId!, sessionKey!);
+        if (!fs.existsSync(full)) {
+          if (isPlaylist) throw new AppError('unavailable', 'the delayed stream is starting', 2_000);
+          throw new AppError('not_found', 'no such live stream file');
+        }
+        await sendHls(res, full, isPlaylist, isPlaylist ? LIVE_PLAYLIST_CACHE : SEGMENT_CACHE);
+        return;
+      }
+      if (!isHop(req)) {
+        const origin = await deps.live.origin(meetingId!, sessionKey!);
+        if (origin && origin.node.id !== deps.self().id && origin.liveId === liveId) {
+          deps.live.proxied += 1;
+          await proxyTo(origin.node.url, req, res);
+          return;
+        }
+      }
+      // Stopped here a moment ago: its last files stay a little while for players finishing.
+      if (fs.existsSync(full)) {
+        await sendHls(res, full, isPlaylist, isPlaylist ? 'private, max-age=3600' : SEGMENT_CACHE);
+        return;
+      }
+      throw new AppError('not_found', 'this live stream has ended; ask for the delayed stream again');
     }),
   );
 

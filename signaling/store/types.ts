@@ -25,6 +25,8 @@ export interface PublishedProducer {
   roomId: string;
   /** Published by a national host (heard in breakouts when speaking to all). */
   national: boolean;
+  /** Published by the host of its session (recorded and streamed as live HLS from any node). */
+  sessionHost?: boolean;
 }
 
 /** One participant as every node sees them. */

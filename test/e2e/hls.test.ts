@@ -1,6 +1,7 @@
 /**
  * End-to-end in Debian's Chromium, on a node with a database (PGlite): a scheduled meeting for
- * Hà Nội; its host publishes and records; a Hà Nội teacher whose page cannot make WebRTC
+ * Hà Nội; its host publishes (and records only later: the delayed stream does not need a
+ * recording); a Hà Nội teacher whose page cannot make WebRTC
  * connections watches the live HLS instead, labelled with the measured delay, while the page
  * keeps trying WebRTC in the background (and hands still go over the socket); a Hồ Chí Minh City
  * teacher, outside the audience, gets 403 for the playlist from their own page; after the host
@@ -76,8 +77,6 @@ beforeAll(async () => {
   await host.click('button[data-control="camera"]');
   await host.click('button[data-control="mic"]');
   await host.waitForSelector('button[data-control="camera"][data-on="true"]');
-  await host.click('button[data-control="record"]');
-  await host.waitForSelector('button[data-control="record"][data-on="true"]', { timeout: 20_000 });
 
   const blocked = await newContext(browser);
   contexts.push(blocked);
@@ -102,8 +101,11 @@ afterAll(async () => {
 describe('a teacher whom WebRTC cannot reach', () => {
   it('plays the live HLS, labelled with the measured delay: the video clock advances and frames are shown', async () => {
     await teacher.waitForSelector('[data-testid="hls-fallback"][data-reason="blocked"]', { timeout: 30_000 });
-    await teacher.waitForSelector('[data-testid="recording-indicator"]');
     await plays(teacher, 'video[data-testid="hls-live"]', 'live HLS');
+    // Nobody records: the delayed stream is its own.
+    expect(await teacher.$('[data-testid="recording-indicator"]')).toBeNull();
+    expect(server.recordings.stats().active).toBe(0);
+    expect(server.live.stats().active).toBe(1);
     const { delay } = await waitFor(() => playback(teacher, 'video[data-testid="hls-live"]'), (p) => p.delay !== null, 15_000, 'a measured delay');
     expect(delay).toBeGreaterThan(0);
     expect(delay).toBeLessThan(120);
@@ -132,22 +134,33 @@ describe('a teacher whom WebRTC cannot reach', () => {
 });
 
 describe('access to the recording', () => {
-  it('gives a teacher outside the meeting\'s audience 403 for the live playlist, from their own page', async () => {
+  it('shows the teacher the recording indicator once the host records', async () => {
+    await host.click('button[data-control="record"]');
+    await host.waitForSelector('button[data-control="record"][data-on="true"]', { timeout: 20_000 });
+    await teacher.waitForSelector('[data-testid="recording-indicator"]', { timeout: 20_000 });
+  });
+
+  it('gives a teacher outside the meeting\'s audience 403 for the live and the recorded playlist, from their own page', async () => {
     const live = server.recordings.active(meetingId)[0]!;
-    const url = `/api/meetings/${meetingId}/recordings/${live.id}/index.m3u8`;
+    const livePath = await teacher.getAttribute('video[data-testid="hls-live"]', 'data-src');
+    expect(livePath).toMatch(/\/live\/main\/.+\/index\.m3u8$/);
     const outsider = await openAs(browser, contexts, server.url, 'gv-hcm-1');
-    const answer = await outsider.evaluate(async (u) => {
-      const token = (JSON.parse(sessionStorage.getItem('hoinghi.session') ?? '{}') as { token?: string }).token;
-      const res = await fetch(u, { headers: { Authorization: `Bearer ${token}` } });
-      return { status: res.status, body: await res.text() };
-    }, url);
-    expect(answer.status).toBe(403);
-    expect(answer.body).not.toContain('#EXTM3U');
+    for (const url of [`/api/meetings/${meetingId}/recordings/${live.id}/index.m3u8`, livePath!]) {
+      const answer = await outsider.evaluate(async (u) => {
+        const token = (JSON.parse(sessionStorage.getItem('hoinghi.session') ?? '{}') as { token?: string }).token;
+        const res = await fetch(u, { headers: { Authorization: `Bearer ${token}` } });
+        return { status: res.status, body: await res.text() };
+      }, url);
+      expect(answer.status).toBe(403);
+      expect(answer.body).not.toContain('#EXTM3U');
+    }
   });
 
   it('serves the audience the playlist (short cache) and byte ranges of immutable segments', async () => {
     const live = server.recordings.active(meetingId)[0]!;
     const url = `/api/meetings/${meetingId}/recordings/${live.id}/index.m3u8`;
+    // The recording began moments ago: wait for its first segment.
+    await waitFor(async () => server.recordings.recorderOf(meetingId, 'main')?.segments ?? 0, (n) => n >= 1, 60_000, 'the first recorded segment');
     const got = await teacher.evaluate(async (u) => {
       const token = (JSON.parse(sessionStorage.getItem('hoinghi.session') ?? '{}') as { token?: string }).token;
       const auth = { Authorization: `Bearer ${token}` };

@@ -253,6 +253,11 @@ export class MeetingClient {
     return this.request('stopRecording', {});
   }
 
+  /** Where the delayed stream (live HLS) of the teacher's session is; the server starts it if needed. */
+  watchLive(): Promise<ClientResultMap['watchLive']> {
+    return this.request('watchLive', {});
+  }
+
   get meetingId(): string {
     return this.#meetingId;
   }

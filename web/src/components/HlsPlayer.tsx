@@ -12,7 +12,22 @@ type PlayerState = 'loading' | 'playing' | 'needsClick' | 'retrying' | 'unsuppor
  * clock) minus the program date-time of the frame playing. hls.js is loaded on first use, so
  * the real-time page does not carry it.
  */
-export function HlsPlayer({ src, token, live, testId }: { src: string; token: string; live: boolean; testId: string }) {
+export function HlsPlayer({
+  src,
+  token,
+  live,
+  testId,
+  onGone,
+}: {
+  src: string;
+  token: string;
+  live: boolean;
+  testId: string;
+  /** The stream is gone (404: a live stream that ended); without it, the same source is retried. */
+  onGone?: () => void;
+}) {
+  const onGoneRef = useRef(onGone);
+  onGoneRef.current = onGone;
   const t = useT();
   const ref = useRef<HTMLVideoElement>(null);
   const tokenRef = useRef(token);
@@ -54,7 +69,9 @@ export function HlsPlayer({ src, token, live, testId }: { src: string; token: st
       player.on(Hls.Events.ERROR, (_event, data) => {
         if (!data.fatal) return;
         setState('retrying');
+        const status = (data.response as { code?: number } | undefined)?.code;
         if (data.type === Hls.ErrorTypes.MEDIA_ERROR) player.recoverMediaError();
+        else if (status === 404 && onGoneRef.current) onGoneRef.current();
         else retry = setTimeout(() => player.loadSource(src), 3_000);
       });
       player.loadSource(src);
@@ -75,7 +92,7 @@ export function HlsPlayer({ src, token, live, testId }: { src: string; token: st
 
   return (
     <div className="hls-player">
-      <video ref={ref} data-testid={testId} data-delay-s={delayS === null ? undefined : delayS.toFixed(1)} playsInline controls className="large" />
+      <video ref={ref} data-testid={testId} data-src={src} data-delay-s={delayS === null ? undefined : delayS.toFixed(1)} playsInline controls className="large" />
       {live && state === 'playing' && (
         <div className="caption" data-testid="hls-delay">
           {delayS === null ? t('hlsMeasuring') : `${t('hlsDelay')} ${Math.round(delayS)} ${t('seconds')}`}

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { RecordingSummary } from '../../../signaling/protocol/events';
 import type { MeetingClient } from '../client/MeetingClient';
@@ -57,21 +57,95 @@ export function RecordingControl({ client }: { client: MeetingClient }) {
 
 const REASON_TEXT: Record<string, StringKey> = { blocked: 'hlsBlocked', capacity: 'hlsCapacity', chosen: 'hlsChosen' };
 
+type LiveState =
+  | { kind: 'asking' }
+  | { kind: 'playing'; path: string; sessionKey: string; generation: number }
+  | { kind: 'starting' }
+  | { kind: 'offAir' }
+  | { kind: 'off' };
+
+/**
+ * The delayed stream of the teacher's session: asked of the server (`watchLive`, which starts it
+ * if nobody watches it yet), asked again when it ended or could not start, every few seconds
+ * while nothing is on air. It does not depend on anyone recording.
+ */
+function useLiveStream(client: MeetingClient): { stream: LiveState; again: () => void } {
+  const [state, setState] = useState<LiveState>({ kind: 'asking' });
+  const sessionKey = useStore((s) => s.session?.key ?? 'main');
+  const [ask, setAsk] = useState(0);
+  const generation = useRef(0);
+  useEffect(() => {
+    let cancelled = false;
+    let again: ReturnType<typeof setTimeout> | null = null;
+    const retry = (ms: number): void => {
+      again = setTimeout(() => setAsk((n) => n + 1), ms);
+    };
+    client.watchLive().then(
+      (w) => {
+        if (cancelled) return;
+        generation.current += 1;
+        setState({ kind: 'playing', path: w.path, sessionKey: w.sessionKey, generation: generation.current });
+      },
+      (e: unknown) => {
+        if (cancelled) return;
+        const err = e as { code?: string; retryAfterMs?: number };
+        if (err.code === 'conflict') {
+          setState({ kind: 'offAir' });
+          retry(5_000);
+        } else if (err.code === 'unavailable' && err.retryAfterMs === undefined) {
+          setState({ kind: 'off' });
+        } else {
+          setState({ kind: 'starting' });
+          retry(Math.max(1_000, err.retryAfterMs ?? 3_000));
+        }
+      },
+    );
+    return () => {
+      cancelled = true;
+      if (again) clearTimeout(again);
+    };
+  }, [client, ask, sessionKey]);
+  // A stream that ended (the player got 404) is asked for again.
+  const again = useCallback(() => void setTimeout(() => setAsk((n) => n + 1), 1_000), []);
+  return { stream: state, again };
+}
+
 /** A teacher on the delayed stream: why, the measured delay, and the way back when chosen. */
 export function LiveHls({ client }: { client: MeetingClient }) {
   const t = useT();
-  const live = useOwnLiveRecording();
+  const { stream, again } = useLiveStream(client);
   const reason = useStore((s) => s.hlsReason);
+  const ownSession = useStore((s) => s.session?.key ?? 'main');
   const token = useStore((s) => s.token);
+  const waiting: Record<Exclude<LiveState['kind'], 'playing'>, StringKey> = {
+    asking: 'hlsStarting',
+    starting: 'hlsStarting',
+    offAir: 'hlsNoStream',
+    off: 'hlsOff',
+  };
   return (
-    <div className="hls-fallback" data-testid="hls-fallback" data-reason={reason ?? ''}>
+    <div className="hls-fallback" data-testid="hls-fallback" data-reason={reason ?? ''} data-live-state={stream.kind}>
       <div className="main-video">
-        {live && token ? (
-          <HlsPlayer src={hlsUrl(client.meetingId, live.id)} token={client.token} live testId="hls-live" />
+        {stream.kind === 'playing' && token ? (
+          <HlsPlayer
+            key={`${stream.path}#${stream.generation}`}
+            src={stream.path}
+            token={client.token}
+            live
+            testId="hls-live"
+            onGone={again}
+          />
         ) : (
-          <div className="placeholder">{t('hlsNoStream')}</div>
+          <div className="placeholder" role="status">
+            {t(waiting[stream.kind as Exclude<LiveState['kind'], 'playing'>])}
+          </div>
         )}
       </div>
+      {stream.kind === 'playing' && stream.sessionKey !== ownSession && (
+        <p className="hint" data-testid="hls-national">
+          {t('hlsNational')}
+        </p>
+      )}
       <p className="hls-reason" role="status">
         {t(REASON_TEXT[reason ?? 'blocked'] ?? 'hlsBlocked')}
         {reason === 'chosen' && (
