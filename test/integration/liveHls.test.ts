@@ -99,6 +99,7 @@ describe('one node', () => {
   let sfu: LocalSfu;
   let server: HoinghiServer;
   let teacher: TestSocket;
+  let hostSocket: TestSocket;
   let path1 = '';
 
   beforeAll(async () => {
@@ -112,7 +113,7 @@ describe('one node', () => {
   });
 
   it('tells a teacher who asks before anything is on air that nothing is, and runs no ffmpeg', async () => {
-    await joined(server, 'host', { sub: 'live-host' });
+    hostSocket = await joined(server, 'host', { sub: 'live-host' });
     teacher = await joined(server, 'teacher', { sub: 'live-t1', province: '01' });
     const res = await request(teacher, 'watchLive', {});
     expect(res.ok).toBe(false);
@@ -169,6 +170,16 @@ describe('one node', () => {
     const watch = await call(teacher, 'watchLive', {});
     expect(watch.path).not.toBe(path1);
     expect(server.live.stats().active).toBe(1);
+  });
+
+  it('gives a teacher whose province breakout has nothing on air the national session\'s stream', async () => {
+    const moved = next(teacher, 'sessionChanged');
+    await call(hostSocket, 'startBreakouts', { nationalOverlay: false });
+    expect((await moved).key).toBe('01');
+    const watch = await call(teacher, 'watchLive', {});
+    expect(watch.sessionKey).toBe('main');
+    expect(watch.path).toContain('/live/main/');
+    await call(hostSocket, 'endBreakouts', {});
   });
 });
 
