@@ -270,3 +270,40 @@ describe('two signaling nodes over Redis, one SFU', () => {
     await playlist(a.url, again.path, token);
   });
 });
+
+describe('HOINGHI_LIVE_HLS set to always, or off', () => {
+  let sfu: LocalSfu;
+
+  beforeAll(async () => {
+    sfu = await LocalSfu.create(testConfig().sfu);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const s of servers.splice(0)) await s.close().catch(() => undefined);
+    await sfu?.close();
+  });
+
+  it('always: starts the stream when the host goes on air, before any teacher asks', async () => {
+    const server = await node(sfu, { HOINGHI_RECORDINGS_DIR: tmp('always'), HOINGHI_LIVE_HLS: 'always' });
+    await joined(server, 'host', { sub: 'always-host' });
+    expect(server.live.stats().active).toBe(0);
+    await hostOnAir(server, sfu, 'always-host');
+    await waitFor(async () => server.live.stats().active, (n) => n === 1, 30_000, 'the stream started by itself');
+    const teacher = await joined(server, 'teacher', { sub: 'always-t' });
+    const watch = await call(teacher, 'watchLive', {});
+    expect(watch.sessionKey).toBe('main');
+    expect(server.live.stats().active).toBe(1);
+  });
+
+  it('off: refuses with unavailable and no retry time, and runs nothing', async () => {
+    const server = await node(sfu, { HOINGHI_RECORDINGS_DIR: tmp('off'), HOINGHI_LIVE_HLS: 'off' });
+    const teacher = await joined(server, 'teacher', { sub: 'off-t' });
+    const res = await request(teacher, 'watchLive', {});
+    expect(res.ok).toBe(false);
+    if (!res.ok) {
+      expect(res.error.code).toBe('unavailable');
+      expect(res.error.retryAfterMs).toBeUndefined();
+    }
+    expect(server.live.stats().active).toBe(0);
+  });
+});
