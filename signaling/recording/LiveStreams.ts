@@ -15,7 +15,7 @@
  * - `off`: never (asking is refused with `unavailable`).
  * It stops when the meeting ends here (nothing left to read) or when the disk runs out.
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { logger } from '../../common/log';
@@ -47,6 +47,27 @@ export interface LiveWatch {
 }
 
 export const SESSION_KEY = /^[A-Za-z0-9_-]{1,32}$/;
+
+const STALE_FOLDER_MS = 3_600_000;
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** The newest modification time in a folder tree, ms since epoch. */
+function newestWrite(dir: string): number {
+  let newest = statSync(dir).mtimeMs;
+  for (const name of readdirSafe(dir)) {
+    const p = path.join(dir, name);
+    const s = statSync(p);
+    newest = Math.max(newest, s.isDirectory() ? newestWrite(p) : s.mtimeMs);
+  }
+  return newest;
+}
 
 export const livePath = (meetingId: string, sessionKey: string, liveId: string): string =>
   `/api/meetings/${encodeURIComponent(meetingId)}/live/${encodeURIComponent(sessionKey)}/${encodeURIComponent(liveId)}/${PLAYLIST}`;
@@ -94,8 +115,19 @@ export class LiveStreams {
     this.#sources = sources;
     this.#self = self;
     this.#openMeetings = openMeetings;
-    // What an earlier process of this node left is stale: its streams ended with it.
+    // What an earlier process of this node left is stale: its streams ended with it. So is the
+    // folder of any other node's process that has written nothing for an hour (a live stream
+    // writes every segment): a process that died without a fixed HOINGHI_NODE_ID.
     rmSync(manager.settings.dir, { recursive: true, force: true });
+    const parent = path.dirname(manager.settings.dir);
+    for (const name of readdirSafe(parent)) {
+      const dir = path.join(parent, name);
+      try {
+        if (Date.now() - statSync(dir).mtimeMs > STALE_FOLDER_MS && newestWrite(dir) < Date.now() - STALE_FOLDER_MS) rmSync(dir, { recursive: true, force: true });
+      } catch {
+        // Gone meanwhile, or not ours to read: leave it.
+      }
+    }
     manager.on('changed', ({ meetingId }) => this.#onChanged(meetingId));
     this.#sweep = setInterval(() => void this.#tick().catch((err: unknown) => log.warn({ err: String(err) }, 'live sweep failed')), 2_000);
     this.#sweep.unref();

@@ -91,6 +91,8 @@ export type RecordingEvents = {
 /** A run that writes no segment for this many segment lengths, plus the grace, is replaced. */
 const STALL_SEGMENTS = 5;
 const STALL_GRACE_MS = 10_000;
+/** How long writing a recording's description may wait for the HLS index, ms. */
+const INDEX_TIMEOUT_MS = 2_000;
 
 export const MEETING_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const RECORDING_ID = /^[0-9]{8}T[0-9]{6}-[a-z0-9]{1,12}-[0-9a-f]{24}$/;
@@ -369,7 +371,16 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     const file = path.join(this.#folder(info.meetingId, info.id), 'recording.json');
     await fs.writeFile(`${file}.tmp`, JSON.stringify(info));
     await fs.rename(`${file}.tmp`, file);
-    if (this.#indexer) await this.#indexer(info).catch((err: unknown) => log.warn({ recording: info.id, err: String(err) }, 'indexing the recording failed'));
+    if (this.#indexer) {
+      // Bounded: a Redis that does not answer must not hold a recording's start or stop.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), INDEX_TIMEOUT_MS);
+      });
+      await Promise.race([this.#indexer(info), late])
+        .catch((err: unknown) => log.warn({ recording: info.id, err: String(err) }, 'indexing the recording failed'))
+        .finally(() => clearTimeout(timer));
+    }
   }
 
   /** Tells the cluster's HLS index about each description written (before `changed` is emitted). */
