@@ -110,7 +110,11 @@ export function PinButton({ media, pinned }: { media: RemoteMedia; pinned: boole
       aria-pressed={pinned}
       aria-label={label}
       title={label}
-      onClick={() => setPinned(pinned ? null : media.producerId)}
+      onClick={() => {
+        setPinned(pinned ? null : media.producerId);
+        // The pinned video moves to the stage: its button takes the focus (and scrolls into view).
+        if (!pinned) requestAnimationFrame(() => document.querySelector<HTMLButtonElement>('.spotlight button[data-action="pin"]')?.focus());
+      }}
     >
       <Glyph name={pinned ? 'unpin' : 'pin'} />
     </button>
