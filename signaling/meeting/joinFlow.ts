@@ -17,7 +17,7 @@ import type { MeetingRegistry } from './MeetingRegistry';
 import { Peer } from './Peer';
 import type { Session } from './Session';
 import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
-import { meetingIsLarge, profileCapabilities } from './massAudience';
+import { defaultViewerLayer, meetingIsLarge, profileCapabilities } from './massAudience';
 
 /** Announcements at most this old are shown to a participant who joins (or comes back). */
 const RECENT_NOTICES_MS = 10 * 60_000;
@@ -178,7 +178,7 @@ export async function startConsuming(
     const info = await meeting.consumeFor(peer, producer);
     if (info) consumers.push(info);
   }
-  return { consumers };
+  return { consumers, massAudience: peer.massAudience };
 }
 
 export async function resumeConsumer(
@@ -227,9 +227,11 @@ export async function setConsumerLayers(
   const { meeting, peer } = session.joined();
   const producerId = peer.consumers.get(consumerId);
   if (!producerId) throw notFound('consumer');
-  await meeting.sfu.setConsumerPreferredLayers(consumerId, spatialLayer);
-  // Kept for this producer's next consumer (a re-consume): a pinned video stays sharp.
+  // null: back to the default (the pin or full screen ended), and nothing kept for a re-consume.
+  await meeting.sfu.setConsumerPreferredLayers(consumerId, spatialLayer ?? defaultViewerLayer(peer));
   peer.layerRequests.delete(producerId);
+  if (spatialLayer === null) return {};
+  // Kept for this producer's next consumer (a re-consume): a pinned video stays sharp.
   if (peer.layerRequests.size >= 64) peer.layerRequests.delete(peer.layerRequests.keys().next().value!);
   peer.layerRequests.set(producerId, spatialLayer);
   return {};

@@ -22,6 +22,13 @@ import type { Peer } from './Peer';
 export const TRANSPORT_WIDE_CC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 /** Simulcast layer a mass-audience viewer receives by default: the middle one (360p). */
 export const MASS_AUDIENCE_SPATIAL_LAYER = 1;
+/** The top simulcast layer (mediasoup clamps it to the producer's own top): every other viewer's default. */
+export const TOP_SPATIAL_LAYER = 2;
+
+/** The layer a viewer gets when it asked for none (or asked for the default back, `null`). */
+export function defaultViewerLayer(peer: Peer): number {
+  return peer.massAudience ? MASS_AUDIENCE_SPATIAL_LAYER : TOP_SPATIAL_LAYER;
+}
 
 /** Whether a meeting with this many viewers (cluster-wide) is large; a threshold of 0 = never. */
 export function isMassAudience(viewers: number, threshold: number): boolean {

@@ -214,7 +214,8 @@ export interface ClientResultMap {
   leave: Record<string, never>;
   createTransport: TransportInfo;
   connectTransport: Record<string, never>;
-  startConsuming: { consumers: ConsumerInfo[] };
+  /** `massAudience`: this receive transport has the mass-audience profile (middle layer by default). */
+  startConsuming: { consumers: ConsumerInfo[]; massAudience: boolean };
   produce: { producerId: string };
   closeProducer: Record<string, never>;
   pauseProducer: Record<string, never>;

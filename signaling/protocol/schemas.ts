@@ -136,10 +136,13 @@ export const clientEventSchemas = {
   setAudioOnly: z.strictObject({ on: z.boolean() }),
   /** Data saver (metered connections): the viewer's downlink is capped, so video stays on the lowest layer. */
   setDataSaver: z.strictObject({ on: z.boolean() }),
-  /** A viewer's preferred simulcast layer (0 = lowest); the SFU still follows the bandwidth. */
+  /**
+   * A viewer's preferred simulcast layer (0 = lowest); the SFU still follows the bandwidth.
+   * `null`: back to the default (the middle layer for a mass-audience viewer, else the top one).
+   */
   setConsumerLayers: z.strictObject({
     consumerId: id,
-    spatialLayer: z.number().int().min(0).max(2),
+    spatialLayer: z.number().int().min(0).max(2).nullable(),
   }),
   /** A teacher raises or lowers their own hand. */
   raiseHand: z.strictObject({}),

@@ -52,6 +52,21 @@ describe('mass-audience profile (threshold 2 viewers)', () => {
     expect(await hostSees(stats, (s) => s.viewers === 1, 'one viewer in the stats')).toMatchObject({ massAudience: false });
   });
 
+  // Before any test makes the meeting large (a large answer is cached for 2 s).
+  it('below the threshold startConsuming says the profile is off, and the default back (null) is the top layer', async () => {
+    track(await joinAndPublish(server));
+    const a: Viewer = track(await joinAsViewer(server));
+    await call(a.socket, 'setConsumerLayers', { consumerId: video(a).id, spatialLayer: 0 });
+    expect(await preferredLayer(video(a))).toBe(0);
+    await call(a.socket, 'setConsumerLayers', { consumerId: video(a).id, spatialLayer: null });
+    expect(await preferredLayer(video(a))).toBe(2);
+    const transport = await call(a.socket, 'createTransport', { direction: 'recv' });
+    await call(a.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
+    const again = await call(a.socket, 'startConsuming', { rtpCapabilities: a.join.routerRtpCapabilities });
+    expect(again.massAudience).toBe(false);
+    expect(await preferredLayer(video(again))).toBe(2);
+  });
+
   it('at the threshold a new viewer negotiates REMB without transport-cc and prefers the middle layer, and the host hears the meeting is large', async () => {
     const host = track(await joinAndPublish(server));
     const stats = collect<MeetingStats>(host.socket, 'meetingStats');
@@ -81,6 +96,22 @@ describe('mass-audience profile (threshold 2 viewers)', () => {
     expect(video(again).id).not.toBe(video(b).id);
     expect(await preferredLayer(video(again))).toBe(2);
     expect(feedbackTypes(video(again))).not.toContain('transport-cc');
+  });
+
+  it('a viewer of a large meeting who asks for the default back (null) returns to the middle layer, and so does its next consumer', async () => {
+    track(await joinAndPublish(server));
+    track(await joinAsViewer(server));
+    const b: Viewer = track(await joinAsViewer(server));
+    await call(b.socket, 'setConsumerLayers', { consumerId: video(b).id, spatialLayer: 2 });
+    expect(await preferredLayer(video(b))).toBe(2);
+    await call(b.socket, 'setConsumerLayers', { consumerId: video(b).id, spatialLayer: null });
+    expect(await preferredLayer(video(b))).toBe(1);
+    // Nothing is kept for a re-consume: the next consumer of that camera starts on the middle layer.
+    const transport = await call(b.socket, 'createTransport', { direction: 'recv' });
+    await call(b.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
+    const again = await call(b.socket, 'startConsuming', { rtpCapabilities: b.join.routerRtpCapabilities });
+    expect(again.massAudience).toBe(true);
+    expect(await preferredLayer(video(again))).toBe(1);
   });
 
   it('a host consuming in a large meeting keeps transport-cc and the top layer', async () => {

@@ -298,6 +298,16 @@ export class MeetingClient {
     if (this.#recvTransport) await this.request('setDataSaver', { on });
   }
 
+  /**
+   * Asks the server for a simulcast layer of one video consumer (`null`: back to its default);
+   * see client/sharpLayer.ts for when. Skipped while disconnected or once the consumer is gone
+   * (a consumer here exists on the server: the join flow made it on this connection).
+   */
+  async setConsumerLayer(consumerId: string, spatialLayer: number | null): Promise<void> {
+    if (!this.#socket.connected || !this.#consumers.has(consumerId)) return;
+    await this.request('setConsumerLayers', { consumerId, spatialLayer });
+  }
+
   /** Receive audio only, or audio and video again. */
   async setAudioOnly(on: boolean): Promise<void> {
     useStore.getState().setAudioOnly(on);
@@ -597,7 +607,8 @@ export class MeetingClient {
     // A weak connection's choice survives reconnects: ask before any video consumer is made.
     if (useStore.getState().audioOnly) await this.request('setAudioOnly', { on: true });
     if (useStore.getState().dataSaver) await this.request('setDataSaver', { on: true });
-    const { consumers } = await this.request('startConsuming', { rtpCapabilities: device.rtpCapabilities });
+    const { consumers, massAudience } = await this.request('startConsuming', { rtpCapabilities: device.rtpCapabilities });
+    useStore.getState().setMassAudienceReceive(massAudience);
     await Promise.all(consumers.map((c) => this.#consume(c)));
 
     if (joined.self.canSend) await this.#setUpSending(device);

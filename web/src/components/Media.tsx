@@ -1,4 +1,4 @@
-import { useEffect, useReducer, useRef, useState } from 'react';
+import { useEffect, useReducer, useRef, useState, type ReactNode } from 'react';
 import type { MeetingClient } from '../client/MeetingClient';
 import type { RemoteMedia, Source } from '../state/store';
 import { useT } from '../i18n/useT';
@@ -25,8 +25,8 @@ export function RemoteVideo({ client, media, className }: { client: MeetingClien
   );
 }
 
-/** A labelled remote video: who it is, and whether it is their camera or their screen. */
-export function Tile({ client, media, className, note }: { client: MeetingClient; media: RemoteMedia; className?: string; note?: string }) {
+/** A labelled remote video: who it is, and whether it is their camera or their screen; `children` go over it (buttons). */
+export function Tile({ client, media, className, note, children }: { client: MeetingClient; media: RemoteMedia; className?: string; note?: string; children?: ReactNode }) {
   const t = useT();
   const isScreen = media.source === 'screen';
   return (
@@ -39,6 +39,7 @@ export function Tile({ client, media, className, note }: { client: MeetingClient
           {note ? ` · ${note}` : ''}
         </span>
       </figcaption>
+      {children}
     </figure>
   );
 }

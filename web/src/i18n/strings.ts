@@ -229,6 +229,12 @@ export const STRINGS = {
     sessionNational: 'Phiên toàn quốc',
     sessionProvince: 'Phiên tỉnh',
     recordingNow: 'đang ghi',
+    pinVideo: 'Ghim hình của {name} (xem lớn, rõ nét)',
+    unpinVideo: 'Bỏ ghim hình của {name}',
+    pinnedNote: 'đã ghim',
+    fullscreen: 'Xem toàn màn hình (rõ nét)',
+    exitFullscreen: 'Thoát toàn màn hình (Esc)',
+    sharpSaverNote: 'tiết kiệm dữ liệu: hình không nét hơn',
   },
   en: {
     appTitle: 'Education sector online meeting',
@@ -459,6 +465,12 @@ export const STRINGS = {
     sessionNational: 'National session',
     sessionProvince: 'Province session',
     recordingNow: 'recording now',
+    pinVideo: "Pin {name}'s video (large and sharp)",
+    unpinVideo: "Unpin {name}'s video",
+    pinnedNote: 'pinned',
+    fullscreen: 'Full screen (sharp)',
+    exitFullscreen: 'Exit full screen (Esc)',
+    sharpSaverNote: 'data saver: not sharper',
   },
 } as const;
 

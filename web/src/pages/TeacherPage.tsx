@@ -2,7 +2,8 @@ import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 import { useShallow } from 'zustand/react/shallow';
 import type { MeetingClient } from '../client/MeetingClient';
-import { LocalPreview, RemoteAudio, Tile } from '../components/Media';
+import { LocalPreview, RemoteAudio } from '../components/Media';
+import { PinnableTile, StageVideo } from '../components/Spotlight';
 import { ActiveSpeakers, SpeakControls } from '../components/SpeakControls';
 import { SessionBanner } from '../components/Breakouts';
 import { JoinQueueBar } from '../components/JoinQueueBar';
@@ -43,7 +44,11 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   // sends the national session instead (nationalFallback.ts), and it is the stage.
   const ownAudio = audios.some((a) => a.sessionKey === sessionKey);
   const fallback = inBreakout && own.length === 0 && !ownAudio && national.length > 0;
-  const main = hostVideos.find((v) => v.source === 'screen') ?? hostVideos[0] ?? (fallback ? national.find((v) => v.source === 'screen') ?? national[0] : undefined);
+  const byDefault = hostVideos.find((v) => v.source === 'screen') ?? hostVideos[0] ?? (fallback ? national.find((v) => v.source === 'screen') ?? national[0] : undefined);
+  // A pinned video (Spotlight.tsx) is the large one while it is on air.
+  const pinnedProducerId = useStore((s) => s.pinnedProducerId);
+  const pinned = videos.find((v) => v.producerId === pinnedProducerId);
+  const main = pinned ?? byDefault;
   const small = [...hostVideos, ...national].filter((v) => v !== main);
   return (
     <main className="stage">
@@ -61,22 +66,22 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
         <div className="stage-row">
           <div className="main-video">
             {main ? (
-              <Tile key={main.consumerId} client={client} media={main} className="large" />
+              <StageVideo key={main.consumerId} client={client} media={main} pinned={main === pinned} />
             ) : (
               <div className="placeholder" data-testid="placeholder">
                 {queued ? t('statusQueued') : ownAudio ? t('audioOnlyHost') : inBreakout ? t('provinceHostAbsent') : t('waitingForHost')}
               </div>
             )}
           </div>
-          {speakers.map((m) => (
-            <Tile key={m.consumerId} client={client} media={m} className="speaker" />
+          {speakers.filter((m) => m !== main).map((m) => (
+            <PinnableTile key={m.consumerId} client={client} media={m} className="speaker" />
           ))}
         </div>
       )}
       {small.length > 0 && (
         <div className="thumbs">
           {small.map((m) => (
-            <Tile key={m.consumerId} client={client} media={m} className="thumb" />
+            <PinnableTile key={m.consumerId} client={client} media={m} className="thumb" />
           ))}
         </div>
       )}

@@ -16,6 +16,7 @@ import type {
   SpeakState,
 } from '../../../signaling/protocol/events';
 import type { Lang } from '../i18n/strings';
+import { createViewSlice, type ViewSlice } from './viewSlice';
 
 export interface Account {
   id: string;
@@ -178,7 +179,7 @@ export interface RecordingSlice {
 
 export const NO_SPEAK_STATE: SpeakState = { handRaised: false, invitation: null, grant: null };
 
-export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & HandSlice & BreakoutSlice & RecordingSlice;
+export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & HandSlice & BreakoutSlice & RecordingSlice & ViewSlice;
 
 const SESSION_KEY = 'hoinghi.session';
 const LANG_KEY = 'hoinghi.lang';
@@ -317,4 +318,5 @@ export const useStore = create<Store>()((...a) => ({
   ...createHandSlice(...a),
   ...createBreakoutSlice(...a),
   ...createRecordingSlice(...a),
+  ...createViewSlice(...a),
 }));
