@@ -41,6 +41,8 @@ export interface HlsIndex {
   putRecording(entry: IndexedRecording): Promise<void>;
   /** A meeting's recordings, every node's. */
   recordings(meetingId: string): Promise<IndexedRecording[]>;
+  /** One recording (a file request reads only its own entry). */
+  recording(meetingId: string, recordingId: string): Promise<IndexedRecording | null>;
   dropRecording(meetingId: string, recordingId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -81,6 +83,10 @@ export class MemoryHlsIndex implements HlsIndex {
 
   async recordings(meetingId: string): Promise<IndexedRecording[]> {
     return [...(this.#recordings.get(meetingId)?.values() ?? [])];
+  }
+
+  async recording(meetingId: string, recordingId: string): Promise<IndexedRecording | null> {
+    return this.#recordings.get(meetingId)?.get(recordingId) ?? null;
   }
 
   async dropRecording(meetingId: string, recordingId: string): Promise<void> {

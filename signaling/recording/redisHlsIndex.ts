@@ -40,6 +40,17 @@ function parseOrigin(text: string | null): LiveOrigin | null {
   }
 }
 
+/** A damaged entry is skipped, not fatal to the list. */
+function parseRecording(text: string | null): IndexedRecording | null {
+  if (!text) return null;
+  try {
+    const e = JSON.parse(text) as IndexedRecording;
+    return e && typeof e.node?.url === 'string' && typeof e.info?.id === 'string' ? e : null;
+  } catch {
+    return null;
+  }
+}
+
 export class RedisHlsIndex implements HlsIndex {
   readonly #client: RedisClient;
 
@@ -69,16 +80,13 @@ export class RedisHlsIndex implements HlsIndex {
 
   async recordings(meetingId: string): Promise<IndexedRecording[]> {
     const all = await this.#client.hGetAll(recKey(meetingId));
-    const out: IndexedRecording[] = [];
-    for (const text of Object.values(all)) {
-      try {
-        const e = JSON.parse(text) as IndexedRecording;
-        if (e && typeof e.node?.url === 'string' && typeof e.info?.id === 'string') out.push(e);
-      } catch {
-        // A damaged entry is skipped, not fatal to the list.
-      }
-    }
-    return out;
+    return Object.values(all)
+      .map(parseRecording)
+      .filter((e): e is IndexedRecording => e !== null);
+  }
+
+  async recording(meetingId: string, recordingId: string): Promise<IndexedRecording | null> {
+    return parseRecording((await this.#client.hGet(recKey(meetingId), recordingId)) ?? null);
   }
 
   async dropRecording(meetingId: string, recordingId: string): Promise<void> {

@@ -128,7 +128,7 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
       if (!fs.existsSync(full)) {
         // Made by another node: pass the request there (once).
         if (!isHop(req) && RECORDING_ID.test(recordingId!)) {
-          const entry = (await deps.index.recordings(meetingId!)).find((e) => e.info.id === recordingId);
+          const entry = await deps.index.recording(meetingId!, recordingId!);
           if (entry && entry.node.id !== deps.self().id) {
             deps.live.proxied += 1;
             await proxyTo(entry.node.url, req, res);
