@@ -111,6 +111,7 @@ function bucket(stack: Frame[]): string {
     if (has(['do_epoll_wait', 'ep_poll', '__x64_sys_epoll_wait'])) return 'kernel: epoll';
     return 'kernel: other (timers, interrupts, scheduling)';
   }
+  if (leaf.dso === 'inlined') return 'inlined leaf frames (mostly memcpy)';
   if (leaf.dso.startsWith('libcrypto')) return 'OpenSSL (AES-GCM, SRTP)';
   if (leaf.dso === 'worker') return leaf.sym.startsWith('srtp_') || leaf.sym.startsWith('cipher_') ? 'libsrtp' : 'worker code';
   if (leaf.dso.startsWith('libuv')) return 'libuv';
