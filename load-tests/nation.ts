@@ -6,7 +6,11 @@
  * Inputs (measured here): marginal CPU per viewer of one worker for each viewer kind, worker and
  * media profile (viewer-cost.json), the loopback UDP ceiling (viewer-cost.json), the delay one relay
  * hop adds (relay-hop.json), the join rate of one node (join-rate.json), plain-sink sweep
- * (fanout.json, the earlier figure).
+ * (fanout.json, the earlier figure). When viewer-cost-ab.json exists (the paired A/B of the worker
+ * patches 0011+ against the worker before them, `BASELINE_WORKER=… load-tests/viewerCost.ts`), the
+ * patched WebRTC rows of viewer-cost.json are also given scaled by the after/before ratio measured
+ * for the same profile in that run (ratios, not absolute figures, compare across runs on this shared
+ * machine), and the headline takes the scaled mass-audience row.
  * Inputs (measured by the signaling-cluster benchmarks, README "Signaling cluster: measured"):
  * memory per idle joined socket, Redis commands per join (admission) and per hand toggle, the
  * attendance writes PostgreSQL absorbed. Inputs (assumed): cores per SFU node, CPU headroom, relay
@@ -58,6 +62,7 @@ interface ViewerCost {
   udpCeiling: { packetsPerCoreSecond: number };
   table: { viewerKind: string; worker: string; profile: string; marginalCpuPerViewerPct: number; viewersPerCoreAt80Pct: number; fractionOfUdpCeiling: number }[];
 }
+interface ViewerCostAb { table: { worker: string; profile: string; marginalCpuPerViewerPct: number }[] }
 interface RelayHop { steady: { oneHopAddsMs: { p50: number; p99: number } } }
 interface JoinRate { results: { label: string; joinsPerSecond: number }[] }
 
@@ -108,7 +113,24 @@ if (fanout) profiles.push(plan('plain SRTP sinks, upstream worker, 550 kbps (fan
 for (const row of cost.table) {
   profiles.push(plan(`${row.viewerKind}, ${row.worker} worker, ${row.profile} (viewer-cost.json)`, row.marginalCpuPerViewerPct, hop));
 }
-const headline = profiles.find((p) => p.label.startsWith('WebRTC bot, patched worker, mass')) ?? profiles[profiles.length - 1];
+const ab = read<ViewerCostAb>('viewer-cost-ab');
+const abRatios: Record<string, number> = {};
+if (ab) {
+  for (const row of ab.table.filter((r) => r.worker === 'patched')) {
+    const before = ab.table.find((r) => r.worker === 'baseline' && r.profile === row.profile);
+    if (!before) continue;
+    const ratio = row.marginalCpuPerViewerPct / before.marginalCpuPerViewerPct;
+    abRatios[row.profile] = +ratio.toFixed(3);
+    const base = cost.table.find((r) => r.viewerKind === 'WebRTC bot' && r.worker === 'patched' && r.profile === row.profile);
+    if (base) {
+      profiles.push(plan(`WebRTC bot, patched worker + per-packet patches (×${ratio.toFixed(3)}, viewer-cost-ab.json), ${row.profile}`, +(base.marginalCpuPerViewerPct * ratio).toFixed(4), hop));
+    }
+  }
+}
+const headline =
+  profiles.find((p) => p.label.startsWith('WebRTC bot, patched worker + per-packet patches') && p.label.includes('mass')) ??
+  profiles.find((p) => p.label.startsWith('WebRTC bot, patched worker, mass')) ??
+  profiles[profiles.length - 1];
 const joinsPerNode = join?.results[0]?.joinsPerSecond ?? null;
 const egressGbps = Object.fromEntries(
   Object.entries(LAYERS_KBPS).map(([layer, kbps]) => [layer, +(((kbps + AUDIO_KBPS) * TEACHERS) / 1e6).toFixed(1)]),
@@ -150,6 +172,7 @@ const result = {
     signalingNodesForThatRate: joinsPerNode ? Math.ceil(CLUSTER_JOIN_RATE / joinsPerNode) : null,
     minutesToJoinAll: joinMinutes,
   },
+  perPacketPatchRatios: abRatios,
   profiles: profiles.map(({ perProvince: _, ...p }) => p),
   /** Per province, for the headline profile: WebRTC viewers, patched worker, mass-audience profile. */
   headline: headline?.label ?? null,

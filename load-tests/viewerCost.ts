@@ -26,13 +26,18 @@
  * Needs both worker binaries: the patched one installed (scripts/build-worker.sh) and the upstream
  * one in the cache (HOINGHI_WORKER_VARIANT=upstream scripts/build-worker.sh, or UPSTREAM_WORKER=path).
  * Writes load-tests/results/viewer-cost.json and viewer-cost.svg.
+ *
+ * A/B of two patched workers (issue 10, the per-packet patches 0011+ of scripts/worker-patches):
+ * BASELINE_WORKER=<path of the worker before the patches> runs only WebRTC viewers, today's and the
+ * mass-audience profile, the baseline against the installed worker, interleaved, and writes
+ * viewer-cost-ab.json / viewer-cost-ab.svg instead (e.g. the main branch's cached worker:
+ * BASELINE_WORKER=$(cd /work/main && scripts/build-worker.sh --print-bin)).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { BENCH_SECRET, botToken, cpuSeconds, machine, runBenchmark, writeResult } from './lib';
@@ -44,12 +49,14 @@ import { HoinghiServer } from '../signaling/server';
 import { freePort } from '../test/helpers/cluster';
 import { WebRtcViewer } from './bots/webrtcViewer';
 import { WebRtcPublisher } from './bots/webrtcPublisher';
+import { clipPath, makeClips, type Ptime, type VideoLayer } from './viewerClips';
 
 const VIEWERS = Number(process.argv[2] ?? 100);
 const WINDOW_S = Number(process.argv[3] ?? 6);
 const REPS = Number(process.argv[4] ?? 1);
 const MEETING = 'bench-viewer-cost';
-const CACHE = process.env.HOINGHI_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hoinghi');
+const BASELINE = process.env.BASELINE_WORKER;
+const NAME = BASELINE ? 'viewer-cost-ab' : 'viewer-cost';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CORES = os.availableParallelism();
 
@@ -57,49 +64,9 @@ const CORES = os.availableParallelism();
 const msWorker = createRequire(import.meta.url)('mediasoup/node/lib/Worker.js') as { workerBin: string };
 const INSTALLED_BIN = msWorker.workerBin;
 
-// ---- the source clips (made once, cached) ---------------------------------------------------
-type VideoLayer = 'top' | 'middle';
-type Ptime = 20 | 60;
-const videoArgs: Record<VideoLayer, string[]> = {
-  top: ['testsrc2=size=1280x720:rate=30', '1200k'],
-  middle: ['testsrc2=size=640x360:rate=30', '500k'],
-};
-function clipPath(layer: VideoLayer, ptime: Ptime): string {
-  return path.join(CACHE, `viewer-cost-${layer}-opus${ptime}-v1.webm`);
-}
-function makeClips(): void {
-  fs.mkdirSync(CACHE, { recursive: true });
-  const ff = (args: string[]) => execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', ...args], { stdio: 'inherit' });
-  const parts = path.join(CACHE, 'viewer-cost-parts');
-  fs.mkdirSync(parts, { recursive: true });
-  for (const layer of ['top', 'middle'] as const) {
-    for (const ptime of [20, 60] as const) {
-      const out = clipPath(layer, ptime);
-      if (fs.existsSync(out)) continue;
-      const v = path.join(parts, `${layer}.webm`);
-      if (!fs.existsSync(v)) {
-        const [src, rate] = videoArgs[layer] as [string, string];
-        console.log(`viewer-cost: encoding the ${layer} layer clip once`);
-        ff(['-f', 'lavfi', '-i', src, '-t', '20', '-c:v', 'libvpx', '-b:v', rate, '-minrate', rate, '-maxrate', rate, '-bufsize', rate,
-          '-deadline', 'realtime', '-cpu-used', '8', '-g', '60', '-keyint_min', '60', `${v}.tmp.webm`]);
-        fs.renameSync(`${v}.tmp.webm`, v);
-      }
-      const a = path.join(parts, `opus${ptime}.webm`);
-      if (!fs.existsSync(a)) {
-        // A voice-band tone, talking 3.5 s and pausing 1.5 s of every 5 s; mono 32 kbps as the web client sends.
-        ff(['-f', 'lavfi', '-i', "aevalsrc='if(lt(mod(t,5),3.5),0.3*sin(2*PI*440*t)*(0.6+0.4*sin(2*PI*3*t)),0)':s=48000", '-t', '20',
-          '-c:a', 'libopus', '-b:a', '32k', '-ac', '1', '-frame_duration', String(ptime), `${a}.tmp.webm`]);
-        fs.renameSync(`${a}.tmp.webm`, a);
-      }
-      ff(['-i', v, '-i', a, '-map', '0:v:0', '-map', '1:a:0', '-c', 'copy', `${out}.tmp.webm`]);
-      fs.renameSync(`${out}.tmp.webm`, out);
-    }
-  }
-}
-
 // ---- workers and profiles -------------------------------------------------------------------
 interface WorkerVariant {
-  name: 'upstream' | 'patched' | 'patched-unbatched';
+  name: 'upstream' | 'patched' | 'patched-unbatched' | 'baseline';
   bin: string;
   env: Record<string, string>;
 }
@@ -312,18 +279,27 @@ async function main(): Promise<void> {
   buildUdpkit();
   makeClips();
   const workers: Record<WorkerVariant['name'], WorkerVariant> = {
-    upstream: { name: 'upstream', bin: upstreamBin(), env: {} },
+    upstream: { name: 'upstream', bin: BASELINE ? '' : upstreamBin(), env: {} },
+    baseline: { name: 'baseline', bin: BASELINE ?? '', env: { HOINGHI_WORKER_SEND_BATCH: 'true', MEDIASOUP_SEND_BATCH: '1' } },
     patched: { name: 'patched', bin: INSTALLED_BIN, env: { HOINGHI_WORKER_SEND_BATCH: 'true', MEDIASOUP_SEND_BATCH: '1' } },
     'patched-unbatched': { name: 'patched-unbatched', bin: INSTALLED_BIN, env: { HOINGHI_WORKER_SEND_BATCH: 'false', MEDIASOUP_SEND_BATCH: '0' } },
   };
-  if (fs.readFileSync(workers.upstream.bin).equals(fs.readFileSync(INSTALLED_BIN))) {
+  if (BASELINE && fs.readFileSync(BASELINE).equals(fs.readFileSync(INSTALLED_BIN))) {
+    throw new Error('BASELINE_WORKER is the installed worker: install the new one (scripts/build-worker.sh) first');
+  }
+  if (!BASELINE && fs.readFileSync(workers.upstream.bin).equals(fs.readFileSync(INSTALLED_BIN))) {
     throw new Error('the installed worker is the upstream one: install the patched worker (scripts/build-worker.sh) first');
   }
   console.log('viewer-cost: measuring the loopback UDP ceiling');
   const ceilingRun = await udpCeiling();
   const ceiling = ceilingRun.packetsPerCoreSecond;
   console.log(`viewer-cost: loopback ceiling ${ceiling.toLocaleString()} packets/s per core; ${VIEWERS} viewers per phase, ${WINDOW_S} s windows, ${REPS} rep(s)`);
-  const plan: [typeof sinkPhase, WorkerVariant, string][] = [
+  const plan: [typeof sinkPhase, WorkerVariant, string][] = BASELINE ? [
+    [botPhase, workers.baseline, 'mass'],
+    [botPhase, workers.patched, 'mass'],
+    [botPhase, workers.baseline, 'today'],
+    [botPhase, workers.patched, 'today'],
+  ] : [
     [sinkPhase, workers.upstream, 'today'],
     [sinkPhase, workers.patched, 'today'],
     [botPhase, workers.upstream, 'today'],
@@ -360,13 +336,13 @@ async function main(): Promise<void> {
       lossPct: +mean(ms.map((m) => m.lossPct)).toFixed(3),
     };
   });
-  const file = writeResult('viewer-cost', {
+  const file = writeResult(NAME, {
     benchmark: 'viewer-cost',
     when: new Date().toISOString(),
     machine: machine(),
-    command: `node --import tsx load-tests/viewerCost.ts ${VIEWERS} ${WINDOW_S} ${REPS}`,
+    command: `${BASELINE ? `BASELINE_WORKER=${BASELINE} ` : ''}node --import tsx load-tests/viewerCost.ts ${VIEWERS} ${WINDOW_S} ${REPS}`,
     workerPinnedToCore0: CORES >= 2,
-    workers: { upstream: workers.upstream.bin, patched: INSTALLED_BIN },
+    workers: BASELINE ? { baseline: BASELINE, patched: INSTALLED_BIN } : { upstream: workers.upstream.bin, patched: INSTALLED_BIN },
     udpCeiling: ceilingRun,
     profiles: PROFILES,
     notes: [
@@ -378,18 +354,18 @@ async function main(): Promise<void> {
     table,
     results,
   });
-  fs.writeFileSync('load-tests/results/viewer-cost.svg', barChart({
+  fs.writeFileSync(`load-tests/results/${NAME}.svg`, barChart({
     title: `CPU per receive-only viewer, % of one core (${VIEWERS} viewers on one worker, marginal over the publisher alone)`,
     xLabel: '% of one core per viewer (lower is better; dashed: the 0.1% goal)',
     bars: table.map((t) => ({
       label: `${t.viewerKind === 'WebRTC bot' ? 'WebRTC' : 'sink'} · ${t.worker} · ${t.profile.replace(/ \(.*\)/, '')}`,
       value: t.marginalCpuPerViewerPct,
-      group: t.worker === 'upstream' ? 1 : t.worker === 'patched' ? 0 : 3,
+      group: t.worker === 'upstream' || t.worker === 'baseline' ? 1 : t.worker === 'patched' ? 0 : 3,
     })),
     vLines: [{ x: 0.1, label: 'goal 0.1%' }],
   }));
   console.log('\nviewer-cost:', table.map((t) => `${t.viewerKind}/${t.worker}/${t.profile}: ${t.marginalCpuPerViewerPct}% (${t.viewersPerCoreAt80Pct}/core)`).join('\n  '));
-  console.log(`viewer-cost: wrote ${file} and load-tests/results/viewer-cost.svg`);
+  console.log(`viewer-cost: wrote ${file} and load-tests/results/${NAME}.svg`);
 }
 
 runBenchmark(main);
