@@ -27,6 +27,9 @@
  * one in the cache (HOINGHI_WORKER_VARIANT=upstream scripts/build-worker.sh, or UPSTREAM_WORKER=path).
  * Writes load-tests/results/viewer-cost.json and viewer-cost.svg.
  *
+ * PLAN=mass,massNoBwe (profile keys, comma-separated) measures only those profiles, WebRTC bots
+ * on the installed worker, interleaved per rep, into viewer-cost-<plan>.json.
+ *
  * A/B of two patched workers (issue 10, the per-packet patches 0011+ of scripts/worker-patches):
  * BASELINE_WORKER=<path of the worker before the patches> runs only WebRTC viewers, today's and the
  * mass-audience profile, the baseline against the installed worker, interleaved, and writes
@@ -56,7 +59,7 @@ const WINDOW_S = Number(process.argv[3] ?? 6);
 const REPS = Number(process.argv[4] ?? 1);
 const MEETING = 'bench-viewer-cost';
 const BASELINE = process.env.BASELINE_WORKER;
-const NAME = BASELINE ? 'viewer-cost-ab' : 'viewer-cost';
+const NAME = process.env.PLAN ? `viewer-cost-${process.env.PLAN.replace(/[^A-Za-z0-9]+/g, '-')}` : BASELINE ? 'viewer-cost-ab' : 'viewer-cost';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CORES = os.availableParallelism();
 
@@ -76,6 +79,8 @@ interface Profile {
   ptime: Ptime;
   dtx: boolean;
   transportCc: boolean;
+  /** Without transport-cc: REMB (default) or no bandwidth feedback at all. */
+  remb?: boolean;
 }
 const PROFILES: Record<string, Profile> = {
   today: { name: 'today (720p 1.2 Mbps, Opus 20 ms, transport-cc)', layer: 'top', ptime: 20, dtx: false, transportCc: true },
@@ -83,6 +88,7 @@ const PROFILES: Record<string, Profile> = {
   middle: { name: 'middle layer (360p 500 kbps)', layer: 'middle', ptime: 20, dtx: false, transportCc: true },
   remb: { name: 'REMB instead of transport-cc', layer: 'top', ptime: 20, dtx: false, transportCc: false },
   mass: { name: 'mass audience (all three)', layer: 'middle', ptime: 60, dtx: true, transportCc: false },
+  massNoBwe: { name: 'mass audience, no bandwidth feedback', layer: 'middle', ptime: 60, dtx: true, transportCc: false, remb: false },
 };
 
 function upstreamBin(): string {
@@ -229,7 +235,7 @@ async function botPhase(w: WorkerVariant, key: string, rep: number, ceiling: num
     const base = await cpuOver(wpid, 3);
     for (let i = 0; i < VIEWERS; i += 25) {
       await Promise.all(Array.from({ length: Math.min(25, VIEWERS - i) }, (_, j) =>
-        WebRtcViewer.join({ url: server.url, token: botToken(MEETING, `bot-${rep}-${i + j}`, 'teacher', '01'), meetingId: MEETING, transportCc: profile.transportCc }).then(
+        WebRtcViewer.join({ url: server.url, token: botToken(MEETING, `bot-${rep}-${i + j}`, 'teacher', '01'), meetingId: MEETING, transportCc: profile.transportCc, remb: profile.remb ?? true }).then(
           (v) => bots.push(v),
           (e: unknown) => console.error(`bot ${i + j}: ${e instanceof Error ? e.message : String(e)}`),
         )));
@@ -294,7 +300,9 @@ async function main(): Promise<void> {
   const ceilingRun = await udpCeiling();
   const ceiling = ceilingRun.packetsPerCoreSecond;
   console.log(`viewer-cost: loopback ceiling ${ceiling.toLocaleString()} packets/s per core; ${VIEWERS} viewers per phase, ${WINDOW_S} s windows, ${REPS} rep(s)`);
-  const plan: [typeof sinkPhase, WorkerVariant, string][] = BASELINE ? [
+  // PLAN=mass,massNoBwe: only those profiles, WebRTC bots on the patched worker, paired per rep.
+  const only = process.env.PLAN?.split(',').filter((k) => k in PROFILES);
+  const plan: [typeof sinkPhase, WorkerVariant, string][] = only?.length ? only.map((k) => [botPhase, workers.patched, k]) : BASELINE ? [
     [botPhase, workers.baseline, 'mass'],
     [botPhase, workers.patched, 'mass'],
     [botPhase, workers.baseline, 'today'],

@@ -104,6 +104,13 @@ const envSchema = z.object({
    */
   HOINGHI_MASS_AUDIENCE_VIEWERS: z.coerce.number().int().min(0).max(100_000_000).default(300),
   /**
+   * Bandwidth estimation for mass-audience viewers: `remb` (default: the SFU follows each viewer's
+   * REMB, switching layers down on a weak link) or `none` (no estimator at all: the viewer gets
+   * the layer it asks for, and a weak link must ask for less itself, e.g. data saver; measured
+   * ×0.61 the CPU per viewer of `remb`, README "Mass-audience profile").
+   */
+  HOINGHI_MASS_AUDIENCE_BWE: z.enum(['remb', 'none']).default('remb'),
+  /**
    * Sign-in requests per minute per account from one IP address. Default 30. Keyed on the account
    * and the IP together, so a school whose teachers share one public IP is not locked out.
    */
@@ -333,6 +340,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rejoinsPerSecond: e.HOINGHI_JOIN_RATE,
       qa: loadQaOptions(env),
       massAudienceViewers: e.HOINGHI_MASS_AUDIENCE_VIEWERS,
+      massAudienceBwe: e.HOINGHI_MASS_AUDIENCE_BWE,
     },
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,

@@ -34,6 +34,8 @@ export interface WebRtcViewerOptions {
   meetingId: string;
   /** Negotiate transport-wide congestion control and send its feedback. Default true. */
   transportCc?: boolean;
+  /** Without transport-cc: send REMB (default), or no bandwidth feedback at all (false). */
+  remb?: boolean;
   /** Send generic NACKs for lost video packets. Default true. */
   nack?: boolean;
   /** Receiver report interval, ms. Default 1000. */
@@ -164,11 +166,15 @@ export function offerSdp(transport: TransportInfo, consumers: ConsumerInfo[]): s
   return lines.join('\r\n') + '\r\n';
 }
 
-/** Capabilities the bot announces: the router's, minus transport-cc when it is not wanted. */
-function botCapabilities(router: RouterCapabilities, transportCc: boolean): RouterCapabilities {
+/**
+ * Capabilities the bot announces: the router's, minus transport-cc when it is not wanted, and
+ * minus REMB too without any bandwidth feedback (`remb: false`: mediasoup then runs no bandwidth
+ * estimator for the viewer at all).
+ */
+function botCapabilities(router: RouterCapabilities, transportCc: boolean, remb = true): RouterCapabilities {
   if (transportCc) return router;
   return {
-    codecs: (router.codecs ?? []).map((c) => ({ ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((f) => f.type !== 'transport-cc') })),
+    codecs: (router.codecs ?? []).map((c) => ({ ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((f) => f.type !== 'transport-cc' && (remb || f.type !== 'goog-remb')) })),
     headerExtensions: (router.headerExtensions ?? []).filter((h) => h.uri !== TRANSPORT_CC_URI),
   };
 }
@@ -214,6 +220,7 @@ export class WebRtcViewer {
     this.#t0 = t0;
     this.#opts = {
       transportCc: opts.transportCc ?? true,
+      remb: opts.remb ?? true,
       nack: opts.nack ?? true,
       receiverReportMs: opts.receiverReportMs ?? 1000,
       feedbackMs: opts.feedbackMs ?? 100,
@@ -248,7 +255,7 @@ export class WebRtcViewer {
     const t = this.#opts.timeoutMs;
     const join = await request<{ routerRtpCapabilities: RouterCapabilities }>(this.#socket, 'join', { meetingId }, t);
     const transport = await request<TransportInfo>(this.#socket, 'createTransport', { direction: 'recv' }, t);
-    const caps = botCapabilities(join.routerRtpCapabilities, this.#opts.transportCc);
+    const caps = botCapabilities(join.routerRtpCapabilities, this.#opts.transportCc, this.#opts.remb);
     const { consumers } = await request<{ consumers: ConsumerInfo[] }>(this.#socket, 'startConsuming', { rtpCapabilities: caps }, t);
     this.#stats.consumers = consumers.length;
     if (consumers.length === 0) throw new Error('nothing to consume: is the host publishing?');
@@ -279,7 +286,7 @@ export class WebRtcViewer {
 
     this.#timers.push(setInterval(() => this.#sendReceiverReports(), this.#opts.receiverReportMs));
     if (this.#twccExtId) this.#timers.push(setInterval(() => this.#sendTransportCc(), this.#opts.feedbackMs));
-    else this.#timers.push(setInterval(() => this.#sendRemb(), this.#opts.receiverReportMs));
+    else if (this.#opts.remb) this.#timers.push(setInterval(() => this.#sendRemb(), this.#opts.receiverReportMs));
   }
 
   #track(c: ConsumerInfo): void {

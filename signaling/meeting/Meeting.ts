@@ -53,6 +53,8 @@ export interface MeetingOptions {
   qa?: QaOptions;
   /** Viewers (cluster-wide) from which the mass-audience profile applies; 0 = never (massAudience.ts). */
   massAudienceViewers: number;
+  /** Mass-audience viewers' bandwidth estimation: REMB (default) or none (massAudience.ts). */
+  massAudienceBwe?: 'remb' | 'none';
 }
 
 export type { Breakouts };

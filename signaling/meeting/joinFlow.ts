@@ -171,7 +171,7 @@ export async function startConsuming(
     throw new AppError('conflict', `consumer limit reached (${meeting.options.maxConsumersPerPeer})`);
   }
   const large = await meetingIsLarge(meeting.state, meeting.options.massAudienceViewers);
-  peer.rtpCapabilities = profileCapabilities(peer, rtpCapabilities, large);
+  peer.rtpCapabilities = profileCapabilities(peer, rtpCapabilities, large, meeting.options.massAudienceBwe);
   const consumers = [];
   for (const producer of meeting.published.values()) {
     if (already.has(producer.id) || !meeting.wants(peer, producer)) continue;

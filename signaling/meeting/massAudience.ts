@@ -70,12 +70,28 @@ export function withoutTransportCc(caps: RtpCapabilities): RtpCapabilities {
 }
 
 /**
- * The capabilities a viewer consumes with, decided when it (re)starts consuming: marks the peer
- * as a mass-audience viewer and strips transport-cc when the meeting is large.
+ * The capabilities without any bandwidth feedback: neither transport-cc nor goog-remb. mediasoup
+ * then makes no congestion-control client for the transport (no estimator, no 5 ms timer, no
+ * per-packet send bookkeeping): the viewer receives the layer it prefers, whatever its link.
  */
-export function profileCapabilities(peer: Peer, caps: RtpCapabilities, large: boolean): RtpCapabilities {
+export function withoutBandwidthFeedback(caps: RtpCapabilities): RtpCapabilities {
+  const stripped = withoutTransportCc(caps);
+  const codecs = stripped.codecs?.map((codec) => {
+    const c = codec as { rtcpFeedback?: { type: string }[] };
+    return c.rtcpFeedback ? { ...c, rtcpFeedback: c.rtcpFeedback.filter((fb) => fb.type !== 'goog-remb') } : codec;
+  });
+  return { ...stripped, ...(codecs && { codecs }) };
+}
+
+/**
+ * The capabilities a viewer consumes with, decided when it (re)starts consuming: marks the peer
+ * as a mass-audience viewer and strips transport-cc when the meeting is large (and REMB too with
+ * `bwe: 'none'`).
+ */
+export function profileCapabilities(peer: Peer, caps: RtpCapabilities, large: boolean, bwe: 'remb' | 'none' = 'remb'): RtpCapabilities {
   peer.massAudience = large && isReceiveOnly(peer);
-  return peer.massAudience ? withoutTransportCc(caps) : caps;
+  if (!peer.massAudience) return caps;
+  return bwe === 'none' ? withoutBandwidthFeedback(caps) : withoutTransportCc(caps);
 }
 
 /**

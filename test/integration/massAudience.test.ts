@@ -128,3 +128,28 @@ describe('mass-audience profile (threshold 2 viewers)', () => {
     expect(await preferredLayer(v)).toBe(2);
   });
 });
+
+describe('mass-audience profile without bandwidth estimation (HOINGHI_MASS_AUDIENCE_BWE=none)', () => {
+  let quiet: HoinghiServer;
+  beforeAll(async () => {
+    quiet = await startServer({ HOINGHI_MASS_AUDIENCE_VIEWERS: '2', HOINGHI_MASS_AUDIENCE_BWE: 'none' });
+  });
+  afterAll(async () => {
+    await quiet.close();
+  });
+
+  it('a viewer of a large meeting negotiates neither REMB nor transport-cc, and prefers the middle layer', async () => {
+    track(await joinAndPublish(quiet));
+    const a = track(await joinAsViewer(quiet));
+    // Below the threshold: unchanged (transport-cc).
+    expect(feedbackTypes(video(a))).toContain('transport-cc');
+    const b = track(await joinAsViewer(quiet));
+    const v = video(b);
+    expect(feedbackTypes(v)).not.toContain('goog-remb');
+    expect(feedbackTypes(v)).not.toContain('transport-cc');
+    // NACK and PLI stay: losses are still repaired and keyframes still asked for.
+    expect(feedbackTypes(v)).toEqual(expect.arrayContaining(['nack']));
+    expect(extensionUris(v)).not.toContain(TRANSPORT_WIDE_CC_URI);
+    expect((await quiet.sfu.consumerStats(v.id)).preferredSpatialLayer).toBe(1);
+  });
+});
