@@ -20,6 +20,7 @@ import type { TypedServer, TypedSocket } from './socketTypes';
 import { MeetingRegistry } from './meeting/MeetingRegistry';
 import { Session } from './meeting/Session';
 import * as joinFlow from './meeting/joinFlow';
+import * as layerFlow from './meeting/layerFlow';
 import * as publishFlow from './meeting/publishFlow';
 import * as handFlow from './meeting/handFlow';
 import * as speakFlow from './meeting/speakFlow';
@@ -57,6 +58,7 @@ const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
   setConsumerLayers: 'media',
   setAudioOnly: 'media',
   setDataSaver: 'media',
+  setLayerCeiling: 'media',
   produce: 'produce',
   closeProducer: 'produce',
   pauseProducer: 'produce',
@@ -206,9 +208,10 @@ export class SocketServer {
       connectTransport: joinFlow.connectTransport,
       startConsuming: joinFlow.startConsuming,
       resumeConsumer: joinFlow.resumeConsumer,
-      setConsumerLayers: joinFlow.setConsumerLayers,
+      setConsumerLayers: layerFlow.setConsumerLayers,
       setAudioOnly: joinFlow.setAudioOnly,
-      setDataSaver: joinFlow.setDataSaver,
+      setDataSaver: layerFlow.setDataSaver,
+      setLayerCeiling: layerFlow.setLayerCeiling,
       produce: publishFlow.produce,
       closeProducer: publishFlow.closeProducer,
       pauseProducer: publishFlow.pauseProducer,

@@ -36,6 +36,12 @@ export class Peer {
   massAudience = false;
   /** Producer id → the spatial layer this viewer asked for (`setConsumerLayers`: pinned, full screen). */
   readonly layerRequests = new Map<string, number>();
+  /**
+   * The highest spatial layer this viewer's link carries, as its page measured it
+   * (`setLayerCeiling`: loss and freezes on a link the SFU does not estimate); null = no limit.
+   * Kept across re-homes and re-consumes, like data saver.
+   */
+  layerCeiling: number | null = null;
   /** The session this participant is in: 'main' or a province code. */
   sessionKey = 'main';
   readonly joinedAt = Date.now();

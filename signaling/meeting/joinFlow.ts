@@ -17,7 +17,8 @@ import type { MeetingRegistry } from './MeetingRegistry';
 import { Peer } from './Peer';
 import type { Session } from './Session';
 import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
-import { defaultViewerLayer, meetingIsLarge, profileCapabilities } from './massAudience';
+import { adaptsOwnLayer, meetingIsLarge, profileCapabilities } from './massAudience';
+import { DATA_SAVER_BPS } from './layerFlow';
 
 /** Announcements at most this old are shown to a participant who joins (or comes back). */
 const RECENT_NOTICES_MS = 10 * 60_000;
@@ -178,7 +179,7 @@ export async function startConsuming(
     const info = await meeting.consumeFor(peer, producer);
     if (info) consumers.push(info);
   }
-  return { consumers, massAudience: peer.massAudience };
+  return { consumers, massAudience: peer.massAudience, adaptsLayer: adaptsOwnLayer(peer, meeting.options.massAudienceBwe) };
 }
 
 export async function resumeConsumer(
@@ -202,39 +203,6 @@ export async function setAudioOnly(
     await meeting.reconcile(peer);
   }
   return { audioOnly: on };
-}
-
-/**
- * What a data-saving viewer may receive, bps: the lowest simulcast layer (320×180, ≤ 150 kbps)
- * plus Opus, with headroom; the SFU's layer choice works within it.
- */
-export const DATA_SAVER_BPS = 250_000;
-
-export async function setDataSaver(
-  session: Session,
-  { on }: ClientPayload<'setDataSaver'>,
-): Promise<ClientResultMap['setDataSaver']> {
-  const { meeting, peer } = session.joined();
-  peer.dataSaver = on;
-  if (peer.recvTransportId) await meeting.sfu.setMaxOutgoingBitrate(peer.recvTransportId, on ? DATA_SAVER_BPS : 0);
-  return { dataSaver: on };
-}
-
-export async function setConsumerLayers(
-  session: Session,
-  { consumerId, spatialLayer }: ClientPayload<'setConsumerLayers'>,
-): Promise<ClientResultMap['setConsumerLayers']> {
-  const { meeting, peer } = session.joined();
-  const producerId = peer.consumers.get(consumerId);
-  if (!producerId) throw notFound('consumer');
-  // null: back to the default (the pin or full screen ended), and nothing kept for a re-consume.
-  await meeting.sfu.setConsumerPreferredLayers(consumerId, spatialLayer ?? defaultViewerLayer(peer));
-  peer.layerRequests.delete(producerId);
-  if (spatialLayer === null) return {};
-  // Kept for this producer's next consumer (a re-consume): a pinned video stays sharp.
-  if (peer.layerRequests.size >= 64) peer.layerRequests.delete(peer.layerRequests.keys().next().value!);
-  peer.layerRequests.set(producerId, spatialLayer);
-  return {};
 }
 
 /**

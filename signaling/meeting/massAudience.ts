@@ -94,13 +94,39 @@ export function profileCapabilities(peer: Peer, caps: RtpCapabilities, large: bo
   return bwe === 'none' ? withoutBandwidthFeedback(caps) : withoutTransportCc(caps);
 }
 
+/** Whether the SFU runs no bandwidth estimator for this viewer: its page lowers its own layers on loss. */
+export function adaptsOwnLayer(peer: Peer, bwe: 'remb' | 'none' = 'remb'): boolean {
+  return peer.massAudience && bwe === 'none';
+}
+
 /**
- * After a video consumer is created (paused): the layer the viewer asked for with
- * `setConsumerLayers`, or for a mass-audience viewer the middle layer.
+ * The spatial layer a viewer's consumer of `producerId` prefers: what it asked for with
+ * `setConsumerLayers` (pinned, full screen) or its default, never above its link's ceiling
+ * (`setLayerCeiling`) and, with data saver, the lowest layer. Data saver's bitrate cap alone would
+ * do nothing on a transport the SFU does not estimate (mediasoup applies the cap to its estimator).
+ */
+export function viewerLayer(peer: Peer, producerId: string): number {
+  const wanted = peer.layerRequests.get(producerId) ?? defaultViewerLayer(peer);
+  if (peer.dataSaver) return 0;
+  return peer.layerCeiling === null ? wanted : Math.min(wanted, peer.layerCeiling);
+}
+
+/**
+ * After a video consumer is created (paused): its layer (`viewerLayer`). A consumer whose layer is
+ * the top one is left alone: that is mediasoup's own default.
  */
 export async function applyViewerLayer(sfu: SfuControl, peer: Peer, consumerId: string, producerId: string, kind: string): Promise<void> {
   if (kind !== 'video') return;
-  const asked = peer.layerRequests.get(producerId);
-  const layer = asked ?? (peer.massAudience ? MASS_AUDIENCE_SPATIAL_LAYER : undefined);
-  if (layer !== undefined) await sfu.setConsumerPreferredLayers(consumerId, layer);
+  const layer = viewerLayer(peer, producerId);
+  if (layer !== TOP_SPATIAL_LAYER) await sfu.setConsumerPreferredLayers(consumerId, layer);
+}
+
+/**
+ * Sets every video consumer of the viewer to its layer again, after something all of them depend
+ * on changed (data saver, the link's ceiling). `kindOf` gives a producer's kind (undefined: gone).
+ */
+export async function reapplyViewerLayers(sfu: SfuControl, peer: Peer, kindOf: (producerId: string) => string | undefined): Promise<void> {
+  const video = [...peer.consumers].filter(([, producerId]) => kindOf(producerId) === 'video');
+  // A consumer closed meanwhile (its producer went) is not an error for the others.
+  await Promise.all(video.map(([consumerId, producerId]) => sfu.setConsumerPreferredLayers(consumerId, viewerLayer(peer, producerId)).catch(() => undefined)));
 }

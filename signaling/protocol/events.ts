@@ -214,8 +214,12 @@ export interface ClientResultMap {
   leave: Record<string, never>;
   createTransport: TransportInfo;
   connectTransport: Record<string, never>;
-  /** `massAudience`: this receive transport has the mass-audience profile (middle layer by default). */
-  startConsuming: { consumers: ConsumerInfo[]; massAudience: boolean };
+  /**
+   * `massAudience`: this receive transport has the mass-audience profile (middle layer by default).
+   * `adaptsLayer`: the SFU estimates no bandwidth for it (HOINGHI_MASS_AUDIENCE_BWE=none), so the
+   * page watches its own loss and freezes and lowers its layers itself (`setLayerCeiling`).
+   */
+  startConsuming: { consumers: ConsumerInfo[]; massAudience: boolean; adaptsLayer: boolean };
   produce: { producerId: string };
   closeProducer: Record<string, never>;
   pauseProducer: Record<string, never>;
@@ -224,6 +228,7 @@ export interface ClientResultMap {
   setConsumerLayers: Record<string, never>;
   setAudioOnly: { audioOnly: boolean };
   setDataSaver: { dataSaver: boolean };
+  setLayerCeiling: { spatialLayer: number | null };
   raiseHand: { handRaised: boolean; seq: number };
   lowerHand: { handRaised: boolean };
   lowerHands: { lowered: number };

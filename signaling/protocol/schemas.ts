@@ -144,6 +144,11 @@ export const clientEventSchemas = {
     consumerId: id,
     spatialLayer: z.number().int().min(0).max(2).nullable(),
   }),
+  /**
+   * The highest spatial layer the viewer's link carries, as its page measured it (loss, freezes);
+   * every video consumer stays at or below it. `null`: no limit.
+   */
+  setLayerCeiling: z.strictObject({ spatialLayer: z.number().int().min(0).max(2).nullable() }),
   /** A teacher raises or lowers their own hand. */
   raiseHand: z.strictObject({}),
   lowerHand: z.strictObject({}),
@@ -221,6 +226,7 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   setConsumerLayers: 256,
   setAudioOnly: 64,
   setDataSaver: 64,
+  setLayerCeiling: 64,
   raiseHand: 64,
   lowerHand: 64,
   lowerHands: 256,

@@ -4,7 +4,7 @@ import { MEETING, call, connectClient, next, request, tokenFor, startServer, typ
 import { collect, joinAndPublish, joinAsViewer, until } from '../helpers/flows';
 import { dtlsParameters, videoRtpParameters } from '../helpers/media';
 import type { ConsumerInfo } from '../../signaling/protocol/events';
-import { DATA_SAVER_BPS } from '../../signaling/meeting/joinFlow';
+import { DATA_SAVER_BPS } from '../../signaling/meeting/layerFlow';
 
 let server: HoinghiServer;
 const sockets: TestSocket[] = [];

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { MEETING, call, startServer, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
 import { collect, joinAndPublish, joinAsViewer, until, type Viewer } from '../helpers/flows';
 import { dtlsParameters } from '../helpers/media';
 import type { ConsumerInfo, MeetingStats } from '../../signaling/protocol/events';
@@ -151,5 +151,82 @@ describe('mass-audience profile without bandwidth estimation (HOINGHI_MASS_AUDIE
     expect(feedbackTypes(v)).toEqual(expect.arrayContaining(['nack']));
     expect(extensionUris(v)).not.toContain(TRANSPORT_WIDE_CC_URI);
     expect((await quiet.sfu.consumerStats(v.id)).preferredSpatialLayer).toBe(1);
+  });
+
+  const layer = async (c: ConsumerInfo): Promise<number | undefined> => (await quiet.sfu.consumerStats(c.id)).preferredSpatialLayer;
+  /** A viewer of the large meeting (a host publishing and one viewer before it). */
+  async function largeViewer(): Promise<Viewer> {
+    track(await joinAndPublish(quiet));
+    track(await joinAsViewer(quiet));
+    return track(await joinAsViewer(quiet));
+  }
+  /** A new receive transport and consume again (a re-home or a rebuild), as the page does. */
+  async function consumeAgain(v: Viewer) {
+    const transport = await call(v.socket, 'createTransport', { direction: 'recv' });
+    await call(v.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
+    return call(v.socket, 'startConsuming', { rtpCapabilities: v.join.routerRtpCapabilities });
+  }
+
+  it('startConsuming tells the page to adapt its own layers, and only the viewers the SFU does not estimate', async () => {
+    track(await joinAndPublish(quiet));
+    track(await joinAsViewer(quiet));
+    const large = track(await joinAsViewer(quiet));
+    expect((await consumeAgain(large)).adaptsLayer).toBe(true);
+    // The same viewer count on the REMB server: the SFU estimates, the page does not adapt.
+    track(await joinAndPublish(server));
+    track(await joinAsViewer(server));
+    const remb = track(await joinAsViewer(server));
+    const again = await consumeAgain(remb);
+    expect(again.massAudience).toBe(true);
+    expect(again.adaptsLayer).toBe(false);
+  });
+
+  it('a link ceiling holds every video at or below it, a pinned one too, and lifting it restores what was asked', async () => {
+    const b = await largeViewer();
+    const v = video(b);
+    expect(await call(b.socket, 'setLayerCeiling', { spatialLayer: 0 })).toEqual({ spatialLayer: 0 });
+    expect(await layer(v)).toBe(0);
+    // A pin asks for the top layer: still held under the ceiling.
+    await call(b.socket, 'setConsumerLayers', { consumerId: v.id, spatialLayer: 2 });
+    expect(await layer(v)).toBe(0);
+    await call(b.socket, 'setLayerCeiling', { spatialLayer: 1 });
+    expect(await layer(v)).toBe(1);
+    await call(b.socket, 'setLayerCeiling', { spatialLayer: null });
+    expect(await layer(v)).toBe(2);
+    await call(b.socket, 'setConsumerLayers', { consumerId: v.id, spatialLayer: null });
+    expect(await layer(v)).toBe(1);
+  });
+
+  it('the ceiling is kept for the viewer\'s next consumers', async () => {
+    const b = await largeViewer();
+    await call(b.socket, 'setLayerCeiling', { spatialLayer: 0 });
+    const again = await consumeAgain(b);
+    expect(await layer(video(again))).toBe(0);
+  });
+
+  it('data saver puts every video on the lowest layer where no estimator would apply its cap, and off brings the default back', async () => {
+    const b = await largeViewer();
+    const v = video(b);
+    expect(await layer(v)).toBe(1);
+    await call(b.socket, 'setDataSaver', { on: true });
+    expect(await layer(v)).toBe(0);
+    // A pin does not raise it while data saver is on.
+    await call(b.socket, 'setConsumerLayers', { consumerId: v.id, spatialLayer: 2 });
+    expect(await layer(v)).toBe(0);
+    expect(await layer(video(await consumeAgain(b)))).toBe(0);
+    await call(b.socket, 'setDataSaver', { on: false });
+    // The pin (kept for the new consumer) comes back with data saver off.
+    const again = await consumeAgain(b);
+    expect(await layer(video(again))).toBe(2);
+  });
+
+  it('refuses a ceiling outside 0–2 or of the wrong type with bad_request and changes nothing, and before join with not_joined', async () => {
+    const b = await largeViewer();
+    for (const bad of [{ spatialLayer: 3 }, { spatialLayer: -1 }, { spatialLayer: 1.5 }, { spatialLayer: '0' }, {}, { spatialLayer: 0, extra: 1 }]) {
+      expect(await request(b.socket, 'setLayerCeiling', bad)).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    }
+    expect(await layer(video(b))).toBe(1);
+    const stranger = track({ socket: await connectClient(quiet, tokenFor(quiet, { role: 'teacher' })) });
+    expect(await request(stranger.socket, 'setLayerCeiling', { spatialLayer: 0 })).toMatchObject({ ok: false, error: { code: 'not_joined' } });
   });
 });

@@ -25,6 +25,8 @@ import type { QueueInfo, WireError } from '../../../signaling/protocol/errors';
 import { NO_SPEAK_STATE, useStore, type Source } from '../state/store';
 import { WebRtcFallback } from './webrtcFallback';
 import { micCodecOptions } from './massAudience';
+import { LinkWatch } from './linkWatch';
+import { MASS_AUDIENCE_SPATIAL_LAYER, TOP_SPATIAL_LAYER } from './sharpLayer';
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -112,6 +114,13 @@ export class MeetingClient {
   #bytesSent = 0;
   #stalePolls = 0;
   readonly #fallback = new WebRtcFallback();
+  /** Consumer id → the layer this page asked for it (`setConsumerLayer`: pinned, full screen). */
+  readonly #askedLayers = new Map<string, number>();
+  /** The page's own layer control, on a link the SFU does not estimate (client/layerGovernor.ts). */
+  readonly #link = new LinkWatch(
+    () => this.#wantedLayer(),
+    (spatialLayer) => this.request('setLayerCeiling', { spatialLayer }),
+  );
 
   constructor(token: string, meetingId: string, options: MeetingClientOptions = {}) {
     this.#token = token;
@@ -305,7 +314,19 @@ export class MeetingClient {
    */
   async setConsumerLayer(consumerId: string, spatialLayer: number | null): Promise<void> {
     if (!this.#socket.connected || !this.#consumers.has(consumerId)) return;
+    if (spatialLayer === null) this.#askedLayers.delete(consumerId);
+    else this.#askedLayers.set(consumerId, spatialLayer);
     await this.request('setConsumerLayers', { consumerId, spatialLayer });
+  }
+
+  /** The highest layer any video here asks for now (null: no video), for the page's layer control. */
+  #wantedLayer(): number | null {
+    const video = [...this.#consumers.values()].filter((c) => c.kind === 'video' && !c.closed);
+    if (video.length === 0) return null;
+    const { dataSaver, massAudienceReceive } = useStore.getState();
+    if (dataSaver) return 0;
+    const asked = video.map((c) => this.#askedLayers.get(c.id) ?? 0);
+    return Math.max(massAudienceReceive ? MASS_AUDIENCE_SPATIAL_LAYER : TOP_SPATIAL_LAYER, ...asked);
   }
 
   /** Receive audio only, or audio and video again. */
@@ -607,8 +628,16 @@ export class MeetingClient {
     // A weak connection's choice survives reconnects: ask before any video consumer is made.
     if (useStore.getState().audioOnly) await this.request('setAudioOnly', { on: true });
     if (useStore.getState().dataSaver) await this.request('setDataSaver', { on: true });
-    const { consumers, massAudience } = await this.request('startConsuming', { rtpCapabilities: device.rtpCapabilities });
+    // So does a ceiling the page learnt of its link (it is still the same link).
+    if (this.#link.ceiling !== null) await this.request('setLayerCeiling', { spatialLayer: this.#link.ceiling });
+    const { consumers, massAudience, adaptsLayer } = await this.request('startConsuming', { rtpCapabilities: device.rtpCapabilities });
     useStore.getState().setMassAudienceReceive(massAudience);
+    if (adaptsLayer) this.#link.watch(recv);
+    else {
+      // The SFU estimates this link itself: the page's ceiling is lifted.
+      if (this.#link.ceiling !== null) await this.request('setLayerCeiling', { spatialLayer: null });
+      this.#link.reset();
+    }
     await Promise.all(consumers.map((c) => this.#consume(c)));
 
     if (joined.self.canSend) await this.#setUpSending(device);
@@ -687,6 +716,7 @@ export class MeetingClient {
   }
 
   #dropConsumer(consumerId: string): void {
+    this.#askedLayers.delete(consumerId);
     const consumer = this.#consumers.get(consumerId);
     consumer?.close();
     this.#consumers.delete(consumerId);
@@ -791,8 +821,11 @@ export class MeetingClient {
   }
 
   #closeMedia(): void {
+    // The ceiling learnt is kept for the next connection (the same link); its watch ends here.
+    this.#link.stop();
     for (const c of this.#consumers.values()) c.close();
     this.#consumers.clear();
+    this.#askedLayers.clear();
     for (const p of this.#producers.values()) p.close();
     this.#producers.clear();
     this.#recvTransport?.close();
@@ -815,6 +848,7 @@ export class MeetingClient {
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     if (this.#sendPoll) clearInterval(this.#sendPoll);
     this.#closeMedia();
+    this.#link.reset();
     for (const t of this.#localTracks.values()) t.stop();
     this.#localTracks.clear();
     this.#socket.close();

@@ -17,6 +17,8 @@
 
 /** The top spatial layer (the SFU clamps it to what the producer has: a screen share has one). */
 export const TOP_SPATIAL_LAYER = 2;
+/** The layer a mass-audience viewer's videos get by default (the server's own default: 360p). */
+export const MASS_AUDIENCE_SPATIAL_LAYER = 1;
 
 export interface ReceiveContext {
   /** The server gave this connection the mass-audience profile (`startConsuming`). */

@@ -6,7 +6,7 @@
  */
 import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
 import type { MeetingClient } from '../client/MeetingClient';
-import { asksTopLayer, TOP_SPATIAL_LAYER } from '../client/sharpLayer';
+import { asksTopLayer, MASS_AUDIENCE_SPATIAL_LAYER, TOP_SPATIAL_LAYER } from '../client/sharpLayer';
 import { useStore, type RemoteMedia } from '../state/store';
 import { useT } from '../i18n/useT';
 import { Tile } from './Media';
@@ -141,12 +141,20 @@ export function StageVideo({ client, media, pinned }: { client: MeetingClient; m
   const box = useRef<HTMLDivElement>(null);
   const full = useFullscreen(box);
   const dataSaver = useStore((s) => s.dataSaver);
+  const massAudience = useStore((s) => s.massAudienceReceive);
+  const linkCeiling = useStore((s) => s.linkCeiling);
+  const linkAtFloor = useStore((s) => s.linkAtFloor);
   const sharp = pinned || full.active;
   const top = useSharpLayer(client, media.consumerId, sharp);
-  const notes = [pinned ? t('pinnedNote') : '', sharp && dataSaver ? t('sharpSaverNote') : ''].filter(Boolean).join(' · ');
+  // The page lowered its own layers on a weak link (client/layerGovernor.ts): say so on this video
+  // when it gets less than it would.
+  const layerHere = top ? TOP_SPATIAL_LAYER : massAudience ? MASS_AUDIENCE_SPATIAL_LAYER : TOP_SPATIAL_LAYER;
+  const weak = !dataSaver && linkCeiling !== null && (linkAtFloor || (media.source !== 'screen' && linkCeiling < layerHere));
+  const linkNote = weak ? t(linkAtFloor ? 'weakLinkFloorNote' : 'weakLinkNote') : '';
+  const notes = [pinned ? t('pinnedNote') : '', sharp && dataSaver ? t('sharpSaverNote') : '', linkNote].filter(Boolean).join(' · ');
   const fullLabel = t(full.active ? 'exitFullscreen' : 'fullscreen');
   return (
-    <div className="spotlight" ref={box} data-fullscreen={full.active} data-pinned={pinned} data-top-layer={top}>
+    <div className="spotlight" ref={box} data-fullscreen={full.active} data-pinned={pinned} data-top-layer={top} data-link-ceiling={linkCeiling ?? 'none'}>
       <Tile client={client} media={media} className="large" note={notes || undefined}>
         <div className="tile-actions">
           <PinButton media={media} pinned={pinned} />

@@ -235,6 +235,8 @@ export const STRINGS = {
     fullscreen: 'Xem toàn màn hình (rõ nét)',
     exitFullscreen: 'Thoát toàn màn hình (Esc)',
     sharpSaverNote: 'tiết kiệm dữ liệu: hình không nét hơn',
+    weakLinkNote: 'mạng yếu: tạm giảm độ nét để hình không bị giật, sẽ tự nét lại',
+    weakLinkFloorNote: 'mạng rất yếu: nên bật "Chỉ nghe âm thanh"',
   },
   en: {
     appTitle: 'Education sector online meeting',
@@ -471,6 +473,8 @@ export const STRINGS = {
     fullscreen: 'Full screen (sharp)',
     exitFullscreen: 'Exit full screen (Esc)',
     sharpSaverNote: 'data saver: not sharper',
+    weakLinkNote: 'weak connection: less sharp for now so the video keeps moving; it sharpens again by itself',
+    weakLinkFloorNote: 'very weak connection: try "Audio only"',
   },
 } as const;
 

@@ -12,6 +12,14 @@ export interface ViewSlice {
    */
   massAudienceReceive: boolean;
   setMassAudienceReceive: (on: boolean) => void;
+  /**
+   * The page's own layer control (client/layerGovernor.ts, on a link the SFU does not estimate):
+   * the highest layer its link carries now (null: no limit), and whether the link stays bad even
+   * on the lowest layer (audio only would help).
+   */
+  linkCeiling: number | null;
+  linkAtFloor: boolean;
+  setLinkState: (ceiling: number | null, atFloor: boolean) => void;
   /** The producer whose video the viewer pinned as the large one (null: the default layout). */
   pinnedProducerId: string | null;
   setPinnedProducer: (producerId: string | null) => void;
@@ -20,6 +28,9 @@ export interface ViewSlice {
 export const createViewSlice: StateCreator<Store, [], [], ViewSlice> = (set) => ({
   massAudienceReceive: false,
   setMassAudienceReceive: (massAudienceReceive) => set({ massAudienceReceive }),
+  linkCeiling: null,
+  linkAtFloor: false,
+  setLinkState: (linkCeiling, linkAtFloor) => set((s) => (s.linkCeiling === linkCeiling && s.linkAtFloor === linkAtFloor ? s : { linkCeiling, linkAtFloor })),
   pinnedProducerId: null,
   setPinnedProducer: (pinnedProducerId) => set({ pinnedProducerId }),
 });

@@ -1,0 +1,42 @@
+/**
+ * A weak downlink for one browser in a test: the traffic the machine's loopback carries to one
+ * UDP port (the page's ICE candidate) goes through a token bucket of `kbit` with a short queue, so
+ * what does not fit is dropped, as at a rural link's bottleneck. Other loopback traffic is not
+ * shaped (HTB's unclassified traffic goes straight through).
+ * Needs root and the kernel's HTB scheduler (both in CI); Debian's kernel here has no netem.
+ * One shaper at a time; `clear()` restores the loopback's default (no qdisc).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const tc = (...args: string[]) => run('tc', args);
+
+export interface LinkShaper {
+  /** Shapes the traffic to `port` at `kbit` (changes the rate if already shaped). */
+  shape(port: number, kbit: number, queuePackets?: number): Promise<void>;
+  /** Packets the shaper dropped so far. */
+  dropped(): Promise<number>;
+  /** Removes the shaper: the loopback as it was. */
+  clear(): Promise<void>;
+}
+
+export function loopbackShaper(dev = 'lo'): LinkShaper {
+  return {
+    async shape(port, kbit, queuePackets = 20) {
+      await tc('qdisc', 'del', 'dev', dev, 'root').catch(() => undefined);
+      await tc('qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '0');
+      await tc('class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', `${kbit}kbit`, 'ceil', `${kbit}kbit`);
+      await tc('qdisc', 'add', 'dev', dev, 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', String(queuePackets));
+      await tc('filter', 'add', 'dev', dev, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:10');
+    },
+    async dropped() {
+      const { stdout } = await tc('-s', 'qdisc', 'show', 'dev', dev);
+      const leaf = stdout.split('qdisc ').find((q) => q.startsWith('pfifo 10:'));
+      return Number(/dropped (\d+)/.exec(leaf ?? '')?.[1] ?? 0);
+    },
+    async clear() {
+      await tc('qdisc', 'del', 'dev', dev, 'root').catch(() => undefined);
+    },
+  };
+}
