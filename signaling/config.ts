@@ -98,18 +98,18 @@ const envSchema = z.object({
   HOINGHI_MAX_CONSUMERS_PER_PEER: z.coerce.number().int().min(1).max(1000).default(24),
   /**
    * Viewers (cluster-wide) from which a meeting is "large" and gets the mass-audience media profile:
-   * receive-only viewers who start consuming get the middle simulcast layer by default and REMB
-   * instead of transport-cc, and hosts' microphones Opus 60 ms + DTX (README, "Mass-audience
-   * profile": 0.17% of a core per viewer against 0.38%). Default 300; 0 = never.
+   * receive-only viewers who start consuming get the middle simulcast layer by default and no
+   * transport-cc (HOINGHI_MASS_AUDIENCE_BWE), and hosts' microphones Opus 60 ms + DTX (README,
+   * "Mass-audience profile"). Default 300; 0 = never.
    */
   HOINGHI_MASS_AUDIENCE_VIEWERS: z.coerce.number().int().min(0).max(100_000_000).default(300),
   /**
-   * Bandwidth estimation for mass-audience viewers: `remb` (default: the SFU follows each viewer's
-   * REMB, switching layers down on a weak link) or `none` (no estimator at all: the viewer gets
-   * the layer it asks for, and a weak link must ask for less itself, e.g. data saver; measured
-   * ×0.61 the CPU per viewer of `remb`, README "Mass-audience profile").
+   * Bandwidth estimation for mass-audience viewers: `none` (default: no estimator at all, ×0.61 the
+   * CPU per viewer of REMB; the viewer's page lowers its own layers on loss and raises them when
+   * the link is quiet, `setLayerCeiling`, README "Mass-audience profile") or `remb` (the SFU follows
+   * each viewer's REMB, switching layers down on a weak link by itself).
    */
-  HOINGHI_MASS_AUDIENCE_BWE: z.enum(['remb', 'none']).default('remb'),
+  HOINGHI_MASS_AUDIENCE_BWE: z.enum(['remb', 'none']).default('none'),
   /**
    * Sign-in requests per minute per account from one IP address. Default 30. Keyed on the account
    * and the IP together, so a school whose teachers share one public IP is not locked out.

@@ -53,7 +53,7 @@ export interface MeetingOptions {
   qa?: QaOptions;
   /** Viewers (cluster-wide) from which the mass-audience profile applies; 0 = never (massAudience.ts). */
   massAudienceViewers: number;
-  /** Mass-audience viewers' bandwidth estimation: REMB (default) or none (massAudience.ts). */
+  /** Mass-audience viewers' bandwidth estimation: none (default: the page adapts) or REMB (massAudience.ts). */
   massAudienceBwe?: 'remb' | 'none';
 }
 

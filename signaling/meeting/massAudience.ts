@@ -2,15 +2,17 @@
  * The mass-audience media profile (README, "Mass-audience profile"): for a meeting whose
  * cluster-wide viewer count is at or above `HOINGHI_MASS_AUDIENCE_VIEWERS`, a receive-only viewer
  * who starts consuming gets
- *   - REMB instead of transport-cc: its RTP capabilities lose the transport-cc feedback and the
- *     transport-wide-cc header extension before any consume, so its consumers negotiate goog-remb
- *     (mediasoup then estimates bandwidth from the viewer's REMB and keeps no per-packet send
- *     history for it);
+ *   - no bandwidth estimation (HOINGHI_MASS_AUDIENCE_BWE=none, the default): its RTP capabilities
+ *     lose transport-cc, the transport-wide-cc header extension and goog-remb before any consume,
+ *     so mediasoup runs no congestion control for its transport; its page lowers its own layers on
+ *     loss (`setLayerCeiling`, web/src/client/layerGovernor.ts). With `remb`, goog-remb stays and
+ *     mediasoup estimates from the viewer's REMB, with no per-packet send history;
  *   - the middle spatial simulcast layer (360p) by default, unless the viewer asked for another
  *     layer of that producer with `setConsumerLayers` (pinned or full screen).
  * The host's page learns the meeting is large from `meetingStats.massAudience` and starts its
  * microphone with Opus 60 ms frames + DTX (web/src/client/massAudience.ts).
- * load-tests/viewerCost.ts measured the three together at 0.17% of a core per viewer against 0.38%.
+ * load-tests/viewerCost.ts measured them together at 0.17% of a core per viewer with REMB against
+ * 0.38% for today's profile, and no estimation at ×0.61 of REMB.
  * The choice is made when the viewer (re)starts consuming and kept for that receive transport.
  */
 import type { RtpCapabilities } from '../protocol/events';
@@ -88,14 +90,14 @@ export function withoutBandwidthFeedback(caps: RtpCapabilities): RtpCapabilities
  * as a mass-audience viewer and strips transport-cc when the meeting is large (and REMB too with
  * `bwe: 'none'`).
  */
-export function profileCapabilities(peer: Peer, caps: RtpCapabilities, large: boolean, bwe: 'remb' | 'none' = 'remb'): RtpCapabilities {
+export function profileCapabilities(peer: Peer, caps: RtpCapabilities, large: boolean, bwe: 'remb' | 'none' = 'none'): RtpCapabilities {
   peer.massAudience = large && isReceiveOnly(peer);
   if (!peer.massAudience) return caps;
   return bwe === 'none' ? withoutBandwidthFeedback(caps) : withoutTransportCc(caps);
 }
 
 /** Whether the SFU runs no bandwidth estimator for this viewer: its page lowers its own layers on loss. */
-export function adaptsOwnLayer(peer: Peer, bwe: 'remb' | 'none' = 'remb'): boolean {
+export function adaptsOwnLayer(peer: Peer, bwe: 'remb' | 'none' = 'none'): boolean {
   return peer.massAudience && bwe === 'none';
 }
 

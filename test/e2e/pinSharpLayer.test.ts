@@ -20,7 +20,7 @@ import { closeAll, launchChromium, openAs, signIn, waitFor } from '../helpers/br
 import { expectAccessible, expectPhoneLayout, phoneContext } from '../helpers/a11y';
 
 const MEETING = 'e2e-pin';
-/** The bandwidth estimate (REMB here) climbs to a higher layer in seconds to tens of seconds; a slow machine is allowed for. */
+/** A layer switch waits for a keyframe (and, with REMB, for the estimate to climb); a slow machine is allowed for. */
 const RAMP_MS = 90_000;
 vi.setConfig({ testTimeout: 4 * RAMP_MS, hookTimeout: 120_000 });
 
@@ -148,21 +148,19 @@ describe('pin and full screen ask for the sharp layer in the mass-audience profi
     await onMiddleLayer(teacher, 'the camera thumbnail back on the middle layer', middle, camera);
   });
 
-  // Last of the layer tests: after the data-saver cap, this REMB viewer's estimate did not climb
-  // back to the top layer within 90 s here (the same toggle with transport-cc does, simulcast.test.ts),
-  // so what follows data saver off is read from the server's preferred layer, not from frame sizes.
-  it('data saver turned on under a pinned video asks for the middle layer back, and turned off asks for the top one again', async () => {
+  it('data saver turned on under a pinned video puts it on the lowest layer, and turned off brings the top one back', async () => {
     const camera = 'video[data-source="camera"]';
     const middle = await onMiddleLayer(teacher, 'the camera thumbnail on the middle layer', Infinity, camera);
     await teacher.click('.thumbs button[data-action="pin"]');
     await onTopLayer(teacher, middle, 'the pinned camera on the top layer', camera);
     await teacher.click('button[data-action="data-saver"]');
-    // Never above the middle layer with data saver on: its 250 kbps cap, shared with the screen
-    // share, may hold the camera lower or send it no layer at all (current undefined).
-    await waitFor(() => observe(teacher, camera), (o) => o !== null && o.preferred === 1 && (o.current ?? 0) <= 1, RAMP_MS, 'the middle layer preferred with data saver');
+    // The lowest layer with data saver on, pinned or not (the SFU estimates nothing for this viewer,
+    // so its 250 kbps cap alone would not hold it). The screen share shares the link and may hold
+    // the camera back longer, so frames are not asked for here.
+    await waitFor(() => observe(teacher, camera), (o) => o !== null && o.preferred === 0 && (o.current ?? 0) === 0, RAMP_MS, 'the lowest layer with data saver');
     expect(await teacher.getAttribute('.spotlight', 'data-top-layer')).toBe('false');
     await teacher.click('button[data-action="data-saver"]');
-    await waitFor(() => observe(teacher, camera), (o) => o !== null && o.preferred === 2, 30_000, 'the top layer preferred again with data saver off');
+    await onTopLayer(teacher, middle, 'the pinned camera on the top layer again with data saver off', camera);
     expect(await teacher.getAttribute('.spotlight', 'data-top-layer')).toBe('true');
     await teacher.click('.spotlight button[data-action="pin"]');
     await waitFor(() => observe(teacher, camera), (o) => o !== null && o.preferred === 1, 30_000, 'the middle layer preferred after unpinning');

@@ -1,7 +1,9 @@
 /**
  * The mass-audience profile with HOINGHI_MASS_AUDIENCE_VIEWERS=2 (real mediasoup, socket.io):
  * below the threshold a viewer negotiates transport-cc and the top layer; at it a new viewer's video
- * negotiates REMB and prefers the middle layer, and the host's stats say the meeting is large.
+ * prefers the middle layer, and the host's stats say the meeting is large. With REMB
+ * (HOINGHI_MASS_AUDIENCE_BWE=remb) it negotiates goog-remb; with no estimation (the default) neither,
+ * and the viewer's layers follow its own ceiling and data saver.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
@@ -16,7 +18,7 @@ const sockets: TestSocket[] = [];
 const track = <T extends { socket: TestSocket }>(x: T): T => (sockets.push(x.socket), x);
 
 beforeAll(async () => {
-  server = await startServer({ HOINGHI_MASS_AUDIENCE_VIEWERS: '2' });
+  server = await startServer({ HOINGHI_MASS_AUDIENCE_VIEWERS: '2', HOINGHI_MASS_AUDIENCE_BWE: 'remb' });
 });
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.close();
@@ -39,7 +41,7 @@ async function hostSees(seen: MeetingStats[], match: (s: MeetingStats) => boolea
   return seen.find(match)!;
 }
 
-describe('mass-audience profile (threshold 2 viewers)', () => {
+describe('mass-audience profile with REMB (threshold 2 viewers)', () => {
   it('below the threshold a viewer keeps transport-cc and the top layer, and the host hears the meeting is not large', async () => {
     const host = track(await joinAndPublish(server));
     const stats = collect<MeetingStats>(host.socket, 'meetingStats');
@@ -129,10 +131,11 @@ describe('mass-audience profile (threshold 2 viewers)', () => {
   });
 });
 
-describe('mass-audience profile without bandwidth estimation (HOINGHI_MASS_AUDIENCE_BWE=none)', () => {
+describe('mass-audience profile without bandwidth estimation (the default, HOINGHI_MASS_AUDIENCE_BWE=none)', () => {
   let quiet: HoinghiServer;
   beforeAll(async () => {
-    quiet = await startServer({ HOINGHI_MASS_AUDIENCE_VIEWERS: '2', HOINGHI_MASS_AUDIENCE_BWE: 'none' });
+    // No HOINGHI_MASS_AUDIENCE_BWE: the default is none.
+    quiet = await startServer({ HOINGHI_MASS_AUDIENCE_VIEWERS: '2' });
   });
   afterAll(async () => {
     await quiet.close();

@@ -167,15 +167,18 @@ describe('LayerGovernor', () => {
 });
 
 describe('linkSample', () => {
-  it('sums audio and video inbound RTP and reads the nominated ICE pair\'s RTT', () => {
+  it('sums audio and video inbound RTP and reads the RTT of the transport\'s selected ICE pair', () => {
     const report = new Map<string, object>([
       ['a', { type: 'inbound-rtp', kind: 'audio', packetsReceived: 100, packetsLost: 2 }],
       ['v', { type: 'inbound-rtp', kind: 'video', packetsReceived: 300, packetsLost: 5 }],
       ['o', { type: 'outbound-rtp', packetsSent: 9 }],
-      ['p1', { type: 'candidate-pair', nominated: false, state: 'succeeded', currentRoundTripTime: 9 }],
+      ['p1', { type: 'candidate-pair', nominated: true, state: 'succeeded', currentRoundTripTime: 9 }],
       ['p2', { type: 'candidate-pair', nominated: true, state: 'succeeded', currentRoundTripTime: 0.03 }],
+      ['t', { type: 'transport', selectedCandidatePairId: 'p2' }],
     ]);
     expect(linkSample(report as unknown as RTCStatsReport, 42)).toEqual({ at: 42, packetsReceived: 400, packetsLost: 7, rttS: 0.03 });
+    report.delete('t');
+    expect(linkSample(report as unknown as RTCStatsReport, 42).rttS).toBeUndefined();
   });
 });
 

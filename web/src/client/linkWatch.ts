@@ -8,17 +8,20 @@ import type { types as msTypes } from 'mediasoup-client';
 import { useStore } from '../state/store';
 import { LayerGovernor, WINDOW_MS, type LinkSample } from './layerGovernor';
 
-/** Sums the inbound RTP of a stats report and reads its nominated ICE pair's RTT. */
+/** Sums the inbound RTP of a stats report and reads the RTT of its selected ICE pair. */
 export function linkSample(report: RTCStatsReport, at: number): LinkSample {
   const sample: LinkSample = { at, packetsReceived: 0, packetsLost: 0 };
-  report.forEach((s: { type: string; packetsReceived?: number; packetsLost?: number; nominated?: boolean; state?: string; currentRoundTripTime?: number }) => {
+  let selected: string | undefined;
+  report.forEach((s: { type: string; packetsReceived?: number; packetsLost?: number; selectedCandidatePairId?: string }) => {
     if (s.type === 'inbound-rtp') {
       sample.packetsReceived += s.packetsReceived ?? 0;
       sample.packetsLost += s.packetsLost ?? 0;
-    } else if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded' && s.currentRoundTripTime !== undefined) {
-      sample.rttS = s.currentRoundTripTime;
+    } else if (s.type === 'transport' && s.selectedCandidatePairId) {
+      selected = s.selectedCandidatePairId;
     }
   });
+  const pair = selected ? (report.get(selected) as { currentRoundTripTime?: number } | undefined) : undefined;
+  if (pair?.currentRoundTripTime !== undefined) sample.rttS = pair.currentRoundTripTime;
   return sample;
 }
 
