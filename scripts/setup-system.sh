@@ -2,14 +2,15 @@
 # Installs the Debian packages hoinghi needs: the mediasoup worker's build libraries, meson >= 1.1
 # (from bookworm-backports), Chromium for the end-to-end tests, Redis for cluster tests, HAProxy
 # (the load balancer in front of signaling, in scripts/start-cluster.sh and the tests), and the
-# libsrtp2 source archive that mediasoup builds with OpenSSL crypto.
+# libsrtp2 source archive that mediasoup builds with OpenSSL crypto, and iproute2's `tc` (a weak
+# link for one browser in test/e2e/weakLink.test.ts).
 # Idempotent: when everything is present it only checks and returns.
 set -euo pipefail
 
 PACKAGES=(
   build-essential python3 pkg-config ninja-build
   libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
-  chromium redis-server ffmpeg haproxy postgresql patch openssl
+  chromium redis-server ffmpeg haproxy postgresql patch openssl iproute2
 )
 BACKPORTS_PACKAGES=(meson)
 
