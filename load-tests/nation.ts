@@ -10,7 +10,11 @@
  * patches 0011+ against the worker before them, `BASELINE_WORKER=… load-tests/viewerCost.ts`), the
  * patched WebRTC rows of viewer-cost.json are also given scaled by the after/before ratio measured
  * for the same profile in that run (ratios, not absolute figures, compare across runs on this shared
- * machine), and the headline takes the scaled mass-audience row.
+ * machine). When viewer-cost-mass-massNoBwe.json exists (the paired run of the mass-audience
+ * profile with REMB against no bandwidth estimation, `PLAN=mass,massNoBwe load-tests/viewerCost.ts`),
+ * the mass-audience row is also given scaled by that run's no-estimation/REMB ratio: that is the
+ * default profile (HOINGHI_MASS_AUDIENCE_BWE=none), and the headline takes it; else the scaled
+ * mass-audience row.
  * Inputs (measured by the signaling-cluster benchmarks, README "Signaling cluster: measured"):
  * memory per idle joined socket, Redis commands per join (admission) and per hand toggle, the
  * attendance writes PostgreSQL absorbed. Inputs (assumed): cores per SFU node, CPU headroom, relay
@@ -127,8 +131,23 @@ if (ab) {
     }
   }
 }
-const headline =
+const massRow =
   profiles.find((p) => p.label.startsWith('WebRTC bot, patched worker + per-packet patches') && p.label.includes('mass')) ??
+  profiles.find((p) => p.label.startsWith('WebRTC bot, patched worker, mass'));
+interface PlanRun { table: { profile: string; marginalCpuPerViewerPct: number }[] }
+const noBweRun = read<PlanRun>('viewer-cost-mass-massNoBwe');
+let noBweRatio: number | null = null;
+if (noBweRun && massRow) {
+  const remb = noBweRun.table.find((r) => r.profile === 'mass audience (all three)');
+  const none = noBweRun.table.find((r) => r.profile === 'mass audience, no bandwidth feedback');
+  if (remb && none) {
+    noBweRatio = +(none.marginalCpuPerViewerPct / remb.marginalCpuPerViewerPct).toFixed(3);
+    profiles.push(plan(`${massRow.label}, no bandwidth estimation (×${noBweRatio}, viewer-cost-mass-massNoBwe.json): the default`, +(massRow.cpuPerViewerPct * noBweRatio).toFixed(4), hop));
+  }
+}
+const headline =
+  profiles.find((p) => p.label.endsWith(': the default')) ??
+  massRow ??
   profiles.find((p) => p.label.startsWith('WebRTC bot, patched worker, mass')) ??
   profiles[profiles.length - 1];
 const joinsPerNode = join?.results[0]?.joinsPerSecond ?? null;
@@ -173,8 +192,10 @@ const result = {
     minutesToJoinAll: joinMinutes,
   },
   perPacketPatchRatios: abRatios,
+  /** CPU per viewer with no bandwidth estimation against REMB, mass-audience profile, one paired run. */
+  noBandwidthEstimationRatio: noBweRatio,
   profiles: profiles.map(({ perProvince: _, ...p }) => p),
-  /** Per province, for the headline profile: WebRTC viewers, patched worker, mass-audience profile. */
+  /** Per province, for the headline profile: WebRTC viewers, patched worker, mass-audience profile as deployed by default. */
   headline: headline?.label ?? null,
   perProvince: headline?.perProvince ?? [],
 };
