@@ -63,16 +63,21 @@ export function maskOfCoresBut0(cores: number): string {
   return (((1 << cores) - 1) & ~1).toString(16);
 }
 
-/** Per CPU: NET_RX softirqs raised so far (/proc/softirqs) and softirq time in USER_HZ ticks (/proc/stat). Machine-wide counters. */
+/** Per CPU: softirqs so far by type (/proc/softirqs: NET_RX, TIMER, …) and softirq time in USER_HZ ticks (/proc/stat). Machine-wide counters. */
 export interface SoftirqSnap {
   netRx: number[];
+  byType: Record<string, number[]>;
   softirqTicks: number[];
 }
 export function softirqSnap(): SoftirqSnap {
-  const netRx = (fs.readFileSync('/proc/softirqs', 'utf8').split('\n').find((l) => l.trim().startsWith('NET_RX:')) ?? '')
-    .trim().split(/\s+/).slice(1).map(Number);
+  const byType: Record<string, number[]> = {};
+  for (const line of fs.readFileSync('/proc/softirqs', 'utf8').split('\n').slice(1)) {
+    const [type, ...counts] = line.trim().split(/\s+/);
+    if (type?.endsWith(':')) byType[type.slice(0, -1)] = counts.map(Number);
+  }
+  const netRx = byType.NET_RX ?? [];
   const softirqTicks = fs.readFileSync('/proc/stat', 'utf8').split('\n')
     .filter((l) => /^cpu\d+ /.test(l))
     .map((l) => Number(l.split(/\s+/)[7])); // cpuN user nice system idle iowait irq softirq …
-  return { netRx, softirqTicks };
+  return { netRx, byType, softirqTicks };
 }

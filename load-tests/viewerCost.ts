@@ -125,6 +125,8 @@ function pinWorker(pid: number): void {
 interface SoftirqRates {
   netRxPerS: number[];
   softirqPct: number[];
+  /** Every softirq type's count per second, per CPU. */
+  perSByType: Record<string, number[]>;
 }
 
 /** Worker CPU (fraction of a core) over a window, and the softirq counters of every CPU. */
@@ -143,6 +145,7 @@ async function cpuOver(pid: number, seconds: number, counter?: () => number): Pr
     softirq: {
       netRxPerS: s1.netRx.map((n, i) => Math.round((n - (s0.netRx[i] ?? 0)) / dt)),
       softirqPct: s1.softirqTicks.map((n, i) => +((n - (s0.softirqTicks[i] ?? 0)) / dt).toFixed(1)), // USER_HZ = 100: ticks/s = %
+      perSByType: Object.fromEntries(Object.entries(s1.byType).map(([type, ns]) => [type, ns.map((n, i) => Math.round((n - (s0.byType[type]?.[i] ?? 0)) / dt))])),
     },
   };
 }
@@ -468,7 +471,8 @@ async function main(): Promise<void> {
     title: `CPU per receive-only viewer, % of one core (${VIEWERS} viewers on one worker, marginal over the publisher alone)`,
     xLabel: '% of one core per viewer (lower is better; dashed: the 0.1% goal)',
     bars: table.map((t) => ({
-      label: `${t.viewerKind === 'WebRTC bot' ? 'WebRTC' : 'sink'} · ${t.worker} · ${t.profile.replace(/ \(.*\)/, '')}${'rps' in t ? ` · ${rpsLabel(t.rps)}` : ''}`,
+      // RPS=1 labels name the profile by its key (the 330 px label column fits ~50 characters).
+      label: `${t.viewerKind === 'WebRTC bot' ? 'WebRTC' : 'sink'} · ${t.worker} · ${'rps' in t ? `${t.profileKey} · ${rpsLabel(t.rps)}` : t.profile.replace(/ \(.*\)/, '')}`,
       value: t.marginalCpuPerViewerPct,
       group: 'rps' in t ? (t.rps ? 0 : 1) : t.worker === 'upstream' || t.worker === 'baseline' ? 1 : t.worker === 'patched' ? 0 : 3,
     })),
