@@ -28,7 +28,19 @@
  * Writes load-tests/results/viewer-cost.json and viewer-cost.svg.
  *
  * PLAN=mass,massNoBwe (profile keys, comma-separated) measures only those profiles, WebRTC bots
- * on the installed worker, interleaved per rep, into viewer-cost-<plan>.json.
+ * on the installed worker, interleaved per rep, into viewer-cost-<plan>.json. massNoBwe20 is the
+ * mass audience with a lighter middle layer (640×360, 20 fps, 350 kbps: clip layer 360p20), to
+ * compare with massNoBwe (640×360, 30 fps, 500 kbps) in one run.
+ *
+ * RPS=1 measures each phase twice, interleaved, with the receiving side's kernel work on the
+ * worker's core (as loopback does: the NET_RX softirq runs in the sender's context) and off it (as
+ * a NIC would: the viewers are other machines), and reports the paired ratio. The benchmark then
+ * re-executes itself in a private network namespace (`unshare --net --mount`, root; see
+ * load-tests/netns.ts) and toggles Receive Packet Steering on its private loopback between
+ * rps_cpus=0 and the mask of every core but 0. The machine's own loopback is never touched. Each
+ * phase also records NET_RX softirqs and softirq time per CPU (machine-wide counters) over its
+ * window, the check that RPS moves the receive side off core 0. Files get a "-rps" suffix, e.g.
+ *   RPS=1 PLAN=mass,massNoBwe flock /tmp/hoinghi-heavy.lock node --import tsx load-tests/viewerCost.ts 100 6 4
  *
  * A/B of two patched workers (issue 10, the per-packet patches 0011+ of scripts/worker-patches):
  * BASELINE_WORKER=<path of the worker before the patches> runs only WebRTC viewers, today's and the
@@ -53,13 +65,16 @@ import { freePort } from '../test/helpers/cluster';
 import { WebRtcViewer } from './bots/webrtcViewer';
 import { WebRtcPublisher } from './bots/webrtcPublisher';
 import { clipPath, makeClips, type Ptime, type VideoLayer } from './viewerClips';
+import { inPrivateNetns, maskOfCoresBut0, reexecInPrivateNetns, setRps, setUpPrivateLoopback, softirqSnap } from './netns';
 
 const VIEWERS = Number(process.argv[2] ?? 100);
 const WINDOW_S = Number(process.argv[3] ?? 6);
 const REPS = Number(process.argv[4] ?? 1);
 const MEETING = 'bench-viewer-cost';
 const BASELINE = process.env.BASELINE_WORKER;
-const NAME = process.env.PLAN ? `viewer-cost-${process.env.PLAN.replace(/[^A-Za-z0-9]+/g, '-')}` : BASELINE ? 'viewer-cost-ab' : 'viewer-cost';
+/** RPS=1: every phase with the loopback receive side on the worker's core and off it (see the usage above). */
+const RPS = process.env.RPS === '1';
+const NAME = (process.env.PLAN ? `viewer-cost-${process.env.PLAN.replace(/[^A-Za-z0-9]+/g, '-')}` : BASELINE ? 'viewer-cost-ab' : 'viewer-cost') + (RPS ? '-rps' : '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CORES = os.availableParallelism();
 
@@ -89,6 +104,7 @@ const PROFILES: Record<string, Profile> = {
   remb: { name: 'REMB instead of transport-cc', layer: 'top', ptime: 20, dtx: false, transportCc: false },
   mass: { name: 'mass audience (all three)', layer: 'middle', ptime: 60, dtx: true, transportCc: false },
   massNoBwe: { name: 'mass audience, no bandwidth feedback', layer: 'middle', ptime: 60, dtx: true, transportCc: false, remb: false },
+  massNoBwe20: { name: 'mass audience, no bandwidth feedback, 360p 20 fps 350 kbps', layer: '360p20', ptime: 60, dtx: true, transportCc: false, remb: false },
 };
 
 function upstreamBin(): string {
@@ -105,14 +121,33 @@ function pinWorker(pid: number): void {
   pin(process.pid, `1-${CORES - 1}`);
 }
 
-/** Worker CPU (fraction of a core) over a window. */
-async function cpuOver(pid: number, seconds: number, counter?: () => number): Promise<{ cpu: number; perS: number }> {
+/** Per CPU over a window: NET_RX softirqs raised per second, and % of the CPU's time in softirq (machine-wide). */
+interface SoftirqRates {
+  netRxPerS: number[];
+  softirqPct: number[];
+  /** Every softirq type's count per second, per CPU. */
+  perSByType: Record<string, number[]>;
+}
+
+/** Worker CPU (fraction of a core) over a window, and the softirq counters of every CPU. */
+async function cpuOver(pid: number, seconds: number, counter?: () => number): Promise<{ cpu: number; perS: number; softirq: SoftirqRates }> {
   const c0 = counter?.() ?? 0;
+  const s0 = softirqSnap();
   const a = cpuSeconds(pid);
   const t = performance.now();
   await sleep(seconds * 1000);
   const dt = (performance.now() - t) / 1000;
-  return { cpu: (cpuSeconds(pid) - a) / dt, perS: ((counter?.() ?? 0) - c0) / dt };
+  const cpu = (cpuSeconds(pid) - a) / dt;
+  const s1 = softirqSnap();
+  return {
+    cpu,
+    perS: ((counter?.() ?? 0) - c0) / dt,
+    softirq: {
+      netRxPerS: s1.netRx.map((n, i) => Math.round((n - (s0.netRx[i] ?? 0)) / dt)),
+      softirqPct: s1.softirqTicks.map((n, i) => +((n - (s0.softirqTicks[i] ?? 0)) / dt).toFixed(1)), // USER_HZ = 100: ticks/s = %
+      perSByType: Object.fromEntries(Object.entries(s1.byType).map(([type, ns]) => [type, ns.map((n, i) => Math.round((n - (s0.byType[type]?.[i] ?? 0)) / dt))])),
+    },
+  };
 }
 
 interface Measure {
@@ -134,6 +169,10 @@ interface Measure {
   fractionOfUdpCeiling: number;
   lossPct: number;
   rtcpSentPerViewerPerS?: number;
+  /** RPS=1 runs: the receive side steered off the worker's core (rps_cpus = every core but 0) or not. */
+  rps?: boolean;
+  /** Over the measured window: NET_RX softirqs per second and % of time in softirq, per CPU. */
+  softirq?: SoftirqRates;
 }
 
 // ---- plain SRTP sinks (as load-tests/fanout.ts) ---------------------------------------------
@@ -196,7 +235,7 @@ async function sinkPhase(w: WorkerVariant, key: string, rep: number, ceiling: nu
       expected += e - p.e;
     }
     const rtpPerS = received / WINDOW_S;
-    return measure(rep, 'plain SRTP sink', w, key, VIEWERS, base.cpu, m.cpu, rtpPerS, expected > 0 ? 100 * Math.max(0, 1 - received / expected) : 0, ceiling);
+    return { ...measure(rep, 'plain SRTP sink', w, key, VIEWERS, base.cpu, m.cpu, rtpPerS, expected > 0 ? 100 * Math.max(0, 1 - received / expected) : 0, ceiling), softirq: m.softirq };
   } finally {
     ffmpeg.kill('SIGKILL');
     rx.stop();
@@ -253,6 +292,7 @@ async function botPhase(w: WorkerVariant, key: string, rep: number, ceiling: num
     const gaps = b.gaps - a.gaps;
     const out = measure(rep, 'WebRTC bot', w, key, bots.length, base.cpu, m.cpu, rtp / WINDOW_S, (100 * gaps) / Math.max(1, rtp + gaps), ceiling);
     out.rtcpSentPerViewerPerS = +((b.rtcp - a.rtcp) / WINDOW_S / Math.max(1, bots.length)).toFixed(1);
+    out.softirq = m.softirq;
     return out;
   } finally {
     for (const b of bots) b.close();
@@ -281,7 +321,29 @@ function measure(rep: number, viewerKind: Measure['viewerKind'], w: WorkerVarian
   };
 }
 
+interface Step {
+  run: typeof sinkPhase;
+  w: WorkerVariant;
+  key: string;
+  /** RPS=1 runs only: steer the loopback receive side off core 0 for this phase. */
+  rps?: boolean;
+}
+const kindOf = (run: Step['run']): Measure['viewerKind'] => (run === sinkPhase ? 'plain SRTP sink' : 'WebRTC bot');
+const rpsLabel = (rps: boolean | undefined) => (rps === undefined ? '' : rps ? 'rps on' : 'rps off');
+
 async function main(): Promise<void> {
+  if (RPS && !inPrivateNetns()) {
+    console.log('viewer-cost: RPS=1, running again in a private network namespace (unshare --net --mount)');
+    const code = await reexecInPrivateNetns();
+    if (code !== 0) throw new Error(`the benchmark in the private network namespace exited with ${code}`);
+    return;
+  }
+  const rpsMask = maskOfCoresBut0(CORES);
+  if (RPS) {
+    if (CORES < 2) throw new Error('RPS=1 needs at least two cores (the worker on core 0, the receive side on the others)');
+    setUpPrivateLoopback();
+    setRps('0');
+  }
   buildUdpkit();
   makeClips();
   const workers: Record<WorkerVariant['name'], WorkerVariant> = {
@@ -296,13 +358,18 @@ async function main(): Promise<void> {
   if (!BASELINE && fs.readFileSync(workers.upstream.bin).equals(fs.readFileSync(INSTALLED_BIN))) {
     throw new Error('the installed worker is the upstream one: install the patched worker (scripts/build-worker.sh) first');
   }
-  console.log('viewer-cost: measuring the loopback UDP ceiling');
-  const ceilingRun = await udpCeiling();
-  const ceiling = ceilingRun.packetsPerCoreSecond;
-  console.log(`viewer-cost: loopback ceiling ${ceiling.toLocaleString()} packets/s per core; ${VIEWERS} viewers per phase, ${WINDOW_S} s windows, ${REPS} rep(s)`);
+  // The ceiling is a sender's packets/s per core: with RPS, the sender no longer runs the receive side.
+  const ceilings: { rps?: boolean; run: Awaited<ReturnType<typeof udpCeiling>> }[] = [];
+  for (const rps of RPS ? [false, true] : [undefined]) {
+    if (rps !== undefined) setRps(rps ? rpsMask : '0');
+    console.log(`viewer-cost: measuring the loopback UDP ceiling ${rpsLabel(rps)}`);
+    ceilings.push({ rps, run: await udpCeiling() });
+  }
+  const ceilingOf = (rps: boolean | undefined) => ceilings.find((c) => c.rps === rps)!.run.packetsPerCoreSecond;
+  console.log(`viewer-cost: loopback ceiling ${ceilings.map((c) => `${c.run.packetsPerCoreSecond.toLocaleString()} ${rpsLabel(c.rps)}`.trim()).join(', ')} packets/s per core; ${VIEWERS} viewers per phase, ${WINDOW_S} s windows, ${REPS} rep(s)`);
   // PLAN=mass,massNoBwe: only those profiles, WebRTC bots on the patched worker, paired per rep.
   const only = process.env.PLAN?.split(',').filter((k) => k in PROFILES);
-  const plan: [typeof sinkPhase, WorkerVariant, string][] = only?.length ? only.map((k) => [botPhase, workers.patched, k]) : BASELINE ? [
+  const base: [typeof sinkPhase, WorkerVariant, string][] = only?.length ? only.map((k) => [botPhase, workers.patched, k]) : BASELINE ? [
     [botPhase, workers.baseline, 'mass'],
     [botPhase, workers.patched, 'mass'],
     [botPhase, workers.baseline, 'today'],
@@ -319,60 +386,100 @@ async function main(): Promise<void> {
     [botPhase, workers.patched, 'mass'],
     [botPhase, workers.upstream, 'mass'],
   ];
-  console.log('viewers            worker             profile                                     base%  cpu%  marginal%/viewer  rtp/viewer/s  rtp/core-s  of ceiling  loss%');
+  // RPS=1: each phase with the receive side on core 0 and then off it (reversed on odd reps).
+  const plan: Step[] = base.flatMap(([run, w, key]) => (RPS ? [false, true].map((rps) => ({ run, w, key, rps })) : [{ run, w, key }]));
+  console.log(`viewers            worker             profile                                     ${RPS ? 'rps      ' : ''}base%  cpu%  marginal%/viewer  rtp/viewer/s  rtp/core-s  of ceiling  loss%${RPS ? '  NET_RX/s per cpu  softirq% per cpu' : ''}`);
   const results: Measure[] = [];
   for (let rep = 0; rep < REPS; rep++) {
-    for (const [run, w, key] of rep % 2 === 0 ? plan : [...plan].reverse()) {
-      const m = await run(w, key, rep, ceiling);
+    for (const { run, w, key, rps } of rep % 2 === 0 ? plan : [...plan].reverse()) {
+      if (rps !== undefined) setRps(rps ? rpsMask : '0');
+      const m = await run(w, key, rep, ceilingOf(rps));
+      if (rps !== undefined) m.rps = rps;
       results.push(m);
-      console.log([m.viewerKind.padEnd(18), m.worker.padEnd(18), m.profile.padEnd(43), String(m.baseCpuPct).padStart(5), String(m.cpuPct).padStart(5), String(m.marginalCpuPerViewerPct).padStart(17), String(m.rtpPerViewerPerS).padStart(13), String(m.rtpPerCoreS).padStart(11), String(m.fractionOfUdpCeiling).padStart(11), String(m.lossPct).padStart(6)].join(' '));
+      console.log([m.viewerKind.padEnd(18), m.worker.padEnd(18), m.profile.slice(0, 43).padEnd(43), ...(RPS ? [rpsLabel(rps).padEnd(8)] : []),
+        String(m.baseCpuPct).padStart(5), String(m.cpuPct).padStart(5), String(m.marginalCpuPerViewerPct).padStart(17), String(m.rtpPerViewerPerS).padStart(13), String(m.rtpPerCoreS).padStart(11), String(m.fractionOfUdpCeiling).padStart(11), String(m.lossPct).padStart(6),
+        ...(RPS && m.softirq ? [m.softirq.netRxPerS.join('/').padStart(17), m.softirq.softirqPct.join('/').padStart(17)] : [])].join(' '));
     }
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-  const table = plan.map(([run, w, key]) => {
-    const ms = results.filter((r) => r.worker === w.name && r.profileKey === key && r.viewerKind === (run === sinkPhase ? 'plain SRTP sink' : 'WebRTC bot'));
+  const same = (s: Step) => (r: Measure) => r.worker === s.w.name && r.profileKey === s.key && r.viewerKind === kindOf(s.run) && r.rps === s.rps;
+  const table = plan.map((s) => {
+    const ms = results.filter(same(s));
     const marginal = mean(ms.map((m) => m.marginalCpuPerViewerPct));
+    const rtp = mean(ms.map((m) => m.rtpPerViewerPerS * m.joined));
     return {
       viewerKind: ms[0]!.viewerKind,
-      worker: w.name,
-      profile: PROFILES[key]!.name,
+      worker: s.w.name,
+      profile: PROFILES[s.key]!.name,
+      profileKey: s.key,
+      ...(s.rps === undefined ? {} : { rps: s.rps }),
       marginalCpuPerViewerPct: +marginal.toFixed(4),
       grossCpuPerViewerPct: +mean(ms.map((m) => m.grossCpuPerViewerPct)).toFixed(4),
       viewersPerCoreAt80Pct: Math.floor((80 - mean(ms.map((m) => m.baseCpuPct))) / Math.max(1e-6, marginal)),
       rtpPerViewerPerS: Math.round(mean(ms.map((m) => m.rtpPerViewerPerS))),
       fractionOfUdpCeiling: +mean(ms.map((m) => m.fractionOfUdpCeiling)).toFixed(3),
       lossPct: +mean(ms.map((m) => m.lossPct)).toFixed(3),
+      ...(s.rps === undefined ? {} : {
+        /** Mean over reps, per CPU, over the measured windows: NET_RX softirqs per RTP packet the viewers received. */
+        netRxPerRtpPacket: ms[0]!.softirq!.netRxPerS.map((_, i) => +(mean(ms.map((m) => m.softirq!.netRxPerS[i]!)) / Math.max(1, rtp)).toFixed(3)),
+        softirqPct: ms[0]!.softirq!.softirqPct.map((_, i) => +mean(ms.map((m) => m.softirq!.softirqPct[i]!)).toFixed(1)),
+      }),
     };
   });
+  // RPS=1: per profile, the paired ratio (rps on / rps off) of the marginal CPU per viewer, rep by rep.
+  const pairs = RPS ? base.map(([run, w, key]) => {
+    const per = (rps: boolean) => results.filter(same({ run, w, key, rps }));
+    const off = per(false);
+    const on = per(true);
+    const ratios = off.map((o, i) => on[i]!.marginalCpuPerViewerPct / o.marginalCpuPerViewerPct);
+    return {
+      viewerKind: kindOf(run),
+      worker: w.name,
+      profileKey: key,
+      marginalOffPct: +mean(off.map((m) => m.marginalCpuPerViewerPct)).toFixed(4),
+      marginalOnPct: +mean(on.map((m) => m.marginalCpuPerViewerPct)).toFixed(4),
+      ratioOnOverOff: +mean(ratios).toFixed(3),
+      ratioPerRep: ratios.map((r) => +r.toFixed(3)),
+    };
+  }) : undefined;
+  const env = [process.env.PLAN ? `PLAN=${process.env.PLAN}` : '', RPS ? 'RPS=1' : '', BASELINE ? `BASELINE_WORKER=${BASELINE}` : ''].filter(Boolean).join(' ');
   const file = writeResult(NAME, {
     benchmark: 'viewer-cost',
     when: new Date().toISOString(),
     machine: machine(),
-    command: `${BASELINE ? `BASELINE_WORKER=${BASELINE} ` : ''}node --import tsx load-tests/viewerCost.ts ${VIEWERS} ${WINDOW_S} ${REPS}`,
+    command: `${env ? `${env} ` : ''}node --import tsx load-tests/viewerCost.ts ${VIEWERS} ${WINDOW_S} ${REPS}`,
     workerPinnedToCore0: CORES >= 2,
     workers: BASELINE ? { baseline: BASELINE, patched: INSTALLED_BIN } : { upstream: workers.upstream.bin, patched: INSTALLED_BIN },
-    udpCeiling: ceilingRun,
+    udpCeiling: RPS ? ceilings : ceilings[0]!.run,
+    ...(RPS ? { rps: { device: 'lo of a private network namespace', rpsCpusOn: rpsMask, rpsCpusOff: '0' } } : {}),
     profiles: PROFILES,
     notes: [
       'marginal = (worker CPU with N viewers − worker CPU with the publisher alone) / N, % of one core',
       'viewersPerCoreAt80Pct = (80 − base) / marginal',
       'layers are single-encoding clips at the layer resolution and bitrate; DTX emulated by the publisher bot (1.5 s pause in every 5 s)',
       'plain sinks send no RTCP back; the bots send RR every 1 s, NACKs, and transport-cc every 100 ms or REMB every 1 s',
+      ...(RPS ? [
+        'rps on: Receive Packet Steering on the private lo to every core but 0, so the viewers\' receive side (NET_RX softirq) runs off the worker\'s core, as with a NIC; rps off: loopback runs it in the sending worker\'s context on core 0',
+        'softirq counters (/proc/softirqs NET_RX, /proc/stat softirq) are machine-wide, per CPU, over the measured window',
+      ] : []),
     ],
     table,
+    ...(pairs ? { pairs } : {}),
     results,
   });
   fs.writeFileSync(`load-tests/results/${NAME}.svg`, barChart({
     title: `CPU per receive-only viewer, % of one core (${VIEWERS} viewers on one worker, marginal over the publisher alone)`,
     xLabel: '% of one core per viewer (lower is better; dashed: the 0.1% goal)',
     bars: table.map((t) => ({
-      label: `${t.viewerKind === 'WebRTC bot' ? 'WebRTC' : 'sink'} · ${t.worker} · ${t.profile.replace(/ \(.*\)/, '')}`,
+      // RPS=1 labels name the profile by its key (the 330 px label column fits ~50 characters).
+      label: `${t.viewerKind === 'WebRTC bot' ? 'WebRTC' : 'sink'} · ${t.worker} · ${'rps' in t ? `${t.profileKey} · ${rpsLabel(t.rps)}` : t.profile.replace(/ \(.*\)/, '')}`,
       value: t.marginalCpuPerViewerPct,
-      group: t.worker === 'upstream' || t.worker === 'baseline' ? 1 : t.worker === 'patched' ? 0 : 3,
+      group: 'rps' in t ? (t.rps ? 0 : 1) : t.worker === 'upstream' || t.worker === 'baseline' ? 1 : t.worker === 'patched' ? 0 : 3,
     })),
     vLines: [{ x: 0.1, label: 'goal 0.1%' }],
   }));
-  console.log('\nviewer-cost:', table.map((t) => `${t.viewerKind}/${t.worker}/${t.profile}: ${t.marginalCpuPerViewerPct}% (${t.viewersPerCoreAt80Pct}/core)`).join('\n  '));
+  console.log('\nviewer-cost:', table.map((t) => `${t.viewerKind}/${t.worker}/${t.profile}${'rps' in t ? `/${rpsLabel(t.rps)}` : ''}: ${t.marginalCpuPerViewerPct}% (${t.viewersPerCoreAt80Pct}/core), ${t.rtpPerViewerPerS} rtp/viewer/s`).join('\n  '));
+  if (pairs) console.log('viewer-cost: rps on / off, paired per rep:', pairs.map((p) => `${p.profileKey} ${p.marginalOffPct}% → ${p.marginalOnPct}% (×${p.ratioOnOverOff}; ${p.ratioPerRep.join(', ')})`).join('; '));
   console.log(`viewer-cost: wrote ${file} and load-tests/results/${NAME}.svg`);
 }
 
