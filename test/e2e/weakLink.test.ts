@@ -9,6 +9,8 @@
  * - the page says so on the large video;
  * - once the link is wide again, the page raises its ceiling after a quiet while and the middle
  *   layer comes back, and the note goes.
+ * The host's camera sends the lighter middle layer (20 fps, 350 kbps) once the meeting is large,
+ * read from the host page's RTCRtpSender.
  * Success is read from the page's WebRTC stats and the SFU's consumer, not from the page alone.
  * Heights are compared with the middle layer's height as measured in this run (Chromium's encoder
  * on a loaded two-core machine may scale its layers down).
@@ -32,6 +34,29 @@ let server: HoinghiServer;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
 let teacher: Page;
+let host: Page;
+/** The host camera's middle layer as the browser's sender has it, before the teacher joined. */
+let middleBeforeLarge: MiddleLayer | null;
+
+interface MiddleLayer {
+  maxFramerate?: number;
+  maxBitrate?: number;
+}
+
+/** The middle simulcast encoding (rid r1) of the host page's camera sender, from its RTCRtpSender. */
+function hostMiddleLayer(): Promise<MiddleLayer | null> {
+  return host.evaluate(() => {
+    for (const pc of (window as unknown as { __testPcs: RTCPeerConnection[] }).__testPcs) {
+      if (pc.connectionState === 'closed') continue;
+      for (const sender of pc.getSenders()) {
+        if (sender.track?.kind !== 'video') continue;
+        const r1 = sender.getParameters().encodings.find((e) => e.rid === 'r1');
+        if (r1) return { maxFramerate: r1.maxFramerate, maxBitrate: r1.maxBitrate };
+      }
+    }
+    return null;
+  });
+}
 
 interface Seen {
   consumerId: string;
@@ -113,9 +138,11 @@ beforeAll(async () => {
     HOINGHI_MASS_AUDIENCE_BWE: 'none',
   });
   browser = await launchChromium();
-  const host = await openAs(browser, contexts, server.url, 'bo-truong');
+  host = await openAs(browser, contexts, server.url, 'bo-truong');
   await host.click('button[data-control="camera"]');
   await host.click('button[data-control="mic"]');
+  // No viewer yet: the meeting is not large, the camera starts with the usual middle layer.
+  middleBeforeLarge = await waitFor(hostMiddleLayer, (m) => m !== null, 30_000, 'the host camera sending');
   teacher = await openAs(browser, contexts, server.url, 'gv-hn-1');
   await teacher.waitForSelector('.spotlight video[data-consumer-id]', { timeout: 60_000 });
 });
@@ -123,6 +150,25 @@ beforeAll(async () => {
 afterAll(async () => {
   await shaper.clear();
   await closeAll(contexts, browser, server);
+});
+
+describe('the host camera in a large meeting', () => {
+  it('sends its middle layer at 20 fps and 350 kbps once the meeting is large, changed on the live camera', async () => {
+    expect(middleBeforeLarge).toEqual({ maxFramerate: 30, maxBitrate: 500_000 });
+    await waitFor(hostMiddleLayer, (m) => m?.maxFramerate === 20 && m.maxBitrate === 350_000, 30_000, 'the lighter middle layer on the host sender');
+    // What the teacher decodes from that layer: no more than 20 frames a second (with a frame of slack).
+    const fps = await teacher.evaluate(async () => {
+      let out = 0;
+      for (const pc of (window as unknown as { __testPcs: RTCPeerConnection[] }).__testPcs) {
+        if (pc.connectionState === 'closed') continue;
+        (await pc.getStats()).forEach((s: { type: string; kind?: string; framesPerSecond?: number }) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'video') out = Math.max(out, s.framesPerSecond ?? 0);
+        });
+      }
+      return out;
+    });
+    expect(fps).toBeLessThanOrEqual(21);
+  });
 });
 
 describe('a teacher on a weak link lowers its own layer when the SFU does not estimate it', () => {

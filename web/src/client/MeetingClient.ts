@@ -24,7 +24,7 @@ import type {
 import type { QueueInfo, WireError } from '../../../signaling/protocol/errors';
 import { NO_SPEAK_STATE, useStore, type Source } from '../state/store';
 import { WebRtcFallback } from './webrtcFallback';
-import { micCodecOptions } from './massAudience';
+import { applyCameraProfile, cameraEncodings, micCodecOptions } from './massAudience';
 import { LinkWatch } from './linkWatch';
 import { MASS_AUDIENCE_SPATIAL_LAYER, TOP_SPATIAL_LAYER } from './sharpLayer';
 
@@ -44,12 +44,6 @@ export class RequestError extends Error {
   }
 }
 
-/** Simulcast: three layers of one camera capture (180p / 360p / 720p for a 1280x720 capture). */
-const CAMERA_ENCODINGS: msTypes.RtpEncodingParameters[] = [
-  { scaleResolutionDownBy: 4, maxBitrate: 150_000, maxFramerate: 15 },
-  { scaleResolutionDownBy: 2, maxBitrate: 500_000, maxFramerate: 30 },
-  { scaleResolutionDownBy: 1, maxBitrate: 1_200_000, maxFramerate: 30 },
-];
 const SCREEN_ENCODINGS: msTypes.RtpEncodingParameters[] = [{ maxBitrate: 1_500_000, maxFramerate: 10 }];
 const REQUEST_TIMEOUT_MS = 15_000;
 /** Reconnect back-off: 1 s, doubling to 15 s, ±25% jitter; shown to the user as a countdown. */
@@ -187,7 +181,11 @@ export class MeetingClient {
       if (!this.#consumers.has(consumerId)) this.#closedEarly.add(consumerId);
       this.#dropConsumer(consumerId);
     });
-    this.#socket.on('meetingStats', (stats) => useStore.getState().setStats(stats));
+    this.#socket.on('meetingStats', (stats) => {
+      const wasLarge = useStore.getState().stats?.massAudience === true;
+      useStore.getState().setStats(stats);
+      if (stats.massAudience !== wasLarge) void this.#applyCameraProfile(stats.massAudience);
+    });
     this.#socket.on('provinceStats', ({ viewers }) => useStore.getState().setProvinceViewers(viewers));
     this.#socket.on('handQueue', (summary) => useStore.getState().setHandSummary(summary));
     this.#socket.on('speakersChanged', (speakers) => useStore.getState().setSpeakers(speakers));
@@ -759,15 +757,25 @@ export class MeetingClient {
   async #produce(source: Source, track: MediaStreamTrack): Promise<void> {
     const transport = this.#sendTransport;
     if (!transport) return;
+    const large = useStore.getState().stats?.massAudience === true;
     const producer = await transport.produce({
       track,
       stopTracks: false,
-      encodings: source === 'camera' ? CAMERA_ENCODINGS : source === 'screen' ? SCREEN_ENCODINGS : undefined,
-      codecOptions: source === 'mic' ? micCodecOptions(useStore.getState().stats?.massAudience === true) : { videoGoogleStartBitrate: 1000 },
+      encodings: source === 'camera' ? cameraEncodings(large) : source === 'screen' ? SCREEN_ENCODINGS : undefined,
+      codecOptions: source === 'mic' ? micCodecOptions(large) : { videoGoogleStartBitrate: 1000 },
       appData: { source },
     });
     this.#producers.set(source, producer);
+    // The size may have changed while the producer was being made.
+    if (source === 'camera' && (useStore.getState().stats?.massAudience === true) !== large) await this.#applyCameraProfile(!large);
     this.#watchSending();
+  }
+
+  /** The meeting became large (or small again): the live camera's middle layer follows. */
+  async #applyCameraProfile(large: boolean): Promise<void> {
+    const sender = this.#producers.get('camera')?.rtpSender;
+    if (!sender) return;
+    await applyCameraProfile(sender, large).catch((error) => this.#warn('the camera profile', error));
   }
 
   /** On air = bytes actually leaving for the SFU (checked every second while producing). */
