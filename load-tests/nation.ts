@@ -13,8 +13,13 @@
  * machine). When viewer-cost-mass-massNoBwe.json exists (the paired run of the mass-audience
  * profile with REMB against no bandwidth estimation, `PLAN=mass,massNoBwe load-tests/viewerCost.ts`),
  * the mass-audience row is also given scaled by that run's no-estimation/REMB ratio: that is the
- * default profile (HOINGHI_MASS_AUDIENCE_BWE=none), and the headline takes it; else the scaled
- * mass-audience row.
+ * profile with no estimation, derived from ratios. When viewer-cost-today-massNoBwe20-rps.json exists
+ * (`RPS=1 PLAN=today,massNoBwe20 load-tests/viewerCost.ts`: today's profile and the deployed
+ * mass-audience profile, no estimation and the 20 fps 350 kbps middle layer, measured side by side
+ * in one run, each with the viewers' receive side on the worker's core and off it), its rows are
+ * planned as measured, and the headline takes the deployed profile with the receive side on the
+ * worker's core (loopback, the conservative figure); else the derived no-estimation row, else the
+ * scaled mass-audience row.
  * Inputs (measured by the signaling-cluster benchmarks, README "Signaling cluster: measured"):
  * memory per idle joined socket, Redis commands per join (admission) and per hand toggle, the
  * attendance writes PostgreSQL absorbed. Inputs (assumed): cores per SFU node, CPU headroom, relay
@@ -35,8 +40,8 @@ const CLUSTER_JOIN_RATE = Number(process.argv[4] ?? 2000);
 const HEADROOM = 0.8;
 /** Relay fan-out per SFU node (HOINGHI_SFU_FANOUT default). */
 const RELAY_FANOUT = 8;
-/** Layer bitrates (web/src/client/MeetingClient.ts CAMERA_ENCODINGS) and Opus (mono, ~32 kbps). */
-const LAYERS_KBPS = { low: 150, middle: 500, top: 1200 };
+/** Layer bitrates (web/src/client/massAudience.ts cameraEncodings; the middle one in a large meeting) and Opus (mono, ~32 kbps). */
+const LAYERS_KBPS = { low: 150, middle: 500, massMiddle: 350, top: 1200 };
 const AUDIO_KBPS = 32;
 /** Opus at 60 ms with DTX: packets/s fall by ~3× and header overhead with them; ~28 kbps on the wire. Assumption. */
 const AUDIO_MASS_KBPS = 28;
@@ -142,11 +147,19 @@ if (noBweRun && massRow) {
   const none = noBweRun.table.find((r) => r.profile === 'mass audience, no bandwidth feedback');
   if (remb && none) {
     noBweRatio = +(none.marginalCpuPerViewerPct / remb.marginalCpuPerViewerPct).toFixed(3);
-    profiles.push(plan(`${massRow.label}, no bandwidth estimation (×${noBweRatio}, viewer-cost-mass-massNoBwe.json): the default`, +(massRow.cpuPerViewerPct * noBweRatio).toFixed(4), hop));
+    profiles.push(plan(`${massRow.label}, no bandwidth estimation (×${noBweRatio}, viewer-cost-mass-massNoBwe.json), derived`, +(massRow.cpuPerViewerPct * noBweRatio).toFixed(4), hop));
   }
 }
+interface DeployedRun { table: { profile: string; profileKey?: string; rps?: boolean; marginalCpuPerViewerPct: number }[] }
+const deployedRun = read<DeployedRun>('viewer-cost-today-massNoBwe20-rps');
+for (const row of deployedRun?.table ?? []) {
+  const where = row.rps ? 'receive side off the worker\'s core (RPS)' : 'receive side on the worker\'s core (loopback)';
+  const deployed = row.profileKey === 'massNoBwe20' ? ', the deployed mass-audience profile' : '';
+  profiles.push(plan(`WebRTC bot, patched worker, ${row.profile}${deployed}, ${where} (viewer-cost-today-massNoBwe20-rps.json, measured)`, row.marginalCpuPerViewerPct, hop));
+}
 const headline =
-  profiles.find((p) => p.label.endsWith(': the default')) ??
+  profiles.find((p) => p.label.includes('the deployed mass-audience profile, receive side on')) ??
+  profiles.find((p) => p.label.endsWith(', derived')) ??
   massRow ??
   profiles.find((p) => p.label.startsWith('WebRTC bot, patched worker, mass')) ??
   profiles[profiles.length - 1];
@@ -174,7 +187,7 @@ const result = {
   udpCeilingPacketsPerCoreS: cost.udpCeiling.packetsPerCoreSecond,
   relayHopMs: hop,
   egressGbpsByLayer: egressGbps,
-  egressGbpsMassProfile: +(((LAYERS_KBPS.middle + AUDIO_MASS_KBPS) * TEACHERS) / 1e6).toFixed(1),
+  egressGbpsMassProfile: +(((LAYERS_KBPS.massMiddle + AUDIO_MASS_KBPS) * TEACHERS) / 1e6).toFixed(1),
   audioOnlyEgressGbps: +((AUDIO_KBPS * TEACHERS) / 1e6).toFixed(1),
   signaling: {
     processes: signalingProcesses,

@@ -29,8 +29,10 @@ export const sfuEnvShape = {
    * Viewers (receiving transports) per worker before a meeting grows onto the next. Default 200:
    * load-tests/viewerCost.ts measured 0.36–0.38% of a core per real WebRTC viewer (node-datachannel:
    * ICE/DTLS/SRTP, RTCP, transport-cc) with today's media profile, ~207 viewers at 80% of a core;
-   * with the mass-audience profile (middle layer, Opus 60 ms + DTX, REMB) 0.17%, ~460. See README,
-   * "Measured". Spilling onto another worker is cheap, an overloaded worker hurts everyone on it.
+   * with the mass-audience profile as deployed (no bandwidth estimation, 20 fps middle layer, Opus
+   * 60 ms + DTX) 0.091%, ~870: SFU nodes dedicated to one national meeting can run with ~800 (the
+   * cap does not weigh viewers by profile). See README, "Measured", and docs/capacity.md.
+   * Spilling onto another worker is cheap, an overloaded worker hurts everyone on it.
    */
   HOINGHI_VIEWERS_PER_WORKER: z.coerce.number().int().min(1).max(100_000).default(200),
   /**
