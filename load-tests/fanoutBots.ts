@@ -21,12 +21,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import os from 'node:os';
-import { BENCH_SECRET, botToken, cpuSeconds, machine, runBenchmark, writeResult } from './lib';
-import { loadConfig } from '../signaling/config';
-import { HoinghiServer } from '../signaling/server';
-import { WebRtcViewer } from './bots/webrtcViewer';
-import { WebRtcPublisher } from './bots/webrtcPublisher';
+import { cpuSeconds, machine, runBenchmark, writeResult } from './lib';
+import { BenchNode, WORKER_PINNED } from './benchServer';
 import { BENCH_CLIP, ensureBenchClip } from './benchClip';
 
 const STEPS = (process.argv[2] ?? '50,100,200').split(',').map(Number);
@@ -36,8 +32,6 @@ const TRANSPORT_CC = (process.argv[5] ?? '1') !== '0';
 const MEETING = 'bench-bots';
 const CLIP = BENCH_CLIP;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-// Read once: pinning this process later narrows what availableParallelism() reports.
-const CORES = os.availableParallelism();
 
 interface Variant {
   name: 'batched' | 'unbatched' | 'upstream';
@@ -57,8 +51,6 @@ function upstreamWorker(): string | null {
 }
 
 
-const pin = (pid: number, cpus: string) => execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
-
 interface Measure {
   variant: Variant['name'];
   rep: number;
@@ -75,56 +67,16 @@ interface Measure {
 
 async function phase(variant: Variant, viewers: number, rep: number): Promise<Measure> {
   msWorkerModule.workerBin = variant.bin ?? INSTALLED_BIN;
-  const server = await HoinghiServer.create(
-    loadConfig({
-      HOINGHI_PORT: '0',
-      HOINGHI_WORKERS: '1',
-      HOINGHI_RTC_BASE_PORT: '0',
-      HOINGHI_JWT_SECRET: BENCH_SECRET,
-      HOINGHI_VIEWERS_PER_WORKER: '100000',
-      HOINGHI_JOIN_RATE: '100000',
-      HOINGHI_JOIN_BURST: '100000',
-      ...variant.env,
-    }),
-  );
-  const node = { url: server.url };
-  const bots: WebRtcViewer[] = [];
-  let host: WebRtcPublisher | null = null;
+  const bench = await BenchNode.start(variant.env);
   try {
-    const wpid = server.sfu.stats().workers[0]!.pid;
-    const multi = CORES >= 2;
-    if (multi) {
-      pin(wpid, '0');
-      pin(process.pid, `1-${CORES - 1}`);
-    }
-    host = await WebRtcPublisher.start({ url: node.url, token: botToken(MEETING, 'bench-host', 'host', null), meetingId: MEETING, clip: CLIP });
-    if (multi && host.ffmpegPid) pin(host.ffmpegPid, `1-${CORES - 1}`);
-    const deadline = Date.now() + 15_000;
-    while (host.stats().forwarded < 100) {
-      if (Date.now() > deadline) throw new Error('the publisher bot forwards nothing');
-      await sleep(100);
-    }
-    // Joins in waves of 25, as a classroom arrives.
-    for (let i = 0; i < viewers; i += 25) {
-      const wave = Array.from({ length: Math.min(25, viewers - i) }, (_, j) =>
-        WebRtcViewer.join({ url: node.url, token: botToken(MEETING, `bot-${rep}-${i + j}`, 'teacher', '01'), meetingId: MEETING, transportCc: TRANSPORT_CC }).then(
-          (v) => bots.push(v),
-          (e: unknown) => console.error(`bot ${i + j}: ${e instanceof Error ? e.message : String(e)}`),
-        ),
-      );
-      await Promise.all(wave);
-    }
-    await Promise.race([Promise.all(bots.map((b) => b.firstRtp())), sleep(15_000)]);
-    await sleep(2_500); // keyframes, bandwidth estimation settling
-    const sum = () => bots.reduce((a, b) => {
-      const s = b.stats();
-      return { rtp: a.rtp + s.rtpPackets, gaps: a.gaps + s.gaps, rtcp: a.rtcp + s.receiverReports + s.nacks + s.transportCcFeedbacks + s.remb };
-    }, { rtp: 0, gaps: 0, rtcp: 0 });
-    const a = sum();
+    const wpid = bench.workerPid;
+    await bench.publish({ meetingId: MEETING, clip: CLIP, minForwarded: 100 });
+    const bots = await bench.joinViewers({ meetingId: MEETING, count: viewers, name: (i) => `bot-${rep}-${i}`, viewer: { transportCc: TRANSPORT_CC } });
+    const a = bench.viewerTotals();
     const cpuA = cpuSeconds(wpid);
     const tA = performance.now();
     await sleep(WINDOW_S * 1000);
-    const b = sum();
+    const b = bench.viewerTotals();
     const cpuB = cpuSeconds(wpid);
     const dt = (performance.now() - tA) / 1000;
     const cpu = (cpuB - cpuA) / dt;
@@ -144,9 +96,7 @@ async function phase(variant: Variant, viewers: number, rep: number): Promise<Me
       rtcpSentPerViewerPerS: +((b.rtcp - a.rtcp) / dt / Math.max(1, bots.length)).toFixed(1),
     };
   } finally {
-    for (const b of bots) b.close();
-    host?.close();
-    await server.close();
+    await bench.close();
   }
 }
 
@@ -196,7 +146,7 @@ async function main(): Promise<void> {
     command: `node --import tsx load-tests/fanoutBots.ts ${STEPS.join(',')} ${WINDOW_S} ${REPS} ${TRANSPORT_CC ? 1 : 0}`,
     source: 'node-datachannel publisher bot: VP8 640x360 ~550 kbps + Opus 48 kbps from a looped clip (ffmpeg -c copy)',
     viewer: `node-datachannel WebRtcViewer: ICE/DTLS/SRTP, RR every 1 s, NACK on gaps, ${TRANSPORT_CC ? 'transport-cc feedback every 100 ms' : 'REMB every 1 s (no transport-cc)'}`,
-    workerPinnedToCore0: CORES >= 2,
+    workerPinnedToCore0: WORKER_PINNED,
     results,
     summary,
     ratios,

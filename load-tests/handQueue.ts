@@ -8,10 +8,8 @@
  * Writes load-tests/results/hand-queue.json.
  */
 import { parseArgs } from 'node:util';
-import type { Socket } from 'socket.io-client';
-import { PROVINCES } from '../signaling/data/provinces';
 import type { HandQueueSummary } from '../signaling/protocol/events';
-import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, machine, metricValue, percentile, runBenchmark, startNode, writeResult } from './lib';
+import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, joinBots, machine, metricValue, percentile, runBenchmark, startNode, writeResult } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -51,18 +49,8 @@ async function main(): Promise<void> {
     host.on('handQueue', (s: HandQueueSummary) => summaries.push({ seq: s.seq, at: performance.now(), total: s.total }));
     await emit(host, 'join', { meetingId: MEETING });
 
-    const bots: Socket[] = [];
     const t0 = performance.now();
-    for (let i = 0; i < CLIENTS; i += 200) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(200, CLIENTS - i) }, async (_, k) => {
-          const s = await connect(node.url, token(`bot-${i + k}`, 'teacher', PROVINCES[(i + k) % PROVINCES.length]!.code));
-          await emit(s, 'join', { meetingId: MEETING });
-          return s;
-        }),
-      );
-      bots.push(...batch);
-    }
+    const bots = await joinBots(node.url, MEETING, CLIENTS);
     const joinSeconds = (performance.now() - t0) / 1000;
     console.log(`${CLIENTS} clients joined in ${joinSeconds.toFixed(1)} s; toggling ${RATE}/s for ${SECONDS} s…`);
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { io, type Socket } from 'socket.io-client';
 import jwt from 'jsonwebtoken';
+import { PROVINCES } from '../signaling/data/provinces';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../test/helpers/media';
 
 export interface NodeProcess {
@@ -103,6 +104,25 @@ export function emitAck<T>(s: Socket, event: string, payload: unknown, timeoutMs
       else reject(new Error(`${event}: ${res.error?.code} ${res.error?.message}`));
     });
   });
+}
+
+/**
+ * Connects `count` teacher bots (`bot-0`, `bot-1`, …; provinces in turn) to `url` and joins each
+ * to the meeting, 200 at a time. Resolves with their sockets, in order.
+ */
+export async function joinBots(url: string, meetingId: string, count: number): Promise<Socket[]> {
+  const bots: Socket[] = [];
+  for (let i = 0; i < count; i += 200) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(200, count - i) }, async (_, k) => {
+        const s = await connectBot(url, botToken(meetingId, `bot-${i + k}`, 'teacher', PROVINCES[(i + k) % PROVINCES.length]!.code));
+        await emitAck(s, 'join', { meetingId });
+        return s;
+      }),
+    );
+    bots.push(...batch);
+  }
+  return bots;
 }
 
 /** Runs a benchmark's main and exits: 0 when it finished, 1 (with the error) when it failed. */

@@ -11,10 +11,8 @@
  * Writes load-tests/results/qa.json.
  */
 import { parseArgs } from 'node:util';
-import type { Socket } from 'socket.io-client';
-import { PROVINCES } from '../signaling/data/provinces';
 import type { QaHostSummary } from '../signaling/protocol/qa';
-import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, machine, metricValue, percentile, runBenchmark, startNode, writeResult } from './lib';
+import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, joinBots, machine, metricValue, percentile, runBenchmark, startNode, writeResult } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -88,18 +86,8 @@ async function main(): Promise<void> {
     await emitAck(host, 'join', { meetingId: MEETING });
     await emitAck(host, 'qaWatch', { sort: 'top', province: null });
 
-    const bots: Socket[] = [];
     const t0 = performance.now();
-    for (let i = 0; i < CLIENTS; i += 200) {
-      const batch = await Promise.all(
-        Array.from({ length: Math.min(200, CLIENTS - i) }, async (_, k) => {
-          const s = await connectBot(node.url, token(`bot-${i + k}`, 'teacher', PROVINCES[(i + k) % PROVINCES.length]!.code));
-          await emitAck(s, 'join', { meetingId: MEETING });
-          return s;
-        }),
-      );
-      bots.push(...batch);
-    }
+    const bots = await joinBots(node.url, MEETING, CLIENTS);
     const joinSeconds = (performance.now() - t0) / 1000;
     console.log(`${CLIENTS} clients joined in ${joinSeconds.toFixed(1)} s; asking ${ASK_RATE}/s for ${ASK_SECONDS} s…`);
 

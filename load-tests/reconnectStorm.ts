@@ -9,10 +9,9 @@
  * Writes load-tests/results/reconnect-storm.json.
  */
 import { parseArgs } from 'node:util';
-import { BotPool, RedisCounter, sum } from './bots';
-import { BENCH_SECRET, machine, percentile, publishingHost, runBenchmark, writeResult } from './lib';
-import { startRedis, startSfuNode, type SfuNodeProcess } from '../test/helpers/cluster';
-import { startSignalingNode, type SignalingProcess } from '../test/helpers/signaling';
+import { sum } from './bots';
+import { BenchCluster } from './benchCluster';
+import { machine, percentile, runBenchmark, writeResult } from './lib';
 
 const { values } = parseArgs({
   options: {
@@ -24,26 +23,14 @@ const { values } = parseArgs({
 });
 const N = Number(values.viewers);
 const MEETING = 'bench-storm';
-const env = { HOINGHI_JWT_SECRET: BENCH_SECRET, HOINGHI_JOIN_RATE: '100000', HOINGHI_JOIN_BURST: '100000' };
 const now = (): number => performance.timeOrigin + performance.now();
 
 async function main(): Promise<void> {
-  const redis = await startRedis();
-  const sfu: SfuNodeProcess[] = [];
-  const nodes: SignalingProcess[] = [];
-  const counter = await RedisCounter.open(redis.url);
-  const pool = BotPool.start(Number(values.clients));
+  const cluster = await BenchCluster.start(MEETING, Number(values.clients));
+  const { counter, pool, nodes, urls, host } = cluster;
   try {
-    for (const id of ['sfu-a', 'sfu-b']) sfu.push(await startSfuNode(redis.url, id, { HOINGHI_VIEWERS_PER_WORKER: '100000' }));
-    for (const id of ['sig-1', 'sig-2', 'sig-3']) nodes.push(await startSignalingNode(redis.url, id, env));
-    const urls = nodes.map((n) => n.url);
-    const host = await publishingHost(urls[0]!, MEETING);
-
     // The initial joins double as the cluster's receive-flow join rate (socket.io bots, no media).
-    await new Promise((r) => setTimeout(r, 2_000));
-    const idle0 = await counter.total();
-    await new Promise((r) => setTimeout(r, 5_000));
-    const idlePerS = ((await counter.total()) - idle0 - 1) / 5;
+    const idlePerS = await cluster.idleCommandsPerSecond();
     const j0 = await counter.total();
     const jt0 = performance.now();
     const joined = await pool.connect({ urls, first: 0, count: N, meetingId: MEETING, flow: 'recv', concurrency: Number(values.concurrency) });
@@ -133,11 +120,7 @@ async function main(): Promise<void> {
     console.log(`reconnect-storm: wrote ${writeResult('reconnect-storm', result)}`);
     host.close();
   } finally {
-    await pool.close();
-    await counter.close();
-    await Promise.all(nodes.map((n) => n.stop()));
-    await Promise.all(sfu.map((n) => n.stop()));
-    await redis.stop();
+    await cluster.close();
   }
 }
 

@@ -52,18 +52,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { BENCH_SECRET, botToken, cpuSeconds, machine, runBenchmark, writeResult } from './lib';
+import { cpuSeconds, machine, runBenchmark, writeResult } from './lib';
+import { BenchNode, CORES, pinWorker, WORKER_PINNED } from './benchServer';
 import { barChart } from './chart';
 import { buildUdpkit, Receiver, udpCeiling } from './udpkit';
 import { mediaCodecs } from '../sfu/mediaCodecs';
-import { loadConfig } from '../signaling/config';
-import { HoinghiServer } from '../signaling/server';
 import { freePort } from '../test/helpers/cluster';
-import { WebRtcViewer } from './bots/webrtcViewer';
-import { WebRtcPublisher } from './bots/webrtcPublisher';
 import { clipPath, makeClips, type Ptime, type VideoLayer } from './viewerClips';
 import { inPrivateNetns, maskOfCoresBut0, reexecInPrivateNetns, setRps, setUpPrivateLoopback, softirqSnap } from './netns';
 
@@ -76,7 +72,6 @@ const BASELINE = process.env.BASELINE_WORKER;
 const RPS = process.env.RPS === '1';
 const NAME = (process.env.PLAN ? `viewer-cost-${process.env.PLAN.replace(/[^A-Za-z0-9]+/g, '-')}` : BASELINE ? 'viewer-cost-ab' : 'viewer-cost') + (RPS ? '-rps' : '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const CORES = os.availableParallelism();
 
 // mediasoup reads its worker binary path when each worker is spawned, from this export.
 const msWorker = createRequire(import.meta.url)('mediasoup/node/lib/Worker.js') as { workerBin: string };
@@ -112,13 +107,6 @@ function upstreamBin(): string {
   const out = execFileSync('bash', ['scripts/build-worker.sh', '--print-bin', 'upstream']).toString().trim();
   if (!out) throw new Error('no upstream worker in the cache: run HOINGHI_WORKER_VARIANT=upstream scripts/build-worker.sh, then scripts/build-worker.sh again');
   return out;
-}
-
-const pin = (pid: number, cpus: string) => execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
-function pinWorker(pid: number): void {
-  if (CORES < 2) return;
-  pin(pid, '0');
-  pin(process.pid, `1-${CORES - 1}`);
 }
 
 /** Per CPU over a window: NET_RX softirqs raised per second, and % of the CPU's time in softirq (machine-wide). */
@@ -247,47 +235,15 @@ async function sinkPhase(w: WorkerVariant, key: string, rep: number, ceiling: nu
 async function botPhase(w: WorkerVariant, key: string, rep: number, ceiling: number): Promise<Measure> {
   const profile = PROFILES[key]!;
   msWorker.workerBin = w.bin;
-  const server = await HoinghiServer.create(
-    loadConfig({
-      HOINGHI_PORT: '0',
-      HOINGHI_WORKERS: '1',
-      HOINGHI_RTC_BASE_PORT: '0',
-      HOINGHI_JWT_SECRET: BENCH_SECRET,
-      HOINGHI_VIEWERS_PER_WORKER: '100000',
-      HOINGHI_JOIN_RATE: '100000',
-      HOINGHI_JOIN_BURST: '100000',
-      ...w.env,
-    }),
-  );
-  const bots: WebRtcViewer[] = [];
-  let host: WebRtcPublisher | null = null;
+  const bench = await BenchNode.start(w.env);
   try {
-    const wpid = server.sfu.stats().workers[0]!.pid;
-    pinWorker(wpid);
-    host = await WebRtcPublisher.start({ url: server.url, token: botToken(MEETING, 'bench-host', 'host', null), meetingId: MEETING, clip: clipPath(profile.layer, profile.ptime), dtx: profile.dtx });
-    if (CORES >= 2 && host.ffmpegPid) pin(host.ffmpegPid, `1-${CORES - 1}`);
-    const deadline = Date.now() + 15_000;
-    while (host.stats().forwarded < 60) {
-      if (Date.now() > deadline) throw new Error('the publisher bot forwards nothing');
-      await sleep(100);
-    }
+    const wpid = bench.workerPid;
+    await bench.publish({ meetingId: MEETING, clip: clipPath(profile.layer, profile.ptime), dtx: profile.dtx, minForwarded: 60 });
     const base = await cpuOver(wpid, 3);
-    for (let i = 0; i < VIEWERS; i += 25) {
-      await Promise.all(Array.from({ length: Math.min(25, VIEWERS - i) }, (_, j) =>
-        WebRtcViewer.join({ url: server.url, token: botToken(MEETING, `bot-${rep}-${i + j}`, 'teacher', '01'), meetingId: MEETING, transportCc: profile.transportCc, remb: profile.remb ?? true }).then(
-          (v) => bots.push(v),
-          (e: unknown) => console.error(`bot ${i + j}: ${e instanceof Error ? e.message : String(e)}`),
-        )));
-    }
-    await Promise.race([Promise.all(bots.map((b) => b.firstRtp())), sleep(15_000)]);
-    await sleep(2_500);
-    const sum = () => bots.reduce((a, b) => {
-      const s = b.stats();
-      return { rtp: a.rtp + s.rtpPackets, gaps: a.gaps + s.gaps, rtcp: a.rtcp + s.receiverReports + s.nacks + s.transportCcFeedbacks + s.remb };
-    }, { rtp: 0, gaps: 0, rtcp: 0 });
-    const a = sum();
+    const bots = await bench.joinViewers({ meetingId: MEETING, count: VIEWERS, name: (i) => `bot-${rep}-${i}`, viewer: { transportCc: profile.transportCc, remb: profile.remb ?? true } });
+    const a = bench.viewerTotals();
     const m = await cpuOver(wpid, WINDOW_S);
-    const b = sum();
+    const b = bench.viewerTotals();
     const rtp = b.rtp - a.rtp;
     const gaps = b.gaps - a.gaps;
     const out = measure(rep, 'WebRTC bot', w, key, bots.length, base.cpu, m.cpu, rtp / WINDOW_S, (100 * gaps) / Math.max(1, rtp + gaps), ceiling);
@@ -295,9 +251,7 @@ async function botPhase(w: WorkerVariant, key: string, rep: number, ceiling: num
     out.softirq = m.softirq;
     return out;
   } finally {
-    for (const b of bots) b.close();
-    host?.close();
-    await server.close();
+    await bench.close();
   }
 }
 
@@ -448,7 +402,7 @@ async function main(): Promise<void> {
     when: new Date().toISOString(),
     machine: machine(),
     command: `${env ? `${env} ` : ''}node --import tsx load-tests/viewerCost.ts ${VIEWERS} ${WINDOW_S} ${REPS}`,
-    workerPinnedToCore0: CORES >= 2,
+    workerPinnedToCore0: WORKER_PINNED,
     workers: BASELINE ? { baseline: BASELINE, patched: INSTALLED_BIN } : { upstream: workers.upstream.bin, patched: INSTALLED_BIN },
     udpCeiling: RPS ? ceilings : ceilings[0]!.run,
     ...(RPS ? { rps: { device: 'lo of a private network namespace', rpsCpusOn: rpsMask, rpsCpusOff: '0' } } : {}),

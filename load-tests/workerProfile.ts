@@ -26,12 +26,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
-import os from 'node:os';
-import { BENCH_SECRET, botToken, cpuSeconds, machine, runBenchmark, writeResult } from './lib';
-import { loadConfig } from '../signaling/config';
-import { HoinghiServer } from '../signaling/server';
-import { WebRtcViewer } from './bots/webrtcViewer';
-import { WebRtcPublisher } from './bots/webrtcPublisher';
+import { cpuSeconds, machine, runBenchmark, writeResult } from './lib';
+import { BenchNode, pinOffWorker } from './benchServer';
 import { clipPath, makeClips } from './viewerClips';
 
 const VIEWERS = Number(process.argv[2] ?? 100);
@@ -41,8 +37,6 @@ const CALL_GRAPH = process.env.CALL_GRAPH === 'dwarf' ? 'dwarf' : 'fp';
 const FREQ = Number(process.env.PERF_FREQ ?? (CALL_GRAPH === 'dwarf' ? 499 : 1999));
 const OUT = process.env.OUT ?? `worker-profile-${PROFILE}`;
 const MEETING = 'bench-worker-profile';
-const CORES = os.availableParallelism();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const PROFILES = {
   mass: { name: 'mass audience (360p 500 kbps, Opus 60 ms + DTX, REMB)', layer: 'middle', ptime: 60, dtx: true, transportCc: false },
@@ -56,8 +50,6 @@ function workerBin(): string {
   const fp = execFileSync('bash', ['scripts/build-worker.sh', '--print-bin'], { env: { ...process.env, HOINGHI_WORKER_FRAME_POINTERS: '1' } }).toString().trim();
   return fp || msWorker.workerBin;
 }
-
-const pin = (pid: number, cpus: string) => execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 
 /** One sample's stack, leaf first. */
 type Frame = { sym: string; dso: string };
@@ -127,48 +119,18 @@ async function main(): Promise<void> {
   const bin = workerBin();
   msWorker.workerBin = bin;
   console.log(`worker-profile: ${VIEWERS} viewers, ${SECONDS} s, ${profile.name}, worker ${bin}, call graph ${CALL_GRAPH} at ${FREQ} Hz`);
-  const server = await HoinghiServer.create(
-    loadConfig({
-      HOINGHI_PORT: '0',
-      HOINGHI_WORKERS: '1',
-      HOINGHI_RTC_BASE_PORT: '0',
-      HOINGHI_JWT_SECRET: BENCH_SECRET,
-      HOINGHI_VIEWERS_PER_WORKER: '100000',
-      HOINGHI_JOIN_RATE: '100000',
-      HOINGHI_JOIN_BURST: '100000',
-    }),
-  );
-  const bots: WebRtcViewer[] = [];
-  let host: WebRtcPublisher | null = null;
+  const bench = await BenchNode.start();
   const data = `/tmp/hoinghi-${OUT}-${process.pid}.perf.data`;
   try {
-    const wpid = server.sfu.stats().workers[0]!.pid;
-    if (CORES >= 2) {
-      pin(wpid, '0');
-      pin(process.pid, `1-${CORES - 1}`);
-    }
-    host = await WebRtcPublisher.start({ url: server.url, token: botToken(MEETING, 'bench-host', 'host', null), meetingId: MEETING, clip: clipPath(profile.layer, profile.ptime), dtx: profile.dtx });
-    if (CORES >= 2 && host.ffmpegPid) pin(host.ffmpegPid, `1-${CORES - 1}`);
-    const deadline = Date.now() + 15_000;
-    while (host.stats().forwarded < 60) {
-      if (Date.now() > deadline) throw new Error('the publisher bot forwards nothing');
-      await sleep(100);
-    }
-    for (let i = 0; i < VIEWERS; i += 25) {
-      await Promise.all(Array.from({ length: Math.min(25, VIEWERS - i) }, (_, j) =>
-        WebRtcViewer.join({ url: server.url, token: botToken(MEETING, `bot-${i + j}`, 'teacher', '01'), meetingId: MEETING, transportCc: profile.transportCc }).then(
-          (v) => bots.push(v),
-          (e: unknown) => console.error(`bot ${i + j}: ${e instanceof Error ? e.message : String(e)}`),
-        )));
-    }
-    await Promise.race([Promise.all(bots.map((b) => b.firstRtp())), sleep(15_000)]);
-    await sleep(2_500);
-    const rtp = () => bots.reduce((a, b) => a + b.stats().rtpPackets, 0);
+    const wpid = bench.workerPid;
+    await bench.publish({ meetingId: MEETING, clip: clipPath(profile.layer, profile.ptime), dtx: profile.dtx, minForwarded: 60 });
+    const bots = await bench.joinViewers({ meetingId: MEETING, count: VIEWERS, name: (i) => `bot-${i}`, viewer: { transportCc: profile.transportCc } });
+    const rtp = () => bench.viewerTotals().rtp;
     const r0 = rtp();
     const c0 = cpuSeconds(wpid);
     const t0 = performance.now();
     const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', String(FREQ), '--call-graph', CALL_GRAPH === 'dwarf' ? 'dwarf,16384' : 'fp', '-p', String(wpid), '-o', data, '--', 'sleep', String(SECONDS)], { stdio: ['ignore', 'inherit', 'inherit'] });
-    if (CORES >= 2 && perf.pid) pin(perf.pid, `1-${CORES - 1}`);
+    pinOffWorker(perf.pid);
     const code = await new Promise<number | null>((r) => perf.once('exit', r));
     if (code !== 0) throw new Error(`perf record exited with ${code}`);
     const dt = (performance.now() - t0) / 1000;
@@ -235,9 +197,7 @@ async function main(): Promise<void> {
     for (const f of topInclusive.slice(0, 30)) console.log(`    ${f.fn.slice(0, 90).padEnd(90)} ${String(f.pct).padStart(6)}%`);
     console.log(`worker-profile: wrote ${file} and load-tests/results/${OUT}.folded`);
   } finally {
-    for (const b of bots) b.close();
-    host?.close();
-    await server.close();
+    await bench.close();
     fs.rmSync(data, { force: true });
     fs.rmSync(`${data}.old`, { force: true });
   }

@@ -99,6 +99,7 @@ export class LiveStreams {
   readonly #sweep: NodeJS.Timeout;
   readonly #openMeetings: () => string[];
   #closed = false;
+  /** HLS requests passed to another node (live and recording), counted by `proxyTo`. */
   proxied = 0;
 
   constructor(

@@ -16,11 +16,17 @@ const FORWARDED_REQUEST = ['authorization', 'range', 'if-none-match', 'if-modifi
 const FORWARDED_RESPONSE = ['content-type', 'content-length', 'content-range', 'content-encoding', 'accept-ranges', 'cache-control', 'etag', 'last-modified', 'retry-after', 'vary'];
 const TIMEOUT_MS = 10_000;
 
+/** Where the requests passed on are counted (the metric `hoinghi_hls_proxied_total`). */
+export interface ProxyCounter {
+  proxied: number;
+}
+
 /** Whether this request was already passed on by another node. */
 export const isHop = (req: Request): boolean => req.headers[HOP_HEADER] !== undefined;
 
-/** Sends `req` to `baseUrl` + the same path, and its answer to `res`. */
-export function proxyTo(baseUrl: string, req: Request, res: Response): Promise<void> {
+/** Sends `req` to `baseUrl` + the same path, and its answer to `res`; counts it in `counter`. */
+export function proxyTo(baseUrl: string, req: Request, res: Response, counter: ProxyCounter): Promise<void> {
+  counter.proxied += 1;
   const target = new URL(req.originalUrl, baseUrl);
   const headers: Record<string, string> = { [HOP_HEADER]: '1' };
   for (const name of FORWARDED_REQUEST) {

@@ -48,21 +48,22 @@ export async function watchLive(deps: RecordingDeps, session: Session): Promise<
   return deps.live.watch(meeting.id, meeting.sessionOf(peer).key);
 }
 
-/** The meeting's recordings being made now: this node's, and those of other live nodes (the index). */
+/**
+ * The meeting's recordings being made now, one per session: this node's, and those of other live
+ * nodes (the index). Only this node's list is exact for its own sessions: a session recorded here
+ * is not also reported from a stale entry of a stopped run elsewhere.
+ */
 async function liveRecordings(deps: RecordingDeps, meetingId: string): Promise<LiveRecording[]> {
-  const own = deps.recordings.active(meetingId);
-  const ids = new Set(own.map((r) => r.id));
-  const out = own.map(live);
+  const bySession = new Map(deps.recordings.active(meetingId).map((r) => [r.sessionKey, live(r)]));
   const indexed = await deps.index.recordings(meetingId).catch(() => []);
-  const others = indexed.filter((e) => e.info.endedAt === null && !ids.has(e.info.id));
+  const others = indexed.filter((e) => e.info.endedAt === null && !bySession.has(e.info.sessionKey));
   if (others.length > 0) {
     const alive = new Set(await deps.aliveNodes().catch(() => [] as string[]));
-    for (const e of others) if (alive.has(e.node.id) && !deps.recordings.isLive(e.info.id)) out.push(live(e.info));
+    for (const { info, node } of others) {
+      // Not one this node started since its list above was read (the index has a recording before that list does).
+      if (alive.has(node.id) && !bySession.has(info.sessionKey) && !deps.recordings.isLive(info.id)) bySession.set(info.sessionKey, live(info));
+    }
   }
-  // Only this node's list is exact for its own sessions: a session recorded here is not also
-  // reported from a stale entry of a stopped run elsewhere.
-  const bySession = new Map<string, LiveRecording>();
-  for (const r of out) if (!bySession.has(r.sessionKey) || ids.has(r.id)) bySession.set(r.sessionKey, r);
   return [...bySession.values()];
 }
 

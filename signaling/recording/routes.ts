@@ -130,8 +130,7 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
         if (!isHop(req) && RECORDING_ID.test(recordingId!)) {
           const entry = await deps.index.recording(meetingId!, recordingId!);
           if (entry && entry.node.id !== deps.self().id) {
-            deps.live.proxied += 1;
-            await proxyTo(entry.node.url, req, res);
+            await proxyTo(entry.node.url, req, res, deps.live);
             return;
           }
         }
@@ -169,8 +168,7 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
       if (!isHop(req)) {
         const origin = await deps.live.origin(meetingId!, sessionKey!);
         if (origin && origin.node.id !== deps.self().id && origin.liveId === liveId) {
-          deps.live.proxied += 1;
-          await proxyTo(origin.node.url, req, res);
+          await proxyTo(origin.node.url, req, res, deps.live);
           return;
         }
       }

@@ -83,6 +83,12 @@ async function playlist(base: string, url: string, token: string): Promise<strin
   return res.text;
 }
 
+/** The node's `hoinghi_hls_proxied_total`, read from its /metrics. */
+async function proxiedTotal(server: HoinghiServer): Promise<number> {
+  const body = await (await fetch(server.metricsUrl)).text();
+  return Number(/^hoinghi_hls_proxied_total (\S+)$/m.exec(body)?.[1]);
+}
+
 function probe(file: string): { codec_type: string; codec_name: string }[] {
   const out = execFileSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name', '-of', 'json', file]).toString();
   return (JSON.parse(out) as { streams: { codec_type: string; codec_name: string }[] }).streams;
@@ -234,11 +240,14 @@ describe('two signaling nodes over Redis, one SFU', () => {
     const token = tokenFor(a, { role: 'teacher', sub: 'cl-ta', province: '01' });
     const text = await playlist(a.url, livePath, token);
     const last = playlistSegments(text).at(-1)!.file;
+    const proxied0 = await proxiedTotal(a);
     const viaA = await get(a.url, livePath.replace('index.m3u8', last), token);
     const atB = await get(b.url, livePath.replace('index.m3u8', last), token);
     expect(viaA.status).toBe(200);
     expect(Buffer.from(await viaA.arrayBuffer()).equals(Buffer.from(await atB.arrayBuffer()))).toBe(true);
     expect(a.live.stats().proxied).toBeGreaterThan(0);
+    // Each request passed on is counted once, on the node that passed it (the one segment via a).
+    expect(await proxiedTotal(a)).toBe(proxied0 + 1);
     // The other node still checks the audience.
     const outsider = tokenFor(a, { role: 'teacher', sub: 'cl-out', meetings: ['another-meeting'] });
     expect((await get(a.url, livePath, outsider)).status).toBe(403);
@@ -257,6 +266,11 @@ describe('two signaling nodes over Redis, one SFU', () => {
     expect(list.recordings.map((r) => r.id)).toContain(started.id);
     const text = await playlist(b.url, `/api/meetings/${MEETING}/recordings/${started.id}/index.m3u8`, token);
     expect(playlistSegments(text).length).toBeGreaterThanOrEqual(2);
+    const proxied0 = await proxiedTotal(b);
+    const segment = await get(b.url, `/api/meetings/${MEETING}/recordings/${started.id}/${playlistSegments(text)[0]!.file}`, token);
+    expect(segment.status).toBe(200);
+    // A recording's file passed on is counted once too, on node b.
+    expect(await proxiedTotal(b)).toBe(proxied0 + 1);
     await call(hostA, 'stopRecording', {});
   });
 
