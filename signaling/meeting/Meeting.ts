@@ -30,7 +30,7 @@ import { HostFeeds } from './hostFeeds';
 import { NationalFallback } from './nationalFallback';
 import type { QaOptions } from '../qa/qaConfig';
 import { RejoinPacer } from './rejoinPacer';
-import { applyViewerLayer, isMassAudience } from './massAudience';
+import { applyViewerLayer, isMassAudience, settleViewerLayer } from './massAudience';
 
 export interface MeetingOptions {
   statsIntervalMs: number;
@@ -392,8 +392,9 @@ export class Meeting {
       peer.consuming.delete(producer.id);
     }
     if (!params) return null;
-    await applyViewerLayer(this.sfu, peer, params.id, producer.id, params.kind);
+    const layer = await applyViewerLayer(this.sfu, peer, params.id, producer.id, params.kind);
     peer.consumers.set(params.id, producer.id);
+    await settleViewerLayer(this.sfu, peer, params.id, producer.id, layer);
     if (this.isHeld(peer, producer)) peer.held.add(params.id);
     this.consumerOwner.set(params.id, peer.userId);
     return {

@@ -17,7 +17,7 @@ import type { MeetingRegistry } from './MeetingRegistry';
 import { Peer } from './Peer';
 import type { Session } from './Session';
 import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
-import { adaptsOwnLayer, meetingIsLarge, profileCapabilities } from './massAudience';
+import { adaptsOwnLayer, meetingIsLarge, profileCapabilities, reapplyViewerLayers } from './massAudience';
 import { DATA_SAVER_BPS } from './layerFlow';
 
 /** Announcements at most this old are shown to a participant who joins (or comes back). */
@@ -162,7 +162,7 @@ export async function connectTransport(
 
 export async function startConsuming(
   session: Session,
-  { rtpCapabilities }: ClientPayload<'startConsuming'>,
+  { rtpCapabilities, layerCeiling }: ClientPayload<'startConsuming'>,
 ): Promise<ClientResultMap['startConsuming']> {
   const { meeting, peer } = session.joined();
   if (!peer.recvTransportId) throw new AppError('conflict', 'create a receive transport first');
@@ -173,13 +173,20 @@ export async function startConsuming(
   }
   const large = await meetingIsLarge(meeting.state, meeting.options.massAudienceViewers);
   peer.rtpCapabilities = profileCapabilities(peer, rtpCapabilities, large, meeting.options.massAudienceBwe);
+  const adaptsLayer = adaptsOwnLayer(peer, meeting.options.massAudienceBwe);
+  // The page's ceiling holds only where the page adapts; the SFU's estimate rules elsewhere.
+  const ceiling = adaptsLayer ? (layerCeiling ?? null) : null;
+  if (ceiling !== peer.layerCeiling) {
+    peer.layerCeiling = ceiling;
+    await reapplyViewerLayers(meeting.sfu, peer, (producerId) => meeting.published.get(producerId)?.kind);
+  }
   const consumers = [];
   for (const producer of meeting.published.values()) {
     if (already.has(producer.id) || !meeting.wants(peer, producer)) continue;
     const info = await meeting.consumeFor(peer, producer);
     if (info) consumers.push(info);
   }
-  return { consumers, massAudience: peer.massAudience, adaptsLayer: adaptsOwnLayer(peer, meeting.options.massAudienceBwe) };
+  return { consumers, massAudience: peer.massAudience, adaptsLayer };
 }
 
 export async function resumeConsumer(

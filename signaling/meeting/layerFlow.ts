@@ -33,10 +33,11 @@ export async function setDataSaver(
   { on }: ClientPayload<'setDataSaver'>,
 ): Promise<ClientResultMap['setDataSaver']> {
   const { meeting, peer } = session.joined();
-  const changed = peer.dataSaver !== on;
   peer.dataSaver = on;
   if (peer.recvTransportId) await meeting.sfu.setMaxOutgoingBitrate(peer.recvTransportId, on ? DATA_SAVER_BPS : 0);
-  if (changed) await reapply(meeting, peer);
+  // Every time, not only on a change: a request whose SFU calls failed is asked again and must
+  // then apply what the first one could not.
+  await reapply(meeting, peer);
   return { dataSaver: on };
 }
 
@@ -60,17 +61,17 @@ export async function setConsumerLayers(
 
 /**
  * The page's measure of its own link: no video layer above `spatialLayer` (null: no limit). Sent
- * by a page the SFU does not estimate (`startConsuming` said `adaptsLayer`) when loss or freezes
- * persist, and lifted step by step when the link has been quiet (web/src/client/layerGovernor.ts).
+ * by a page the SFU does not estimate (`startConsuming` said `adaptsLayer`) when loss persists,
+ * and lifted step by step when the link has been quiet (web/src/client/layerGovernor.ts). A new
+ * connection carries the page's ceiling in `startConsuming` instead.
  */
 export async function setLayerCeiling(
   session: Session,
   { spatialLayer }: ClientPayload<'setLayerCeiling'>,
 ): Promise<ClientResultMap['setLayerCeiling']> {
   const { meeting, peer } = session.joined();
-  if (peer.layerCeiling !== spatialLayer) {
-    peer.layerCeiling = spatialLayer;
-    await reapply(meeting, peer);
-  }
+  peer.layerCeiling = spatialLayer;
+  // Every time (see setDataSaver): the page sends again a ceiling whose request failed.
+  await reapply(meeting, peer);
   return { spatialLayer };
 }

@@ -18,6 +18,7 @@
 import type { RtpCapabilities } from '../protocol/events';
 import type { MeetingState } from '../store/types';
 import type { SfuControl } from '../../sfu/types';
+import { SfuError } from '../../sfu/errors';
 import type { Peer } from './Peer';
 
 /** The header extension transport-cc feedback is computed from. */
@@ -115,20 +116,41 @@ export function viewerLayer(peer: Peer, producerId: string): number {
 
 /**
  * After a video consumer is created (paused): its layer (`viewerLayer`). A consumer whose layer is
- * the top one is left alone: that is mediasoup's own default.
+ * the top one is left alone: that is mediasoup's own default. Returns the layer it has.
  */
-export async function applyViewerLayer(sfu: SfuControl, peer: Peer, consumerId: string, producerId: string, kind: string): Promise<void> {
-  if (kind !== 'video') return;
+export async function applyViewerLayer(sfu: SfuControl, peer: Peer, consumerId: string, producerId: string, kind: string): Promise<number | null> {
+  if (kind !== 'video') return null;
   const layer = viewerLayer(peer, producerId);
   if (layer !== TOP_SPATIAL_LAYER) await sfu.setConsumerPreferredLayers(consumerId, layer);
+  return layer;
+}
+
+/**
+ * Once a new consumer is registered on the peer: if its layer's inputs changed while it was being
+ * created (a ceiling or data saver applied to the peer's other consumers meanwhile), set it again.
+ */
+export async function settleViewerLayer(sfu: SfuControl, peer: Peer, consumerId: string, producerId: string, applied: number | null): Promise<void> {
+  if (applied === null) return;
+  const layer = viewerLayer(peer, producerId);
+  if (layer !== applied) await ignoreGone(sfu.setConsumerPreferredLayers(consumerId, layer));
+}
+
+/** A consumer closed meanwhile (its producer went) is not an error here; anything else is. */
+async function ignoreGone(call: Promise<void>): Promise<void> {
+  try {
+    await call;
+  } catch (error) {
+    if (!(error instanceof SfuError && error.code === 'not_found')) throw error;
+  }
 }
 
 /**
  * Sets every video consumer of the viewer to its layer again, after something all of them depend
  * on changed (data saver, the link's ceiling). `kindOf` gives a producer's kind (undefined: gone).
+ * Throws if the SFU failed for a consumer that still exists (the caller's request then fails and
+ * the client asks again).
  */
 export async function reapplyViewerLayers(sfu: SfuControl, peer: Peer, kindOf: (producerId: string) => string | undefined): Promise<void> {
   const video = [...peer.consumers].filter(([, producerId]) => kindOf(producerId) === 'video');
-  // A consumer closed meanwhile (its producer went) is not an error for the others.
-  await Promise.all(video.map(([consumerId, producerId]) => sfu.setConsumerPreferredLayers(consumerId, viewerLayer(peer, producerId)).catch(() => undefined)));
+  await Promise.all(video.map(([consumerId, producerId]) => ignoreGone(sfu.setConsumerPreferredLayers(consumerId, viewerLayer(peer, producerId)))));
 }

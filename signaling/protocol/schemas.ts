@@ -118,7 +118,14 @@ export const clientEventSchemas = {
   createTransport: z.strictObject({ direction: z.enum(['send', 'recv']) }),
   connectTransport: z.strictObject({ transportId: id, dtlsParameters: dtlsParametersSchema }),
   /** Ask for consumers of everything currently published, once the device is loaded. */
-  startConsuming: z.strictObject({ rtpCapabilities: rtpCapabilitiesSchema }),
+  startConsuming: z.strictObject({
+    rtpCapabilities: rtpCapabilitiesSchema,
+    /**
+     * The ceiling the page learnt of its link on an earlier connection (setLayerCeiling); kept
+     * only if this connection gets no estimator (`adaptsLayer`). Absent or null: no limit.
+     */
+    layerCeiling: z.number().int().min(0).max(2).nullable().optional(),
+  }),
   /** Also checked against the rules of `mediaRules.ts` (codec kind, layers, SSRCs, rids). */
   produce: z
     .strictObject({

@@ -21,13 +21,14 @@ import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../helpers/server';
 import { closeAll, launchChromium, openAs, waitFor } from '../helpers/browser';
 import { loopbackShaper } from '../helpers/linkShaper';
+import { PROBE_AFTER_MS } from '../../web/src/client/layerGovernor';
 
 const MEETING = 'e2e-weak-link';
 /** How narrow the squeezed link is: under the middle layer (≈ 300–500 kbit/s), over the lowest (≤ 150 kbit/s + audio). */
 const SQUEEZED_KBIT = 250;
 /** A layer switch waits for the page's windows (2 s each), a settle time and a keyframe; the way back for a probe delay too. */
 const SWITCH_MS = 60_000;
-vi.setConfig({ testTimeout: 4 * SWITCH_MS, hookTimeout: 120_000 });
+vi.setConfig({ testTimeout: 5 * SWITCH_MS, hookTimeout: 120_000 });
 
 const shaper = loopbackShaper();
 let server: HoinghiServer;
@@ -123,8 +124,8 @@ async function observe(): Promise<Seen | null> {
 }
 
 /** Waits until the large video is on `layer` at the SFU with frames decoded at a size that `size` accepts, and frames still coming. */
-async function onLayer(layer: number, size: (height: number) => boolean, what: string): Promise<Seen> {
-  const at = await waitFor(observe, (o) => o !== null && o.preferred === layer && o.current === layer && o.frameHeight > 0 && size(o.frameHeight), SWITCH_MS, what);
+async function onLayer(layer: number, size: (height: number) => boolean, what: string, withinMs = SWITCH_MS): Promise<Seen> {
+  const at = await waitFor(observe, (o) => o !== null && o.preferred === layer && o.current === layer && o.frameHeight > 0 && size(o.frameHeight), withinMs, what);
   return (await waitFor(observe, (o) => o !== null && o.framesDecoded > at!.framesDecoded + 5 && o.current === layer, 30_000, `${what}, frames rising`))!;
 }
 
@@ -156,18 +157,21 @@ describe('the host camera in a large meeting', () => {
   it('sends its middle layer at 20 fps and 350 kbps once the meeting is large, changed on the live camera', async () => {
     expect(middleBeforeLarge).toEqual({ maxFramerate: 30, maxBitrate: 500_000 });
     await waitFor(hostMiddleLayer, (m) => m?.maxFramerate === 20 && m.maxBitrate === 350_000, 30_000, 'the lighter middle layer on the host sender');
-    // What the teacher decodes from that layer: no more than 20 frames a second (with a frame of slack).
-    const fps = await teacher.evaluate(async () => {
-      let out = 0;
-      for (const pc of (window as unknown as { __testPcs: RTCPeerConnection[] }).__testPcs) {
-        if (pc.connectionState === 'closed') continue;
-        (await pc.getStats()).forEach((s: { type: string; kind?: string; framesPerSecond?: number }) => {
-          if (s.type === 'inbound-rtp' && s.kind === 'video') out = Math.max(out, s.framesPerSecond ?? 0);
-        });
-      }
-      return out;
-    });
-    expect(fps).toBeLessThanOrEqual(21);
+    // What the teacher decodes from that layer: frames, and no more than 20 a second (with a frame
+    // of slack; the browser's rate is a one-second average, so it is read until it has settled).
+    const decodedFps = () =>
+      teacher.evaluate(async () => {
+        let out = 0;
+        for (const pc of (window as unknown as { __testPcs: RTCPeerConnection[] }).__testPcs) {
+          if (pc.connectionState === 'closed') continue;
+          (await pc.getStats()).forEach((s: { type: string; kind?: string; framesPerSecond?: number }) => {
+            if (s.type === 'inbound-rtp' && s.kind === 'video') out = Math.max(out, s.framesPerSecond ?? 0);
+          });
+        }
+        return out;
+      });
+    const fps = await waitFor(decodedFps, (f) => f > 0 && f <= 21, 30_000, 'the teacher decoding at most 20 frames a second');
+    expect(fps).toBeGreaterThan(0);
   });
 });
 
@@ -198,7 +202,9 @@ describe('a teacher on a weak link lowers its own layer when the SFU does not es
     }
 
     await shaper.clear();
-    const back = await onLayer(1, (h) => h > low.frameHeight, 'the middle layer again on the wide link');
+    // The page raises after PROBE_AFTER_MS of quiet, or twice that if a raise failed while the
+    // link was still squeezed, after the settle time and its windows.
+    const back = await onLayer(1, (h) => h > low.frameHeight, 'the middle layer again on the wide link', 2 * PROBE_AFTER_MS + SWITCH_MS);
     // Raised one layer (to what the page wants): no longer below it; lifted fully after another quiet while.
     expect(['1', 'none']).toContain(back.ceiling);
     expect(back.caption).not.toContain('mạng yếu');

@@ -4,9 +4,11 @@
  * what does not fit is dropped, as at a rural link's bottleneck. Other loopback traffic is not
  * shaped (HTB's unclassified traffic goes straight through).
  * Needs root and the kernel's HTB scheduler (both in CI); Debian's kernel here has no netem.
- * One shaper at a time; `clear()` restores the loopback's default (no qdisc).
+ * One shaper at a time; `clear()` restores the loopback's default (no qdisc). It removes only its
+ * own scheduler (handle 1: of kind htb) and also does so when the test process exits or is
+ * stopped, so a crashed test leaves no shaped port behind.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -21,10 +23,34 @@ export interface LinkShaper {
   clear(): Promise<void>;
 }
 
+/** Our scheduler on `dev`, if it is there: the root qdisc HTB with handle 1:. */
+function ours(show: string): boolean {
+  return /^qdisc htb 1: root/m.test(show);
+}
+
+/** Removes our scheduler from `dev` synchronously (for exit handlers). */
+function clearSync(dev: string): void {
+  try {
+    if (ours(execFileSync('tc', ['qdisc', 'show', 'dev', dev]).toString())) execFileSync('tc', ['qdisc', 'del', 'dev', dev, 'root']);
+  } catch {
+    // Nothing to clear, or tc is gone: the process is ending anyway.
+  }
+}
+
 export function loopbackShaper(dev = 'lo'): LinkShaper {
+  let hooked = false;
+  const clear = async () => {
+    const { stdout } = await tc('qdisc', 'show', 'dev', dev);
+    if (ours(stdout)) await tc('qdisc', 'del', 'dev', dev, 'root');
+  };
   return {
     async shape(port, kbit, queuePackets = 20) {
-      await tc('qdisc', 'del', 'dev', dev, 'root').catch(() => undefined);
+      if (!hooked) {
+        hooked = true;
+        process.once('exit', () => clearSync(dev));
+        for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (clearSync(dev), process.exit(1)));
+      }
+      await clear();
       await tc('qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '0');
       await tc('class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:10', 'htb', 'rate', `${kbit}kbit`, 'ceil', `${kbit}kbit`);
       await tc('qdisc', 'add', 'dev', dev, 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', String(queuePackets));
@@ -35,8 +61,6 @@ export function loopbackShaper(dev = 'lo'): LinkShaper {
       const leaf = stdout.split('qdisc ').find((q) => q.startsWith('pfifo 10:'));
       return Number(/dropped (\d+)/.exec(leaf ?? '')?.[1] ?? 0);
     },
-    async clear() {
-      await tc('qdisc', 'del', 'dev', dev, 'root').catch(() => undefined);
-    },
+    clear,
   };
 }

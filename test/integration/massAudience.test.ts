@@ -163,11 +163,11 @@ describe('mass-audience profile without bandwidth estimation (the default, HOING
     track(await joinAsViewer(quiet));
     return track(await joinAsViewer(quiet));
   }
-  /** A new receive transport and consume again (a re-home or a rebuild), as the page does. */
-  async function consumeAgain(v: Viewer) {
+  /** A new receive transport and consume again (a re-home or a rebuild), as the page does, with the ceiling it carries. */
+  async function consumeAgain(v: Viewer, layerCeiling?: number | null) {
     const transport = await call(v.socket, 'createTransport', { direction: 'recv' });
     await call(v.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
-    return call(v.socket, 'startConsuming', { rtpCapabilities: v.join.routerRtpCapabilities });
+    return call(v.socket, 'startConsuming', { rtpCapabilities: v.join.routerRtpCapabilities, ...(layerCeiling !== undefined && { layerCeiling }) });
   }
 
   it('startConsuming tells the page to adapt its own layers, and only the viewers the SFU does not estimate', async () => {
@@ -179,9 +179,11 @@ describe('mass-audience profile without bandwidth estimation (the default, HOING
     track(await joinAndPublish(server));
     track(await joinAsViewer(server));
     const remb = track(await joinAsViewer(server));
-    const again = await consumeAgain(remb);
+    // A ceiling carried to a connection the SFU estimates is dropped: the middle layer, not 0.
+    const again = await consumeAgain(remb, 0);
     expect(again.massAudience).toBe(true);
     expect(again.adaptsLayer).toBe(false);
+    expect((await server.sfu.consumerStats(video(again).id)).preferredSpatialLayer).toBe(1);
   });
 
   it('a link ceiling holds every video at or below it, a pinned one too, and lifting it restores what was asked', async () => {
@@ -200,11 +202,26 @@ describe('mass-audience profile without bandwidth estimation (the default, HOING
     expect(await layer(v)).toBe(1);
   });
 
-  it('the ceiling is kept for the viewer\'s next consumers', async () => {
+  it('a new connection\'s consumers start under the ceiling the page carries in startConsuming, and with none when it carries none', async () => {
     const b = await largeViewer();
     await call(b.socket, 'setLayerCeiling', { spatialLayer: 0 });
-    const again = await consumeAgain(b);
-    expect(await layer(video(again))).toBe(0);
+    const carried = await consumeAgain(b, 0);
+    expect(carried.adaptsLayer).toBe(true);
+    expect(await layer(video(carried))).toBe(0);
+    // The page's lift was lost on the way: the next startConsuming says null and the server follows.
+    const lifted = await consumeAgain(b, null);
+    expect(await layer(video(lifted))).toBe(1);
+    await call(b.socket, 'setLayerCeiling', { spatialLayer: 0 });
+    expect(await layer(video(await consumeAgain(b)))).toBe(1);
+  });
+
+  it('refuses a carried ceiling outside 0–2 with bad_request', async () => {
+    const b = await largeViewer();
+    const transport = await call(b.socket, 'createTransport', { direction: 'recv' });
+    await call(b.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
+    for (const layerCeiling of [3, -1, 'x', 0.5]) {
+      expect(await request(b.socket, 'startConsuming', { rtpCapabilities: b.join.routerRtpCapabilities, layerCeiling })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
+    }
   });
 
   it('data saver puts every video on the lowest layer where no estimator would apply its cap, and off brings the default back', async () => {

@@ -319,7 +319,8 @@ export class MeetingClient {
 
   /** The highest layer any video here asks for now (null: no video), for the page's layer control. */
   #wantedLayer(): number | null {
-    const video = [...this.#consumers.values()].filter((c) => c.kind === 'video' && !c.closed);
+    // A screen share has one layer: no ceiling changes what it sends.
+    const video = [...this.#consumers.values()].filter((c) => c.kind === 'video' && !c.closed && c.appData.source !== 'screen');
     if (video.length === 0) return null;
     const { dataSaver, massAudienceReceive } = useStore.getState();
     if (dataSaver) return 0;
@@ -626,16 +627,16 @@ export class MeetingClient {
     // A weak connection's choice survives reconnects: ask before any video consumer is made.
     if (useStore.getState().audioOnly) await this.request('setAudioOnly', { on: true });
     if (useStore.getState().dataSaver) await this.request('setDataSaver', { on: true });
-    // So does a ceiling the page learnt of its link (it is still the same link).
-    if (this.#link.ceiling !== null) await this.request('setLayerCeiling', { spatialLayer: this.#link.ceiling });
-    const { consumers, massAudience, adaptsLayer } = await this.request('startConsuming', { rtpCapabilities: device.rtpCapabilities });
+    // So does the ceiling the page learnt of its link (the server keeps it if this connection has
+    // no estimator either).
+    const { consumers, massAudience, adaptsLayer } = await this.request('startConsuming', {
+      rtpCapabilities: device.rtpCapabilities,
+      layerCeiling: this.#link.ceiling,
+    });
     useStore.getState().setMassAudienceReceive(massAudience);
+    // The SFU estimates this link itself: what the page learnt is dropped (the server did too).
     if (adaptsLayer) this.#link.watch(recv);
-    else {
-      // The SFU estimates this link itself: the page's ceiling is lifted.
-      if (this.#link.ceiling !== null) await this.request('setLayerCeiling', { spatialLayer: null });
-      this.#link.reset();
-    }
+    else this.#link.reset();
     await Promise.all(consumers.map((c) => this.#consume(c)));
 
     if (joined.self.canSend) await this.#setUpSending(device);

@@ -8,7 +8,7 @@ import type { types as msTypes } from 'mediasoup-client';
 import { useStore } from '../state/store';
 import { LayerGovernor, WINDOW_MS, type LinkSample } from './layerGovernor';
 
-/** Sums the inbound RTP of a stats report and reads the RTT of its selected ICE pair. */
+/** Sums the inbound RTP of a stats report and reads the STUN round trips of its selected ICE pair. */
 export function linkSample(report: RTCStatsReport, at: number): LinkSample {
   const sample: LinkSample = { at, packetsReceived: 0, packetsLost: 0 };
   let selected: string | undefined;
@@ -20,8 +20,11 @@ export function linkSample(report: RTCStatsReport, at: number): LinkSample {
       selected = s.selectedCandidatePairId;
     }
   });
-  const pair = selected ? (report.get(selected) as { currentRoundTripTime?: number } | undefined) : undefined;
-  if (pair?.currentRoundTripTime !== undefined) sample.rttS = pair.currentRoundTripTime;
+  const pair = selected ? (report.get(selected) as { totalRoundTripTime?: number; responsesReceived?: number } | undefined) : undefined;
+  if (pair?.totalRoundTripTime !== undefined && pair.responsesReceived !== undefined) {
+    sample.rttTotalS = pair.totalRoundTripTime;
+    sample.rttResponses = pair.responsesReceived;
+  }
   return sample;
 }
 
@@ -48,9 +51,10 @@ export class LinkWatch {
     return this.#governor.ceiling;
   }
 
-  /** Starts (or moves) the watch to this transport; the server already has `ceiling`. */
+  /** Starts (or moves) the watch to this transport; the server already has `ceiling` (startConsuming carried it). */
   watch(transport: msTypes.Transport): void {
     this.stop();
+    this.#governor.rebase();
     this.#transport = transport;
     this.#sent = this.#governor.ceiling;
     this.#timer = setInterval(() => void this.#tick(), WINDOW_MS);

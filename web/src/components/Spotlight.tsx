@@ -149,7 +149,8 @@ export function StageVideo({ client, media, pinned }: { client: MeetingClient; m
   // The page lowered its own layers on a weak link (client/layerGovernor.ts): say so on this video
   // when it gets less than it would.
   const layerHere = top ? TOP_SPATIAL_LAYER : massAudience ? MASS_AUDIENCE_SPATIAL_LAYER : TOP_SPATIAL_LAYER;
-  const weak = !dataSaver && linkCeiling !== null && (linkAtFloor || (media.source !== 'screen' && linkCeiling < layerHere));
+  // The floor note (try audio only) shows with data saver too: that is when it fits best.
+  const weak = linkAtFloor || (!dataSaver && linkCeiling !== null && media.source !== 'screen' && linkCeiling < layerHere);
   const linkNote = weak ? t(linkAtFloor ? 'weakLinkFloorNote' : 'weakLinkNote') : '';
   const notes = [pinned ? t('pinnedNote') : '', sharp && dataSaver ? t('sharpSaverNote') : '', linkNote].filter(Boolean).join(' · ');
   const fullLabel = t(full.active ? 'exitFullscreen' : 'fullscreen');
