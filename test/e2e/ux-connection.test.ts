@@ -44,8 +44,11 @@ describe('the connection, explained', () => {
     await teacher.waitForSelector('[data-status="connected"]');
     const ctx = teacher.context();
     // The network goes away: the server loses the socket, and reconnecting fails for now.
+    // The server's side of the connection, once the roster points at a live socket (a page that
+    // has just joined may still be replacing an earlier socket of its own).
+    const serverSocket = await waitFor(async () => socketOf('gv-hn-2'), (sock) => sock !== undefined && sock.connected, 10_000, 'the teacher\'s socket on the server');
     await ctx.setOffline(true);
-    socketOf('gv-hn-2')!.disconnect(true);
+    serverSocket!.disconnect(true);
     await waitFor(() => status(teacher), (s) => s === 'reconnecting', 10_000, 'reconnecting');
     await teacher.waitForSelector('[data-testid="retry-in"]');
     await teacher.click('button[data-action="hand"]');
