@@ -17,8 +17,8 @@ import type { MeetingRegistry } from './MeetingRegistry';
 import { Peer } from './Peer';
 import type { Session } from './Session';
 import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
-import { adaptsOwnLayer, meetingIsLarge, profileCapabilities, reapplyViewerLayers } from './massAudience';
-import { DATA_SAVER_BPS } from './layerFlow';
+import { adaptsOwnLayer, meetingIsLarge, profileCapabilities } from './massAudience';
+import { DATA_SAVER_BPS, reapply } from './layerFlow';
 
 /** Announcements at most this old are shown to a participant who joins (or comes back). */
 const RECENT_NOTICES_MS = 10 * 60_000;
@@ -178,7 +178,7 @@ export async function startConsuming(
   const ceiling = adaptsLayer ? (layerCeiling ?? null) : null;
   if (ceiling !== peer.layerCeiling) {
     peer.layerCeiling = ceiling;
-    await reapplyViewerLayers(meeting.sfu, peer, (producerId) => meeting.published.get(producerId)?.kind);
+    await reapply(meeting, peer);
   }
   const consumers = [];
   for (const producer of meeting.published.values()) {

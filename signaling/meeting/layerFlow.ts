@@ -25,7 +25,8 @@ export const DATA_SAVER_BPS = 250_000;
 /** Layer requests kept per viewer (one per producer it asked about); the oldest goes first. */
 const MAX_LAYER_REQUESTS = 64;
 
-const reapply = (meeting: Meeting, peer: Peer): Promise<void> =>
+/** Sets every video consumer of the viewer to its layer again (`reapplyViewerLayers`). */
+export const reapply = (meeting: Meeting, peer: Peer): Promise<void> =>
   reapplyViewerLayers(meeting.sfu, peer, (producerId) => meeting.published.get(producerId)?.kind);
 
 export async function setDataSaver(

@@ -109,8 +109,8 @@ export function adaptsOwnLayer(peer: Peer, bwe: 'remb' | 'none' = 'none'): boole
  * do nothing on a transport the SFU does not estimate (mediasoup applies the cap to its estimator).
  */
 export function viewerLayer(peer: Peer, producerId: string): number {
-  const wanted = peer.layerRequests.get(producerId) ?? defaultViewerLayer(peer);
   if (peer.dataSaver) return 0;
+  const wanted = peer.layerRequests.get(producerId) ?? defaultViewerLayer(peer);
   return peer.layerCeiling === null ? wanted : Math.min(wanted, peer.layerCeiling);
 }
 

@@ -35,6 +35,13 @@ const feedbackTypes = (c: ConsumerInfo): string[] =>
 const extensionUris = (c: ConsumerInfo): string[] => ((c.rtpParameters.headerExtensions ?? []) as { uri: string }[]).map((e) => e.uri);
 const preferredLayer = async (c: ConsumerInfo): Promise<number | undefined> => (await server.sfu.consumerStats(c.id)).preferredSpatialLayer;
 
+/** A new receive transport and consume again (a re-home or a rebuild), as the page does, with the ceiling it carries. */
+async function consumeAgain(v: Viewer, layerCeiling?: number | null) {
+  const transport = await call(v.socket, 'createTransport', { direction: 'recv' });
+  await call(v.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
+  return call(v.socket, 'startConsuming', { rtpCapabilities: v.join.routerRtpCapabilities, ...(layerCeiling !== undefined && { layerCeiling }) });
+}
+
 /** Stats the host has received; waits until one matches. */
 async function hostSees(seen: MeetingStats[], match: (s: MeetingStats) => boolean, what: string): Promise<MeetingStats> {
   await until(() => seen.some(match), 10_000, what);
@@ -62,9 +69,7 @@ describe('mass-audience profile with REMB (threshold 2 viewers)', () => {
     expect(await preferredLayer(video(a))).toBe(0);
     await call(a.socket, 'setConsumerLayers', { consumerId: video(a).id, spatialLayer: null });
     expect(await preferredLayer(video(a))).toBe(2);
-    const transport = await call(a.socket, 'createTransport', { direction: 'recv' });
-    await call(a.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
-    const again = await call(a.socket, 'startConsuming', { rtpCapabilities: a.join.routerRtpCapabilities });
+    const again = await consumeAgain(a);
     expect(again.massAudience).toBe(false);
     expect(await preferredLayer(video(again))).toBe(2);
   });
@@ -92,9 +97,7 @@ describe('mass-audience profile with REMB (threshold 2 viewers)', () => {
     await call(b.socket, 'setConsumerLayers', { consumerId: video(b).id, spatialLayer: 2 });
     expect(await preferredLayer(video(b))).toBe(2);
     // A new receive transport (a re-home or a rebuild) and consume again: still the top layer.
-    const transport = await call(b.socket, 'createTransport', { direction: 'recv' });
-    await call(b.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
-    const again = await call(b.socket, 'startConsuming', { rtpCapabilities: b.join.routerRtpCapabilities });
+    const again = await consumeAgain(b);
     expect(video(again).id).not.toBe(video(b).id);
     expect(await preferredLayer(video(again))).toBe(2);
     expect(feedbackTypes(video(again))).not.toContain('transport-cc');
@@ -109,9 +112,7 @@ describe('mass-audience profile with REMB (threshold 2 viewers)', () => {
     await call(b.socket, 'setConsumerLayers', { consumerId: video(b).id, spatialLayer: null });
     expect(await preferredLayer(video(b))).toBe(1);
     // Nothing is kept for a re-consume: the next consumer of that camera starts on the middle layer.
-    const transport = await call(b.socket, 'createTransport', { direction: 'recv' });
-    await call(b.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
-    const again = await call(b.socket, 'startConsuming', { rtpCapabilities: b.join.routerRtpCapabilities });
+    const again = await consumeAgain(b);
     expect(again.massAudience).toBe(true);
     expect(await preferredLayer(video(again))).toBe(1);
   });
@@ -162,12 +163,6 @@ describe('mass-audience profile without bandwidth estimation (the default, HOING
     track(await joinAndPublish(quiet));
     track(await joinAsViewer(quiet));
     return track(await joinAsViewer(quiet));
-  }
-  /** A new receive transport and consume again (a re-home or a rebuild), as the page does, with the ceiling it carries. */
-  async function consumeAgain(v: Viewer, layerCeiling?: number | null) {
-    const transport = await call(v.socket, 'createTransport', { direction: 'recv' });
-    await call(v.socket, 'connectTransport', { transportId: transport.id, dtlsParameters });
-    return call(v.socket, 'startConsuming', { rtpCapabilities: v.join.routerRtpCapabilities, ...(layerCeiling !== undefined && { layerCeiling }) });
   }
 
   it('startConsuming tells the page to adapt its own layers, and only the viewers the SFU does not estimate', async () => {
