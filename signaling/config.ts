@@ -71,6 +71,12 @@ const envSchema = z.object({
    * key the first node stores there; on one node, derived from HOINGHI_JWT_SECRET (or random).
    */
   HOINGHI_ADMISSION_SECRET: z.string().min(32, 'HOINGHI_ADMISSION_SECRET must be at least 32 characters').optional(),
+  /**
+   * A task of a serial queue (a meeting's event queue, a socket's events, a batch writer) still
+   * running after this long is logged, counted (hoinghi_queue_stalls_total) and left behind, and
+   * the meeting reloads its state from the store, ms. Default 10000.
+   */
+  HOINGHI_QUEUE_STALL_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   /** How often hosts receive attendance numbers, ms. Default 1000. */
   HOINGHI_STATS_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   /** Concurrent teacher speakers (invited or speaking). Default 2. */
@@ -230,6 +236,8 @@ export interface Config {
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
   admission: AdmissionSettings;
   meeting: MeetingOptions;
+  /** A serial queue's task still running after this long is left behind (common/SerialQueue.ts), ms. */
+  queueStallMs: number;
   webDist: string | undefined;
   redisUrl: string | undefined;
   nodeId: string | undefined;
@@ -342,6 +350,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       massAudienceViewers: e.HOINGHI_MASS_AUDIENCE_VIEWERS,
       massAudienceBwe: e.HOINGHI_MASS_AUDIENCE_BWE,
     },
+    queueStallMs: e.HOINGHI_QUEUE_STALL_MS,
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,
     nodeId: e.HOINGHI_NODE_ID,

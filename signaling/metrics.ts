@@ -5,6 +5,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SfuControl, SfuStats } from '../sfu/types';
 import type { RecordingStats } from './recording/RecordingManager';
+import type { QueueWatch } from '../common/SerialQueue';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -22,6 +23,7 @@ export class Metrics {
     waitingJoins: () => number = () => 0,
     recordings?: () => RecordingStats,
     live?: () => RecordingStats & { proxied: number },
+    queues?: QueueWatch,
   ) {
     const registers = [this.registry];
     // 1 ms resolution: the default 10 ms would floor every event-loop delay reading at 10 ms.
@@ -125,6 +127,22 @@ export class Metrics {
       gauge('hoinghi_live_hls_segments_total', 'live-stream HLS segments written', () => live().segmentsWritten);
       gauge('hoinghi_live_hls_segment_age_seconds', "seconds since the stalest live stream added a segment (its lag; ~segment length when healthy)", () => live().maxSegmentAgeS);
       gauge('hoinghi_hls_proxied_total', 'HLS requests passed to the node that has the files (cluster)', () => live().proxied);
+    }
+    if (queues) {
+      const byQueue = (name: string, help: string, counts: Map<string, number>): void => {
+        new Counter({
+          name,
+          help,
+          labelNames: ['queue'],
+          registers,
+          collect() {
+            this.reset();
+            for (const [queue, n] of counts) this.inc({ queue }, n);
+          },
+        });
+      };
+      byQueue('hoinghi_queue_stalls_total', 'serial-queue tasks left behind by the watchdog after running past HOINGHI_QUEUE_STALL_MS (the meeting then reloads from its store), by queue', queues.stalls);
+      byQueue('hoinghi_queue_self_waits_total', 'serial-queue tasks refused for waiting on their own queue (a bug: the wait would never end), by queue', queues.selfWaits);
     }
     sfu.on('workerDied', () => this.workerDeaths.inc());
     // Cluster mode: nodes alive and lost (ClusterSfu); a single node reports 1 and 0.

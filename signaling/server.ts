@@ -56,6 +56,7 @@ import { recordingRouter } from './recording/routes';
 import { LiveStreams } from './recording/LiveStreams';
 import { MemoryHlsIndex, type HlsIndex, type HlsNode } from './recording/hlsIndex';
 import { RedisHlsIndex } from './recording/redisHlsIndex';
+import { QueueWatch } from '../common/SerialQueue';
 
 const log = logger('server');
 const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -84,6 +85,8 @@ export class HoinghiServer {
 
   readonly gate: SocketGate;
   readonly drainer: Drain;
+  /** Stalls and self-waits of this node's serial queues (hoinghi_queue_*_total). */
+  readonly queueWatch: QueueWatch;
   /** Redis, when configured: readiness pings it. */
   readonly #redis: RedisClient | null;
 
@@ -95,8 +98,10 @@ export class HoinghiServer {
     redis: RedisClient | null,
     admission: { admission: Admission; tickets: ResumeTickets },
     data: DataLayer | null,
+    queues: QueueWatch,
   ) {
     this.config = config;
+    this.queueWatch = queues;
     this.data = data;
     this.sfu = sfu;
     this.store = store;
@@ -197,6 +202,7 @@ export class HoinghiServer {
       recordings: this.recordings,
       live: this.live,
       hlsIndex: this.hlsIndex,
+      queues: this.queueWatch,
     });
     this.metrics = new Metrics(
       sfu,
@@ -206,6 +212,7 @@ export class HoinghiServer {
       () => this.joinGate.waiting,
       () => this.recordings.stats(),
       () => ({ ...this.live.manager.stats(), proxied: this.live.proxied }),
+      this.queueWatch,
     );
     if (data) {
       // Before the API router: its 4 kB body limit is for sign-in, not for school audiences.
@@ -264,8 +271,9 @@ export class HoinghiServer {
     const adapter = await createAdapter(config.redisUrl);
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : null;
     const admission = await createAdmission(config.admission, config.redisUrl);
-    const data = config.database ? await HoinghiServer.#openData(config) : null;
-    const server = new HoinghiServer(config, control, store, adapter, redis, admission, data);
+    const queues = new QueueWatch(config.queueStallMs);
+    const data = config.database ? await HoinghiServer.#openData(config, queues) : null;
+    const server = new HoinghiServer(config, control, store, adapter, redis, admission, data, queues);
     await new Promise<void>((resolve, reject) => {
       server.httpServer.once('error', reject);
       server.httpServer.listen(config.http.port, config.http.host, () => resolve());
@@ -279,7 +287,7 @@ export class HoinghiServer {
     return server;
   }
 
-  static async #openData(config: Config): Promise<DataLayer> {
+  static async #openData(config: Config, queues: QueueWatch): Promise<DataLayer> {
     const db = await openDb(config.database!);
     if (config.demo.enabled) await seedDemo(db, { ...config.demoData, meetingId: config.demo.meetingId });
     const attendance = new AttendanceWriter(db, {
@@ -287,10 +295,11 @@ export class HoinghiServer {
       maxRows: config.attendance.batchRows,
       departureGraceMs: config.meeting.departureGraceMs,
       maxBuffered: 1_000_000,
+      queues,
     });
     const retention = new Retention(db, config.retentionDays);
     retention.start();
-    const qa = new QaWriter(db, { flushMs: config.attendance.flushMs, maxRows: config.attendance.batchRows, maxBuffered: 1_000_000 });
+    const qa = new QaWriter(db, { flushMs: config.attendance.flushMs, maxRows: config.attendance.batchRows, maxBuffered: 1_000_000, queues });
     return { db, authorizer: new DatabaseJoinAuthorizer(db), attendance, retention, qa };
   }
 

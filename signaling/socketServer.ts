@@ -42,6 +42,7 @@ import type { BreakoutPlans } from './meeting/BreakoutPlans';
 import { QA_CLASS_BUDGET, QA_EVENT_CLASS, QA_HANDLERS } from './qa/qaEvents';
 import { openQa } from './qa/QaRuntime';
 import type { QaRecorder } from './qa/QaRecorder';
+import { QueueStallError, SerialQueue, type QueueWatch } from '../common/SerialQueue';
 
 const log = logger('signaling');
 
@@ -132,6 +133,8 @@ export interface SocketServerOptions {
   recordings: RecordingManager;
   live: LiveStreams;
   hlsIndex: HlsIndex;
+  /** Counts stalls of every serial queue (each socket's events, each meeting's event queue). */
+  queues: QueueWatch;
 }
 
 export class SocketServer {
@@ -168,6 +171,7 @@ export class SocketServer {
       options: opts.meeting,
       attendance: opts.attendance,
       plans: opts.plans,
+      queues: opts.queues,
       onOpen: (meeting) => {
         meeting.onBreakoutTimer = async () => void (await breakoutFlow.recall(meeting));
         openQa(meeting, opts.qaRecorder);
@@ -302,7 +306,14 @@ export class SocketServer {
     this.#armExpiry(session, socket);
     const bucket = new TokenBucket(this.#opts.limits.socketEventsPerS, this.#opts.limits.socketEventBurst);
     const strikes = new TokenBucket(STRIKES_PER_SECOND, STRIKE_BURST);
-    let queue: Promise<unknown> = Promise.resolve();
+    // One event at a time per socket, in order; a handler stuck past the bound is answered with an
+    // error and left behind, so the socket's later events still run.
+    const queue = new SerialQueue('socket', {
+      watch: this.#opts.queues,
+      log: log.child({ user: userId }),
+      // What the stuck action may have left half done, the meeting's store knows: reload it.
+      onStall: ({ task }) => session.meeting?.resync(`a stalled ${task}`),
+    });
 
     socket.onAny((event: string, ...args: unknown[]) => {
       // Packets that arrived with the one that got this socket disconnected are still delivered:
@@ -338,28 +349,27 @@ export class SocketServer {
       const classWait = this.#userBucket(budget, EVENT_CLASS[name]).take();
       if (classWait > 0) return refuse(new AppError('rate_limited', `too many ${EVENT_CLASS[name]} events`, classWait));
       const handler = this.#handlers[name];
-      queue = queue.then(async () => {
-        try {
-          reply({ ok: true, data: await handler(session, parsed.data as never) });
-        } catch (error) {
-          if (!(error instanceof AppError) && !(error instanceof SfuError)) {
+      queue.push(name, () => handler(session, parsed.data as never)).then(
+        (data) => reply({ ok: true, data }),
+        (error: unknown) => {
+          if (!(error instanceof AppError) && !(error instanceof SfuError) && !(error instanceof QueueStallError)) {
             log.warn({ event: name, user: session.claims.sub, err: String(error) }, 'handler failed');
           }
           reply(fail(error));
-        }
-      });
+        },
+      );
     });
 
     socket.on('disconnect', (reason) => {
       if (session.expiryTimer) clearTimeout(session.expiryTimer);
       budget.sockets -= 1;
       if (budget.sockets === 0 && this.#userBudgets.get(userId) === budget) this.#userBudgets.delete(userId);
-      queue = queue
-        .then(() => this.#opts.joinGate.release(session))
-        .then(() => joinFlow.leave({ registry: this.registry }, session, false))
-        .catch((error: unknown) => {
-        log.error({ err: String(error) }, 'leave on disconnect failed');
-      });
+      queue
+        .push('disconnect', async () => {
+          await this.#opts.joinGate.release(session);
+          await joinFlow.leave({ registry: this.registry }, session, false);
+        })
+        .catch((error: unknown) => log.error({ err: String(error) }, 'leave on disconnect failed'));
       log.debug({ user: session.claims.sub, reason }, 'disconnected');
     });
   }
@@ -402,6 +412,8 @@ function describe(error: ZodError): string {
 /** Maps any error to a protocol error by its class, never by its message text. */
 export function toWireError(error: unknown): WireError {
   if (error instanceof AppError) return error.toWire();
+  // The action took too long and was left behind (the watchdog reloads the meeting's state).
+  if (error instanceof QueueStallError) return { code: 'internal', message: 'the server did not finish this action in time: try again', retryAfterMs: withJitter(1_000) };
   if (error instanceof SfuError) {
     // No media capacity right now (every worker full, or one being replaced): come back soon.
     if (error.code === 'unavailable') return { code: error.code, message: error.message, retryAfterMs: withJitter(1_000) };

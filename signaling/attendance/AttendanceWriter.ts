@@ -7,6 +7,7 @@
  * statement per kind (insert, close), never on the caller's path.
  */
 import { logger } from '../../common/log';
+import { SerialQueue, type QueueWatch } from '../../common/SerialQueue';
 import type { Db } from '../db/Db';
 import type { AttendanceRecorder } from './AttendanceRecorder';
 
@@ -18,6 +19,8 @@ export interface AttendanceWriterOptions {
   departureGraceMs: number;
   /** Buffered rows beyond which new ones are dropped (and counted) rather than exhausting memory. */
   maxBuffered: number;
+  /** Counts stuck writes (hoinghi_queue_stalls_total{queue="attendance"}). */
+  queues?: QueueWatch;
   now?: () => number;
 }
 
@@ -39,7 +42,7 @@ interface Row {
 
 export class AttendanceWriter implements AttendanceRecorder {
   readonly #db: Db;
-  readonly #opts: Required<AttendanceWriterOptions>;
+  readonly #opts: Required<Omit<AttendanceWriterOptions, 'queues'>>;
   /** meetingId + '\n' + userId → open interval. */
   readonly #open = new Map<string, Open>();
   #inserts: Row[] = [];
@@ -47,7 +50,8 @@ export class AttendanceWriter implements AttendanceRecorder {
   /** Intervals a dead node left open: closed by (meeting, teacher) where still open. */
   #abandons: Row[] = [];
   #timer: NodeJS.Timeout | null = null;
-  #flushing: Promise<void> = Promise.resolve();
+  /** One write at a time, in order (watched: a stuck write is logged and counted). */
+  readonly #writes: SerialQueue;
   #closed = false;
   /** Rows written and rows dropped (buffer full or a failed write), for metrics and tests. */
   written = 0;
@@ -55,6 +59,7 @@ export class AttendanceWriter implements AttendanceRecorder {
 
   constructor(db: Db, opts: AttendanceWriterOptions) {
     this.#db = db;
+    this.#writes = new SerialQueue('attendance', { watch: opts.queues, whenStuck: 'wait', log });
     this.#opts = { now: Date.now, ...opts };
   }
 
@@ -156,8 +161,7 @@ export class AttendanceWriter implements AttendanceRecorder {
 
   /** Writes everything buffered so far (serialised: one flush at a time, in order). */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(() => this.#write());
-    return this.#flushing;
+    return this.#writes.push('write attendance', () => this.#write());
   }
 
   async #write(): Promise<void> {

@@ -12,8 +12,15 @@
  * on the same transport: no renegotiation.
  *
  * Events from the store (including those this node's own writes caused) are applied in order, one
- * at a time; every node applies them to its own participants. A flow that needs its change applied
- * here before it answers waits with `caughtUp()`.
+ * at a time, by the meeting's event queue; every node applies them to its own participants. A flow
+ * that needs its change applied here before it answers waits with `caughtUp()`.
+ *
+ * The rule that keeps a meeting from freezing: **nothing run by the event queue waits for the
+ * event queue.** Code reached from `#apply` or `#resync` never awaits `caughtUp()` (which refuses,
+ * with SelfWaitError, when asked from inside the queue) nor anything that does; what such code
+ * must see done (a speaker's sending closed when moved) it does itself, directly. The queue's
+ * watchdog leaves a task stuck past its bound behind and resyncs from the store
+ * (common/SerialQueue.ts).
  */
 import { NO_ATTENDANCE, type AttendanceRecorder } from '../attendance/AttendanceRecorder';
 import { NO_PLANS, type BreakoutPlans } from './BreakoutPlans';
@@ -31,6 +38,7 @@ import { NationalFallback } from './nationalFallback';
 import type { QaOptions } from '../qa/qaConfig';
 import { RejoinPacer } from './rejoinPacer';
 import { applyViewerLayer, isMassAudience, settleViewerLayer } from './massAudience';
+import { QueueStallError, QueueWatch, SerialQueue, detached, progressed, waitOn } from '../../common/SerialQueue';
 
 export interface MeetingOptions {
   statsIntervalMs: number;
@@ -87,6 +95,8 @@ export interface MeetingDeps {
   attendance?: AttendanceRecorder;
   /** The scheduled meeting's breakout plan (default: none). */
   plans?: BreakoutPlans;
+  /** Counts the event queue's stalls (metrics); its bound is the watchdog's. Default: a private one. */
+  queues?: QueueWatch;
 }
 
 export class Meeting {
@@ -122,7 +132,8 @@ export class Meeting {
   #breakoutTimer: NodeJS.Timeout | null = null;
   #sweepTimer: NodeJS.Timeout;
   #applied = 0;
-  #queue: Promise<void> = Promise.resolve();
+  /** The store's events, applied one at a time (see the rule in the header). */
+  readonly #events: SerialQueue;
   readonly #waiters: { seq: number; resolve: () => void }[] = [];
   readonly #unsubscribe: (() => void)[] = [];
   /** Ends the meeting when the timer of breakouts runs out (set by breakoutFlow). */
@@ -147,6 +158,12 @@ export class Meeting {
     this.nodeId = deps.nodeId;
     this.options = deps.options;
     this.log = logger('meeting', { meeting: id });
+    this.#events = new SerialQueue('meeting', {
+      watch: deps.queues,
+      log: this.log,
+      // Whatever the stuck task left half done, the store has the truth: load it again.
+      onStall: () => this.#enqueueResync('after a stall'),
+    });
     this.main = this.#session(MAIN);
     this.feeds = new HostFeeds(this);
     this.fallback = new NationalFallback(this);
@@ -161,8 +178,7 @@ export class Meeting {
     meeting.#unsubscribe.push(deps.state.subscribe((event) => meeting.#enqueue(event)));
     meeting.#unsubscribe.push(deps.state.onResync(() => meeting.#enqueueResync()));
     const snapshot = await deps.state.snapshot();
-    meeting.#queue = meeting.#queue.then(() => meeting.#resync(snapshot));
-    await meeting.#queue;
+    await meeting.#events.push('resync (open)', () => meeting.#resync(snapshot));
     return meeting;
   }
 
@@ -342,12 +358,22 @@ export class Meeting {
     );
   }
 
-  /** Ends a speaker's grant (or invitation). Their node closes what they publish (speakerEnded). */
+  /**
+   * Ends a speaker's grant (or invitation). A speaker connected here stops sending at once; one
+   * connected elsewhere stops when their node applies `speakerEnded`. Never waits for the event
+   * queue, so it may run from inside it (a speaker moved into a breakout).
+   */
   async endSpeaking(session: MeetingSession, userId: string): Promise<void> {
     if (!(await this.state.endSpeaker(session.key, userId))) return;
-    await this.caughtUp();
+    const peer = this.peers.get(userId);
+    if (peer && this.#sendsOnlyAsSpeaker(peer, session.key)) await this.closeSending(peer);
     await this.pushSpeakState(session.key, userId);
     await this.speakersChanged(session);
+  }
+
+  /** A local peer in `sessionKey` who sends only by a speaker's grant (not a host of it). */
+  #sendsOnlyAsSpeaker(peer: Peer, sessionKey: string): boolean {
+    return !peer.isHost && !this.session(sessionKey).isHost(peer) && peer.sessionKey === sessionKey;
   }
 
   /** Closes everything a local peer publishes, and its send transport. */
@@ -575,23 +601,44 @@ export class Meeting {
 
   // ---- the store's events --------------------------------------------------------------------
 
-  /** Resolves once every event caused by this node's own writes so far has been applied here. */
-  caughtUp(): Promise<void> {
+  /**
+   * Resolves once every event caused by this node's own writes so far has been applied here.
+   * For flows answering a client; refused (SelfWaitError) from inside the event queue, which
+   * would wait for itself for ever.
+   */
+  async caughtUp(): Promise<void> {
+    this.#events.forbidSelfWait('caughtUp()');
     const seq = this.state.writtenSeq;
-    if (this.#applied >= seq || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ seq, resolve }));
+    if (this.#applied >= seq || this.#closed) return;
+    const applied = new Promise<void>((resolve) => this.#waiters.push({ seq, resolve }));
+    return waitOn(`meeting ${this.id}'s event queue to apply #${seq} (applied #${this.#applied}, running: ${this.#events.running ?? 'nothing'})`, applied);
+  }
+
+  /** Whether the calling code runs inside the event queue (flows check before waiting on it). */
+  get inEventQueue(): boolean {
+    return this.#events.isInside();
   }
 
   #enqueue(event: SequencedEvent): void {
-    this.#queue = this.#queue.then(() => this.#apply(event)).catch((error: unknown) => {
-      this.log.error({ err: String(error), event: event.type }, 'applying a meeting event failed');
+    this.#events.push(`apply ${event.type} #${event.seq}`, () => this.#apply(event)).catch((error: unknown) => {
+      // A stall is logged by the watchdog, which resyncs.
+      if (!(error instanceof QueueStallError)) this.log.error({ err: String(error), event: event.type }, 'applying a meeting event failed');
     });
   }
 
-  #enqueueResync(): void {
-    this.#queue = this.#queue
-      .then(async () => this.#resync(await this.state.snapshot()))
-      .catch((error: unknown) => this.log.error({ err: String(error) }, 'resync failed'));
+  /** Loads the store's state again, in the queue's order (the store's connection dropped, or a task stalled). */
+  #enqueueResync(why = 'the store asked'): void {
+    if (this.#closed) return;
+    this.#events
+      .push(`resync (${why})`, async () => this.#resync(await waitOn('the store snapshot', this.state.snapshot())))
+      .catch((error: unknown) => {
+        if (!(error instanceof QueueStallError)) this.log.error({ err: String(error) }, 'resync failed');
+      });
+  }
+
+  /** Loads the store's state again (after a client action was cut short by a stall). */
+  resync(why: string): void {
+    this.#enqueueResync(why);
   }
 
   #advance(seq: number): void {
@@ -638,7 +685,8 @@ export class Meeting {
   #addProducer(producer: PublishedProducer): void {
     if (this.published.has(producer.id)) return;
     this.published.set(producer.id, producer);
-    void this.fanOut(producer);
+    // Not awaited: the queue goes on while viewers are offered the producer.
+    void detached(() => this.fanOut(producer));
   }
 
   /** Brings this node's view in line with a snapshot, acting on what changed. */
@@ -649,6 +697,7 @@ export class Meeting {
     this.fallback.update();
     const b = snapshot.breakouts;
     if (JSON.stringify(b) !== JSON.stringify(this.breakouts)) await this.#setBreakouts(b);
+    else await this.#moveMisplaced();
     // A speaker ended or muted while this node was not listening: check the local ones.
     for (const peer of this.peers.values()) {
       if (peer.producers.size === 0 || peer.isHost || this.sessionOf(peer).isHost(peer)) continue;
@@ -666,17 +715,27 @@ export class Meeting {
     if (!prev && !next) return;
     if (!prev !== !next) {
       // Started or ended: every local participant goes where they belong now.
-      const movers = [...this.peers.values()].filter((p) => this.placeFor(p) !== p.sessionKey);
-      this.log.info({ movers: movers.length, active: next !== null }, 'breakouts changed; moving local participants');
-      await forEachLimited(movers, MOVE_CONCURRENCY, (peer) =>
-        this.move(peer, this.placeFor(peer)).catch((error: unknown) =>
-          this.log.warn({ peer: peer.userId, err: String(error) }, 'move failed'),
-        ),
-      );
+      await this.#moveMisplaced();
       if (!next) for (const key of [...this.sessions.keys()]) if (key !== MAIN) this.sessions.delete(key);
     } else if (prev!.speakToAll !== next!.speakToAll) {
       await this.applyHolds();
     }
+  }
+
+  /** Moves every local participant not in the session they belong in now (event queue only). */
+  async #moveMisplaced(): Promise<void> {
+    const movers = [...this.peers.values()].filter((p) => this.placeFor(p) !== p.sessionKey);
+    if (movers.length === 0) return;
+    this.log.info({ movers: movers.length, breakouts: this.breakouts !== null }, 'moving local participants to their sessions');
+    await waitOn(
+      `moving ${movers.length} participant(s)`,
+      forEachLimited(movers, MOVE_CONCURRENCY, async (peer) => {
+        await this.move(peer, this.placeFor(peer)).catch((error: unknown) =>
+          this.log.warn({ peer: peer.userId, err: String(error) }, 'move failed'),
+        );
+        progressed();
+      }),
+    );
   }
 
   #armBreakoutTimer(): void {
@@ -684,18 +743,18 @@ export class Meeting {
     this.#breakoutTimer = null;
     const endsAt = this.breakouts?.endsAt;
     if (!endsAt || this.#closed) return;
-    // Every node arms it; the store lets one of them end the breakouts.
-    this.#breakoutTimer = setTimeout(() => {
+    // Every node arms it; the store lets one of them end the breakouts. The recall is a flow of
+    // its own (it waits for the queue), not part of the event being applied now.
+    this.#breakoutTimer = detached(() => setTimeout(() => {
       this.#breakoutTimer = null;
       void this.onBreakoutTimer?.().catch((error: unknown) => this.log.error({ err: String(error) }, 'timed recall failed'));
-    }, Math.max(0, endsAt - Date.now()));
+    }, Math.max(0, endsAt - Date.now())));
     this.#breakoutTimer.unref();
   }
 
   async #speakerEnded(sessionKey: string, userId: string): Promise<void> {
     const peer = this.peers.get(userId);
-    if (!peer || peer.isHost || this.session(sessionKey).isHost(peer) || peer.sessionKey !== sessionKey) return;
-    await this.closeSending(peer);
+    if (peer && this.#sendsOnlyAsSpeaker(peer, sessionKey)) await this.closeSending(peer);
   }
 
   async #speakerMuted(sessionKey: string, userId: string, muted: boolean): Promise<void> {
@@ -745,6 +804,7 @@ export class Meeting {
    */
   async close(media = true): Promise<void> {
     this.#closed = true;
+    this.#events.close();
     this.#rejoins.close();
     for (const u of this.#unsubscribe) u();
     clearInterval(this.#sweepTimer);

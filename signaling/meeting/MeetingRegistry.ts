@@ -10,6 +10,7 @@ import { Meeting, type MeetingOptions } from './Meeting';
 import type { MeetingNotifier } from './Notifier';
 import type { AttendanceRecorder } from '../attendance/AttendanceRecorder';
 import type { BreakoutPlans } from './BreakoutPlans';
+import type { QueueWatch } from '../../common/SerialQueue';
 
 /** How long an empty meeting keeps its SFU room, in case participants come back. */
 const EMPTY_MEETING_GRACE_MS = 60_000;
@@ -23,6 +24,8 @@ export interface RegistryDeps {
   attendance?: AttendanceRecorder;
   /** The scheduled meetings' breakout plans (default: none). */
   plans?: BreakoutPlans;
+  /** Counts the meetings' event-queue stalls (default: each meeting its own). */
+  queues?: QueueWatch;
   /** Called with every meeting opened here (flows arm their hooks, e.g. the breakout timer). */
   onOpen?: (meeting: Meeting) => void;
 }
@@ -73,6 +76,7 @@ export class MeetingRegistry {
         options,
         attendance: this.#deps.attendance,
         plans: this.#deps.plans,
+        queues: this.#deps.queues,
       })
         .then((meeting) => {
           this.#meetings.set(meetingId, meeting);

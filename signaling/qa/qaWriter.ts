@@ -6,6 +6,7 @@
  * database does not know (a test's or demo's strangers) are skipped.
  */
 import { logger } from '../../common/log';
+import { SerialQueue, type QueueWatch } from '../../common/SerialQueue';
 import type { Db } from '../db/Db';
 import type { Poll, QaQuestion, ReactionKind } from '../protocol/qa';
 import { provinceKey } from '../store/qaTypes';
@@ -18,6 +19,8 @@ export interface QaWriterOptions {
   maxRows: number;
   /** Buffered rows beyond which new ones are dropped (and counted). */
   maxBuffered: number;
+  /** Counts stuck writes (hoinghi_queue_stalls_total{queue="qa"}). */
+  queues?: QueueWatch;
 }
 
 interface Vote {
@@ -46,12 +49,14 @@ export class QaWriter implements QaRecorder {
   #pollVotes: PollVote[] = [];
   #reactions = new Map<string, number>();
   #timer: NodeJS.Timeout | null = null;
-  #flushing: Promise<void> = Promise.resolve();
+  /** One write at a time, in order (watched: a stuck write is logged and counted). */
+  readonly #writes: SerialQueue;
   written = 0;
   dropped = 0;
 
   constructor(db: Db, opts: QaWriterOptions) {
     this.#db = db;
+    this.#writes = new SerialQueue('qa', { watch: opts.queues, whenStuck: 'wait', log });
     this.#opts = opts;
   }
 
@@ -111,8 +116,7 @@ export class QaWriter implements QaRecorder {
 
   /** Writes everything buffered so far (one flush at a time, in order). */
   flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(() => this.#write());
-    return this.#flushing;
+    return this.#writes.push('write questions, polls and reactions', () => this.#write());
   }
 
   async #write(): Promise<void> {

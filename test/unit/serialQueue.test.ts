@@ -1,0 +1,174 @@
+import { describe, expect, it, vi } from 'vitest';
+import { QueueStallError, QueueWatch, SelfWaitError, SerialQueue, detached, progressed, waitOn, type QueueStall } from '../../common/SerialQueue';
+
+const never = (): Promise<never> => new Promise(() => undefined);
+const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('SerialQueue', () => {
+  it('runs tasks one at a time, in the order they were pushed', async () => {
+    const q = new SerialQueue('t');
+    const seen: string[] = [];
+    let running = 0;
+    const task = (name: string, ms: number) => async () => {
+      running += 1;
+      expect(running).toBe(1);
+      await tick(ms);
+      seen.push(name);
+      running -= 1;
+      return name;
+    };
+    const results = await Promise.all([q.push('a', task('a', 20)), q.push('b', task('b', 1)), q.push('c', task('c', 5))]);
+    expect(results).toEqual(['a', 'b', 'c']);
+    expect(seen).toEqual(['a', 'b', 'c']);
+    expect(q.pending).toBe(0);
+  });
+
+  it('goes on after a task that failed, and gives the failure to its caller', async () => {
+    const q = new SerialQueue('t');
+    const failed = q.push('bad', async () => {
+      throw new Error('boom');
+    });
+    const after = q.push('good', async () => 'ok');
+    await expect(failed).rejects.toThrow('boom');
+    await expect(after).resolves.toBe('ok');
+  });
+
+  it('refuses, with SelfWaitError, a wait on its own queue from inside a running task', async () => {
+    const watch = new QueueWatch();
+    const q = new SerialQueue('meeting', { watch });
+    const result = await q.push('apply breakouts', async () => {
+      // Deep inside the task's own calls, as a flow reached from the task would be.
+      await Promise.resolve();
+      try {
+        q.forbidSelfWait('caughtUp()');
+        return 'allowed';
+      } catch (error) {
+        return error;
+      }
+    });
+    expect(result).toBeInstanceOf(SelfWaitError);
+    expect((result as SelfWaitError).task).toBe('apply breakouts');
+    expect(watch.selfWaits.get('meeting')).toBe(1);
+  });
+
+  it('allows the wait outside the queue, from another queue, from detached work, and after the task ended', async () => {
+    const q = new SerialQueue('meeting');
+    const other = new SerialQueue('socket');
+    expect(() => q.forbidSelfWait('caughtUp()')).not.toThrow();
+    await other.push('handler', async () => expect(() => q.forbidSelfWait('caughtUp()')).not.toThrow());
+    let later: Promise<void> = Promise.resolve();
+    await q.push('arms a timer', async () => {
+      detached(() => expect(() => q.forbidSelfWait('caughtUp()')).not.toThrow());
+      // A timer the task armed fires after the task ended: it is free of the queue.
+      later = new Promise((resolve, reject) =>
+        setTimeout(() => {
+          try {
+            q.forbidSelfWait('caughtUp()');
+            resolve();
+          } catch (error) {
+            reject(error);
+          }
+        }, 5),
+      );
+    });
+    await later;
+  });
+
+  it('leaves a stuck task behind after the bound, counts it, says what it waited on, and runs the next', async () => {
+    const watch = new QueueWatch(50);
+    const stalls: QueueStall[] = [];
+    const q = new SerialQueue('meeting', { watch, onStall: (s) => stalls.push(s) });
+    const stuck = q.push('apply breakouts #7', () => waitOn('moving 3 participant(s)', never()));
+    const next = q.push('apply speakerEnded #8', async () => 'applied');
+    const error = await stuck.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QueueStallError);
+    expect(error).toMatchObject({ queue: 'meeting', task: 'apply breakouts #7', waitingOn: 'moving 3 participant(s)' });
+    await expect(next).resolves.toBe('applied');
+    await until(() => stalls.length === 1);
+    expect(stalls[0]).toMatchObject({ queue: 'meeting', task: 'apply breakouts #7', waitingOn: 'moving 3 participant(s)' });
+    expect(watch.stalls.get('meeting')).toBe(1);
+    expect(watch.totalStalls).toBe(1);
+  });
+
+  it('does not hold a task left behind to the self-wait rule any more (it no longer blocks the queue)', async () => {
+    const q = new SerialQueue('meeting', { stallMs: 30 });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let lateCheck: unknown = 'not run';
+    const stuck = q.push('slow', async () => {
+      await gate;
+      try {
+        q.forbidSelfWait('caughtUp()');
+        lateCheck = 'allowed';
+      } catch (error) {
+        lateCheck = error;
+      }
+    });
+    await expect(stuck).rejects.toBeInstanceOf(QueueStallError);
+    release();
+    await until(() => lateCheck !== 'not run');
+    expect(lateCheck).toBe('allowed');
+  });
+
+  it('counts the bound from the last progress a long task reports', async () => {
+    vi.useFakeTimers();
+    try {
+      const watch = new QueueWatch(60);
+      const q = new SerialQueue('meeting', { watch });
+      // Three times the bound in all, but never the bound without progress.
+      let steps = 0;
+      const long = q.push('move 9 participants', async () => {
+        for (let i = 0; i < 9; i++) {
+          await tick(20);
+          progressed();
+          steps += 1;
+        }
+        return 'moved';
+      });
+      while (steps < 9) await vi.advanceTimersByTimeAsync(20);
+      await expect(long).resolves.toBe('moved');
+      expect(watch.totalStalls).toBe(0);
+      // The same task without progress reports is left behind.
+      const quiet = q.push('move quietly', async () => {
+        await tick(180);
+        return 'moved';
+      });
+      const outcome = quiet.catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(await outcome).toBeInstanceOf(QueueStallError);
+      expect(watch.totalStalls).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("in 'wait' mode logs and counts a stuck task but keeps the order (a batch writer)", async () => {
+    const watch = new QueueWatch(30);
+    const q = new SerialQueue('attendance', { watch, whenStuck: 'wait' });
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = q.push('insert', async () => {
+      await gate;
+      order.push('insert');
+    });
+    const second = q.push('close', async () => {
+      order.push('close');
+    });
+    await until(() => watch.totalStalls === 1);
+    expect(order).toEqual([]);
+    release();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['insert', 'close']);
+  });
+
+  it('refuses tasks once closed', async () => {
+    const q = new SerialQueue('t');
+    q.close();
+    await expect(q.push('late', async () => 1)).rejects.toThrow('closed');
+  });
+});
+
+async function until(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await tick(5);
+}
