@@ -71,6 +71,8 @@ export type { Breakouts };
 const FANOUT_CONCURRENCY = 16;
 /** How many participants are moved at once. */
 const MOVE_CONCURRENCY = 32;
+/** A timed recall that failed (the store did not answer) is tried again after this. */
+const RECALL_RETRY_MS = 2_000;
 /** How often this node looks for expired departures and dead signaling nodes' participants. */
 const SWEEP_MS = 1_000;
 
@@ -745,11 +747,19 @@ export class Meeting {
     if (!endsAt || this.#closed) return;
     // Every node arms it; the store lets one of them end the breakouts. The recall is a flow of
     // its own (it waits for the queue), not part of the event being applied now.
-    this.#breakoutTimer = detached(() => setTimeout(() => {
+    const arm = (delayMs: number): void => {
+      this.#breakoutTimer = detached(() => setTimeout(fire, delayMs));
+      this.#breakoutTimer.unref();
+    };
+    const fire = (): void => {
       this.#breakoutTimer = null;
-      void this.onBreakoutTimer?.().catch((error: unknown) => this.log.error({ err: String(error) }, 'timed recall failed'));
-    }, Math.max(0, endsAt - Date.now())));
-    this.#breakoutTimer.unref();
+      void this.onBreakoutTimer?.().catch((error: unknown) => {
+        // Never leave breakouts running past their end ("0:00 left"): try again while they do.
+        this.log.error({ err: String(error) }, 'timed recall failed; trying again');
+        if (!this.#closed && this.breakouts?.endsAt === endsAt && !this.#breakoutTimer) arm(RECALL_RETRY_MS);
+      });
+    };
+    arm(Math.max(0, endsAt - Date.now()));
   }
 
   async #speakerEnded(sessionKey: string, userId: string): Promise<void> {

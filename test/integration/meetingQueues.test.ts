@@ -164,6 +164,30 @@ describe('the meeting event queue never waits on itself', () => {
   });
 });
 
+describe('timed breakouts', () => {
+  it('end at their deadline even when the first recall fails (no breakout left at "0:00")', async () => {
+    const boss = await chair();
+    const t = await teacher('t-timer', '48');
+    const m = meeting();
+    const endBreakouts = m.state.endBreakouts.bind(m.state);
+    let attempts = 0;
+    m.state.endBreakouts = async () => {
+      attempts += 1;
+      if (attempts === 1) throw new Error('the store did not answer');
+      return endBreakouts();
+    };
+    try {
+      await call(boss, 'startBreakouts', { nationalOverlay: false, durationS: 1 });
+      await until(() => t.sessions.at(-1)?.key === '48', 5_000, 'the teacher in the breakout');
+      await until(() => t.sessions.at(-1)?.key === 'main', ACK_BOUND_MS, 'the teacher back after the deadline');
+      expect(attempts).toBeGreaterThanOrEqual(2);
+      expect(m.breakouts).toBeNull();
+    } finally {
+      m.state.endBreakouts = endBreakouts;
+    }
+  });
+});
+
 describe('the watchdog', () => {
   it('leaves a wedged meeting event behind after the bound, counts it, and recovers from the store', async () => {
     const boss = await chair();
