@@ -197,6 +197,31 @@ describe('a meeting across three signaling nodes', () => {
     }
   });
 
+  it('starts breakouts while a teacher on another node speaks: every node answers, the speaker moves and stops sending, the meeting goes on', async () => {
+    const id = `cluster-${++meetings}`;
+    const host = await attach(sig[0]!, id, { role: 'host', sub: 'host' });
+    const national = await publish(host);
+    const speaker = await attach(sig[1]!, id, { role: 'teacher', sub: 'speaker-01', province: '01' });
+    const listener = await attach(sig[2]!, id, { role: 'teacher', sub: 'listener-01', province: '01' });
+    await call(host.socket, 'inviteSpeaker', { userId: 'speaker-01', allowVideo: false });
+    await until(() => speaker.speak.at(-1)?.invitation != null, 10_000, 'invitation');
+    await call(speaker.socket, 'respondInvitation', { accept: true });
+    const [mic] = await publish(speaker, ['mic']);
+    await until(() => producersOf(listener).includes(mic!), 10_000, 'the speaker heard on node 3');
+    // This froze every node's event queue (the speaker's node waited on itself).
+    expect(await request(host.socket, 'startBreakouts', { nationalOverlay: false }, 8_000)).toMatchObject({ ok: true });
+    for (const m of [speaker, listener]) await until(() => m.sessions.at(-1)?.key === '01', 10_000, `${m.claims.sub} in 01`);
+    await until(() => speaker.speak.at(-1)?.grant === null, 10_000, 'the grant ended');
+    await until(() => !producersOf(listener).includes(mic!), 10_000, "the speaker's microphone closed");
+    // The speaker (node 2) still acts: a hand in the breakout reaches the meeting.
+    expect(await request(speaker.socket, 'raiseHand', {}, 8_000)).toMatchObject({ ok: true });
+    expect(await request(host.socket, 'endBreakouts', {}, 8_000)).toMatchObject({ ok: true });
+    for (const m of [speaker, listener]) {
+      await until(() => m.sessions.at(-1)?.key === 'main', 10_000, `${m.claims.sub} back`);
+      await until(() => same(producersOf(m), national), 10_000, `${m.claims.sub} gets the national broadcast again`);
+    }
+  });
+
   it('loses nothing when a signaling node is killed: its participants rejoin through another node, hands keep their order, speakers keep speaking, breakouts keep their timer', async () => {
     const id = `cluster-${++meetings}`;
     const victim = await startSignalingNode(redis.url, 'sig-victim', { HOINGHI_DEPARTURE_GRACE_MS: '3000' });
