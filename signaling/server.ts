@@ -57,6 +57,7 @@ import { LiveStreams } from './recording/LiveStreams';
 import { MemoryHlsIndex, type HlsIndex, type HlsNode } from './recording/hlsIndex';
 import { RedisHlsIndex } from './recording/redisHlsIndex';
 import { QueueWatch } from '../common/SerialQueue';
+import { AppError } from './protocol/errors';
 
 const log = logger('server');
 const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -125,6 +126,9 @@ export class HoinghiServer {
     });
     const app = express();
     app.disable('x-powered-by');
+    // Origin-form request targets only ("/path"): an absolute-form ("http://host/...") or "//host"
+    // target names another host, which no browser or balancer sends to an origin server.
+    app.use((req, _res, next) => next(req.url.startsWith('/') && !req.url.startsWith('//') ? undefined : new AppError('bad_request', 'request target must be a path')));
     // The same rule as the socket layer: X-Forwarded-For only from HOINGHI_TRUSTED_PROXIES.
     app.set('trust proxy', trusted.expressTrust);
     app.use(

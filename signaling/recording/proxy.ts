@@ -24,10 +24,18 @@ export interface ProxyCounter {
 /** Whether this request was already passed on by another node. */
 export const isHop = (req: Request): boolean => req.headers[HOP_HEADER] !== undefined;
 
-/** Sends `req` to `baseUrl` + the same path, and its answer to `res`; counts it in `counter`. */
-export function proxyTo(baseUrl: string, req: Request, res: Response, counter: ProxyCounter): Promise<void> {
+/**
+ * Sends a GET for `path` to the node at `baseUrl` (from the index), with `req`'s forwarded headers,
+ * and its answer to `res`; counts it in `counter`. The route builds `path` from its checked
+ * parameters: the request line never chooses where a request goes (an absolute-form target
+ * `GET http://elsewhere/...` once made a node fetch any host with the caller's token).
+ */
+export function proxyTo(baseUrl: string, path: string, req: Request, res: Response, counter: ProxyCounter): Promise<void> {
+  const base = new URL(baseUrl);
+  if (!path.startsWith('/') || path.startsWith('//')) throw new AppError('bad_request', 'invalid path');
+  const target = new URL(path, base);
+  if (target.origin !== base.origin) throw new AppError('bad_request', 'invalid path');
   counter.proxied += 1;
-  const target = new URL(req.originalUrl, baseUrl);
   const headers: Record<string, string> = { [HOP_HEADER]: '1' };
   for (const name of FORWARDED_REQUEST) {
     const v = req.headers[name];

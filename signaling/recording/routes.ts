@@ -130,7 +130,7 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
         if (!isHop(req) && RECORDING_ID.test(recordingId!)) {
           const entry = await deps.index.recording(meetingId!, recordingId!);
           if (entry && entry.node.id !== deps.self().id) {
-            await proxyTo(entry.node.url, req, res, deps.live);
+            await proxyTo(entry.node.url, `/api/meetings/${meetingId}/recordings/${recordingId}/${file}`, req, res, deps.live);
             return;
           }
         }
@@ -168,7 +168,7 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
       if (!isHop(req)) {
         const origin = await deps.live.origin(meetingId!, sessionKey!);
         if (origin && origin.node.id !== deps.self().id && origin.liveId === liveId) {
-          await proxyTo(origin.node.url, req, res, deps.live);
+          await proxyTo(origin.node.url, `/api/meetings/${meetingId}/live/${sessionKey}/${liveId}/${file}`, req, res, deps.live);
           return;
         }
       }

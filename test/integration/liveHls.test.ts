@@ -11,6 +11,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,6 +86,21 @@ async function playlist(base: string, url: string, token: string): Promise<strin
 }
 
 /** The node's `hoinghi_hls_proxied_total`, read from its /metrics. */
+/** A GET with the request target exactly as given (fetch would make it a path). */
+function rawGet(base: string, target: string, token: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, method: 'GET', path: target, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.once('error', reject);
+    req.end();
+  });
+}
+
 async function proxiedTotal(server: HoinghiServer): Promise<number> {
   const body = await (await fetch(server.metricsUrl)).text();
   return Number(/^hoinghi_hls_proxied_total (\S+)$/m.exec(body)?.[1]);
@@ -271,6 +288,28 @@ describe('two signaling nodes over Redis, one SFU', () => {
     expect(segment.status).toBe(200);
     // A recording's file passed on is counted once too, on node b.
     expect(await proxiedTotal(b)).toBe(proxied0 + 1);
+
+    // The request line never chooses where a request is passed: an absolute-form or "//host"
+    // target aimed at another host (here a trap on loopback) is refused, and the trap hears nothing.
+    const trapHeard: (string | undefined)[] = [];
+    const trap = http.createServer((req, res) => {
+      trapHeard.push(req.headers.authorization);
+      res.end('secret of another host');
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    try {
+      const trapAt = `127.0.0.1:${(trap.address() as AddressInfo).port}`;
+      const file = `/api/meetings/${MEETING}/recordings/${started.id}/index.m3u8`;
+      for (const target of [`http://${trapAt}${file}`, `//${trapAt}${file}`]) {
+        const answer = await rawGet(b.url, target, token);
+        expect(answer.status, target).toBe(400);
+        expect(answer.body).not.toContain('secret of another host');
+      }
+      expect(trapHeard).toEqual([]);
+      expect(await proxiedTotal(b)).toBe(proxied0 + 1);
+    } finally {
+      trap.close();
+    }
     await call(hostA, 'stopRecording', {});
   });
 
