@@ -16,5 +16,11 @@ export interface Db extends Queryable {
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs a script of several statements without parameters (migrations only). */
   execScript(sql: string): Promise<void>;
+  /**
+   * Runs `fn` while holding the lock `name`, which every process sharing the database respects
+   * (a PostgreSQL advisory lock): start-up work that several nodes may attempt at once
+   * (migrations, the demo seed) runs on one node at a time. Released when `fn` settles.
+   */
+  exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }

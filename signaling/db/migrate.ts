@@ -1,7 +1,8 @@
 /**
  * Migrations are the files in ./migrations (NNN_name.sql), applied in name order at start-up,
  * each in its own transaction, and recorded in `schema_migrations`. Applied files are never
- * edited: a change is a new file.
+ * edited: a change is a new file. Nodes that start at once on one database take turns (an
+ * exclusive section), so each file is applied once and the others find it done.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,10 @@ const log = logger('db');
 export const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
 export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
+  return db.exclusive('hoinghi:migrate', () => applyPending(db, dir));
+}
+
+async function applyPending(db: Db, dir: string): Promise<string[]> {
   await db.execScript('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
   const done = new Set((await db.query<{ name: string }>('SELECT name FROM schema_migrations')).map((r) => r.name));
   const files = fs.readdirSync(dir).filter((f) => /^\d{3}_[a-z0-9_]+\.sql$/.test(f)).sort();

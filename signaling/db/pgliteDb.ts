@@ -8,6 +8,8 @@ import type { Db, Param, Queryable } from './Db';
 export class PgliteDb implements Db {
   readonly engine = 'pglite' as const;
   readonly #pg: PGlite;
+  /** The tail of each exclusive section's queue, by name. */
+  readonly #sections = new Map<string, Promise<unknown>>();
 
   private constructor(pg: PGlite) {
     this.#pg = pg;
@@ -33,6 +35,22 @@ export class PgliteDb implements Db {
 
   async execScript(sql: string): Promise<void> {
     await this.#pg.exec(sql);
+  }
+
+  /**
+   * PGlite's folder belongs to one process, so the sections only need ordering in this one: a
+   * queue per name (an advisory lock would be re-entrant on PGlite's single session).
+   */
+  async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#sections.get(name) ?? Promise.resolve();
+    const run = before.then(fn);
+    const tail = run.catch(() => undefined);
+    this.#sections.set(name, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.#sections.get(name) === tail) this.#sections.delete(name);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * The demo start's data: the provinces, a small generated organisation, the demo accounts' own
  * schools and teachers, and the demo meeting (national, open now, for the whole country), so the
- * demo accounts can join it as before. Idempotent.
+ * demo accounts can join it as before. Idempotent; nodes that start at once on one database take
+ * turns, so the first loads the data and the others find it there.
  */
 import type { Db } from '../db/Db';
 import { logger } from '../../common/log';
@@ -18,6 +19,10 @@ export interface DemoSeed {
 }
 
 export async function seedDemo(db: Db, seed: DemoSeed): Promise<void> {
+  await db.exclusive('hoinghi:seed-demo', () => load(db, seed));
+}
+
+async function load(db: Db, seed: DemoSeed): Promise<void> {
   await seedProvinces(db);
   const counts = await orgCounts(db);
   if (counts.teachers < seed.teachers) {
