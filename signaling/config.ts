@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigError, parseEnv } from '../common/env';
+import { ConfigError, parseEnv, pathSetting, programSetting } from '../common/env';
 import { loadQaOptions, qaEnvShape } from './qa/qaConfig';
 import type { SfuOptions } from '../sfu/types';
 import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../sfu/config';
@@ -32,9 +32,9 @@ const envSchema = z.object({
   /** Token algorithm: ES256 or RS256 (with a public key or JWKS file), or HS256 (with a secret). */
   HOINGHI_JWT_ALG: z.enum(['HS256', 'ES256', 'RS256']).optional(),
   /** PEM public key file for ES256/RS256 tokens. */
-  HOINGHI_JWT_PUBLIC_KEY_FILE: z.string().min(1).optional(),
+  HOINGHI_JWT_PUBLIC_KEY_FILE: pathSetting().optional(),
   /** JWKS file (keys chosen by the token's kid; ES256/RS256). */
-  HOINGHI_JWT_JWKS_FILE: z.string().min(1).optional(),
+  HOINGHI_JWT_JWKS_FILE: pathSetting().optional(),
   /** HS256 key for tokens. Default with demo sign-in: random per start (tokens die with the process). */
   HOINGHI_JWT_SECRET: z.string().min(32, 'HOINGHI_JWT_SECRET must be at least 32 characters').optional(),
   HOINGHI_JWT_ISSUER: z.string().min(1).default('hoinghi'),
@@ -126,8 +126,8 @@ const envSchema = z.object({
    * brute force and account enumeration. Default 600 (a large school signing in at once).
    */
   HOINGHI_SIGNIN_PER_IP_PER_MIN: z.coerce.number().int().positive().max(1_000_000).default(600),
-  /** Directory of the built web client. Default web/dist. */
-  HOINGHI_WEB_DIST: z.string().optional(),
+  /** Directory of the built web client (relative: to the working directory). Default: the checkout's web/dist. */
+  HOINGHI_WEB_DIST: pathSetting().optional(),
   /** This signaling node's id in the meeting store (cluster). Default: host name, pid and a random suffix. */
   HOINGHI_NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
   /** Redis URL for meeting state, socket.io's adapter and SFU node discovery (unset: single node, state in memory). */
@@ -139,7 +139,7 @@ const envSchema = z.object({
   /** PostgreSQL server for organisation, meetings and attendance (postgres://…). Wins over HOINGHI_DATA_DIR. */
   HOINGHI_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'HOINGHI_DATABASE_URL must be a postgres:// URL').optional(),
   /** Folder of the embedded database (PGlite), or `memory://`. Unset with no URL: no database (meetings from token lists). scripts/start.sh sets `data`. */
-  HOINGHI_DATA_DIR: z.string().min(1).optional(),
+  HOINGHI_DATA_DIR: pathSetting('memory://').optional(),
   /** Connections in the PostgreSQL pool. Default 10. */
   HOINGHI_DB_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(200).default(10),
   /** Size of the generated demo organisation loaded by the demo start. Defaults 340 schools, 3400 teachers. */
@@ -185,8 +185,8 @@ const envSchema = z.object({
    * the window). Default 45000: set the orchestrator's grace period above it.
    */
   HOINGHI_DRAIN_DEADLINE_MS: z.coerce.number().int().min(0).max(3_600_000).default(45_000),
-  /** Folder of the recordings (HLS playlists and segments, one folder per meeting). Default `recordings` (relative to the working directory). */
-  HOINGHI_RECORDINGS_DIR: z.string().min(1).default('recordings'),
+  /** Folder of the recordings (HLS playlists and segments, one folder per meeting). Default `recordings` in the working directory; a relative folder is made absolute at start-up. */
+  HOINGHI_RECORDINGS_DIR: pathSetting().prefault('recordings'),
   /** Delete recordings this many days after they ended (0: keep forever). Default 30. */
   HOINGHI_RECORDING_RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(30),
   /** Refuse to start a recording with less free disk than this, MiB; every recording stops cleanly under a quarter of it. Default 2048. */
@@ -195,8 +195,8 @@ const envSchema = z.object({
   HOINGHI_RECORDING_RTP_IP: ip.default('127.0.0.1'),
   /** HLS segment length, seconds (the live delay is ~3 segments). Default 2. */
   HOINGHI_HLS_SEGMENT_S: z.coerce.number().min(0.5).max(10).default(2),
-  /** The ffmpeg binary. Default `ffmpeg` (Debian's, from PATH). */
-  HOINGHI_FFMPEG: z.string().min(1).default('ffmpeg'),
+  /** The ffmpeg binary: a name looked up on PATH, or a path. Default `ffmpeg` (Debian's, from PATH). */
+  HOINGHI_FFMPEG: programSetting().prefault('ffmpeg'),
   /**
    * Live HLS (the delayed stream for teachers WebRTC cannot reach), recorded or not:
    * `on_demand` (default) runs it from the first teacher who asks until nobody has watched for

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../signaling/config';
 
@@ -38,5 +39,34 @@ describe('configuration', () => {
 
   it('stops when the drain deadline is shorter than the drain window', () => {
     expect(() => loadConfig({ HOINGHI_DEMO_SIGNIN: 'true', HOINGHI_DRAIN_WINDOW_MS: '5000', HOINGHI_DRAIN_DEADLINE_MS: '1000' })).toThrow(/DRAIN_DEADLINE/);
+  });
+
+  it('resolves every folder and file setting to an absolute path once, against the working directory', () => {
+    const cwd = process.cwd();
+    const defaults = loadConfig({ HOINGHI_DEMO_SIGNIN: 'true' });
+    expect(defaults.recording.dir).toBe(path.join(cwd, 'recordings'));
+    expect(defaults.recording.recorder.ffmpegPath).toBe('ffmpeg');
+    const c = loadConfig({
+      HOINGHI_DEMO_SIGNIN: 'true',
+      HOINGHI_RECORDINGS_DIR: 'var/rec',
+      HOINGHI_DATA_DIR: './data',
+      HOINGHI_WEB_DIST: '../web/dist',
+      HOINGHI_FFMPEG: 'bin/ffmpeg',
+    });
+    expect(c.recording.dir).toBe(path.join(cwd, 'var/rec'));
+    expect(c.database).toEqual({ kind: 'pglite', dataDir: path.join(cwd, 'data') });
+    expect(c.webDist).toBe(path.resolve(cwd, '../web/dist'));
+    expect(c.recording.recorder.ffmpegPath).toBe(path.join(cwd, 'bin/ffmpeg'));
+    const keys = loadConfig({ HOINGHI_JWT_ALG: 'ES256', HOINGHI_JWT_PUBLIC_KEY_FILE: 'keys/ec.pem' });
+    expect(keys.jwt.keys).toMatchObject({ kind: 'publicKeyFile', path: path.join(cwd, 'keys/ec.pem') });
+    const jwks = loadConfig({ HOINGHI_JWT_JWKS_FILE: 'keys/jwks.json' });
+    expect(jwks.jwt.keys).toMatchObject({ kind: 'jwksFile', path: path.join(cwd, 'keys/jwks.json') });
+  });
+
+  it('keeps what is not a path: the in-memory database, and a program name looked up on PATH', () => {
+    const c = loadConfig({ HOINGHI_DEMO_SIGNIN: 'true', HOINGHI_DATA_DIR: 'memory://', HOINGHI_FFMPEG: 'ffmpeg-7' });
+    expect(c.database).toEqual({ kind: 'pglite', dataDir: 'memory://' });
+    expect(c.recording.recorder.ffmpegPath).toBe('ffmpeg-7');
+    expect(loadConfig({ HOINGHI_DEMO_SIGNIN: 'true', HOINGHI_RECORDINGS_DIR: '/srv/rec' }).recording.dir).toBe('/srv/rec');
   });
 });

@@ -22,7 +22,8 @@ import type { LiveRecording } from '../../signaling/protocol/events';
 import { playlistSegments } from '../../signaling/recording/Recorder';
 import { waitFor } from '../helpers/browser';
 import { startRedis, type RedisProcess } from '../helpers/cluster';
-import { publishClip, type RtpSource } from '../helpers/rtpSource';
+import { hostOnAir as publishOnAir } from '../helpers/onAir';
+import type { RtpSource } from '../helpers/rtpSource';
 import { MEETING, call, connectClient, next, request, testConfig, tokenFor, type TestSocket } from '../helpers/server';
 
 const sockets: TestSocket[] = [];
@@ -35,6 +36,13 @@ const tmp = (name: string): string => {
   dirs.push(d);
   return d;
 };
+
+/** The host's camera and microphone: real media from the clip, known to the meeting as the host's. */
+async function hostOnAir(server: HoinghiServer, sfu: LocalSfu, hostId: string): Promise<RtpSource> {
+  const source = await publishOnAir(server, sfu, hostId);
+  sources.push(source);
+  return source;
+}
 
 async function node(sfu: LocalSfu, env: Record<string, string>): Promise<HoinghiServer> {
   const server = await HoinghiServer.create(
@@ -50,22 +58,6 @@ async function joined(server: HoinghiServer, role: 'host' | 'teacher', claims: {
   sockets.push(socket);
   if (!claims.meetings) await call(socket, 'join', { meetingId: MEETING });
   return socket;
-}
-
-/** The host's camera and microphone: real media from the clip, known to the meeting as the host's. */
-async function hostOnAir(server: HoinghiServer, sfu: LocalSfu, hostId: string): Promise<RtpSource> {
-  const meeting = server.sockets.registry.get(MEETING)!;
-  const main = meeting.sessions.get('main')!;
-  const source = await publishClip(sfu, main.roomId);
-  sources.push(source);
-  for (const [id, kind, src] of [
-    [source.videoProducerId, 'video', 'camera'],
-    [source.audioProducerId, 'audio', 'mic'],
-  ] as const) {
-    await meeting.state.addProducer({ id, kind, source: src, peerId: hostId, peerName: hostId, sessionKey: 'main', roomId: main.roomId, national: true, sessionHost: true });
-  }
-  await waitFor(async () => meeting.published.size, (n) => n >= 2, 10_000, 'the host on air');
-  return source;
 }
 
 const get = (base: string, url: string, token?: string): Promise<Response> =>
