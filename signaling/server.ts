@@ -40,6 +40,8 @@ import { DatabaseJoinAuthorizer, TokenListAuthorizer, type JoinAuthorizer } from
 import { meetingRouter } from './http/meetingRoutes';
 import { seedDemo } from './org/seedDemo';
 import { Retention } from './meetings/retention';
+import { MeetingRepo } from './meetings/meetingRepo';
+import { MeetingEnder } from './meetingEnder';
 
 /** The database and what hangs on it (absent on a node without a database). */
 interface DataLayer {
@@ -77,6 +79,8 @@ export class HoinghiServer {
   readonly live: LiveStreams;
   /** Where each meeting's HLS lives: this node only, or the cluster's (Redis). */
   readonly hlsIndex: HlsIndex;
+  /** Ends meetings live (their end or deletion), here and on the other signaling nodes. */
+  readonly ender: MeetingEnder;
   /** The separate metrics listener (HOINGHI_METRICS_PORT set, or cluster mode). */
   readonly metricsServer: http.Server | null;
   readonly store: MeetingStore;
@@ -218,9 +222,31 @@ export class HoinghiServer {
       () => ({ ...this.live.manager.stats(), proxied: this.live.proxied }),
       this.queueWatch,
     );
+    const repo = data ? new MeetingRepo(data.db) : null;
+    this.ender = new MeetingEnder({
+      io: this.sockets.io,
+      registry: this.sockets.registry,
+      recordings: this.recordings,
+      live: this.live,
+      index: this.hlsIndex,
+      nodeId: store.nodeId,
+      clustered: config.redisUrl !== undefined,
+      invalidate: (id) => data?.authorizer.invalidate(id),
+      // With a database, every meeting served is in it: one gone from it was deleted. Only a
+      // host's end counts (endedAt set): the clock's (an hour past the scheduled end) refuses
+      // joins but does not cut off a meeting that runs long.
+      ...(repo ? { isOver: async (id: string) => repo.get(id).then((m) => (!m ? 'deleted' : m.endedAt !== null ? 'ended' : null)) } : {}),
+    });
     if (data) {
       // Before the API router: its 4 kB body limit is for sign-in, not for school audiences.
-      app.use(meetingRouter({ db: data.db, tokens: this.tokens, onChanged: (id) => data.authorizer.invalidate(id) }));
+      app.use(
+        meetingRouter({
+          db: data.db,
+          tokens: this.tokens,
+          onChanged: (id) => data.authorizer.invalidate(id),
+          onEnded: (id, reason) => this.ender.end(id, reason),
+        }),
+      );
     }
     app.use(
       apiRouter({
@@ -330,6 +356,7 @@ export class HoinghiServer {
 
   async close(): Promise<void> {
     if (this.metricsServer) await new Promise<void>((resolve) => this.metricsServer!.close(() => resolve()));
+    this.ender.close();
     await this.live.close();
     await this.live.manager.close();
     await this.recordings.close();

@@ -4,8 +4,8 @@
  *   POST   /api/meetings                       schedule (hosts; a province host for their province)
  *   GET    /api/meetings/:id                   one meeting (the lobby reads it)
  *   PUT    /api/meetings/:id                   edit (managers)
- *   POST   /api/meetings/:id/open | /end       lifecycle (managers)
- *   DELETE /api/meetings/:id                   delete, with its attendance (managers)
+ *   POST   /api/meetings/:id/open | /end       lifecycle (managers); /end ends it live on every node
+ *   DELETE /api/meetings/:id                   delete, with its attendance (managers); ends it live too
  *   GET    /api/meetings/:id/attendance        dashboard rows (?province=, ?school= drill down; ?teachers=1)
  *   GET    /api/meetings/:id/attendance.csv|.xlsx   export (same filters), within the caller's scope
  *   GET    /api/meetings/:id/interaction.csv|.xlsx  questions, polls, reactions (qa/qaExport.ts), same scope
@@ -19,6 +19,7 @@ import type { Claims, TokenVerifier } from '../auth/tokens';
 import type { Db } from '../db/Db';
 import { existingSchools, schoolsIn, teacherPlace } from '../org/orgRepo';
 import { AppError, forbidden, notFound } from '../protocol/errors';
+import type { MeetingEndReason } from '../protocol/events';
 import { MeetingRepo } from '../meetings/meetingRepo';
 import { audienceIncludes, canManage, createRefusal, dashboardScope, ownerProvinceFor, rightsOf } from '../meetings/scope';
 import { meetingInputSchema, type MeetingInfo } from '../meetings/types';
@@ -31,6 +32,11 @@ export interface MeetingRouteDeps {
   tokens: TokenVerifier;
   /** A meeting's state or audience changed (join decisions must not use a stale copy). */
   onChanged: (meetingId: string) => void;
+  /**
+   * A meeting ended or was deleted (already so in the database): end it live, on every node
+   * (signaling/meetingEnder.ts). The answer waits for it: recordings are replays by then.
+   */
+  onEnded: (meetingId: string, reason: MeetingEndReason) => Promise<unknown>;
 }
 
 const idParam = z.string().regex(/^[a-z0-9-]{1,64}$/);
@@ -172,6 +178,7 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
         }
         await repo.setState(m.id, action === 'open' ? 'open' : 'ended');
         deps.onChanged(m.id);
+        if (action === 'end') await deps.onEnded(m.id, 'ended');
         const now = (await repo.get(m.id))!;
         res.json({ ...now, rights: rightsOf(who, now, await mayJoin(who, now)) });
       }),
@@ -184,6 +191,7 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
       const { m } = await manage(req);
       await repo.delete(m.id);
       deps.onChanged(m.id);
+      await deps.onEnded(m.id, 'deleted');
       res.status(204).end();
     }),
   );

@@ -2,7 +2,8 @@
  * The meetings this signaling node serves. A meeting is opened here on the first join through this
  * node (serialised, so two simultaneous joins never open it twice) and closed a while after its
  * last local participant left; its SFU rooms and stored state go only when no node has anyone left
- * in it. Routes SFU events to the meeting they concern.
+ * in it. Routes SFU events to the meeting they concern. A meeting that ended (its hosts ended or
+ * deleted it) is never opened here again: joins to it are refused with `not_open`.
  */
 import type { SfuControl } from '../../sfu/types';
 import type { MeetingStore } from '../store/types';
@@ -11,6 +12,7 @@ import type { MeetingNotifier } from './Notifier';
 import type { AttendanceRecorder } from '../attendance/AttendanceRecorder';
 import type { BreakoutPlans } from './BreakoutPlans';
 import type { QueueWatch } from '../../common/SerialQueue';
+import { AppError } from '../protocol/errors';
 
 /** How long an empty meeting keeps its SFU room, in case participants come back. */
 const EMPTY_MEETING_GRACE_MS = 60_000;
@@ -34,6 +36,8 @@ export class MeetingRegistry {
   readonly #meetings = new Map<string, Meeting>();
   readonly #opening = new Map<string, Promise<Meeting>>();
   readonly #emptyTimers = new Map<string, NodeJS.Timeout>();
+  /** Meetings that ended (an ended meeting never opens again; ids are not reused). */
+  readonly #ended = new Set<string>();
   readonly #deps: RegistryDeps;
 
   constructor(deps: RegistryDeps) {
@@ -57,6 +61,7 @@ export class MeetingRegistry {
   }
 
   async getOrCreate(meetingId: string): Promise<Meeting> {
+    if (this.#ended.has(meetingId)) throw endedError();
     const timer = this.#emptyTimers.get(meetingId);
     if (timer) {
       clearTimeout(timer);
@@ -78,7 +83,12 @@ export class MeetingRegistry {
         plans: this.#deps.plans,
         queues: this.#deps.queues,
       })
-        .then((meeting) => {
+        .then(async (meeting) => {
+          // It ended while it was opening here: nobody may enter it.
+          if (this.#ended.has(meetingId)) {
+            await meeting.close(false);
+            throw endedError();
+          }
           this.#meetings.set(meetingId, meeting);
           this.#deps.onOpen?.(meeting);
           return meeting;
@@ -107,6 +117,33 @@ export class MeetingRegistry {
     this.#emptyTimers.set(meeting.id, timer);
   }
 
+  /** The meeting has ended: from now on nobody joins it through this node (`not_open`). */
+  markEnded(meetingId: string): void {
+    this.#ended.add(meetingId);
+  }
+
+  hasEnded(meetingId: string): boolean {
+    return this.#ended.has(meetingId);
+  }
+
+  /**
+   * Closes this node's view of an ended meeting now (no grace: nobody comes back to it), after
+   * its participants here were ended (endFlow.ts). Its SFU rooms and stored state go with the
+   * last node to close it, the one that finds nobody left anywhere.
+   */
+  async closeEnded(meetingId: string): Promise<void> {
+    const timer = this.#emptyTimers.get(meetingId);
+    if (timer) clearTimeout(timer);
+    this.#emptyTimers.delete(meetingId);
+    const meeting = this.#meetings.get(meetingId);
+    if (!meeting) return;
+    this.#meetings.delete(meetingId);
+    const counts = await meeting.state.counts();
+    const nobody = counts.viewers + counts.hosts === 0;
+    await meeting.close(nobody);
+    if (nobody) await this.#deps.store.meeting(meetingId).destroy();
+  }
+
   all(): Meeting[] {
     return [...this.#meetings.values()];
   }
@@ -119,3 +156,5 @@ export class MeetingRegistry {
     this.#meetings.clear();
   }
 }
+
+const endedError = (): AppError => new AppError('not_open', 'this meeting has ended');

@@ -101,6 +101,11 @@ export async function join(
     deps.onJoined();
     meeting.log.info({ peer: peer.userId, role: claims.role }, 'joined');
   }
+  // The meeting ended while this join was under way (the end took out only who was in by then).
+  if (deps.registry.hasEnded(meetingId)) {
+    await leave(deps, session, true);
+    throw new AppError('not_open', 'this meeting has ended');
+  }
   return {
     meetingId,
     self: peer.selfInfo(await meeting.canSend(peer)),

@@ -126,7 +126,20 @@ export type DisconnectReason =
   /** This connection kept sending after being refused. */
   | 'flooding'
   /** The token expired without a refresh. */
-  | 'session_expired';
+  | 'session_expired'
+  /** The meeting ended (`meetingEnded` says more): there is nothing to reconnect to. */
+  | 'meeting_ended';
+
+/** How a meeting ended for those in it: its hosts ended it, or deleted (cancelled) it. */
+export type MeetingEndReason = 'ended' | 'deleted';
+
+/** The meeting is over (sent to everyone in it, just before the server ends their connection). */
+export interface MeetingEndedInfo {
+  meetingId: string;
+  reason: MeetingEndReason;
+  /** Recordings of it can be replayed (listed on the meeting's page once they have finished). */
+  replay: boolean;
+}
 
 export interface SpeakerInfo {
   userId: string;
@@ -194,9 +207,17 @@ export interface LiveRecording {
   startedAt: number;
 }
 
+/**
+ * Why a recording (or a live stream) stopped: the host stopped it, the disk ran low, the meeting
+ * ended, the node shut down; `idle` and `lease_lost` are live streams' own.
+ */
+export type RecordingStopReason = 'host' | 'disk_full' | 'meeting_ended' | 'shutdown' | 'idle' | 'lease_lost';
+
 /** A recording of a meeting, live or ended (GET /api/meetings/:id/recordings). */
 export interface RecordingSummary extends LiveRecording {
   endedAt: number | null;
+  /** Why it stopped (null while it runs, or when its node died under it). */
+  stopReason: RecordingStopReason | null;
   durationS: number;
   /** Interruptions (ffmpeg restarts), ms since epoch. */
   gaps: { from: number; to: number }[];
@@ -310,6 +331,8 @@ export interface ServerToClientEvents {
   inviteDeclined: (info: { userId: string; name: string }) => void;
   /** The server ends this connection right after this, for this reason (the client explains it and does not retry blindly). */
   disconnectReason: (info: { reason: DisconnectReason }) => void;
+  /** The meeting ended (or was deleted): the participant is out of it; `disconnectReason` and the disconnect follow. */
+  meetingEnded: (info: MeetingEndedInfo) => void;
   /** A protocol error not tied to an ack (e.g. an event without ack callback was refused). */
   protocolError: (error: WireError & { event: string }) => void;
   /** Hosts: the questions in their order and filter (throttled, after a change). */
@@ -324,5 +347,18 @@ export interface ServerToClientEvents {
   reactions: (strip: ReactionStrip) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface InterServerEvents {}
+/** What one signaling node did to end a meeting for its own participants, recordings and streams. */
+export interface MeetingEndReport {
+  node: string;
+  participants: number;
+  recordings: number;
+  liveStreams: number;
+  /** False when the answer was sent before the node had finished (it goes on ending it). */
+  finished: boolean;
+}
+
+/** Between signaling nodes (the Redis adapter's server-side emits, acknowledged by every other node). */
+export interface InterServerEvents {
+  /** A meeting ended: every node ends it for what it holds of it (signaling/meetingEnder.ts). */
+  meetingEnded: (end: { meetingId: string; reason: MeetingEndReason }, done: (report: MeetingEndReport) => void) => void;
+}

@@ -239,7 +239,7 @@ export class LiveStreams {
     return this.#index.live(meetingId, sessionKey);
   }
 
-  async #stop(key: string, reason: 'idle' | 'lease_lost' | 'shutdown'): Promise<void> {
+  async #stop(key: string, reason: 'idle' | 'lease_lost' | 'shutdown' | 'meeting_ended'): Promise<void> {
     const r = this.#running.get(key);
     if (!r) return;
     this.#running.delete(key);
@@ -257,6 +257,18 @@ export class LiveStreams {
       timer.unref();
     }
     log.info({ meeting: r.meetingId, session: r.sessionKey, live: r.liveId }, 'live stream stopped');
+  }
+
+  /**
+   * The meeting ended: every stream of it this node makes stops now (a stream still starting is
+   * stopped once started), and its lease goes. Returns how many stopped.
+   */
+  async stopMeeting(meetingId: string): Promise<number> {
+    const starting = [...this.#starting].filter(([key]) => key.startsWith(`${meetingId}|`)).map(([, p]) => p.catch(() => null));
+    await Promise.all(starting);
+    const keys = [...this.#running].filter(([, r]) => r.meetingId === meetingId).map(([key]) => key);
+    await Promise.all(keys.map((k) => this.#stop(k, 'meeting_ended')));
+    return keys.length;
   }
 
   /** The manager stopped a stream by itself (the meeting ended here, the disk ran out). */

@@ -19,6 +19,7 @@ import { TypedEmitter } from '../../common/TypedEmitter';
 import { logger } from '../../common/log';
 import type { MediaKind, RecorderTap, SfuControl } from '../../sfu/types';
 import { AppError } from '../protocol/errors';
+import type { RecordingStopReason } from '../protocol/events';
 import { freePortPair } from './ports';
 import { recordingSdp, type SdpStream } from './sdp';
 import { PLAYLIST, Recorder, type Gap, type RecorderInput, type RecorderSettings } from './Recorder';
@@ -53,7 +54,7 @@ export interface RecordingSources {
 }
 
 /** Why a recording (or live stream) stopped; `idle` and `lease_lost` are live streams' own. */
-export type StopReason = 'host' | 'disk_full' | 'meeting_ended' | 'shutdown' | 'idle' | 'lease_lost';
+export type StopReason = RecordingStopReason;
 
 export interface RecordingInfo {
   id: string;
@@ -344,6 +345,19 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     }
     this.safeEmit('changed', { meetingId });
     return rec.info;
+  }
+
+  /**
+   * Stops every recording of a meeting made here (its end): each closes cleanly (last segment,
+   * EXT-X-ENDLIST, recording.json with the reason) before this resolves. Returns those stopped.
+   */
+  async stopMeeting(meetingId: string, reason: StopReason): Promise<RecordingInfo[]> {
+    const mine = [...this.#active.values()].filter((a) => a.info.meetingId === meetingId);
+    const stopped = await Promise.all(
+      // One stopped meanwhile by itself (its check found the meeting gone) is not stopped twice.
+      mine.map((a) => this.stop(meetingId, a.info.sessionKey, reason).catch(() => null)),
+    );
+    return stopped.filter((r): r is RecordingInfo => r !== null);
   }
 
   async stopAll(reason: StopReason): Promise<void> {

@@ -110,6 +110,7 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
         sessionKey: r.sessionKey,
         startedAt: r.startedAt,
         endedAt: r.endedAt,
+        stopReason: r.stopReason,
         durationS: Math.round(r.durationS * 10) / 10,
         gaps: r.gaps.map((g) => ({ from: g.from, to: g.to })),
       }));

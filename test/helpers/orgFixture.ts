@@ -52,7 +52,8 @@ export interface Api {
 
 export async function startApi(db: Db): Promise<Api> {
   const app = express();
-  app.use(meetingRouter({ db, tokens, onChanged: () => undefined }));
+  // The API alone: no live meetings to end.
+  app.use(meetingRouter({ db, tokens, onChanged: () => undefined, onEnded: async () => undefined }));
   app.use(errorHandler);
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

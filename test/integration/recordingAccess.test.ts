@@ -94,11 +94,12 @@ describe('access to a scheduled meeting\'s recordings', () => {
     const join = await new Promise<{ ok: boolean; error?: { code: string } }>((resolve) => late.emit('join', { meetingId }, resolve));
     expect(join.ok).toBe(false);
     late.close();
-    await call(hostSocket, 'stopRecording', {}).catch(() => undefined);
+    // The end stopped the recording itself: listed ended at once.
     const res = await get(`/api/meetings/${meetingId}/recordings`, teacher('gv-hn-2'));
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { recordings: { id: string; endedAt: number | null }[] };
+    const body = (await res.json()) as { recordings: { id: string; endedAt: number | null; stopReason: string | null }[] };
     expect(body.recordings.map((r) => r.id)).toEqual([recordingId]);
+    expect(body.recordings[0]).toMatchObject({ endedAt: expect.any(Number), stopReason: 'meeting_ended' });
     expect((await get(`/api/meetings/${meetingId}/recordings`, teacher('gv-hcm-1'))).status).toBe(403);
   });
 });

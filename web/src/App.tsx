@@ -8,16 +8,32 @@ import { HostPage } from './pages/HostPage';
 import { TeacherPage } from './pages/TeacherPage';
 import { MeetingsApp } from './meetings/MeetingsApp';
 import { useHasMeetings } from './meetings/useHasMeetings';
+import { useT } from './i18n/useT';
+
+/** The meeting is over (the demo meeting without scheduling; MeetingGate shows the summary of a scheduled one). */
+function MeetingOver() {
+  const t = useT();
+  const info = useStore((s) => s.meetingEnded);
+  return (
+    <main className="lobby ended" data-state="ended">
+      <h1>{t(info?.reason === 'deleted' ? 'deletedTitle' : 'endedTitle')}</h1>
+      <p>{t(info?.reason === 'deleted' ? 'deletedText' : 'endedByHost')}</p>
+      <p>{t('endedSummary')} {t('endedPanelText')}</p>
+    </main>
+  );
+}
 
 /** Hosts and province hosts get the console; teachers the receive-only view. */
 function Meeting({ token, meetingId, isHost, onClient }: { token: string; meetingId: string; isHost: boolean; onClient: (c: MeetingClient | null) => void }) {
   const client = useMeetingClient(token, meetingId);
+  const ended = useStore((s) => s.status === 'ended');
   // The top bar's "reconnect now" needs the client; it lives above this page.
   useEffect(() => {
     onClient(client);
     return () => onClient(null);
   }, [client, onClient]);
   if (!client) return null;
+  if (ended) return <MeetingOver />;
   return isHost ? <HostPage client={client} /> : <TeacherPage client={client} />;
 }
 

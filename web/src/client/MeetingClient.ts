@@ -16,6 +16,7 @@ import type {
   ConsumerInfo,
   DisconnectReason,
   HandEntry,
+  MeetingEndedInfo,
   ParticipantEntry,
   ServerToClientEvents,
   SessionInfo,
@@ -89,6 +90,8 @@ export class MeetingClient {
   #sendSetup: Promise<void> | null = null;
   #joinAgain = false;
   #closed = false;
+  /** The meeting is over (the server said so, or refused the join with not_open): nothing is retried. */
+  #ended = false;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   /** The server asked this client to move to another node (it is draining). */
   #moving = false;
@@ -126,6 +129,7 @@ export class MeetingClient {
     this.#socket = serverUrl ? io(serverUrl, opts) : io(opts);
     const store = useStore.getState();
     store.setStatus('connecting');
+    store.setMeetingEnded(null);
 
     this.#socket.on('connect', () => {
       this.#attempt = 0;
@@ -138,13 +142,19 @@ export class MeetingClient {
     this.#socket.on('disconnectReason', ({ reason }) => {
       this.#serverReason = reason;
     });
+    this.#socket.on('meetingEnded', (info) => {
+      if (info.meetingId === this.#meetingId) this.#end(info);
+    });
     this.#socket.on('disconnect', (how) => {
       this.#joined = false;
       if (this.#closed) return;
       // The server drops a disconnected socket's place in the queue; the next join queues afresh.
       useStore.getState().setJoinQueue(null);
       const reason = this.#serverReason;
-      if (reason === 'signed_in_elsewhere') {
+      if (this.#ended || reason === 'meeting_ended') {
+        // Nothing to reconnect to: the page shows the end (MeetingGate shows the summary).
+        this.#end(null);
+      } else if (reason === 'signed_in_elsewhere') {
         // No automatic retry: this tab and the other would take turns forever.
         useStore.getState().setStatus('replaced');
       } else if (reason === 'session_expired') {
@@ -236,7 +246,7 @@ export class MeetingClient {
 
   /** Tries to connect now (after `replaced`: take the meeting back to this tab; or skip a wait). */
   reconnectNow(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#ended) return;
     this.#serverReason = null;
     this.#attempt = 0;
     useStore.getState().setStatus('connecting');
@@ -476,7 +486,7 @@ export class MeetingClient {
 
   /** Runs the join flow once; if asked again meanwhile, runs it once more afterwards. */
   #scheduleJoin(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#ended) return;
     if (this.#joining) {
       this.#joinAgain = true;
       return;
@@ -502,6 +512,11 @@ export class MeetingClient {
           // Not a ticket this cluster signed (e.g. its key changed): join as a newcomer.
           this.#resumeTicket = null;
           this.#retryLater(0);
+          return;
+        }
+        if (error instanceof RequestError && error.code === 'not_open') {
+          // The page shows a meeting only while it is open: refused now, it has ended.
+          this.#end(null);
           return;
         }
         this.#warn('join', error);
@@ -559,7 +574,7 @@ export class MeetingClient {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
-      if (this.#closed) return;
+      if (this.#closed || this.#ended) return;
       if (!this.#socket.connected) {
         // A move keeps saying so until the join on the new node is done.
         useStore.getState().setStatus(this.#moving ? 'moving' : 'connecting');
@@ -849,24 +864,47 @@ export class MeetingClient {
     console.warn(`hoinghi: ${what} failed:`, error instanceof Error ? `${error.name}: ${error.message}` : error);
   }
 
-  close(): void {
-    this.#closed = true;
+  /** Stops everything this client runs: timers, media, local capture (the camera light goes off). */
+  #stopAll(): void {
     this.#fallback.close();
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#moveTimer) clearTimeout(this.#moveTimer);
     if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
     if (this.#sendPoll) clearInterval(this.#sendPoll);
+    this.#retryTimer = this.#moveTimer = this.#refreshTimer = null;
+    this.#sendPoll = null;
     this.#closeMedia();
     this.#link.reset();
     for (const t of this.#localTracks.values()) t.stop();
     this.#localTracks.clear();
+    const store = useStore.getState();
+    store.setPendingHand(null);
+    store.setOnAir(false);
+    for (const s of ['camera', 'mic', 'screen'] as const) store.setPublishing(s, false);
+  }
+
+  /**
+   * The meeting is over: everything stops and nothing is retried; the page says so (status
+   * `ended`, and how it ended when the server told us). The server closes the connection.
+   */
+  #end(info: MeetingEndedInfo | null): void {
+    if (this.#closed) return;
+    this.#ended = true;
+    this.#joined = false;
+    this.#stopAll();
+    const store = useStore.getState();
+    if (info) store.setMeetingEnded(info);
+    store.setJoinQueue(null);
+    store.setStatus('ended');
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#stopAll();
     this.#socket.close();
     const store = useStore.getState();
     store.setStatus('idle');
     store.setSelf(null);
     store.setSpeakState(NO_SPEAK_STATE);
-    store.setPendingHand(null);
-    store.setOnAir(false);
-    for (const s of ['camera', 'mic', 'screen'] as const) store.setPublishing(s, false);
   }
 }

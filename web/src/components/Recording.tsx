@@ -169,7 +169,8 @@ function formatDuration(s: number): string {
  * meeting's page after the end. While one is still being finished (the meeting just ended), the
  * list is read again every few seconds.
  */
-export function RecordingsList({ meetingId, token }: { meetingId: string; token: string }) {
+/** A meeting's ended recordings to replay; `onCount` hears how many there are once listed. */
+export function RecordingsList({ meetingId, token, onCount }: { meetingId: string; token: string; onCount?: (n: number) => void }) {
   const t = useT();
   const lang = useStore((s) => s.lang);
   const provinces = useStore((s) => s.provinces);
@@ -207,6 +208,10 @@ export function RecordingsList({ meetingId, token }: { meetingId: string; token:
   }, [meetingId, liveKey, reload]);
 
   const ended = (list ?? []).filter((r) => r.endedAt !== null && r.durationS > 0);
+  const count = list === null ? null : ended.length;
+  useEffect(() => {
+    if (count !== null) onCount?.(count);
+  }, [count, onCount]);
   return (
     <section className="recordings" data-testid="recordings">
       <h2>{t('recordingsTitle')}</h2>

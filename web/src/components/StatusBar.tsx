@@ -16,6 +16,7 @@ const STATUS_TEXT: Record<ConnectionStatus, StringKey> = {
   flooded: 'statusFlooded',
   failed: 'statusFailed',
   unauthorized: 'statusUnauthorized',
+  ended: 'statusEnded',
 };
 
 const ROLE_TEXT: Record<string, StringKey> = { host: 'roleHost', province_host: 'roleProvinceHost', teacher: 'roleTeacher' };
@@ -33,7 +34,7 @@ export function ConnectionStatusText({ client }: { client: MeetingClient | null 
   if (status === 'idle') return null;
   return (
     <span
-      className={`status ${healthy ? 'ok' : 'warn'}`}
+      className={`status ${status === 'ended' ? 'done' : healthy ? 'ok' : 'warn'}`}
       data-status={status}
       data-media-state={mediaState}
       role="status"

@@ -2,7 +2,10 @@
  * A meeting's join link. Before it opens: the lobby (title, agenda, a countdown to the start;
  * hosts get "Open the meeting"). Once open: the meeting itself (whose join the cluster admission
  * paces). After the end: a summary instead of a black video. The state is polled, so the lobby
- * lets the teacher in by itself when the host opens, and the meeting gives way to the summary.
+ * lets the teacher in by itself when the host opens, and the meeting gives way to the summary; when
+ * the server says the meeting ended (`meetingEnded`, or a join refused with not_open) the state is
+ * read again at once: the summary says the host ended it and where the replay is, or that it was
+ * cancelled.
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import { useT } from '../i18n/useT';
@@ -29,6 +32,18 @@ export function MeetingGate({ token, meetingId, renderMeeting }: { token: string
   /** Server clock minus ours, so the countdown is right on a badly set computer. */
   const [skew, setSkew] = useState(0);
   const [now, setNow] = useState(Date.now());
+  /** The host's "end" request is under way (it answers once the recordings are replays). */
+  const [ending, setEnding] = useState(false);
+  const ended = useStore((s) => s.status === 'ended');
+  const endedInfo = useStore((s) => (s.meetingEnded?.meetingId === meetingId ? s.meetingEnded : null));
+  /** This page showed the meeting open: an end seen now happened while the person was in it. */
+  const [sawOpen, setSawOpen] = useState(false);
+  const isOpen = meeting?.state === 'open' || meeting?.state === 'live';
+  useEffect(() => {
+    if (isOpen) setSawOpen(true);
+  }, [isOpen]);
+  /** Replays listed on the summary (null until listed). */
+  const [replays, setReplays] = useState<number | null>(null);
 
   useEffect(() => {
     let stop = false;
@@ -52,12 +67,41 @@ export function MeetingGate({ token, meetingId, renderMeeting }: { token: string
     };
   }, [token, meetingId]);
 
+  // The meeting client heard the end: show it now, not at the next poll.
+  useEffect(() => {
+    if (!ended) return;
+    let stop = false;
+    api<MeetingView>(token, 'GET', `/api/meetings/${meetingId}`)
+      .then((m) => !stop && setMeeting(m))
+      .catch((e: Error) => !stop && setError(e));
+    return () => {
+      stop = true;
+    };
+  }, [ended, token, meetingId]);
+
+  const endMeeting = (id: string): void => {
+    setEnding(true);
+    api<MeetingView>(token, 'POST', `/api/meetings/${id}/end`)
+      .then(setMeeting)
+      .catch((e: Error) => setError(e))
+      .finally(() => setEnding(false));
+  };
+
   const back = (
     <a href="/meetings" className="back" onClick={(e) => { e.preventDefault(); go('/meetings'); }}>
       {t('backToList')}
     </a>
   );
 
+  if (endedInfo?.reason === 'deleted' && (!meeting || meeting.state !== 'ended')) {
+    return (
+      <main className="lobby ended" data-state="deleted">
+        {back}
+        <h1>{t('deletedTitle')}</h1>
+        <p>{t('deletedText')}</p>
+      </main>
+    );
+  }
   if (error instanceof ApiError && (error.status === 404 || error.status === 403)) {
     return <main className="lobby">{back}<p className="error" role="alert">{t('lobbyNotForYou')}</p></main>;
   }
@@ -70,10 +114,11 @@ export function MeetingGate({ token, meetingId, renderMeeting }: { token: string
         {back}
         <h1>{t('endedTitle')}</h1>
         <h2>{meeting.title}</h2>
-        <p>{when(meeting.openedAt ?? meeting.startsAt, lang)} · {minutes} {t('minutes').toLowerCase()}</p>
+        <p>{when(meeting.openedAt ?? meeting.startsAt, lang)} · {minutes} {t('minutesUnit')}</p>
         {meeting.agenda && <p className="agenda">{meeting.agenda}</p>}
-        <p>{t('endedSummary')}</p>
-        <RecordingsList meetingId={meeting.id} token={token} />
+        {(endedInfo || sawOpen) && <p role="status">{t(meeting.rights.manage ? 'endedForAll' : 'endedByHost')}</p>}
+        <p>{t('endedSummary')} {t(replays ? 'endedNextReplay' : 'endedNext')}</p>
+        <RecordingsList meetingId={meeting.id} token={token} onCount={setReplays} />
         {meeting.rights.dashboard && (
           <a className="button" href={`/m/${meeting.id}/attendance`} onClick={(e) => { e.preventDefault(); go(`/m/${meeting.id}/attendance`); }}>
             {t('dashboard')}
@@ -93,7 +138,9 @@ export function MeetingGate({ token, meetingId, renderMeeting }: { token: string
             <strong>{meeting.title}</strong>
             <span className="spacer" />
             <a className="button secondary" href={`/m/${meeting.id}/attendance`} target="_blank" rel="noreferrer">{t('dashboard')}</a>
-            <button onClick={() => void api<MeetingView>(token, 'POST', `/api/meetings/${meeting.id}/end`).then(setMeeting)}>{t('endMeeting')}</button>
+            <button disabled={ending} aria-busy={ending} onClick={() => endMeeting(meeting.id)}>
+              {t(ending ? 'endingMeeting' : 'endMeeting')}
+            </button>
           </div>
         )}
         {renderMeeting(meeting.id)}

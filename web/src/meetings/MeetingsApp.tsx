@@ -20,6 +20,6 @@ export function MeetingsApp({ token, renderMeeting }: { token: string; renderMee
   const dash = /^\/m\/([a-z0-9-]{1,64})\/attendance$/.exec(path);
   if (dash) return <DashboardPage token={token} meetingId={dash[1]!} />;
   const m = /^\/m\/([a-z0-9-]{1,64})$/.exec(path);
-  if (m) return <MeetingGate token={token} meetingId={m[1]!} renderMeeting={renderMeeting} />;
+  if (m) return <MeetingGate key={m[1]} token={token} meetingId={m[1]!} renderMeeting={renderMeeting} />;
   return <MyMeetingsPage token={token} />;
 }

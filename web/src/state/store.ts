@@ -8,6 +8,7 @@ import type {
   BreakoutsState,
   HandQueueSummary,
   LiveRecording,
+  MeetingEndedInfo,
   MeetingStats,
   Notice,
   SelfInfo,
@@ -47,7 +48,8 @@ export interface SessionSlice {
  * another device or tab; no automatic retry, or the two would take turns), `flooded` (the server
  * cut this tab off for sending too much), `full` (the meeting has no room now; retrying),
  * `queued` (waiting its turn in the cluster's join queue), `moving` (the server is shutting down and
- * this client is moving to another one, no reload).
+ * this client is moving to another one, no reload), `ended` (the meeting is over: nothing to
+ * reconnect to; `meetingEnded` says how).
  */
 export type ConnectionStatus =
   | 'idle'
@@ -60,7 +62,8 @@ export type ConnectionStatus =
   | 'replaced'
   | 'flooded'
   | 'failed'
-  | 'unauthorized';
+  | 'unauthorized'
+  | 'ended';
 
 /** A join waiting its turn in the cluster's queue (the `queued` answer to `join`). */
 export interface JoinQueueState {
@@ -93,6 +96,9 @@ export interface ConnectionSlice {
   /** Set while the join waits in the queue; null once admitted. */
   joinQueue: JoinQueueState | null;
   setStatus: (status: ConnectionStatus, retryAt?: number | null) => void;
+  /** How the meeting ended, as the server said (null while it goes on). */
+  meetingEnded: MeetingEndedInfo | null;
+  setMeetingEnded: (info: MeetingEndedInfo | null) => void;
   /** A new place in the queue (null: no longer waiting). */
   setJoinQueue: (queue: { position: number; etaMs: number; lane: 'rejoin' | 'new' } | null) => void;
   setMediaState: (state: string) => void;
@@ -231,7 +237,9 @@ const createConnectionSlice: StateCreator<Store, [], [], ConnectionSlice> = (set
   mediaState: 'new',
   self: null,
   joinQueue: null,
+  meetingEnded: null,
   setStatus: (status, retryAt = null) => set({ status, retryAt }),
+  setMeetingEnded: (meetingEnded) => set({ meetingEnded }),
   setJoinQueue: (queue) =>
     set((s) => ({
       joinQueue: queue
