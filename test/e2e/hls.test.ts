@@ -176,6 +176,8 @@ describe('access to the recording', () => {
 
 describe('after the meeting', () => {
   it('replays the recording from the meeting\'s page once the host has ended the meeting', async () => {
+    // Enough to see it advance: a replay of one 2 s segment ends before the check can see it move.
+    await waitFor(async () => server.recordings.recorderOf(meetingId, 'main')?.segments ?? 0, (n) => n >= 3, 60_000, 'three recorded segments');
     await host.click('button[data-control="record"]');
     await host.waitForSelector('button[data-control="record"][data-on="false"]', { timeout: 20_000 });
     await host.click('.meeting-bar button');
