@@ -23,15 +23,16 @@ export async function endForParticipants(meeting: Meeting): Promise<number> {
   const peers = [...meeting.peers.values()];
   meeting.notify.toLocalRoom(meeting.roomName, 'disconnectReason', { reason: 'meeting_ended' });
   await forEachLimited(peers, END_CONCURRENCY, async (peer) => {
-    // Out of the meeting first (synchronously), so that the disconnect's own leave finds nothing to do.
+    // Out of the meeting (and the roster) before the disconnect, whose own leave then finds
+    // nothing to do: it would keep the participant as a departure within the grace instead.
     const removed = meeting.removePeer(peer);
-    meeting.notify.disconnect(peer.socketId);
     try {
-      await removed;
       if (await meeting.state.leave(peer.userId, peer.socketId)) meeting.attendance.left(meeting.id, peer.userId, true);
     } catch (error) {
-      meeting.log.warn({ peer: peer.userId, err: String(error) }, 'ending a participant failed');
+      meeting.log.warn({ peer: peer.userId, err: String(error) }, 'taking a participant out of the roster failed');
     }
+    meeting.notify.disconnect(peer.socketId);
+    await removed.catch((error: unknown) => meeting.log.warn({ peer: peer.userId, err: String(error) }, 'closing a participant\'s media failed'));
   });
   meeting.log.info({ participants: peers.length }, 'meeting ended for the participants here');
   return peers.length;
