@@ -55,10 +55,12 @@ export class MeetingEnder {
   constructor(deps: MeetingEnderDeps) {
     this.#deps = deps;
     deps.io.on('meetingEnded', ({ meetingId, reason }, done) => {
-      const finished = this.endHere(meetingId, reason);
-      const late = new Promise<MeetingEndReport>((resolve) =>
-        setTimeout(() => resolve({ node: deps.nodeId, participants: 0, recordings: 0, liveStreams: 0, finished: false }), ANSWER_WITHIN_MS).unref(),
-      );
+      const unfinished: MeetingEndReport = { node: deps.nodeId, participants: 0, recordings: 0, liveStreams: 0, finished: false };
+      const finished = this.endHere(meetingId, reason).catch((error: unknown) => {
+        log.error({ meeting: meetingId, err: String(error) }, 'ending the meeting here failed');
+        return unfinished;
+      });
+      const late = new Promise<MeetingEndReport>((resolve) => setTimeout(() => resolve(unfinished), ANSWER_WITHIN_MS).unref());
       void Promise.race([finished, late]).then(done);
     });
     if (deps.isOver) {
@@ -78,7 +80,14 @@ export class MeetingEnder {
           return [] as MeetingEndReport[];
         })
       : Promise.resolve([] as MeetingEndReport[]);
-    const [here, there] = await Promise.all([this.endHere(meetingId, reason), others]);
+    const [here, there] = await Promise.all([
+      // The database already says so: a failure here is logged (the sweep tries again), not the caller's.
+      this.endHere(meetingId, reason).catch((error: unknown) => {
+        log.error({ meeting: meetingId, err: String(error) }, 'ending the meeting here failed');
+        return { node: this.#deps.nodeId, participants: 0, recordings: 0, liveStreams: 0, finished: false };
+      }),
+      others,
+    ]);
     const reports = [here, ...there];
     log.info({ meeting: meetingId, reason, nodes: reports }, 'meeting ended');
     return reports;
@@ -89,8 +98,9 @@ export class MeetingEnder {
     let ending = this.#ending.get(meetingId);
     if (!ending) {
       ending = this.#endHere(meetingId, reason);
+      // Kept: a later request for the same meeting gets the same answer (a failed one is tried again).
       this.#ending.set(meetingId, ending);
-      // Kept: a later request for the same meeting gets the same answer.
+      ending.catch(() => this.#ending.delete(meetingId));
     }
     return ending;
   }
@@ -139,7 +149,7 @@ export class MeetingEnder {
         const over = await this.#deps.isOver(meeting.id).catch(() => null);
         if (over) {
           log.warn({ meeting: meeting.id, reason: over }, 'an open meeting has ended in the database: ending it here');
-          await this.endHere(meeting.id, over);
+          await this.endHere(meeting.id, over).catch((error: unknown) => log.error({ meeting: meeting.id, err: String(error) }, 'ending the meeting here failed'));
         }
       }
     } finally {
