@@ -123,7 +123,14 @@ export class DatabaseJoinAuthorizer implements JoinAuthorizer {
   }
 
   async authorize(claims: Claims, meetingId: string): Promise<void> {
-    const m = await this.#meeting(meetingId);
+    let m = await this.#meeting(meetingId);
+    // A refusal is never read from the cache: the host may have opened the meeting through
+    // another node a moment ago (only that node's cache was cleared). Refusals are rare (the
+    // lobby waits for the opening before it joins), so this costs the database little.
+    if (m?.state === 'scheduled' && claims.role === 'teacher') {
+      this.invalidate(meetingId);
+      m = await this.#meeting(meetingId);
+    }
     if (!m) throw notFound('meeting');
     if (m.state === 'ended') throw new AppError('not_open', 'this meeting has ended');
     await this.#checkAudience(claims, m);

@@ -80,6 +80,17 @@ describe.each(ENGINES)('meeting scope on %s', (engine) => {
     expect(started.state).toBe('open');
   });
 
+  it('admits a teacher at once after the host opened the meeting through another node, though this node refused a moment ago', async () => {
+    const m = (await api.call('POST', '/api/meetings', NATIONAL, meetingBody({ kind: 'country' }, 3600_000))).body;
+    // This node's authorizer (its cache) refuses while the meeting is scheduled…
+    const here = new DatabaseJoinAuthorizer(db());
+    await expect(here.authorize(claims(teacher('t-dn-a1')), m.id)).rejects.toMatchObject({ code: 'not_open' });
+    // …the host opens it through another node (the API's own authorizer)…
+    expect((await api.call('POST', `/api/meetings/${m.id}/open`, NATIONAL)).body.state).toBe('open');
+    // …and the next join here is admitted, not refused from the cache.
+    await expect(here.authorize(claims(teacher('t-dn-a1')), m.id)).resolves.toBeUndefined();
+  });
+
   it('a province host manages only their own meetings and lists those reaching their province', async () => {
     const national = (await api.call('POST', '/api/meetings', NATIONAL, meetingBody({ kind: 'provinces', provinces: ['01', '48'] }))).body;
     const hcm = (await api.call('POST', '/api/meetings', HCM_HOST, meetingBody({ kind: 'provinces', provinces: ['79'] }))).body;
