@@ -1,0 +1,227 @@
+/**
+ * A model of one meeting, as the server should hold it: who is connected and in which session,
+ * hands and speakers per session, breakouts, what is published (and where), recordings, polls
+ * and questions. Plain data (cloned with structuredClone), no I/O: `actions.ts` says what each
+ * action does to it, `views.ts` what every participant should then see.
+ *
+ * The rules here are the product's rules as the flows state them (joinFlow, handFlow, speakFlow,
+ * breakoutFlow, publishFlow, Meeting.wants/isHeld, nationalFallback, recordingFlow, pollFlow,
+ * qaFlow), written again from the outside, so that the real server is checked against them.
+ */
+import type { Role } from '../../../signaling/protocol/events';
+
+export const MAIN = 'main';
+
+export type Source = 'camera' | 'mic' | 'screen';
+
+export interface ActorSpec {
+  id: string;
+  role: Role;
+  province: string | null;
+  /** Index of the signaling node the actor connects through (0 on a single node). */
+  node: number;
+}
+
+export interface SpeakerModel {
+  allowVideo: boolean;
+  muted: boolean;
+  state: 'invited' | 'speaking';
+}
+
+export interface ProducerModel {
+  actor: string;
+  source: Source;
+  /** The session it was published in. */
+  session: string;
+}
+
+export interface BreakoutsModel {
+  /** Sorted, or null: every province. */
+  provinces: string[] | null;
+  overlay: boolean;
+  speakToAll: boolean;
+  /** Server time from the acknowledgements (they carry it), or null. */
+  endsAt: number | null;
+}
+
+export interface PollModel {
+  id: string;
+  options: number;
+  open: boolean;
+  voters: string[];
+}
+
+export interface QuestionModel {
+  id: string;
+  author: string;
+  voters: string[];
+}
+
+export interface MeetingModel {
+  maxSpeakers: number;
+  actors: Record<string, ActorSpec>;
+  connected: Record<string, boolean>;
+  /** Receives audio only (setAudioOnly); reset by a new connection. */
+  audioOnly: Record<string, boolean>;
+  breakouts: BreakoutsModel | null;
+  /** Per session: raised hands in raise order. */
+  hands: Record<string, string[]>;
+  /** Per session: invited and speaking participants. */
+  speakers: Record<string, Record<string, SpeakerModel>>;
+  producers: ProducerModel[];
+  /** Sessions being recorded, with the actor who records (its node keeps the recording). */
+  recording: Record<string, string>;
+  polls: PollModel[];
+  questions: QuestionModel[];
+}
+
+export function emptyModel(actors: ActorSpec[], maxSpeakers: number): MeetingModel {
+  return {
+    maxSpeakers,
+    actors: Object.fromEntries(actors.map((a) => [a.id, a])),
+    connected: Object.fromEntries(actors.map((a) => [a.id, false])),
+    audioOnly: Object.fromEntries(actors.map((a) => [a.id, false])),
+    breakouts: null,
+    hands: {},
+    speakers: {},
+    producers: [],
+    recording: {},
+    polls: [],
+    questions: [],
+  };
+}
+
+export const kindOf = (source: Source): 'audio' | 'video' => (source === 'mic' ? 'audio' : 'video');
+
+/** Where a participant belongs: their province's breakout when it split out, else main. */
+export function placeFor(m: MeetingModel, actor: string): string {
+  const a = m.actors[actor]!;
+  if (!m.breakouts || a.role === 'host' || !a.province) return MAIN;
+  if (m.breakouts.provinces && !m.breakouts.provinces.includes(a.province)) return MAIN;
+  return a.province;
+}
+
+/** The session a connected participant is in (null when not connected). */
+export function sessionOf(m: MeetingModel, actor: string): string | null {
+  return m.connected[actor] ? placeFor(m, actor) : null;
+}
+
+/** National hosts host main; a province host hosts their province's breakout. */
+export function hostsSession(m: MeetingModel, actor: string, session: string): boolean {
+  const a = m.actors[actor]!;
+  return session === MAIN ? a.role === 'host' : a.role === 'province_host' && a.province === session;
+}
+
+export function isSessionHost(m: MeetingModel, actor: string): boolean {
+  const s = sessionOf(m, actor);
+  return s !== null && hostsSession(m, actor, s);
+}
+
+export function speakerIn(m: MeetingModel, session: string, actor: string): SpeakerModel | undefined {
+  return m.speakers[session]?.[actor];
+}
+
+/** Hosts always; a province host in their breakout; a granted (speaking) participant. */
+export function canSend(m: MeetingModel, actor: string): boolean {
+  const s = sessionOf(m, actor);
+  if (s === null) return false;
+  if (m.actors[actor]!.role === 'host' || hostsSession(m, actor, s)) return true;
+  return speakerIn(m, s, actor)?.state === 'speaking';
+}
+
+export const isNational = (m: MeetingModel, p: ProducerModel): boolean => m.actors[p.actor]!.role === 'host';
+
+/** A breakout with nothing of its own published shows the national session (nationalFallback.ts). */
+export function showsNational(m: MeetingModel, session: string): boolean {
+  return session !== MAIN && m.breakouts !== null && !m.producers.some((p) => p.session === session);
+}
+
+/** Whether `actor` should consume producer `p` (Meeting.wants). */
+export function wants(m: MeetingModel, actor: string, p: ProducerModel): boolean {
+  const s = sessionOf(m, actor);
+  if (s === null || p.actor === actor) return false;
+  if (m.audioOnly[actor] && kindOf(p.source) === 'video') return false;
+  if (p.session === s) return true;
+  if (!m.breakouts || !isNational(m, p) || s === MAIN) return false;
+  if (showsNational(m, s)) return true;
+  return kindOf(p.source) === 'audio' || (m.breakouts.overlay && p.source === 'camera');
+}
+
+/** National audio is held (paused) in a breakout unless speaking to all or shown as fallback (Meeting.isHeld). */
+export function isHeld(m: MeetingModel, actor: string, p: ProducerModel): boolean {
+  const s = sessionOf(m, actor);
+  return s !== null && s !== MAIN && isNational(m, p) && p.source === 'mic' && !m.breakouts?.speakToAll && !showsNational(m, s);
+}
+
+// ---- changes the actions share -------------------------------------------------------------------
+
+export function removeProducersOf(m: MeetingModel, actor: string): void {
+  m.producers = m.producers.filter((p) => p.actor !== actor);
+}
+
+/** A grant or invitation ends: its holder's node closes everything they publish (speakerEnded). */
+export function endSpeaker(m: MeetingModel, session: string, actor: string): boolean {
+  const list = m.speakers[session];
+  if (!list?.[actor]) return false;
+  delete list[actor];
+  // Meeting.#speakerEnded: only a participant who is in that session and does not host it.
+  if (sessionOf(m, actor) === session && !hostsSession(m, actor, session) && m.actors[actor]!.role !== 'host') removeProducersOf(m, actor);
+  return true;
+}
+
+export function lowerHand(m: MeetingModel, session: string, actor: string): boolean {
+  const list = m.hands[session];
+  if (!list?.includes(actor)) return false;
+  m.hands[session] = list.filter((u) => u !== actor);
+  return true;
+}
+
+/**
+ * Breakouts changed from `before` to the model's current state: every connected participant whose
+ * place changed moves (Meeting.move): a grant or invitation in the session left ends (and with it
+ * what they publish); the host of the session left stops publishing.
+ */
+export function moveEveryone(m: MeetingModel, before: MeetingModel['breakouts']): void {
+  const now = m.breakouts;
+  for (const actor of Object.keys(m.actors)) {
+    if (!m.connected[actor]) continue;
+    m.breakouts = before;
+    const from = placeFor(m, actor);
+    m.breakouts = now;
+    const to = placeFor(m, actor);
+    if (from === to) continue;
+    const list = m.speakers[from];
+    if (list?.[actor]) {
+      delete list[actor];
+      removeProducersOf(m, actor);
+    }
+    if (hostsSession(m, actor, from)) removeProducersOf(m, actor);
+  }
+}
+
+/** Everyone back in main: breakout hands cleared, breakout grants ended, breakout recordings stop. */
+export function recall(m: MeetingModel): void {
+  const before = m.breakouts;
+  m.breakouts = null;
+  moveEveryone(m, before);
+  for (const session of Object.keys(m.hands)) if (session !== MAIN) m.hands[session] = [];
+  for (const session of Object.keys(m.speakers)) {
+    if (session === MAIN) continue;
+    for (const actor of Object.keys(m.speakers[session]!)) endSpeaker(m, session, actor);
+  }
+  for (const session of Object.keys(m.recording)) if (session !== MAIN) delete m.recording[session];
+}
+
+/** An explicit leave: hands lowered and grants ended in every session, publications closed. */
+export function leave(m: MeetingModel, actor: string): void {
+  removeProducersOf(m, actor);
+  for (const session of Object.keys(m.hands)) lowerHand(m, session, actor);
+  for (const session of Object.keys(m.speakers)) delete m.speakers[session]![actor];
+  m.connected[actor] = false;
+  m.audioOnly[actor] = false;
+}
+
+/** What a session host's recording reads: the session hosts' publications in that session. */
+export function recordable(m: MeetingModel, session: string): boolean {
+  return m.producers.some((p) => p.session === session && hostsSession(m, p.actor, session));
+}
