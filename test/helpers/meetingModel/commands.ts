@@ -160,12 +160,14 @@ export class ActionCommand implements fc.AsyncCommand<MeetingModel, World> {
   ) {}
 
   check(m: Readonly<MeetingModel>): boolean {
-    return enabled(m, this.action);
+    return m.executed < m.maxExecuted && enabled(m, this.action);
   }
 
   async run(m: MeetingModel, world: World): Promise<void> {
+    world.note(`# ${this.toString()}`);
     const ctx = contextFor(m, this.action);
     const answer = await world.perform(this.action, ctx);
+    m.executed += 1;
     const { model, problem } = replay(m, [{ action: this.action, ctx, answer }]);
     if (problem) throw new Error(problem);
     replaceModel(m, await settle(world, [model], this.settings, describeAction(this.action)));
@@ -190,10 +192,12 @@ export class ParallelCommand implements fc.AsyncCommand<MeetingModel, World> {
 
   check(m: Readonly<MeetingModel>): boolean {
     const actors = this.actions.map((a) => a.actor);
-    return new Set(actors).size === actors.length && this.actions.every((a) => enabled(m, a));
+    return m.executed < m.maxExecuted && new Set(actors).size === actors.length && this.actions.every((a) => enabled(m, a));
   }
 
   async run(m: MeetingModel, world: World): Promise<void> {
+    world.note(`# ${this.toString()}`);
+    m.executed += 1;
     const ctxs = this.actions.map((a) => contextFor(m, a));
     const answers = await Promise.all(this.actions.map((a, i) => world.perform(a, ctxs[i]!)));
     const steps = this.actions.map((action, i) => ({ action, ctx: ctxs[i]!, answer: answers[i]! }));
@@ -271,20 +275,24 @@ const CONCURRENT = [
 
 const weighted = (names: string[]) => fc.oneof(...names.map((n) => ({ arbitrary: arb[n]!, weight: WEIGHTS[n]! })));
 
-/** The commands of one run: single actions, and groups of two or three at once. */
-export function meetingCommands(settings: RunSettings, maxCommands: number) {
+/**
+ * The commands of one run: single actions, and groups of two or three at once. Many more are
+ * drawn than run (an action whose precondition does not hold is skipped), without fast-check's
+ * bias towards short runs: the model stops a run at `steps` commands run.
+ */
+export function meetingCommands(settings: RunSettings, steps: number) {
   const single = weighted(Object.keys(arb)).map((a) => new ActionCommand(a, settings) as fc.AsyncCommand<MeetingModel, World>);
   const group = fc
     .array(weighted(CONCURRENT), { minLength: 2, maxLength: 3 })
     .map((actions) => new ParallelCommand(actions, settings) as fc.AsyncCommand<MeetingModel, World>);
-  return fc.commands([fc.oneof({ arbitrary: single, weight: 3 }, { arbitrary: group, weight: 1 })], { maxCommands });
+  return fc.noBias(fc.commands([fc.oneof({ arbitrary: single, weight: 3 }, { arbitrary: group, weight: 1 })], { maxCommands: steps * 4, size: 'max' }));
 }
 
 /**
  * A run's start: everyone joins, the minister publishes camera and microphone. Done through the
  * same checked commands, so a failure here is a finding too.
  */
-export async function openMeeting(world: World, settings: RunSettings): Promise<MeetingModel> {
+export async function openMeeting(world: World, settings: RunSettings, steps = Number.POSITIVE_INFINITY): Promise<MeetingModel> {
   const m = emptyModel(CAST, MAX_SPEAKERS);
   world.stallsAtStart = await queueStalls(world);
   const start: Action[] = [
@@ -293,6 +301,8 @@ export async function openMeeting(world: World, settings: RunSettings): Promise<
     { type: 'publish', actor: 'host', source: 'mic' },
   ];
   for (const a of start) await new ActionCommand(a, settings).run(m, world);
+  m.executed = 0;
+  m.maxExecuted = steps;
   return m;
 }
 

@@ -59,6 +59,9 @@ export interface QuestionModel {
 
 export interface MeetingModel {
   maxSpeakers: number;
+  /** Commands run so far, and how many a run may have (generated commands past it are skipped). */
+  executed: number;
+  maxExecuted: number;
   actors: Record<string, ActorSpec>;
   connected: Record<string, boolean>;
   /** Receives audio only (setAudioOnly); reset by a new connection. */
@@ -75,9 +78,11 @@ export interface MeetingModel {
   questions: QuestionModel[];
 }
 
-export function emptyModel(actors: ActorSpec[], maxSpeakers: number): MeetingModel {
+export function emptyModel(actors: ActorSpec[], maxSpeakers: number, maxExecuted = Number.POSITIVE_INFINITY): MeetingModel {
   return {
     maxSpeakers,
+    executed: 0,
+    maxExecuted,
     actors: Object.fromEntries(actors.map((a) => [a.id, a])),
     connected: Object.fromEntries(actors.map((a) => [a.id, false])),
     audioOnly: Object.fromEntries(actors.map((a) => [a.id, false])),

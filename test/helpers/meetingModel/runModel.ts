@@ -9,7 +9,9 @@
  *   HOINGHI_MODEL_TIME_S  stop starting runs (and shrinking) after this long (default 150)
  *   HOINGHI_MODEL_ACK_MS  liveness bound on every acknowledgement (default 5000)
  *   HOINGHI_MODEL_SETTLE_MS  how long the meeting may take to agree with the model (default 10000)
+ *   HOINGHI_MODEL_LOG     a file each run's journal (commands, answers, times) is appended to
  */
+import fs from 'node:fs';
 import fc from 'fast-check';
 import type { HoinghiServer } from '../../../signaling/server';
 import { CAST, meetingCommands, openMeeting, type RunSettings } from './commands';
@@ -29,6 +31,8 @@ export const modelSettings = {
   settleMs: num('HOINGHI_MODEL_SETTLE_MS', 10_000),
   seed: process.env.HOINGHI_MODEL_SEED ? Number(process.env.HOINGHI_MODEL_SEED) : undefined,
   path: process.env.HOINGHI_MODEL_PATH || undefined,
+  /** A file to append each run's journal to (commands and answers). */
+  log: process.env.HOINGHI_MODEL_LOG || undefined,
 };
 
 /** The environment every node of these tests gets: limits that would only throttle the model's pace. */
@@ -61,12 +65,13 @@ export async function checkMeetingModel(shape: string, nodes: HoinghiServer[]): 
     runs += 1;
     const world = new World(nodes, `model-${shape}-${process.pid}-${++runNumber}`, CAST, { ackBoundMs: modelSettings.ackMs });
     try {
-      await fc.asyncModelRun(async () => ({ model: (await openMeeting(world, settings)) as MeetingModel, real: world }), cmds);
+      await fc.asyncModelRun(async () => ({ model: (await openMeeting(world, settings, modelSettings.steps)) as MeetingModel, real: world }), cmds);
     } catch (error) {
       const e = error instanceof Error ? error : new Error(String(error));
       e.message += `\n  last requests of ${world.meetingId}:\n    ${world.journal.slice(-25).join('\n    ')}`;
       throw e;
     } finally {
+      if (modelSettings.log) fs.appendFileSync(modelSettings.log, `--- ${world.meetingId}\n${world.journal.join('\n')}\n`);
       await closeRun(world);
     }
   });

@@ -229,7 +229,7 @@ export class World {
 
   note(line: string): void {
     this.journal.push(line);
-    if (this.journal.length > 200) this.journal.splice(0, this.journal.length - 200);
+    if (this.journal.length > 2000) this.journal.splice(0, this.journal.length - 2000);
   }
 
   tokenFor(spec: ActorSpec): string {

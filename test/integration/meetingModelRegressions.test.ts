@@ -1,0 +1,119 @@
+/**
+ * Counterexamples the meeting model (meetingModel.test.ts) found, shrunk by fast-check, kept as
+ * plain tests of the exact sequence. Each names the run that found it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HoinghiServer } from '../../signaling/server';
+import type { BreakoutsState, SessionInfo, SpeakState, SpeakerInfo } from '../../signaling/protocol/events';
+import { call, connectClient, request, startServer, type TestSocket } from '../helpers/server';
+import { collect, until } from '../helpers/flows';
+import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
+import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
+
+/** The model's liveness bound: an acknowledgement later than this is a frozen meeting. */
+const ACK_BOUND_MS = 5_000;
+
+interface Member {
+  socket: TestSocket;
+  sessions: SessionInfo[];
+  speak: SpeakState[];
+  speakers: SpeakerInfo[][];
+}
+
+const open: TestSocket[] = [];
+afterAll(() => {
+  for (const s of open) s.close();
+});
+
+let meetings = 0;
+
+/** Joins `node` as `sub` and receives (a transport, everything offered consumed). */
+async function member(node: HoinghiServer, meetingId: string, sub: string, role: 'host' | 'province_host' | 'teacher', province: string | null): Promise<Member> {
+  const socket = await connectClient(node, node.tokens.issue({ sub, name: sub, role, province, school: null, meetings: [meetingId] }, 3600));
+  open.push(socket);
+  const m: Member = {
+    socket,
+    sessions: collect<SessionInfo>(socket, 'sessionChanged'),
+    speak: collect<SpeakState>(socket, 'speakState'),
+    speakers: collect<SpeakerInfo[]>(socket, 'speakersChanged'),
+  };
+  const join = await call(socket, 'join', { meetingId });
+  const t = await call(socket, 'createTransport', { direction: 'recv' });
+  await call(socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  await call(socket, 'startConsuming', { rtpCapabilities: join.routerRtpCapabilities });
+  return m;
+}
+
+async function publishCameraAndMic(m: Member): Promise<void> {
+  const t = await call(m.socket, 'createTransport', { direction: 'send' });
+  await call(m.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  await call(m.socket, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+  await call(m.socket, 'produce', { transportId: t.id, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() });
+}
+
+/**
+ * Found on the first day (one node: seed 1492332008, path "1:2:1:2:2:1:1:1:1:1"; two nodes: seed
+ * -1350698760, path "1:4:1:1:1:1:1:1:1"): a province host invited to speak in the main session
+ * (before breakouts, they are a participant there like any other), then breakouts start. Moving
+ * them ended the invitation from inside the meeting's event queue, which then awaited its own
+ * queue (caughtUp): on one node the start was never acknowledged, on two nodes the province host's
+ * node never moved them (and every later event of the meeting stayed queued behind).
+ */
+async function invitedProvinceHostThenBreakouts(hostNode: HoinghiServer, provinceHostNode: HoinghiServer): Promise<void> {
+  const meetingId = `model-regression-${++meetings}`;
+  const host = await member(hostNode, meetingId, 'host', 'host', null);
+  await publishCameraAndMic(host);
+  const ph01 = await member(provinceHostNode, meetingId, 'ph01', 'province_host', '01');
+  await call(host.socket, 'inviteSpeaker', { userId: 'ph01', allowVideo: false });
+  await until(() => ph01.speak.at(-1)?.invitation?.allowVideo === false, ACK_BOUND_MS, 'the invitation');
+
+  const started = await request(host.socket, 'startBreakouts', { nationalOverlay: false }, ACK_BOUND_MS);
+  expect(started.ok).toBe(true);
+  expect((started as { data: BreakoutsState }).data.active).toBe(true);
+  // The province host is in their breakout, hosting it; the invitation in main is gone.
+  await until(() => ph01.sessions.at(-1)?.key === '01', ACK_BOUND_MS, 'the province host in breakout 01');
+  expect(ph01.sessions.at(-1)).toMatchObject({ key: '01', isSessionHost: true, canSend: true });
+  await until(() => host.speakers.at(-1)?.length === 0, ACK_BOUND_MS, 'no speaker left in main');
+  // And the meeting still answers: speak to all, and the recall.
+  expect(await request(host.socket, 'speakToAll', { on: true }, ACK_BOUND_MS)).toMatchObject({ ok: true });
+  expect(await request(host.socket, 'endBreakouts', {}, ACK_BOUND_MS)).toMatchObject({ ok: true });
+  await until(() => ph01.sessions.at(-1)?.key === 'main', ACK_BOUND_MS, 'the province host back in main');
+}
+
+describe('meeting model counterexamples, one node', () => {
+  let server: HoinghiServer;
+  beforeAll(async () => {
+    server = await startServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('starts breakouts within the bound while a province host has an open invitation in main', async () => {
+    await invitedProvinceHostThenBreakouts(server, server);
+  });
+});
+
+describe('meeting model counterexamples, two signaling nodes sharing Redis', () => {
+  let redis: RedisProcess;
+  let sfu: SfuNodeProcess;
+  const nodes: HoinghiServer[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+    sfu = await startSfuNode(redis.url, 'regression-sfu');
+    for (const id of ['regression-sig-a', 'regression-sig-b']) {
+      nodes.push(await startServer({ HOINGHI_SFU: 'cluster', HOINGHI_REDIS_URL: redis.url, HOINGHI_SFU_SECRET: SFU_SECRET, HOINGHI_NODE_ID: id }));
+    }
+    for (const n of nodes) await until(() => (n.sfu as ClusterSfu).clusterStats().nodes.length === 1, 30_000, 'the SFU node discovered');
+  }, 120_000);
+  afterAll(async () => {
+    for (const n of nodes) await n.close();
+    await sfu?.stop();
+    await redis?.stop();
+  });
+
+  it('moves a province host invited in main (connected through the other node) into their breakout', async () => {
+    await invitedProvinceHostThenBreakouts(nodes[0]!, nodes[1]!);
+  });
+});
