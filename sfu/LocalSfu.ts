@@ -503,12 +503,29 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     return consumer;
   }
 
+  /**
+   * Runs a request on a consumer. One that the worker closed meanwhile (its producer went) is
+   * `not_found`, as it would have been a moment later, not a server failure: the worker refuses
+   * the request, and its earlier "producerclose" notification, which mediasoup's channel delivers
+   * on a later turn (setImmediate), has closed the consumer on this side one turn after.
+   */
+  async #onConsumer<T>(consumerId: string, request: (consumer: types.Consumer) => Promise<T>): Promise<T> {
+    const consumer = this.#consumer(consumerId);
+    try {
+      return await request(consumer);
+    } catch (error) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (consumer.closed || !this.#consumers.has(consumerId)) throw new SfuError('not_found', 'consumer closed');
+      throw error;
+    }
+  }
+
   async resumeConsumer(consumerId: string): Promise<void> {
-    await this.#consumer(consumerId).resume();
+    await this.#onConsumer(consumerId, (c) => c.resume());
   }
 
   async pauseConsumer(consumerId: string): Promise<void> {
-    await this.#consumer(consumerId).pause();
+    await this.#onConsumer(consumerId, (c) => c.pause());
   }
 
   async pipeProducer(producerId: string, toRoomId: string): Promise<string> {
@@ -596,9 +613,9 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   }
 
   async setConsumerPreferredLayers(consumerId: string, spatialLayer: number): Promise<void> {
-    const consumer = this.#consumer(consumerId);
-    if (consumer.type !== 'simulcast') return;
-    await consumer.setPreferredLayers({ spatialLayer });
+    await this.#onConsumer(consumerId, async (consumer) => {
+      if (consumer.type === 'simulcast') await consumer.setPreferredLayers({ spatialLayer });
+    });
   }
 
   async consumerStats(consumerId: string): Promise<ConsumerRtpStats> {

@@ -15,7 +15,7 @@ import {
   type Answer,
   type Prediction,
 } from './actions';
-import { MAIN, canSend, emptyModel, hostsSession, recordable, sessionOf, speakerIn, type ActorSpec, type MeetingModel, type Source } from './model';
+import { canSend, emptyModel, hostsSession, recordable, sessionOf, type ActorSpec, type MeetingModel, type Source } from './model';
 import { clientDiffs, queueStalls, serverDiffs } from './views';
 import type { World } from './world';
 
@@ -37,12 +37,6 @@ export const CAST: ActorSpec[] = [
 ];
 export const MAX_SPEAKERS = 2;
 
-const ids = (pred: (a: ActorSpec) => boolean): string[] => CAST.filter(pred).map((a) => a.id);
-const HOSTS = ids((a) => a.role === 'host');
-const SESSION_HOSTS = ids((a) => a.role !== 'teacher');
-const TEACHERS = ids((a) => a.role === 'teacher');
-const NOT_HOSTS = ids((a) => a.role !== 'host');
-const ALL = ids(() => true);
 
 export interface RunSettings {
   /** How long the meeting may take to agree with the model after a command, ms. */
@@ -54,43 +48,21 @@ export interface RunSettings {
 const recordingBy = (m: MeetingModel, actor: string): boolean => Object.values(m.recording).includes(actor);
 
 /**
- * Whether an action makes sense now. Most actions are generated only where they can succeed
- * (so runs go deep); the error paths come from actions whose outcome depends on the state.
+ * Whether an action can be run now at all. Any other action can: the model says what the server
+ * must answer (an error code, when it makes no sense), and `resolve` draws mostly sensible ones.
  */
 export function enabled(m: Readonly<MeetingModel>, a: Action): boolean {
   const connected = m.connected[a.actor];
   if (a.type === 'join') return !connected;
   if (!connected) return false;
-  const session = sessionOf(m as MeetingModel, a.actor)!;
   switch (a.type) {
     case 'leave':
     case 'reconnect':
       // A recording stays with the connection of the host who started it (its node records).
       return !recordingBy(m as MeetingModel, a.actor);
-    case 'respond':
-      return speakerIn(m as MeetingModel, session, a.actor)?.state === 'invited';
-    case 'mute':
-      return speakerIn(m as MeetingModel, session, a.target)?.state === 'speaking';
-    case 'revoke':
-      return speakerIn(m as MeetingModel, session, a.target) !== undefined;
-    case 'stopSpeaking':
-      return speakerIn(m as MeetingModel, session, a.actor) !== undefined;
-    case 'startBreakouts':
-    case 'timedBreakouts':
-      return m.breakouts === null;
-    case 'extendBreakouts':
-    case 'endBreakouts':
-    case 'speakToAll':
-      return m.breakouts !== null;
-    case 'publish':
-      // A teacher without a grant tries now and then (and is refused).
-      return canSend(m as MeetingModel, a.actor) || a.source === 'screen';
     case 'unpublish':
+      // The client closes a producer it knows of.
       return m.producers.some((p) => p.actor === a.actor && p.source === a.source);
-    case 'startRecording':
-      return hostsSession(m as MeetingModel, a.actor, session) && !m.recording[session] && recordable(m as MeetingModel, session);
-    case 'stopRecording':
-      return m.recording[session] === a.actor;
     case 'pollVote':
     case 'pollClose':
       return m.polls.length > 0;
@@ -132,11 +104,14 @@ export async function settle(world: World, candidates: MeetingModel[], settings:
   let last: string[] = [];
   for (;;) {
     if (world.liveness.length > 0) throw new Error(`${world.liveness[0]} (during ${what})`);
+    // A wrong answer to a background request, or a second consumer of one producer, is final.
+    const problems = [...world.actors.values()].flatMap((a) => a.obs.problems.map((p) => `${a.spec.id}: ${p}`));
+    if (problems.length > 0) throw new Error(`during ${what}:\n  ${problems.join('\n  ')}`);
     for (const c of candidates) {
       const diffs = [...clientDiffs(world, c), ...(await serverDiffs(world, c))];
       if (diffs.length === 0) {
-        const stalls = (await queueStalls(world)) - world.stallsAtStart;
-        if (stalls > 0) throw new Error(`a serial queue stalled ${stalls} time(s) (during ${what})`);
+        const stalls = queueStalls(world) - world.stallsAtStart;
+        if (stalls > 0) throw new Error(`a serial queue stalled, or waited on itself, ${stalls} time(s) (during ${what})`);
         return c;
       }
       if (c === candidates[0]) last = diffs;
@@ -152,29 +127,185 @@ function replaceModel(m: MeetingModel, next: MeetingModel): void {
   Object.assign(m, next);
 }
 
+/**
+ * An action as drawn by fast-check: its kind and parameters, and indexes that pick its actor
+ * (and target) among those for whom it makes sense in the state it runs in (the invited, the
+ * speakers, the connected...). Runs go deep this way, where drawing actors blindly would mostly
+ * draw actions that cannot run.
+ */
+export interface Draw {
+  type: Action['type'];
+  /** Picks the actor (or the target whose host acts), modulo the candidates. */
+  i: number;
+  /** Picks a second participant, a poll or a question. */
+  j: number;
+  flag: boolean;
+  /** Now and then, an actor for whom the action is refused (the error paths). */
+  wrong: boolean;
+  source: Source;
+  provinces: string[] | null;
+  durationS: number | null;
+  seconds: number;
+}
+
+const nth = <T>(xs: T[], i: number): T | null => (xs.length === 0 ? null : xs[i % xs.length]!);
+
+/** The concrete action a draw stands for in state `m`, or null when none makes sense now. */
+export function resolve(m: Readonly<MeetingModel>, d: Draw): Action | null {
+  const mm = m as MeetingModel;
+  const connected = CAST.map((a) => a.id).filter((id) => mm.connected[id]);
+  const where = (id: string): string => sessionOf(mm, id)!;
+  const hostOf = (session: string, k: number): string | null => nth(connected.filter((id) => hostsSession(mm, id, session)), k);
+  const nationals = connected.filter((id) => mm.actors[id]!.role === 'host');
+  const teachers = connected.filter((id) => mm.actors[id]!.role === 'teacher');
+  const nonHosts = connected.filter((id) => mm.actors[id]!.role !== 'host');
+  const sessionHosts = connected.filter((id) => hostsSession(mm, id, where(id)));
+  const entries = Object.entries(mm.speakers).flatMap(([s, list]) =>
+    Object.entries(list).filter(([u]) => mm.connected[u] && where(u) === s).map(([u, e]) => ({ session: s, user: u, entry: e })),
+  );
+  const anyone = (k: number): string | null => nth(connected, k);
+  let action: Action | null = null;
+  switch (d.type) {
+    case 'join': {
+      const actor = nth(CAST.map((a) => a.id).filter((id) => !mm.connected[id]), d.i);
+      action = actor ? { type: 'join', actor } : null;
+      break;
+    }
+    case 'leave':
+    case 'reconnect': {
+      const actor = nth(connected.filter((id) => !recordingBy(mm, id)), d.i);
+      action = actor ? { type: d.type, actor } : null;
+      break;
+    }
+    case 'raiseHand':
+    case 'lowerHand':
+    case 'audioOnly': {
+      const actor = d.wrong ? anyone(d.i) : nth(nonHosts, d.i);
+      action = actor ? (d.type === 'audioOnly' ? { type: d.type, actor, on: d.flag } : { type: d.type, actor }) : null;
+      break;
+    }
+    case 'lowerAllHands': {
+      const actor = d.wrong ? anyone(d.i) : nth(sessionHosts, d.i);
+      action = actor ? { type: d.type, actor } : null;
+      break;
+    }
+    case 'invite': {
+      // A participant, invited by a host of their session (or, now and then, by someone who cannot).
+      const target = nth(d.wrong ? connected : nonHosts, d.i);
+      const actor = target && (d.wrong ? nth(sessionHosts, d.j) : hostOf(where(target), d.j));
+      action = target && actor ? { type: 'invite', actor, target, allowVideo: d.flag } : null;
+      break;
+    }
+    case 'respond': {
+      const e = nth(entries.filter((x) => x.entry.state === 'invited'), d.i);
+      action = e ? { type: 'respond', actor: e.user, accept: d.flag || d.j % 3 !== 0 } : null;
+      break;
+    }
+    case 'mute':
+    case 'revoke': {
+      const e = nth(entries.filter((x) => d.type === 'revoke' || x.entry.state === 'speaking'), d.i);
+      const actor = e && hostOf(e.session, d.j);
+      if (e && actor) action = d.type === 'mute' ? { type: 'mute', actor, target: e.user, muted: d.flag } : { type: 'revoke', actor, target: e.user };
+      break;
+    }
+    case 'stopSpeaking': {
+      const e = nth(entries, d.i);
+      action = e ? { type: 'stopSpeaking', actor: e.user } : null;
+      break;
+    }
+    case 'startBreakouts':
+    case 'timedBreakouts':
+    case 'extendBreakouts':
+    case 'endBreakouts':
+    case 'speakToAll': {
+      const running = d.type !== 'startBreakouts' && d.type !== 'timedBreakouts';
+      if ((mm.breakouts !== null) !== running && !d.wrong) break;
+      const actor = d.wrong ? anyone(d.i) : nth(nationals, d.i);
+      if (!actor) break;
+      if (d.type === 'startBreakouts') action = { type: d.type, actor, provinces: d.provinces, overlay: d.flag, durationS: d.durationS };
+      else if (d.type === 'extendBreakouts') action = { type: d.type, actor, seconds: d.seconds };
+      else if (d.type === 'speakToAll') action = { type: d.type, actor, on: d.flag || !mm.breakouts?.speakToAll };
+      else action = { type: d.type, actor };
+      break;
+    }
+    case 'publish': {
+      const actor = d.wrong ? anyone(d.i) : nth(connected.filter((id) => canSend(mm, id)), d.i);
+      action = actor ? { type: 'publish', actor, source: d.source } : null;
+      break;
+    }
+    case 'unpublish': {
+      const p = nth(mm.producers, d.i);
+      action = p ? { type: 'unpublish', actor: p.actor, source: p.source } : null;
+      break;
+    }
+    case 'startRecording': {
+      const actor = nth(sessionHosts.filter((id) => !mm.recording[where(id)] && recordable(mm, where(id))), d.i);
+      action = actor ? { type: d.type, actor } : null;
+      break;
+    }
+    case 'stopRecording': {
+      const actor = nth(connected.filter((id) => mm.recording[where(id)] === id), d.i);
+      action = actor ? { type: d.type, actor } : null;
+      break;
+    }
+    case 'pollCreate':
+    case 'pollClose': {
+      const actor = d.wrong ? anyone(d.i) : nth(nationals, d.i);
+      if (actor && (d.type === 'pollCreate' || mm.polls.length > 0)) action = d.type === 'pollCreate' ? { type: d.type, actor } : { type: d.type, actor, poll: d.j };
+      break;
+    }
+    case 'pollVote': {
+      const actor = d.wrong ? anyone(d.i) : nth(teachers, d.i);
+      if (actor && mm.polls.length > 0) action = { type: 'pollVote', actor, poll: d.j, choice: d.flag ? 0 : d.j % 3 };
+      break;
+    }
+    case 'qaAsk': {
+      const actor = d.wrong ? anyone(d.i) : nth(teachers, d.i);
+      action = actor ? { type: 'qaAsk', actor } : null;
+      break;
+    }
+    case 'qaVote': {
+      const actor = d.wrong ? anyone(d.i) : nth(teachers, d.i);
+      if (actor && mm.questions.length > 0) action = { type: 'qaVote', actor, question: d.j };
+      break;
+    }
+  }
+  return action && enabled(m, action) ? action : null;
+}
+
+/** A step of a run: a drawn action (resolved in the state it runs in), or a fixed one (regression tests). */
+export type Step = Draw | Action;
+const isDraw = (s: Step): s is Draw => 'i' in s;
+const concrete = (m: Readonly<MeetingModel>, s: Step): Action | null => (isDraw(s) ? resolve(m, s) : enabled(m, s) ? s : null);
+
 /** One action, then the checks. */
 export class ActionCommand implements fc.AsyncCommand<MeetingModel, World> {
+  /** The action as run (for the report of a counterexample). */
+  #ran: Action | null = null;
+
   constructor(
-    readonly action: Action,
+    readonly step: Step,
     readonly settings: RunSettings,
   ) {}
 
   check(m: Readonly<MeetingModel>): boolean {
-    return m.executed < m.maxExecuted && enabled(m, this.action);
+    return m.executed < m.maxExecuted && concrete(m, this.step) !== null;
   }
 
   async run(m: MeetingModel, world: World): Promise<void> {
-    world.note(`# ${this.toString()}`);
-    const ctx = contextFor(m, this.action);
-    const answer = await world.perform(this.action, ctx);
+    const action = concrete(m, this.step)!;
+    this.#ran = action;
+    world.note(`# ${describeAction(action)}`);
+    const ctx = contextFor(m, action);
+    const answer = await world.perform(action, ctx);
     m.executed += 1;
-    const { model, problem } = replay(m, [{ action: this.action, ctx, answer }]);
+    const { model, problem } = replay(m, [{ action, ctx, answer }]);
     if (problem) throw new Error(problem);
-    replaceModel(m, await settle(world, [model], this.settings, describeAction(this.action)));
+    replaceModel(m, await settle(world, [model], this.settings, describeAction(action)));
   }
 
   toString(): string {
-    return describeAction(this.action);
+    return this.#ran ? describeAction(this.#ran) : isDraw(this.step) ? `${this.step.type}#${this.step.i}` : describeAction(this.step);
   }
 }
 
@@ -185,22 +316,32 @@ function permutations<T>(xs: T[]): T[][] {
 
 /** Several actions of different actors at the same time. */
 export class ParallelCommand implements fc.AsyncCommand<MeetingModel, World> {
+  #ran: Action[] | null = null;
+
   constructor(
-    readonly actions: Action[],
+    readonly steps: Step[],
     readonly settings: RunSettings,
   ) {}
 
+  #actions(m: Readonly<MeetingModel>): Action[] | null {
+    const actions = this.steps.map((s) => concrete(m, s));
+    if (actions.some((a) => a === null)) return null;
+    const actors = actions.map((a) => a!.actor);
+    return new Set(actors).size === actors.length ? (actions as Action[]) : null;
+  }
+
   check(m: Readonly<MeetingModel>): boolean {
-    const actors = this.actions.map((a) => a.actor);
-    return m.executed < m.maxExecuted && new Set(actors).size === actors.length && this.actions.every((a) => enabled(m, a));
+    return m.executed < m.maxExecuted && this.#actions(m) !== null;
   }
 
   async run(m: MeetingModel, world: World): Promise<void> {
+    const actions = this.#actions(m)!;
+    this.#ran = actions;
     world.note(`# ${this.toString()}`);
     m.executed += 1;
-    const ctxs = this.actions.map((a) => contextFor(m, a));
-    const answers = await Promise.all(this.actions.map((a, i) => world.perform(a, ctxs[i]!)));
-    const steps = this.actions.map((action, i) => ({ action, ctx: ctxs[i]!, answer: answers[i]! }));
+    const ctxs = actions.map((a) => contextFor(m, a));
+    const answers = await Promise.all(actions.map((a, i) => world.perform(a, ctxs[i]!)));
+    const steps = actions.map((action, i) => ({ action, ctx: ctxs[i]!, answer: answers[i]! }));
     const orders = permutations(steps).map((order) => replay(m, order));
     const explained = orders.filter((o) => o.problem === null).map((o) => o.model);
     if (explained.length === 0) {
@@ -211,7 +352,8 @@ export class ParallelCommand implements fc.AsyncCommand<MeetingModel, World> {
   }
 
   toString(): string {
-    return `parallel(${this.actions.map(describeAction).join(' ‖ ')})`;
+    const parts = this.#ran ? this.#ran.map(describeAction) : this.steps.map((s) => (isDraw(s) ? `${s.type}#${s.i}` : describeAction(s)));
+    return `parallel(${parts.join(' ‖ ')})`;
   }
 }
 
@@ -220,47 +362,10 @@ export class ParallelCommand implements fc.AsyncCommand<MeetingModel, World> {
 const SOURCES: Source[] = ['camera', 'mic', 'screen'];
 const PROVINCE_SETS: (string[] | null)[] = [null, ['01'], ['01', '79'], ['48', '79'], ['48']];
 
-const pick = (xs: string[]) => fc.constantFrom(...xs);
-
-const arb: Record<string, fc.Arbitrary<Action>> = {
-  join: pick(ALL).map((actor) => ({ type: 'join', actor })),
-  leave: pick(ALL).map((actor) => ({ type: 'leave', actor })),
-  reconnect: pick(ALL).map((actor) => ({ type: 'reconnect', actor })),
-  raiseHand: pick(NOT_HOSTS).map((actor) => ({ type: 'raiseHand', actor })),
-  lowerHand: pick(NOT_HOSTS).map((actor) => ({ type: 'lowerHand', actor })),
-  lowerAllHands: pick(SESSION_HOSTS).map((actor) => ({ type: 'lowerAllHands', actor })),
-  invite: fc.record({ type: fc.constant('invite' as const), actor: pick(SESSION_HOSTS), target: pick(NOT_HOSTS), allowVideo: fc.boolean() }),
-  respond: fc.record({ type: fc.constant('respond' as const), actor: pick(NOT_HOSTS), accept: fc.boolean() }),
-  mute: fc.record({ type: fc.constant('mute' as const), actor: pick(SESSION_HOSTS), target: pick(NOT_HOSTS), muted: fc.boolean() }),
-  revoke: fc.record({ type: fc.constant('revoke' as const), actor: pick(SESSION_HOSTS), target: pick(NOT_HOSTS) }),
-  stopSpeaking: pick(NOT_HOSTS).map((actor) => ({ type: 'stopSpeaking', actor })),
-  startBreakouts: fc.record({
-    type: fc.constant('startBreakouts' as const),
-    actor: pick(HOSTS),
-    provinces: fc.constantFrom(...PROVINCE_SETS),
-    overlay: fc.boolean(),
-    durationS: fc.constantFrom(null, 600, 3600),
-  }),
-  extendBreakouts: fc.record({ type: fc.constant('extendBreakouts' as const), actor: pick(HOSTS), seconds: fc.constantFrom(60, 300) }),
-  endBreakouts: pick(HOSTS).map((actor) => ({ type: 'endBreakouts', actor })),
-  speakToAll: fc.record({ type: fc.constant('speakToAll' as const), actor: pick(HOSTS), on: fc.boolean() }),
-  timedBreakouts: pick(HOSTS).map((actor) => ({ type: 'timedBreakouts', actor })),
-  publish: fc.record({ type: fc.constant('publish' as const), actor: pick(ALL), source: fc.constantFrom(...SOURCES) }),
-  unpublish: fc.record({ type: fc.constant('unpublish' as const), actor: pick(ALL), source: fc.constantFrom(...SOURCES) }),
-  audioOnly: fc.record({ type: fc.constant('audioOnly' as const), actor: pick(NOT_HOSTS), on: fc.boolean() }),
-  startRecording: pick(SESSION_HOSTS).map((actor) => ({ type: 'startRecording', actor })),
-  stopRecording: pick(SESSION_HOSTS).map((actor) => ({ type: 'stopRecording', actor })),
-  pollCreate: pick(HOSTS).map((actor) => ({ type: 'pollCreate', actor })),
-  pollVote: fc.record({ type: fc.constant('pollVote' as const), actor: pick(NOT_HOSTS), poll: fc.nat(3), choice: fc.nat(2) }),
-  pollClose: fc.record({ type: fc.constant('pollClose' as const), actor: pick(HOSTS), poll: fc.nat(3) }),
-  qaAsk: pick(NOT_HOSTS).map((actor) => ({ type: 'qaAsk', actor })),
-  qaVote: fc.record({ type: fc.constant('qaVote' as const), actor: pick(NOT_HOSTS), question: fc.nat(5) }),
-};
-
 /** How often each action is drawn (recording spawns ffmpeg, timed breakouts wait a second: rarer). */
-const WEIGHTS: Record<string, number> = {
-  join: 3, leave: 1, reconnect: 2, raiseHand: 4, lowerHand: 1, lowerAllHands: 1,
-  invite: 6, respond: 5, mute: 2, revoke: 2, stopSpeaking: 1,
+const WEIGHTS: Record<Action['type'], number> = {
+  join: 3, leave: 1, reconnect: 3, raiseHand: 4, lowerHand: 1, lowerAllHands: 1,
+  invite: 6, respond: 6, mute: 2, revoke: 2, stopSpeaking: 1,
   startBreakouts: 4, extendBreakouts: 1, endBreakouts: 3, speakToAll: 3, timedBreakouts: 1,
   publish: 6, unpublish: 2, audioOnly: 1,
   startRecording: 1, stopRecording: 1,
@@ -268,24 +373,36 @@ const WEIGHTS: Record<string, number> = {
 };
 
 /** The actions drawn for concurrent groups: those whose interleavings matter. */
-const CONCURRENT = [
+const CONCURRENT: Action['type'][] = [
   'join', 'leave', 'reconnect', 'raiseHand', 'lowerHand', 'lowerAllHands', 'invite', 'respond', 'mute', 'revoke',
   'stopSpeaking', 'startBreakouts', 'endBreakouts', 'speakToAll', 'extendBreakouts', 'publish', 'unpublish', 'pollVote', 'qaVote',
 ];
 
-const weighted = (names: string[]) => fc.oneof(...names.map((n) => ({ arbitrary: arb[n]!, weight: WEIGHTS[n]! })));
+function draws(types: Action['type'][]): fc.Arbitrary<Draw> {
+  return fc.record({
+    type: fc.oneof(...types.map((t) => ({ arbitrary: fc.constant(t), weight: WEIGHTS[t] }))),
+    i: fc.nat(20),
+    j: fc.nat(20),
+    flag: fc.boolean(),
+    wrong: fc.nat(9).map((n) => n === 0),
+    source: fc.constantFrom(...SOURCES),
+    provinces: fc.constantFrom(...PROVINCE_SETS),
+    durationS: fc.constantFrom(null, 600, 3600),
+    seconds: fc.constantFrom(60, 300),
+  });
+}
 
 /**
- * The commands of one run: single actions, and groups of two or three at once. Many more are
- * drawn than run (an action whose precondition does not hold is skipped), without fast-check's
+ * The commands of one run: single actions, and groups of two or three at once. More are drawn
+ * than run (a draw that makes no sense in the state it meets is skipped), without fast-check's
  * bias towards short runs: the model stops a run at `steps` commands run.
  */
 export function meetingCommands(settings: RunSettings, steps: number) {
-  const single = weighted(Object.keys(arb)).map((a) => new ActionCommand(a, settings) as fc.AsyncCommand<MeetingModel, World>);
+  const single = draws(Object.keys(WEIGHTS) as Action['type'][]).map((d) => new ActionCommand(d, settings) as fc.AsyncCommand<MeetingModel, World>);
   const group = fc
-    .array(weighted(CONCURRENT), { minLength: 2, maxLength: 3 })
-    .map((actions) => new ParallelCommand(actions, settings) as fc.AsyncCommand<MeetingModel, World>);
-  return fc.noBias(fc.commands([fc.oneof({ arbitrary: single, weight: 3 }, { arbitrary: group, weight: 1 })], { maxCommands: steps * 4, size: 'max' }));
+    .array(draws(CONCURRENT), { minLength: 2, maxLength: 3 })
+    .map((ds) => new ParallelCommand(ds, settings) as fc.AsyncCommand<MeetingModel, World>);
+  return fc.noBias(fc.commands([fc.oneof({ arbitrary: single, weight: 3 }, { arbitrary: group, weight: 1 })], { maxCommands: steps * 2, size: 'max' }));
 }
 
 /**
@@ -294,7 +411,7 @@ export function meetingCommands(settings: RunSettings, steps: number) {
  */
 export async function openMeeting(world: World, settings: RunSettings, steps = Number.POSITIVE_INFINITY): Promise<MeetingModel> {
   const m = emptyModel(CAST, MAX_SPEAKERS);
-  world.stallsAtStart = await queueStalls(world);
+  world.stallsAtStart = queueStalls(world);
   const start: Action[] = [
     ...CAST.map((a) => ({ type: 'join' as const, actor: a.id })),
     { type: 'publish', actor: 'host', source: 'camera' },
@@ -315,4 +432,3 @@ export async function runSequence(world: World, settings: RunSettings, m: Meetin
   }
 }
 
-export { MAIN };

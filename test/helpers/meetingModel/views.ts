@@ -41,7 +41,6 @@ export function clientDiffs(world: World, m: MeetingModel): string[] {
     if (session === null) continue;
     const o = actor.obs;
     const say = (what: string): void => void out.push(`${id}: ${what}`);
-    for (const p of o.problems) say(p);
     if (o.session?.key !== session) say(`told session ${o.session?.key}, model ${session}`);
     if (o.session && o.session.isSessionHost !== hostsSession(m, id, session)) say(`told isSessionHost ${o.session.isSessionHost}`);
     // Consumers: exactly what its session offers.
@@ -146,14 +145,12 @@ export async function serverDiffs(world: World, m: MeetingModel): Promise<string
   return out;
 }
 
-/** Stalled serial-queue tasks counted by each node (`hoinghi_queue_stalls_total`, when the node has it). */
-export async function queueStalls(world: World): Promise<number> {
+/**
+ * Serial-queue tasks of every node that stalled past the watchdog's bound, or that waited on
+ * their own queue (refused with SelfWaitError): each is a meeting that would have frozen.
+ */
+export function queueStalls(world: World): number {
   let total = 0;
-  for (const node of world.nodes) {
-    const text = await fetch(node.config.metrics.port === undefined ? `${node.url}/metrics` : node.metricsUrl).then((r) => r.text());
-    for (const line of text.split('\n')) {
-      if (line.startsWith('hoinghi_queue_stalls_total')) total += Number(line.split(' ').at(-1));
-    }
-  }
+  for (const node of world.nodes) total += node.queueWatch.totalStalls + node.queueWatch.totalSelfWaits;
   return total;
 }

@@ -128,7 +128,7 @@ export class ActorClient {
     const p = this.request('resumeConsumer', { consumerId })
       .then((res) => {
         // The consumer may have closed meanwhile (its producer went): not_found is an answer.
-        if (!res.ok && res.error.code !== 'not_found') this.obs.problems.push(`resumeConsumer answered ${res.error.code}`);
+        if (!res.ok && res.error.code !== 'not_found') this.obs.problems.push(`resumeConsumer answered ${res.error.code} (${res.error.message})`);
       })
       .catch((error: unknown) => {
         if (error instanceof LivenessError) this.world.liveness.push(error.message);
