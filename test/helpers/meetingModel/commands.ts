@@ -402,7 +402,7 @@ export function meetingCommands(settings: RunSettings, steps: number) {
   const group = fc
     .array(draws(CONCURRENT), { minLength: 2, maxLength: 3 })
     .map((ds) => new ParallelCommand(ds, settings) as fc.AsyncCommand<MeetingModel, World>);
-  return fc.noBias(fc.commands([fc.oneof({ arbitrary: single, weight: 3 }, { arbitrary: group, weight: 1 })], { maxCommands: steps * 2, size: 'max' }));
+  return fc.noBias(fc.commands([fc.oneof({ arbitrary: single, weight: 3 }, { arbitrary: group, weight: 1 })], { maxCommands: steps * 6, size: 'max' }));
 }
 
 /**

@@ -45,6 +45,8 @@ export class Observed {
 
 export class LivenessError extends Error {}
 
+const MID: Record<Source, string> = { camera: '0', mic: '1', screen: '2' };
+
 export class ActorClient {
   readonly spec: ActorSpec;
   readonly world: World;
@@ -183,7 +185,8 @@ export class ActorClient {
         transportId: this.sendTransportId,
         kind: kindOf(source),
         source,
-        rtpParameters: source === 'mic' ? audioRtpParameters() : videoRtpParameters(),
+        // One mid per source, as a browser's transceivers have (distinct on one transport).
+        rtpParameters: source === 'mic' ? audioRtpParameters(MID[source]) : videoRtpParameters(MID[source]),
       });
       this.producerIds.set(source, res.producerId);
       return { ok: true, data: res };
