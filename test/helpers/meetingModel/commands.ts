@@ -15,7 +15,7 @@ import {
   type Answer,
   type Prediction,
 } from './actions';
-import { canSend, emptyModel, hostsSession, recordable, sessionOf, type ActorSpec, type MeetingModel, type Source } from './model';
+import { canSend, drop, emptyModel, hostsSession, recordable, sessionOf, type ActorSpec, type MeetingModel, type Source } from './model';
 import { clientDiffs, queueStalls, serverDiffs } from './views';
 import type { World } from './world';
 
@@ -82,11 +82,26 @@ function mismatch(p: Prediction, answer: Answer): string | null {
   return null;
 }
 
-/** Applies the answers to a copy of the model in the given order; null if that order cannot explain them. */
-function replay(m: MeetingModel, steps: { action: Action; ctx: ActionContext; answer: Answer }[]): { model: MeetingModel; problem: string | null } {
+/**
+ * One step of a serial order: an action and its answer; a reconnect is two (its connection drops,
+ * then it joins again), since others may act between them.
+ */
+interface Atom {
+  action: Action;
+  ctx: ActionContext;
+  answer: Answer;
+  phase?: 'drop' | 'join';
+}
+
+/** Applies the answers to a copy of the model in the given order; a problem if that order cannot explain them. */
+function replay(m: MeetingModel, atoms: Atom[]): { model: MeetingModel; problem: string | null } {
   const model = structuredClone(m);
-  for (const { action, ctx, answer } of steps) {
-    const p = predict(model, action, ctx);
+  for (const { action, ctx, answer, phase } of atoms) {
+    if (phase === 'drop') {
+      drop(model, action.actor);
+      continue;
+    }
+    const p = predict(model, phase === 'join' ? { type: 'join', actor: action.actor } : action, ctx);
     const wrong = mismatch(p, answer);
     if (wrong) return { model, problem: `${describeAction(action)} ${wrong}` };
     if (p.ok && answer.ok) {
@@ -341,11 +356,18 @@ export class ParallelCommand implements fc.AsyncCommand<MeetingModel, World> {
     m.executed += 1;
     const ctxs = actions.map((a) => contextFor(m, a));
     const answers = await Promise.all(actions.map((a, i) => world.perform(a, ctxs[i]!)));
-    const steps = actions.map((action, i) => ({ action, ctx: ctxs[i]!, answer: answers[i]! }));
-    const orders = permutations(steps).map((order) => replay(m, order));
+    const atoms = actions.flatMap((action, i): Atom[] => {
+      const atom = { action, ctx: ctxs[i]!, answer: answers[i]! };
+      return action.type === 'reconnect' ? [{ ...atom, phase: 'drop' }, { ...atom, phase: 'join' }] : [atom];
+    });
+    // Every order of the atoms in which each reconnect drops before it joins again.
+    const serial = permutations(atoms).filter((order) =>
+      order.every((a, k) => a.phase !== 'join' || order.slice(0, k).some((b) => b.action === a.action && b.phase === 'drop')),
+    );
+    const orders = serial.map((order) => replay(m, order));
     const explained = orders.filter((o) => o.problem === null).map((o) => o.model);
     if (explained.length === 0) {
-      throw new Error(`no serial order explains the answers of ${this.toString()}:\n  ${orders.map((o) => o.problem).join('\n  ')}`);
+      throw new Error(`no serial order explains the answers of ${this.toString()}:\n  ${[...new Set(orders.map((o) => o.problem))].join('\n  ')}`);
     }
     const distinct = [...new Map(explained.map((x) => [JSON.stringify(x), x])).values()];
     replaceModel(m, await settle(world, distinct, this.settings, this.toString()));

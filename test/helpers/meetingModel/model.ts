@@ -226,6 +226,16 @@ export function leave(m: MeetingModel, actor: string): void {
   m.audioOnly[actor] = false;
 }
 
+/**
+ * A connection dropped (the first half of a reconnect): what it published closes and it leaves
+ * the roster; its hands and grants wait for it (the departure grace).
+ */
+export function drop(m: MeetingModel, actor: string): void {
+  removeProducersOf(m, actor);
+  m.connected[actor] = false;
+  m.audioOnly[actor] = false;
+}
+
 /** What a session host's recording reads: the session hosts' publications in that session. */
 export function recordable(m: MeetingModel, session: string): boolean {
   return m.producers.some((p) => p.session === session && hostsSession(m, p.actor, session));
