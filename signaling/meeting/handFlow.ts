@@ -58,8 +58,14 @@ export async function lowerHands(
   let lowered: string[];
   if (payload.scope === 'user') lowered = (await meeting.state.lowerHand(ms.key, payload.userId)) ? [payload.userId] : [];
   else lowered = await meeting.state.lowerHands(ms.key, payload.scope === 'province' ? payload.province : undefined);
-  // Each lowered participant hears of their own hand only.
-  await Promise.all(lowered.map((userId) => meeting.pushSpeakState(ms.key, userId)));
+  // Each lowered participant hears of their own hand only, and only if they are in this session:
+  // a hand raised in main before breakouts stays in main's queue, and its owner, now in a
+  // breakout, must not be told main's state (no grant) over their breakout's.
+  await Promise.all(
+    lowered.map(async (userId) => {
+      if ((await meeting.participant(userId))?.sessionKey === ms.key) await meeting.pushSpeakState(ms.key, userId);
+    }),
+  );
   return { lowered: lowered.length };
 }
 
