@@ -11,21 +11,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, assertSetUp, runScript, type ScriptProcess } from '../helpers/startScript';
+import { REPO, assertSetUp, keepCheckoutRecordings, runScript, type ScriptProcess } from '../helpers/startScript';
 import { journeys } from '../helpers/journeys';
 
 let node: ScriptProcess;
 let dataDir: string;
-const recordingsDir = path.join(REPO, 'recordings');
-let recordingsBefore: Set<string> | null;
-let liveBefore: Set<string>;
-const entries = (dir: string): Set<string> => new Set(fs.existsSync(dir) ? fs.readdirSync(dir) : []);
+let cleanRecordings: () => void = () => undefined;
 
 beforeAll(async () => {
   assertSetUp();
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-journeys-'));
-  recordingsBefore = fs.existsSync(recordingsDir) ? entries(recordingsDir) : null;
-  liveBefore = entries(path.join(recordingsDir, '.live'));
+  cleanRecordings = keepCheckoutRecordings();
   node = await runScript(
     'scripts/start.sh',
     { HOINGHI_PORT: '0', HOINGHI_RTC_BASE_PORT: '0', HOINGHI_DATA_DIR: dataDir },
@@ -39,12 +35,7 @@ afterAll(async () => {
   // The whole server log, for a failure's post-mortem (the failure itself shows its tail).
   if (node) fs.writeFileSync(path.join(REPO, '.build/journeys-start.log'), node.output());
   fs.rmSync(dataDir, { recursive: true, force: true });
-  // Only what this run made in the checkout's recordings folder goes.
-  if (recordingsBefore === null) fs.rmSync(recordingsDir, { recursive: true, force: true });
-  else {
-    for (const name of entries(recordingsDir)) if (!recordingsBefore.has(name) && name !== '.live') fs.rmSync(path.join(recordingsDir, name), { recursive: true, force: true });
-    for (const name of entries(path.join(recordingsDir, '.live'))) if (!liveBefore.has(name)) fs.rmSync(path.join(recordingsDir, '.live', name), { recursive: true, force: true });
-  }
+  cleanRecordings();
 });
 
 describe('scripts/start.sh', () => {

@@ -101,3 +101,25 @@ export async function runScript(script: string, env: Record<string, string>, opt
   });
   return { url: url!, startMs: Date.now() - started, output: () => printed, stop };
 }
+
+/**
+ * The checkout's default recordings folder (`recordings`, relative to where the scripts run) as
+ * it is now; the returned function removes what was made there since, and the folder itself if
+ * it did not exist.
+ */
+export function keepCheckoutRecordings(): () => void {
+  const dir = path.join(REPO, 'recordings');
+  const live = path.join(dir, '.live');
+  const entries = (d: string): Set<string> => new Set(fs.existsSync(d) ? fs.readdirSync(d) : []);
+  const existed = fs.existsSync(dir);
+  const before = entries(dir);
+  const liveBefore = entries(live);
+  return () => {
+    if (!existed) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      return;
+    }
+    for (const name of entries(dir)) if (!before.has(name) && name !== '.live') fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    for (const name of entries(live)) if (!liveBefore.has(name)) fs.rmSync(path.join(live, name), { recursive: true, force: true });
+  };
+}
