@@ -20,6 +20,7 @@ export function RemoteVideo({ client, media, className }: { client: MeetingClien
       muted
       data-consumer-id={media.consumerId}
       data-producer-id={media.producerId}
+      data-peer-id={media.peerId}
       data-source={media.source}
     />
   );
@@ -44,7 +45,7 @@ export function Tile({ client, media, className, note, children }: { client: Mee
   );
 }
 
-/** A remote audio track; shows a button if the browser blocks autoplay. `volume` ducks it (0–1). */
+/** A remote audio track (ids as data attributes, like RemoteVideo); shows a button if the browser blocks autoplay. `volume` ducks it (0–1). */
 export function RemoteAudio({ client, media, volume = 1 }: { client: MeetingClient; media: RemoteMedia; volume?: number }) {
   const ref = useRef<HTMLAudioElement>(null);
   const [blocked, setBlocked] = useState(false);
@@ -64,7 +65,7 @@ export function RemoteAudio({ client, media, volume = 1 }: { client: MeetingClie
   }, [volume]);
   return (
     <>
-      <audio ref={ref} autoPlay data-consumer-id={media.consumerId} data-producer-id={media.producerId} data-volume={volume} />
+      <audio ref={ref} autoPlay data-consumer-id={media.consumerId} data-producer-id={media.producerId} data-peer-id={media.peerId} data-volume={volume} />
       {blocked && (
         <button className="play-audio" onClick={() => void ref.current?.play().then(() => setBlocked(false))}>
           <Icon name="speaker" /> {t('clickToPlay')}
