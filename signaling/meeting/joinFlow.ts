@@ -20,6 +20,8 @@ import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
 import { adaptsOwnLayer, meetingIsLarge, profileCapabilities } from './massAudience';
 import { DATA_SAVER_BPS, reapply } from './layerFlow';
 
+const SESSION_CHANGED = 'no longer allowed to send here: the session changed while the transport was made';
+
 /** Announcements at most this old are shown to a participant who joins (or comes back). */
 const RECENT_NOTICES_MS = 10 * 60_000;
 
@@ -140,12 +142,26 @@ export async function createTransport(
   // Viewers receive on an edge chosen by the placement policy; publishers send to their session's
   // origin router.
   const roomId = direction === 'recv' ? await meeting.sfu.placeViewer(meeting.viewerRoomId) : meeting.sessionOf(peer).roomId;
-  const params = await meeting.sfu.createWebRtcTransport(roomId, direction);
+  const sessionKey = peer.sessionKey;
+  let params: Awaited<ReturnType<typeof meeting.sfu.createWebRtcTransport>>;
+  try {
+    params = await meeting.sfu.createWebRtcTransport(roomId, direction);
+  } catch (error) {
+    // The session's room closed under it (breakouts ended, the participant moved): as if asked after.
+    if (direction === 'send' && peer.sessionKey !== sessionKey) throw forbidden(SESSION_CHANGED);
+    throw error;
+  }
   if (epoch !== meeting.epoch || meeting.peers.get(peer.userId) !== peer) {
     await meeting.sfu.closeTransport(params.id);
     throw new AppError('conflict', 'the meeting changed while creating the transport; join again');
   }
   peer.transports.set(params.id, direction);
+  // The right to send may have gone meanwhile (moved out of the session it hosts, grant ended):
+  // known now, the transport goes (a move or a grant's end after this closes it as any other).
+  if (direction === 'send' && (peer.sessionKey !== sessionKey || !(await meeting.canSend(peer)))) {
+    if (peer.transports.delete(params.id)) await meeting.sfu.closeTransport(params.id);
+    throw forbidden(SESSION_CHANGED);
+  }
   if (direction === 'recv') {
     peer.recvTransportId = params.id;
     peer.edgeRoomId = roomId;

@@ -143,6 +143,33 @@ async function lowerMainHandsWhileSpeakingInABreakout(node: HoinghiServer): Prom
   for (const state of t79.speak.slice(told)) expect(state.grant, JSON.stringify(state)).not.toBeNull();
 }
 
+/**
+ * Found after the event-queue fix (one node: seed -541079657, path
+ * "11:5:5:1:1:1:1:1:1:1:5:5:6:6:6:6:6:10:7:3:2:3:5:3:3:3:3:3:3:4:4:4:4:4"): breakouts, then at
+ * once `ph01.publish(camera)` and `host2.endBreakouts()`. The province host's send transport was
+ * being made on their breakout's router as the recall closed it: answered `internal`.
+ */
+async function sendTransportWhileRecalled(node: HoinghiServer): Promise<void> {
+  const meetingId = `model-regression-${++meetings}`;
+  const host = await member(node, meetingId, 'host', 'host', null);
+  await publishCameraAndMic(host);
+  const ph01 = await member(node, meetingId, 'ph01', 'province_host', '01');
+  for (let round = 0; round < 3; round++) {
+    await call(host.socket, 'startBreakouts', { nationalOverlay: false });
+    await until(() => ph01.sessions.at(-1)?.key === '01', ACK_BOUND_MS, 'the province host in breakout 01');
+    const [transport, recalled] = await Promise.all([
+      request(ph01.socket, 'createTransport', { direction: 'send' }, ACK_BOUND_MS),
+      request(host.socket, 'endBreakouts', {}, ACK_BOUND_MS),
+    ]);
+    expect(recalled.ok).toBe(true);
+    // Made before the recall (and closed by it), or refused after it: never a server failure.
+    if (!transport.ok) expect(transport.error.code).toBe('forbidden');
+    await until(() => ph01.sessions.at(-1)?.key === 'main', ACK_BOUND_MS, 'the province host back in main');
+    const peer = node.sockets.registry.get(meetingId)!.peers.get('ph01')!;
+    expect([...peer.transports.values()]).not.toContain('send');
+  }
+}
+
 describe('meeting model counterexamples, one node', () => {
   let server: HoinghiServer;
   beforeAll(async () => {
@@ -158,6 +185,10 @@ describe('meeting model counterexamples, one node', () => {
 
   it('does not tell a teacher speaking in a breakout that the grant ended when main\'s hands are lowered', async () => {
     await lowerMainHandsWhileSpeakingInABreakout(server);
+  });
+
+  it('answers a province host\'s send transport made as breakouts end with ok or forbidden, not internal', async () => {
+    await sendTransportWhileRecalled(server);
   });
 
   it('answers not_found, not internal, to a resume of a consumer whose producer is closing', async () => {

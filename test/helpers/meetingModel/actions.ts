@@ -54,7 +54,12 @@ export type Action =
   | { type: 'pollVote'; actor: string; poll: number; choice: number }
   | { type: 'pollClose'; actor: string; poll: number }
   | { type: 'qaAsk'; actor: string }
-  | { type: 'qaVote'; actor: string; question: number };
+  | { type: 'qaVote'; actor: string; question: number }
+  /**
+   * A national host ends the meeting (POST /api/meetings/:id/end, whose database write these
+   * shapes have no database for: the node's MeetingEnder, which the route calls, ends it live).
+   */
+  | { type: 'endMeeting'; actor: string };
 
 export type ActionType = Action['type'];
 
@@ -135,6 +140,7 @@ export function predict(m: Readonly<MeetingModel>, a: Action, ids: ActionContext
   const spec = m.actors[actor]!;
   if (a.type === 'join') {
     if (m.connected[actor]) throw new Error(`${actor} is already connected: join is generated for absent actors only`);
+    if (m.ended) return fail('not_open');
     return {
       ok: true,
       effect: (mm) => {
@@ -337,6 +343,20 @@ export function predict(m: Readonly<MeetingModel>, a: Action, ids: ActionContext
         verify: (_, d) => ((d as { poll: { state: string } }).poll.state === 'closed' ? null : 'poll not closed'),
       };
     }
+    case 'endMeeting':
+      return {
+        ok: true,
+        effect: (mm) => {
+          for (const id of Object.keys(mm.actors)) if (mm.connected[id]) leave(mm, id);
+          mm.breakouts = null;
+          mm.recording = {};
+          mm.ended = true;
+        },
+        verify: (_, d) => {
+          const reports = d as { node: string; finished: boolean }[];
+          return reports.every((r) => r.finished) ? null : `not every node finished: ${JSON.stringify(reports)}`;
+        },
+      };
     case 'qaAsk':
       if (spec.role !== 'teacher') return fail('forbidden');
       return { ok: true, effect: (mm, d) => void mm.questions.push({ id: (d as { question: { id: string } }).question.id, author: actor, voters: [] }) };

@@ -76,6 +76,8 @@ export interface MeetingModel {
   recording: Record<string, string>;
   polls: PollModel[];
   questions: QuestionModel[];
+  /** Its hosts ended it: everyone is out, and nobody joins again (`not_open`). */
+  ended: boolean;
 }
 
 export function emptyModel(actors: ActorSpec[], maxSpeakers: number, maxExecuted = Number.POSITIVE_INFINITY): MeetingModel {
@@ -93,6 +95,7 @@ export function emptyModel(actors: ActorSpec[], maxSpeakers: number, maxExecuted
     recording: {},
     polls: [],
     questions: [],
+    ended: false,
   };
 }
 

@@ -100,6 +100,12 @@ export async function serverDiffs(world: World, m: MeetingModel): Promise<string
     }
     if ((meeting.breakouts !== null) !== (m.breakouts !== null)) out.push(`node ${i}: breakouts ${meeting.breakouts !== null}`);
   }
+  if (m.ended) {
+    for (const [i, node] of world.nodes.entries()) {
+      if (node.sockets.registry.get(world.meetingId)) out.push(`node ${i}: still holds the ended meeting`);
+      if (node.recordings.active(world.meetingId).length > 0) out.push(`node ${i}: still records the ended meeting`);
+    }
+  }
   const state = world.nodes[0]!.store.meeting(world.meetingId);
   for (const [id, actor] of world.actors) {
     const session = sessionOf(m, id);

@@ -39,6 +39,9 @@ export class Observed {
   active: { userId: string }[] | null = null;
   hands: HandQueueSummary | null = null;
   recordings: LiveRecording[] | null = null;
+  /** Told the meeting ended, and disconnected by the server. */
+  ended = false;
+  disconnected = false;
   /** Protocol errors pushed without an ack, and answers to background requests that were wrong. */
   readonly problems: string[] = [];
 }
@@ -113,6 +116,8 @@ export class ActorClient {
     on('activeSpeakers', (s: { userId: string }[]) => void (obs.active = s));
     on('handQueue', (h: HandQueueSummary) => void (obs.hands = h));
     on('recordings', (r: LiveRecording[]) => void (obs.recordings = r));
+    on('meetingEnded', () => void (obs.ended = true));
+    on('disconnect', () => void (obs.disconnected = true));
     on('protocolError', (e: { code: string; event: string }) => void obs.problems.push(`protocolError ${e.code} on ${e.event}`));
   }
 
@@ -159,8 +164,9 @@ export class ActorClient {
       }
       return { ok: true, data: join satisfies JoinResult };
     } catch (error) {
-      if (error instanceof StepError) return { ok: false, code: error.code, message: error.message };
-      throw error;
+      if (!(error instanceof StepError)) throw error;
+      this.disconnect();
+      return { ok: false, code: error.code, message: error.message };
     }
   }
 
@@ -332,7 +338,35 @@ export class World {
         return answer('qaAsk', { text: `Câu hỏi của ${a.actor} lúc ${Date.now()}` });
       case 'qaVote':
         return answer('qaVote', { questionId: context.questionId ?? 'q999999' });
+      case 'endMeeting':
+        return this.#endMeeting(c);
     }
+  }
+
+  /**
+   * Ends the meeting through the host's node, within the bound; then everyone connected must have
+   * been told (`meetingEnded`) and disconnected by the server, within the bound too.
+   */
+  async #endMeeting(host: ActorClient): Promise<Answer> {
+    const inside = [...this.actors.values()].filter((a) => a.socket);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new LivenessError(`liveness: ending the meeting took over ${this.options.ackBoundMs} ms`)), this.options.ackBoundMs);
+    });
+    const started = Date.now();
+    const reports = await Promise.race([host.server.ender.end(this.meetingId, 'ended'), late]).finally(() => clearTimeout(timer));
+    this.note(`${host.spec.id} ends the meeting → ${JSON.stringify(reports)} (${Date.now() - started} ms)`);
+    const deadline = Date.now() + this.options.ackBoundMs;
+    for (const a of inside) {
+      while (!a.obs.ended || !a.obs.disconnected) {
+        if (Date.now() > deadline) {
+          throw new LivenessError(`liveness: ${a.spec.id} was not ${a.obs.ended ? 'disconnected' : 'told the meeting ended'} within ${this.options.ackBoundMs} ms of its end`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      a.disconnect();
+    }
+    return { ok: true, data: reports };
   }
 
   /** Waits for every actor's background requests. */
