@@ -133,7 +133,9 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
   #poll: NodeJS.Timeout | null = null;
   #restartTimer: NodeJS.Timeout | null = null;
   #stderr: string[] = [];
-  /** Settles when the current run has exited. */
+  /** The last complete playlist read, to put back one that an ffmpeg left broken at exit. */
+  #lastGood: string | null = null;
+  /** Settles when the current run has exited and its exit has been handled. */
   #exited: Promise<void> = Promise.resolve();
   /** Restarts after a crash, for metrics and tests. */
   restarts = 0;
@@ -197,8 +199,9 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     });
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
-        resolve();
-        void this.#onExit(run, input, code, signal);
+        void this.#onExit(run, input, code, signal)
+          .catch((err: unknown) => this.#log.error({ err: String(err) }, 'handling the end of an ffmpeg run failed'))
+          .finally(resolve);
       });
       child.once('error', (err) => this.#log.error({ err: String(err) }, 'ffmpeg could not start'));
     });
@@ -232,6 +235,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
 
   async #onExit(run: number, input: RecorderInput, code: number | null, signal: string | null): Promise<void> {
     await input.release().catch(() => undefined);
+    await this.#repairPlaylist();
     if (run !== this.#run) return;
     this.#child = null;
     this.#input = null;
@@ -265,6 +269,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     } catch {
       return;
     }
+    if (text.startsWith('#EXTM3U')) this.#lastGood = text;
     for (const s of playlistSegments(text)) {
       const m = /^r(\d+)-(\d+)\.ts$/.exec(s.file);
       if (!m) continue;
@@ -301,12 +306,32 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     });
   }
 
-  /** Asks ffmpeg to finish (SIGINT: it writes its last segment), killing it after 5 s. */
+  /**
+   * ffmpeg 5.1 that gets a second signal while it waits on silent input (the host went off air)
+   * exits at once and leaves the playlist empty: every segment of the recording unlisted. The
+   * second signal comes from outside: Ctrl-C in the terminal of scripts/start.sh reaches the
+   * whole process group, ffmpeg included, before the server's own stop; so does a service
+   * manager that signals every process of the service. The playlist is then put back as last read.
+   */
+  async #repairPlaylist(): Promise<void> {
+    const file = path.join(this.dir, PLAYLIST);
+    const text = await fs.readFile(file, 'utf8').catch(() => null);
+    // No file: nothing was written yet, or the folder is gone (a live stream's, removed after it ended).
+    if (this.#lastGood === null || text === null || text.startsWith('#EXTM3U')) return;
+    await fs.writeFile(`${file}.repair`, this.#lastGood);
+    await fs.rename(`${file}.repair`, file);
+    this.#log.warn({ segments: playlistSegments(this.#lastGood).length, foundBytes: text.length }, 'ffmpeg left the playlist broken; put back as last read');
+  }
+
+  /** Asks ffmpeg to finish (SIGINT: it writes its last segment), killing it after 5 s; resolves once its exit is handled. */
   async #endRun(): Promise<void> {
     const child = this.#child;
-    if (!child || child.exitCode !== null) return;
-    child.kill('SIGINT');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    if (!child) return;
+    let timer: NodeJS.Timeout | undefined;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT');
+      timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    }
     await this.#exited;
     clearTimeout(timer);
   }
@@ -328,6 +353,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
     await this.#input?.release().catch(() => undefined);
     if (this.#poll) clearInterval(this.#poll);
     await this.#readPlaylist();
+    await this.#repairPlaylist();
     // A run that was killed (or never started) leaves the playlist open: close it.
     const file = path.join(this.dir, PLAYLIST);
     const text = await fs.readFile(file, 'utf8').catch(() => null);

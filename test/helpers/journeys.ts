@@ -48,19 +48,43 @@ async function producerAt(page: Page, peerId: string, kind: 'video' | 'audio', s
   return (await el.getAttribute('data-producer-id'))!;
 }
 
-/** The page decodes `peerId`'s camera: frames decoded, then more (inbound-rtp of that element's track). */
-async function seesVideo(page: Page, peerId: string, what: string): Promise<void> {
-  const producer = await producerAt(page, peerId, 'video');
-  const first = await waitFor(() => inboundForProducer(page, producer), (s) => (s?.framesDecoded ?? 0) > 0, MEDIA_MS, `${what}: first frames`);
-  await waitFor(() => inboundForProducer(page, producer), (s) => (s?.framesDecoded ?? 0) > first!.framesDecoded + 10, UI_MS, `${what}: frames rising`);
+/**
+ * Inbound counters of the track that the page's element of `peerId`'s `kind` plays now, read from
+ * its RTCPeerConnection: null while there is no such element (or no stats for it yet).
+ */
+async function peerInbound(page: Page, peerId: string, kind: 'video' | 'audio'): Promise<{ producer: string; count: number } | null> {
+  const el = await page.$(kind === 'video' ? `video[data-peer-id="${peerId}"][data-source="camera"]` : `audio[data-peer-id="${peerId}"]`);
+  const producer = await el?.getAttribute('data-producer-id').catch(() => null);
+  if (!producer) return null;
+  const s = await inboundForProducer(page, producer);
+  return s && { producer, count: kind === 'video' ? s.framesDecoded : s.packetsReceived };
 }
 
-/** The page receives `peerId`'s microphone: audio packets keep arriving. */
-async function hearsAudio(page: Page, peerId: string, what: string): Promise<void> {
-  const producer = await producerAt(page, peerId, 'audio');
-  const first = await waitFor(() => inboundForProducer(page, producer), (s) => (s?.packetsReceived ?? 0) > 0, MEDIA_MS, `${what}: first audio packets`);
-  await waitFor(() => inboundForProducer(page, producer), (s) => (s?.packetsReceived ?? 0) > first!.packetsReceived + 25, UI_MS, `${what}: audio packets rising`);
+/**
+ * The page receives `peerId`'s camera (video frames decoded) or microphone (audio packets), and
+ * keeps receiving: the count rises past a first reading of the same track. A track that changes
+ * meanwhile (the publisher's page republished after a reconnect, as it does by itself) starts over.
+ */
+async function receives(page: Page, peerId: string, kind: 'video' | 'audio', what: string): Promise<void> {
+  const more = kind === 'video' ? 10 : 25;
+  let first: { producer: string; count: number } | null = null;
+  await waitFor(
+    () => peerInbound(page, peerId, kind),
+    (now) => {
+      if (!now || now.count === 0) return false;
+      if (first?.producer !== now.producer) {
+        first = now;
+        return false;
+      }
+      return now.count > first.count + more;
+    },
+    MEDIA_MS,
+    `${what} (${kind === 'video' ? 'frames decoded' : 'audio packets'} rising)`,
+  );
 }
+
+const seesVideo = (page: Page, peerId: string, what: string): Promise<void> => receives(page, peerId, 'video', what);
+const hearsAudio = (page: Page, peerId: string, what: string): Promise<void> => receives(page, peerId, 'audio', what);
 
 /** The session key the page shows (main or a province code). */
 const sessionOf = (page: Page): Promise<string | null> => page.getAttribute('[data-session]', 'data-session');
@@ -97,6 +121,8 @@ export function journeys(name: string, target: () => JourneyTarget): void {
     let browser: Browser;
     const contexts: BrowserContext[] = [];
     const pages: Record<string, Page> = {};
+    /** Each page's console warnings and errors (the client's own reports), for a failure's message. */
+    const consoles: Record<string, string[]> = {};
     let meetingId = '';
     let broken: string | null = null;
     const base = (): string => target().baseUrl;
@@ -125,6 +151,7 @@ export function journeys(name: string, target: () => JourneyTarget): void {
             const status = await page.$$eval('[data-status]', (els) => els.map((e) => e.getAttribute('data-status'))).catch(() => []);
             const text = await page.evaluate(() => (document.querySelector('main')?.textContent ?? '').slice(0, 400)).catch(() => '');
             banners.push(`${who} at ${page.url()}: status ${JSON.stringify(status)}, errors ${JSON.stringify(shown)}\n  shows: ${text}`);
+            for (const line of (consoles[who] ?? []).slice(-8)) banners.push(`  console: ${line}`);
           }
           const extra = target().diagnostics?.() ?? '';
           (error as Error).message += `\n-- pages:\n${banners.join('\n')}${extra ? `\n-- server:\n${extra}` : ''}`;
@@ -149,6 +176,10 @@ export function journeys(name: string, target: () => JourneyTarget): void {
         ctx.setDefaultTimeout(UI_MS);
         ctx.setDefaultNavigationTimeout(2 * UI_MS);
         const page = await ctx.newPage();
+        consoles[account] = [];
+        page.on('console', (m) => {
+          if (m.type() === 'warning' || m.type() === 'error') consoles[account]!.push(`${new Date().toISOString().slice(11, 23)} ${m.type()}: ${m.text().slice(0, 300)}`);
+        });
         await signIn(page, base(), account);
         pages[account] = page;
         await page.waitForSelector('main.meetings h1');
@@ -385,9 +416,11 @@ export function journeys(name: string, target: () => JourneyTarget): void {
       await minister().waitForSelector('button[data-control="record"][data-on="false"]', { timeout: UI_MS });
       await minister().click('.meeting-bar button:has-text("Kết thúc hội nghị")');
       for (const page of [minister(), lan(), hong(), hnHost()]) {
+        // At once the page says it ended (the server told it); the meeting's summary follows.
         await page.waitForSelector('main.lobby.ended', { timeout: UI_MS });
         expect(await page.textContent('main.lobby.ended h1')).toBe('Hội nghị đã kết thúc');
-        expect(await page.textContent('main.lobby.ended')).toContain(TITLE);
+        await waitFor(() => page.textContent('main.lobby.ended'), (t) => (t ?? '').includes(TITLE), UI_MS, 'the meeting\'s summary');
+        expect(await page.textContent('main.lobby.ended')).toContain(page === minister() ? 'Hội nghị đã được kết thúc cho mọi người tham dự' : 'Chủ trì đã kết thúc hội nghị.');
         expect(await page.$('main.lobby.ended video:not([data-testid="hls-replay"])')).toBeNull();
       }
       await allWell();

@@ -117,6 +117,45 @@ describe('recording a published host', () => {
     const p = probe(playlist);
     expect(p.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
   }, 90_000);
+
+  it('keeps every listed segment when a silent ffmpeg gets a signal from outside as well as the stop (Ctrl-C on scripts/start.sh reaches its whole process group)', async () => {
+    const m = manager();
+    const info = await m.start(MEETING, 'main', 'host-1');
+    const recorder = m.recorderOf(MEETING, 'main')!;
+    const playlist = path.join(dir, MEETING, info.id, 'index.m3u8');
+    await waitFor(async () => recorder.runSegments, (n) => n >= 3, 60_000, 'three segments');
+    // The host goes off air (their page closed): nothing reaches ffmpeg any more. Once it has
+    // written what it had (no new segment for two segment lengths), it waits on silent sockets.
+    await sfu.pauseProducer(source.videoProducerId);
+    await sfu.pauseProducer(source.audioProducerId);
+    try {
+      let seen = recorder.segments;
+      let quietSince = Date.now();
+      await waitFor(
+        async () => {
+          if (recorder.segments !== seen) [seen, quietSince] = [recorder.segments, Date.now()];
+          return Date.now() - quietSince;
+        },
+        (quietMs) => quietMs > 4_000,
+        60_000,
+        'ffmpeg done with what it had',
+      );
+      const listed = playlistSegments(readPlaylist(playlist)).map((s) => s.file);
+      expect(listed.length).toBeGreaterThanOrEqual(3);
+      // The terminal's Ctrl-C, then the server's own stop: ffmpeg gets its second signal while
+      // blocked on the silent input, and exits at once ("Immediate exit requested").
+      process.kill(recorder.pid!, 'SIGINT');
+      await m.stop(MEETING, 'main', 'host');
+      const text = readPlaylist(playlist);
+      expect(text.startsWith('#EXTM3U')).toBe(true);
+      expect(playlistSegments(text).map((s) => s.file)).toEqual(expect.arrayContaining(listed));
+      expect(text.trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(true);
+      expect(probe(playlist).duration).toBeGreaterThan(4);
+    } finally {
+      await sfu.resumeProducer(source.videoProducerId);
+      await sfu.resumeProducer(source.audioProducerId);
+    }
+  }, 120_000);
 });
 
 describe('disk space and retention', () => {
