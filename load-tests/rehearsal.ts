@@ -117,8 +117,25 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
   const check = new ConsumptionCheck();
   let sampling = true;
 
+  /** The Chromium people, and how many packets each had sent at the last sample (is a silent source really silent?). */
+  const people = new Map<string, MeetingPage>();
+  const sentBefore = new Map<string, { audio: number; video: number }>();
+  const sendingNow = async (): Promise<Map<string, { audio: boolean; video: boolean }>> => {
+    const out = new Map<string, { audio: boolean; video: boolean }>();
+    await Promise.all(
+      [...people].map(async ([who, page]) => {
+        const sent = await page.packetsSent().catch(() => null);
+        if (!sent) return;
+        const before = sentBefore.get(who);
+        if (before) out.set(who, { audio: sent.audio > before.audio, video: sent.video > before.video });
+        sentBefore.set(who, sent);
+      }),
+    );
+    return out;
+  };
   const sampleOnce = async (): Promise<void> => {
     const cpu0 = cpuTimes();
+    const sending = await sendingNow();
     const s = await pool.sample();
     acks.teachers.push(...s.acks);
     const fromPages = pageAcks.drain();
@@ -127,17 +144,27 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
     const view = await shape.view();
     const t = Math.round(now());
     const c = check.check(t, Date.now() < recoveringUntil, view, s.bots, Date.now());
+    for (const x of c.silentSources) {
+      const s = sending.get(x.peer);
+      x.publisherSending = s ? (x.source === 'mic' ? s.audio : s.video) : null;
+    }
     samples.push(c);
     stalls = await shape.stalls();
     stallSeries.push([t, stalls.total]);
     const window = [...s.acks, ...fromPages];
     const over = window.filter((a) => a.ms > ACK_BOUND_MS || a.outcome === 'timeout' || a.outcome === 'no_answer').length;
     windows.push({ t, acks: window.length, overBound: over, maxMs: Math.max(0, ...window.map((a) => a.ms)) });
+    const name = (id: string) => {
+      const p = view.producers.find((x) => x.id === id);
+      return p ? `${p.peerId}/${p.source}` : id.slice(0, 8);
+    };
+    const example = c.notConsuming[0];
     const cpu1 = cpuTimes();
     load.push({ t, load1: os.loadavg()[0]!, cpuBusyPct: Math.round((100 * (cpu1.busy - cpu0.busy)) / Math.max(1, cpu1.total - cpu0.total)) });
     console.log(
-      `rehearsal[${shapeName}] t=${t}s joined ${c.joined}/${c.teachers} consuming ${c.consuming} not ${c.notConsuming.length} extra ${c.extra.length}` +
-        `${c.silentSources.length ? ` silent sources ${c.silentSources.map((x) => `${x.peer}/${x.source}`).join(',')}` : ''}${c.recovering ? ' (recovering)' : ''}` +
+      `rehearsal[${shapeName}] t=${t}s joined ${c.joined}/${c.teachers} consuming ${c.consuming} not ${c.notConsuming.length}${example ? ` (e.g. ${example.userId} in ${example.session} misses ${example.missing.map((p) => `${name(p)}${example.unoffered.includes(p) ? ' [no consumer]' : ''}`).join(', ')})` : ''} extra ${c.extra.length}` +
+        `${c.notJoined.length ? ` (not joined: ${c.notJoined.filter((x) => !x.inRoster).length} out of the roster, ${c.notJoined.filter((x) => !x.connected).length} disconnected)` : ''}` +
+        `${c.silentSources.length ? ` silent sources ${c.silentSources.map((x) => `${x.peer}/${x.source}${x.publisherSending ? ' (its page sends!)' : ''}`).join(',')}` : ''}${c.recovering ? ' (recovering)' : ''}` +
         ` | acks ${window.length} over ${ACK_BOUND_MS} ms: ${over} | stalls ${stalls.present ? stalls.total : 'n/a'} | load ${os.loadavg()[0]!.toFixed(1)}`,
     );
   };
@@ -183,6 +210,7 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
       { page: await MeetingPage.open(browser, contexts, shape.url, 'so-hcm', pageAcks), province: '79' },
     ];
     const speaker = await MeetingPage.open(browser, contexts, shape.url, 'gv-hn-1', pageAcks);
+    for (const p of [national, ...provinceHosts.map((h) => h.page), speaker]) people.set(p.who, p);
     const all = teachers();
     t0 = Date.now();
     startSampling();
@@ -218,6 +246,12 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
   }
 
   const unanswered = pageAcks.waiting(ACK_BOUND_MS);
+  const timelines = await pool.timelines().catch(() => ({}) as Awaited<ReturnType<TeacherBots['timelines']>>);
+  const last = samples[samples.length - 1];
+  const notJoinedAtEnd = (last?.notJoined ?? []).map((x) => {
+    const tl = timelines[x.userId];
+    return { ...x, drops: tl?.drops.slice(-3), flows: tl?.flows.slice(-2), lastRtpAgoMs: tl?.lastRtpAt ? Date.now() - tl.lastRtpAt : null };
+  });
   const teacherSummary = ackSummary(acks.teachers, ACK_BOUND_MS);
   const pageSummary = ackSummary(acks.pages, ACK_BOUND_MS);
   const everything = ackSummary([...acks.teachers, ...acks.pages], ACK_BOUND_MS);
@@ -271,7 +305,9 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
       silentSources: samples.flatMap((s) => s.silentSources.map((x) => ({ t: s.t, recovering: s.recovering, ...x }))),
       series: samples.map((s) => ({ t: s.t, joined: s.joined, consuming: s.consuming, notConsuming: s.notConsuming.length, extra: s.extra.length, recovering: s.recovering })),
     },
+    notJoinedAtEnd,
     kills,
+    serverLogs: shape.serverLogs(),
     speaking: { invited: speak.filter((e) => e.what === 'invited').length, accepted: speak.filter((e) => e.what === 'accepted' && !e.outcome).length, stopped: speak.filter((e) => e.what === 'stopped' && e.outcome === 'ok').length, failed: speak.filter((e) => e.outcome && e.outcome !== 'ok') },
     steps,
     stepFailures: stepFailures.length,
@@ -314,6 +350,7 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
   for (const k of kills as { what: string; affected: number; recovered: number; unrecovered: number; recoveryMs: { p50: number; max: number } }[]) {
     console.log(`  kill ${k.what}: ${k.affected} affected, back p50 ${k.recoveryMs.p50} ms, max ${k.recoveryMs.max} ms, ${k.unrecovered} not back`);
   }
+  console.log(`  teachers not joined at the end: ${notJoinedAtEnd.length}${notJoinedAtEnd.length ? ` ${JSON.stringify(notJoinedAtEnd.slice(0, 3))}` : ''}`);
   console.log(`  steps not ok: ${stepFailures.map((s) => `${s.step}: ${s.outcome}`).join('; ') || 'none'}`);
   console.log(`  wrote ${file}`);
 

@@ -864,6 +864,11 @@ export class WebRtcViewer {
     return Object.fromEntries([...this.#lastRtpAt].filter(([id]) => live.has(id)));
   }
 
+  /** Follow: the producers this bot holds a consumer of now (announced, not closed; negotiated or about to be). */
+  offered(): string[] {
+    return [...this.#offered, ...this.#pending].filter((c) => !this.#closedConsumers.has(c.id) && c.producerId).map((c) => c.producerId!);
+  }
+
   /** Follow: silences, join flows and drops so far. */
   timeline(): WebRtcViewerTimeline {
     return { gaps: [...this.#timeline.gaps], flows: this.#timeline.flows.map((f) => ({ ...f })), drops: [...this.#timeline.drops], lastRtpAt: this.#lastAnyRtpAt };
@@ -872,6 +877,11 @@ export class WebRtcViewer {
   /** Follow: the session the server last put this bot in ('main' or a province code). */
   get sessionKey(): string | null {
     return this.#sessionKey;
+  }
+
+  /** Whether the connection (socket.io) is up. */
+  get connected(): boolean {
+    return this.#socket.connected;
   }
 
   /** Whether the connection is up and the last join flow finished. */

@@ -90,7 +90,8 @@ export interface ConsumptionSample {
   joined: number;
   /** Receiving RTP from every producer their session offers (offered since the previous sample). */
   consuming: number;
-  notConsuming: { userId: string; session: string; missing: string[] }[];
+  /** `unoffered`: the missing producers of which the teacher holds no consumer at all (the others: a consumer, but no RTP). */
+  notConsuming: { userId: string; session: string; missing: string[]; unoffered: string[] }[];
   /** Receiving a producer their session does not offer (for two samples in a row). */
   extra: { userId: string; session: string; producers: string[] }[];
   /** Seen by the server in a session other than the one the teacher was last told of. */
@@ -100,7 +101,9 @@ export interface ConsumptionSample {
    * starved browser, a lost origin), not the teachers' receiving. Their teachers are not counted
    * in `notConsuming` for them.
    */
-  silentSources: { producer: string; peer: string; source: string; teachers: number }[];
+  silentSources: { producer: string; peer: string; source: string; teachers: number; publisherSending?: boolean | null }[];
+  /** Teachers not joined: not in the server's roster, or their side not connected and joined. */
+  notJoined: { userId: string; inRoster: boolean; connected: boolean }[];
 }
 
 /** RTP older than this counts as not received. */
@@ -117,13 +120,16 @@ export class ConsumptionCheck {
   check(t: number, recovering: boolean, view: MeetingView, bots: BotSample[], now: number): ConsumptionSample {
     const audioOnly = new Set(bots.filter((b) => b.audioOnly).map((b) => b.userId));
     const expected = expectations(view, (id) => audioOnly.has(id));
-    const out: ConsumptionSample = { t, recovering, teachers: bots.length, joined: 0, consuming: 0, notConsuming: [], extra: [], sessionMismatch: 0, silentSources: [] };
-    const misses: { userId: string; session: string; missing: string[] }[] = [];
+    const out: ConsumptionSample = { t, recovering, teachers: bots.length, joined: 0, consuming: 0, notConsuming: [], extra: [], sessionMismatch: 0, silentSources: [], notJoined: [] };
+    const misses: { userId: string; session: string; missing: string[]; offered: Set<string> }[] = [];
     const expecting = new Map<string, number>();
     const missed = new Map<string, number>();
     for (const b of bots) {
       const e = expected.get(b.userId);
-      if (!e || !b.joined) continue;
+      if (!e || !b.joined) {
+        out.notJoined.push({ userId: b.userId, inRoster: e !== undefined, connected: b.connected });
+        continue;
+      }
       out.joined += 1;
       if (b.session !== e.session) out.sessionMismatch += 1;
       const before = this.#previous.get(b.userId);
@@ -131,7 +137,7 @@ export class ConsumptionCheck {
       const missing = settled.filter((p) => !(now - (b.receiving[p] ?? 0) <= STALE_MS));
       for (const p of settled) expecting.set(p, (expecting.get(p) ?? 0) + 1);
       for (const p of missing) missed.set(p, (missed.get(p) ?? 0) + 1);
-      misses.push({ userId: b.userId, session: e.session, missing });
+      misses.push({ userId: b.userId, session: e.session, missing, offered: new Set(b.offered) });
       const unwanted = Object.entries(b.receiving)
         .filter(([p, at]) => now - at <= 1_000 && !e.producers.has(p) && before && !before.producers.has(p))
         .map(([p]) => p);
@@ -145,7 +151,7 @@ export class ConsumptionCheck {
     for (const m of misses) {
       const own = m.missing.filter((p) => !silent.has(p));
       if (own.length === 0) out.consuming += 1;
-      else out.notConsuming.push({ ...m, missing: own });
+      else out.notConsuming.push({ userId: m.userId, session: m.session, missing: own, unoffered: own.filter((p) => !m.offered.has(p)) });
     }
     this.#previous = expected;
     return out;

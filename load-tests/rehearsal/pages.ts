@@ -186,6 +186,20 @@ export class MeetingPage {
     return this.click('[data-action="poll-create-launch"]', 'pollCreate');
   }
 
+  /** RTP packets the page has sent so far, per kind, over its open peer connections (its outbound-rtp stats). */
+  async packetsSent(): Promise<{ audio: number; video: number }> {
+    return this.page.evaluate(async () => {
+      const out = { audio: 0, video: 0 };
+      for (const pc of (window as unknown as { __testPcs?: RTCPeerConnection[] }).__testPcs ?? []) {
+        if (pc.connectionState === 'closed') continue;
+        (await pc.getStats()).forEach((s: { type: string; kind?: string; packetsSent?: number }) => {
+          if (s.type === 'outbound-rtp' && (s.kind === 'audio' || s.kind === 'video')) out[s.kind] += s.packetsSent ?? 0;
+        });
+      }
+      return out;
+    });
+  }
+
   /** Whether the page shows breakouts running (national host's panel). */
   async breakoutsShown(): Promise<boolean> {
     return (await this.page.getAttribute('.breakout-panel', 'data-breakouts').catch(() => null)) === 'active';

@@ -61,6 +61,8 @@ export interface Shape {
   /** Reads every live signaling process's /metrics; a dead one counts with its last reading. */
   stalls(): Promise<StallReading>;
   describe(): Record<string, unknown>;
+  /** Warnings and errors the signaling processes logged (null: they went to this process's output). */
+  serverLogs(): { counts: Record<string, number>; lines: Record<string, unknown>[] } | null;
   close(): Promise<void>;
 }
 
@@ -166,6 +168,7 @@ export async function singleShape(opts: { meetingId: string; viewersPerWorker: n
     kills: [killWorker('edge'), killWorker('origin')],
     view: async () => readView(state()),
     stalls: () => book.read([{ id: 'node', metricsUrl: server.metricsUrl }]),
+    serverLogs: () => null,
     describe: () => ({ processes: 'one node in the benchmark process: memory store, 2 mediasoup workers', viewersPerWorker: opts.viewersPerWorker, workers: workerPids().length }),
     async close() {
       await server.close();
@@ -207,6 +210,7 @@ export async function clusterShape(opts: { meetingId: string; viewersPerWorker: 
   const incarnation = new Map<string, number>();
   const restarts: Promise<unknown>[] = [];
   const sources = () => processes.nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null).map((n) => ({ id: `${n.nodeId}#${incarnation.get(n.nodeId) ?? 0}`, metricsUrl: `http://127.0.0.1:${metricsPorts.get(n.nodeId)}/metrics` }));
+  const incarnations = [...processes.nodes];
   const later = (work: () => Promise<unknown>): void => {
     restarts.push(new Promise((r) => setTimeout(r, opts.restartAfterMs)).then(work).catch((e: unknown) => console.error('rehearsal: restart failed:', e)));
   };
@@ -232,7 +236,7 @@ export async function clusterShape(opts: { meetingId: string; viewersPerWorker: 
           if (!victim) throw new Error('no signaling node to kill');
           victim.kill();
           later(async () => {
-            await processes.restartSignaling(victim.nodeId);
+            incarnations.push(await processes.restartSignaling(victim.nodeId));
             incarnation.set(victim.nodeId, (incarnation.get(victim.nodeId) ?? 0) + 1);
           });
           return { node: victim.nodeId, teachersOnIt: teachers.get(victim.nodeId) ?? 0, nationalHostOn: hostNode, restartedAfterMs: opts.restartAfterMs };
@@ -254,6 +258,19 @@ export async function clusterShape(opts: { meetingId: string; viewersPerWorker: 
     ],
     view: async () => readView(state),
     stalls: () => book.read(sources()),
+    serverLogs() {
+      const counts: Record<string, number> = {};
+      const lines: Record<string, unknown>[] = [];
+      for (const n of incarnations) {
+        for (const l of n.logs) {
+          if (typeof l.level !== 'number' || l.level < 40) continue;
+          const key = `${n.nodeId} ${l.level >= 50 ? 'error' : 'warn'}: ${String(l.msg)}`;
+          counts[key] = (counts[key] ?? 0) + 1;
+          if (lines.length < 60) lines.push({ node: n.nodeId, ...l });
+        }
+      }
+      return { counts, lines };
+    },
     describe: () => ({
       processes: 'Redis, 2 SFU node processes (1 worker each), 3 signaling processes (Redis store + adapter, cluster SFU) behind HAProxy',
       viewersPerWorker: opts.viewersPerWorker,

@@ -65,10 +65,14 @@ export interface AckRecord {
 
 export interface BotSample {
   userId: string;
+  /** Connected, and its last join flow done. */
   joined: boolean;
+  connected: boolean;
   session: string | null;
   /** Producer id → epoch ms of its last RTP packet. */
   receiving: Record<string, number>;
+  /** Producers it holds a consumer of (whether media comes or not). */
+  offered: string[];
   audioOnly: boolean;
 }
 
@@ -240,8 +244,10 @@ process.on('message', (c: BotCommand) => {
     const sampled = [...bots.values()].map((b) => ({
       userId: b.spec.userId,
       joined: b.viewer.joined,
+      connected: b.viewer.connected,
       session: b.viewer.sessionKey,
       receiving: b.viewer.receiving(),
+      offered: b.viewer.offered(),
       audioOnly: b.audioOnly,
     }));
     reply({ id: c.id, type: 'sample', at: Date.now(), bots: sampled, acks, speak });
