@@ -91,7 +91,11 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
   const started = new Date();
   const othersBefore = topProcesses();
   const load0 = os.loadavg();
-  const viewersPerWorker = Math.ceil((BOTS + 5) * 0.6);
+  // Viewers per worker (single) or per SFU node (cluster): three quarters of the audience, so that
+  // a second worker or node takes viewers (and its kill matters), and the capacity left after a
+  // signaling process dies covers its teachers twice while their orphaned transports await the SFU
+  // nodes' grace (at 0.6 the rejoins waited ~30 s on `unavailable`).
+  const viewersPerWorker = Math.ceil((BOTS + 5) * 0.75);
   const shape: Shape =
     shapeName === 'single'
       ? await singleShape({ meetingId: MEETING, viewersPerWorker })
