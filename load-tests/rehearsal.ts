@@ -152,6 +152,8 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
       const s = sending.get(x.peer);
       x.publisherSending = s ? (x.source === 'mic' ? s.audio : s.video) : null;
     }
+    // The server's side of the first few teachers not consuming, where it can be seen.
+    for (const x of c.notConsuming.slice(0, 3)) x.server = await shape.inspect(x.userId).catch((e: unknown) => String(e));
     samples.push(c);
     stalls = await shape.stalls();
     stallSeries.push([t, stalls.total]);
@@ -167,6 +169,7 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
     load.push({ t, load1: os.loadavg()[0]!, cpuBusyPct: Math.round((100 * (cpu1.busy - cpu0.busy)) / Math.max(1, cpu1.total - cpu0.total)) });
     console.log(
       `rehearsal[${shapeName}] t=${t}s joined ${c.joined}/${c.teachers} consuming ${c.consuming} not ${c.notConsuming.length}${example ? ` (e.g. ${example.userId} in ${example.session} misses ${example.missing.map((p) => `${name(p)}${example.unoffered.includes(p) ? ' [no consumer]' : ''}`).join(', ')})` : ''} extra ${c.extra.length}` +
+        `${c.misplaced.length ? ` misplaced ${c.misplaced.length} (e.g. ${c.misplaced[0]!.userId} in ${c.misplaced[0]!.session}, belongs in ${c.misplaced[0]!.belongs})` : ''}` +
         `${c.notJoined.length ? ` (not joined: ${c.notJoined.filter((x) => !x.inRoster).length} out of the roster, ${c.notJoined.filter((x) => !x.connected).length} disconnected)` : ''}` +
         `${c.silentSources.length ? ` silent sources ${c.silentSources.map((x) => `${x.peer}/${x.source}${x.publisherSending ? ' (its page sends!)' : ''}`).join(',')}` : ''}${c.recovering ? ' (recovering)' : ''}` +
         ` | acks ${window.length} over ${ACK_BOUND_MS} ms: ${over} | stalls ${stalls.present ? stalls.total : 'n/a'} | load ${os.loadavg()[0]!.toFixed(1)}`,
@@ -270,6 +273,7 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
     worstSample: ss.reduce((w, s) => Math.max(w, s.notConsuming.length), 0),
     extra: ss.reduce((n, s) => n + s.extra.length, 0),
     sessionMismatch: ss.reduce((n, s) => n + s.sessionMismatch, 0),
+    misplaced: ss.reduce((n, s) => n + s.misplaced.length, 0),
     samplesWithSilentSources: ss.filter((s) => s.silentSources.length > 0).length,
   });
   const stepFailures = steps.filter((s) => !['ok', 'done', 'already_on', 'no_hands'].includes(s.outcome));
@@ -306,6 +310,7 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
       duringRecovery: tally(recovering),
       cases: normal.flatMap((s) => s.notConsuming.map((x) => ({ t: s.t, ...x }))).slice(0, 30),
       extraCases: normal.flatMap((s) => s.extra.map((x) => ({ t: s.t, ...x }))).slice(0, 30),
+      misplacedCases: samples.flatMap((s) => s.misplaced.map((x) => ({ t: s.t, recovering: s.recovering, ...x }))).slice(0, 30),
       silentSources: samples.flatMap((s) => s.silentSources.map((x) => ({ t: s.t, recovering: s.recovering, ...x }))),
       series: samples.map((s) => ({ t: s.t, joined: s.joined, consuming: s.consuming, notConsuming: s.notConsuming.length, extra: s.extra.length, recovering: s.recovering })),
     },

@@ -71,6 +71,10 @@ export interface WebRtcViewerTimeline {
   lastRtpAt: number;
 }
 
+/** mediasoup's bandwidth probation stream (RTP_PROBATOR_SSRC), and the mid mediasoup-client gives it. */
+const PROBATOR_SSRC = 1234;
+const PROBATOR_ID = 'probator';
+
 /** A silence in the received RTP longer than this is a gap (the host's audio alone sends 50 packets a second). */
 export const GAP_MS = 1_000;
 
@@ -478,6 +482,7 @@ export class WebRtcViewer {
     if (this.#opts.follow) this.#timeline.flows.push({ startedAt, firstRtpAt: null });
     this.#offered = [...consumers];
     for (const c of consumers) this.#track(c);
+    this.#addProbator();
 
     const pc = new PeerConnection(`viewer-${this.#senderSsrc}`, { iceServers: [], forceMediaTransport: true });
     this.#pc = pc;
@@ -514,6 +519,26 @@ export class WebRtcViewer {
     if (this.#pending.length > 0) await this.#renegotiate();
   }
 
+  /**
+   * Follow: the m-line of mediasoup's bandwidth probation stream (SSRC 1234), added with the first
+   * video consumer as mediasoup-client adds its 'probator'. Without it libdatachannel drops the
+   * probation packets (an SSRC it was not told of), no transport-cc feedback answers them, and an
+   * estimate that fell below the lowest layer (video stopped, audio carries no transport-cc) never
+   * climbs back: the bot would see no video again where a browser recovers.
+   */
+  #addProbator(): void {
+    if (!this.#opts.follow || this.#offered.some((c) => c.id === PROBATOR_ID)) return;
+    const video = this.#offered.find((c) => c.kind === 'video');
+    if (!video) return;
+    const rtp = video.rtpParameters;
+    const media = rtp.codecs.find((x) => !/\/(rtx|red|ulpfec)$/i.test(x.mimeType)) ?? rtp.codecs[0]!;
+    this.#offered.push({
+      id: PROBATOR_ID,
+      kind: 'video',
+      rtpParameters: { mid: PROBATOR_ID, codecs: [media], headerExtensions: rtp.headerExtensions, encodings: [{ ssrc: PROBATOR_SSRC }], rtcp: { cname: 'probator' } },
+    });
+  }
+
   /** Offers the current m-lines and resolves with the local answer. */
   async #negotiate(pc: PeerConnection, transport: TransportInfo): Promise<string> {
     const answer = new Promise<string>((resolve) => (this.#answered = resolve));
@@ -530,6 +555,7 @@ export class WebRtcViewer {
     if (fresh.length === 0) return;
     this.#offered.push(...fresh);
     for (const c of fresh) this.#track(c);
+    this.#addProbator();
     await this.#negotiate(pc, transport);
     // One closed meanwhile answers not_found: the page's race too, and harmless.
     for (const c of fresh) await this.request('resumeConsumer', { consumerId: c.id }).catch(() => undefined);
@@ -669,16 +695,21 @@ export class WebRtcViewer {
     }
   }
 
-  /** Follow: when RTP last came from each producer, silences, and each join flow's first packet. */
+  /**
+   * Follow: when RTP last came from each producer, silences, and each join flow's first packet.
+   * Only media of a consumer counts: mediasoup's bandwidth probation packets (and RTX) say
+   * nothing about whether the teacher sees and hears anyone.
+   */
   #heard(ssrc: number): void {
+    const producerId = this.#producerOf.get(ssrc);
+    if (!producerId) return;
     const at = Date.now();
     const { gaps, flows } = this.#timeline;
     if (this.#lastAnyRtpAt > 0 && at - this.#lastAnyRtpAt > GAP_MS && gaps.length < 10_000) gaps.push({ from: this.#lastAnyRtpAt, to: at });
     this.#lastAnyRtpAt = at;
     const flow = flows[flows.length - 1];
     if (flow && flow.firstRtpAt === null) flow.firstRtpAt = at;
-    const producerId = this.#producerOf.get(ssrc);
-    if (producerId) this.#lastRtpAt.set(producerId, at);
+    this.#lastRtpAt.set(producerId, at);
   }
 
   #send(packet: Buffer): void {
@@ -877,6 +908,11 @@ export class WebRtcViewer {
   /** Follow: the session the server last put this bot in ('main' or a province code). */
   get sessionKey(): string | null {
     return this.#sessionKey;
+  }
+
+  /** Follow: the last RTP packet received (epoch ms, 0: none yet). */
+  get lastRtpAt(): number {
+    return this.#lastAnyRtpAt;
   }
 
   /** Whether the connection (socket.io) is up. */

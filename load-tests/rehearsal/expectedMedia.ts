@@ -45,3 +45,14 @@ export function expectations(view: MeetingView, audioOnly: (userId: string) => b
   }
   return out;
 }
+
+/**
+ * Where a participant belongs now: their province's breakout while breakouts run (when their
+ * province is one that split out), else the main session; national hosts always in main.
+ */
+export function placement(view: Pick<MeetingView, 'breakouts'>, p: Pick<Participant, 'role' | 'province'>): string {
+  const b = view.breakouts;
+  if (!b || p.role === 'host' || !p.province) return 'main';
+  if (b.provinces && !b.provinces.includes(p.province)) return 'main';
+  return p.province;
+}

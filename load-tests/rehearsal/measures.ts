@@ -5,7 +5,7 @@
  */
 import { GAP_MS, type WebRtcViewerTimeline } from '../bots/webrtcViewer';
 import { percentile } from '../lib';
-import { expectations, type MeetingView } from './expectedMedia';
+import { expectations, placement, type MeetingView } from './expectedMedia';
 import type { AckRecord, BotSample } from './teacherBots';
 
 export interface Spread {
@@ -91,7 +91,7 @@ export interface ConsumptionSample {
   /** Receiving RTP from every producer their session offers (offered since the previous sample). */
   consuming: number;
   /** `unoffered`: the missing producers of which the teacher holds no consumer at all (the others: a consumer, but no RTP). */
-  notConsuming: { userId: string; session: string; missing: string[]; unoffered: string[] }[];
+  notConsuming: { userId: string; session: string; missing: string[]; unoffered: string[]; rtcp?: unknown; server?: unknown }[];
   /** Receiving a producer their session does not offer (for two samples in a row). */
   extra: { userId: string; session: string; producers: string[] }[];
   /** Seen by the server in a session other than the one the teacher was last told of. */
@@ -102,6 +102,8 @@ export interface ConsumptionSample {
    * in `notConsuming` for them.
    */
   silentSources: { producer: string; peer: string; source: string; teachers: number; publisherSending?: boolean | null }[];
+  /** Anyone in the roster (pages too) in a session other than where they belong (expectedMedia.ts `placement`). */
+  misplaced: { userId: string; session: string; belongs: string }[];
   /** Teachers not joined: not in the server's roster, or their side not connected and joined. */
   notJoined: { userId: string; inRoster: boolean; connected: boolean }[];
 }
@@ -120,8 +122,12 @@ export class ConsumptionCheck {
   check(t: number, recovering: boolean, view: MeetingView, bots: BotSample[], now: number): ConsumptionSample {
     const audioOnly = new Set(bots.filter((b) => b.audioOnly).map((b) => b.userId));
     const expected = expectations(view, (id) => audioOnly.has(id));
-    const out: ConsumptionSample = { t, recovering, teachers: bots.length, joined: 0, consuming: 0, notConsuming: [], extra: [], sessionMismatch: 0, silentSources: [], notJoined: [] };
-    const misses: { userId: string; session: string; missing: string[]; offered: Set<string> }[] = [];
+    const out: ConsumptionSample = { t, recovering, teachers: bots.length, joined: 0, consuming: 0, notConsuming: [], extra: [], sessionMismatch: 0, silentSources: [], notJoined: [], misplaced: [] };
+    for (const p of view.participants) {
+      const belongs = placement(view, p);
+      if (p.sessionKey !== belongs) out.misplaced.push({ userId: p.userId, session: p.sessionKey, belongs });
+    }
+    const misses: { userId: string; session: string; missing: string[]; offered: Set<string>; rtcp: unknown }[] = [];
     const expecting = new Map<string, number>();
     const missed = new Map<string, number>();
     for (const b of bots) {
@@ -134,12 +140,14 @@ export class ConsumptionCheck {
       if (b.session !== e.session) out.sessionMismatch += 1;
       const before = this.#previous.get(b.userId);
       const settled = before && before.session === e.session ? [...e.producers].filter((p) => before.producers.has(p)) : [];
-      const missing = settled.filter((p) => !(now - (b.receiving[p] ?? 0) <= STALE_MS));
+      // Ages against the newest packet of the teacher's own process (teacherBots.ts: `anchor`).
+      const clock = Math.min(now, b.anchor || now);
+      const missing = settled.filter((p) => !(clock - (b.receiving[p] ?? 0) <= STALE_MS));
       for (const p of settled) expecting.set(p, (expecting.get(p) ?? 0) + 1);
       for (const p of missing) missed.set(p, (missed.get(p) ?? 0) + 1);
-      misses.push({ userId: b.userId, session: e.session, missing, offered: new Set(b.offered) });
+      misses.push({ userId: b.userId, session: e.session, missing, offered: new Set(b.offered), rtcp: b.rtcp });
       const unwanted = Object.entries(b.receiving)
-        .filter(([p, at]) => now - at <= 1_000 && !e.producers.has(p) && before && !before.producers.has(p))
+        .filter(([p, at]) => clock - at <= 1_000 && !e.producers.has(p) && before && !before.producers.has(p))
         .map(([p]) => p);
       if (unwanted.length > 0) out.extra.push({ userId: b.userId, session: e.session, producers: unwanted });
     }
@@ -151,7 +159,7 @@ export class ConsumptionCheck {
     for (const m of misses) {
       const own = m.missing.filter((p) => !silent.has(p));
       if (own.length === 0) out.consuming += 1;
-      else out.notConsuming.push({ userId: m.userId, session: m.session, missing: own, unoffered: own.filter((p) => !m.offered.has(p)) });
+      else out.notConsuming.push({ userId: m.userId, session: m.session, missing: own, unoffered: own.filter((p) => !m.offered.has(p)), rtcp: m.rtcp });
     }
     this.#previous = expected;
     return out;

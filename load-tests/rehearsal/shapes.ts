@@ -15,6 +15,8 @@
  * stall counters of every signaling process that ran.
  */
 import fs from 'node:fs';
+import * as mediasoup from 'mediasoup';
+import type { types as ms } from 'mediasoup';
 import os from 'node:os';
 import path from 'node:path';
 import type { HoinghiServer } from '../../signaling/server';
@@ -61,6 +63,11 @@ export interface Shape {
   /** Reads every live signaling process's /metrics; a dead one counts with its last reading. */
   stalls(): Promise<StallReading>;
   describe(): Record<string, unknown>;
+  /**
+   * The server's side of one teacher, where this process can see it (single node: its consumers,
+   * held or not, and the packets each sent over one second); null elsewhere.
+   */
+  inspect(userId: string): Promise<unknown>;
   /** Warnings and errors the signaling processes logged (null: they went to this process's output). */
   serverLogs(): { counts: Record<string, number>; lines: Record<string, unknown>[] } | null;
   close(): Promise<void>;
@@ -135,7 +142,31 @@ class StallBook {
   }
 }
 
+/**
+ * Every WebRTC transport and consumer the in-process node makes, seen through mediasoup's
+ * observer: what a teacher without media has on the SFU (paused? which layer? the estimate?).
+ */
+function watchMediasoup(): { transports: Map<string, ms.WebRtcTransport>; consumers: Map<string, ms.Consumer> } {
+  const transports = new Map<string, ms.WebRtcTransport>();
+  const consumers = new Map<string, ms.Consumer>();
+  mediasoup.observer.on('newworker', (w) =>
+    w.observer.on('newrouter', (r) =>
+      r.observer.on('newtransport', (t) => {
+        if (t.constructor.name !== 'WebRtcTransport') return;
+        transports.set(t.id, t as ms.WebRtcTransport);
+        t.observer.once('close', () => transports.delete(t.id));
+        t.observer.on('newconsumer', (c) => {
+          consumers.set(c.id, c);
+          c.observer.once('close', () => consumers.delete(c.id));
+        });
+      }),
+    ),
+  );
+  return { transports, consumers };
+}
+
 export async function singleShape(opts: { meetingId: string; viewersPerWorker: number }): Promise<Shape> {
+  const seen = watchMediasoup();
   const recordings = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-rehearsal-rec-'));
   const server: HoinghiServer = await startServer({
     ...commonEnv(opts.meetingId, recordings),
@@ -169,6 +200,39 @@ export async function singleShape(opts: { meetingId: string; viewersPerWorker: n
     view: async () => readView(state()),
     stalls: () => book.read([{ id: 'node', metricsUrl: server.metricsUrl }]),
     serverLogs: () => null,
+    async inspect(userId) {
+      const meeting = server.sockets.registry.get(opts.meetingId);
+      const peer = meeting?.peers.get(userId);
+      if (!meeting || !peer) return { peer: 'not on this node' };
+      const consumers = [...peer.consumers].map(([consumerId, producerId]) => ({ consumerId, producerId, held: peer.held.has(consumerId) }));
+      const sent = async () => Promise.all(consumers.map((c) => sfu.consumerStats(c.consumerId).then((x) => x.packetCount, () => null)));
+      const before = await sent();
+      await new Promise((r) => setTimeout(r, 1_000));
+      const after = await sent();
+      const transport = peer.recvTransportId ? seen.transports.get(peer.recvTransportId) : undefined;
+      const tstats = await transport?.getStats().catch(() => null);
+      return {
+        session: peer.sessionKey,
+        recvTransport: peer.recvTransportId,
+        availableOutgoingBitrate: tstats?.[0]?.availableOutgoingBitrate ?? null,
+        sendBitrate: tstats?.[0]?.sendBitrate ?? null,
+        edgeWorkerPid: peer.edgeRoomId ? sfu.roomWorkerPid(peer.edgeRoomId) : null,
+        originWorkerPid: sfu.roomWorkerPid(opts.meetingId),
+        consumers: consumers.map((c, i) => {
+          const mc = seen.consumers.get(c.consumerId);
+          return {
+            ...c,
+            packetsSentInOneSecond: before[i] === null || after[i] === null ? null : after[i]! - before[i]!,
+            kind: mc?.kind,
+            paused: mc?.paused,
+            producerPaused: mc?.producerPaused,
+            score: mc?.score,
+            preferredLayers: mc?.preferredLayers,
+            currentLayers: mc?.currentLayers,
+          };
+        }),
+      };
+    },
     describe: () => ({ processes: 'one node in the benchmark process: memory store, 2 mediasoup workers', viewersPerWorker: opts.viewersPerWorker, workers: workerPids().length }),
     async close() {
       await server.close();
@@ -258,6 +322,7 @@ export async function clusterShape(opts: { meetingId: string; viewersPerWorker: 
     ],
     view: async () => readView(state),
     stalls: () => book.read(sources()),
+    inspect: async () => null,
     serverLogs() {
       const counts: Record<string, number> = {};
       const lines: Record<string, unknown>[] = [];

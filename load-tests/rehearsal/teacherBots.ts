@@ -71,8 +71,16 @@ export interface BotSample {
   session: string | null;
   /** Producer id → epoch ms of its last RTP packet. */
   receiving: Record<string, number>;
+  /**
+   * The newest RTP packet any teacher of this process had handled when sampled (epoch ms): the
+   * clock that RTP ages are read against, so that a process the machine starved for a few seconds
+   * (its packets waiting in its queue) does not pass for teachers who lost their media.
+   */
+  anchor: number;
   /** Producers it holds a consumer of (whether media comes or not). */
   offered: string[];
+  /** Its RTCP so far: transport-cc feedbacks, REMBs, NACKs (what the SFU's estimate lives on). */
+  rtcp: { transportCc: number; remb: number; nacks: number };
   audioOnly: boolean;
 }
 
@@ -241,13 +249,16 @@ process.on('message', (c: BotCommand) => {
       reply({ id: c.id, type: 'acted', outcomes });
     })();
   } else if (c.type === 'sample') {
+    const anchor = Math.max(0, ...[...bots.values()].map((b) => b.viewer.lastRtpAt));
     const sampled = [...bots.values()].map((b) => ({
+      anchor,
       userId: b.spec.userId,
       joined: b.viewer.joined,
       connected: b.viewer.connected,
       session: b.viewer.sessionKey,
       receiving: b.viewer.receiving(),
       offered: b.viewer.offered(),
+      rtcp: (({ transportCcFeedbacks, remb, nacks }) => ({ transportCc: transportCcFeedbacks, remb, nacks }))(b.viewer.stats()),
       audioOnly: b.audioOnly,
     }));
     reply({ id: c.id, type: 'sample', at: Date.now(), bots: sampled, acks, speak });
