@@ -238,7 +238,7 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
       kills: shape.kills.length,
       record: (r) => {
         steps.push(r);
-        const detail = r.outcome === 'error' || r.outcome === 'done' ? ` ${JSON.stringify(r.detail ?? '')}` : '';
+        const detail = r.detail !== undefined ? ` ${JSON.stringify(r.detail)}` : '';
         console.log(`rehearsal[${shapeName}] t=${Math.round(r.t)}s ${r.step}: ${r.outcome}${r.ms !== undefined ? ` (${r.ms} ms)` : ''}${detail}`);
       },
       now,

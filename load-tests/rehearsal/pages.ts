@@ -132,12 +132,31 @@ export class MeetingPage {
     }
     const acked = this.nextAck(event, timeoutMs);
     try {
-      await this.page.click(selector, { timeout: 20_000 });
-    } catch (error) {
+      // noWaitAfter: a starved page may take long to settle after the click, which was made.
+      await this.page.click(selector, { timeout: 30_000, noWaitAfter: true });
+    } catch {
       await this.#shot(`click ${selector}`);
-      throw error;
+      // The click may have gone through before the error: its request says.
+      const r = await acked;
+      return r.outcome === 'no_answer' ? { outcome: 'click_failed', ms: 0 } : r;
     }
     return acked;
+  }
+
+  /** Whether `selector` shows within `ms`. */
+  async shows(selector: string, ms: number): Promise<boolean> {
+    return this.page.waitForSelector(selector, { state: 'visible', timeout: ms }).then(() => true, () => false);
+  }
+
+  /**
+   * A session host invites `userId`: from the hand queue's row, or (when the row is not shown)
+   * from the participants list, as a host who looks the teacher up would.
+   */
+  async invite(userId: string, video: boolean): Promise<ActionResult & { from: string }> {
+    const action = video ? 'invite-video' : 'invite';
+    const row = `.queue-row[data-user-id="${userId}"] [data-action="${action}"]`;
+    if (await this.shows(row, 10_000)) return { ...(await this.click(row, 'inviteSpeaker')), from: 'hand queue' };
+    return { ...(await this.click(`[data-participant="${userId}"] [data-action="${action}"]`, 'inviteSpeaker')), from: 'participants (not in the hand queue)' };
   }
 
   /** With REHEARSAL_SHOTS=<folder>: what the page showed when a control was missing. */

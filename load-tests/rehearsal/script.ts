@@ -62,7 +62,10 @@ export async function runScript(c: ScriptContext): Promise<void> {
     const t = c.now();
     try {
       const r = await work();
-      if (r && typeof r === 'object' && 'outcome' in r) c.record({ t, step: name, outcome: String((r as ActionResult).outcome), ms: (r as ActionResult).ms });
+      if (r && typeof r === 'object' && 'outcome' in r) {
+        const { outcome, ms, ...rest } = r as ActionResult & Record<string, unknown>;
+        c.record({ t, step: name, outcome: String(outcome), ms, ...(Object.keys(rest).length ? { detail: rest } : {}) });
+      }
       else if (typeof r === 'string') c.record({ t, step: name, outcome: r });
       else c.record({ t, step: name, outcome: 'done', detail: r });
     } catch (error) {
@@ -105,7 +108,7 @@ export async function runScript(c: ScriptContext): Promise<void> {
   await at(82);
   await step('teachers raise hands', () => bots('raiseHand', pick(c.joined(), 0.3, 4), 10));
   await at(95);
-  await step('national host invites the Chromium teacher', () => n.click(`.queue-row[data-user-id="${speaker.who}"] [data-action="invite"]`, 'inviteSpeaker'));
+  await step('national host invites the Chromium teacher', () => n.invite(speaker.who, false));
   await at(97);
   await step('Chromium teacher accepts and speaks', () => speaker.click('[data-action="accept"]', 'respondInvitation'));
   await at(110);
@@ -150,7 +153,7 @@ export async function runScript(c: ScriptContext): Promise<void> {
     return res;
   });
   await at(228);
-  await step(`province host ${hn!.province} invites the Chromium teacher with video`, () => hn!.page.click(`.queue-row[data-user-id="${speaker.who}"] [data-action="invite-video"]`, 'inviteSpeaker'));
+  await step(`province host ${hn!.province} invites the Chromium teacher with video`, () => hn!.page.invite(speaker.who, true));
   await step('Chromium teacher accepts and speaks in the breakout', () => speaker.click('[data-action="accept"]', 'respondInvitation'));
   await at(230);
   await step(`province host ${hcm!.province} records the breakout`, () => hcm!.page.click('button[data-control="record"][data-on="false"]', 'startRecording'));
@@ -179,7 +182,7 @@ export async function runScript(c: ScriptContext): Promise<void> {
   await at(430);
   await step('national host lowers every hand', lowerAll);
   await step('Chromium teacher raises a hand', () => speaker.click('[data-action="hand"][data-raised="false"]', 'raiseHand'));
-  await step('national host invites the Chromium teacher', () => n.click(`.queue-row[data-user-id="${speaker.who}"] [data-action="invite"]`, 'inviteSpeaker'));
+  await step('national host invites the Chromium teacher', () => n.invite(speaker.who, false));
   await step('Chromium teacher accepts and speaks', () => speaker.click('[data-action="accept"]', 'respondInvitation'));
   await at(440);
   const timedFrom = c.now();
