@@ -6,12 +6,12 @@ export interface Series {
 
 const COLORS = ['#1f6feb', '#d1242f', '#1a7f37', '#9a6700', '#8250df'];
 
-export function lineChart(opts: { title: string; xLabel: string; series: Series[]; hLines?: { y: number; label: string }[] }): string {
+export function lineChart(opts: { title: string; xLabel: string; series: Series[]; hLines?: { y: number; label: string }[]; vLines?: { x: number; label: string }[] }): string {
   const W = 860;
   const H = 480;
   const m = { l: 60, r: 190, t: 40, b: 50 };
   const all = opts.series.flatMap((s) => s.points);
-  const xMax = Math.max(1, ...all.map((p) => p[0]));
+  const xMax = Math.max(1, ...all.map((p) => p[0]), ...(opts.vLines ?? []).map((v) => v.x));
   const yMax = Math.ceil((Math.max(100, ...all.map((p) => p[1])) * 1.05) / 25) * 25;
   const x = (v: number) => m.l + (v / xMax) * (W - m.l - m.r);
   const y = (v: number) => H - m.b - (v / yMax) * (H - m.t - m.b);
@@ -33,6 +33,11 @@ export function lineChart(opts: { title: string; xLabel: string; series: Series[
   for (const h of opts.hLines ?? []) {
     out.push(`<line x1="${m.l}" y1="${y(h.y)}" x2="${W - m.r}" y2="${y(h.y)}" stroke="#888" stroke-dasharray="4 4"/>`);
     out.push(`<text x="${W - m.r - 4}" y="${y(h.y) - 4}" text-anchor="end" fill="#666">${esc(h.label)}</text>`);
+  }
+  // Event markers: a dashed vertical line, labelled upwards along it.
+  for (const v of opts.vLines ?? []) {
+    out.push(`<line x1="${x(v.x).toFixed(1)}" y1="${m.t}" x2="${x(v.x).toFixed(1)}" y2="${H - m.b}" stroke="#bbb" stroke-dasharray="3 3"/>`);
+    out.push(`<text transform="translate(${(x(v.x) + 3).toFixed(1)},${m.t + 4}) rotate(90)" font-size="10" fill="#666">${esc(v.label)}</text>`);
   }
   opts.series.forEach((s, i) => {
     const c = COLORS[i % COLORS.length];

@@ -11,13 +11,18 @@
  *   extension is negotiated (`transportCc: true`, as Chromium does), or REMB otherwise.
  *
  * The SDP is built locally from the server's ICE/DTLS/RTP parameters, as mediasoup-client builds
- * its remote offer; mediasoup never sees SDP. Consumers that arrive after the join (newConsumer)
- * are counted but not received: bots join after the host publishes.
+ * its remote offer; mediasoup never sees SDP. By default, consumers that arrive after the join
+ * (newConsumer) are counted but not received: the fan-out benchmarks' bots join after the host
+ * publishes. With `follow`, the bot lives through a whole meeting as a page does: later consumers
+ * are received (a new offer with one more m-line each, as mediasoup-client renegotiates), closed
+ * ones are dropped (their m-line set to port 0 at the next offer), `rejoin` runs the join flow
+ * again on the same socket, and a lost connection is reconnected with the resume ticket.
  *
  * Usage:
  *   const v = await WebRtcViewer.join({ url, token, meetingId });
  *   await v.firstRtp();          // ms from join() to the first RTP packet
  *   v.stats();                   // packets, bytes, loss, RTCP sent
+ *   v.receiving();               // (follow) when RTP last came from each producer
  *   v.close();
  */
 import { randomInt } from 'node:crypto';
@@ -44,7 +49,34 @@ export interface WebRtcViewerOptions {
   feedbackMs?: number;
   /** Deadline for join + ICE + DTLS, ms. Default 30 000. */
   timeoutMs?: number;
+  /**
+   * Live through the meeting as a page does (see above): receive later consumers, run the join flow
+   * again on `rejoin` or after a failed step, reconnect a lost connection (to `url`, e.g. the load
+   * balancer) with the resume ticket, and accept a join with nothing on air yet. Default false.
+   */
+  follow?: boolean;
+  /** Told of every request's round trip as it ends: the event, ms, and 'ok', the error code, or 'timeout'. */
+  onAck?: (event: string, ms: number, outcome: string) => void;
 }
+
+/** What a following bot lived through (epoch ms, comparable across processes). */
+export interface WebRtcViewerTimeline {
+  /** Silences of more than GAP_MS between two RTP packets. */
+  gaps: { from: number; to: number }[];
+  /** Each run of the join flow: when it started, and its first RTP packet (null: none yet). */
+  flows: { startedAt: number; firstRtpAt: number | null }[];
+  /** Connection losses and the server's `rejoin` requests. */
+  drops: { at: number; why: 'disconnect' | 'rejoin' }[];
+  /** The last RTP packet (0: none yet): a silence still going on shows here, not in `gaps`. */
+  lastRtpAt: number;
+}
+
+/** mediasoup's bandwidth probation stream (RTP_PROBATOR_SSRC), and the mid mediasoup-client gives it. */
+const PROBATOR_SSRC = 1234;
+const PROBATOR_ID = 'probator';
+
+/** A silence in the received RTP longer than this is a gap (the host's audio alone sends 50 packets a second). */
+export const GAP_MS = 1_000;
 
 export interface WebRtcViewerStats {
   rtpPackets: number;
@@ -59,7 +91,7 @@ export interface WebRtcViewerStats {
   /** ms from join() to the first RTP packet; null before it. */
   firstRtpMs: number | null;
   consumers: number;
-  /** Consumers announced after the join (not received by this bot). */
+  /** Consumers announced after the join (received only with `follow`). */
   lateConsumers: number;
 }
 
@@ -75,6 +107,7 @@ interface RtpCodec {
 }
 interface ConsumerInfo {
   id: string;
+  producerId?: string;
   kind: 'audio' | 'video';
   rtpParameters: {
     mid?: string;
@@ -111,19 +144,11 @@ interface StreamState {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function request<T>(socket: Socket, event: string, payload: unknown, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${event}: no answer in ${timeoutMs} ms`)), timeoutMs);
-    socket.emit(event, payload, (res: Ack<T>) => {
-      clearTimeout(timer);
-      if (res.ok) resolve(res.data);
-      else reject(new Error(`${event}: ${res.error.code} ${res.error.message}`));
-    });
-  });
-}
-
-/** The SDP offer the SFU would make for these consumers (one BUNDLEd m-line each, ICE-lite). */
-export function offerSdp(transport: TransportInfo, consumers: ConsumerInfo[]): string {
+/**
+ * The SDP offer the SFU would make for these consumers (one BUNDLEd m-line each, ICE-lite); the
+ * m-lines of `closed` consumers are kept in place with port 0, as mediasoup-client closes them.
+ */
+export function offerSdp(transport: TransportInfo, consumers: ConsumerInfo[], closed: ReadonlySet<string> = new Set()): string {
   const fp = transport.dtlsParameters.fingerprints.find((f) => f.algorithm === 'sha-256') ?? transport.dtlsParameters.fingerprints[0]!;
   const mids = consumers.map((c, i) => c.rtpParameters.mid ?? String(i));
   const lines = [
@@ -140,13 +165,13 @@ export function offerSdp(transport: TransportInfo, consumers: ConsumerInfo[]): s
   consumers.forEach((c, i) => {
     const rtp = c.rtpParameters;
     const pts = rtp.codecs.map((x) => x.payloadType);
-    lines.push(`m=${c.kind} 7 UDP/TLS/RTP/SAVPF ${pts.join(' ')}`, 'c=IN IP4 127.0.0.1', 'a=rtcp:9 IN IP4 0.0.0.0');
+    lines.push(`m=${c.kind} ${closed.has(c.id) ? 0 : 7} UDP/TLS/RTP/SAVPF ${pts.join(' ')}`, 'c=IN IP4 127.0.0.1', 'a=rtcp:9 IN IP4 0.0.0.0');
     lines.push(`a=ice-ufrag:${transport.iceParameters.usernameFragment}`, `a=ice-pwd:${transport.iceParameters.password}`);
     for (const cand of udp) lines.push(`a=candidate:${cand.foundation} 1 udp ${cand.priority} ${cand.ip} ${cand.port} typ host`);
     lines.push('a=end-of-candidates', 'a=setup:actpass', `a=mid:${mids[i]}`);
     // sendrecv, not sendonly: libdatachannel only lets a track send RTCP from the application
     // when its direction allows sending. The SFU never reads this SDP.
-    lines.push('a=sendrecv', 'a=rtcp-mux', 'a=rtcp-rsize');
+    lines.push(closed.has(c.id) ? 'a=inactive' : 'a=sendrecv', 'a=rtcp-mux', 'a=rtcp-rsize');
     for (const codec of rtp.codecs) {
       const [, name] = codec.mimeType.split('/');
       lines.push(`a=rtpmap:${codec.payloadType} ${name}/${codec.clockRate}${codec.channels && codec.channels > 1 ? `/${codec.channels}` : ''}`);
@@ -184,11 +209,38 @@ function ntpMiddle(ntpSec: number, ntpFrac: number): number {
   return ((ntpSec & 0xffff) << 16) | (ntpFrac >>> 16);
 }
 
+/** A request the server refused (or left unanswered: code `timeout`), with its retry hint. */
+export class RequestError extends Error {
+  constructor(
+    readonly event: string,
+    readonly code: string,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+interface JoinData {
+  routerRtpCapabilities: RouterCapabilities;
+  resumeTicket?: string;
+  session?: { key: string };
+}
+
+/** ±25 %, so that bots that lost the same server do not all come back in the same millisecond. */
+const jitter = (ms: number): number => Math.round(ms * (0.75 + Math.random() * 0.5));
+
 export class WebRtcViewer {
-  readonly #opts: Required<Omit<WebRtcViewerOptions, 'url' | 'token' | 'meetingId'>>;
-  readonly #socket: Socket;
-  readonly #pc: PeerConnection;
-  readonly #tracks: Track[] = [];
+  readonly #opts: Required<Omit<WebRtcViewerOptions, 'url' | 'token' | 'meetingId' | 'onAck'>>;
+  readonly #url: string;
+  readonly #token: string;
+  readonly #meetingId: string;
+  readonly #onAck: WebRtcViewerOptions['onAck'];
+  #socket: Socket;
+  /** The peer connection of the current receive transport (a new one per run of the join flow). */
+  #pc: PeerConnection | null = null;
+  #answered: ((sdp: string) => void) | null = null;
+  #tracks: Track[] = [];
   readonly #streams = new Map<number, StreamState>();
   readonly #senderSsrc = randomInt(1, 2 ** 31);
   readonly #t0: number;
@@ -214,10 +266,38 @@ export class WebRtcViewer {
     lateConsumers: 0,
   };
   #closed = false;
+  #timersStarted = false;
+
+  // ---- follow: the state a page keeps across consumers, rejoins and reconnects -----------------
+  #transport: TransportInfo | null = null;
+  /** The current transport's m-lines, in order, closed ones included. */
+  #offered: ConsumerInfo[] = [];
+  readonly #closedConsumers = new Set<string>();
+  /** Consumers announced and not yet negotiated. */
+  #pending: ConsumerInfo[] = [];
+  /** Whether the current transport is negotiated and connected (later consumers renegotiate). */
+  #ready = false;
+  readonly #producerOf = new Map<number, string>();
+  readonly #lastRtpAt = new Map<string, number>();
+  #lastAnyRtpAt = 0;
+  #resumeTicket: string | undefined;
+  #sessionKey: string | null = null;
+  readonly #timeline: Omit<WebRtcViewerTimeline, 'lastRtpAt'> = { gaps: [], flows: [], drops: [] };
+  /** Media work (join flows, renegotiations) runs one at a time, in order. */
+  #chain: Promise<void> = Promise.resolve();
+  #flowQueued = false;
+  #flowFailures = 0;
+  #reconnecting = false;
+  #reconnectAttempt = 0;
+  readonly #listeners: [string, (...args: never[]) => void][] = [];
 
   private constructor(socket: Socket, opts: WebRtcViewerOptions, t0: number) {
     this.#socket = socket;
     this.#t0 = t0;
+    this.#url = opts.url;
+    this.#token = opts.token;
+    this.#meetingId = opts.meetingId;
+    this.#onAck = opts.onAck;
     this.#opts = {
       transportCc: opts.transportCc ?? true,
       remb: opts.remb ?? true,
@@ -225,15 +305,19 @@ export class WebRtcViewer {
       receiverReportMs: opts.receiverReportMs ?? 1000,
       feedbackMs: opts.feedbackMs ?? 100,
       timeoutMs: opts.timeoutMs ?? 30_000,
+      follow: opts.follow ?? false,
     };
-    this.#pc = new PeerConnection(`viewer-${this.#senderSsrc}`, { iceServers: [], forceMediaTransport: true });
     let resolve!: (ms: number) => void;
     const promise = new Promise<number>((r) => (resolve = r));
     this.#firstRtp = { resolve, promise };
-    socket.on('newConsumer', () => (this.#stats.lateConsumers += 1));
+    this.#wire(socket);
   }
 
-  /** Joins the meeting as a viewer; resolves once ICE and DTLS are up and every consumer is resumed. */
+  /**
+   * Joins the meeting as a viewer; resolves once ICE and DTLS are up and every consumer is resumed.
+   * With `follow`, a join told to wait (admission) or failing on the way is tried again, as a page
+   * does, until `timeoutMs` has passed.
+   */
   static async join(opts: WebRtcViewerOptions): Promise<WebRtcViewer> {
     const t0 = performance.now();
     const socket = io(opts.url, { transports: ['websocket'], auth: { token: opts.token }, reconnection: false, forceNew: true });
@@ -243,7 +327,8 @@ export class WebRtcViewer {
     });
     const viewer = new WebRtcViewer(socket, opts, t0);
     try {
-      await viewer.#start(opts.meetingId);
+      if (!viewer.#opts.follow) await viewer.#joinFlow();
+      else await viewer.#firstJoin(Date.now() + viewer.#opts.timeoutMs);
     } catch (error) {
       viewer.close();
       throw error;
@@ -251,42 +336,252 @@ export class WebRtcViewer {
     return viewer;
   }
 
-  async #start(meetingId: string): Promise<void> {
-    const t = this.#opts.timeoutMs;
-    const join = await request<{ routerRtpCapabilities: RouterCapabilities }>(this.#socket, 'join', { meetingId }, t);
-    const transport = await request<TransportInfo>(this.#socket, 'createTransport', { direction: 'recv' }, t);
-    const caps = botCapabilities(join.routerRtpCapabilities, this.#opts.transportCc, this.#opts.remb);
-    const { consumers } = await request<{ consumers: ConsumerInfo[] }>(this.#socket, 'startConsuming', { rtpCapabilities: caps }, t);
-    this.#stats.consumers = consumers.length;
-    if (consumers.length === 0) throw new Error('nothing to consume: is the host publishing?');
-    for (const c of consumers) this.#track(c);
+  #wire(socket: Socket): void {
+    socket.on('newConsumer', (c: ConsumerInfo) => {
+      this.#stats.lateConsumers += 1;
+      if (!this.#opts.follow || socket !== this.#socket) return;
+      this.#pending.push(c);
+      this.#enqueue(() => this.#renegotiate());
+    });
+    if (this.#opts.follow) {
+      socket.on('consumerClosed', ({ consumerId }: { consumerId: string }) => {
+        this.#closedConsumers.add(consumerId);
+        this.#pending = this.#pending.filter((c) => c.id !== consumerId);
+      });
+      socket.on('sessionChanged', (info: { key: string }) => (this.#sessionKey = info.key));
+      socket.on('rejoin', () => {
+        this.#timeline.drops.push({ at: Date.now(), why: 'rejoin' });
+        this.#scheduleFlow(0);
+      });
+      socket.on('disconnect', () => {
+        if (this.#closed || socket !== this.#socket) return;
+        this.#timeline.drops.push({ at: Date.now(), why: 'disconnect' });
+        this.#reconnectLater();
+      });
+    }
+    for (const [event, handler] of this.#listeners) socket.on(event, handler as (...args: unknown[]) => void);
+  }
 
+  /** Sends a request on the current connection and resolves with its data; onAck hears how it went. */
+  request<T>(event: string, payload: unknown, timeoutMs = this.#opts.timeoutMs): Promise<T> {
+    const socket = this.#socket;
+    const started = performance.now();
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#onAck?.(event, performance.now() - started, 'timeout');
+        reject(new RequestError(event, 'timeout', `${event}: no answer in ${timeoutMs} ms`));
+      }, timeoutMs);
+      socket.emit(event, payload, (res: Ack<T> & { error?: { retryAfterMs?: number } }) => {
+        clearTimeout(timer);
+        this.#onAck?.(event, performance.now() - started, res.ok ? 'ok' : res.error.code);
+        if (res.ok) resolve(res.data);
+        else reject(new RequestError(event, res.error.code, `${event}: ${res.error.code} ${res.error.message}`, res.error.retryAfterMs));
+      });
+    });
+  }
+
+  /** Listens to a server event, on this connection and on those after a reconnect. */
+  on(event: string, handler: (...args: never[]) => void): void {
+    this.#listeners.push([event, handler]);
+    this.#socket.on(event, handler as (...args: unknown[]) => void);
+  }
+
+  #enqueue(work: () => Promise<void>): void {
+    this.#chain = this.#chain.then(work).catch(() => {
+      // A renegotiation failed (the transport went meanwhile): the next join flow starts afresh.
+      if (!this.#closed) this.#scheduleFlow(jitter(1_000));
+    });
+  }
+
+  /** The first join (follow): tried again as told while queued, or after a failure, until `deadline`. */
+  async #firstJoin(deadline: number): Promise<void> {
+    for (;;) {
+      try {
+        await this.#joinFlow();
+        return;
+      } catch (error) {
+        const wait = error instanceof RequestError && error.retryAfterMs !== undefined ? error.retryAfterMs : jitter(1_000);
+        if (Date.now() + wait > deadline || this.#closed) throw error;
+        await sleep(wait);
+      }
+    }
+  }
+
+  /** Runs the join flow again soon (after `rejoin`, a reconnect or a failed step); once if asked twice. */
+  #scheduleFlow(delayMs: number): void {
+    if (this.#closed || this.#flowQueued) return;
+    this.#flowQueued = true;
+    setTimeout(() => {
+      this.#chain = this.#chain.then(async () => {
+        this.#flowQueued = false;
+        if (this.#closed || !this.#socket.connected) return;
+        try {
+          await this.#joinFlow();
+          this.#flowFailures = 0;
+        } catch (error) {
+          if (this.#closed || !this.#socket.connected) return;
+          this.#flowFailures += 1;
+          const hint = error instanceof RequestError ? error.retryAfterMs : undefined;
+          this.#scheduleFlow(hint ?? jitter(Math.min(5_000, 500 * 2 ** this.#flowFailures)));
+        }
+      });
+    }, delayMs);
+  }
+
+  #reconnectLater(): void {
+    if (this.#closed || this.#reconnecting) return;
+    this.#reconnecting = true;
+    const delay = jitter(Math.min(5_000, 500 * 2 ** this.#reconnectAttempt));
+    this.#reconnectAttempt += 1;
+    setTimeout(() => {
+      if (this.#closed) return;
+      this.#socket.removeAllListeners();
+      this.#socket.close();
+      const socket = io(this.#url, { transports: ['websocket'], auth: { token: this.#token }, reconnection: false, forceNew: true });
+      this.#socket = socket;
+      this.#wire(socket);
+      socket.once('connect', () => {
+        this.#reconnecting = false;
+        this.#reconnectAttempt = 0;
+        this.#scheduleFlow(0);
+      });
+      socket.once('connect_error', () => {
+        this.#reconnecting = false;
+        this.#reconnectLater();
+      });
+    }, delay);
+  }
+
+  /**
+   * join → createTransport recv → startConsuming → (a new peer connection) connectTransport →
+   * resumeConsumer, as a page does; the previous transport's peer connection closes when the new
+   * transport replaces it on the server.
+   */
+  async #joinFlow(): Promise<void> {
+    const t = this.#opts.timeoutMs;
+    const startedAt = Date.now();
+    this.#ready = false;
+    const join = await this.request<JoinData>('join', this.#resumeTicket ? { meetingId: this.#meetingId, resumeTicket: this.#resumeTicket } : { meetingId: this.#meetingId }, t);
+    this.#resumeTicket = join.resumeTicket;
+    if (join.session) this.#sessionKey = join.session.key;
+    const transport = await this.request<TransportInfo>('createTransport', { direction: 'recv' }, t);
+    this.#closePc();
+    this.#transport = transport;
+    this.#offered = [];
+    this.#pending = [];
+    this.#closedConsumers.clear();
+    this.#streams.clear();
+    this.#producerOf.clear();
+    this.#rembSsrcs = [];
+    this.#twcc = [];
+    this.#twccLastSeq = -1;
+    const caps = botCapabilities(join.routerRtpCapabilities, this.#opts.transportCc, this.#opts.remb);
+    const { consumers } = await this.request<{ consumers: ConsumerInfo[] }>('startConsuming', { rtpCapabilities: caps }, t);
+    this.#stats.consumers = consumers.length;
+    if (consumers.length === 0 && !this.#opts.follow) throw new Error('nothing to consume: is the host publishing?');
+    if (this.#opts.follow) this.#timeline.flows.push({ startedAt, firstRtpAt: null });
+    this.#offered = [...consumers];
+    for (const c of consumers) this.#track(c);
+    this.#addProbator();
+
+    const pc = new PeerConnection(`viewer-${this.#senderSsrc}`, { iceServers: [], forceMediaTransport: true });
+    this.#pc = pc;
     const connected = new Promise<void>((resolve, reject) => {
-      this.#pc.onStateChange((state) => {
+      pc.onStateChange((state) => {
         if (state === 'connected') resolve();
         if (state === 'failed' || state === 'closed') reject(new Error(`peer connection ${state}`));
       });
     });
-    const answer = new Promise<string>((resolve) => this.#pc.onLocalDescription((sdp) => resolve(sdp)));
-    this.#pc.onTrack((track) => {
+    connected.catch(() => undefined);
+    pc.onLocalDescription((sdp) => {
+      const answered = this.#answered;
+      this.#answered = null;
+      answered?.(sdp);
+    });
+    pc.onTrack((track) => {
+      if (this.#pc !== pc) return;
       this.#tracks.push(track);
       track.onMessage((msg) => this.#onPacket(msg));
     });
-    this.#pc.setRemoteDescription(offerSdp(transport, consumers), 'offer');
-    const sdp = await answer;
+    const sdp = await this.#negotiate(pc, transport);
     const fp = /a=fingerprint:(\S+) (\S+)/.exec(sdp);
     if (!fp) throw new Error('no fingerprint in the local answer');
     // Our answer says setup:active: the bot is the DTLS client.
-    await request(this.#socket, 'connectTransport', {
+    await this.request('connectTransport', {
       transportId: transport.id,
       dtlsParameters: { role: 'client', fingerprints: [{ algorithm: fp[1]!.toLowerCase(), value: fp[2]! }] },
     }, t);
     await Promise.race([connected, sleep(t).then(() => Promise.reject(new Error('ICE/DTLS did not connect in time')))]);
-    for (const c of consumers) await request(this.#socket, 'resumeConsumer', { consumerId: c.id }, t);
+    for (const c of consumers) await this.request('resumeConsumer', { consumerId: c.id }, t);
+    this.#startTimers();
+    this.#ready = true;
+    // Consumers announced while this ran.
+    if (this.#pending.length > 0) await this.#renegotiate();
+  }
 
+  /**
+   * Follow: the m-line of mediasoup's bandwidth probation stream (SSRC 1234), added with the first
+   * video consumer as mediasoup-client adds its 'probator'. Without it libdatachannel drops the
+   * probation packets (an SSRC it was not told of), no transport-cc feedback answers them, and an
+   * estimate that fell below the lowest layer (video stopped, audio carries no transport-cc) never
+   * climbs back: the bot would see no video again where a browser recovers.
+   */
+  #addProbator(): void {
+    if (!this.#opts.follow || this.#offered.some((c) => c.id === PROBATOR_ID)) return;
+    const video = this.#offered.find((c) => c.kind === 'video');
+    if (!video) return;
+    const rtp = video.rtpParameters;
+    const media = rtp.codecs.find((x) => !/\/(rtx|red|ulpfec)$/i.test(x.mimeType)) ?? rtp.codecs[0]!;
+    this.#offered.push({
+      id: PROBATOR_ID,
+      kind: 'video',
+      rtpParameters: { mid: PROBATOR_ID, codecs: [media], headerExtensions: rtp.headerExtensions, encodings: [{ ssrc: PROBATOR_SSRC }], rtcp: { cname: 'probator' } },
+    });
+  }
+
+  /** Offers the current m-lines and resolves with the local answer. */
+  async #negotiate(pc: PeerConnection, transport: TransportInfo): Promise<string> {
+    const answer = new Promise<string>((resolve) => (this.#answered = resolve));
+    pc.setRemoteDescription(offerSdp(transport, this.#offered, this.#closedConsumers), 'offer');
+    return Promise.race([answer, sleep(this.#opts.timeoutMs).then(() => Promise.reject(new Error('no local answer')))]);
+  }
+
+  /** Receives the consumers announced since the last negotiation: a new offer, then resume them. */
+  async #renegotiate(): Promise<void> {
+    const pc = this.#pc;
+    const transport = this.#transport;
+    if (!this.#ready || !pc || !transport) return; // the running join flow takes them
+    const fresh = this.#pending.splice(0).filter((c) => !this.#closedConsumers.has(c.id));
+    if (fresh.length === 0) return;
+    this.#offered.push(...fresh);
+    for (const c of fresh) this.#track(c);
+    this.#addProbator();
+    await this.#negotiate(pc, transport);
+    // One closed meanwhile answers not_found: the page's race too, and harmless.
+    for (const c of fresh) await this.request('resumeConsumer', { consumerId: c.id }).catch(() => undefined);
+  }
+
+  #closePc(): void {
+    const pc = this.#pc;
+    this.#pc = null;
+    this.#tracks = [];
+    this.#answered = null;
+    try {
+      pc?.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  #startTimers(): void {
+    if (this.#timersStarted) return;
+    this.#timersStarted = true;
+    const follow = this.#opts.follow;
     this.#timers.push(setInterval(() => this.#sendReceiverReports(), this.#opts.receiverReportMs));
-    if (this.#twccExtId) this.#timers.push(setInterval(() => this.#sendTransportCc(), this.#opts.feedbackMs));
-    else if (this.#opts.remb) this.#timers.push(setInterval(() => this.#sendRemb(), this.#opts.receiverReportMs));
+    // A following bot may learn of transport-cc only from a later consumer: both timers, each
+    // checking at its tick.
+    if (this.#twccExtId || follow) this.#timers.push(setInterval(() => this.#twccExtId && this.#sendTransportCc(), this.#opts.feedbackMs));
+    if ((!this.#twccExtId || follow) && this.#opts.remb) this.#timers.push(setInterval(() => !this.#twccExtId && this.#sendRemb(), this.#opts.receiverReportMs));
   }
 
   #track(c: ConsumerInfo): void {
@@ -296,6 +591,7 @@ export class WebRtcViewer {
     if (twcc) this.#twccExtId = twcc.id;
     const enc = rtp.encodings?.[0];
     if (enc?.ssrc === undefined) return;
+    if (c.producerId) this.#producerOf.set(enc.ssrc, c.producerId);
     const video = c.kind === 'video';
     const nack = video && this.#opts.nack && (media.rtcpFeedback ?? []).some((f) => f.type === 'nack' && !f.parameter);
     this.#streams.set(enc.ssrc, {
@@ -333,6 +629,7 @@ export class WebRtcViewer {
     const seq = msg.readUInt16BE(2);
     const ts = msg.readUInt32BE(4);
     const ssrc = msg.readUInt32BE(8);
+    if (this.#opts.follow) this.#heard(ssrc);
     if (this.#twccExtId && (msg[0]! & 0x10) !== 0) this.#readTwcc(msg, now);
     const s = this.#streams.get(ssrc);
     if (!s) return; // RTX and probation packets
@@ -398,9 +695,27 @@ export class WebRtcViewer {
     }
   }
 
+  /**
+   * Follow: when RTP last came from each producer, silences, and each join flow's first packet.
+   * Only media of a consumer counts: mediasoup's bandwidth probation packets (and RTX) say
+   * nothing about whether the teacher sees and hears anyone.
+   */
+  #heard(ssrc: number): void {
+    const producerId = this.#producerOf.get(ssrc);
+    if (!producerId) return;
+    const at = Date.now();
+    const { gaps, flows } = this.#timeline;
+    if (this.#lastAnyRtpAt > 0 && at - this.#lastAnyRtpAt > GAP_MS && gaps.length < 10_000) gaps.push({ from: this.#lastAnyRtpAt, to: at });
+    this.#lastAnyRtpAt = at;
+    const flow = flows[flows.length - 1];
+    if (flow && flow.firstRtpAt === null) flow.firstRtpAt = at;
+    this.#lastRtpAt.set(producerId, at);
+  }
+
   #send(packet: Buffer): void {
     if (this.#closed) return;
-    const track = this.#tracks[0];
+    // The first m-line may have closed since (follow): any open track carries the RTCP.
+    const track = this.#tracks.find((t) => t.isOpen());
     if (!track?.isOpen()) return;
     try {
       track.sendMessageBinary(packet);
@@ -574,15 +889,53 @@ export class WebRtcViewer {
     return { ...this.#stats };
   }
 
+  /** Follow: epoch ms of the last RTP packet from each producer received on the current transport. */
+  receiving(): Record<string, number> {
+    const live = new Set(this.#offered.filter((c) => !this.#closedConsumers.has(c.id)).map((c) => c.producerId));
+    return Object.fromEntries([...this.#lastRtpAt].filter(([id]) => live.has(id)));
+  }
+
+  /** Follow: the producers this bot holds a consumer of now (announced, not closed; negotiated or about to be). */
+  offered(): string[] {
+    return [...this.#offered, ...this.#pending].filter((c) => !this.#closedConsumers.has(c.id) && c.producerId).map((c) => c.producerId!);
+  }
+
+  /** Follow: silences, join flows and drops so far. */
+  timeline(): WebRtcViewerTimeline {
+    return { gaps: [...this.#timeline.gaps], flows: this.#timeline.flows.map((f) => ({ ...f })), drops: [...this.#timeline.drops], lastRtpAt: this.#lastAnyRtpAt };
+  }
+
+  /** Follow: the session the server last put this bot in ('main' or a province code). */
+  get sessionKey(): string | null {
+    return this.#sessionKey;
+  }
+
+  /** Follow: the last RTP packet received (epoch ms, 0: none yet). */
+  get lastRtpAt(): number {
+    return this.#lastAnyRtpAt;
+  }
+
+  /** Whether the connection (socket.io) is up. */
+  get connected(): boolean {
+    return this.#socket.connected;
+  }
+
+  /** Whether the connection is up and the last join flow finished. */
+  get joined(): boolean {
+    return this.#socket.connected && this.#ready;
+  }
+
+  /** Follow: drops the connection as a network would; the bot reconnects and joins again by itself. */
+  dropConnection(): void {
+    this.#socket.disconnect();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
-    try {
-      this.#pc.close();
-    } catch {
-      // already closed
-    }
+    this.#closePc();
+    this.#socket.removeAllListeners();
     this.#socket.close();
   }
 }

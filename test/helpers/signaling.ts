@@ -15,6 +15,8 @@ export interface SignalingProcess {
   nodeId: string;
   url: string;
   child: ChildProcess;
+  /** Its log lines so far (parsed JSON, at the level LOG_LEVEL / SIGNALING_LOG_LEVEL lets through). */
+  logs: Record<string, unknown>[];
   kill(): void;
   stop(): Promise<void>;
 }
@@ -22,7 +24,7 @@ export interface SignalingProcess {
 /** Starts a signaling node in cluster mode and resolves once it serves HTTP. */
 export async function startSignalingNode(redisUrl: string, nodeId: string, env: Record<string, string> = {}): Promise<SignalingProcess> {
   const port = await freePort();
-  const { url, child } = await startSignalingProcess({
+  const { url, child, logs } = await startSignalingProcess({
     LOG_LEVEL: process.env.SIGNALING_LOG_LEVEL ?? 'warn',
     HOINGHI_HOST: '127.0.0.1',
     HOINGHI_PORT: String(port),
@@ -37,7 +39,7 @@ export async function startSignalingNode(redisUrl: string, nodeId: string, env: 
     HOINGHI_MAX_SOCKETS_PER_IP: '1000000',
     ...env,
   });
-  return { nodeId, url, child, kill: () => child.kill('SIGKILL'), stop: () => stopChild(child) };
+  return { nodeId, url, child, logs, kill: () => child.kill('SIGKILL'), stop: () => stopChild(child) };
 }
 
 let counter = 0;
