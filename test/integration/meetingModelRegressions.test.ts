@@ -28,7 +28,12 @@ afterAll(() => {
 
 let meetings = 0;
 
-/** Joins `node` as `sub` and receives (a transport, everything offered consumed). */
+/**
+ * Joins `node` as `sub` and receives (a transport, everything offered consumed). Each case has a
+ * host of its own (`host-<meeting>`): event budgets are per user, and one host starting and
+ * ending breakouts case after case would meet the breakout budget (2/s, 6 at once) sooner on a
+ * fast machine than on a slow one.
+ */
 async function member(node: HoinghiServer, meetingId: string, sub: string, role: 'host' | 'province_host' | 'teacher', province: string | null): Promise<Member> {
   const socket = await connectClient(node, node.tokens.issue({ sub, name: sub, role, province, school: null, meetings: [meetingId] }, 3600));
   open.push(socket);
@@ -62,7 +67,7 @@ async function publishCameraAndMic(m: Member): Promise<void> {
  */
 async function invitedProvinceHostThenBreakouts(hostNode: HoinghiServer, provinceHostNode: HoinghiServer): Promise<void> {
   const meetingId = `model-regression-${++meetings}`;
-  const host = await member(hostNode, meetingId, 'host', 'host', null);
+  const host = await member(hostNode, meetingId, `host-${meetingId}`, 'host', null);
   await publishCameraAndMic(host);
   const ph01 = await member(provinceHostNode, meetingId, 'ph01', 'province_host', '01');
   await call(host.socket, 'inviteSpeaker', { userId: 'ph01', allowVideo: false });
@@ -92,7 +97,7 @@ async function invitedProvinceHostThenBreakouts(hostNode: HoinghiServer, provinc
 async function resumeWhileTheProducerCloses(node: HoinghiServer): Promise<void> {
   const viewerNode = node;
   const meetingId = `model-regression-${++meetings}`;
-  const host = await member(node, meetingId, 'host', 'host', null);
+  const host = await member(node, meetingId, `host-${meetingId}`, 'host', null);
   const t = await call(host.socket, 'createTransport', { direction: 'send' });
   await call(host.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
   for (let round = 0; round < 5; round++) {
@@ -125,7 +130,7 @@ async function resumeWhileTheProducerCloses(node: HoinghiServer): Promise<void> 
  */
 async function lowerMainHandsWhileSpeakingInABreakout(node: HoinghiServer): Promise<void> {
   const meetingId = `model-regression-${++meetings}`;
-  const host = await member(node, meetingId, 'host', 'host', null);
+  const host = await member(node, meetingId, `host-${meetingId}`, 'host', null);
   await publishCameraAndMic(host);
   const ph79 = await member(node, meetingId, 'ph79', 'province_host', '79');
   const t79 = await member(node, meetingId, 't79', 'teacher', '79');
@@ -151,7 +156,7 @@ async function lowerMainHandsWhileSpeakingInABreakout(node: HoinghiServer): Prom
  */
 async function sendTransportWhileRecalled(node: HoinghiServer): Promise<void> {
   const meetingId = `model-regression-${++meetings}`;
-  const host = await member(node, meetingId, 'host', 'host', null);
+  const host = await member(node, meetingId, `host-${meetingId}`, 'host', null);
   await publishCameraAndMic(host);
   const ph01 = await member(node, meetingId, 'ph01', 'province_host', '01');
   for (let round = 0; round < 3; round++) {
