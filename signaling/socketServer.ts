@@ -43,6 +43,7 @@ import { QA_CLASS_BUDGET, QA_EVENT_CLASS, QA_HANDLERS } from './qa/qaEvents';
 import { openQa } from './qa/QaRuntime';
 import type { QaRecorder } from './qa/QaRecorder';
 import { QueueStallError, SerialQueue, type QueueWatch } from '../common/SerialQueue';
+import { NO_RELAY, recordingRelay } from './recording/recordingRelay';
 
 const log = logger('signaling');
 
@@ -196,6 +197,7 @@ export class SocketServer {
       live: opts.live,
       index: opts.hlsIndex,
       aliveNodes: () => opts.store.aliveNodes(),
+      relay: opts.adapter ? recordingRelay(this.io, opts.recordings) : NO_RELAY,
     };
     recordingFlow.announceChanges(recordingDeps, notify, (meetingId) => this.registry.get(meetingId)?.roomName);
     this.#handlers = {

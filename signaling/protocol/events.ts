@@ -361,4 +361,9 @@ export interface MeetingEndReport {
 export interface InterServerEvents {
   /** A meeting ended: every node ends it for what it holds of it (signaling/meetingEnder.ts). */
   meetingEnded: (end: { meetingId: string; reason: MeetingEndReason }, done: (report: MeetingEndReport) => void) => void;
+  /**
+   * A session host asked another node to stop their session's recording: the node that records
+   * it stops it and answers with it; every other node answers null (recording/recordingRelay.ts).
+   */
+  stopRecording: (req: { meetingId: string; sessionKey: string }, done: (stopped: { id: string; durationS: number } | null) => void) => void;
 }

@@ -94,6 +94,11 @@ const STALL_SEGMENTS = 5;
 const STALL_GRACE_MS = 10_000;
 /** How long writing a recording's description may wait for the HLS index, ms. */
 const INDEX_TIMEOUT_MS = 2_000;
+/**
+ * A live recording's description (its duration) is written again at most this often as segments
+ * come: other nodes list it from the index, and a list that said 0 s for a whole meeting is wrong.
+ */
+const LIVE_INFO_EVERY_MS = 5_000;
 
 export const MEETING_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const RECORDING_ID = /^[0-9]{8}T[0-9]{6}-[a-z0-9]{1,12}-[0-9a-f]{24}$/;
@@ -116,6 +121,11 @@ class ActiveRecording {
   checkTimer: NodeJS.Timeout | null = null;
   /** A check is running (they do not overlap: a new run takes seconds). */
   checking = false;
+  /** The description's writes, one after the other (the last one written is the newest state). */
+  saving: Promise<void> = Promise.resolve();
+  /** A write queued and not begun: a later request joins it. */
+  saveQueued: Promise<void> | null = null;
+  savedAt = 0;
 
   constructor(info: RecordingInfo, recorder: Recorder) {
     this.info = info;
@@ -205,11 +215,12 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
         this.#segments += 1;
         rec.lastSegmentAt = Date.now();
         rec.info.durationS += durationS;
+        if (Date.now() - rec.savedAt >= LIVE_INFO_EVERY_MS) void this.#saveInfo(rec);
       });
       recorder.on('crashed', () => (this.#restarts += 1));
       recorder.on('resumed', (gap) => {
         rec.info.gaps.push(gap);
-        void this.#writeInfo(rec.info);
+        void this.#saveInfo(rec);
       });
       await this.#writeInfo(info);
       this.#active.set(key, rec);
@@ -337,7 +348,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     await rec.recorder.stop();
     rec.info.endedAt = Date.now();
     rec.info.stopReason = reason;
-    await this.#writeInfo(rec.info);
+    await this.#saveInfo(rec);
     log.info({ meeting: meetingId, session: sessionKey, recording: rec.info.id, reason, durationS: rec.info.durationS }, 'recording stopped');
     if (this.#active.size === 0 && this.#diskTimer) {
       clearInterval(this.#diskTimer);
@@ -379,6 +390,21 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     if (free >= this.settings.minFreeBytes / 4) return;
     log.error({ freeMiB: Math.round(free / 2 ** 20), recordings: this.#active.size }, 'disk nearly full: stopping every recording');
     await this.stopAll('disk_full');
+  }
+
+  /** Writes a live recording's description after the writes before it (requests while one waits join it). */
+  #saveInfo(rec: ActiveRecording): Promise<void> {
+    if (rec.saveQueued) return rec.saveQueued;
+    const queued = rec.saving
+      .then(() => {
+        rec.saveQueued = null;
+        rec.savedAt = Date.now();
+        return this.#writeInfo(rec.info);
+      })
+      .catch((err: unknown) => log.warn({ recording: rec.info.id, err: String(err) }, 'writing the recording\'s description failed'));
+    rec.saveQueued = queued;
+    rec.saving = queued;
+    return queued;
   }
 
   async #writeInfo(info: RecordingInfo): Promise<void> {
@@ -425,6 +451,11 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     if (!MEETING_ID.test(meetingId) || !RECORDING_ID.test(recordingId)) return null;
     if (file !== PLAYLIST && !/^r[0-9]{1,6}-[0-9]{1,9}\.ts$/.test(file)) return null;
     return path.join(this.#folder(meetingId, recordingId), file);
+  }
+
+  /** This node records the session now. */
+  isRecording(meetingId: string, sessionKey: string): boolean {
+    return this.#active.has(`${meetingId}|${sessionKey}`);
   }
 
   isLive(recordingId: string): boolean {

@@ -5,7 +5,7 @@
  * every change, wherever in the cluster the recording is made. Anyone joined may ask where the
  * delayed stream (live HLS, recorded or not) of their session is (`watchLive`).
  */
-import { forbidden } from '../protocol/errors';
+import { AppError, forbidden } from '../protocol/errors';
 import type { ClientResultMap, LiveRecording } from '../protocol/events';
 import type { Session } from '../meeting/Session';
 import type { Meeting } from '../meeting/Meeting';
@@ -13,6 +13,7 @@ import type { MeetingNotifier } from '../meeting/Notifier';
 import type { RecordableStream, RecordingInfo, RecordingManager, RecordingSources } from './RecordingManager';
 import type { LiveStreams, LiveWatch } from './LiveStreams';
 import type { HlsIndex } from './hlsIndex';
+import type { RecordingRelay } from './recordingRelay';
 
 export interface RecordingDeps {
   recordings: RecordingManager;
@@ -20,6 +21,8 @@ export interface RecordingDeps {
   index: HlsIndex;
   /** Signaling nodes alive now: a recording whose node died is not live any more. */
   aliveNodes: () => Promise<string[]>;
+  /** The other signaling nodes' recordings (a host who reconnected elsewhere stops theirs there). */
+  relay: RecordingRelay;
 }
 
 const live = (info: RecordingInfo): LiveRecording => ({ id: info.id, sessionKey: info.sessionKey, startedAt: info.startedAt });
@@ -32,13 +35,21 @@ function hostedSession(session: Session) {
   return { meeting, peer, ms };
 }
 
+/** One recording per session in the whole cluster: not a second one here while another node makes one. */
 export async function startRecording(deps: RecordingDeps, session: Session): Promise<ClientResultMap['startRecording']> {
   const { meeting, peer, ms } = hostedSession(session);
+  const elsewhere = (await liveRecordings(deps, meeting.id)).some((r) => r.sessionKey === ms.key && !deps.recordings.isLive(r.id));
+  if (elsewhere) throw new AppError('conflict', 'this session is already being recorded');
   return live(await deps.recordings.start(meeting.id, ms.key, peer.userId));
 }
 
+/** Stops the session's recording here, or on the node that makes it. */
 export async function stopRecording(deps: RecordingDeps, session: Session): Promise<ClientResultMap['stopRecording']> {
   const { meeting, ms } = hostedSession(session);
+  if (!deps.recordings.isRecording(meeting.id, ms.key)) {
+    const stopped = await deps.relay.stopElsewhere(meeting.id, ms.key);
+    if (stopped) return stopped;
+  }
   const info = await deps.recordings.stop(meeting.id, ms.key, 'host');
   return { id: info.id, durationS: info.durationS };
 }

@@ -305,6 +305,33 @@ describe('two signaling nodes over Redis, one SFU', () => {
     await call(hostA, 'stopRecording', {});
   });
 
+  it('lets a host connected through the other node see the recording grow, not start a second one, and stop it', async () => {
+    // Found through scripts/start-cluster.sh: the minister's page reconnected through another
+    // signaling process; "Dừng ghi hình" answered "this session is not being recorded", and the
+    // list through that process said 0 s for the whole recording.
+    const started = await call(hostA, 'startRecording', {});
+    const cohost = await joined(b, 'host', { sub: 'cl-cohost' });
+    const token = tokenFor(b, { role: 'host', sub: 'cl-cohost' });
+    type Listed = { id: string; durationS: number; endedAt: number | null; stopReason: string | null };
+    const listedAtB = async (): Promise<Listed | undefined> =>
+      ((await (await get(b.url, `/api/meetings/${MEETING}/recordings`, token)).json()) as { recordings: Listed[] }).recordings.find((r) => r.id === started.id);
+    await waitFor(listedAtB, (r) => r !== undefined && r.endedAt === null && r.durationS >= 2, 60_000, 'the live recording listed through node b with its duration');
+
+    const second = await request(cohost, 'startRecording', {});
+    expect(second.ok ? second.data : second.error.code).toBe('conflict');
+    expect(b.recordings.stats().active).toBe(0);
+
+    const stopped = await call(cohost, 'stopRecording', {});
+    expect(stopped.id).toBe(started.id);
+    expect(a.recordings.isRecording(MEETING, 'main')).toBe(false);
+    const listed = await waitFor(listedAtB, (r) => r?.endedAt !== null, 10_000, 'the recording ended, listed through node b');
+    expect(listed?.stopReason).toBe('host');
+    // Nothing is recorded anywhere now: a stop through either node says so.
+    const again = await request(cohost, 'stopRecording', {});
+    expect(again.ok ? again.data : again.error.code).toBe('conflict');
+    cohost.close();
+  });
+
   it('moves the stream to the next node asked when its origin goes away', async () => {
     await b.close();
     servers.splice(servers.indexOf(b), 1);
