@@ -64,6 +64,9 @@ export const PLAYLIST = 'index.m3u8';
 const STOP_DRAIN_MS = 300;
 
 /** ffmpeg's arguments for one run. */
+/** Frames per second of recorded video (browsers send at most 30). */
+export const RECORDING_FPS = 30;
+
 export function ffmpegArgs(settings: RecorderSettings, run: number, input: Pick<RecorderInput, 'hasVideo' | 'hasAudio'>): string[] {
   const seg = settings.segmentSeconds;
   const args = [
@@ -80,6 +83,10 @@ export function ffmpegArgs(settings: RecorderSettings, run: number, input: Pick<
       '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'main', '-pix_fmt', 'yuv420p',
       '-crf', '23', '-maxrate', '2500k', '-bufsize', '5000k',
       '-force_key_frames', `expr:gte(t,n_forced*${seg})`, '-sc_threshold', '0',
+      // A constant output rate, whatever ffmpeg guesses from the RTP timestamps: a guess of
+      // thousands of frames a second (seen with a simulcast camera through an SFU node) made it
+      // duplicate frames without end and write no segment at all, run after run.
+      '-fps_mode', 'cfr', '-r', String(RECORDING_FPS),
     );
   }
   if (input.hasAudio) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-ar', '48000');
@@ -169,6 +176,11 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
   /** Segments the current run has written. */
   get runSegments(): number {
     return this.#runSegments;
+  }
+
+  /** ffmpeg's last lines on stderr (warnings and errors) in the current run. */
+  stderrTail(lines = 5): string[] {
+    return this.#stderr.slice(-lines);
   }
 
   /** Segments written so far (every run's). */

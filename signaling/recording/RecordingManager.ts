@@ -302,6 +302,10 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
         if (released) return;
         released = true;
         const sent = await Promise.all(taps.map((t) => this.#sfu.closeRecorderTap(t.id).catch(() => null)));
+        // A run that wrote nothing: was it given nothing (the SFU side), or did ffmpeg fail to use it?
+        if (rec.recorder.run === run && rec.recorder.runSegments === 0) {
+          log.warn({ recording: rec.info.id, run, sent: sent.map((s) => s && { kind: s.kind, packets: s.packetCount, bytes: s.byteCount }) }, 'a recording run ended without a segment');
+        }
         for (const s of sent) {
           if (!s) continue;
           if (s.kind === 'audio') rec.info.sent.audioPackets += s.packetCount;
@@ -325,7 +329,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     const quietSince = rec.recorder.runSegments > 0 ? rec.lastSegmentAt : rec.recorder.runStartedAt;
     const stallMs = STALL_SEGMENTS * this.settings.recorder.segmentSeconds * 1000 + STALL_GRACE_MS;
     if (rec.recorder.pid !== undefined && rec.recorder.runStartedAt > 0 && Date.now() - quietSince > stallMs) {
-      log.warn({ recording: rec.info.id, run: rec.recorder.run, quietMs: Date.now() - quietSince }, 'ffmpeg wrote no segment for too long; starting a new run');
+      log.warn({ recording: rec.info.id, run: rec.recorder.run, quietMs: Date.now() - quietSince, stderr: rec.recorder.stderrTail() }, 'ffmpeg wrote no segment for too long; starting a new run');
       this.#restarts += 1;
       rec.lastSegmentAt = Date.now();
       await rec.recorder.reconfigure();
