@@ -197,6 +197,7 @@ export class SocketServer {
       live: opts.live,
       index: opts.hlsIndex,
       aliveNodes: () => opts.store.aliveNodes(),
+      nodeId: opts.store.nodeId,
       relay: opts.adapter ? recordingRelay(this.io, opts.recordings) : NO_RELAY,
     };
     recordingFlow.announceChanges(recordingDeps, notify, (meetingId) => this.registry.get(meetingId)?.roomName);

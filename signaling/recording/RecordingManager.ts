@@ -349,6 +349,8 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     if (!rec) throw new AppError('conflict', 'this session is not being recorded');
     this.#active.delete(key);
     if (rec.checkTimer) clearInterval(rec.checkTimer);
+    // Not live from now on (every page's indicator goes off), whatever finishing it takes.
+    this.safeEmit('changed', { meetingId });
     await rec.recorder.stop();
     rec.info.endedAt = Date.now();
     rec.info.stopReason = reason;
@@ -360,6 +362,32 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     }
     this.safeEmit('changed', { meetingId });
     return rec.info;
+  }
+
+  /**
+   * Stops the session's recording for someone waiting on the answer (a host's stop): it is no
+   * longer live at once, and the answer comes within `withinMs` whatever happens; on a slow
+   * machine ffmpeg's last segment, the closed playlist and the description follow in the
+   * background (a socket's queue is not held for them). Resolves with the recording: its final
+   * duration, or the duration so far when the stop is still finishing.
+   */
+  async stopWithin(meetingId: string, sessionKey: string, reason: StopReason, withinMs: number): Promise<{ id: string; durationS: number }> {
+    const info = this.#active.get(`${meetingId}|${sessionKey}`)?.info;
+    if (!info) throw new AppError('conflict', 'this session is not being recorded');
+    const stopping = this.stop(meetingId, sessionKey, reason);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), withinMs);
+    });
+    try {
+      const done = await Promise.race([stopping, late]);
+      if (done) return { id: done.id, durationS: done.durationS };
+      log.warn({ meeting: meetingId, session: sessionKey, recording: info.id, withinMs }, 'recording still finishing after the answer');
+      stopping.catch((err: unknown) => log.error({ recording: info.id, err: String(err) }, 'finishing a stopped recording failed'));
+      return { id: info.id, durationS: info.durationS };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

@@ -13,7 +13,7 @@ import type { MeetingNotifier } from '../meeting/Notifier';
 import type { RecordableStream, RecordingInfo, RecordingManager, RecordingSources } from './RecordingManager';
 import type { LiveStreams, LiveWatch } from './LiveStreams';
 import type { HlsIndex } from './hlsIndex';
-import type { RecordingRelay } from './recordingRelay';
+import { STOP_ANSWER_MS, type RecordingRelay } from './recordingRelay';
 
 export interface RecordingDeps {
   recordings: RecordingManager;
@@ -21,6 +21,8 @@ export interface RecordingDeps {
   index: HlsIndex;
   /** Signaling nodes alive now: a recording whose node died is not live any more. */
   aliveNodes: () => Promise<string[]>;
+  /** This node's id in the store (and the index). */
+  nodeId: string;
   /** The other signaling nodes' recordings (a host who reconnected elsewhere stops theirs there). */
   relay: RecordingRelay;
 }
@@ -50,8 +52,7 @@ export async function stopRecording(deps: RecordingDeps, session: Session): Prom
     const stopped = await deps.relay.stopElsewhere(meeting.id, ms.key);
     if (stopped) return stopped;
   }
-  const info = await deps.recordings.stop(meeting.id, ms.key, 'host');
-  return { id: info.id, durationS: info.durationS };
+  return deps.recordings.stopWithin(meeting.id, ms.key, 'host', STOP_ANSWER_MS);
 }
 
 export async function watchLive(deps: RecordingDeps, session: Session): Promise<LiveWatch> {
@@ -67,7 +68,8 @@ export async function watchLive(deps: RecordingDeps, session: Session): Promise<
 async function liveRecordings(deps: RecordingDeps, meetingId: string): Promise<LiveRecording[]> {
   const bySession = new Map(deps.recordings.active(meetingId).map((r) => [r.sessionKey, live(r)]));
   const indexed = await deps.index.recordings(meetingId).catch(() => []);
-  const others = indexed.filter((e) => e.info.endedAt === null && !bySession.has(e.info.sessionKey));
+  // This node's own entries are in its list above, or not live (a stopped one still finishing).
+  const others = indexed.filter((e) => e.info.endedAt === null && e.node.id !== deps.nodeId && !bySession.has(e.info.sessionKey));
   if (others.length > 0) {
     const alive = new Set(await deps.aliveNodes().catch(() => [] as string[]));
     for (const { info, node } of others) {

@@ -15,8 +15,11 @@ import type { RecordingManager } from './RecordingManager';
 
 const log = logger('recording');
 
-/** A stop's answer waits this long for the last segment at most; the stop goes on after it (the adapter gives up at 5 s). */
-const ANSWER_WITHIN_MS = 4_000;
+/**
+ * A stop is answered within this long, the last segment or not (the stop goes on after it): a
+ * socket's queue is not held past its watchdog, and the adapter waits 5 s for other nodes.
+ */
+export const STOP_ANSWER_MS = 4_000;
 
 type Stopped = { id: string; durationS: number };
 
@@ -36,20 +39,15 @@ export function recordingRelay(io: TypedServer, recordings: RecordingManager): R
     const meetingId = typeof req?.meetingId === 'string' ? req.meetingId : '';
     const sessionKey = typeof req?.sessionKey === 'string' ? req.sessionKey : '';
     if (!recordings.isRecording(meetingId, sessionKey)) return done(null);
-    const info = recordings.active(meetingId).find((r) => r.sessionKey === sessionKey);
-    const stopping = recordings.stop(meetingId, sessionKey, 'host');
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<Stopped | null>((resolve) => {
-      timer = setTimeout(() => resolve(info ? { id: info.id, durationS: info.durationS } : null), ANSWER_WITHIN_MS);
-    });
-    void Promise.race([stopping.then((i): Stopped => ({ id: i.id, durationS: i.durationS })), late])
+    recordings
+      .stopWithin(meetingId, sessionKey, 'host', STOP_ANSWER_MS)
+      .then((stopped) => {
+        log.info({ meeting: meetingId, session: sessionKey, recording: stopped.id }, 'recording stopped at another node\'s request');
+        return stopped;
+      })
       // Stopped meanwhile by its own check or by another request: not this answer's.
       .catch(() => null)
-      .then((answer) => {
-        clearTimeout(timer);
-        if (answer) log.info({ meeting: meetingId, session: sessionKey, recording: answer.id }, 'recording stopped at another node\'s request');
-        done(answer);
-      });
+      .then(done);
   });
   return {
     stopElsewhere: (meetingId, sessionKey) =>

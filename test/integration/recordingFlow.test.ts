@@ -12,6 +12,7 @@ import type { LiveRecording } from '../../signaling/protocol/events';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor } from '../helpers/server';
 import { joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
 import { dtlsParameters, videoRtpParameters } from '../helpers/media';
+import { waitFor } from '../helpers/browser';
 
 let server: HoinghiServer;
 let dir: string;
@@ -124,4 +125,41 @@ describe('breakouts', () => {
     await call(host.socket, 'endBreakouts', {});
     ph.close();
   });
+});
+
+describe('an ffmpeg slow to finish', () => {
+  // Found by the rehearsal (load average 16 on two cores): a province host's stop took 13 s
+  // (the taps closed, ffmpeg's last segment, the playlist closed), past the socket queue's
+  // watchdog. Here "ffmpeg" ignores SIGINT, so each stop lasts until it is killed (5 s later).
+  let slow: HoinghiServer;
+  let slowDir: string;
+
+  beforeAll(async () => {
+    slowDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-recslow-'));
+    const fake = path.join(slowDir, 'ffmpeg-ignoring-sigint');
+    fs.writeFileSync(fake, "#!/bin/sh\ntrap '' INT\nexec sleep 120\n", { mode: 0o755 });
+    slow = await startServer({ HOINGHI_RECORDINGS_DIR: path.join(slowDir, 'rec'), HOINGHI_RECORDING_MIN_FREE_MB: '1', HOINGHI_FFMPEG: fake });
+  }, 60_000);
+
+  afterAll(async () => {
+    await slow?.close();
+    fs.rmSync(slowDir, { recursive: true, force: true });
+  });
+
+  it('answers the host\'s stop while ffmpeg is still finishing, and finishes the recording after', async () => {
+    const h = await joinAndPublish(slow, { sub: 'host-slow' });
+    const started = await call(h.socket, 'startRecording', {});
+    const pid = slow.recordings.recorderOf(MEETING, 'main')!.pid!;
+    const stopped = await call(h.socket, 'stopRecording', {});
+    expect(stopped.id).toBe(started.id);
+    // Answered before ffmpeg was done with: it is still running, yet the session is not recorded any more.
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    expect(slow.recordings.isRecording(MEETING, 'main')).toBe(false);
+    expect((await request(h.socket, 'startRecording', {})).ok).toBe(true);
+    // The stopped one finishes in the background: its description says it ended, by the host.
+    const file = path.join(slowDir, 'rec', MEETING, started.id, 'recording.json');
+    const info = await waitFor(async () => JSON.parse(fs.readFileSync(file, 'utf8')) as { endedAt: number | null; stopReason: string | null }, (i) => i.endedAt !== null, 30_000, 'the first recording finished');
+    expect(info.stopReason).toBe('host');
+    await call(h.socket, 'stopRecording', {});
+  }, 90_000);
 });
