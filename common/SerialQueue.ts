@@ -97,6 +97,8 @@ interface TaskContext {
   waitingOn: string[];
   /** When the task last said it moved forward (see `progressed`). */
   progressAt: number;
+  /** Queues this task waits on (see `waitOn`): while their running task moves forward, so does this one. */
+  follows: SerialQueue[];
 }
 
 const current = new AsyncLocalStorage<TaskContext>();
@@ -166,13 +168,15 @@ export class SerialQueue {
 
   async #run<T>(label: string, task: () => Promise<T>): Promise<T> {
     const started = Date.now();
-    const ctx: TaskContext = { queue: this, label, done: false, waitingOn: [], progressAt: started };
+    const ctx: TaskContext = { queue: this, label, done: false, waitingOn: [], progressAt: started, follows: [] };
     this.#running = ctx;
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<never>((_, reject) => {
       const check = (): void => {
         // A long task that keeps making progress (a move of many participants) is not stuck.
-        const quietMs = Date.now() - ctx.progressAt;
+        // So is one waiting on another queue whose task keeps making progress (a socket's
+        // request waiting for the meeting to apply a long move).
+        const quietMs = Date.now() - Math.max(ctx.progressAt, ...ctx.follows.map((q) => q.progressAt()));
         if (quietMs < this.#stallMs) {
           timer = setTimeout(check, this.#stallMs - quietMs);
           timer.unref();
@@ -215,6 +219,11 @@ export class SerialQueue {
     }
   }
 
+  /** When the running task last moved forward (0 when none runs). */
+  progressAt(): number {
+    return this.#running?.progressAt ?? 0;
+  }
+
   /** Whether the calling code runs inside a task of this queue that is still running. */
   isInside(): boolean {
     const ctx = current.getStore();
@@ -242,17 +251,21 @@ export class SerialQueue {
 
 /**
  * Awaits `promise` noting, for the watchdog of whatever queue's task this runs in, what the task
- * is waiting on. Outside any task it just returns the promise.
+ * is waiting on. With `upstream` (the queue that will settle it), the task counts as moving
+ * forward while that queue's running task does. Outside any task it just returns the promise.
  */
-export async function waitOn<T>(what: string, promise: Promise<T>): Promise<T> {
+export async function waitOn<T>(what: string, promise: Promise<T>, upstream?: SerialQueue): Promise<T> {
   const ctx = current.getStore();
   if (!ctx) return promise;
   ctx.waitingOn.push(what);
+  if (upstream) ctx.follows.push(upstream);
   try {
     return await promise;
   } finally {
     const i = ctx.waitingOn.lastIndexOf(what);
     if (i >= 0) ctx.waitingOn.splice(i, 1);
+    const j = upstream ? ctx.follows.lastIndexOf(upstream) : -1;
+    if (j >= 0) ctx.follows.splice(j, 1);
   }
 }
 

@@ -23,7 +23,9 @@
  *   MINUTES=1 … is the short check (about four minutes: the kills' recovery windows and the
  *   one-minute timed breakouts do not shrink).
  * Other settings: BOT_PROCESSES (3), ACK_BOUND_MS (5000), SAMPLE_S (10), KILL_SFU (edge | origin),
- * RESTART_AFTER_MS (5000: a supervisor starting a killed cluster process again).
+ * RESTART_AFTER_MS (5000: a supervisor starting a killed cluster process again),
+ * MASS_AUDIENCE_VIEWERS (50: from then on the meeting runs the mass-audience profile, as a
+ * national meeting does).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -84,6 +84,11 @@ function commonEnv(meetingId: string, recordings: string): Record<string, string
     // The defaults (README): joins and rejoins pass admission as in production.
     HOINGHI_JOIN_RATE: '200',
     HOINGHI_JOIN_BURST: '400',
+    // A national meeting runs the mass-audience profile (it has far more than the default 300
+    // viewers): middle layer, no bandwidth estimation. The rehearsal's audience is smaller, so
+    // the threshold comes down with it (MASS_AUDIENCE_VIEWERS; 0 keeps every viewer on
+    // transport-cc, where bots starved of CPU on a shared machine estimate too little for video).
+    HOINGHI_MASS_AUDIENCE_VIEWERS: process.env.MASS_AUDIENCE_VIEWERS ?? '50',
   };
 }
 

@@ -521,10 +521,14 @@ export class Meeting {
         if (producer?.national && producer.kind === 'audio') work.push([peer, consumerId, producer]);
       }
     }
-    await forEachLimited(work, FANOUT_CONCURRENCY, ([peer, consumerId, producer]) =>
-      this.#applyHold(peer, consumerId, producer).catch((error: unknown) =>
-        this.log.warn({ err: String(error) }, 'applyHolds() | failed'),
-      ),
+    await waitOn(
+      `holding or releasing the national audio of ${work.length} consumer(s)`,
+      forEachLimited(work, FANOUT_CONCURRENCY, async ([peer, consumerId, producer]) => {
+        await this.#applyHold(peer, consumerId, producer).catch((error: unknown) =>
+          this.log.warn({ err: String(error) }, 'applyHolds() | failed'),
+        );
+        progressed();
+      }),
     );
   }
 
@@ -613,7 +617,7 @@ export class Meeting {
     const seq = this.state.writtenSeq;
     if (this.#applied >= seq || this.#closed) return;
     const applied = new Promise<void>((resolve) => this.#waiters.push({ seq, resolve }));
-    return waitOn(`meeting ${this.id}'s event queue to apply #${seq} (applied #${this.#applied}, running: ${this.#events.running ?? 'nothing'})`, applied);
+    return waitOn(`meeting ${this.id}'s event queue to apply #${seq} (applied #${this.#applied}, running: ${this.#events.running ?? 'nothing'})`, applied, this.#events);
   }
 
   /** Whether the calling code runs inside the event queue (flows check before waiting on it). */

@@ -142,6 +142,42 @@ describe('SerialQueue', () => {
     }
   });
 
+  it('lets a task that waits on another queue move forward with it, and stall when it goes quiet', async () => {
+    // Found by the rehearsal: the host's speakToAll waited for the meeting to hold the national
+    // audio of 150 teachers; the meeting's task progressed, the socket's was left behind at 10 s.
+    vi.useFakeTimers();
+    try {
+      const watch = new QueueWatch(60);
+      // The meeting's own bound is longer here, so that the socket's is what a quiet meeting meets.
+      const meeting = new SerialQueue('meeting', { watch, stallMs: 1_000 });
+      const socket = new SerialQueue('socket', { watch });
+      let steps = 0;
+      const applied = meeting.push('apply breakouts #13', async () => {
+        for (let i = 0; i < 9; i++) {
+          await tick(20);
+          progressed();
+          steps += 1;
+        }
+      });
+      const answered = socket.push('speakToAll', async () => {
+        await waitOn('the meeting to apply #13', applied, meeting);
+        return 'ok';
+      });
+      while (steps < 9) await vi.advanceTimersByTimeAsync(20);
+      await expect(answered).resolves.toBe('ok');
+      expect(watch.totalStalls).toBe(0);
+      // The meeting's task goes quiet: the waiting socket task stalls.
+      const quiet = meeting.push('apply speakToAll #14', () => tick(500));
+      const waiting = socket.push('speakToAll', () => waitOn('the meeting to apply #14', quiet, meeting)).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(await waiting).toMatchObject({ queue: 'socket', waitingOn: 'the meeting to apply #14' });
+      expect(watch.stalls.get('socket')).toBe(1);
+      await vi.advanceTimersByTimeAsync(500);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("in 'wait' mode logs and counts a stuck task but keeps the order (a batch writer)", async () => {
     const watch = new QueueWatch(30);
     const q = new SerialQueue('attendance', { watch, whenStuck: 'wait' });
