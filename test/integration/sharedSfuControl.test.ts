@@ -200,7 +200,9 @@ describe('three signaling processes sharing three SFU nodes', () => {
 
   it('keeps the meeting whole when one process is gone, and serves new viewers through the others without rebuilding', async () => {
     const before = await A.sharedTopology(MEETING);
-    const links = await waitFor(async () => linkTotals(A), (t) => t.replicas === 4, 5_000, 'the nodes to report their replicas');
+    // The nodes report replicas, pipe transports and their consumers as each is made: wait for all
+    // three (waiting for the replicas alone read the links before the last ones were reported).
+    const links = await waitFor(async () => linkTotals(A), (t) => t.replicas === 4 && t.transports === 4 && t.consumers === 4, 15_000, 'the nodes to report their links');
     expect(links).toEqual({ transports: 4, consumers: 4, replicas: 4 });
     await C.close();
     // A's viewer on the relay leaves: room for one more there.
