@@ -63,10 +63,10 @@ export const PLAYLIST = 'index.m3u8';
 /** At stop, after the taps close, how long ffmpeg may read what is already on its sockets, ms. */
 const STOP_DRAIN_MS = 300;
 
-/** ffmpeg's arguments for one run. */
 /** Frames per second of recorded video (browsers send at most 30). */
 export const RECORDING_FPS = 30;
 
+/** ffmpeg's arguments for one run. */
 export function ffmpegArgs(settings: RecorderSettings, run: number, input: Pick<RecorderInput, 'hasVideo' | 'hasAudio'>): string[] {
   const seg = settings.segmentSeconds;
   const args = [

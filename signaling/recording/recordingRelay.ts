@@ -10,6 +10,7 @@
  */
 import { logger } from '../../common/log';
 import { AppError } from '../protocol/errors';
+import type { ClientResultMap } from '../protocol/events';
 import type { TypedServer } from '../socketTypes';
 import type { RecordingManager } from './RecordingManager';
 
@@ -21,7 +22,7 @@ const log = logger('recording');
  */
 export const STOP_ANSWER_MS = 4_000;
 
-type Stopped = { id: string; durationS: number };
+type Stopped = ClientResultMap['stopRecording'];
 
 export interface RecordingRelay {
   /**
