@@ -69,6 +69,8 @@ export type { Breakouts };
 
 /** How many consumer operations a fan-out or a move runs at once. */
 const FANOUT_CONCURRENCY = 16;
+/** Holding or releasing the national audio taking longer than this is logged. */
+const HOLDS_SLOW_MS = 5_000;
 /** How many participants are moved at once. */
 const MOVE_CONCURRENCY = 32;
 /** A timed recall that failed (the store did not answer) is tried again after this. */
@@ -143,6 +145,9 @@ export class Meeting {
   /** Run when this node's view closes (parts opened beside the meeting, e.g. qa/QaRuntime). */
   readonly onClose: (() => void)[] = [];
   #closed = false;
+  /** The holds being applied beside the queue (applyHolds), and whether to run them again after. */
+  #holds: Promise<void> | null = null;
+  #holdsAgain = false;
 
   /** Where attendance intervals go (joinFlow and move() call it). */
   readonly attendance: AttendanceRecorder;
@@ -501,6 +506,8 @@ export class Meeting {
 
   /** Pauses or resumes a kept consumer according to the hold rule. */
   async #applyHold(peer: Peer, consumerId: string, producer: PublishedProducer): Promise<void> {
+    // Closed meanwhile (a move, the producer gone): nothing to hold.
+    if (!peer.consumers.has(consumerId)) return;
     const held = this.isHeld(peer, producer);
     if (held === peer.held.has(consumerId)) return;
     if (held) {
@@ -512,8 +519,38 @@ export class Meeting {
     }
   }
 
-  /** Speak-to-all changed: hold or release the national audio for every local participant. */
-  async applyHolds(): Promise<void> {
+  /**
+   * Speak-to-all changed (or a resync): hold or release the national audio for every local
+   * participant, **beside the event queue, not in it**. With a whole audience that is one SFU
+   * call per teacher, and an SFU slow to answer (a loaded worker) must not hold up the meeting's
+   * next events. Runs one at a time: a change meanwhile runs it again when it ends. Each consumer
+   * is decided when its turn comes (`#applyHold` reads the hold rule then), and a consumer's
+   * pause and resume go to the SFU in the order they were decided, so the last decision wins.
+   * Resolves when the holds match the meeting as it was when this call was made.
+   */
+  applyHolds(): Promise<void> {
+    if (this.#holds) {
+      this.#holdsAgain = true;
+      return this.#holds;
+    }
+    const run = detached(async () => {
+      const started = Date.now();
+      let rounds = 0;
+      do {
+        this.#holdsAgain = false;
+        rounds += 1;
+        await this.#applyHoldsOnce();
+      } while (this.#holdsAgain && !this.#closed);
+      const ms = Date.now() - started;
+      if (ms > HOLDS_SLOW_MS) this.log.warn({ ms, rounds }, 'holding or releasing the national audio was slow (the SFU answered late)');
+    });
+    this.#holds = run.finally(() => {
+      this.#holds = null;
+    });
+    return this.#holds;
+  }
+
+  async #applyHoldsOnce(): Promise<void> {
     const work: [Peer, string, PublishedProducer][] = [];
     for (const peer of this.peers.values()) {
       for (const [consumerId, producerId] of peer.consumers) {
@@ -521,15 +558,11 @@ export class Meeting {
         if (producer?.national && producer.kind === 'audio') work.push([peer, consumerId, producer]);
       }
     }
-    await waitOn(
-      `holding or releasing the national audio of ${work.length} consumer(s)`,
-      forEachLimited(work, FANOUT_CONCURRENCY, async ([peer, consumerId, producer]) => {
-        await this.#applyHold(peer, consumerId, producer).catch((error: unknown) =>
-          this.log.warn({ err: String(error) }, 'applyHolds() | failed'),
-        );
-        progressed();
-      }),
-    );
+    await forEachLimited(work, FANOUT_CONCURRENCY, async ([peer, consumerId, producer]) => {
+      await this.#applyHold(peer, consumerId, producer).catch((error: unknown) => {
+        if (peer.consumers.has(consumerId)) this.log.warn({ peer: peer.userId, consumerId, err: String(error) }, 'holding or releasing a consumer failed');
+      });
+    });
   }
 
   /** The SFU closed a consumer (its producer went away): forget it and tell its owner. */
@@ -704,6 +737,8 @@ export class Meeting {
     const b = snapshot.breakouts;
     if (JSON.stringify(b) !== JSON.stringify(this.breakouts)) await this.#setBreakouts(b);
     else await this.#moveMisplaced();
+    // Holds a left-behind task decided or never reached: checked again for everyone.
+    void this.applyHolds();
     // A speaker ended or muted while this node was not listening: check the local ones.
     for (const peer of this.peers.values()) {
       if (peer.producers.size === 0 || peer.isHost || this.sessionOf(peer).isHost(peer)) continue;
@@ -724,7 +759,8 @@ export class Meeting {
       await this.#moveMisplaced();
       if (!next) for (const key of [...this.sessions.keys()]) if (key !== MAIN) this.sessions.delete(key);
     } else if (prev!.speakToAll !== next!.speakToAll) {
-      await this.applyHolds();
+      // Not awaited: the holds follow beside the queue (applyHolds).
+      void this.applyHolds();
     }
   }
 

@@ -164,6 +164,64 @@ describe('the meeting event queue never waits on itself', () => {
   });
 });
 
+describe('speak to all beside the queue', () => {
+  it('holds and releases the national audio with an SFU slow to answer, without holding up the meeting', async () => {
+    // Found by the 10-minute rehearsal: with 150 teachers on a loaded machine, pausing the
+    // national audio for everyone took longer than the watchdog's bound, inside the meeting's
+    // event queue: the queue stalled and resynced, and the host's request was cut short.
+    const boss = await chair();
+    const teachers = [await teacher('t-hold-1', '82'), await teacher('t-hold-2', '82'), await teacher('t-hold-3', '82')];
+    // The breakout has its own province host on air (else it would show the national session, unheld).
+    const ph = await connectClient(server, tokenFor(server, { role: 'province_host', sub: 'ph-82', name: 'Chủ trì Tiền Giang', province: '82' }));
+    sockets.push(ph);
+    await call(ph, 'join', { meetingId: MEETING });
+    await call(boss, 'startBreakouts', { nationalOverlay: false });
+    await until(() => teachers.every((t) => t.sessions.at(-1)?.key === '82'), 5_000, 'the teachers in their breakout');
+    const tr = await call(ph, 'createTransport', { direction: 'send' });
+    await call(ph, 'connectTransport', { transportId: tr.id, dtlsParameters });
+    await call(ph, 'produce', { transportId: tr.id, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() });
+    const m = meeting();
+    const nationalAudio = host.producers.mic;
+    const held = (t: Teacher) => {
+      const peer = m.peers.get(t.userId)!;
+      const c = [...peer.consumers].find(([, p]) => p === nationalAudio)?.[0];
+      return c === undefined ? undefined : peer.held.has(c);
+    };
+    await until(() => teachers.every((t) => held(t) === true), 5_000, 'the national audio held in every breakout');
+
+    // Every pause and resume now answers after three times the watchdog's bound. What the SFU
+    // was last asked for each consumer is what it does (the calls keep their order).
+    const pause = server.sfu.pauseConsumer.bind(server.sfu);
+    const resume = server.sfu.resumeConsumer.bind(server.sfu);
+    const last = new Map<string, 'pause' | 'resume'>();
+    const slow = (what: 'pause' | 'resume', real: (id: string) => Promise<void>) => (id: string) => {
+      last.set(id, what);
+      return new Promise<void>((resolve, reject) => setTimeout(() => real(id).then(resolve, reject), 3 * STALL_MS));
+    };
+    server.sfu.pauseConsumer = slow('pause', pause);
+    server.sfu.resumeConsumer = slow('resume', resume);
+    const stalls = server.queueWatch.totalStalls;
+    try {
+      // On, off and on again, each answered at once: the meeting's state moved, the SFU follows.
+      for (const on of [true, false, true]) {
+        expect(await request(boss, 'speakToAll', { on }, ACK_BOUND_MS)).toMatchObject({ ok: true, data: { speakToAll: on } });
+      }
+      await until(() => teachers.every((t) => held(t) === false), ACK_BOUND_MS, 'the national audio released');
+      const consumers = teachers.map((t) => [...m.peers.get(t.userId)!.consumers].find(([, p]) => p === nationalAudio)![0]);
+      await until(() => consumers.every((c) => last.get(c) === 'resume'), ACK_BOUND_MS, 'every release asked of the SFU');
+      // The meeting's other events went on meanwhile: extend answers while the SFU is still busy.
+      expect(await request(boss, 'extendBreakouts', { seconds: 60 }, ACK_BOUND_MS)).toMatchObject({ ok: true });
+      await m.applyHolds();
+      expect(server.queueWatch.totalStalls).toBe(stalls);
+      expect(await metric('hoinghi_queue_stalls_total', 'meeting')).toBe(server.queueWatch.stalls.get('meeting') ?? 0);
+    } finally {
+      server.sfu.pauseConsumer = pause;
+      server.sfu.resumeConsumer = resume;
+      ph.close();
+    }
+  });
+});
+
 describe('timed breakouts', () => {
   it('end at their deadline even when the first recall fails (no breakout left at "0:00")', async () => {
     const boss = await chair();
