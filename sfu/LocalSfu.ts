@@ -626,6 +626,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
       packetCount: out.reduce((n, s) => n + s.packetCount, 0),
       byteCount: out.reduce((n, s) => n + s.byteCount, 0),
       score: consumer.score.score,
+      paused: consumer.paused,
       preferredSpatialLayer: consumer.preferredLayers?.spatialLayer,
       currentSpatialLayer: consumer.currentLayers?.spatialLayer,
     };
@@ -689,6 +690,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
       packetCount: out.reduce((n, s) => n + s.packetCount, 0),
       byteCount: out.reduce((n, s) => n + s.byteCount, 0),
       score: tap.consumer.score.score,
+      paused: true,
     };
   }
 

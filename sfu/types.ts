@@ -66,6 +66,8 @@ export interface ConsumerRtpStats {
   packetCount: number;
   byteCount: number;
   score: number;
+  /** Paused by its owner (the client, or a hold: national audio in a breakout); a paused producer is not counted. */
+  paused: boolean;
   /** Simulcast video: the spatial layer the consumer prefers and the one it sends now (if any yet). */
   preferredSpatialLayer?: number;
   currentSpatialLayer?: number;

@@ -138,6 +138,13 @@ export async function serverDiffs(world: World, m: MeetingModel): Promise<string
     if (JSON.stringify(held) !== JSON.stringify(heldWant)) {
       say(`holds [${held.map((p) => nameOf(world, m, p)).join(', ')}], model [${heldWant.map((p) => nameOf(world, m, p)).join(', ')}]`);
     }
+    // And on the SFU: a kept consumer is paused exactly when held (the client resumes the rest).
+    for (const [consumerId, producer] of peer.consumers) {
+      const stats = await node.sfu.consumerStats(consumerId).catch(() => null);
+      if (stats && stats.paused !== peer.held.has(consumerId)) {
+        say(`${nameOf(world, m, producer)} ${stats.paused ? 'paused' : 'playing'} on the SFU, ${peer.held.has(consumerId) ? 'held' : 'not held'}`);
+      }
+    }
     const sending = sorted([...peer.producers.keys()]);
     const sendingWant = sorted(m.producers.filter((p) => p.actor === id).map((p) => producerId(world, p)));
     if (JSON.stringify(sending) !== JSON.stringify(sendingWant)) {
