@@ -113,13 +113,13 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
   const joins: JoinOutcome[] = [];
   const kills: unknown[] = [];
   const stallSeries: [number, number][] = [];
-  const load: { t: number; load1: number; cpuBusyPct: number }[] = [];
+  const load: { t: number; load1: number; cpuBusyPct: number; loopLagMaxMs?: Record<string, number> }[] = [];
   const windows: { t: number; acks: number; overBound: number; maxMs: number }[] = [];
   const joined = new Set<string>();
   let t0 = Date.now();
   const now = () => (Date.now() - t0) / 1000;
   let recoveringUntil = 0;
-  let stalls: StallReading = { present: false, total: 0, byQueue: {}, byProcess: {}, selfWaits: {} };
+  let stalls: StallReading = { present: false, total: 0, byQueue: {}, byProcess: {}, selfWaits: {}, loopLagMaxMs: {} };
   const check = new ConsumptionCheck();
   let sampling = true;
 
@@ -168,13 +168,13 @@ async function rehearse(shapeName: 'single' | 'cluster'): Promise<RunOutcome> {
     };
     const example = c.notConsuming[0];
     const cpu1 = cpuTimes();
-    load.push({ t, load1: os.loadavg()[0]!, cpuBusyPct: Math.round((100 * (cpu1.busy - cpu0.busy)) / Math.max(1, cpu1.total - cpu0.total)) });
+    load.push({ t, load1: os.loadavg()[0]!, cpuBusyPct: Math.round((100 * (cpu1.busy - cpu0.busy)) / Math.max(1, cpu1.total - cpu0.total)), loopLagMaxMs: stalls.loopLagMaxMs });
     console.log(
       `rehearsal[${shapeName}] t=${t}s joined ${c.joined}/${c.teachers} consuming ${c.consuming} not ${c.notConsuming.length}${example ? ` (e.g. ${example.userId} in ${example.session} misses ${example.missing.map((p) => `${name(p)}${example.unoffered.includes(p) ? ' [no consumer]' : ''}`).join(', ')})` : ''} extra ${c.extra.length}` +
         `${c.misplaced.length ? ` misplaced ${c.misplaced.length} (e.g. ${c.misplaced[0]!.userId} in ${c.misplaced[0]!.session}, belongs in ${c.misplaced[0]!.belongs})` : ''}` +
         `${c.notJoined.length ? ` (not joined: ${c.notJoined.filter((x) => !x.inRoster).length} out of the roster, ${c.notJoined.filter((x) => !x.connected).length} disconnected)` : ''}` +
         `${c.silentSources.length ? ` silent sources ${c.silentSources.map((x) => `${x.peer}/${x.source}${x.publisherSending ? ' (its page sends!)' : ''}`).join(',')}` : ''}${c.recovering ? ' (recovering)' : ''}` +
-        ` | acks ${window.length} over ${ACK_BOUND_MS} ms: ${over} | stalls ${stalls.present ? stalls.total : 'n/a'} | load ${os.loadavg()[0]!.toFixed(1)}`,
+        ` | acks ${window.length} over ${ACK_BOUND_MS} ms: ${over} | stalls ${stalls.present ? stalls.total : 'n/a'} | loop lag max ${Math.max(0, ...Object.values(stalls.loopLagMaxMs))} ms | load ${os.loadavg()[0]!.toFixed(1)}`,
     );
   };
   let sampler: Promise<void> = Promise.resolve();

@@ -52,7 +52,14 @@ export interface StallReading {
   byProcess: Record<string, number>;
   /** hoinghi_queue_self_waits_total, by queue (absent: {}). */
   selfWaits: Record<string, number>;
+  /**
+   * The longest event-loop delay of each signaling process since its previous reading (prom-client
+   * resets the histogram at every scrape), in ms: a starved process answers everything late.
+   */
+  loopLagMaxMs: Record<string, number>;
 }
+
+export const LOOP_LAG_MAX_METRIC = 'hoinghi_process_nodejs_eventloop_lag_max_seconds';
 
 export interface Shape {
   readonly name: 'single' | 'cluster';
@@ -119,12 +126,15 @@ class StallBook {
   readonly #selfWaits = new Map<string, Record<string, number>>();
 
   async read(sources: { id: string; metricsUrl: string }[]): Promise<StallReading> {
+    const loopLagMaxMs: Record<string, number> = {};
     await Promise.all(
       sources.map(async (s) => {
         try {
           const body = await (await fetch(s.metricsUrl, { signal: AbortSignal.timeout(5_000) })).text();
           this.#last.set(s.id, counterByLabel(body, STALL_METRIC, 'queue'));
           this.#selfWaits.set(s.id, counterByLabel(body, SELF_WAIT_METRIC, 'queue') ?? {});
+          const lag = counterByLabel(body, LOOP_LAG_MAX_METRIC, 'queue');
+          if (lag) loopLagMaxMs[s.id] = Math.round(1000 * (lag[''] ?? 0));
         } catch {
           // Dead or busy: its last reading stands.
         }
@@ -143,7 +153,7 @@ class StallBook {
     }
     const selfWaits: Record<string, number> = {};
     for (const r of this.#selfWaits.values()) for (const [q, n] of Object.entries(r)) selfWaits[q] = (selfWaits[q] ?? 0) + n;
-    return { present, total: Object.values(byQueue).reduce((a, b) => a + b, 0), byQueue, byProcess, selfWaits };
+    return { present, total: Object.values(byQueue).reduce((a, b) => a + b, 0), byQueue, byProcess, selfWaits, loopLagMaxMs };
   }
 }
 
