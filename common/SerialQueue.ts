@@ -10,8 +10,9 @@
  * - **A watchdog bounds every task.** A task still running after `stallMs` is logged with what it
  *   is waiting on (`waitOn()` labels), counted (`hoinghi_queue_stalls_total{queue}`), and left
  *   behind: its caller gets `QueueStallError`, the queue moves on to the next task, and the
- *   queue's `onStall` recovers (the meeting resyncs from its store). A bug degrades one action,
- *   never the whole meeting.
+ *   queue's `onStall` recovers (the meeting resyncs from its store). When the task left behind
+ *   ends at last, `onLateEnd` recovers again (what it did late may undo what came after it). A
+ *   bug degrades one action, never the whole meeting.
  *
  * One `QueueWatch` per process part (a signaling server) counts stalls and self-waits by queue
  * name for the metrics.
@@ -61,6 +62,8 @@ export class QueueWatch {
   readonly stallMs: number;
   readonly stalls = new Map<string, number>();
   readonly selfWaits = new Map<string, number>();
+  /** Tasks left behind that ended at last (each followed by `onLateEnd`), by queue. */
+  readonly lateEnds = new Map<string, number>();
 
   constructor(stallMs = DEFAULT_STALL_MS) {
     this.stallMs = stallMs;
@@ -68,6 +71,10 @@ export class QueueWatch {
 
   stalled(queue: string): void {
     this.stalls.set(queue, (this.stalls.get(queue) ?? 0) + 1);
+  }
+
+  lateEnded(queue: string): void {
+    this.lateEnds.set(queue, (this.lateEnds.get(queue) ?? 0) + 1);
   }
 
   selfWaited(queue: string): void {
@@ -110,6 +117,12 @@ export interface SerialQueueOptions {
   /** Called after a task was left behind (after the queue moved on). */
   onStall?: (stall: QueueStall) => void;
   /**
+   * Called when a task left behind ends at last (finished or failed). What it did late can undo
+   * what the tasks after it did meanwhile (a move into a breakout landing after the recall's
+   * moves): the meeting reloads from its store once more.
+   */
+  onLateEnd?: (task: string) => void;
+  /**
    * `leave` (default): a stuck task is left behind and the queue moves on. `wait`: it is logged
    * and counted, and the queue keeps waiting for it — for work whose order matters more than its
    * delay (a batch writer: a row's close must not overtake its insert), bounded by its own
@@ -124,6 +137,7 @@ export class SerialQueue {
   readonly #watch: QueueWatch;
   readonly #stallMs: number;
   readonly #onStall: ((stall: QueueStall) => void) | undefined;
+  readonly #onLateEnd: ((task: string) => void) | undefined;
   readonly #leave: boolean;
   readonly #log: Logger;
   #tail: Promise<void> = Promise.resolve();
@@ -136,6 +150,7 @@ export class SerialQueue {
     this.#watch = opts.watch ?? new QueueWatch();
     this.#stallMs = opts.stallMs ?? this.#watch.stallMs;
     this.#onStall = opts.onStall;
+    this.#onLateEnd = opts.onLateEnd;
     this.#leave = (opts.whenStuck ?? 'leave') === 'leave';
     this.#log = opts.log ?? logger('queue', { queue: name });
   }
@@ -211,10 +226,15 @@ export class SerialQueue {
       this.#pending -= 1;
       // Nobody awaits a task left behind any more: say how it ends.
       if (leftBehind) {
-        work.then(
-          () => this.#log.warn({ task: label, runningMs: Date.now() - started }, 'a task left behind finished'),
-          (error: unknown) => this.#log.warn({ task: label, err: String(error) }, 'a task left behind failed'),
-        );
+        work
+          .then(
+            () => this.#log.warn({ task: label, runningMs: Date.now() - started }, 'a task left behind finished'),
+            (error: unknown) => this.#log.warn({ task: label, err: String(error) }, 'a task left behind failed'),
+          )
+          .then(() => {
+            this.#watch.lateEnded(this.name);
+            if (!this.#closed) this.#onLateEnd?.(label);
+          });
       }
     }
   }

@@ -142,6 +142,7 @@ export class Metrics {
         });
       };
       byQueue('hoinghi_queue_stalls_total', 'serial-queue tasks left behind by the watchdog after running past HOINGHI_QUEUE_STALL_MS (the meeting then reloads from its store), by queue', queues.stalls);
+      byQueue('hoinghi_queue_late_ends_total', 'serial-queue tasks left behind that ended at last (the meeting then reloads from its store once more), by queue', queues.lateEnds);
       byQueue('hoinghi_queue_self_waits_total', 'serial-queue tasks refused for waiting on their own queue (a bug: the wait would never end), by queue', queues.selfWaits);
     }
     sfu.on('workerDied', () => this.workerDeaths.inc());

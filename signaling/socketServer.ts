@@ -316,6 +316,7 @@ export class SocketServer {
       log: log.child({ user: userId }),
       // What the stuck action may have left half done, the meeting's store knows: reload it.
       onStall: ({ task }) => session.meeting?.resync(`a stalled ${task}`),
+      onLateEnd: (task) => session.meeting?.resync(`a stalled ${task} ended late`),
     });
 
     socket.onAny((event: string, ...args: unknown[]) => {

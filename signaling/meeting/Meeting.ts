@@ -170,6 +170,9 @@ export class Meeting {
       log: this.log,
       // Whatever the stuck task left half done, the store has the truth: load it again.
       onStall: () => this.#enqueueResync('after a stall'),
+      // And again once the stuck task ends: a move it made late (into a breakout already
+      // recalled) is undone by the resync's own moves.
+      onLateEnd: (task) => this.#enqueueResync(`"${task}" ended after it was left behind`),
     });
     this.main = this.#session(MAIN);
     this.feeds = new HostFeeds(this);
@@ -471,6 +474,8 @@ export class Meeting {
     const from = this.sessionOf(peer);
     if (from.key === key) return;
     const to = await this.ensureSession(key);
+    // The meeting changed while the SFU answered (breakouts recalled): a newer move decides.
+    if (this.placeFor(peer) !== key || peer.sessionKey !== from.key) return;
     if (await this.state.speaker(from.key, peer.userId)) await this.endSpeaking(from, peer.userId);
     if (from.isHost(peer)) await this.closeSending(peer);
     peer.sessionKey = to.key;
@@ -737,6 +742,7 @@ export class Meeting {
     const b = snapshot.breakouts;
     if (JSON.stringify(b) !== JSON.stringify(this.breakouts)) await this.#setBreakouts(b);
     else await this.#moveMisplaced();
+    this.#forgetBreakoutSessions();
     // Holds a left-behind task decided or never reached: checked again for everyone.
     void this.applyHolds();
     // A speaker ended or muted while this node was not listening: check the local ones.
@@ -757,10 +763,18 @@ export class Meeting {
     if (!prev !== !next) {
       // Started or ended: every local participant goes where they belong now.
       await this.#moveMisplaced();
-      if (!next) for (const key of [...this.sessions.keys()]) if (key !== MAIN) this.sessions.delete(key);
+      if (!next) this.#forgetBreakoutSessions();
     } else if (prev!.speakToAll !== next!.speakToAll) {
       // Not awaited: the holds follow beside the queue (applyHolds).
       void this.applyHolds();
+    }
+  }
+
+  /** No breakouts: only the main session is left (a late move may have named a breakout again). */
+  #forgetBreakoutSessions(): void {
+    if (this.breakouts) return;
+    for (const key of [...this.sessions.keys()]) {
+      if (key !== MAIN && ![...this.peers.values()].some((p) => p.sessionKey === key)) this.sessions.delete(key);
     }
   }
 

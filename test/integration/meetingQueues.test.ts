@@ -273,6 +273,45 @@ describe('the watchdog', () => {
     }
   });
 
+  it('reloads once more when a task left behind ends at last: a move landing after the recall is undone', async () => {
+    // Found by the 10-minute cluster rehearsal: 49 teachers stayed in a breakout after the recall.
+    // The breakouts' apply was left behind with moves under way; the resync and the recall moved
+    // everyone; then the late moves landed, into a breakout that no longer existed.
+    const boss = await chair();
+    const t = await teacher('t-late', '01');
+    const m = meeting();
+    const openRoom = server.sfu.openRoom.bind(server.sfu);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    // The first SFU call of the move answers only when the test says so; later ones at once.
+    server.sfu.openRoom = async (...args) => {
+      if (calls++ === 0) await gate;
+      return openRoom(...args);
+    };
+    const lateEnds = server.queueWatch.lateEnds.get('meeting') ?? 0;
+    try {
+      await request(boss, 'startBreakouts', { nationalOverlay: false }, ACK_BOUND_MS);
+      await until(() => t.sessions.at(-1)?.key === '01', ACK_BOUND_MS, 'the teacher moved by the resync');
+      expect(await request(boss, 'endBreakouts', {}, ACK_BOUND_MS)).toMatchObject({ ok: true, data: { active: false } });
+      await until(() => t.sessions.at(-1)?.key === 'main', ACK_BOUND_MS, 'the teacher back in main');
+      release();
+      await until(() => (server.queueWatch.lateEnds.get('meeting') ?? 0) > lateEnds, ACK_BOUND_MS, 'the task left behind ended');
+      await until(
+        () => m.peers.get(t.userId)?.sessionKey === 'main' && t.sessions.at(-1)?.key === 'main' && [...m.sessions.keys()].every((k) => k === 'main'),
+        ACK_BOUND_MS,
+        'the teacher in main, told so, and no breakout session left',
+      ).catch((e: unknown) => {
+        throw new Error(`${String(e)}: peer ${m.peers.get(t.userId)?.sessionKey}, page ${t.sessions.at(-1)?.key}, sessions ${[...m.sessions.keys()]}`);
+      });
+      expect((await m.state.participant(t.userId))?.sessionKey).toBe('main');
+      expect(await metric('hoinghi_queue_late_ends_total', 'meeting')).toBe(server.queueWatch.lateEnds.get('meeting'));
+    } finally {
+      server.sfu.openRoom = openRoom;
+      release();
+    }
+  });
+
   it("answers a client's wedged action with a typed error after the bound and runs the socket's next events", async () => {
     const t = await teacher('t-socket', '79');
     const resume = server.sfu.resumeConsumer.bind(server.sfu);

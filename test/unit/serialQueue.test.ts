@@ -90,6 +90,26 @@ describe('SerialQueue', () => {
     expect(watch.totalStalls).toBe(1);
   });
 
+  it('says when a task left behind ends at last, after the tasks that overtook it, and only then', async () => {
+    const watch = new QueueWatch(50);
+    const order: string[] = [];
+    let finish!: () => void;
+    const q = new SerialQueue('meeting', { watch, onLateEnd: (task) => order.push(`late end: ${task}`) });
+    const stuck = q.push('apply breakouts #7', () => new Promise<void>((resolve) => (finish = resolve)).then(() => void order.push('#7 done')));
+    const next = q.push('apply breakouts #8', async () => void order.push('#8 done'));
+    await expect(stuck).rejects.toBeInstanceOf(QueueStallError);
+    await next;
+    expect(order).toEqual(['#8 done']);
+    expect(watch.lateEnds.get('meeting') ?? 0).toBe(0);
+    finish();
+    await until(() => order.length === 3);
+    expect(order).toEqual(['#8 done', '#7 done', 'late end: apply breakouts #7']);
+    expect(watch.lateEnds.get('meeting')).toBe(1);
+    // A task that ends within the bound is no late end.
+    await q.push('apply speakerEnded #9', async () => undefined);
+    expect(watch.lateEnds.get('meeting')).toBe(1);
+  });
+
   it('does not hold a task left behind to the self-wait rule any more (it no longer blocks the queue)', async () => {
     const q = new SerialQueue('meeting', { stallMs: 30 });
     let release!: () => void;
