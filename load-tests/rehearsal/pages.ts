@@ -156,7 +156,12 @@ export class MeetingPage {
     const action = video ? 'invite-video' : 'invite';
     const row = `.queue-row[data-user-id="${userId}"] [data-action="${action}"]`;
     if (await this.shows(row, 10_000)) return { ...(await this.click(row, 'inviteSpeaker')), from: 'hand queue' };
-    return { ...(await this.click(`[data-participant="${userId}"] [data-action="${action}"]`, 'inviteSpeaker')), from: 'participants (not in the hand queue)' };
+    // Not among the hand queue's rows on screen (the queue shows what fits, and twenty hands came
+    // first): found as a host finds anyone, by searching the participants.
+    await this.page.fill('[data-testid="participant-search"]', userId).catch(() => undefined);
+    const found = await this.click(`[data-participant="${userId}"] [data-action="${action}"]`, 'inviteSpeaker');
+    await this.page.fill('[data-testid="participant-search"]', '').catch(() => undefined);
+    return { ...found, from: 'participants, searched (not on screen in the hand queue)' };
   }
 
   /** With REHEARSAL_SHOTS=<folder>: what the page showed when a control was missing. */
