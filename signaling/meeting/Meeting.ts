@@ -373,12 +373,14 @@ export class Meeting {
    * connected elsewhere stops when their node applies `speakerEnded`. Never waits for the event
    * queue, so it may run from inside it (a speaker moved into a breakout).
    */
-  async endSpeaking(session: MeetingSession, userId: string): Promise<void> {
-    if (!(await this.state.endSpeaker(session.key, userId))) return;
+  /** Ends a grant or invitation; false when there was none (another ended it first: the store decides). */
+  async endSpeaking(session: MeetingSession, userId: string): Promise<boolean> {
+    if (!(await this.state.endSpeaker(session.key, userId))) return false;
     const peer = this.peers.get(userId);
     if (peer && this.#sendsOnlyAsSpeaker(peer, session.key)) await this.closeSending(peer);
     await this.pushSpeakState(session.key, userId);
     await this.speakersChanged(session);
+    return true;
   }
 
   /** A local peer in `sessionKey` who sends only by a speaker's grant (not a host of it). */

@@ -76,7 +76,8 @@ export async function revokeSpeaker(
 ): Promise<ClientResultMap['revokeSpeaker']> {
   const { meeting, ms } = requireSessionHost(session);
   if (!(await meeting.state.speaker(ms.key, userId))) throw notFound('speaker');
-  await meeting.endSpeaking(ms, userId);
+  // Two hosts revoking at once: one ends it, the other is told there was nothing left to end.
+  if (!(await meeting.endSpeaking(ms, userId))) throw notFound('speaker');
   meeting.log.info({ peer: userId }, 'speaking revoked');
   return {};
 }
@@ -85,6 +86,6 @@ export async function stopSpeaking(session: Session): Promise<ClientResultMap['s
   const { meeting, peer } = session.joined();
   const ms = meeting.sessionOf(peer);
   if (!(await meeting.state.speaker(ms.key, peer.userId))) throw notFound('speaker grant');
-  await meeting.endSpeaking(ms, peer.userId);
+  if (!(await meeting.endSpeaking(ms, peer.userId))) throw notFound('speaker grant');
   return {};
 }
