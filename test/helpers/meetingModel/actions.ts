@@ -9,6 +9,7 @@ import type { BreakoutsState, JoinResult } from '../../../signaling/protocol/eve
 import {
   MAIN,
   canSend,
+  drop,
   endSpeaker,
   hostsSession,
   leave,
@@ -27,8 +28,13 @@ import {
 export type Action =
   | { type: 'join'; actor: string }
   | { type: 'leave'; actor: string }
-  /** The connection drops and the same user joins again at once (a reload, a network change). */
-  | { type: 'reconnect'; actor: string }
+  /**
+   * The connection drops and the same user joins again at once (a reload, a network change);
+   * `elsewhere`: through the other signaling node (the balancer sent it there).
+   */
+  | { type: 'reconnect'; actor: string; elsewhere?: boolean }
+  /** The connection drops and stays away (within the departure grace: hand and grant wait). */
+  | { type: 'drop'; actor: string }
   | { type: 'raiseHand'; actor: string }
   | { type: 'lowerHand'; actor: string }
   /** A session host lowers every hand of their session. */
@@ -156,6 +162,8 @@ export function predict(m: Readonly<MeetingModel>, a: Action, ids: ActionContext
   switch (a.type) {
     case 'leave':
       return { ok: true, effect: (mm) => leave(mm, actor) };
+    case 'drop':
+      return { ok: true, effect: (mm) => drop(mm, actor) };
     case 'reconnect':
       return {
         ok: true,

@@ -57,6 +57,7 @@ export function enabled(m: Readonly<MeetingModel>, a: Action): boolean {
   if (!connected) return false;
   switch (a.type) {
     case 'leave':
+    case 'drop':
     case 'reconnect':
       // A recording stays with the connection of the host who started it (its node records).
       return !recordingBy(m as MeetingModel, a.actor);
@@ -193,9 +194,10 @@ export function resolve(m: Readonly<MeetingModel>, d: Draw): Action | null {
       break;
     }
     case 'leave':
+    case 'drop':
     case 'reconnect': {
       const actor = nth(connected.filter((id) => !recordingBy(mm, id)), d.i);
-      action = actor ? { type: d.type, actor } : null;
+      if (actor) action = d.type === 'reconnect' ? { type: d.type, actor, elsewhere: d.flag } : { type: d.type, actor };
       break;
     }
     case 'raiseHand':
@@ -224,7 +226,10 @@ export function resolve(m: Readonly<MeetingModel>, d: Draw): Action | null {
     }
     case 'mute':
     case 'revoke': {
-      const e = nth(entries.filter((x) => d.type === 'revoke' || x.entry.state === 'speaking'), d.i);
+      // Any speaker a host sees in their list: also one whose grant waits for them while away, or
+      // who came back into another session (a grant in main survives a drop across the breakouts' start).
+      const listed = Object.entries(mm.speakers).flatMap(([session, list]) => Object.entries(list).map(([user, entry]) => ({ session, user, entry })));
+      const e = nth((d.wrong ? listed : entries).filter((x) => d.type === 'revoke' || x.entry.state === 'speaking'), d.i);
       const actor = e && hostOf(e.session, d.j);
       if (e && actor) action = d.type === 'mute' ? { type: 'mute', actor, target: e.user, muted: d.flag } : { type: 'revoke', actor, target: e.user };
       break;
@@ -397,7 +402,7 @@ const PROVINCE_SETS: (string[] | null)[] = [null, ['01'], ['01', '79'], ['48', '
 
 /** How often each action is drawn (recording spawns ffmpeg, timed breakouts wait a second: rarer). */
 const WEIGHTS: Record<Action['type'], number> = {
-  join: 3, leave: 1, reconnect: 3, raiseHand: 4, lowerHand: 1, lowerAllHands: 1,
+  join: 3, leave: 1, reconnect: 3, drop: 1, raiseHand: 4, lowerHand: 1, lowerAllHands: 1,
   invite: 6, respond: 6, mute: 2, revoke: 2, stopSpeaking: 1,
   startBreakouts: 4, extendBreakouts: 1, endBreakouts: 3, speakToAll: 3, timedBreakouts: 1,
   publish: 6, unpublish: 2, audioOnly: 1,
@@ -409,7 +414,7 @@ const WEIGHTS: Record<Action['type'], number> = {
 
 /** The actions drawn for concurrent groups: those whose interleavings matter. */
 const CONCURRENT: Action['type'][] = [
-  'join', 'leave', 'reconnect', 'raiseHand', 'lowerHand', 'lowerAllHands', 'invite', 'respond', 'mute', 'revoke',
+  'join', 'leave', 'reconnect', 'drop', 'raiseHand', 'lowerHand', 'lowerAllHands', 'invite', 'respond', 'mute', 'revoke',
   'stopSpeaking', 'startBreakouts', 'endBreakouts', 'speakToAll', 'extendBreakouts', 'publish', 'unpublish', 'pollVote', 'qaVote',
 ];
 

@@ -50,6 +50,8 @@ export const MODEL_NODE_ENV: Record<string, string> = {
   HOINGHI_RECORDING_MIN_FREE_MB: '1',
   HOINGHI_SOCKET_EVENTS_PER_S: '1000',
   HOINGHI_SOCKET_EVENT_BURST: '1000',
+  // A dropped participant's hand and grant wait longer than any run (their expiry is not modelled).
+  HOINGHI_DEPARTURE_GRACE_MS: '3600000',
 };
 
 /** Closes a run's connections and stops what it recorded (the meeting is not used again). */

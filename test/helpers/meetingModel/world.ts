@@ -51,6 +51,7 @@ export class LivenessError extends Error {}
 const MID: Record<Source, string> = { camera: '0', mic: '1', screen: '2' };
 
 export class ActorClient {
+  /** Its node changes when it reconnects elsewhere. */
   readonly spec: ActorSpec;
   readonly world: World;
   socket: TestSocket | null = null;
@@ -274,7 +275,14 @@ export class World {
       }
       case 'reconnect':
         c.disconnect();
+        if (a.elsewhere && this.nodes.length > 1) {
+          c.spec.node = (c.spec.node + 1) % this.nodes.length;
+          this.note(`${c.spec.id} reconnects through node ${c.spec.node}`);
+        }
         return c.join();
+      case 'drop':
+        c.disconnect();
+        return { ok: true, data: {} };
       case 'raiseHand':
         return answer('raiseHand', {});
       case 'lowerHand':
