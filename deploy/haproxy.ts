@@ -1,7 +1,7 @@
 /**
  * The HAProxy configuration in front of the signaling processes, generated from a list of
  * backends. Used by `scripts/start-cluster.sh` (through the command line below) and by the test
- * helper `test/helpers/haproxy.ts`, so the tests run the configuration that is shipped.
+ * helper `harness/haproxy.ts`, so the tests run the configuration that is shipped.
  *
  *   node --import tsx deploy/haproxy.ts --bind 127.0.0.1:3000 --backend 127.0.0.1:3101 --backend 127.0.0.1:3102
  *

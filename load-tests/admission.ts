@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import { createClient } from 'redis';
 import type { Socket } from 'socket.io-client';
 import { BENCH_SECRET, botToken, connectBot, machine, percentile, runBenchmark, startNode, writeResult, type NodeProcess } from './lib';
-import { startRedis } from '../test/helpers/cluster';
+import { startRedis } from '../harness/cluster';
 import { lineChart } from './chart';
 
 const N = Number(process.argv[2] ?? 1000);

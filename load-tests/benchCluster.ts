@@ -7,8 +7,8 @@
 import type { Socket } from 'socket.io-client';
 import { BotPool, RedisCounter } from './bots';
 import { BENCH_SECRET, publishingHost } from './lib';
-import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../test/helpers/cluster';
-import { startSignalingNode, type SignalingProcess } from '../test/helpers/signaling';
+import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../harness/cluster';
+import { startSignalingNode, type SignalingProcess } from '../harness/signaling';
 
 const SIGNALING_ENV = { HOINGHI_JWT_SECRET: BENCH_SECRET, HOINGHI_JOIN_RATE: '100000', HOINGHI_JOIN_BURST: '100000' };
 

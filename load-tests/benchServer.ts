@@ -9,7 +9,7 @@ import os from 'node:os';
 import { loadConfig } from '../signaling/config';
 import { HoinghiServer } from '../signaling/server';
 import { BENCH_SECRET, botToken } from './lib';
-import { WebRtcPublisher } from './bots/webrtcPublisher';
+import { WebRtcPublisher } from '../harness/webrtcPublisher';
 import { WebRtcViewer, type WebRtcViewerOptions } from './bots/webrtcViewer';
 
 /** The machine's cores, read once at load: pinning this process later narrows what availableParallelism() reports. */

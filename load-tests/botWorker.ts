@@ -13,7 +13,7 @@
  * compare across processes.
  */
 import { io, type Socket } from 'socket.io-client';
-import { dtlsParameters } from '../test/helpers/media';
+import { dtlsParameters } from '../harness/media';
 import { botToken } from './lib';
 
 export type Flow = 'join' | 'recv';

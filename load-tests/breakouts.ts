@@ -14,7 +14,7 @@ import os from 'node:os';
 import type { Socket } from 'socket.io-client';
 import { PROVINCES } from '../signaling/data/provinces';
 import type { ConsumerInfo, JoinResult, SessionInfo, TransportInfo } from '../signaling/protocol/events';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../test/helpers/media';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../harness/media';
 import { BENCH_SECRET, botToken, connectBot, cpuSeconds, emitAck, machine, percentile, runBenchmark, startNode, writeResult } from './lib';
 
 const { values } = parseArgs({ options: { teachers: { type: 'string', default: '2000' } } });

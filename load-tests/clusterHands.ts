@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import type { HandQueueSummary } from '../signaling/protocol/events';
 import { BotPool, RedisCounter, nodeReadings, sum } from './bots';
 import { BENCH_SECRET, botToken, connectBot, emitAck, machine, percentile, runBenchmark, writeResult } from './lib';
-import { freePort, startRedis } from '../test/helpers/cluster';
-import { startSignalingNode, type SignalingProcess } from '../test/helpers/signaling';
+import { freePort, startRedis } from '../harness/cluster';
+import { startSignalingNode, type SignalingProcess } from '../harness/signaling';
 
 const { values } = parseArgs({
   options: {

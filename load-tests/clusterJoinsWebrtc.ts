@@ -1,7 +1,7 @@
 /**
  * Cluster join rate with real WebRTC viewers: HAProxy (deploy/haproxy.ts, as start-cluster.sh runs
  * it) in front of 3 signaling processes (Redis store + adapter, cluster SFU) over 2 SFU node
- * processes. A host bot publishes a looped VP8 + Opus clip over real WebRTC (bots/webrtcPublisher)
+ * processes. A host bot publishes a looped VP8 + Opus clip over real WebRTC (harness/webrtcPublisher.ts)
  * through the balancer; N viewer bots (bots/webrtcViewer: node-datachannel ICE, DTLS, SRTP, RTCP)
  * spread over client processes join through the balancer, at most `concurrency` at once. Each
  * viewer counts from the start of its join (socket connect) to the DTLS handshake done with every
@@ -20,12 +20,12 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { RedisCounter, sum } from './bots';
 import { BENCH_SECRET, botToken, machine, metricValue, percentile, runBenchmark, writeResult } from './lib';
-import { WebRtcPublisher } from './bots/webrtcPublisher';
+import { WebRtcPublisher } from '../harness/webrtcPublisher';
 import type { ViewerTiming, WebRtcCommand, WebRtcReport } from './webrtcBotWorker';
-import { freePort, startRedis, startSfuNode, type SfuNodeProcess } from '../test/helpers/cluster';
-import { startHaproxy } from '../test/helpers/haproxy';
-import { startSignalingNode, type SignalingProcess } from '../test/helpers/signaling';
-import { BENCH_CLIP, ensureBenchClip } from './benchClip';
+import { freePort, startRedis, startSfuNode, type SfuNodeProcess } from '../harness/cluster';
+import { startHaproxy } from '../harness/haproxy';
+import { startSignalingNode, type SignalingProcess } from '../harness/signaling';
+import { BENCH_CLIP, ensureBenchClip } from '../harness/benchClip';
 
 const { values } = parseArgs({
   options: {

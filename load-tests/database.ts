@@ -19,12 +19,12 @@ import { performance } from 'node:perf_hooks';
 import { openDb } from '../signaling/db/openDb';
 import type { Db } from '../signaling/db/Db';
 import { seedProvinces, upsertSchools, upsertTeachers } from '../signaling/org/orgRepo';
-import { generateSchools, generateTeachers } from '../signaling/org/demoData';
-import { MeetingRepo } from '../signaling/meetings/meetingRepo';
+import { generateSchools, generateTeachers } from '../signaling/demo/demoData';
+import { MeetingRepo } from '../signaling/schedule/meetingRepo';
 import { AttendanceWriter } from '../signaling/attendance/AttendanceWriter';
 import { allTeacherRows, groupRows } from '../signaling/attendance/attendanceQueries';
 import { writeCsv, writeXlsx } from '../signaling/attendance/attendanceExport';
-import { startPostgres, type PostgresServer } from '../test/helpers/postgres';
+import { startPostgres, type PostgresServer } from '../harness/postgres';
 import { machine, percentile, runBenchmark, writeResult } from './lib';
 
 const { values } = parseArgs({

@@ -11,9 +11,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../signaling/server';
 import type { LocalSfu } from '../sfu/LocalSfu';
 import type { ClusterSfu } from '../sfu/cluster/ClusterSfu';
-import { startServer } from '../test/helpers/server';
-import { closeAll, framesOnNewTracks, inboundStats, launchChromium, openAs, trackIds, waitFor } from '../test/helpers/browser';
-import { SFU_SECRET, startRedis, startSfuNode, type SfuNodeProcess } from '../test/helpers/cluster';
+import { startServer } from '../harness/server';
+import { closeAll, framesOnNewTracks, inboundStats, launchChromium, openAs, trackIds, waitFor } from '../harness/browser';
+import { SFU_SECRET, startRedis, startSfuNode, type SfuNodeProcess } from '../harness/cluster';
 import { machine, percentile, runBenchmark, writeResult } from './lib';
 
 const WORKER_ROUNDS = Number(process.argv[2] ?? 5);

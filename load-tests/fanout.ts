@@ -23,10 +23,10 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { mediaCodecs } from '../sfu/mediaCodecs';
 import { cpuSeconds, machine, runBenchmark, writeResult } from './lib';
-import { freePort } from '../test/helpers/cluster';
+import { freePort } from '../harness/cluster';
 import { lineChart } from './chart';
 import { buildUdpkit, Receiver, udpCeiling } from './udpkit';
-import { BENCH_CLIP, ensureBenchClip } from './benchClip';
+import { BENCH_CLIP, ensureBenchClip } from '../harness/benchClip';
 
 const MAX_VIEWERS = Number(process.argv[2] ?? 1600);
 const WINDOW_S = Number(process.argv[3] ?? 4);

@@ -23,7 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpuSeconds, machine, runBenchmark, writeResult } from './lib';
 import { BenchNode, WORKER_PINNED } from './benchServer';
-import { BENCH_CLIP, ensureBenchClip } from './benchClip';
+import { BENCH_CLIP, ensureBenchClip } from '../harness/benchClip';
 
 const STEPS = (process.argv[2] ?? '50,100,200').split(',').map(Number);
 const WINDOW_S = Number(process.argv[3] ?? 6);

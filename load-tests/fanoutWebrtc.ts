@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import { BENCH_SECRET, botToken, machine, runBenchmark, startNode, writeResult } from './lib';
-import { inboundStats, launchChromium, newContext, waitFor } from '../test/helpers/browser';
+import { inboundStats, launchChromium, newContext, waitFor } from '../harness/browser';
 
 const MAX = Number(process.argv[2] ?? 6);
 const WINDOW_S = Number(process.argv[3] ?? 5);

@@ -10,8 +10,8 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { startServer } from '../test/helpers/server';
-import { launchChromium, newContext, signIn } from '../test/helpers/browser';
+import { startServer } from '../harness/server';
+import { launchChromium, newContext, signIn } from '../harness/browser';
 
 const RUNS = Number(process.argv[2] ?? 10);
 

@@ -24,8 +24,8 @@ import path from 'node:path';
 import { createClient } from 'redis';
 import type { IndexedRecording } from '../signaling/recording/hlsIndex';
 import type { RecordingInfo } from '../signaling/recording/RecordingManager';
-import { startRedis } from '../test/helpers/cluster';
-import { startSignalingNode } from '../test/helpers/signaling';
+import { startRedis } from '../harness/cluster';
+import { startSignalingNode } from '../harness/signaling';
 import { BENCH_SECRET, botToken, cpuSeconds, machine, percentile, runBenchmark, writeResult } from './lib';
 
 const SECONDS = Number(process.argv[2] ?? 8);

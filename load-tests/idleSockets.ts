@@ -19,8 +19,8 @@ import { parseArgs } from 'node:util';
 import { BotPool, nodeReadings } from './bots';
 import { lineChart } from './chart';
 import { BENCH_SECRET, machine, runBenchmark, startNode, writeResult } from './lib';
-import { freePort, startRedis } from '../test/helpers/cluster';
-import { startSignalingNode } from '../test/helpers/signaling';
+import { freePort, startRedis } from '../harness/cluster';
+import { startSignalingNode } from '../harness/signaling';
 
 const { values } = parseArgs({
   options: {

@@ -10,8 +10,8 @@
  * Writes load-tests/results/join-rate.json.
  */
 import { BENCH_SECRET, botToken, connectBot, emitAck, machine, percentile, runBenchmark, startNode, writeResult, type NodeProcess } from './lib';
-import { SFU_SECRET, startRedis, startSfuNode } from '../test/helpers/cluster';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../test/helpers/media';
+import { SFU_SECRET, startRedis, startSfuNode } from '../harness/cluster';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../harness/media';
 import type { Socket } from 'socket.io-client';
 
 const N = Number(process.argv[2] ?? 1000);

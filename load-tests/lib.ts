@@ -5,7 +5,7 @@ import os from 'node:os';
 import { io, type Socket } from 'socket.io-client';
 import jwt from 'jsonwebtoken';
 import { PROVINCES } from '../signaling/data/provinces';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../test/helpers/media';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../harness/media';
 
 export interface NodeProcess {
   url: string;

@@ -27,9 +27,9 @@ import { parseArgs } from 'node:util';
 import { LocalSfu } from '../sfu/LocalSfu';
 import { HoinghiServer } from '../signaling/server';
 import { playlistSegments } from '../signaling/recording/Recorder';
-import { waitFor } from '../test/helpers/browser';
-import { publishClip, type RtpSource } from '../test/helpers/rtpSource';
-import { MEETING, call, connectClient, testConfig, tokenFor, type TestSocket } from '../test/helpers/server';
+import { waitFor } from '../harness/browser';
+import { publishClip, type RtpSource } from '../harness/rtpSource';
+import { MEETING, call, connectClient, testConfig, tokenFor, type TestSocket } from '../harness/server';
 import { machine, percentile, runBenchmark, writeResult } from './lib';
 
 const { values } = parseArgs({

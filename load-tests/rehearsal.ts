@@ -31,7 +31,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { closeAll, launchChromium } from '../test/helpers/browser';
+import { closeAll, launchChromium } from '../harness/browser';
 import { lineChart } from './chart';
 import { machine, runBenchmark, writeResult } from './lib';
 import { TeacherBots } from './rehearsal/botPool';

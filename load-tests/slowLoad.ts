@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { startServer } from '../test/helpers/server';
-import { launchChromium, newContext } from '../test/helpers/browser';
+import { startServer } from '../harness/server';
+import { launchChromium, newContext } from '../harness/browser';
 import { machine, percentile, runBenchmark, writeResult } from './lib';
 
 const RUNS = Number(process.argv[2] ?? 3);

@@ -5,7 +5,7 @@
 import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import readline from 'node:readline';
-import { freePort } from '../test/helpers/cluster';
+import { freePort } from '../harness/cluster';
 
 const UDPKIT = '.build/udpkit';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -59,7 +59,7 @@ import { BenchNode, CORES, pinWorker, WORKER_PINNED } from './benchServer';
 import { barChart } from './chart';
 import { buildUdpkit, Receiver, udpCeiling } from './udpkit';
 import { mediaCodecs } from '../sfu/mediaCodecs';
-import { freePort } from '../test/helpers/cluster';
+import { freePort } from '../harness/cluster';
 import { clipPath, makeClips, type Ptime, type VideoLayer } from './viewerClips';
 import { inPrivateNetns, maskOfCoresBut0, reexecInPrivateNetns, setRps, setUpPrivateLoopback, softirqSnap } from './netns';
 

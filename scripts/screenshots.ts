@@ -5,8 +5,8 @@
  * Loopback only.
  *   node --import tsx scripts/screenshots.ts
  */
-import { startServer } from '../test/helpers/server';
-import { launchChromium, newContext, signIn, inboundStats, waitFor } from '../test/helpers/browser';
+import { startServer } from '../harness/server';
+import { launchChromium, newContext, signIn, inboundStats, waitFor } from '../harness/browser';
 
 const server = await startServer({ HOINGHI_WORKERS: '2', HOINGHI_DEMO_MEETING: 'hoi-nghi-toan-quoc' });
 const browser = await launchChromium();

@@ -8,6 +8,9 @@ bash scripts/setup.sh
 echo "test: type check"
 node_modules/.bin/tsc -p tsconfig.json
 
+echo "test: import rules (.dependency-cruiser.cjs)"
+npm run --silent deps
+
 results=.build/vitest-results.json
 rm -f "$results"
 status=0

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, parseEnv, pathSetting, programSetting } from '../common/env';
-import { loadQaOptions, qaEnvShape } from './qa/qaConfig';
+import { loadQaOptions, qaEnvShape, type QaOptions } from './qa/qaConfig';
 import type { SfuOptions } from '../sfu/types';
 import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../sfu/config';
 import type { MeetingOptions } from './meeting/Meeting';
@@ -236,6 +236,8 @@ export interface Config {
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
   admission: AdmissionSettings;
   meeting: MeetingOptions;
+  /** Questions, polls and reactions (qa/qaConfig.ts). */
+  qa: QaOptions;
   /** A serial queue's task still running after this long is left behind (common/SerialQueue.ts), ms. */
   queueStallMs: number;
   webDist: string | undefined;
@@ -346,10 +348,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       handToggleBurst: 4,
       maxConsumersPerPeer: e.HOINGHI_MAX_CONSUMERS_PER_PEER,
       rejoinsPerSecond: e.HOINGHI_JOIN_RATE,
-      qa: loadQaOptions(env),
       massAudienceViewers: e.HOINGHI_MASS_AUDIENCE_VIEWERS,
       massAudienceBwe: e.HOINGHI_MASS_AUDIENCE_BWE,
     },
+    qa: loadQaOptions(env),
     queueStallMs: e.HOINGHI_QUEUE_STALL_MS,
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,

@@ -35,12 +35,13 @@ import { openDb } from './db/openDb';
 import { AttendanceWriter } from './attendance/AttendanceWriter';
 import { QaWriter } from './qa/qaWriter';
 import { NO_ATTENDANCE } from './attendance/AttendanceRecorder';
-import { DatabaseBreakoutPlans } from './meetings/breakoutPlanSource';
-import { DatabaseJoinAuthorizer, TokenListAuthorizer, type JoinAuthorizer } from './meetings/JoinAuthorizer';
+import { DatabaseBreakoutPlans } from './schedule/breakoutPlanSource';
+import type { JoinAuthorizer } from './meeting/JoinAuthorizer';
+import { DatabaseJoinAuthorizer, TokenListAuthorizer } from './schedule/joinAuthorizers';
 import { meetingRouter } from './http/meetingRoutes';
-import { seedDemo } from './org/seedDemo';
-import { Retention } from './meetings/retention';
-import { MeetingRepo } from './meetings/meetingRepo';
+import { seedDemo } from './demo/seedDemo';
+import { Retention } from './schedule/retention';
+import { MeetingRepo } from './schedule/meetingRepo';
 import { MeetingEnder } from './meetingEnder';
 
 /** The database and what hangs on it (absent on a node without a database). */
@@ -207,6 +208,7 @@ export class HoinghiServer {
       attendance: data?.attendance ?? NO_ATTENDANCE,
       ...(data ? { plans: new DatabaseBreakoutPlans(data.db) } : {}),
       qaRecorder: data?.qa,
+      qa: config.qa,
       recordings: this.recordings,
       live: this.live,
       hlsIndex: this.hlsIndex,

@@ -36,12 +36,13 @@ import type { MeetingStore } from './store/types';
 import { SocketNotifier } from './socketNotifier';
 import type { SocketGate } from './edge/socketGate';
 import type { Drain } from './edge/drain';
-import type { JoinAuthorizer } from './meetings/JoinAuthorizer';
+import type { JoinAuthorizer } from './meeting/JoinAuthorizer';
 import type { AttendanceRecorder } from './attendance/AttendanceRecorder';
 import type { BreakoutPlans } from './meeting/BreakoutPlans';
 import { QA_CLASS_BUDGET, QA_EVENT_CLASS, QA_HANDLERS } from './qa/qaEvents';
 import { openQa } from './qa/QaRuntime';
 import type { QaRecorder } from './qa/QaRecorder';
+import type { QaOptions } from './qa/qaConfig';
 import { QueueStallError, SerialQueue, type QueueWatch } from '../common/SerialQueue';
 import { NO_RELAY, recordingRelay } from './recording/recordingRelay';
 
@@ -131,6 +132,8 @@ export interface SocketServerOptions {
   plans?: BreakoutPlans;
   /** Where questions, votes, polls and reactions are kept (default: nowhere). */
   qaRecorder?: QaRecorder;
+  /** Limits of questions, polls and reactions (defaults when absent). */
+  qa?: QaOptions;
   recordings: RecordingManager;
   live: LiveStreams;
   hlsIndex: HlsIndex;
@@ -175,7 +178,7 @@ export class SocketServer {
       queues: opts.queues,
       onOpen: (meeting) => {
         meeting.onBreakoutTimer = async () => void (await breakoutFlow.recall(meeting));
-        openQa(meeting, opts.qaRecorder);
+        openQa(meeting, opts.qaRecorder, opts.qa);
       },
     });
     const joinDeps: joinFlow.JoinDeps = {

@@ -1,5 +1,5 @@
 /**
- * The rehearsal's people in Chromium (test/helpers/browser.ts: Debian's Chromium, fake camera and
+ * The rehearsal's people in Chromium (harness/browser.ts: Debian's Chromium, fake camera and
  * microphone): the national host, province hosts, and a teacher who speaks. They act through the
  * page as a person does (clicks on the controls), and every request their page sends is timed
  * from the WebSocket frames themselves: a socket.io request `42<id>["event",…]` and its
@@ -8,7 +8,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { newContext, signIn } from '../../test/helpers/browser';
+import { newContext, signIn } from '../../harness/browser';
 import type { AckRecord } from './teacherBots';
 
 const REQUEST = /^42(\d+)\["([A-Za-z]+)"/;

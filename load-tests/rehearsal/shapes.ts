@@ -1,12 +1,12 @@
 /**
  * The two shapes the rehearsal runs on, and what it kills in each:
  *
- * - `single`: one node in this process (test/helpers/server.ts: the meeting store in memory, two
+ * - `single`: one node in this process (harness/server.ts: the meeting store in memory, two
  *   mediasoup workers, demo sign-in), as scripts/start.sh runs it but without its database. The
  *   kills: the mediasoup worker holding viewers but not the meeting's origin, then the origin's
  *   worker (the node replaces each; there is no other process to kill).
  * - `cluster`: Redis, 2 SFU node processes and 3 signaling processes (benchCluster.ts) behind
- *   HAProxy (test/helpers/haproxy.ts, start-cluster.sh's configuration). The kills: the signaling
+ *   HAProxy (harness/haproxy.ts, start-cluster.sh's configuration). The kills: the signaling
  *   process with the most teachers that does not serve the national host, then an SFU node (the
  *   one that is not the meeting's origin, or the origin with `sfuVictim: 'origin'`); a supervisor
  *   starts each again a few seconds later.
@@ -26,9 +26,9 @@ import type { MeetingState } from '../../signaling/store/types';
 import { TopologyStore } from '../../sfu/cluster/TopologyStore';
 import { connectRedis, type RedisClient } from '../../common/redis';
 import { logger } from '../../common/log';
-import { startServer } from '../../test/helpers/server';
-import { freePort } from '../../test/helpers/cluster';
-import { startHaproxy, type HaproxyProcess } from '../../test/helpers/haproxy';
+import { startServer } from '../../harness/server';
+import { freePort } from '../../harness/cluster';
+import { startHaproxy, type HaproxyProcess } from '../../harness/haproxy';
 import { ClusterProcesses } from '../benchCluster';
 import { BENCH_SECRET } from '../lib';
 import type { MeetingView } from './expectedMedia';

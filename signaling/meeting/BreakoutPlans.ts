@@ -1,7 +1,7 @@
 /**
  * Where a meeting's breakout plan comes from when the national host starts breakouts without
  * saying which provinces or for how long: the scheduled meeting's plan (the database's
- * `MeetingRepo`, signaling/meetings/breakoutPlanSource.ts), or none for a node without a database.
+ * `MeetingRepo`, signaling/schedule/breakoutPlanSource.ts), or none for a node without a database.
  */
 export interface PlannedBreakouts {
   /** The provinces that split out; empty: every province. */

@@ -35,7 +35,6 @@ import type { MeetingNotifier } from './Notifier';
 import type { Peer } from './Peer';
 import { HostFeeds } from './hostFeeds';
 import { NationalFallback } from './nationalFallback';
-import type { QaOptions } from '../qa/qaConfig';
 import { RejoinPacer } from './rejoinPacer';
 import { applyViewerLayer, isMassAudience, settleViewerLayer } from './massAudience';
 import { QueueStallError, QueueWatch, SerialQueue, detached, progressed, waitOn } from '../../common/SerialQueue';
@@ -57,8 +56,6 @@ export interface MeetingOptions {
   maxConsumersPerPeer: number;
   /** `rejoin` notices per second after a media loss (the join rate). */
   rejoinsPerSecond: number;
-  /** Questions, polls and reactions (qa/qaConfig.ts); defaults when absent. */
-  qa?: QaOptions;
   /** Viewers (cluster-wide) from which the mass-audience profile applies; 0 = never (massAudience.ts). */
   massAudienceViewers: number;
   /** Mass-audience viewers' bandwidth estimation: none (default: the page adapts) or REMB (massAudience.ts). */

@@ -16,7 +16,7 @@ import { withJitter } from '../rateLimit';
 import type { MeetingRegistry } from './MeetingRegistry';
 import { Peer } from './Peer';
 import type { Session } from './Session';
-import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
+import type { JoinAuthorizer } from './JoinAuthorizer';
 import { adaptsOwnLayer, meetingIsLarge, profileCapabilities } from './massAudience';
 import { DATA_SAVER_BPS, reapply } from './layerFlow';
 

@@ -6,19 +6,11 @@
 import type { Meeting } from '../meeting/Meeting';
 import type { Peer } from '../meeting/Peer';
 import { TokenBucket } from '../rateLimit';
-import type { QaSort } from '../protocol/qa';
 import { DEFAULT_QA_OPTIONS, type QaOptions } from './qaConfig';
 import { QaFeeds } from './qaFeeds';
 import { NO_QA_RECORDER, type QaRecorder } from './QaRecorder';
+import { isQaHost, type HostWatch } from './qaHosts';
 
-export interface HostWatch {
-  sort: QaSort;
-  province: string | null;
-  includeHidden: boolean;
-  /** The Q&A change number last sent, and when; -1 forces the next tick to send. */
-  seq: number;
-  at: number;
-}
 
 export class QaRuntime {
   readonly meeting: Meeting;
@@ -29,9 +21,9 @@ export class QaRuntime {
   readonly feeds: QaFeeds;
   readonly #askBuckets = new Map<string, TokenBucket>();
 
-  constructor(meeting: Meeting, recorder: QaRecorder) {
+  constructor(meeting: Meeting, recorder: QaRecorder, options: QaOptions) {
     this.meeting = meeting;
-    this.options = meeting.options.qa ?? DEFAULT_QA_OPTIONS;
+    this.options = options;
     this.recorder = recorder;
     this.feeds = new QaFeeds(this);
   }
@@ -66,23 +58,14 @@ export class QaRuntime {
   }
 }
 
-/** National hosts moderate every question; a province host those of their province. */
-export function isQaHost(peer: Peer): boolean {
-  return peer.claims.role === 'host' || (peer.claims.role === 'province_host' && peer.claims.province !== null);
-}
-
-/** The province a host is limited to (null: every province). */
-export function hostScope(peer: Peer): string | null {
-  return peer.claims.role === 'host' ? null : peer.claims.province;
-}
 
 const runtimes = new WeakMap<Meeting, QaRuntime>();
 
 /** Opens the meeting's runtime on this node (once); the meeting closes it. */
-export function openQa(meeting: Meeting, recorder: QaRecorder = NO_QA_RECORDER): QaRuntime {
+export function openQa(meeting: Meeting, recorder: QaRecorder = NO_QA_RECORDER, options: QaOptions = DEFAULT_QA_OPTIONS): QaRuntime {
   let rt = runtimes.get(meeting);
   if (!rt) {
-    rt = new QaRuntime(meeting, recorder);
+    rt = new QaRuntime(meeting, recorder, options);
     runtimes.set(meeting, rt);
     const created = rt;
     meeting.onClose.push(() => created.close());

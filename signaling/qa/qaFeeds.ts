@@ -12,15 +12,24 @@
  */
 import { createHash } from 'node:crypto';
 import { REACTION_KINDS, type PollHostSummary, type QaHostSummary, type QaPublic, type ReactionKind, type ReactionStrip } from '../protocol/qa';
-import type { HostWatch, QaRuntime } from './QaRuntime';
-import { hostScope } from './QaRuntime';
+import type { Meeting } from '../meeting/Meeting';
 import type { Peer } from '../meeting/Peer';
+import type { QaOptions } from './qaConfig';
+import { hostScope, type HostWatch } from './qaHosts';
+
+/** What the feeds read of a meeting's Q&A runtime (QaRuntime.ts). */
+export interface FeedSource {
+  readonly meeting: Meeting;
+  readonly options: QaOptions;
+  /** This node's host sockets watching summaries, with their peers. */
+  liveWatchers(): [string, HostWatch, Peer][];
+}
 
 /** How often the change numbers are looked at, at most. */
 const TICK_MS = 100;
 
 export class QaFeeds {
-  readonly #rt: QaRuntime;
+  readonly #rt: FeedSource;
   readonly #timer: NodeJS.Timeout;
   #busy = false;
   #pollSent = { seq: -1, at: 0, nextDeadline: Infinity };
@@ -39,7 +48,7 @@ export class QaFeeds {
   /** Summaries sent to hosts (for tests and metrics). */
   hostSummaries = 0;
 
-  constructor(rt: QaRuntime) {
+  constructor(rt: FeedSource) {
     this.#rt = rt;
     this.#timer = setInterval(() => void this.#tick(), Math.min(TICK_MS, rt.options.summaryIntervalMs));
     this.#timer.unref();

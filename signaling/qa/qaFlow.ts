@@ -9,7 +9,8 @@ import { withJitter } from '../rateLimit';
 import type { Session } from '../meeting/Session';
 import type { Meeting } from '../meeting/Meeting';
 import type { Peer } from '../meeting/Peer';
-import { hostScope, isQaHost, qaOf } from './QaRuntime';
+import { qaOf } from './QaRuntime';
+import { hostScope, isQaHost } from './qaHosts';
 import { provinceKey } from '../store/qaTypes';
 
 /** Only teachers ask, vote and react (hosts moderate). */

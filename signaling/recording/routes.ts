@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { TokenVerifier } from '../auth/tokens';
-import type { JoinAuthorizer } from '../meetings/JoinAuthorizer';
+import type { JoinAuthorizer } from '../meeting/JoinAuthorizer';
 import { AppError } from '../protocol/errors';
 import type { RecordingSummary } from '../protocol/events';
 import { PLAYLIST } from './Recorder';

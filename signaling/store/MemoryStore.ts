@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { HandEntry, HandQueueSummary, Notice, SpeakerInfo } from '../protocol/events';
-import { HandQueue } from '../meeting/HandQueue';
+import { HandQueue } from './HandQueue';
 import type {
   Breakouts,
   InviteResult,

@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
-import { ENGINES, useDb } from '../helpers/postgres';
+import { ENGINES, useDb } from '../../harness/postgres';
 import { HCM_HOST, HN_HOST, NATIONAL, meetingBody, seedOrg, startApi, teacher, type Api } from '../helpers/orgFixture';
 import { AttendanceWriter } from '../../signaling/attendance/AttendanceWriter';
 import { EXPORT_COLUMNS } from '../../signaling/attendance/attendanceExport';
-import { Retention } from '../../signaling/meetings/retention';
+import { Retention } from '../../signaling/schedule/retention';
 
 interface Row {
   teacher_id: string;

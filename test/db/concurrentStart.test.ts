@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../signaling/db/Db';
 import { MIGRATIONS_DIR } from '../../signaling/db/migrate';
 import { openDb } from '../../signaling/db/openDb';
-import { seedDemo } from '../../signaling/org/seedDemo';
+import { seedDemo } from '../../signaling/demo/seedDemo';
 import { orgCounts } from '../../signaling/org/orgRepo';
-import { startPostgres, type PostgresServer } from '../helpers/postgres';
+import { startPostgres, type PostgresServer } from '../../harness/postgres';
 import fs from 'node:fs';
 
 describe('nodes starting at once on one PostgreSQL database', () => {

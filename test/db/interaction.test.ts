@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
-import { ENGINES, useDb } from '../helpers/postgres';
+import { ENGINES, useDb } from '../../harness/postgres';
 import { HCM_HOST, NATIONAL, bearer, meetingBody, seedOrg, startApi, teacher, type Api } from '../helpers/orgFixture';
 import { QaWriter } from '../../signaling/qa/qaWriter';
 import { MemoryQa } from '../../signaling/store/qaMemory';

@@ -4,9 +4,9 @@
  * database.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, useDb } from '../helpers/postgres';
+import { ENGINES, useDb } from '../../harness/postgres';
 import { HCM_HOST, HN_HOST, NATIONAL, meetingBody, seedOrg, startApi, teacher, tokens, type Api } from '../helpers/orgFixture';
-import { DatabaseJoinAuthorizer } from '../../signaling/meetings/JoinAuthorizer';
+import { DatabaseJoinAuthorizer } from '../../signaling/schedule/joinAuthorizers';
 import { AppError } from '../../signaling/protocol/errors';
 
 describe.each(ENGINES)('meeting scope on %s', (engine) => {

@@ -4,14 +4,14 @@
  */
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENGINES, useDb } from '../helpers/postgres';
+import { ENGINES, useDb } from '../../harness/postgres';
 import { importSchoolsCsv, importTeachersCsv } from '../../signaling/org/csvImport';
 import { orgCounts, seedProvinces, teacherPlace, deleteTeacher } from '../../signaling/org/orgRepo';
-import { generateSchools, generateTeachers } from '../../signaling/org/demoData';
-import { seedDemo } from '../../signaling/org/seedDemo';
+import { generateSchools, generateTeachers } from '../../signaling/demo/demoData';
+import { seedDemo } from '../../signaling/demo/seedDemo';
 import { DEMO_ACCOUNTS } from '../../signaling/auth/demoAccounts';
 import { PROVINCES } from '../../signaling/data/provinces';
-import { MeetingRepo } from '../../signaling/meetings/meetingRepo';
+import { MeetingRepo } from '../../signaling/schedule/meetingRepo';
 
 describe.each(ENGINES)('organisation on %s', (engine) => {
   const db = useDb(engine, { beforeAll, afterAll });

@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, it, vi } from 'vitest';
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 400_000 });
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { closeAll, launchChromium, newContext, signIn, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { closeAll, launchChromium, newContext, signIn, waitFor } from '../../harness/browser';
 import { expectAccessible, expectPhoneLayout, phoneContext } from '../helpers/a11y';
 
 const MEETING = 'e2e-a11y';

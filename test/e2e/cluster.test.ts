@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
-import { startServer } from '../helpers/server';
-import { closeAll, framesOnNewTracks, framesRise, launchChromium, openAs, trackIds, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { closeAll, framesOnNewTracks, framesRise, launchChromium, openAs, trackIds, waitFor } from '../../harness/browser';
 import { consumerPackets } from '../helpers/flows';
-import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
+import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 
 const MEETING = 'e2e-cluster';
 const TEACHERS = ['gv-hn-1', 'gv-hcm-1'];

@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { freePort } from '../helpers/cluster';
-import { startHaproxy, type HaproxyProcess } from '../helpers/haproxy';
-import { closeAll, framesOnNewTracks, framesRise, launchChromium, openAs, trackIds, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { freePort } from '../../harness/cluster';
+import { startHaproxy, type HaproxyProcess } from '../../harness/haproxy';
+import { closeAll, framesOnNewTracks, framesRise, launchChromium, openAs, trackIds, waitFor } from '../../harness/browser';
 
 const MEETING = 'e2e-drain';
 const env = {

@@ -18,8 +18,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../../harness/browser';
 
 let server: HoinghiServer;
 let browser: Browser;

@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { joinQueued, joinWhenAdmitted } from '../helpers/admission';
-import { closeAll, framesRise, launchChromium, openAs } from '../helpers/browser';
+import { closeAll, framesRise, launchChromium, openAs } from '../../harness/browser';
 
 let server: HoinghiServer;
 let browser: Browser;

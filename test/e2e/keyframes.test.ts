@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { closeAll, launchChromium, openAs, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { closeAll, launchChromium, openAs, waitFor } from '../../harness/browser';
 
 const MEETING = 'e2e-keyframes';
 const TEACHERS = ['gv-hn-1', 'gv-hn-2', 'gv-hcm-1', 'gv-hcm-2', 'gv-dn-1', 'gv-cm-1'];

@@ -15,8 +15,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { closeAll, launchChromium, openAs, signIn, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { closeAll, launchChromium, openAs, signIn, waitFor } from '../../harness/browser';
 import { expectAccessible, expectPhoneLayout, phoneContext } from '../helpers/a11y';
 
 const MEETING = 'e2e-pin';

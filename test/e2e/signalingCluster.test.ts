@@ -8,12 +8,12 @@
 import { createClient } from 'redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
-import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../helpers/signaling';
-import { request, type TestSocket } from '../helpers/server';
+import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
+import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../../harness/signaling';
+import { request, type TestSocket } from '../../harness/server';
 import { joinWhenAdmitted } from '../helpers/admission';
-import { startHaproxy, type HaproxyProcess } from '../helpers/haproxy';
-import { closeAll, framesOnNewTracks, framesRise, launchChromium, openAs, trackIds, waitFor } from '../helpers/browser';
+import { startHaproxy, type HaproxyProcess } from '../../harness/haproxy';
+import { closeAll, framesOnNewTracks, framesRise, launchChromium, openAs, trackIds, waitFor } from '../../harness/browser';
 
 const MEETING = 'e2e-signaling-cluster';
 const TEACHERS = ['gv-hn-1', 'gv-hcm-1'];

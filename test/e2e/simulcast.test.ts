@@ -10,8 +10,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { closeAll, launchChromium, openAs, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { closeAll, launchChromium, openAs, waitFor } from '../../harness/browser';
 
 const MEETING = 'e2e-simulcast';
 /** The bandwidth estimate climbs back to the top layer in 5–40 s here; allow for a slow machine. */

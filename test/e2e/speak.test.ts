@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { closeAll, launchChromium, openAs, packetsForProducer, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { closeAll, launchChromium, openAs, packetsForProducer, waitFor } from '../../harness/browser';
 
 const MEETING = 'e2e-speak';
 let server: HoinghiServer;

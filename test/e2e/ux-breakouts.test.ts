@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 400_000 });
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { closeAll, inboundForProducer, launchChromium, newContext, signIn, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { closeAll, inboundForProducer, launchChromium, newContext, signIn, waitFor } from '../../harness/browser';
 
 const MEETING = 'e2e-ux-breakouts';
 let server: HoinghiServer;

@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { closeAll, framesRise, inboundForProducer, launchChromium, openAs, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { closeAll, framesRise, inboundForProducer, launchChromium, openAs, waitFor } from '../../harness/browser';
 
 const MEETING = 'e2e-ux-host';
 let server: HoinghiServer;

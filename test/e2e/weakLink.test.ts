@@ -18,8 +18,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { closeAll, launchChromium, openAs, waitFor } from '../helpers/browser';
+import { startServer } from '../../harness/server';
+import { closeAll, launchChromium, openAs, waitFor } from '../../harness/browser';
 import { loopbackShaper } from '../helpers/linkShaper';
 import { PROBE_AFTER_MS } from '../../web/src/client/layerGovernor';
 

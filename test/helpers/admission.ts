@@ -1,7 +1,7 @@
 /** Joins that may wait in the admission queue: poll `join` as a client does, after `retryAfterMs`. */
 import type { QueueInfo } from '../../signaling/protocol/errors';
 import type { JoinResult } from '../../signaling/protocol/events';
-import { MEETING, request, type TestSocket } from './server';
+import { MEETING, request, type TestSocket } from '../../harness/server';
 
 export interface AdmittedJoin {
   join: JoinResult;

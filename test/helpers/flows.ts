@@ -2,8 +2,8 @@
 import type { HoinghiServer } from '../../signaling/server';
 import type { ClaimsInput } from '../../signaling/auth/tokens';
 import type { ConsumerInfo, JoinResult } from '../../signaling/protocol/events';
-import { MEETING, call, connectClient, tokenFor, type TestSocket } from './server';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from './media';
+import { MEETING, call, connectClient, tokenFor, type TestSocket } from '../../harness/server';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 export interface Viewer {
   socket: TestSocket;

@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { inboundForProducer, launchChromium, newContext, signIn, waitFor } from './browser';
+import { inboundForProducer, launchChromium, newContext, signIn, waitFor } from '../../harness/browser';
 
 export interface JourneyTarget {
   /** Where a person opens the product. */

@@ -5,9 +5,9 @@
  */
 import type { LocalSfu } from '../../sfu/LocalSfu';
 import type { HoinghiServer } from '../../signaling/server';
-import { waitFor } from './browser';
-import { publishClip, type RtpSource } from './rtpSource';
-import { MEETING } from './server';
+import { waitFor } from '../../harness/browser';
+import { publishClip, type RtpSource } from '../../harness/rtpSource';
+import { MEETING } from '../../harness/server';
 
 /** Publishes the clip as `hostId`'s camera and microphone in `meetingId`; the host must have joined through `server`. */
 export async function hostOnAir(server: HoinghiServer, sfu: LocalSfu, hostId: string, meetingId = MEETING): Promise<RtpSource> {

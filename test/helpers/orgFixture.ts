@@ -10,7 +10,7 @@ import { seedProvinces, upsertSchools, upsertTeachers } from '../../signaling/or
 import { TokenVerifier, type ClaimsInput } from '../../signaling/auth/tokens';
 import { meetingRouter } from '../../signaling/http/meetingRoutes';
 import { errorHandler } from '../../signaling/http/routes';
-import { TEST_SECRET } from './server';
+import { TEST_SECRET } from '../../harness/server';
 
 export const SCHOOLS = [
   { code: 'HN-A', name: 'THPT Chu Văn An', province: '01' },

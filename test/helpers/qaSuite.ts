@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimsInput } from '../../signaling/auth/tokens';
 import type { PollHostSummary, QaHostSummary, QaPublic, ReactionStrip } from '../../signaling/protocol/qa';
-import { call, request, type TestSocket } from './server';
+import { call, request, type TestSocket } from '../../harness/server';
 import { collect, until } from './flows';
 
 export type Claims = Partial<ClaimsInput> & Pick<ClaimsInput, 'role'>;

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { until } from '../helpers/flows';
 import { joinQueued, joinWhenAdmitted } from '../helpers/admission';
 

@@ -6,8 +6,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClient } from 'redis';
 import type { HoinghiServer } from '../../signaling/server';
-import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
-import { startRedis, type RedisProcess } from '../helpers/cluster';
+import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
+import { startRedis, type RedisProcess } from '../../harness/cluster';
 import { until } from '../helpers/flows';
 import { joinQueued, joinWhenAdmitted } from '../helpers/admission';
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalAdmission } from '../../signaling/admission/LocalAdmission';
 import { RedisAdmission, admissionKeys } from '../../signaling/admission/RedisAdmission';
 import type { Admission, AdmissionOptions, AdmitResult } from '../../signaling/admission/types';
-import { startRedis, type RedisProcess } from '../helpers/cluster';
+import { startRedis, type RedisProcess } from '../../harness/cluster';
 
 let redis: RedisProcess;
 let domain = 0;

@@ -8,11 +8,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
-import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../helpers/signaling';
-import { startPostgres, type PostgresServer } from '../helpers/postgres';
-import { call, type TestSocket } from '../helpers/server';
-import { waitFor } from '../helpers/browser';
+import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
+import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../../harness/signaling';
+import { startPostgres, type PostgresServer } from '../../harness/postgres';
+import { call, type TestSocket } from '../../harness/server';
+import { waitFor } from '../../harness/browser';
 
 const MEETING = 'hop-mat-nut';
 

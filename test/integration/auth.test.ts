@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { MEETING, TEST_SECRET, connectClient, forgedToken, startServer, tokenFor } from '../helpers/server';
+import { MEETING, TEST_SECRET, connectClient, forgedToken, startServer, tokenFor } from '../../harness/server';
 
 let server: HoinghiServer;
 
@@ -86,7 +86,7 @@ describe('tokens at connect', () => {
 
 describe('demo sign-in configuration', () => {
   it('is impossible unless enabled', async () => {
-    const off = await import('../helpers/server').then((h) => h.startServer({ HOINGHI_DEMO_SIGNIN: 'false' }));
+    const off = await import('../../harness/server').then((h) => h.startServer({ HOINGHI_DEMO_SIGNIN: 'false' }));
     try {
       const res = await fetch(`${off.url}/api/demo/signin`, {
         method: 'POST',

@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
-import { audioRtpParameters, dtlsParameters } from '../helpers/media';
+import { audioRtpParameters, dtlsParameters } from '../../harness/media';
 
 let server: HoinghiServer;
 let host: Publisher;

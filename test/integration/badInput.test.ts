@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { clientEventSchemas, type ClientEventName } from '../../signaling/protocol/schemas';
-import { connectClient, next, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, until } from '../helpers/flows';
-import { dtlsParameters } from '../helpers/media';
+import { dtlsParameters } from '../../harness/media';
 
 let server: HoinghiServer;
 const sockets: TestSocket[] = [];

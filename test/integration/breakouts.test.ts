@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { BreakoutsState, ConsumerInfo, Notice, SessionInfo } from '../../signaling/protocol/events';
-import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 /** What one participant currently consumes: consumer id → producer id, kept from the events. */
 interface Tracked extends Viewer {

@@ -14,11 +14,11 @@ import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
 import { SfuError } from '../../sfu/errors';
-import { MEETING, next, startServer } from '../helpers/server';
+import { MEETING, next, startServer } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
-import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
+import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import type { ConsumerInfo } from '../../signaling/protocol/events';
-import { waitFor } from '../helpers/browser';
+import { waitFor } from '../../harness/browser';
 
 let redis: RedisProcess;
 const nodes = new Map<string, SfuNodeProcess>();

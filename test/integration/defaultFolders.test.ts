@@ -13,10 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalSfu } from '../../sfu/LocalSfu';
 import type { HoinghiServer } from '../../signaling/server';
 import { playlistSegments } from '../../signaling/recording/Recorder';
-import { waitFor } from '../helpers/browser';
+import { waitFor } from '../../harness/browser';
 import { hostOnAir } from '../helpers/onAir';
-import type { RtpSource } from '../helpers/rtpSource';
-import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import type { RtpSource } from '../../harness/rtpSource';
+import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../../harness/server';
 
 const WEB_DIST = path.resolve('web/dist');
 const startDir = process.cwd();

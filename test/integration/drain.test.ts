@@ -8,9 +8,9 @@ import { io as connect } from 'socket.io-client';
 import type { HoinghiServer } from '../../signaling/server';
 import { TokenVerifier } from '../../signaling/auth/tokens';
 import type { WireError } from '../../signaling/protocol/errors';
-import { MEETING, call, connectClient, next, request, startServer, testConfig, tokenFor, type TestSocket } from '../helpers/server';
-import { startHaproxy, type HaproxyProcess } from '../helpers/haproxy';
-import { startSignalingProcess, type SignalingProcess } from '../helpers/signalingProcess';
+import { MEETING, call, connectClient, next, request, startServer, testConfig, tokenFor, type TestSocket } from '../../harness/server';
+import { startHaproxy, type HaproxyProcess } from '../../harness/haproxy';
+import { startSignalingProcess, type SignalingProcess } from '../../harness/signalingProcess';
 
 const servers: HoinghiServer[] = [];
 let haproxy: HaproxyProcess | null = null;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { MEETING, request, startServer } from '../helpers/server';
+import { MEETING, request, startServer } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
 
 let server: HoinghiServer;

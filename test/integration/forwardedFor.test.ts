@@ -5,8 +5,8 @@
 import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
-import { startHaproxy, type HaproxyProcess } from '../helpers/haproxy';
+import { startServer } from '../../harness/server';
+import { startHaproxy, type HaproxyProcess } from '../../harness/haproxy';
 import { rawSocket } from '../helpers/rawSocket';
 import { TrustedProxies } from '../../signaling/edge/clientAddress';
 

@@ -13,9 +13,9 @@ import { clientEventSchemas } from '../../signaling/protocol/schemas';
 import { ERROR_CODES } from '../../signaling/protocol/errors';
 import type { Ack } from '../../signaling/protocol/events';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { joinAsViewer } from '../helpers/flows';
-import { closeAll, inboundStats, launchChromium, openAs, waitFor } from '../helpers/browser';
+import { closeAll, inboundStats, launchChromium, openAs, waitFor } from '../../harness/browser';
 
 const RUNS = Number(process.env.HOINGHI_FUZZ_RUNS ?? 10_000);
 const FUZZ = 'fuzz-meeting';

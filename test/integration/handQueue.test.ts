@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { HandQueueSummary, SpeakState } from '../../signaling/protocol/events';
 import { PROVINCES } from '../../signaling/data/provinces';
-import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, until } from '../helpers/flows';
 
 const N = 1000;

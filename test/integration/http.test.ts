@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
+import { startServer } from '../../harness/server';
 
 describe('the HTTP surface', () => {
   let server: HoinghiServer;

@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { MEETING, call, connectClient, startServer, tokenFor } from '../helpers/server';
+import { MEETING, call, connectClient, startServer, tokenFor } from '../../harness/server';
 import { udpReceiveDropsByPort } from '../../sfu/udpDrops';
-import { WebRtcPublisher } from '../../load-tests/bots/webrtcPublisher';
+import { WebRtcPublisher } from '../../harness/webrtcPublisher';
 import { until } from '../helpers/flows';
 
 const UDPKIT = '.build/udpkit';

@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { MEETING, call, connectClient, next, request, tokenFor, startServer, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, next, request, tokenFor, startServer, type TestSocket } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, until } from '../helpers/flows';
-import { dtlsParameters, videoRtpParameters } from '../helpers/media';
+import { dtlsParameters, videoRtpParameters } from '../../harness/media';
 import type { ConsumerInfo } from '../../signaling/protocol/events';
 import { DATA_SAVER_BPS } from '../../signaling/meeting/layerFlow';
 

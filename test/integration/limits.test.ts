@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { joinAndPublish } from '../helpers/flows';
-import { videoRtpParameters } from '../helpers/media';
+import { videoRtpParameters } from '../../harness/media';
 
 let server: HoinghiServer;
 const sockets: TestSocket[] = [];

@@ -20,11 +20,11 @@ import { LocalSfu } from '../../sfu/LocalSfu';
 import { HoinghiServer } from '../../signaling/server';
 import type { LiveRecording } from '../../signaling/protocol/events';
 import { playlistSegments } from '../../signaling/recording/Recorder';
-import { waitFor } from '../helpers/browser';
-import { startRedis, type RedisProcess } from '../helpers/cluster';
+import { waitFor } from '../../harness/browser';
+import { startRedis, type RedisProcess } from '../../harness/cluster';
 import { hostOnAir as publishOnAir } from '../helpers/onAir';
-import type { RtpSource } from '../helpers/rtpSource';
-import { MEETING, call, connectClient, next, request, testConfig, tokenFor, type TestSocket } from '../helpers/server';
+import type { RtpSource } from '../../harness/rtpSource';
+import { MEETING, call, connectClient, next, request, testConfig, tokenFor, type TestSocket } from '../../harness/server';
 
 const sockets: TestSocket[] = [];
 const servers: HoinghiServer[] = [];

@@ -5,10 +5,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { call, connectClient, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, type Publisher } from '../helpers/flows';
-import { MEETING } from '../helpers/server';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
+import { MEETING } from '../../harness/server';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 let server: HoinghiServer;
 let host: Publisher;

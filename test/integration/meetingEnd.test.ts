@@ -15,11 +15,11 @@ import type { LocalSfu } from '../../sfu/LocalSfu';
 import type { HoinghiServer } from '../../signaling/server';
 import type { DisconnectReason, MeetingEndedInfo, RecordingSummary } from '../../signaling/protocol/events';
 import { playlistSegments } from '../../signaling/recording/Recorder';
-import { MeetingRepo } from '../../signaling/meetings/meetingRepo';
-import { waitFor } from '../helpers/browser';
+import { MeetingRepo } from '../../signaling/schedule/meetingRepo';
+import { waitFor } from '../../harness/browser';
 import { hostOnAir } from '../helpers/onAir';
-import type { RtpSource } from '../helpers/rtpSource';
-import { call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import type { RtpSource } from '../../harness/rtpSource';
+import { call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 
 let server: HoinghiServer;
 let dir: string;

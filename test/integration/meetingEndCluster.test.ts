@@ -11,12 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DisconnectReason, MeetingEndedInfo, RecordingSummary } from '../../signaling/protocol/events';
-import { call, next, request, type TestSocket } from '../helpers/server';
-import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
-import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../helpers/signaling';
-import { startPostgres, type PostgresServer } from '../helpers/postgres';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
-import { waitFor } from '../helpers/browser';
+import { call, next, request, type TestSocket } from '../../harness/server';
+import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
+import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../../harness/signaling';
+import { startPostgres, type PostgresServer } from '../../harness/postgres';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
+import { waitFor } from '../../harness/browser';
 
 let redis: RedisProcess;
 let pg: PostgresServer;

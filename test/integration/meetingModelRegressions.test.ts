@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { BreakoutsState, SessionInfo, SpeakState, SpeakerInfo } from '../../signaling/protocol/events';
-import { call, connectClient, request, startServer, type TestSocket } from '../helpers/server';
+import { call, connectClient, request, startServer, type TestSocket } from '../../harness/server';
 import { collect, until } from '../helpers/flows';
-import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
+import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 /** The model's liveness bound: an acknowledgement later than this is a frozen meeting. */
 const ACK_BOUND_MS = 5_000;

@@ -9,9 +9,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { ConsumerInfo, SessionInfo, SpeakState } from '../../signaling/protocol/events';
 import { SelfWaitError } from '../../common/SerialQueue';
-import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
-import { audioRtpParameters, dtlsParameters } from '../helpers/media';
+import { audioRtpParameters, dtlsParameters } from '../../harness/media';
 
 /** Acknowledgements must come within this (liveness, not speed: the freeze never answered). */
 const ACK_BOUND_MS = 8_000;

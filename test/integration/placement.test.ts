@@ -4,7 +4,7 @@ import type { LocalSfu } from '../../sfu/LocalSfu';
 import { chooseWorker, orderNodes, type NodeLoadView, type WorkerLoad } from '../../sfu/placement';
 import { RelayTree } from '../../sfu/cluster/RelayTree';
 import type { PooledWorker } from '../../sfu/WorkerPool';
-import { MEETING, call, connectClient, next, request, startServer, tokenFor } from '../helpers/server';
+import { MEETING, call, connectClient, next, request, startServer, tokenFor } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
 
 describe('the placement policy', () => {

@@ -5,9 +5,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer, testConfig } from '../helpers/server';
-import { startSignalingProcess, type SignalingProcess } from '../helpers/signalingProcess';
-import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
+import { startServer, testConfig } from '../../harness/server';
+import { startSignalingProcess, type SignalingProcess } from '../../harness/signalingProcess';
+import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 
 let server: HoinghiServer | null = null;
 let redis: RedisProcess | null = null;

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { call, connectClient, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { qaSuite } from '../helpers/qaSuite';
 
 const SUMMARY_MS = 250;

@@ -3,9 +3,9 @@
  * node and a real redis-server (the Redis store's Lua scripts): see test/helpers/qaSuite.ts.
  */
 import { afterAll, beforeAll } from 'vitest';
-import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
-import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../helpers/signaling';
-import type { TestSocket } from '../helpers/server';
+import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
+import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../../harness/signaling';
+import type { TestSocket } from '../../harness/server';
 import { qaSuite } from '../helpers/qaSuite';
 
 const SUMMARY_MS = 250;

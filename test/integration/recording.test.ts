@@ -12,9 +12,9 @@ import { LocalSfu } from '../../sfu/LocalSfu';
 import { AppError } from '../../signaling/protocol/errors';
 import { playlistSegments } from '../../signaling/recording/Recorder';
 import { RecordingManager, type RecordableStream, type RecordingSettings } from '../../signaling/recording/RecordingManager';
-import { waitFor } from '../helpers/browser';
-import { publishClip, type RtpSource } from '../helpers/rtpSource';
-import { testConfig } from '../helpers/server';
+import { waitFor } from '../../harness/browser';
+import { publishClip, type RtpSource } from '../../harness/rtpSource';
+import { testConfig } from '../../harness/server';
 
 const MEETING = 'rec-meeting';
 let sfu: LocalSfu;

@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { call, connectClient, startServer, tokenFor, type TestSocket } from '../helpers/server';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
+import { call, connectClient, startServer, tokenFor, type TestSocket } from '../../harness/server';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 let server: HoinghiServer;
 let dir: string;

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { LiveRecording } from '../../signaling/protocol/events';
-import { MEETING, call, connectClient, next, request, startServer, tokenFor } from '../helpers/server';
+import { MEETING, call, connectClient, next, request, startServer, tokenFor } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
-import { dtlsParameters, videoRtpParameters } from '../helpers/media';
-import { waitFor } from '../helpers/browser';
+import { dtlsParameters, videoRtpParameters } from '../../harness/media';
+import { waitFor } from '../../harness/browser';
 
 let server: HoinghiServer;
 let dir: string;

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { LocalSfu } from '../../sfu/LocalSfu';
 import type { QueueInfo } from '../../signaling/protocol/errors';
-import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, until } from '../helpers/flows';
 import { joinWhenAdmitted } from '../helpers/admission';
-import { dtlsParameters } from '../helpers/media';
+import { dtlsParameters } from '../../harness/media';
 
 let server: HoinghiServer;
 const sockets: TestSocket[] = [];

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { call, connectClient, MEETING, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { call, connectClient, MEETING, startServer, tokenFor, type TestSocket } from '../../harness/server';
 
 let server: HoinghiServer;
 let socket: TestSocket;

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { ENGINES, startPostgres, type PostgresServer } from '../helpers/postgres';
-import { MEETING, call, connectClient, request, startServer, tokenFor } from '../helpers/server';
+import { ENGINES, startPostgres, type PostgresServer } from '../../harness/postgres';
+import { MEETING, call, connectClient, request, startServer, tokenFor } from '../../harness/server';
 
 interface Row {
   session: string;

@@ -9,10 +9,10 @@ import type { types } from 'mediasoup';
 import { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
 import { NodeLink } from '../../sfu/cluster/NodeLink';
 import type { ConsumerParams } from '../../sfu/types';
-import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
-import { audioRtpParameters, videoRtpParameters } from '../helpers/media';
+import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
+import { audioRtpParameters, videoRtpParameters } from '../../harness/media';
 import { until } from '../helpers/flows';
-import { waitFor } from '../helpers/browser';
+import { waitFor } from '../../harness/browser';
 
 const MEETING = 'shared-meeting';
 const RACE = 'race-meeting';

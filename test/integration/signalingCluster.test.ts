@@ -10,12 +10,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BreakoutsState, ConsumerInfo, HandQueueSummary, JoinResult, MeetingStats, SessionInfo, SpeakState } from '../../signaling/protocol/events';
 import type { ClaimsInput } from '../../signaling/auth/tokens';
-import { call, next, request, type TestSocket } from '../helpers/server';
+import { call, next, request, type TestSocket } from '../../harness/server';
 import { collect, until } from '../helpers/flows';
-import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../helpers/cluster';
-import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../helpers/signaling';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
-import { waitFor } from '../helpers/browser';
+import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
+import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../../harness/signaling';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
+import { waitFor } from '../../harness/browser';
 import { NodeLink } from '../../sfu/cluster/NodeLink';
 import type { NodeLoad } from '../../sfu/node/protocol';
 

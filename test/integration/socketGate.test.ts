@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { io as connect } from 'socket.io-client';
 import type { HoinghiServer } from '../../signaling/server';
-import { connectClient, startServer, tokenFor } from '../helpers/server';
+import { connectClient, startServer, tokenFor } from '../../harness/server';
 import { rawSocket, until, type RawOutcome } from '../helpers/rawSocket';
 
 let server: HoinghiServer | null = null;

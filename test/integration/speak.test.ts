@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { ConsumerInfo, SpeakState } from '../../signaling/protocol/events';
-import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../helpers/server';
+import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, joinAsViewer, until, type Viewer } from '../helpers/flows';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../helpers/media';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 let server: HoinghiServer;
 let host: TestSocket;

@@ -12,9 +12,9 @@ import path from 'node:path';
 import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestSocket } from '../helpers/server';
-import { call, request } from '../helpers/server';
-import { connectTo } from '../helpers/signaling';
+import type { TestSocket } from '../../harness/server';
+import { call, request } from '../../harness/server';
+import { connectTo } from '../../harness/signaling';
 import { startClusterScript, type ClusterScript, type ProcessInfo } from '../helpers/clusterScript';
 
 interface SignIn {

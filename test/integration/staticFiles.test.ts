@@ -9,7 +9,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer } from '../helpers/server';
+import { startServer } from '../../harness/server';
 
 let server: HoinghiServer;
 let dist: string;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../signaling/store/MemoryStore';
 import { RedisStore } from '../../signaling/store/RedisStore';
 import type { MeetingStore, Participant, SequencedEvent } from '../../signaling/store/types';
-import { startRedis, type RedisProcess } from '../helpers/cluster';
+import { startRedis, type RedisProcess } from '../../harness/cluster';
 import { until } from '../helpers/flows';
 
 let redis: RedisProcess;

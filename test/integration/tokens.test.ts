@@ -6,7 +6,7 @@ import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { ConfigError, loadConfig } from '../../signaling/config';
-import { MEETING, call, connectClient, next, request, startServer } from '../helpers/server';
+import { MEETING, call, connectClient, next, request, startServer } from '../../harness/server';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-keys-'));
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });

@@ -9,7 +9,7 @@ import { connectRedis, type RedisClient } from '../../common/redis';
 import { logger } from '../../common/log';
 import { TopologyStore, type OriginRecord } from '../../sfu/cluster/TopologyStore';
 import { RelayTree } from '../../sfu/cluster/RelayTree';
-import { startRedis, type RedisProcess } from '../helpers/cluster';
+import { startRedis, type RedisProcess } from '../../harness/cluster';
 
 let redis: RedisProcess;
 const clients: RedisClient[] = [];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { LocalSfu } from '../../sfu/LocalSfu';
-import { MEETING, next, startServer } from '../helpers/server';
+import { MEETING, next, startServer } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, until } from '../helpers/flows';
 
 let server: HoinghiServer;

@@ -18,8 +18,8 @@ import type {
   SpeakState,
   SpeakerInfo,
 } from '../../../signaling/protocol/events';
-import { connectClient, type TestSocket } from '../server';
-import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../media';
+import { connectClient, type TestSocket } from '../../../harness/server';
+import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../../harness/media';
 import type { Action, ActionContext, Answer } from './actions';
 import { kindOf, type ActorSpec, type Source } from './model';
 

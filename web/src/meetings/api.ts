@@ -1,5 +1,5 @@
 /** The meetings HTTP API, with the signed-in token as a bearer. */
-import type { MeetingInfo, MeetingRights } from '../../../signaling/meetings/types';
+import type { MeetingInfo, MeetingRights } from '../../../signaling/schedule/types';
 
 export type MeetingView = MeetingInfo & { rights: MeetingRights; serverTime?: string };
 

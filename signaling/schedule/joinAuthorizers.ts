@@ -1,5 +1,5 @@
 /**
- * Who may join which meeting, decided at `join`. Two implementations, chosen at start-up:
+ * Who may join which meeting (meeting/JoinAuthorizer.ts), two ways, chosen at start-up:
  *   - TokenListAuthorizer (no database): the token's `meetings` list, as before;
  *   - DatabaseJoinAuthorizer: the meeting's audience and state, and the teacher's school as the
  *     database records it. The token only says who the caller is and their role.
@@ -7,23 +7,13 @@
  * join storm costs the database one query per distinct meeting and teacher.
  */
 import type { Claims } from '../auth/tokens';
+import type { JoinAuthorizer } from '../meeting/JoinAuthorizer';
 import type { Db } from '../db/Db';
 import { teacherPlace, type TeacherPlace } from '../org/orgRepo';
 import { AppError, forbidden, notFound } from '../protocol/errors';
 import { MeetingRepo } from './meetingRepo';
 import { audienceIncludes, canManage } from './scope';
 import type { MeetingInfo } from './types';
-
-export interface JoinAuthorizer {
-  /** Resolves when `claims` may join `meetingId` now; throws a typed AppError otherwise. */
-  authorize(claims: Claims, meetingId: string): Promise<void>;
-  /**
-   * The audience part of that decision alone, whatever the meeting's state: whether `claims` is
-   * among the people the meeting is for (its recordings, live or after the end, follow it).
-   * Throws `forbidden` outside the audience, `not_found` for an unknown meeting.
-   */
-  inAudience(claims: Claims, meetingId: string): Promise<void>;
-}
 
 export class TokenListAuthorizer implements JoinAuthorizer {
   async authorize(claims: Claims, meetingId: string): Promise<void> {

@@ -1,12 +1,12 @@
 /**
- * Real media without a browser: the fan-out benchmark's source clip (load-tests/benchClip.ts:
+ * Real media without a browser: the fan-out benchmark's source clip (harness/benchClip.ts:
  * VP8 ~550 kbps 640x360 with a keyframe every 2 s, plus Opus; encoded once and cached) looped by
  * ffmpeg with `-c copy` into two plain-RTP producers of a room.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { types } from 'mediasoup';
-import type { LocalSfu } from '../../sfu/LocalSfu';
-import { BENCH_CLIP, ensureBenchClip } from '../../load-tests/benchClip';
+import type { LocalSfu } from '../sfu/LocalSfu';
+import { BENCH_CLIP, ensureBenchClip } from './benchClip';
 
 export const CLIP = BENCH_CLIP;
 const VIDEO_SSRC = 22222222;

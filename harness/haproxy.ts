@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { haproxyConfig } from '../../deploy/haproxy';
+import { haproxyConfig } from '../deploy/haproxy';
 import { freePort } from './cluster';
 
 export interface HaproxyProcess {

@@ -4,9 +4,9 @@
  * benchmark itself never runs in CI; these rules do.
  */
 import { describe, expect, it } from 'vitest';
-import { expectations, placement, type MeetingView } from '../../load-tests/rehearsal/expectedMedia';
-import { ConsumptionCheck, recovery } from '../../load-tests/rehearsal/measures';
-import type { BotSample } from '../../load-tests/rehearsal/teacherBots';
+import { expectations, placement, type MeetingView } from './expectedMedia';
+import { ConsumptionCheck, recovery } from './measures';
+import type { BotSample } from './teacherBots';
 import type { Participant, PublishedProducer } from '../../signaling/store/types';
 
 const person = (userId: string, role: Participant['role'], province: string | null, sessionKey: string): Participant => ({

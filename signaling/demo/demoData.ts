@@ -6,7 +6,7 @@
  */
 import { PROVINCES } from '../data/provinces';
 import { DEMO_ACCOUNTS } from '../auth/demoAccounts';
-import type { School, Teacher } from './orgRepo';
+import type { School, Teacher } from '../org/orgRepo';
 
 const SURNAMES: [string, number][] = [
   ['Nguyễn', 38], ['Trần', 11], ['Lê', 9.5], ['Phạm', 7], ['Hoàng', 5], ['Huỳnh', 4], ['Phan', 4], ['Vũ', 3.9],

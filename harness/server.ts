@@ -4,10 +4,10 @@
  */
 import { io as connect, type Socket } from 'socket.io-client';
 import jwt from 'jsonwebtoken';
-import { loadConfig, type Config } from '../../signaling/config';
-import { HoinghiServer } from '../../signaling/server';
-import type { ClaimsInput } from '../../signaling/auth/tokens';
-import type { Ack, ClientResultMap, ClientToServerEvents, ServerToClientEvents } from '../../signaling/protocol/events';
+import { loadConfig, type Config } from '../signaling/config';
+import { HoinghiServer } from '../signaling/server';
+import type { ClaimsInput } from '../signaling/auth/tokens';
+import type { Ack, ClientResultMap, ClientToServerEvents, ServerToClientEvents } from '../signaling/protocol/events';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
 export const MEETING = 'test-meeting';

@@ -3,8 +3,9 @@
  */
 import { z } from 'zod';
 
-export const MEETING_STATES = ['scheduled', 'open', 'live', 'ended'] as const;
-export type MeetingState = (typeof MEETING_STATES)[number];
+/** Where a scheduled meeting is in its life (the API calls it `state`). */
+export const MEETING_PHASES = ['scheduled', 'open', 'live', 'ended'] as const;
+export type MeetingPhase = (typeof MEETING_PHASES)[number];
 
 const provinceCode = z.string().regex(/^[0-9]{2}$/);
 const schoolCode = z.string().min(1).max(32);
@@ -50,7 +51,7 @@ export interface MeetingInfo {
   coHosts: string[];
   breakoutPlan: BreakoutPlan;
   /** The state now (a scheduled meeting whose start has come is open). */
-  state: MeetingState;
+  state: MeetingPhase;
   openedAt: string | null;
   endedAt: string | null;
 }

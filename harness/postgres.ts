@@ -8,8 +8,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Db } from '../../signaling/db/Db';
-import { openDb } from '../../signaling/db/openDb';
+import type { Db } from '../signaling/db/Db';
+import { openDb } from '../signaling/db/openDb';
 import { freePort } from './cluster';
 
 function pgBin(): string {

@@ -6,9 +6,9 @@
  */
 import type { Db } from '../db/Db';
 import { logger } from '../../common/log';
-import { MeetingRepo } from '../meetings/meetingRepo';
+import { MeetingRepo } from '../schedule/meetingRepo';
 import { demoAccountOrg, generateSchools, generateTeachers } from './demoData';
-import { orgCounts, seedProvinces, upsertSchools, upsertTeachers } from './orgRepo';
+import { orgCounts, seedProvinces, upsertSchools, upsertTeachers } from '../org/orgRepo';
 
 const log = logger('demo-data');
 

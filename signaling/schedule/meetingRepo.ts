@@ -4,7 +4,7 @@
  * school" is an index lookup.
  */
 import type { Db, Queryable } from '../db/Db';
-import type { Audience, BreakoutPlan, MeetingInfo, MeetingInput, MeetingState } from './types';
+import type { Audience, BreakoutPlan, MeetingInfo, MeetingInput, MeetingPhase } from './types';
 
 interface MeetingRow {
   id: string;
@@ -15,7 +15,7 @@ interface MeetingRow {
   audience_kind: Audience['kind'];
   owner_province: string | null;
   created_by: string;
-  state: MeetingState;
+  state: MeetingPhase;
   opened_at: Date | null;
   ended_at: Date | null;
   breakout_plan: BreakoutPlan;
@@ -35,7 +35,7 @@ const SELECT = `
   FROM meetings m`;
 
 /** The state a stored meeting is in at `now`: the clock opens it and, long after its end, ends it. */
-export function effectiveState(row: { state: MeetingState; starts_at: Date; ends_at: Date }, now: number): MeetingState {
+export function effectiveState(row: { state: MeetingPhase; starts_at: Date; ends_at: Date }, now: number): MeetingPhase {
   if (row.state === 'ended') return 'ended';
   if (now >= row.ends_at.getTime() + AUTO_END_AFTER_MS) return 'ended';
   if (row.state === 'scheduled' && now >= row.starts_at.getTime()) return 'open';
@@ -122,7 +122,7 @@ export class MeetingRepo {
   }
 
   /** Moves a meeting's stored state (open, live, ended); returns false when it does not exist. */
-  async setState(id: string, state: Exclude<MeetingState, 'scheduled'>): Promise<boolean> {
+  async setState(id: string, state: Exclude<MeetingPhase, 'scheduled'>): Promise<boolean> {
     const rows = await this.#db.query(
       `UPDATE meetings SET state = $2,
          opened_at = CASE WHEN $2 IN ('open', 'live') THEN coalesce(opened_at, now()) ELSE opened_at END,

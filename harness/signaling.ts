@@ -6,7 +6,7 @@
 import type { ChildProcess } from 'node:child_process';
 import jwt from 'jsonwebtoken';
 import { io as connect } from 'socket.io-client';
-import type { ClaimsInput } from '../../signaling/auth/tokens';
+import type { ClaimsInput } from '../signaling/auth/tokens';
 import { SFU_SECRET, freePort, stopChild } from './cluster';
 import { MEETING, TEST_SECRET, type TestSocket } from './server';
 import { startSignalingProcess } from './signalingProcess';
