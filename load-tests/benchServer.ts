@@ -11,13 +11,13 @@ import { HoinghiServer } from '../signaling/server';
 import { BENCH_SECRET, botToken } from './lib';
 import { WebRtcPublisher } from '../harness/webrtcPublisher';
 import { WebRtcViewer, type WebRtcViewerOptions } from './bots/webrtcViewer';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The machine's cores, read once at load: pinning this process later narrows what availableParallelism() reports. */
 export const CORES = os.availableParallelism();
 /** Whether the worker gets core 0 to itself (a machine of two cores or more). */
 export const WORKER_PINNED = CORES >= 2;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const taskset = (pid: number, cpus: string) => execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
 
 /** Pins a mediasoup worker to core 0, and this process to the other cores. */

@@ -26,6 +26,7 @@ import { freePort, startRedis, startSfuNode, type SfuNodeProcess } from '../harn
 import { startHaproxy } from '../harness/haproxy';
 import { startSignalingNode, type SignalingProcess } from '../harness/signaling';
 import { BENCH_CLIP, ensureBenchClip } from '../harness/benchClip';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +40,6 @@ const CLIENTS = Number(values.clients);
 const CONCURRENCY = Number(values.concurrency);
 const MEETING = 'bench-cluster-webrtc';
 const CLIP = BENCH_CLIP;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function ask<T extends WebRtcReport['type']>(w: ChildProcess, c: WebRtcCommand, until: T): Promise<Extract<WebRtcReport, { type: T }>> {
   return new Promise((resolve, reject) => {

@@ -27,6 +27,7 @@ import { freePort } from '../harness/cluster';
 import { lineChart } from './chart';
 import { buildUdpkit, Receiver, udpCeiling } from './udpkit';
 import { BENCH_CLIP, ensureBenchClip } from '../harness/benchClip';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const MAX_VIEWERS = Number(process.argv[2] ?? 1600);
 const WINDOW_S = Number(process.argv[3] ?? 4);
@@ -35,7 +36,6 @@ const VIDEO_SSRC = 22222222;
 const AUDIO_SSRC = 11111111;
 const CLIP = BENCH_CLIP;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -24,6 +24,7 @@ import { createRequire } from 'node:module';
 import { cpuSeconds, machine, runBenchmark, writeResult } from './lib';
 import { BenchNode, WORKER_PINNED } from './benchServer';
 import { BENCH_CLIP, ensureBenchClip } from '../harness/benchClip';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const STEPS = (process.argv[2] ?? '50,100,200').split(',').map(Number);
 const WINDOW_S = Number(process.argv[3] ?? 6);
@@ -31,7 +32,6 @@ const REPS = Number(process.argv[4] ?? 2);
 const TRANSPORT_CC = (process.argv[5] ?? '1') !== '0';
 const MEETING = 'bench-bots';
 const CLIP = BENCH_CLIP;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Variant {
   name: 'batched' | 'unbatched' | 'upstream';

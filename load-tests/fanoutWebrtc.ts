@@ -15,11 +15,11 @@ import os from 'node:os';
 import type { Browser, Page } from 'playwright-core';
 import { BENCH_SECRET, botToken, machine, runBenchmark, startNode, writeResult } from './lib';
 import { inboundStats, launchChromium, newContext, waitFor } from '../harness/browser';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const MAX = Number(process.argv[2] ?? 6);
 const WINDOW_S = Number(process.argv[3] ?? 5);
 const MEETING = 'bench-webrtc';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function workerCpuSeconds(url: string): Promise<number> {
   const body = await (await fetch(`${url}/metrics`)).text();

@@ -31,10 +31,10 @@ import { RecordingManager, type RecordableStream } from '../signaling/recording/
 import { freePortPair } from '../signaling/recording/ports';
 import { recordingSdp } from '../signaling/recording/sdp';
 import { cpuSeconds, machine, percentile, runBenchmark, writeResult } from './lib';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const WINDOW_S = Number(process.argv[2] ?? 20);
 const SEGMENT_S = Number(process.argv[3] ?? 2);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function settings(dir: string) {
   return {

@@ -40,6 +40,7 @@ import { MeetingPage, PageAcks } from './rehearsal/pages';
 import { runScript, type StepResult } from './rehearsal/script';
 import { clusterShape, singleShape, STALL_METRIC, type Shape, type StallReading } from './rehearsal/shapes';
 import type { AckRecord, BotSpec, JoinOutcome, SpeakEvent } from './rehearsal/teacherBots';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const env = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
 const MINUTES = env('MINUTES', 10);
@@ -55,7 +56,6 @@ const MEETING = 'rehearsal';
 const RECOVERY_WINDOW_MS = 90_000;
 const SPREAD: [string, number][] = [['01', 0.35], ['79', 0.35], ['48', 0.1], ['96', 0.1], ['15', 0.1]];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function teachers(): BotSpec[] {
   const out: BotSpec[] = [];

@@ -14,10 +14,10 @@ import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { mediaCodecs } from '../sfu/mediaCodecs';
 import { machine, runBenchmark, writeResult } from './lib';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const SECONDS = Number(process.argv[2] ?? 10);
 const SSRC = 33333333;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function sink(router: types.Router, producer: types.Producer): Promise<{ sock: dgram.Socket; arrivals: Map<number, bigint> }> {
   const sock = dgram.createSocket('udp4');

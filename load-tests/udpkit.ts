@@ -6,9 +6,9 @@ import { spawn, execFileSync, type ChildProcessWithoutNullStreams } from 'node:c
 import fs from 'node:fs';
 import readline from 'node:readline';
 import { freePort } from '../harness/cluster';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const UDPKIT = '.build/udpkit';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The C instruments, built once per source change. */
 export function buildUdpkit(): void {

@@ -62,6 +62,7 @@ import { mediaCodecs } from '../sfu/mediaCodecs';
 import { freePort } from '../harness/cluster';
 import { clipPath, makeClips, type Ptime, type VideoLayer } from './viewerClips';
 import { inPrivateNetns, maskOfCoresBut0, reexecInPrivateNetns, setRps, setUpPrivateLoopback, softirqSnap } from './netns';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const VIEWERS = Number(process.argv[2] ?? 100);
 const WINDOW_S = Number(process.argv[3] ?? 6);
@@ -71,7 +72,6 @@ const BASELINE = process.env.BASELINE_WORKER;
 /** RPS=1: every phase with the loopback receive side on the worker's core and off it (see the usage above). */
 const RPS = process.env.RPS === '1';
 const NAME = (process.env.PLAN ? `viewer-cost-${process.env.PLAN.replace(/[^A-Za-z0-9]+/g, '-')}` : BASELINE ? 'viewer-cost-ab' : 'viewer-cost') + (RPS ? '-rps' : '');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // mediasoup reads its worker binary path when each worker is spawned, from this export.
 const msWorker = createRequire(import.meta.url)('mediasoup/node/lib/Worker.js') as { workerBin: string };

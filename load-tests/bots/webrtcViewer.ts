@@ -28,6 +28,7 @@
 import { randomInt } from 'node:crypto';
 import { PeerConnection, type Track } from 'node-datachannel';
 import { io, type Socket } from 'socket.io-client';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const TRANSPORT_CC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
 
@@ -142,7 +143,6 @@ interface StreamState {
   lastSrAt: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The SDP offer the SFU would make for these consumers (one BUNDLEd m-line each, ICE-lite); the

@@ -10,6 +10,7 @@
 import type { MeetingPage, ActionResult } from './pages';
 import type { TeacherBots } from './botPool';
 import type { BotAction, BotSpec } from './teacherBots';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface StepResult {
   /** Seconds since the start of the timeline. */
@@ -41,7 +42,6 @@ export interface ScriptContext {
   scale: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A deterministic pick of a fraction of `ids` (the same run picks the same teachers). */
 function pick(ids: string[], fraction: number, salt: number): string[] {

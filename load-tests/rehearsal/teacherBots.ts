@@ -12,6 +12,7 @@
 import { WebRtcViewer, type WebRtcViewerTimeline } from '../bots/webrtcViewer';
 import { REACTION_KINDS } from '../../signaling/protocol/qa';
 import { botToken } from '../lib';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface BotSpec {
   userId: string;
@@ -105,7 +106,6 @@ interface Bot {
   asked: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const reply = (r: BotReply): void => void process.send!(r);
 const bots = new Map<string, Bot>();
 let acks: AckRecord[] = [];

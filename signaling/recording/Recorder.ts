@@ -14,6 +14,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { TypedEmitter } from '../../common/TypedEmitter';
 import type { Logger } from '../../common/log';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface RecorderSettings {
   /** The ffmpeg binary. */
@@ -118,7 +119,6 @@ export function playlistSegments(text: string): { file: string; durationS: numbe
   return out;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export class Recorder extends TypedEmitter<RecorderEvents> {
   readonly dir: string;
