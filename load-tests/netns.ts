@@ -1,6 +1,6 @@
 /**
  * A private network namespace for a benchmark, and Receive Packet Steering (RPS) on its loopback
- * (issue 10, load-tests/viewerCost.ts with RPS=1).
+ * (load-tests/viewerCost.ts with RPS=1).
  *
  * On loopback the kernel delivers a datagram (IP and UDP receive, socket wake-up: the NET_RX
  * softirq) in the sending process's context, so a worker pinned to core 0 is charged for its

@@ -1,5 +1,5 @@
 /**
- * The delay one relay hop adds (issue 10, part 8): a producer on worker A is consumed directly on
+ * The delay one relay hop adds: a producer on worker A is consumed directly on
  * A and, through a pipe (PipeTransport pair over loopback UDP, exactly what links two SFU nodes
  * in the relay tree), on worker B. Each RTP packet carries its index in its payload; the hop's
  * delay is the delay from the sender to B's consumer minus the delay to A's (percentile by percentile).

@@ -5,7 +5,7 @@
  *
  * Layers: `top` (1280×720, 30 fps, 1.2 Mbps) and `middle` (640×360, 30 fps, 500 kbps) are the web
  * client's CAMERA_ENCODINGS; `360p20` (640×360, 20 fps, 350 kbps) is a lighter mass-audience middle
- * layer measured as a candidate (issue 10), not what the client sends. Keyframes every 2 s in all.
+ * layer measured as a candidate, not what the client sends. Keyframes every 2 s in all.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

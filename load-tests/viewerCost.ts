@@ -1,5 +1,5 @@
 /**
- * What one receive-only teacher costs the SFU, every lever in one run (issue 10, parts 1–3 and 7).
+ * What one receive-only teacher costs the SFU, every lever in one run.
  *
  * Phases, each on a fresh worker pinned to core 0 (this process, the bots and ffmpeg share the
  * other cores), in one run so that the ratios compare like with like:
@@ -42,7 +42,7 @@
  * window, the check that RPS moves the receive side off core 0. Files get a "-rps" suffix, e.g.
  *   RPS=1 PLAN=mass,massNoBwe flock /tmp/hoinghi-heavy.lock node --import tsx load-tests/viewerCost.ts 100 6 4
  *
- * A/B of two patched workers (issue 10, the per-packet patches 0011+ of scripts/worker-patches):
+ * A/B of two patched workers (the per-packet patches 0011+ of scripts/worker-patches):
  * BASELINE_WORKER=<path of the worker before the patches> runs only WebRTC viewers, today's and the
  * mass-audience profile, the baseline against the installed worker, interleaved, and writes
  * viewer-cost-ab.json / viewer-cost-ab.svg instead (e.g. the main branch's cached worker:

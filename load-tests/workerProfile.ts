@@ -1,5 +1,5 @@
 /**
- * Where the mediasoup worker spends its time per forwarded packet (issue 10): N node-datachannel
+ * Where the mediasoup worker spends its time per forwarded packet: N node-datachannel
  * WebRTC viewers on one worker pinned to core 0, set up as `load-tests/viewerCost.ts` does for one
  * profile, then `perf record` (cpu-clock, call graphs) of the worker process for S seconds.
  *
