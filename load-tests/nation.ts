@@ -20,7 +20,7 @@
  * planned as measured, and the headline takes the deployed profile with the receive side on the
  * worker's core (loopback, the conservative figure); else the derived no-estimation row, else the
  * scaled mass-audience row.
- * Inputs (measured by the signaling-cluster benchmarks, README "Signaling cluster: measured"):
+ * Inputs (measured by the signaling-cluster benchmarks, docs/measurements.md, "Signaling cluster"):
  * memory per idle joined socket, Redis commands per join (admission) and per hand toggle, the
  * attendance writes PostgreSQL absorbed. Inputs (assumed): cores per SFU node, CPU headroom, relay
  * fan-out, sockets per signaling process, teachers per province, the cluster admission rate.
@@ -46,7 +46,7 @@ const AUDIO_KBPS = 32;
 /** Opus at 60 ms with DTX: packets/s fall by ~3× and header overhead with them; ~28 kbps on the wire. Assumption. */
 const AUDIO_MASS_KBPS = 28;
 /**
- * Signaling-cluster figures measured on this machine (README "Signaling cluster: measured";
+ * Signaling-cluster figures measured on this machine (docs/measurements.md, "Signaling cluster";
  * load-tests/idleSockets.ts, admission.ts, clusterHands.ts, database.ts).
  */
 const SIGNALING = {
