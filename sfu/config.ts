@@ -4,60 +4,94 @@
  */
 import os from 'node:os';
 import { z } from 'zod';
+import { bool, ipAddress, settingDocs } from '../common/env';
 import type { SfuOptions } from './types';
 
 const port = z.coerce.number().int().min(1).max(65535);
-const ip = z.union([z.ipv4(), z.ipv6()]);
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-/** Environment variable → schema (with its default). The JSDoc is the operator's reference. */
+/** Environment variable → schema, default and doc (the operator's reference, docs/configuration.md). */
 export const sfuEnvShape = {
-  /** Number of mediasoup workers. Default: the number of CPU cores. */
-  HOINGHI_WORKERS: z.coerce.number().int().min(1).max(256).default(os.availableParallelism()),
-  /** IP the media servers listen on. Default 127.0.0.1. */
-  HOINGHI_RTC_LISTEN_IP: ip.default('127.0.0.1'),
-  /** Public IP put in ICE candidates and node-to-node pipes. Required when listening on 0.0.0.0. */
-  HOINGHI_RTC_ANNOUNCED_IP: ip.optional(),
-  /**
-   * Worker i takes viewers on UDP/TCP port base+i and publishers on base+workers+i (0: any free
-   * port of the min–max range). Default 40000.
-   */
-  HOINGHI_RTC_BASE_PORT: z.coerce.number().int().min(0).max(65535).default(40000),
-  HOINGHI_RTC_MIN_PORT: port.default(41000),
-  HOINGHI_RTC_MAX_PORT: port.default(41999),
-  /**
-   * Viewers (receiving transports) per worker before a meeting grows onto the next. Default 200:
-   * load-tests/viewerCost.ts measured 0.36–0.38% of a core per real WebRTC viewer (node-datachannel:
-   * ICE/DTLS/SRTP, RTCP, transport-cc) with today's media profile, ~207 viewers at 80% of a core;
-   * with the mass-audience profile as deployed (no bandwidth estimation, 20 fps middle layer, Opus
-   * 60 ms + DTX) 0.091%, ~870: SFU nodes dedicated to one national meeting can run with ~800 (the
-   * cap does not weigh viewers by profile). See README, "Measured", and docs/capacity.md.
-   * Spilling onto another worker is cheap, an overloaded worker hurts everyone on it.
-   */
-  HOINGHI_VIEWERS_PER_WORKER: z.coerce.number().int().min(1).max(100_000).default(200),
-  /**
-   * Whether the media servers also accept ICE over TCP (for networks that block UDP). Default true.
-   * Each TCP connection, even one that never completes ICE, holds ~4.4 kB in the worker until the
-   * peer closes it; turn TCP off where every school reaches the SFU over UDP.
-   */
-  HOINGHI_RTC_TCP: bool.default(true),
-  /**
-   * Batched sends in the (patched) worker: datagrams queued on one UDP socket during one event-loop
-   * iteration go out with one `sendmmsg` (scripts/worker-patches). Default true; `false` sends one
-   * datagram per system call, as upstream mediasoup does.
-   */
-  HOINGHI_WORKER_SEND_BATCH: bool.default(true),
-  /**
-   * Receive buffer of each worker's UDP sockets, bytes (patched worker). Default 4 MiB: a burst of
-   * viewers' RTCP and transport-cc feedback must not push the host's media out of a full buffer.
-   * The kernel caps it at `net.core.rmem_max` (212,992 bytes unless raised: `sysctl -w
-   * net.core.rmem_max=8388608`). 0 leaves the system default.
-   */
-  HOINGHI_WORKER_UDP_RECV_BUFFER: z.coerce.number().int().min(0).max(1 << 30).default(4 * 1024 * 1024),
-  /** Send buffer of each worker's UDP sockets, bytes (capped by `net.core.wmem_max`). Default 4 MiB; 0: system default. */
-  HOINGHI_WORKER_UDP_SEND_BUFFER: z.coerce.number().int().min(0).max(1 << 30).default(4 * 1024 * 1024),
-  /** Keyframe requests forwarded to a publisher at most once per this many ms. Default 1000. */
-  HOINGHI_KEYFRAME_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  HOINGHI_WORKERS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(os.availableParallelism())
+    .register(settingDocs, { doc: 'Number of mediasoup workers (one per core is the intent).', shownDefault: 'the number of CPU cores' }),
+  HOINGHI_RTC_LISTEN_IP: ipAddress.default('127.0.0.1').register(settingDocs, { doc: 'IP the media servers listen on.' }),
+  HOINGHI_RTC_ANNOUNCED_IP: ipAddress.optional().register(settingDocs, {
+    doc: 'Public IP put in ICE candidates and node-to-node pipes. Required when `HOINGHI_RTC_LISTEN_IP` is a wildcard (`0.0.0.0`, `::`).',
+    shownDefault: 'unset: the listen IP',
+  }),
+  HOINGHI_RTC_BASE_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(40000)
+    .register(settingDocs, {
+      doc:
+        'Worker i takes viewers on UDP/TCP port base+i and publishers on base+workers+i, so a firewall opens 2×workers ports. ' +
+        '0: any free port of `HOINGHI_RTC_MIN_PORT`–`HOINGHI_RTC_MAX_PORT`.',
+    }),
+  HOINGHI_RTC_MIN_PORT: port.default(41000).register(settingDocs, {
+    doc: 'Lowest port for transports that do not use a WebRtcServer (node-to-node pipes, recording taps), and for WebRTC when `HOINGHI_RTC_BASE_PORT=0`.',
+  }),
+  HOINGHI_RTC_MAX_PORT: port.default(41999).register(settingDocs, { doc: 'Highest port of that range (at least `HOINGHI_RTC_MIN_PORT`).' }),
+  HOINGHI_VIEWERS_PER_WORKER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(200)
+    .register(settingDocs, {
+      doc:
+        'Viewers (receiving transports) per worker before a meeting grows onto the next worker. Spilling onto another worker is ' +
+        'cheap; an overloaded worker hurts everyone on it. The default is set from the measured CPU cost of a viewer with the ' +
+        'full media profile, with headroom left on the core. Viewers with the mass-audience profile cost much less, so SFU ' +
+        'nodes dedicated to one national meeting can take more (the cap does not weigh viewers by profile). The measured ' +
+        'costs per viewer: docs/capacity.md.',
+    }),
+  HOINGHI_RTC_TCP: bool.default(true).register(settingDocs, {
+    doc:
+      'Whether the media servers also accept ICE over TCP, for networks that block UDP. Each TCP connection, even one that ' +
+      'never completes ICE, holds memory in the worker until the peer closes it: turn TCP off where every school reaches the SFU over UDP.',
+  }),
+  HOINGHI_WORKER_SEND_BATCH: bool.default(true).register(settingDocs, {
+    doc:
+      'Batched sends in the patched worker (scripts/worker-patches): datagrams queued on one UDP socket during one event-loop ' +
+      'iteration go out with one `sendmmsg`. `false` sends one datagram per system call, as upstream mediasoup does.',
+  }),
+  HOINGHI_WORKER_UDP_RECV_BUFFER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1 << 30)
+    .default(4 * 1024 * 1024)
+    .register(settingDocs, {
+      doc:
+        'Receive buffer of each worker\'s UDP sockets, bytes (patched worker): a burst of viewers\' RTCP and transport-cc feedback ' +
+        'must not push the host\'s media out of a full buffer. The kernel caps it at `net.core.rmem_max` (212,992 bytes unless ' +
+        'raised: `sysctl -w net.core.rmem_max=8388608`). 0 leaves the system default.',
+    }),
+  HOINGHI_WORKER_UDP_SEND_BUFFER: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1 << 30)
+    .default(4 * 1024 * 1024)
+    .register(settingDocs, {
+      doc: 'Send buffer of each worker\'s UDP sockets, bytes (patched worker; capped by `net.core.wmem_max`). 0 leaves the system default.',
+    }),
+  HOINGHI_KEYFRAME_DELAY_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(1000)
+    .register(settingDocs, {
+      doc: 'Keyframe requests are forwarded to a publisher at most once per this many ms, so a burst of joining viewers does not flood a host with them.',
+    }),
 };
 
 const sfuEnvSchema = z.object(sfuEnvShape);
