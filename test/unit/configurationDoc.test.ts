@@ -6,7 +6,7 @@
  *
  * The source scan covers the product (signaling/, sfu/, common/, deploy/, web/src/) and scripts/
  * (but not scripts/settings-doc.ts, whose text names knobs in order to document them). It leaves
- * out test/ and load-tests/: their `HOINGHI_*` knobs (HOINGHI_MODEL_SEED,
+ * out test/, harness/ and load-tests/: their `HOINGHI_*` knobs (HOINGHI_MODEL_SEED,
  * HOINGHI_FUZZ_RUNS, HOINGHI_CHROMIUM, …) are read by the test runner or a benchmark, never by a
  * server program, and tests pass unknown names to the schemas on purpose.
  */
