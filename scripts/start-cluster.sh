@@ -60,10 +60,22 @@ DATA="${HOINGHI_CLUSTER_DATA:-$PWD/data-cluster}"
 SECRET="${HOINGHI_SFU_SECRET:-$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)}"
 # One token key for every signaling process: a token signed by one is accepted by the others.
 JWT_SECRET="${HOINGHI_JWT_SECRET:-$(head -c 32 /dev/urandom | base64 | tr -d '/+=' | head -c 40)}"
-SCRIPT_VARS=()
-for v in $(compgen -e | grep '^HOINGHI_CLUSTER_' || true); do SCRIPT_VARS+=(-u "$v"); done
-# An SFU node refuses settings it does not know: the signaling ones stay out of its environment.
-SFU_ONLY=(-u HOINGHI_DATABASE_URL -u HOINGHI_DATA_DIR -u HOINGHI_JWT_SECRET -u HOINGHI_DEMO_SIGNIN)
+# One environment for the whole cluster: each program refuses a HOINGHI_* name it does not read
+# (a typo stops it), so each is given only its own settings; a name that neither reads, nor this
+# script or the worker build, stops the script here, before anything starts.
+SFU_SETTINGS=$(node --import tsx sfu/main.ts --settings)
+SIGNALING_SETTINGS=$(node --import tsx signaling/main.ts --settings)
+NOT_SFU=()
+NOT_SIGNALING=()
+unknown=()
+for v in $(compgen -e | grep '^HOINGHI_' || true); do
+  reader=""
+  grep -qx "$v" <<<"$SFU_SETTINGS" && reader=sfu || NOT_SFU+=(-u "$v")
+  grep -qx "$v" <<<"$SIGNALING_SETTINGS" && reader=signaling || NOT_SIGNALING+=(-u "$v")
+  case "$v" in HOINGHI_CLUSTER_* | HOINGHI_WORKER_* | HOINGHI_CACHE_DIR) reader=script ;; esac
+  [ -n "$reader" ] || unknown+=("$v")
+done
+[ ${#unknown[@]} -eq 0 ] || { echo "start-cluster: unknown setting(s): ${unknown[*]} (docs/configuration.md lists them all)" >&2; exit 2; }
 
 log() { echo "start-cluster: $*" >&2; }
 fail() { log "$*"; exit 1; }
@@ -199,7 +211,7 @@ redis_pid=$!
 until_ready redis redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1
 
 for i in $(seq 0 $((NODES - 1))); do
-  env "${SCRIPT_VARS[@]}" "${SFU_ONLY[@]}" \
+  env "${NOT_SFU[@]}" \
     HOINGHI_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" HOINGHI_SFU_SECRET="$SECRET" \
     HOINGHI_SFU_NODE_ID="sfu-$i" HOINGHI_SFU_CONTROL_PORT=$((SFU_PORT + i)) HOINGHI_WORKERS="${HOINGHI_WORKERS:-1}" \
     HOINGHI_RTC_BASE_PORT=$((RTC_PORT + 100 * i)) HOINGHI_RTC_MIN_PORT=$((RTC_PORT + 1000 + 1000 * i)) HOINGHI_RTC_MAX_PORT=$((RTC_PORT + 1999 + 1000 * i)) \
@@ -210,7 +222,7 @@ done
 # --- Signaling -----------------------------------------------------------------------------------
 start_signaling() {
   local i=$1
-  env "${SCRIPT_VARS[@]}" -u HOINGHI_WORKERS \
+  env "${NOT_SIGNALING[@]}" -u HOINGHI_WORKERS \
     HOINGHI_SFU=cluster HOINGHI_REDIS_URL="redis://127.0.0.1:$REDIS_PORT" HOINGHI_SFU_SECRET="$SECRET" \
     HOINGHI_DATABASE_URL="$DATABASE_URL" \
     HOINGHI_HOST=127.0.0.1 HOINGHI_PORT=$((SIGNALING_PORT + i)) HOINGHI_METRICS_PORT=$((METRICS_PORT + i)) \

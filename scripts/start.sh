@@ -8,4 +8,6 @@ export HOINGHI_DEMO_SIGNIN="${HOINGHI_DEMO_SIGNIN:-true}"
 # The embedded database (PGlite) keeps organisation, meetings and attendance here, unless
 # HOINGHI_DATABASE_URL names a PostgreSQL server.
 if [ -z "${HOINGHI_DATABASE_URL:-}" ]; then export HOINGHI_DATA_DIR="${HOINGHI_DATA_DIR:-$PWD/data}"; fi
-exec node --import tsx signaling/main.ts
+# The worker build's knobs are this script's (scripts/build-worker.sh), not the server's settings.
+exec env -u HOINGHI_WORKER_VARIANT -u HOINGHI_WORKER_VERIFY -u HOINGHI_WORKER_JOBS -u HOINGHI_WORKER_BUILD_ONLY -u HOINGHI_CACHE_DIR \
+  node --import tsx signaling/main.ts

@@ -7,11 +7,16 @@ import { logger } from '../common/log';
 import { LocalSfu } from './LocalSfu';
 import { SfuNodeServer } from './node/SfuNodeServer';
 import { ConfigError } from '../common/env';
-import { loadSfuNodeConfig } from './node/config';
+import { loadSfuNodeConfig, sfuNodeSettingsSchema } from './node/config';
 
 const log = logger('sfu-main');
 
 async function main(): Promise<void> {
+  // The names this program reads, one a line (scripts/start-cluster.sh gives each program its own).
+  if (process.argv.includes('--settings')) {
+    console.log(Object.keys(sfuNodeSettingsSchema.shape).join('\n'));
+    return;
+  }
   let config;
   try {
     config = loadSfuNodeConfig();

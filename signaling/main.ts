@@ -2,12 +2,17 @@
  * Starts a single hoinghi node from the environment (see config.ts) and prints its URL.
  */
 import { logger } from '../common/log';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, signalingSettingsSchema } from './config';
 import { HoinghiServer } from './server';
 
 const log = logger('main');
 
 async function main(): Promise<void> {
+  // The names this program reads, one a line (scripts/start-cluster.sh gives each program its own).
+  if (process.argv.includes('--settings')) {
+    console.log(Object.keys(signalingSettingsSchema.shape).join('\n'));
+    return;
+  }
   let config;
   try {
     config = loadConfig();

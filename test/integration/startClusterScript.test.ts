@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import net from 'node:net';
+import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestSocket } from '../../harness/server';
@@ -87,7 +88,13 @@ describe('scripts/start-cluster.sh', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startClusterScript({ dataDir });
+    // One environment for the whole cluster, as an operator exports it: a setting only signaling
+    // reads, one only the SFU nodes read, and the worker build's knob (each program refuses a
+    // name it does not read, so the script must give each only its own).
+    cluster = await startClusterScript({
+      dataDir,
+      env: { HOINGHI_JOIN_RATE: '200', HOINGHI_SFU_CONTROLLER_GRACE_MS: '30000', HOINGHI_WORKER_VARIANT: 'patched' },
+    });
   }, 330_000);
   afterAll(async () => {
     for (const s of sockets) s.close();
@@ -202,6 +209,17 @@ describe('scripts/start-cluster.sh', () => {
     expect(fs.readFileSync(path.join(dataDir, 'postgres.log'), 'utf8')).toMatch(/database system is shut down/);
     expect(await portFree(cluster!.postgresPort)).toBe(true);
     expect(await portFree(Number(new URL(cluster!.url).port))).toBe(true);
+  }, 150_000);
+
+  it('refuses a setting no program reads (a typo), naming it, before starting anything', async () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOINGHI_')));
+    const run = spawnSync('bash', ['scripts/start-cluster.sh'], {
+      env: { ...env, HOINGHI_CLUSTER_SKIP_SETUP: '1', HOINGHI_JOIN_RAET: '200' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/unknown setting\(s\): HOINGHI_JOIN_RAET/);
   }, 150_000);
 
   it('a second run on the same folder still has the meeting, and stops on SIGINT leaving nothing behind', async () => {
