@@ -1,12 +1,12 @@
+/**
+ * One authenticated connection, as the meeting flows see it (its id, not the socket: the meeting
+ * domain reaches sockets only through its notifier), and, once joined, its meeting and peer.
+ */
 import type { Claims } from '../auth/tokens';
 import { AppError } from '../protocol/errors';
 import type { Meeting } from './Meeting';
 import type { Peer } from './Peer';
 
-/**
- * One authenticated connection, as the meeting flows see it (its id, not the socket: the meeting
- * domain reaches sockets only through its notifier), and, once joined, its meeting and peer.
- */
 export class Session {
   readonly socketId: string;
   claims: Claims;

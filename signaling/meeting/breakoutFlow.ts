@@ -6,7 +6,7 @@
  * the participants' existing transports: no reload, no renegotiation.
  *
  * The breakouts record (with its deadline as an absolute time) is in the meeting store; every
- * signaling node moves its own participants when it hears of a change (Meeting.#setBreakouts), and
+ * signaling node moves its own participants when it hears of a change (meetingEvents.ts), and
  * every node arms the timer, of which the store lets one end the breakouts.
  */
 import { AppError, forbidden } from '../protocol/errors';

@@ -8,7 +8,8 @@
  * refuses later joins.
  */
 import type { MeetingEndedInfo } from '../protocol/events';
-import { forEachLimited, type Meeting } from './Meeting';
+import { forEachLimited } from './concurrency';
+import type { Meeting } from './Meeting';
 
 /** Participants taken out at once (each closes its transports on the SFU). */
 const END_CONCURRENCY = 32;

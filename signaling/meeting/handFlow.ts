@@ -18,20 +18,20 @@ function takeToggle(meeting: Meeting, peer: Peer): void {
 }
 
 /** The caller must host the session they are in (national host: main; province host: theirs). */
-export function requireSessionHost(session: Session): { meeting: Meeting; peer: Peer; ms: MeetingSession } {
+export function requireSessionHost(session: Session): { meeting: Meeting; peer: Peer; meetingSession: MeetingSession } {
   const { meeting, peer } = session.joined();
-  const ms = meeting.sessionOf(peer);
-  if (!ms.isHost(peer)) throw forbidden('only the host of this session may do that');
-  return { meeting, peer, ms };
+  const meetingSession = meeting.sessionOf(peer);
+  if (!meetingSession.isHost(peer)) throw forbidden('only the host of this session may do that');
+  return { meeting, peer, meetingSession };
 }
 
 export async function raiseHand(session: Session): Promise<ClientResultMap['raiseHand']> {
   const { meeting, peer } = session.joined();
-  const ms = meeting.sessionOf(peer);
-  if (peer.isHost || ms.isHost(peer)) throw forbidden('hosts do not raise hands');
+  const meetingSession = meeting.sessionOf(peer);
+  if (peer.isHost || meetingSession.isHost(peer)) throw forbidden('hosts do not raise hands');
   takeToggle(meeting, peer);
   // Hosts' nodes see the session's hand sequence move and send them a summary (hostFeeds.ts).
-  const { entry } = await meeting.state.raiseHand(ms.key, {
+  const { entry } = await meeting.state.raiseHand(meetingSession.key, {
     userId: peer.userId,
     name: peer.claims.name,
     province: peer.claims.province,
@@ -51,19 +51,19 @@ export async function lowerHands(
   session: Session,
   payload: ClientPayload<'lowerHands'>,
 ): Promise<ClientResultMap['lowerHands']> {
-  const { meeting, ms } = requireSessionHost(session);
-  if (payload.scope === 'province' && !ms.isMain && payload.province !== ms.key) {
+  const { meeting, meetingSession } = requireSessionHost(session);
+  if (payload.scope === 'province' && !meetingSession.isMain && payload.province !== meetingSession.key) {
     throw forbidden('outside your province');
   }
   let lowered: string[];
-  if (payload.scope === 'user') lowered = (await meeting.state.lowerHand(ms.key, payload.userId)) ? [payload.userId] : [];
-  else lowered = await meeting.state.lowerHands(ms.key, payload.scope === 'province' ? payload.province : undefined);
+  if (payload.scope === 'user') lowered = (await meeting.state.lowerHand(meetingSession.key, payload.userId)) ? [payload.userId] : [];
+  else lowered = await meeting.state.lowerHands(meetingSession.key, payload.scope === 'province' ? payload.province : undefined);
   // Each lowered participant hears of their own hand only, and only if they are in this session:
   // a hand raised in main before breakouts stays in main's queue, and its owner, now in a
   // breakout, must not be told main's state (no grant) over their breakout's.
   await Promise.all(
     lowered.map(async (userId) => {
-      if ((await meeting.participant(userId))?.sessionKey === ms.key) await meeting.pushSpeakState(ms.key, userId);
+      if ((await meeting.participant(userId))?.sessionKey === meetingSession.key) await meeting.pushSpeakState(meetingSession.key, userId);
     }),
   );
   return { lowered: lowered.length };
@@ -73,6 +73,6 @@ export async function handQueuePage(
   session: Session,
   { offset, limit }: ClientPayload<'handQueuePage'>,
 ): Promise<ClientResultMap['handQueuePage']> {
-  const { meeting, ms } = requireSessionHost(session);
-  return meeting.state.handPage(ms.key, offset, limit);
+  const { meeting, meetingSession } = requireSessionHost(session);
+  return meeting.state.handPage(meetingSession.key, offset, limit);
 }

@@ -5,15 +5,49 @@
  * summary only when it moved, at most once per interval; numbers go out only when they changed.
  * No node needs to hear every raise, however many nodes and raisers there are.
  */
+import type { Logger } from '../../common/log';
 import type { BreakoutStatus, MeetingStats } from '../protocol/events';
-import type { Meeting } from './Meeting';
-import type { MeetingSession } from './MeetingSession';
+import type { Breakouts, MeetingState } from '../store/types';
+import { isMassAudience } from './massAudience';
+import type { MeetingOptions } from './meetingOptions';
+import { MAIN, type MeetingSession } from './MeetingSession';
+import type { MeetingNotifier } from './Notifier';
+import type { Peer } from './Peer';
 
 /** How often hand sequence numbers are looked at, at most. */
 const HAND_POLL_MS = 100;
 
+/** Participants by role and by province, cluster-wide. */
+export async function meetingStats(state: Pick<MeetingState, 'counts'>, massAudienceViewers: number): Promise<MeetingStats> {
+  const c = await state.counts();
+  // Sorted, so that an unchanged count reads the same and is not pushed again.
+  const byProvince = Object.fromEntries(Object.entries(c.provinces).sort(([a], [b]) => a.localeCompare(b)));
+  return { viewers: c.viewers, hosts: c.hosts, byProvince, massAudience: isMassAudience(c.viewers, massAudienceViewers) };
+}
+
+/** Each breakout's host presence, teachers and hands, cluster-wide. */
+export async function breakoutStatus(state: Pick<MeetingState, 'counts'>): Promise<BreakoutStatus[]> {
+  const c = await state.counts();
+  return Object.entries(c.sessions)
+    .filter(([key, s]) => key !== MAIN && (s.teachers > 0 || s.hosts > 0 || s.hands > 0))
+    .map(([key, s]) => ({ province: key, hostPresent: s.hosts > 0, teachers: s.teachers, hands: s.hands }))
+    .sort((a, b) => a.province.localeCompare(b.province));
+}
+
+/** What the feeds read of the meeting (Meeting implements it). */
+export interface FeedsMeeting {
+  readonly state: MeetingState;
+  readonly notify: MeetingNotifier;
+  readonly log: Logger;
+  readonly options: Pick<MeetingOptions, 'handSummaryIntervalMs' | 'handSummaryHead' | 'statsIntervalMs' | 'massAudienceViewers'>;
+  readonly peers: ReadonlyMap<string, Peer>;
+  readonly main: MeetingSession;
+  readonly breakouts: Breakouts | null;
+  sessionOf(peer: Peer): MeetingSession;
+}
+
 export class HostFeeds {
-  readonly #meeting: Meeting;
+  readonly #meeting: FeedsMeeting;
   readonly #handTimer: NodeJS.Timeout;
   readonly #statsTimer: NodeJS.Timeout;
   /** Per session: the seq last summarised, and when. */
@@ -24,7 +58,7 @@ export class HostFeeds {
   readonly #lastProvince = new Map<string, number>();
   #busy = false;
 
-  constructor(meeting: Meeting) {
+  constructor(meeting: FeedsMeeting) {
     this.#meeting = meeting;
     const { handSummaryIntervalMs, statsIntervalMs } = meeting.options;
     this.#handTimer = setInterval(() => void this.#pollHands(), Math.min(HAND_POLL_MS, handSummaryIntervalMs));
@@ -74,14 +108,14 @@ export class HostFeeds {
       return;
     }
     try {
-      const stats: MeetingStats = await this.#meeting.stats();
+      const stats: MeetingStats = await meetingStats(this.#meeting.state, this.#meeting.options.massAudienceViewers);
       const key = JSON.stringify(stats);
       if (key !== this.#lastStats) {
         this.#lastStats = key;
         this.#meeting.notify.toLocalRoom(main.hostsRoomName, 'meetingStats', stats);
       }
       if (this.#meeting.breakouts) {
-        const status: BreakoutStatus[] = await this.#meeting.breakoutStatus();
+        const status: BreakoutStatus[] = await breakoutStatus(this.#meeting.state);
         const statusKey = JSON.stringify(status);
         if (statusKey !== this.#lastStatus) {
           this.#lastStatus = statusKey;
@@ -127,8 +161,8 @@ export class HostFeeds {
     this.#lastStatus = '';
     this.#lastProvince.delete(socketId);
     if (session.isMain) {
-      m.notify.toSocket(socketId, 'meetingStats', await m.stats());
-      if (m.breakouts) m.notify.toSocket(socketId, 'breakoutStatus', await m.breakoutStatus());
+      m.notify.toSocket(socketId, 'meetingStats', await meetingStats(m.state, m.options.massAudienceViewers));
+      if (m.breakouts) m.notify.toSocket(socketId, 'breakoutStatus', await breakoutStatus(m.state));
     }
     m.notify.toSocket(socketId, 'handQueue', await m.state.handSummary(session.key, m.options.handSummaryHead, Date.now()));
     m.notify.toSocket(socketId, 'speakersChanged', await m.state.speakers(session.key));

@@ -11,8 +11,7 @@
  *     layer of that producer with `setConsumerLayers` (pinned or full screen).
  * The host's page learns the meeting is large from `meetingStats.massAudience` and starts its
  * microphone with Opus 60 ms frames + DTX (web/src/client/massAudience.ts).
- * load-tests/viewerCost.ts measured them together at 0.17% of a core per viewer with REMB against
- * 0.38% for today's profile, and no estimation at ×0.61 of REMB.
+ * load-tests/viewerCost.ts measures what the profile costs per viewer against the default one.
  * The choice is made when the viewer (re)starts consuming and kept for that receive transport.
  */
 import type { RtpCapabilities } from '../protocol/events';

@@ -7,12 +7,15 @@
  *
  * Whether a breakout is covered is read from what is published in the meeting (the store's
  * producers, which every node sees in the same order), so every node decides the same for its own
- * participants. Meeting.wants() and Meeting.isHeld() ask `showsNational`; when a producer event
- * flips a breakout's coverage, `update()` brings that breakout's local participants in line.
+ * participants. Consumer planning (`wants`) and the national-audio holds (`isHeld`) ask
+ * `showsNational`; when a producer event flips a breakout's coverage, `update()` brings that
+ * breakout's local participants in line.
  */
-import type { PublishedProducer } from '../store/types';
-import { forEachLimited, type Meeting } from './Meeting';
+import type { Logger } from '../../common/log';
+import type { Breakouts, PublishedProducer } from '../store/types';
+import { forEachLimited } from './concurrency';
 import { MAIN } from './MeetingSession';
+import type { Peer } from './Peer';
 
 /** How many participants are brought in line at once after a flip. */
 const RECONCILE_CONCURRENCY = 16;
@@ -24,11 +27,21 @@ export function coveredSessions(published: Iterable<PublishedProducer>): Set<str
   return out;
 }
 
+/** What the fallback reads of the meeting, and how it brings a participant in line (Meeting implements it). */
+export interface FallbackMeeting {
+  readonly log: Logger;
+  readonly peers: ReadonlyMap<string, Peer>;
+  readonly published: ReadonlyMap<string, PublishedProducer>;
+  readonly breakouts: Breakouts | null;
+  readonly epoch: number;
+  reconcile(peer: Peer): Promise<void>;
+}
+
 export class NationalFallback {
-  readonly #meeting: Meeting;
+  readonly #meeting: FallbackMeeting;
   #covered = new Set<string>();
 
-  constructor(meeting: Meeting) {
+  constructor(meeting: FallbackMeeting) {
     this.#meeting = meeting;
   }
 

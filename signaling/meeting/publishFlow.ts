@@ -17,8 +17,8 @@ export async function produce(
   if (!(await meeting.canSend(peer))) throw forbidden('only hosts and invited speakers may send media');
   if (peer.transports.get(transportId) !== 'send') throw notFound('transport');
   if ((source === 'mic') !== (kind === 'audio')) throw new AppError('bad_request', `source ${source} cannot be ${kind}`);
-  const ms = meeting.sessionOf(peer);
-  const grant = peer.isHost || ms.isHost(peer) ? null : await meeting.state.speaker(ms.key, peer.userId);
+  const meetingSession = meeting.sessionOf(peer);
+  const grant = peer.isHost || meetingSession.isHost(peer) ? null : await meeting.state.speaker(meetingSession.key, peer.userId);
   if (grant && (source === 'screen' || (source === 'camera' && !grant.allowVideo))) {
     throw forbidden(`your invitation does not include ${source}`);
   }
@@ -38,10 +38,10 @@ export async function produce(
     source,
     peerId: peer.userId,
     peerName: peer.claims.name,
-    sessionKey: ms.key,
-    roomId: ms.roomId,
+    sessionKey: meetingSession.key,
+    roomId: meetingSession.roomId,
     national: peer.isHost,
-    sessionHost: ms.isHost(peer),
+    sessionHost: meetingSession.isHost(peer),
   };
   peer.producers.set(producerId, published);
   // Every node (this one too) hears of it from the store and offers it to its participants.

@@ -16,21 +16,21 @@ export async function inviteSpeaker(
   session: Session,
   { userId, allowVideo }: ClientPayload<'inviteSpeaker'>,
 ): Promise<ClientResultMap['inviteSpeaker']> {
-  const { meeting, ms } = requireSessionHost(session);
+  const { meeting, meetingSession } = requireSessionHost(session);
   const target = await meeting.participant(userId);
   if (!target) throw notFound('participant');
-  if (target.sessionKey !== ms.key) throw forbidden('that participant is in another session');
-  if (target.role === 'host' || ms.isHost({ claims: target })) throw new AppError('conflict', 'hosts can already speak');
+  if (target.sessionKey !== meetingSession.key) throw forbidden('that participant is in another session');
+  if (target.role === 'host' || meetingSession.isHost({ claims: target })) throw new AppError('conflict', 'hosts can already speak');
   const result = await meeting.state.invite(
-    ms.key,
+    meetingSession.key,
     { userId, name: target.name, province: target.province, school: target.school, allowVideo, muted: false, state: 'invited' },
     meeting.options.maxSpeakers,
   );
   if (result === 'exists') throw new AppError('conflict', 'already invited or speaking');
   if (result === 'full') throw new AppError('conflict', `speaker limit reached (${meeting.options.maxSpeakers})`);
-  await meeting.pushSpeakState(ms.key, userId);
-  await meeting.speakersChanged(ms);
-  meeting.log.info({ peer: userId, allowVideo, session: ms.key }, 'invited to speak');
+  await meeting.pushSpeakState(meetingSession.key, userId);
+  await meeting.speakersChanged(meetingSession);
+  meeting.log.info({ peer: userId, allowVideo, session: meetingSession.key }, 'invited to speak');
   return {};
 }
 
@@ -39,20 +39,20 @@ export async function respondInvitation(
   { accept }: ClientPayload<'respondInvitation'>,
 ): Promise<ClientResultMap['respondInvitation']> {
   const { meeting, peer } = session.joined();
-  const ms = meeting.sessionOf(peer);
-  const entry = await meeting.state.speaker(ms.key, peer.userId);
+  const meetingSession = meeting.sessionOf(peer);
+  const entry = await meeting.state.speaker(meetingSession.key, peer.userId);
   if (!entry || entry.state !== 'invited') throw notFound('invitation');
   if (!accept) {
-    await meeting.endSpeaking(ms, peer.userId);
+    await meeting.endSpeaking(meetingSession, peer.userId);
     // The inviting session's hosts learn it, so they can invite someone else.
-    meeting.notify.toRoom(ms.hostsRoomName, 'inviteDeclined', { userId: peer.userId, name: peer.claims.name });
+    meeting.notify.toRoom(meetingSession.hostsRoomName, 'inviteDeclined', { userId: peer.userId, name: peer.claims.name });
     return { grant: null };
   }
-  const granted = await meeting.state.accept(ms.key, peer.userId);
+  const granted = await meeting.state.accept(meetingSession.key, peer.userId);
   if (!granted) throw notFound('invitation');
-  await meeting.state.lowerHand(ms.key, peer.userId);
-  await meeting.pushSpeakState(ms.key, peer.userId);
-  await meeting.speakersChanged(ms);
+  await meeting.state.lowerHand(meetingSession.key, peer.userId);
+  await meeting.pushSpeakState(meetingSession.key, peer.userId);
+  await meeting.speakersChanged(meetingSession);
   meeting.log.info({ peer: peer.userId }, 'speaking');
   return { grant: { allowVideo: granted.allowVideo, muted: granted.muted } };
 }
@@ -61,12 +61,12 @@ export async function muteSpeaker(
   session: Session,
   { userId, muted }: ClientPayload<'muteSpeaker'>,
 ): Promise<ClientResultMap['muteSpeaker']> {
-  const { meeting, ms } = requireSessionHost(session);
+  const { meeting, meetingSession } = requireSessionHost(session);
   // The speaker's node pauses or resumes their microphone on the SFU (speakerMuted).
-  if (!(await meeting.state.mute(ms.key, userId, muted))) throw notFound('speaker');
+  if (!(await meeting.state.mute(meetingSession.key, userId, muted))) throw notFound('speaker');
   await meeting.caughtUp();
-  await meeting.pushSpeakState(ms.key, userId);
-  await meeting.speakersChanged(ms);
+  await meeting.pushSpeakState(meetingSession.key, userId);
+  await meeting.speakersChanged(meetingSession);
   return {};
 }
 
@@ -74,18 +74,18 @@ export async function revokeSpeaker(
   session: Session,
   { userId }: ClientPayload<'revokeSpeaker'>,
 ): Promise<ClientResultMap['revokeSpeaker']> {
-  const { meeting, ms } = requireSessionHost(session);
-  if (!(await meeting.state.speaker(ms.key, userId))) throw notFound('speaker');
+  const { meeting, meetingSession } = requireSessionHost(session);
+  if (!(await meeting.state.speaker(meetingSession.key, userId))) throw notFound('speaker');
   // Two hosts revoking at once: one ends it, the other is told there was nothing left to end.
-  if (!(await meeting.endSpeaking(ms, userId))) throw notFound('speaker');
+  if (!(await meeting.endSpeaking(meetingSession, userId))) throw notFound('speaker');
   meeting.log.info({ peer: userId }, 'speaking revoked');
   return {};
 }
 
 export async function stopSpeaking(session: Session): Promise<ClientResultMap['stopSpeaking']> {
   const { meeting, peer } = session.joined();
-  const ms = meeting.sessionOf(peer);
-  if (!(await meeting.state.speaker(ms.key, peer.userId))) throw notFound('speaker grant');
-  if (!(await meeting.endSpeaking(ms, peer.userId))) throw notFound('speaker grant');
+  const meetingSession = meeting.sessionOf(peer);
+  if (!(await meeting.state.speaker(meetingSession.key, peer.userId))) throw notFound('speaker grant');
+  if (!(await meeting.endSpeaking(meetingSession, peer.userId))) throw notFound('speaker grant');
   return {};
 }
