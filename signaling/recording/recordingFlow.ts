@@ -32,27 +32,27 @@ const live = (info: RecordingInfo): LiveRecording => ({ id: info.id, sessionKey:
 /** The caller's session, which they must host. */
 function hostedSession(session: Session) {
   const { meeting, peer } = session.joined();
-  const ms = meeting.sessionOf(peer);
-  if (!ms.isHost(peer)) throw forbidden('only the session host records it');
-  return { meeting, peer, ms };
+  const meetingSession = meeting.sessionOf(peer);
+  if (!meetingSession.isHost(peer)) throw forbidden('only the session host records it');
+  return { meeting, peer, meetingSession };
 }
 
 /** One recording per session in the whole cluster: not a second one here while another node makes one. */
 export async function startRecording(deps: RecordingDeps, session: Session): Promise<ClientResultMap['startRecording']> {
-  const { meeting, peer, ms } = hostedSession(session);
-  const elsewhere = (await liveRecordings(deps, meeting.id)).some((r) => r.sessionKey === ms.key && !deps.recordings.isLive(r.id));
+  const { meeting, peer, meetingSession } = hostedSession(session);
+  const elsewhere = (await liveRecordings(deps, meeting.id)).some((r) => r.sessionKey === meetingSession.key && !deps.recordings.isLive(r.id));
   if (elsewhere) throw new AppError('conflict', 'this session is already being recorded');
-  return live(await deps.recordings.start(meeting.id, ms.key, peer.userId));
+  return live(await deps.recordings.start(meeting.id, meetingSession.key, peer.userId));
 }
 
 /** Stops the session's recording here, or on the node that makes it. */
 export async function stopRecording(deps: RecordingDeps, session: Session): Promise<ClientResultMap['stopRecording']> {
-  const { meeting, ms } = hostedSession(session);
-  if (!deps.recordings.isRecording(meeting.id, ms.key)) {
-    const stopped = await deps.relay.stopElsewhere(meeting.id, ms.key);
+  const { meeting, meetingSession } = hostedSession(session);
+  if (!deps.recordings.isRecording(meeting.id, meetingSession.key)) {
+    const stopped = await deps.relay.stopElsewhere(meeting.id, meetingSession.key);
     if (stopped) return stopped;
   }
-  return deps.recordings.stopWithin(meeting.id, ms.key, 'host', STOP_ANSWER_MS);
+  return deps.recordings.stopWithin(meeting.id, meetingSession.key, 'host', STOP_ANSWER_MS);
 }
 
 export async function watchLive(deps: RecordingDeps, session: Session): Promise<LiveWatch> {
@@ -101,15 +101,15 @@ export function meetingSources(get: (meetingId: string) => Meeting | undefined):
   return {
     streams(meetingId, sessionKey) {
       const meeting = get(meetingId);
-      const ms = meeting?.sessions.get(sessionKey);
-      if (!meeting || !ms) return null;
+      const meetingSession = meeting?.sessions.get(sessionKey);
+      if (!meeting || !meetingSession) return null;
       const out: RecordableStream[] = [];
       for (const p of meeting.published.values()) {
         if (p.sessionKey !== sessionKey) continue;
         // A publisher connected to another signaling node is not among this node's peers: a
         // national host's streams are known as such; a breakout host's only from a local peer.
         const publisher = meeting.peers.get(p.peerId);
-        const byHost = publisher ? ms.isHost(publisher) : (p.sessionHost ?? (p.national && ms.isMain));
+        const byHost = publisher ? meetingSession.isHost(publisher) : (p.sessionHost ?? (p.national && meetingSession.isMain));
         if (byHost) out.push({ producerId: p.id, kind: p.kind, source: p.source });
       }
       return out;

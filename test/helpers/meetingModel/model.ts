@@ -172,7 +172,7 @@ export function endSpeaker(m: MeetingModel, session: string, actor: string): boo
   const list = m.speakers[session];
   if (!list?.[actor]) return false;
   delete list[actor];
-  // Meeting.#speakerEnded: only a participant who is in that session and does not host it.
+  // MeetingEvents.#speakerEnded (meeting/meetingEvents.ts): only a participant who is in that session and does not host it.
   if (sessionOf(m, actor) === session && !hostsSession(m, actor, session) && m.actors[actor]!.role !== 'host') removeProducersOf(m, actor);
   return true;
 }
