@@ -288,6 +288,11 @@ export interface ClientResultMap {
   watchLive: { sessionKey: string; path: string };
 }
 
+/** A client → server event name (each answers with an ack). */
+export type ClientEvent = keyof ClientResultMap;
+/** What the ack of a client → server event carries when it succeeds. */
+export type AckOf<E extends ClientEvent> = ClientResultMap[E];
+
 export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };
 
 export interface ServerToClientEvents {
