@@ -292,6 +292,8 @@ export interface ClientResultMap {
 export type ClientEvent = keyof ClientResultMap;
 /** What the ack of a client → server event carries when it succeeds. */
 export type AckOf<E extends ClientEvent> = ClientResultMap[E];
+/** What a client sends with a client → server event (the schema's input; see schemas.ts). */
+export type { ClientRequest } from './schemas';
 
 export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };
 
