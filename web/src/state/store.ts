@@ -20,7 +20,6 @@ import type {
 } from '../../../signaling/protocol/events';
 import type { QueueInfo } from '../../../signaling/protocol/errors';
 import type { MediaSource } from '../../../signaling/protocol/schemas';
-import type { Lang } from '../i18n/strings';
 import { createViewSlice, type ViewSlice } from './viewSlice';
 
 export interface Account {
@@ -30,6 +29,9 @@ export interface Account {
   province: string | null;
   school: string | null;
 }
+
+/** The page's language: Vietnamese first (web/src/i18n has the strings of each). */
+export type Lang = 'vi' | 'en';
 
 export interface SessionSlice {
   lang: Lang;
