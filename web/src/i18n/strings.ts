@@ -1,4 +1,7 @@
-/** UI text: Vietnamese first, English second. Keys are shared; every key exists in both. */
+/**
+ * UI text: Vietnamese first, English second. Keys are shared; every key exists in both. One table
+ * on purpose (over 400 lines): a translator reads and checks both languages side by side.
+ */
 import type { Lang } from '../state/store';
 
 export const STRINGS = {
