@@ -5,39 +5,17 @@
  * teachers of one school.
  */
 import type { Db } from '../db/Db';
+import type { AttendanceGroupRow, AttendanceScope, AttendanceTeacherRow } from '../protocol/attendance';
 
-export type Scope = { all: true } | { province: string };
+export type Scope = AttendanceScope;
 
 export interface Filter {
   province?: string | undefined;
   school?: string | undefined;
 }
 
-export interface GroupRow {
-  code: string;
-  name: string;
-  expected: number;
-  attended: number;
-  present: number;
-  late: number;
-  minutes: number;
-}
-
-export interface TeacherRow {
-  province: string;
-  provinceName: string;
-  school: string;
-  schoolName: string;
-  id: string;
-  name: string;
-  subject: string;
-  present: boolean;
-  firstJoin: Date | null;
-  lastLeave: Date | null;
-  intervals: number;
-  minutes: number;
-  late: boolean;
-}
+export type GroupRow = AttendanceGroupRow;
+export type TeacherRow = AttendanceTeacherRow<Date>;
 
 /** A joiner is late when their first join comes this long after the scheduled start. Default 5 min. */
 export const LATE_AFTER_MS = 5 * 60_000;

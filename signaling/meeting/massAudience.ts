@@ -15,6 +15,7 @@
  * The choice is made when the viewer (re)starts consuming and kept for that receive transport.
  */
 import type { RtpCapabilities } from '../protocol/events';
+import { MASS_AUDIENCE_SPATIAL_LAYER, TOP_SPATIAL_LAYER } from '../protocol/layers';
 import type { MeetingState } from '../store/types';
 import type { SfuControl } from '../../sfu/types';
 import { SfuError } from '../../sfu/errors';
@@ -22,10 +23,8 @@ import type { Peer } from './Peer';
 
 /** The header extension transport-cc feedback is computed from. */
 export const TRANSPORT_WIDE_CC_URI = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
-/** Simulcast layer a mass-audience viewer receives by default: the middle one (360p). */
-export const MASS_AUDIENCE_SPATIAL_LAYER = 1;
-/** The top simulcast layer (mediasoup clamps it to the producer's own top): every other viewer's default. */
-export const TOP_SPATIAL_LAYER = 2;
+// The middle layer is a mass-audience viewer's default; the top one every other viewer's.
+export { MASS_AUDIENCE_SPATIAL_LAYER, TOP_SPATIAL_LAYER };
 
 /** The layer a viewer gets when it asked for none (or asked for the default back, `null`). */
 export function defaultViewerLayer(peer: Peer): number {

@@ -288,6 +288,13 @@ export interface ClientResultMap {
   watchLive: { sessionKey: string; path: string };
 }
 
+/** A client → server event name (each answers with an ack). */
+export type ClientEvent = keyof ClientResultMap;
+/** What the ack of a client → server event carries when it succeeds. */
+export type AckOf<E extends ClientEvent> = ClientResultMap[E];
+/** What a client sends with a client → server event (the schema's input; see schemas.ts). */
+export type { ClientRequest } from './schemas';
+
 export type ClientToServerEvents = { [E in keyof ClientResultMap]: Handler<E, ClientResultMap[E]> };
 
 export interface ServerToClientEvents {

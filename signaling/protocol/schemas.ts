@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { MAX_SSRC, refineProducerParameters } from './mediaRules';
 import { QA_MAX_EVENT_BYTES, qaEventSchemas } from './qaSchemas';
+import { TOP_SPATIAL_LAYER } from './layers';
 
 const id = z.string().min(1).max(64);
 const shortStr = z.string().max(128);
@@ -124,7 +125,7 @@ export const clientEventSchemas = {
      * The ceiling the page learnt of its link on an earlier connection (setLayerCeiling); kept
      * only if this connection gets no estimator (`adaptsLayer`). Absent or null: no limit.
      */
-    layerCeiling: z.number().int().min(0).max(2).nullable().optional(),
+    layerCeiling: z.number().int().min(0).max(TOP_SPATIAL_LAYER).nullable().optional(),
   }),
   /** Also checked against the rules of `mediaRules.ts` (codec kind, layers, SSRCs, rids). */
   produce: z
@@ -149,13 +150,13 @@ export const clientEventSchemas = {
    */
   setConsumerLayers: z.strictObject({
     consumerId: id,
-    spatialLayer: z.number().int().min(0).max(2).nullable(),
+    spatialLayer: z.number().int().min(0).max(TOP_SPATIAL_LAYER).nullable(),
   }),
   /**
    * The highest spatial layer the viewer's link carries, as its page measured it (loss, freezes);
    * every video consumer stays at or below it. `null`: no limit.
    */
-  setLayerCeiling: z.strictObject({ spatialLayer: z.number().int().min(0).max(2).nullable() }),
+  setLayerCeiling: z.strictObject({ spatialLayer: z.number().int().min(0).max(TOP_SPATIAL_LAYER).nullable() }),
   /** A teacher raises or lowers their own hand. */
   raiseHand: z.strictObject({}),
   lowerHand: z.strictObject({}),
@@ -217,6 +218,11 @@ export const clientEventSchemas = {
 
 export type ClientEventName = keyof typeof clientEventSchemas;
 export type ClientPayload<E extends ClientEventName> = z.infer<(typeof clientEventSchemas)[E]>;
+/**
+ * What a client sends for an event: the schema's input, before zod fills in defaults (a field with
+ * a default may be left out). `ClientPayload` is what the server's handler sees after parsing.
+ */
+export type ClientRequest<E extends ClientEventName> = z.input<(typeof clientEventSchemas)[E]>;
 
 /** Largest accepted JSON size of one event payload, in bytes. */
 export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {

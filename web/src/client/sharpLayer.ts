@@ -1,6 +1,6 @@
 /**
- * When a viewer's video asks the SFU for its top simulcast layer (issue 10, README
- * "Mass-audience profile"): a mass-audience viewer receives every video on the middle layer
+ * When a viewer's video asks the SFU for its top simulcast layer (README, "Mass-audience
+ * profile"): a mass-audience viewer receives every video on the middle layer
  * (360p) by default; the video the teacher pins as the large one, or watches full screen, asks
  * for the top layer (720p) with `setConsumerLayers`, and asks for the default back (`null`) when
  * the pin or the full screen ends.
@@ -15,10 +15,8 @@
  * has no video consumers at all.
  */
 
-/** The top spatial layer (the SFU clamps it to what the producer has: a screen share has one). */
-export const TOP_SPATIAL_LAYER = 2;
-/** The layer a mass-audience viewer's videos get by default (the server's own default: 360p). */
-export const MASS_AUDIENCE_SPATIAL_LAYER = 1;
+// The layers are the protocol's (the server's defaults use the same constants).
+export { MASS_AUDIENCE_SPATIAL_LAYER, TOP_SPATIAL_LAYER } from '../../../signaling/protocol/layers';
 
 export interface ReceiveContext {
   /** The server gave this connection the mass-audience profile (`startConsuming`). */

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { RecordingSummary } from '../../../signaling/protocol/events';
-import type { MeetingClient } from '../client/MeetingClient';
+import { RequestError, type MeetingClient } from '../client/MeetingClient';
 import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 import type { StringKey } from '../i18n/strings';
@@ -88,7 +88,8 @@ function useLiveStream(client: MeetingClient): { stream: LiveState; again: () =>
       },
       (e: unknown) => {
         if (cancelled) return;
-        const err = e as { code?: string; retryAfterMs?: number };
+        // A RequestError carries the server's code; a timeout or a dropped socket has none.
+        const err = e instanceof RequestError ? e : { code: undefined, retryAfterMs: undefined };
         if (err.code === 'conflict') {
           setState({ kind: 'offAir' });
           retry(5_000);

@@ -1,4 +1,9 @@
-/** UI text: Vietnamese first, English second. Keys are shared; every key exists in both. */
+/**
+ * UI text: Vietnamese first, English second. Keys are shared; every key exists in both. One table
+ * on purpose (over 400 lines): a translator reads and checks both languages side by side.
+ */
+import type { Lang } from '../state/store';
+
 export const STRINGS = {
   vi: {
     appTitle: 'Hội nghị trực tuyến ngành Giáo dục',
@@ -496,7 +501,8 @@ export const STRINGS = {
     weakLinkNote: 'weak connection: less sharp for now so the video keeps moving; it sharpens again by itself',
     weakLinkFloorNote: 'very weak connection: try "Audio only"',
   },
-} as const;
+} as const satisfies Record<Lang, unknown>;
 
-export type Lang = keyof typeof STRINGS;
+// The languages are the store's (state/store.ts keeps the chosen one); every one has its strings here.
+export type { Lang };
 export type StringKey = keyof (typeof STRINGS)['vi'];

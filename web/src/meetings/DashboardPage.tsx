@@ -6,33 +6,8 @@
 import { useEffect, useState } from 'react';
 import { useT } from '../i18n/useT';
 import { useStore } from '../state/store';
+import type { AttendanceDashboard } from '../../../signaling/protocol/attendance';
 import { api, download, go } from './api';
-
-interface Group {
-  code: string;
-  name: string;
-  expected: number;
-  attended: number;
-  present: number;
-  late: number;
-  minutes: number;
-}
-interface TeacherRow {
-  id: string;
-  name: string;
-  subject: string;
-  present: boolean;
-  firstJoin: string | null;
-  minutes: number;
-  late: boolean;
-}
-interface Dashboard {
-  meeting: { id: string; title: string; state: string };
-  scope: { all: true } | { province: string };
-  totals: { expected: number; present: number; attended: number; late: number; minutes: number };
-  level: 'province' | 'school' | 'teacher';
-  rows: (Group | TeacherRow)[];
-}
 
 const REFRESH_MS = 3_000;
 
@@ -41,14 +16,14 @@ export function DashboardPage({ token, meetingId }: { token: string; meetingId: 
   const lang = useStore((s) => s.lang);
   const [province, setProvince] = useState<{ code: string; name: string } | null>(null);
   const [school, setSchool] = useState<{ code: string; name: string } | null>(null);
-  const [data, setData] = useState<Dashboard | null>(null);
+  const [data, setData] = useState<AttendanceDashboard | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   const query = school ? `?school=${encodeURIComponent(school.code)}` : province ? `?province=${province.code}` : '';
   useEffect(() => {
     let stop = false;
     const load = (): void => {
-      api<Dashboard>(token, 'GET', `/api/meetings/${meetingId}/attendance${query}`)
+      api<AttendanceDashboard>(token, 'GET', `/api/meetings/${meetingId}/attendance${query}`)
         .then((d) => {
           if (stop) return;
           setData(d);
@@ -103,7 +78,7 @@ export function DashboardPage({ token, meetingId }: { token: string; meetingId: 
                   <tr><th>{t('teacherName')}</th><th>{t('subject')}</th><th>{t('present')}</th><th>{t('firstJoin')}</th><th>{t('minutes')}</th><th>{t('late')}</th></tr>
                 </thead>
                 <tbody>
-                  {(data.rows as TeacherRow[]).map((r) => (
+                  {data.rows.map((r) => (
                     <tr key={r.id} data-teacher={r.id} className={r.present ? 'is-present' : ''}>
                       <td>{r.name}</td>
                       <td>{r.subject}</td>
@@ -121,7 +96,7 @@ export function DashboardPage({ token, meetingId }: { token: string; meetingId: 
                   <tr><th>{data.level === 'province' ? t('province') : t('school')}</th><th>{t('present')}</th><th>{t('expected')}</th><th>{t('attended')}</th><th>{t('late')}</th><th>{t('minutes')}</th></tr>
                 </thead>
                 <tbody>
-                  {(data.rows as Group[]).map((r) => (
+                  {data.rows.map((r) => (
                     <tr key={r.code} data-group={r.code}>
                       <td>
                         <button className="link" onClick={() => (data.level === 'province' ? setProvince({ code: r.code, name: r.name }) : setSchool({ code: r.code, name: r.name }))}>

@@ -15,17 +15,23 @@ import type {
   SessionInfo,
   SpeakerInfo,
   SpeakState,
+  ConsumerInfo,
+  Role,
 } from '../../../signaling/protocol/events';
-import type { Lang } from '../i18n/strings';
+import type { QueueInfo } from '../../../signaling/protocol/errors';
+import type { MediaSource } from '../../../signaling/protocol/schemas';
 import { createViewSlice, type ViewSlice } from './viewSlice';
 
 export interface Account {
   id: string;
   name: string;
-  role: SelfInfo['role'];
+  role: Role;
   province: string | null;
   school: string | null;
 }
+
+/** The page's language: Vietnamese first (web/src/i18n has the strings of each). */
+export type Lang = 'vi' | 'en';
 
 export interface SessionSlice {
   lang: Lang;
@@ -66,25 +72,15 @@ export type ConnectionStatus =
   | 'ended';
 
 /** A join waiting its turn in the cluster's queue (the `queued` answer to `join`). */
-export interface JoinQueueState {
-  position: number;
+export interface JoinQueueState extends QueueInfo {
   /** The first position this wait started at (for the progress bar). */
   startPosition: number;
-  etaMs: number;
-  lane: 'rejoin' | 'new';
   /** Client time of the last update: the wait counts down from it. */
   updatedAt: number;
 }
 
-export interface RemoteMedia {
-  consumerId: string;
-  producerId: string;
-  kind: 'audio' | 'video';
-  source: 'camera' | 'mic' | 'screen';
-  peerId: string;
-  peerName: string;
-  sessionKey: string;
-}
+/** A consumer's media on this page: what the server said of it (`ConsumerInfo`), by consumer id. */
+export type RemoteMedia = { consumerId: string } & Pick<ConsumerInfo, 'producerId' | 'kind' | 'source' | 'peerId' | 'peerName' | 'sessionKey'>;
 
 export interface ConnectionSlice {
   status: ConnectionStatus;
@@ -100,7 +96,7 @@ export interface ConnectionSlice {
   meetingEnded: MeetingEndedInfo | null;
   setMeetingEnded: (info: MeetingEndedInfo | null) => void;
   /** A new place in the queue (null: no longer waiting). */
-  setJoinQueue: (queue: { position: number; etaMs: number; lane: 'rejoin' | 'new' } | null) => void;
+  setJoinQueue: (queue: QueueInfo | null) => void;
   setMediaState: (state: string) => void;
   setSelf: (self: SelfInfo | null) => void;
 }
@@ -112,7 +108,8 @@ export interface MediaSlice {
   clearRemote: () => void;
 }
 
-export type Source = 'camera' | 'mic' | 'screen';
+/** A local media source (camera, microphone, screen): the protocol's. */
+export type Source = MediaSource;
 
 export interface HostSlice {
   publishing: Record<Source, boolean>;

@@ -1,9 +1,9 @@
 /**
  * What the viewer chose to look at (pin), and the receive profile the server gave this
- * connection: plain state, a slice of the one store (store.ts).
+ * connection: plain state, a slice of the one store (store.ts). The slice reads and writes only
+ * its own fields, so it is typed by itself and the store imports it (never the other way round).
  */
 import type { StateCreator } from 'zustand';
-import type { Store } from './store';
 
 export interface ViewSlice {
   /**
@@ -25,7 +25,7 @@ export interface ViewSlice {
   setPinnedProducer: (producerId: string | null) => void;
 }
 
-export const createViewSlice: StateCreator<Store, [], [], ViewSlice> = (set) => ({
+export const createViewSlice: StateCreator<ViewSlice, [], [], ViewSlice> = (set) => ({
   massAudienceReceive: false,
   setMassAudienceReceive: (massAudienceReceive) => set({ massAudienceReceive }),
   linkCeiling: null,
