@@ -1,5 +1,5 @@
 /**
- * Which simulcast layers a viewer receives, as the viewer asks (README, "Mass-audience profile"):
+ * Which simulcast layers a viewer receives, as the viewer asks (docs/large-audiences.md):
  *   setConsumerLayers(consumer, layer | null)  one video shown large (pinned, full screen) or back
  *   setDataSaver(on)                           a metered connection: the lowest layer, capped
  *   setLayerCeiling(layer | null)              the page measured its link: no layer above this

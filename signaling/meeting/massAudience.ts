@@ -1,5 +1,5 @@
 /**
- * The mass-audience media profile (README, "Mass-audience profile"): for a meeting whose
+ * The mass-audience media profile (docs/large-audiences.md): for a meeting whose
  * cluster-wide viewer count is at or above `HOINGHI_MASS_AUDIENCE_VIEWERS`, a receive-only viewer
  * who starts consuming gets
  *   - no bandwidth estimation (HOINGHI_MASS_AUDIENCE_BWE=none, the default): its RTP capabilities

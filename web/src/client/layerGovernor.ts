@@ -1,7 +1,7 @@
 /**
- * The page's own bandwidth control for a link the SFU does not estimate (issue 10, README
- * "Mass-audience profile"). With HOINGHI_MASS_AUDIENCE_BWE=none the SFU runs no estimator for a
- * mass-audience viewer (×0.61 its CPU), so it never lowers the layer of a teacher whose link is too
+ * The page's own bandwidth control for a link the SFU does not estimate (docs/large-audiences.md,
+ * "The page chooses its own layer"). With HOINGHI_MASS_AUDIENCE_BWE=none the SFU runs no estimator
+ * for a mass-audience viewer (it saves CPU), so it never lowers the layer of a teacher whose link is too
  * weak for it. The page does, from what its own receiver sees:
  *
  * - every WINDOW_MS it sums its inbound RTP (packets received and lost, audio and video) and reads

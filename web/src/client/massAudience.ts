@@ -1,5 +1,5 @@
 /**
- * The host's side of the mass-audience profile (README, "Mass-audience profile"): while the
+ * The host's side of the mass-audience profile (docs/large-audiences.md): while the
  * meeting is large (`meetingStats.massAudience`, from HOINGHI_MASS_AUDIENCE_VIEWERS)
  * - the microphone is produced with Opus 60 ms frames and DTX, a third of the packets of 20 ms
  *   frames, for every viewer. Applied when the microphone starts: a change of size takes effect at

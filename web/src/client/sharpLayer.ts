@@ -1,6 +1,6 @@
 /**
- * When a viewer's video asks the SFU for its top simulcast layer (README, "Mass-audience
- * profile"): a mass-audience viewer receives every video on the middle layer
+ * When a viewer's video asks the SFU for its top simulcast layer (docs/large-audiences.md, "Pin
+ * and full screen"): a mass-audience viewer receives every video on the middle layer
  * (360p) by default; the video the teacher pins as the large one, or watches full screen, asks
  * for the top layer (720p) with `setConsumerLayers`, and asks for the default back (`null`) when
  * the pin or the full screen ends.

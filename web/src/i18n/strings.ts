@@ -96,7 +96,7 @@ export const STRINGS = {
     queueMinutes: '{n} phút',
     queueExplain: 'Rất nhiều thầy cô đang vào cùng lúc. Bạn sẽ tự động vào hội nghị khi đến lượt, không cần tải lại trang.',
     queueRejoin: 'Bạn đang vào lại hội nghị và được ưu tiên trước người mới vào.',
-    // Scheduled meetings, lobby and attendance (issue 12).
+    // Scheduled meetings, lobby and attendance.
     myMeetings: 'Hội nghị của tôi',
     meetingsLive: 'Đang diễn ra',
     meetingsUpcoming: 'Sắp diễn ra',
@@ -344,7 +344,7 @@ export const STRINGS = {
     queueMinutes: '{n} minutes',
     queueExplain: 'Many teachers are joining at once. You will enter automatically when your turn comes; no need to reload the page.',
     queueRejoin: 'You are rejoining the meeting and go ahead of new arrivals.',
-    // Scheduled meetings, lobby and attendance (issue 12).
+    // Scheduled meetings, lobby and attendance.
     myMeetings: 'My meetings',
     meetingsLive: 'Live now',
     meetingsUpcoming: 'Upcoming',
