@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
 import type { IndexedRecording } from '../signaling/recording/hlsIndex';
-import type { RecordingInfo } from '../signaling/recording/RecordingManager';
+import type { RecordingInfo } from '../signaling/recording/recordingTypes';
 import { startRedis } from '../harness/cluster';
 import { startSignalingNode } from '../harness/signaling';
 import { BENCH_SECRET, botToken, cpuSeconds, machine, percentile, runBenchmark, writeResult } from './lib';

@@ -16,7 +16,7 @@ import type { MeetingOptions } from './meeting/Meeting';
 import type { AdmissionSettings } from './admission/createAdmission';
 import type { TokenKeySource, TokenSettings } from './auth/tokens';
 import type { DbSettings } from './db/openDb';
-import type { RecordingSettings } from './recording/RecordingManager';
+import type { RecordingSettings } from './recording/recordingTypes';
 import type { LiveHlsSettings } from './recording/LiveStreams';
 import { serverSettings } from './settings/server';
 import { authSettings } from './settings/auth';

@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SfuControl, SfuStats } from '../sfu/types';
-import type { RecordingStats } from './recording/RecordingManager';
+import type { RecordingStats } from './recording/recordingTypes';
 import type { QueueWatch } from '../common/SerialQueue';
 
 export class Metrics {

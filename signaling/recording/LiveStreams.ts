@@ -21,7 +21,8 @@ import path from 'node:path';
 import { logger } from '../../common/log';
 import { AppError } from '../protocol/errors';
 import type { HlsIndex, HlsNode, LiveOrigin } from './hlsIndex';
-import { pickStreams, type RecordingManager, type RecordingSources } from './RecordingManager';
+import { type RecordingManager } from './RecordingManager';
+import { pickStreams, type RecordingSources } from './recordingTypes';
 import { PLAYLIST } from './Recorder';
 
 const log = logger('live-hls');

@@ -1,8 +1,7 @@
 /**
  * The recordings of this signaling node: at most one per meeting session (the main session or a
- * province breakout), each a Recorder (ffmpeg) fed through SFU recorder taps. Recordings live in
- * `<dir>/<meetingId>/<recordingId>/` with a `recording.json` (who, when, gaps) beside the HLS
- * playlist and segments.
+ * province breakout), each a Recorder (ffmpeg) fed through SFU recorder taps. Where they are kept
+ * on disk is recordingFolders.ts; what a recording is, recordingTypes.ts.
  *
  * What is recorded: the session hosts' microphone and their screen share when on, else their
  * camera. Every second the manager compares that with what the current ffmpeg run reads and
@@ -14,101 +13,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { TypedEmitter } from '../../common/TypedEmitter';
 import { logger } from '../../common/log';
-import type { MediaKind, RecorderTap, SfuControl } from '../../sfu/types';
+import type { RecorderTap, SfuControl } from '../../sfu/types';
 import { AppError } from '../protocol/errors';
-import type { RecordingStopReason } from '../protocol/events';
 import { freePortPair } from './ports';
 import { recordingSdp, type SdpStream } from './sdp';
-import { PLAYLIST, Recorder, type Gap, type RecorderInput, type RecorderSettings } from './Recorder';
+import { Recorder, type RecorderInput } from './Recorder';
+import { RecordingFolders } from './recordingFolders';
+import { pickStreams, type RecordableStream, type RecordingEvents, type RecordingInfo, type RecordingSettings, type RecordingSources, type RecordingStats, type StopReason } from './recordingTypes';
 
 const log = logger('recording');
-
-export interface RecordingSettings {
-  /** Folder of all recordings. */
-  dir: string;
-  /** Address ffmpeg receives RTP on; the SFU (or, in a cluster, the SFU nodes) must reach it. */
-  rtpIp: string;
-  /** Refuse to start under this many free bytes; stop every recording under a quarter of it. */
-  minFreeBytes: number;
-  /** Delete recordings older than this many days (0: keep forever). */
-  retentionDays: number;
-  /** How often free space is checked while recording, ms. */
-  diskCheckIntervalMs: number;
-  recorder: RecorderSettings;
-}
-
-/** A stream a session host publishes, as the meeting knows it. */
-export interface RecordableStream {
-  producerId: string;
-  kind: MediaKind;
-  source: 'camera' | 'mic' | 'screen';
-}
-
-/** What the meetings on this node tell the manager. */
-export interface RecordingSources {
-  /** The session hosts' streams, or null when the meeting (or session) no longer exists here. */
-  streams(meetingId: string, sessionKey: string): RecordableStream[] | null;
-}
-
-/** Why a recording (or live stream) stopped; `idle` and `lease_lost` are live streams' own. */
-export type StopReason = RecordingStopReason;
-
-export interface RecordingInfo {
-  id: string;
-  meetingId: string;
-  sessionKey: string;
-  startedBy: string;
-  startedAt: number;
-  endedAt: number | null;
-  stopReason: StopReason | null;
-  /** Seconds of media in the playlist. */
-  durationS: number;
-  gaps: Gap[];
-  /**
-   * What the SFU sent the recorder (counted from each tap when it closes): the media the
-   * recording was given, to compare with what it kept (e.g. audio packets × the frame length).
-   */
-  sent: { audioPackets: number; videoPackets: number; bytes: number };
-}
-
-export interface RecordingStats {
-  active: number;
-  ffmpegRestarts: number;
-  segmentsWritten: number;
-  /** Seconds since the stalest active recording last added a segment (0 when none). */
-  maxSegmentAgeS: number;
-}
-
-export type RecordingEvents = {
-  /** A meeting's set of live recordings changed (started, stopped). */
-  changed: [{ meetingId: string }];
-  /** Retention deleted a recording. */
-  deleted: [{ meetingId: string; id: string }];
-};
 
 /** A run that writes no segment for this many segment lengths, plus the grace, is replaced. */
 const STALL_SEGMENTS = 5;
 const STALL_GRACE_MS = 10_000;
-/** How long writing a recording's description may wait for the HLS index, ms. */
-const INDEX_TIMEOUT_MS = 2_000;
 /**
  * A live recording's description (its duration) is written again at most this often as segments
  * come: other nodes list it from the index, and a list that said 0 s for a whole meeting is wrong.
  */
 const LIVE_INFO_EVERY_MS = 5_000;
-
-export const MEETING_ID = /^[A-Za-z0-9_-]{1,64}$/;
-export const RECORDING_ID = /^[0-9]{8}T[0-9]{6}-[a-z0-9]{1,12}-[0-9a-f]{24}$/;
-
-/** The streams to record: the host's microphone, and the screen share when on, else the camera. */
-export function pickStreams(streams: RecordableStream[]): RecordableStream[] {
-  const video = streams.find((s) => s.source === 'screen') ?? streams.find((s) => s.source === 'camera');
-  const audio = streams.find((s) => s.source === 'mic');
-  return [video, audio].filter((s): s is RecordableStream => s !== undefined);
-}
 
 const keyOf = (streams: RecordableStream[]): string => streams.map((s) => s.producerId).join(',');
 
@@ -149,7 +73,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
   readonly #starting = new Set<string>();
   #restarts = 0;
   #segments = 0;
-  #indexer: ((info: RecordingInfo) => Promise<void>) | null = null;
+  readonly #folders: RecordingFolders;
   #diskTimer: NodeJS.Timeout | null = null;
   #retentionTimer: NodeJS.Timeout | null = null;
 
@@ -159,6 +83,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     this.#sfu = sfu;
     this.#sources = sources;
     this.#freeBytes = freeBytes;
+    this.#folders = new RecordingFolders(settings.dir);
     this.#retentionTimer = setInterval(() => void this.applyRetention(), 3_600_000);
     this.#retentionTimer.unref();
     void fs.mkdir(settings.dir, { recursive: true }).then(() => this.applyRetention()).catch(() => undefined);
@@ -181,12 +106,6 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     return { active: this.#active.size, ffmpegRestarts: this.#restarts, segmentsWritten: this.#segments, maxSegmentAgeS: maxAge };
   }
 
-  #folder(meetingId: string, recordingId?: string): string {
-    if (!MEETING_ID.test(meetingId)) throw new AppError('bad_request', 'invalid meeting id');
-    if (recordingId !== undefined && !RECORDING_ID.test(recordingId)) throw new AppError('bad_request', 'invalid recording id');
-    return recordingId === undefined ? path.join(this.settings.dir, meetingId) : path.join(this.settings.dir, meetingId, recordingId);
-  }
-
   async start(meetingId: string, sessionKey: string, startedBy: string): Promise<RecordingInfo> {
     const key = `${meetingId}|${sessionKey}`;
     if (this.#active.has(key) || this.#starting.has(key)) throw new AppError('conflict', 'this session is already being recorded');
@@ -203,7 +122,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
       const now = new Date();
       const stamp = now.toISOString().replace(/[-:]/g, '').slice(0, 15);
       const id = `${stamp}-${sessionKey.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 12) || 's'}-${randomBytes(12).toString('hex')}`;
-      const dir = this.#folder(meetingId, id);
+      const dir = this.#folders.folder(meetingId, id);
       await fs.mkdir(dir, { recursive: true });
       const info: RecordingInfo = { id, meetingId, sessionKey, startedBy, startedAt: now.getTime(), endedAt: null, stopReason: null, durationS: 0, gaps: [], sent: { audioPackets: 0, videoPackets: 0, bytes: 0 } };
       const rlog = logger('recording', { meeting: meetingId, session: sessionKey, recording: id });
@@ -222,7 +141,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
         rec.info.gaps.push(gap);
         void this.#saveInfo(rec);
       });
-      await this.#writeInfo(info);
+      await this.#folders.writeInfo(info);
       this.#active.set(key, rec);
       try {
         await recorder.start();
@@ -431,7 +350,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
       .then(() => {
         rec.saveQueued = null;
         rec.savedAt = Date.now();
-        return this.#writeInfo(rec.info);
+        return this.#folders.writeInfo(rec.info);
       })
       .catch((err: unknown) => log.warn({ recording: rec.info.id, err: String(err) }, 'writing the recording\'s description failed'));
     rec.saveQueued = queued;
@@ -439,50 +358,19 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     return queued;
   }
 
-  async #writeInfo(info: RecordingInfo): Promise<void> {
-    const file = path.join(this.#folder(info.meetingId, info.id), 'recording.json');
-    await fs.writeFile(`${file}.tmp`, JSON.stringify(info));
-    await fs.rename(`${file}.tmp`, file);
-    if (this.#indexer) {
-      // Bounded: a Redis that does not answer must not hold a recording's start or stop.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timed out')), INDEX_TIMEOUT_MS);
-      });
-      await Promise.race([this.#indexer(info), late])
-        .catch((err: unknown) => log.warn({ recording: info.id, err: String(err) }, 'indexing the recording failed'))
-        .finally(() => clearTimeout(timer));
-    }
-  }
-
   /** Tells the cluster's HLS index about each description written (before `changed` is emitted). */
   indexWith(indexer: (info: RecordingInfo) => Promise<void>): void {
-    this.#indexer = indexer;
+    this.#folders.indexWith(indexer);
   }
 
   /** A meeting's recordings, newest first (live ones included). */
-  async list(meetingId: string): Promise<RecordingInfo[]> {
-    const dir = this.#folder(meetingId);
-    const names = await fs.readdir(dir).catch(() => [] as string[]);
-    const out: RecordingInfo[] = [];
-    for (const name of names) {
-      if (!RECORDING_ID.test(name)) continue;
-      const live = [...this.#active.values()].find((a) => a.info.id === name);
-      if (live) {
-        out.push(live.info);
-        continue;
-      }
-      const text = await fs.readFile(path.join(dir, name, 'recording.json'), 'utf8').catch(() => null);
-      if (text) out.push(JSON.parse(text) as RecordingInfo);
-    }
-    return out.sort((a, b) => b.startedAt - a.startedAt);
+  list(meetingId: string): Promise<RecordingInfo[]> {
+    return this.#folders.list(meetingId, (id) => [...this.#active.values()].find((a) => a.info.id === id)?.info);
   }
 
   /** The file of a recording to serve, or null (ids are checked; nothing outside the folder). */
   fileOf(meetingId: string, recordingId: string, file: string): string | null {
-    if (!MEETING_ID.test(meetingId) || !RECORDING_ID.test(recordingId)) return null;
-    if (file !== PLAYLIST && !/^r[0-9]{1,6}-[0-9]{1,9}\.ts$/.test(file)) return null;
-    return path.join(this.#folder(meetingId, recordingId), file);
+    return this.#folders.fileOf(meetingId, recordingId, file);
   }
 
   /** This node records the session now. */
@@ -499,13 +387,11 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     if (this.settings.retentionDays <= 0) return 0;
     const cutoff = now - this.settings.retentionDays * 86_400_000;
     let deleted = 0;
-    const meetings = await fs.readdir(this.settings.dir).catch(() => [] as string[]);
-    for (const m of meetings) {
-      if (!MEETING_ID.test(m)) continue;
+    for (const m of await this.#folders.meetings()) {
       for (const info of await this.list(m)) {
         if (this.isLive(info.id)) continue;
         if ((info.endedAt ?? info.startedAt) < cutoff) {
-          await fs.rm(this.#folder(m, info.id), { recursive: true, force: true });
+          await this.#folders.remove(m, info.id);
           deleted += 1;
           this.safeEmit('deleted', { meetingId: m, id: info.id });
           log.info({ meeting: m, recording: info.id }, 'recording deleted (retention)');

@@ -5,7 +5,7 @@
  * has the files (proxy.ts). Two implementations chosen at start-up, like the meeting store: in
  * memory for one node (the default), in Redis for a cluster (redisHlsIndex.ts).
  */
-import type { RecordingInfo } from './RecordingManager';
+import type { RecordingInfo } from './recordingTypes';
 
 /** A signaling node, as other nodes reach its HTTP listener. */
 export interface HlsNode {
