@@ -113,7 +113,6 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
         // main origin) is the group's router there; any other origin (a breakout) gets a router
         // of its own.
         const pooled = this.#pool.leastLoaded();
-        if (!pooled) throw new SfuError('unavailable', 'no media worker alive');
         return roomId === group ? this.#addRoom(roomId, group, pooled) : this.#addOwnRoom(roomId, group, pooled);
       })().finally(() => this.#opening.delete(roomId));
       this.#opening.set(roomId, pending);

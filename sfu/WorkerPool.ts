@@ -9,6 +9,7 @@ import type { types } from 'mediasoup';
 import { TypedEmitter } from '../common/TypedEmitter';
 import { logger } from '../common/log';
 import type { SfuOptions } from './types';
+import { SfuError } from './errors';
 
 const log = logger('sfu:pool');
 
@@ -68,13 +69,15 @@ export class WorkerPool extends TypedEmitter<PoolEvents> {
     return this.#workers.filter((w): w is PooledWorker => w !== null && !w.worker.closed);
   }
 
-  /** The live worker with the fewest routers (ties: lowest index), other than `except` if possible. */
-  leastLoaded(except?: PooledWorker): PooledWorker | null {
+  /**
+   * The live worker with the fewest routers (ties: lowest index). With none alive (every worker
+   * died and its replacement failed to start) it throws SfuError('unavailable'), which a client
+   * sees as a retryable refusal.
+   */
+  leastLoaded(): PooledWorker {
     const alive = this.alive();
-    if (alive.length === 0) throw new Error('no mediasoup worker alive');
-    const candidates = except ? alive.filter((w) => w !== except) : alive;
-    if (candidates.length === 0) return null;
-    return candidates.reduce((best, w) => (w.routers < best.routers ? w : best));
+    if (alive.length === 0) throw new SfuError('unavailable', 'no media worker alive');
+    return alive.reduce((best, w) => (w.routers < best.routers ? w : best));
   }
 
   async #start(index: number): Promise<PooledWorker> {
