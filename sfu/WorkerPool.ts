@@ -2,7 +2,8 @@
  * A pool of mediasoup workers, one per core by default, each with two WebRtcServers: viewers on
  * UDP (and TCP) port `rtcBasePort + index`, publishers on `rtcBasePort + numWorkers + index`.
  * A worker that dies is logged, counted and replaced on the same index and ports; listeners hear
- * `workerDied` after the replacement is up.
+ * `workerDied` once the replacement is up, or once it has failed to start a few times (the index
+ * then stays empty, and with every index empty, callers get SfuError('unavailable')).
  */
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
