@@ -2,13 +2,15 @@
  * A pool of mediasoup workers, one per core by default, each with two WebRtcServers: viewers on
  * UDP (and TCP) port `rtcBasePort + index`, publishers on `rtcBasePort + numWorkers + index`.
  * A worker that dies is logged, counted and replaced on the same index and ports; listeners hear
- * `workerDied` after the replacement is up.
+ * `workerDied` once the replacement is up, or once it has failed to start a few times (the index
+ * then stays empty, and with every index empty, callers get SfuError('unavailable')).
  */
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from '../common/TypedEmitter';
 import { logger } from '../common/log';
 import type { SfuOptions } from './types';
+import { SfuError } from './errors';
 
 const log = logger('sfu:pool');
 
@@ -68,13 +70,15 @@ export class WorkerPool extends TypedEmitter<PoolEvents> {
     return this.#workers.filter((w): w is PooledWorker => w !== null && !w.worker.closed);
   }
 
-  /** The live worker with the fewest routers (ties: lowest index), other than `except` if possible. */
-  leastLoaded(except?: PooledWorker): PooledWorker | null {
+  /**
+   * The live worker with the fewest routers (ties: lowest index). With none alive (every worker
+   * died and its replacement failed to start) it throws SfuError('unavailable'), which a client
+   * sees as a retryable refusal.
+   */
+  leastLoaded(): PooledWorker {
     const alive = this.alive();
-    if (alive.length === 0) throw new Error('no mediasoup worker alive');
-    const candidates = except ? alive.filter((w) => w !== except) : alive;
-    if (candidates.length === 0) return null;
-    return candidates.reduce((best, w) => (w.routers < best.routers ? w : best));
+    if (alive.length === 0) throw new SfuError('unavailable', 'no media worker alive');
+    return alive.reduce((best, w) => (w.routers < best.routers ? w : best));
   }
 
   async #start(index: number): Promise<PooledWorker> {

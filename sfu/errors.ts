@@ -1,4 +1,9 @@
-/** Errors the SFU raises for caller mistakes, with a code signaling maps to the protocol. */
+/**
+ * Errors the SFU raises that a client can act on, with a code signaling maps to the protocol
+ * (signaling/socketServer.ts toWireError): the caller's mistakes (`not_found`, `forbidden`,
+ * `bad_request`) and no media capacity right now (`unavailable`: every worker full or dead; the
+ * client is told to retry after a delay). Anything else a client sees as `internal`.
+ */
 export type SfuErrorCode = 'not_found' | 'forbidden' | 'bad_request' | 'unavailable';
 
 export class SfuError extends Error {

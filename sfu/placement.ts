@@ -1,5 +1,6 @@
 /**
- * The placement policy: where a new viewer of a meeting receives (and where an origin goes).
+ * The placement policy: where a new viewer of a meeting receives. (An origin goes to the worker
+ * with the fewest routers: WorkerPool.leastLoaded.)
  *
  * Take the least-loaded worker, under the capacity, among those where the meeting already has a
  * router (no new pipes needed); when all of those are full, open on the least-loaded worker under

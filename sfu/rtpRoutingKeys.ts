@@ -1,9 +1,10 @@
 /**
  * The keys by which a worker routes a transport's incoming RTP to one producer: media and RTX
  * SSRCs, the MID, the RIDs (a RID only conflicts for a producer without a MID, as in mediasoup's
- * RtpListener). mediasoup 3.12.16 refuses a producer that reuses one of another
- * producer on the same transport deep in the worker, with an untyped error (worker patch 0003 makes
- * it a TypeError); claiming them here first makes every worker variant answer `bad_request`.
+ * RtpListener). mediasoup 3.12.16 refuses a producer that reuses a key of another
+ * producer on the same transport deep in the worker, with an untyped error (worker patch 0003 in
+ * scripts/worker-patches makes it a TypeError); claiming the keys here first makes every worker
+ * variant answer `bad_request`.
  */
 import type { types } from 'mediasoup';
 import { SfuError } from './errors';
