@@ -150,6 +150,7 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
    * Opens a room (idempotent, race-free) and returns its router's capabilities. A `group` is a
    * meeting: its first room (the main origin) and its viewers' edges share one router per worker
    * (see sfu/placement.ts); any other origin of the group (a breakout) gets a router of its own.
+   * Fails with `SfuError('unavailable')` (retry later) when no media worker is alive.
    */
   openRoom(roomId: string, group?: string): Promise<types.RtpCapabilities>;
   /**
@@ -209,8 +210,7 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   /** Closes a tap; returns what it sent (read just before closing), null for an unknown tap. */
   closeRecorderTap(tapId: string): Promise<ConsumerRtpStats | null>;
   stats(): SfuStats;
-  /** CPU seconds (user + system) each live worker process has used. */
-  /** Per worker: CPU seconds used, and datagrams the kernel dropped at its full UDP receive buffers. */
+  /** Per live worker: CPU seconds (user + system) used, and datagrams the kernel dropped at its full UDP receive buffers. */
   workerCpu(): Promise<{ node?: string; index: number; cpuSeconds: number; udpReceiveDrops?: number }[]>;
   close(): Promise<void>;
 }
