@@ -6,15 +6,14 @@
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { ZodError, type z } from 'zod';
 import { logger } from '../common/log';
 import type { SfuControl } from '../sfu/types';
 import { SfuError } from '../sfu/errors';
 import type { TokenVerifier } from './auth/tokens';
-import { TokenBucket, withJitter } from './rateLimit';
+import { TokenBucket } from './rateLimit';
 import type { JoinGate } from './admission/JoinGate';
 import { AppError, type WireError } from './protocol/errors';
-import { MAX_EVENT_BYTES, clientEventSchemas, type ClientEventName } from './protocol/schemas';
+import { clientEventSchemas, type ClientEventName } from './protocol/schemas';
 import type { Ack } from './protocol/events';
 import type { TypedServer, TypedSocket } from './socketTypes';
 import { MeetingRegistry } from './meeting/MeetingRegistry';
@@ -39,7 +38,9 @@ import type { Drain } from './edge/drain';
 import type { JoinAuthorizer } from './meeting/JoinAuthorizer';
 import type { AttendanceRecorder } from './attendance/AttendanceRecorder';
 import type { BreakoutPlans } from './meeting/BreakoutPlans';
-import { QA_CLASS_BUDGET, QA_EVENT_CLASS, QA_HANDLERS } from './qa/qaEvents';
+import { QA_HANDLERS } from './qa/qaEvents';
+import { CLASS_BUDGET, EVENT_CLASS, STRIKES_PER_SECOND, STRIKE_BURST } from './eventBudgets';
+import { fail, parsePayload, toWireError } from './wireReplies';
 import { openQa } from './qa/QaRuntime';
 import type { QaRecorder } from './qa/QaRecorder';
 import type { QaOptions } from './qa/qaConfig';
@@ -50,62 +51,6 @@ const log = logger('signaling');
 
 /** socket.io's cap on one message; larger frames close the connection. */
 export const MAX_HTTP_BUFFER_BYTES = 64 * 1024;
-/** Event classes, each with its own per-user budget (sustained per second, burst). */
-const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
-  join: 'join',
-  leave: 'join',
-  createTransport: 'media',
-  connectTransport: 'media',
-  startConsuming: 'media',
-  resumeConsumer: 'media',
-  setConsumerLayers: 'media',
-  setAudioOnly: 'media',
-  setDataSaver: 'media',
-  setLayerCeiling: 'media',
-  produce: 'produce',
-  closeProducer: 'produce',
-  pauseProducer: 'produce',
-  resumeProducer: 'produce',
-  raiseHand: 'hand',
-  lowerHand: 'hand',
-  lowerHands: 'host',
-  handQueuePage: 'host',
-  participantsPage: 'host',
-  inviteSpeaker: 'host',
-  respondInvitation: 'host',
-  muteSpeaker: 'host',
-  revokeSpeaker: 'host',
-  stopSpeaking: 'host',
-  startBreakouts: 'breakout',
-  extendBreakouts: 'breakout',
-  endBreakouts: 'breakout',
-  speakToAll: 'breakout',
-  sendNotice: 'notice',
-  refreshToken: 'auth',
-  ...QA_EVENT_CLASS,
-  startRecording: 'host',
-  stopRecording: 'host',
-  watchLive: 'live',
-};
-const CLASS_BUDGET = {
-  join: [1, 6],
-  media: [30, 120],
-  produce: [5, 20],
-  hand: [5, 10],
-  host: [20, 60],
-  breakout: [2, 6],
-  notice: [0.2, 3],
-  auth: [0.1, 3],
-  live: [0.5, 5],
-  ...QA_CLASS_BUDGET,
-} as const satisfies Record<string, readonly [number, number]>;
-/**
- * A socket that keeps sending after being refused is flooding: each refusal costs a strike (the
- * strikes refill at 5/s); with none left the socket is disconnected and its state cleaned up.
- */
-const STRIKES_PER_SECOND = 5;
-const STRIKE_BURST = 100;
-
 type Handler = (session: Session, payload: never) => Promise<unknown>;
 
 export interface SocketServerOptions {
@@ -385,46 +330,4 @@ export class SocketServer {
     await this.registry.close();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }
-}
-
-function fail(error: unknown): { ok: false; error: WireError } {
-  return { ok: false, error: toWireError(error) };
-}
-
-function parsePayload(name: ClientEventName, payload: unknown): Ack<unknown> {
-  let size: number;
-  try {
-    size = JSON.stringify(payload ?? null).length;
-  } catch {
-    return fail(new AppError('bad_request', 'payload is not JSON'));
-  }
-  if (size > MAX_EVENT_BYTES[name]) return fail(new AppError('bad_request', `payload larger than ${MAX_EVENT_BYTES[name]} bytes`));
-  const schema: z.ZodType = clientEventSchemas[name];
-  const result = schema.safeParse(payload);
-  if (!result.success) return fail(new AppError('bad_request', describe(result.error)));
-  return { ok: true, data: result.data };
-}
-
-/** Field paths and messages only: never echo the values a client sent. */
-function describe(error: ZodError): string {
-  return (
-    'invalid payload: ' +
-    error.issues
-      .slice(0, 3)
-      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ')
-  );
-}
-
-/** Maps any error to a protocol error by its class, never by its message text. */
-export function toWireError(error: unknown): WireError {
-  if (error instanceof AppError) return error.toWire();
-  // The action took too long and was left behind (the watchdog reloads the meeting's state).
-  if (error instanceof QueueStallError) return { code: 'internal', message: 'the server did not finish this action in time: try again', retryAfterMs: withJitter(1_000) };
-  if (error instanceof SfuError) {
-    // No media capacity right now (every worker full, or one being replaced): come back soon.
-    if (error.code === 'unavailable') return { code: error.code, message: error.message, retryAfterMs: withJitter(1_000) };
-    return { code: error.code, message: error.message };
-  }
-  return { code: 'internal', message: 'internal error' };
 }
