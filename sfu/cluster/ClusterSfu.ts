@@ -442,7 +442,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       if (state === 'alive') {
         const key = `${roomId}#${rec.gen}`;
         if (!this.#caps || !this.#opened.has(key)) {
-          const caps = await this.#link(rec.node).call<types.RtpCapabilities>('openRoom', roomId, rec.group);
+          const caps = await this.#link(rec.node).call('openRoom', roomId, rec.group);
           this.#caps ??= caps;
           this.#opened.add(key);
           if (rec.node === proposal) log.info({ room: roomId, node: rec.node, gen: rec.gen }, 'origin opened');
@@ -478,7 +478,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
         const link = this.#link(nodeId);
         // The origin's room on this node: the origin itself, or a replica fed from the tree.
         if (nodeId !== rec.node) await link.call('openRoom', originRoomId, rec.group);
-        const localId = await link.call<string>('placeViewer', originRoomId);
+        const localId = await link.call('placeViewer', originRoomId);
         const state = this.#nodes.get(nodeId);
         if (state) state.placedSinceReport += 1;
         const edgeId = `${nodeId}${EDGE_SEP}${localId}`;
@@ -526,7 +526,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   async createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams> {
     const { nodeId, localId } = this.#where(roomId);
-    const params = await this.#link(nodeId).call<TransportParams>('createWebRtcTransport', localId, direction);
+    const params = await this.#link(nodeId).call('createWebRtcTransport', localId, direction);
     this.#transports.set(params.id, { nodeId, roomId });
     return params;
   }
@@ -556,7 +556,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     const t = this.#transport(transportId);
     const rec = this.#origin(t.roomId);
     const link = this.#link(t.nodeId);
-    const res = await link.call<{ producerId: string }>('produce', transportId, kind, rtpParameters);
+    const res = await link.call('produce', transportId, kind, rtpParameters);
     this.#producers.set(res.producerId, transportId);
     await this.#store.addProducer({ id: res.producerId, node: t.nodeId, epoch: link.epoch, origin: rec.room, gen: rec.gen, transport: transportId, paused: false });
     return res;
@@ -608,7 +608,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     const to = this.#where(toRoomId);
     if (to.nodeId !== rec.node) await this.#ensureReplica(rec, to.nodeId, producerId);
     // Within the node, its own LocalSfu pipes from the origin (or replica) room to the edge.
-    return this.#link(to.nodeId).call<string>('pipeProducer', producerId, to.localId);
+    return this.#link(to.nodeId).call('pipeProducer', producerId, to.localId);
   }
 
   /**
@@ -621,7 +621,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       const m = await this.#attach(rec, nodeId);
       if (await this.#store.hasReplica(rec.room, nodeId, producerId)) return;
       if (m.parent !== rec.node) await this.#ensureReplica(rec, m.parent, producerId);
-      const piped = await this.#link(m.parent).call<PipedProducer>('pipeConsume', m.up!, producerId);
+      const piped = await this.#link(m.parent).call('pipeConsume', m.up!, producerId);
       await this.#link(nodeId).call('pipeProduce', m.down!, piped);
       const paused = await this.#store.addReplica(rec.room, nodeId, m.seq, producerId);
       if (paused === null) throw new SfuError('unavailable', 'relay link or producer gone');
@@ -656,8 +656,8 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       await Promise.all([up.call('openRoom', rec.room, rec.group), down.call('openRoom', rec.room, rec.group)]);
       const key = `${rec.room}#${rec.gen}>${nodeId}#${m.seq}`;
       const [a, b] = await Promise.all([
-        up.call<PipeEndpoint>('createPipeTransport', rec.room, key),
-        down.call<PipeEndpoint>('createPipeTransport', rec.room, key),
+        up.call('createPipeTransport', rec.room, key),
+        down.call('createPipeTransport', rec.room, key),
       ]);
       await Promise.all([up.call('connectPipeTransport', a.id, b), down.call('connectPipeTransport', b.id, a)]);
       if (!(await this.#store.setLink(rec.room, nodeId, m.seq, a.id, b.id))) {
@@ -683,7 +683,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   async consume(transportId: string, producerId: string, rtpCapabilities: types.RtpCapabilities): Promise<ConsumerParams | null> {
     const t = this.#transport(transportId);
-    const params = await this.#link(t.nodeId).call<ConsumerParams | null>('consume', transportId, producerId, rtpCapabilities);
+    const params = await this.#link(t.nodeId).call('consume', transportId, producerId, rtpCapabilities);
     if (params) this.#consumers.set(params.id, t.nodeId);
     return params;
   }
@@ -714,7 +714,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   }
 
   async consumerStats(consumerId: string): Promise<ConsumerRtpStats> {
-    return this.#consumerNode(consumerId).call<ConsumerRtpStats>('consumerStats', consumerId);
+    return this.#consumerNode(consumerId).call('consumerStats', consumerId);
   }
 
   async setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void> {
@@ -725,7 +725,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   async createRecorderTap(producerId: string, target: TapTarget): Promise<RecorderTap> {
     const { node: nodeId } = await this.#producer(producerId);
-    const tap = await this.#link(nodeId).call<RecorderTap>('createRecorderTap', producerId, target);
+    const tap = await this.#link(nodeId).call('createRecorderTap', producerId, target);
     this.#taps.set(tap.id, nodeId);
     return tap;
   }
@@ -740,7 +740,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     const nodeId = this.#taps.get(tapId);
     this.#taps.delete(tapId);
     if (!nodeId || !this.#nodes.has(nodeId)) return null;
-    return this.#link(nodeId).call<ConsumerRtpStats | null>('closeRecorderTap', tapId).catch(() => null);
+    return this.#link(nodeId).call('closeRecorderTap', tapId).catch(() => null);
   }
 
   // ---- observation ---------------------------------------------------------------------------
@@ -859,7 +859,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     const all = await Promise.all(
       this.#aliveIds().map(async (nodeId) => {
         try {
-          const list = await this.#link(nodeId).call<{ index: number; cpuSeconds: number; udpReceiveDrops?: number }[]>('workerCpu');
+          const list = await this.#link(nodeId).call('workerCpu');
           return list.map((w) => ({ ...w, node: nodeId }));
         } catch {
           return [];
