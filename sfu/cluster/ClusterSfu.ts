@@ -44,6 +44,7 @@ import type {
   TransportParams,
 } from '../types';
 import { NodeDirectory, type NodeLost } from './NodeDirectory';
+import type { NodeLink } from './NodeLink';
 import { NodePlacement } from './NodePlacement';
 import { OriginRepair } from './OriginRepair';
 import { EDGE_SEP, OwnRooms } from './OwnRooms';
@@ -289,7 +290,7 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     return params;
   }
 
-  #consumerNode(consumerId: string) {
+  #consumerNode(consumerId: string): NodeLink {
     return this.#nodes.link(this.#own.consumerNode(consumerId));
   }
 
