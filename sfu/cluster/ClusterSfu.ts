@@ -23,6 +23,9 @@
  * stays with the instance that made it, here; producers are addressable from every instance.
  *
  * Room ids the caller sees: origin ids as given; edges as `${nodeId}|${localEdgeId}`.
+ *
+ * Its length (a little over 400 lines) is the SfuControl surface: some 30 methods, each a few
+ * lines that find the node holding the object and forward the call.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
