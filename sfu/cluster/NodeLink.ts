@@ -8,7 +8,17 @@ import { io, type Socket } from 'socket.io-client';
 import { TypedEmitter } from '../../common/TypedEmitter';
 import { SfuError } from '../errors';
 import type { SfuEvents } from '../types';
-import { proof, proofMatches, type CallResult, type ControllerToNode, type NodeLoad, type NodeMethod, type NodeToController } from '../node/protocol';
+import {
+  proof,
+  proofMatches,
+  type CallResult,
+  type ControllerToNode,
+  type NodeArgs,
+  type NodeLoad,
+  type NodeMethod,
+  type NodeResult,
+  type NodeToController,
+} from '../node/protocol';
 
 const CALL_TIMEOUT_MS = 10_000;
 
@@ -81,7 +91,12 @@ export class NodeLink extends TypedEmitter<LinkEvents> {
     this.safeEmit('down', reason);
   }
 
-  async call<T = unknown>(method: NodeMethod, ...args: unknown[]): Promise<T> {
+  /**
+   * Calls one SfuNodeControl method on the node: its arguments and result are the interface's
+   * (the node checks the arguments again at its boundary). The node is trusted once it has proved
+   * the secret, so its result is not validated again here.
+   */
+  async call<M extends NodeMethod>(method: M, ...args: NodeArgs<M>): Promise<NodeResult<M>> {
     if (this.#down) throw new SfuError('unavailable', `SFU node ${this.nodeId} is down`);
     let res: CallResult;
     try {
@@ -89,7 +104,7 @@ export class NodeLink extends TypedEmitter<LinkEvents> {
     } catch {
       throw new SfuError('unavailable', `SFU node ${this.nodeId} did not answer ${method}`);
     }
-    if (res.ok) return res.result as T;
+    if (res.ok) return res.result as NodeResult<M>;
     if (res.error.code === 'internal') throw new Error(`SFU node ${this.nodeId}: ${res.error.message}`);
     throw new SfuError(res.error.code, res.error.message);
   }

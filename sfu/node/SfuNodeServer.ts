@@ -20,13 +20,16 @@ import {
   proof,
   proofMatches,
   NODES_SET,
-  methodArgs,
+  isNodeMethod,
   nodeKey,
+  parseArgs,
   type CallResult,
   type ControllerToNode,
   type NodeAnnouncement,
+  type NodeArgs,
   type NodeLoad,
   type NodeMethod,
+  type NodeResult,
   type NodeToController,
 } from './protocol';
 
@@ -51,9 +54,45 @@ export interface SfuNodeOptions {
   controllerGraceMs?: number;
 }
 
+/** What the node does for each method a controller calls: its LocalSfu's own, with the interface's types. */
+type MethodTable = { readonly [M in NodeMethod]: (...args: NodeArgs<M>) => Promise<NodeResult<M>> };
+
+function methodTable(sfu: LocalSfu) {
+  return {
+    openRoom: (...a) => sfu.openRoom(...a),
+    placeViewer: (...a) => sfu.placeViewer(...a),
+    closeRoom: (...a) => sfu.closeRoom(...a),
+    createWebRtcTransport: (...a) => sfu.createWebRtcTransport(...a),
+    connectTransport: (...a) => sfu.connectTransport(...a),
+    closeTransport: (...a) => sfu.closeTransport(...a),
+    produce: (...a) => sfu.produce(...a),
+    closeProducer: (...a) => sfu.closeProducer(...a),
+    pauseProducer: (...a) => sfu.pauseProducer(...a),
+    resumeProducer: (...a) => sfu.resumeProducer(...a),
+    consume: (...a) => sfu.consume(...a),
+    resumeConsumer: (...a) => sfu.resumeConsumer(...a),
+    pauseConsumer: (...a) => sfu.pauseConsumer(...a),
+    closeConsumer: (...a) => sfu.closeConsumer(...a),
+    pipeProducer: (...a) => sfu.pipeProducer(...a),
+    setConsumerPreferredLayers: (...a) => sfu.setConsumerPreferredLayers(...a),
+    setMaxOutgoingBitrate: (...a) => sfu.setMaxOutgoingBitrate(...a),
+    consumerStats: (...a) => sfu.consumerStats(...a),
+    workerCpu: (...a) => sfu.workerCpu(...a),
+    createRecorderTap: (...a) => sfu.createRecorderTap(...a),
+    resumeRecorderTap: (...a) => sfu.resumeRecorderTap(...a),
+    closeRecorderTap: (...a) => sfu.closeRecorderTap(...a),
+    createPipeTransport: (...a) => sfu.createPipeTransport(...a),
+    connectPipeTransport: (...a) => sfu.connectPipeTransport(...a),
+    closePipeTransport: (...a) => sfu.closePipeTransport(...a),
+    pipeConsume: (...a) => sfu.pipeConsume(...a),
+    pipeProduce: (...a) => sfu.pipeProduce(...a),
+  } satisfies MethodTable;
+}
+
 export class SfuNodeServer {
   readonly epoch = `${Date.now().toString(36)}-${process.pid}`;
   readonly #sfu: LocalSfu;
+  readonly #methods: MethodTable;
   readonly #options: SfuNodeOptions;
   readonly #http: http.Server;
   readonly #io: Server<ControllerToNode, NodeToController, Record<string, never>, { nonce?: string; ts?: number; controller?: string }>;
@@ -65,6 +104,7 @@ export class SfuNodeServer {
 
   private constructor(sfu: LocalSfu, options: SfuNodeOptions, redis: RedisClient) {
     this.#sfu = sfu;
+    this.#methods = methodTable(sfu);
     this.#options = options;
     this.#http = http.createServer((_req, res) => res.writeHead(404).end());
     this.#io = new Server(this.#http, {
@@ -131,7 +171,7 @@ export class SfuNodeServer {
       socket.on('call', (method, args, ack) => {
         if (typeof ack !== 'function') return;
         void this.#call(method, args).then((result) => {
-          if (controller && method === 'createWebRtcTransport' && result.ok) this.#owners.created(controller, (result.result as { id: string }).id);
+          if (controller && method === 'createWebRtcTransport' && result.ok) this.#owners.created(controller, (result.result as NodeResult<'createWebRtcTransport'>).id);
           ack(result);
         });
       });
@@ -166,14 +206,15 @@ export class SfuNodeServer {
   }
 
   async #call(method: unknown, args: unknown): Promise<CallResult> {
-    if (typeof method !== 'string' || !Object.hasOwn(methodArgs, method)) {
-      return { ok: false, error: { code: 'bad_request', message: 'unknown method' } };
-    }
-    const parsed = methodArgs[method as NodeMethod].safeParse(args);
-    if (!parsed.success) return { ok: false, error: { code: 'bad_request', message: `invalid arguments for ${method}` } };
+    if (!isNodeMethod(method)) return { ok: false, error: { code: 'bad_request', message: 'unknown method' } };
+    return this.#run(method, args);
+  }
+
+  async #run<M extends NodeMethod>(method: M, args: unknown): Promise<CallResult> {
+    const parsed = parseArgs(method, args);
+    if (!parsed) return { ok: false, error: { code: 'bad_request', message: `invalid arguments for ${method}` } };
     try {
-      const fn = (this.#sfu as unknown as Record<string, (...a: unknown[]) => Promise<unknown> | unknown>)[method]!;
-      const result = await fn.apply(this.#sfu, parsed.data as unknown[]);
+      const result = await this.#methods[method](...parsed);
       return { ok: true, result: result ?? null };
     } catch (error) {
       if (error instanceof SfuError) return { ok: false, error: { code: error.code, message: error.message } };

@@ -1,31 +1,56 @@
 /**
  * The control protocol between signaling (a cluster controller) and an SFU node: every SfuNodeControl
  * method as one socket.io `call` event with an ack, and the node's events and load reports.
- * socket.io is the engine (framing, acks, heartbeats, reconnects); this file only names the
- * methods and checks their arguments with zod at the node's boundary.
+ * socket.io is the engine (framing, acks, heartbeats, reconnects); this file names the methods,
+ * checks their arguments with zod at the node's boundary, and ties both to SfuNodeControl at
+ * compile time: a method renamed, added or given other arguments there fails to compile here,
+ * in the node's method table (SfuNodeServer) and at every caller (NodeLink.call).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { types } from 'mediasoup';
 import { z } from 'zod';
+import type { TypedEmitter } from '../../common/TypedEmitter';
 import type { SfuErrorCode } from '../errors';
-import type { SfuEvents, SfuStats } from '../types';
+import type { SfuEvents, SfuNodeControl, SfuStats } from '../types';
+
+/**
+ * What a controller calls on a node: all of SfuNodeControl but its event emitter (events come
+ * as `sfuEvent`), `stats` (it comes with every load report) and `close` (a node's own process
+ * closes it).
+ */
+export type NodeMethod = Exclude<keyof SfuNodeControl, keyof TypedEmitter<SfuEvents> | 'stats' | 'close'>;
+/** A method's arguments, as SfuNodeControl declares them. */
+export type NodeArgs<M extends NodeMethod> = Parameters<SfuNodeControl[M]>;
+/** What a method's call resolves to (`undefined` crosses the link as `null`). */
+export type NodeResult<M extends NodeMethod> = Awaited<ReturnType<SfuNodeControl[M]>>;
 
 const id = z.string().min(1).max(200);
 const obj = z.record(z.string(), z.unknown());
-const endpoint = z.strictObject({ id, ip: z.string().min(1).max(64), port: z.number().int().min(1).max(65535), srtpParameters: obj.optional() });
+/**
+ * A mediasoup structure (DTLS or RTP parameters, RTP capabilities, SRTP keys): checked here as a
+ * JSON object only, its inside is mediasoup's to validate; typed as what SfuNodeControl takes.
+ */
+const opaque = <T>(): z.ZodType<T> => obj as unknown as z.ZodType<T>;
+const endpoint = z.strictObject({
+  id,
+  ip: z.string().min(1).max(64),
+  port: z.number().int().min(1).max(65535),
+  srtpParameters: opaque<types.SrtpParameters>().optional(),
+});
 
-/** Method → its argument tuple. */
+/** Method → its argument tuple (the schema's output is exactly SfuNodeControl's arguments: see below). */
 export const methodArgs = {
   openRoom: z.tuple([id, id.optional()]),
   placeViewer: z.tuple([id]),
   closeRoom: z.tuple([id]),
   createWebRtcTransport: z.tuple([id, z.enum(['send', 'recv'])]),
-  connectTransport: z.tuple([id, obj]),
+  connectTransport: z.tuple([id, opaque<types.DtlsParameters>()]),
   closeTransport: z.tuple([id]),
-  produce: z.tuple([id, z.enum(['audio', 'video']), obj]),
+  produce: z.tuple([id, z.enum(['audio', 'video']), opaque<types.RtpParameters>()]),
   closeProducer: z.tuple([id]),
   pauseProducer: z.tuple([id]),
   resumeProducer: z.tuple([id]),
-  consume: z.tuple([id, id, obj]),
+  consume: z.tuple([id, id, opaque<types.RtpCapabilities>()]),
   resumeConsumer: z.tuple([id]),
   pauseConsumer: z.tuple([id]),
   closeConsumer: z.tuple([id]),
@@ -44,10 +69,29 @@ export const methodArgs = {
   connectPipeTransport: z.tuple([id, endpoint]),
   closePipeTransport: z.tuple([id]),
   pipeConsume: z.tuple([id, id]),
-  pipeProduce: z.tuple([id, z.strictObject({ producerId: id, kind: z.enum(['audio', 'video']), rtpParameters: obj, paused: z.boolean() })]),
-} as const;
+  pipeProduce: z.tuple([id, z.strictObject({ producerId: id, kind: z.enum(['audio', 'video']), rtpParameters: opaque<types.RtpParameters>(), paused: z.boolean() })]),
+} as const satisfies { [M in NodeMethod]: z.ZodType<NodeArgs<M>> };
 
-export type NodeMethod = keyof typeof methodArgs;
+/**
+ * `satisfies` above catches a missing, extra or renamed method and a schema that yields other
+ * arguments than the interface takes; this catches the converse (an argument the interface
+ * gained that the schema would refuse). A mismatch names its method in the error.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Mismatched = { [M in NodeMethod]: Same<z.output<(typeof methodArgs)[M]>, NodeArgs<M>> extends true ? never : M }[NodeMethod];
+type Assert<T extends true> = T;
+export type ArgumentsMatchTheInterface = Assert<[Mismatched] extends [never] ? true : Mismatched>;
+
+/** Whether a name from the wire is a method a node answers. */
+export const isNodeMethod = (method: unknown): method is NodeMethod => typeof method === 'string' && Object.hasOwn(methodArgs, method);
+
+/** A method's arguments from the wire, checked: the interface's tuple, or null when they do not fit. */
+export function parseArgs<M extends NodeMethod>(method: M, args: unknown): NodeArgs<M> | null {
+  const schemas: { readonly [K in NodeMethod]: z.ZodType<NodeArgs<K>> } = methodArgs;
+  const schema: z.ZodType<NodeArgs<M>> = schemas[method];
+  const parsed = schema.safeParse(args);
+  return parsed.success ? parsed.data : null;
+}
 
 export type CallResult = { ok: true; result: unknown } | { ok: false; error: { code: SfuErrorCode | 'internal'; message: string } };
 
