@@ -46,15 +46,8 @@ function params(meetingId: string, scope: Scope, filter: Filter): (string | null
   return [meetingId, 'province' in scope ? scope.province : null, filter.province ?? null, filter.school ?? null];
 }
 
-interface RawGroup {
-  code: string;
-  name: string;
-  expected: number;
-  attended: number;
-  present: number;
-  late: number;
-  minutes: number | string | null;
-}
+/** A group row as the database answers it: minutes are a numeric sum (a string, or null). */
+type RawGroup = Omit<AttendanceGroupRow, 'minutes'> & { minutes: number | string | null };
 
 const num = (v: number | string | null): number => (v === null ? 0 : Math.round(Number(v) * 10) / 10);
 
