@@ -79,11 +79,3 @@ export function collect<T>(socket: TestSocket, event: string): T[] {
   (socket.on as (ev: string, cb: (arg: T) => void) => void)(event, (arg) => seen.push(arg));
   return seen;
 }
-
-export async function until(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!predicate()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

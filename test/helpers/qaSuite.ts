@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { ClaimsInput } from '../../signaling/auth/tokens';
 import type { PollHostSummary, QaHostSummary, QaPublic, ReactionStrip } from '../../signaling/protocol/qa';
 import { call, request, type TestSocket } from '../../harness/server';
-import { collect, until } from './flows';
+import { collect } from './flows';
+import { until } from './wait';
 
 export type Claims = Partial<ClaimsInput> & Pick<ClaimsInput, 'role'>;
 export interface QaTarget {
@@ -85,7 +86,7 @@ export function qaSuite(name: string, target: () => QaTarget): void {
       await call(hn, 'qaVote', { questionId: qb.id });
       await call(dn, 'qaVote', { questionId: qb.id });
       await call(hcm, 'qaVote', { questionId: qc.id });
-      await until(() => summaries.slice(before).some((s) => s.head.every((q) => q.votes === 2)), 10_000, 'the votes summarised');
+      await until(() => summaries.slice(before).some((s) => s.head.every((q) => q.votes === 2)), { timeoutMs: 10_000, what: 'the votes summarised' });
       const last = summaries.at(-1)!;
       expect(last.head.map((q) => [q.id, q.votes])).toEqual([
         [qa.id, 2],
@@ -123,7 +124,7 @@ export function qaSuite(name: string, target: () => QaTarget): void {
       const own = collect<{ id: string; answered: boolean }>(asker, 'qaOwn');
       const done = await call(ph01, 'qaModerate', { questionId: question.id, action: 'answer' });
       expect(done.question.answered).toBe(true);
-      await until(() => own.some((q) => q.id === question.id && q.answered), 10_000, 'the author told');
+      await until(() => own.some((q) => q.id === question.id && q.answered), { timeoutMs: 10_000, what: 'the author told' });
     });
 
     it('keeps hidden questions from viewers, pins for everyone, and returns markup as text', async () => {
@@ -147,7 +148,7 @@ export function qaSuite(name: string, target: () => QaTarget): void {
       const voteHidden = await request(b, 'qaVote', { questionId: bad.id });
       expect(voteHidden.ok ? null : voteHidden.error.code).toBe('not_found');
       for (const seen of [publicA, publicB]) {
-        await until(() => seen.at(-1)?.pinned?.id === good.id, 10_000, 'the pinned question everywhere');
+        await until(() => seen.at(-1)?.pinned?.id === good.id, { timeoutMs: 10_000, what: 'the pinned question everywhere' });
         // Pushes made before the hide may show it (it was public then); none made after it, i.e.
         // none showing the pin that came later, may.
         const afterHide = seen.filter((p) => p.pinned?.id === good.id);
@@ -159,7 +160,7 @@ export function qaSuite(name: string, target: () => QaTarget): void {
       expect(mine.rows).toEqual([expect.objectContaining({ id: bad.id, hidden: true, text: markup })]);
       // Hiding the pinned question unpins it.
       await call(host, 'qaModerate', { questionId: good.id, action: 'hide' });
-      await until(() => publicA.at(-1)?.pinned === null && publicA.at(-1)?.visible === 0, 10_000, 'unpinned');
+      await until(() => publicA.at(-1)?.pinned === null && publicA.at(-1)?.visible === 0, { timeoutMs: 10_000, what: 'unpinned' });
     });
 
     it('bounds the summaries a host receives under a flood of votes, and counts every vote', async () => {
@@ -176,7 +177,7 @@ export function qaSuite(name: string, target: () => QaTarget): void {
       const started = Date.now();
       // 40 voters × 3 questions, all at once, from both nodes.
       await Promise.all(voters.flatMap((v) => questions.map((q) => call(v, 'qaVote', { questionId: q.id }))));
-      await until(() => summaries.at(-1)?.head.every((q) => q.votes === 40) === true, 15_000, 'every vote summarised');
+      await until(() => summaries.at(-1)?.head.every((q) => q.votes === 40) === true, { timeoutMs: 15_000, what: 'every vote summarised' });
       const elapsed = Date.now() - started;
       const received = summaries.length - before;
       expect(received).toBeGreaterThanOrEqual(1);
@@ -212,7 +213,7 @@ export function qaSuite(name: string, target: () => QaTarget): void {
       await call(t[2]!, 'pollVote', { pollId: poll.id, choices: [1] });
       const again = await call(t[2]!, 'pollVote', { pollId: poll.id, choices: [2] });
       expect(again).toEqual({ changed: false, choices: [1] });
-      await until(() => polls.at(-1)?.results.find((r) => r.pollId === poll.id)?.voters === 3, 10_000, 'results at the host');
+      await until(() => polls.at(-1)?.results.find((r) => r.pollId === poll.id)?.voters === 3, { timeoutMs: 10_000, what: 'results at the host' });
       const results = polls.at(-1)!.results.find((r) => r.pollId === poll.id)!;
       expect(results.counts).toEqual([1, 2, 0]);
       expect(results.byProvince).toEqual({ '01': { voters: 2, counts: [1, 1, 0] }, '79': { voters: 1, counts: [0, 1, 0] } });
@@ -220,7 +221,7 @@ export function qaSuite(name: string, target: () => QaTarget): void {
       const seen = collect<QaPublic>(t[2]!, 'qaPublic');
       await call(host, 'pollClose', { pollId: poll.id });
       await call(host, 'pollShow', { pollId: poll.id, shown: true });
-      await until(() => seen.at(-1)?.results?.voters === 3, 10_000, 'results shown');
+      await until(() => seen.at(-1)?.results?.voters === 3, { timeoutMs: 10_000, what: 'results shown' });
       expect(seen.at(-1)!.results!.byProvince['79']).toEqual({ voters: 1, counts: [0, 1, 0] });
       const late = await member(0, id, { role: 'teacher', sub: 'p4', province: '48' });
       const closed = await request(late, 'pollVote', { pollId: poll.id, choices: [2] });
@@ -245,14 +246,14 @@ export function qaSuite(name: string, target: () => QaTarget): void {
       expect(bad.ok ? null : bad.error.code).toBe('bad_request');
       // Every reaction above was written before its ack; a strip computed between two of them
       // (one node's cant_hear counted, b's applause not yet) is followed by one with all three.
-      await until(() => strips.at(-1)?.totals.cant_hear === 2 && strips.at(-1)?.totals.applause === 1, 10_000, 'the strip with all three reactions');
+      await until(() => strips.at(-1)?.totals.cant_hear === 2 && strips.at(-1)?.totals.applause === 1, { timeoutMs: 10_000, what: 'the strip with all three reactions' });
       expect(strips.at(-1)!.cantHearByProvince).toEqual({ '01': 1, '79': 1 });
       expect(strips.at(-1)!.totals.applause).toBe(1);
       const { poll } = await call(host, 'pollCreate', { question: 'Nhanh', options: ['Có', 'Không'], durationS: 10, launch: true });
       expect(poll.closesAt! - poll.openedAt!).toBe(10_000);
       await call(a, 'pollVote', { pollId: poll.id, choices: [0] });
       const polls = collect<PollHostSummary>(host, 'pollHost');
-      await until(() => polls.some((s) => s.polls.find((p) => p.id === poll.id)?.state === 'closed'), 20_000, 'closed at the deadline');
+      await until(() => polls.some((s) => s.polls.find((p) => p.id === poll.id)?.state === 'closed'), { timeoutMs: 20_000, what: 'closed at the deadline' });
       const late = await request(b, 'pollVote', { pollId: poll.id, choices: [1] });
       expect(late.ok ? null : late.error.code).toBe('conflict');
     }, 30_000);

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
-import { until } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { joinQueued, joinWhenAdmitted } from '../helpers/admission';
 
 const servers: HoinghiServer[] = [];
@@ -109,7 +109,7 @@ describe('join admission on one node', () => {
     for (const s of q) await joinQueued(s);
     expect(await server.admission.queueLengths()).toEqual({ rejoin: 0, new: 4 });
     q[1]!.close();
-    await until(() => server.joinGate.waiting === 3, 10_000, 'the disconnected ticket to go');
+    await until(() => server.joinGate.waiting === 3, { timeoutMs: 10_000, what: 'the disconnected ticket to go' });
     expect(await server.admission.queueLengths()).toEqual({ rejoin: 0, new: 3 });
     await call(q[0]!, 'leave', {});
     expect(await server.admission.queueLengths()).toEqual({ rejoin: 0, new: 2 });

@@ -8,7 +8,7 @@ import { createClient } from 'redis';
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { startRedis, type RedisProcess } from '../../harness/cluster';
-import { until } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { joinQueued, joinWhenAdmitted } from '../helpers/admission';
 
 let redis: RedisProcess;
@@ -109,7 +109,7 @@ describe('cluster-wide admission on one Redis', () => {
     await joinQueued(q1);
     expect((await joinQueued(q2)).position).toBe(2);
     q1.close();
-    await until(() => a.joinGate.waiting === 0, 10_000, 'the ticket to go');
+    await until(() => a.joinGate.waiting === 0, { timeoutMs: 10_000, what: 'the ticket to go' });
     expect(await b.admission.queueLengths()).toEqual({ rejoin: 0, new: 1 });
     expect((await joinQueued(q2)).position).toBe(1);
   });

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { clientEventSchemas, type ClientEventName } from '../../signaling/protocol/schemas';
 import { connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
-import { collect, joinAndPublish, joinAsViewer, until } from '../helpers/flows';
+import { collect, joinAndPublish, joinAsViewer } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { dtlsParameters } from '../../harness/media';
 
 let server: HoinghiServer;
@@ -111,7 +112,7 @@ describe('malformed payloads', () => {
     sockets.push(s);
     const errors = collect<{ code: string; retryAfterMs?: number }>(s, 'protocolError');
     for (let i = 0; i < 300; i++) (s.emit as (ev: string, p: unknown) => void)('leave', {});
-    await until(() => errors.some((e) => e.code === 'rate_limited'), 5_000, 'rate_limited');
+    await until(() => errors.some((e) => e.code === 'rate_limited'), { timeoutMs: 5_000, what: 'rate_limited' });
     expect(errors.find((e) => e.code === 'rate_limited')!.retryAfterMs).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { BreakoutsState, ConsumerInfo, Notice, SessionInfo } from '../../signaling/protocol/events';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
-import { collect, joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
+import { collect, joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 /** What one participant currently consumes: consumer id → producer id, kept from the events. */
@@ -71,19 +72,19 @@ describe('province breakouts', () => {
     const states = collect<BreakoutsState>(teachers['01']!.socket, 'breakouts');
     const res = await call(national.socket, 'startBreakouts', { nationalOverlay: false });
     expect(res).toMatchObject({ active: true, endsAt: null, speakToAll: false });
-    await until(() => states.length === 1, 5_000, 'breakouts event');
+    await until(() => states.length === 1, { timeoutMs: 5_000, what: 'breakouts event' });
     for (const p of ['01', '79', '48']) {
-      await until(() => teachers[p]!.sessions.at(-1)?.key === p, 5_000, `teacher ${p} moved`);
+      await until(() => teachers[p]!.sessions.at(-1)?.key === p, { timeoutMs: 5_000, what: `teacher ${p} moved` });
       expect(provinceHosts[p]!.sessions.at(-1)).toMatchObject({ key: p, canSend: true, isSessionHost: true });
       // Nothing of the breakout's own on air yet: the national session, its sound not held.
-      await until(() => JSON.stringify(producersOf(teachers[p]!)) === JSON.stringify(nationalAll()), 5_000, `teacher ${p} on the national session`);
+      await until(() => JSON.stringify(producersOf(teachers[p]!)) === JSON.stringify(nationalAll()), { timeoutMs: 5_000, what: `teacher ${p} on the national session` });
       const peer = server.sockets.registry.get(MEETING)!.peers.get(`t-${p}`)!;
       expect(peer.held.size).toBe(0);
       provinceProducers[p] = await publishAsProvinceHost(p);
     }
     for (const p of ['01', '79', '48']) {
       const expected = [...provinceProducers[p]!, national.producers.mic].sort();
-      await until(() => JSON.stringify(producersOf(teachers[p]!)) === JSON.stringify(expected), 5_000, `teacher ${p} consumers`);
+      await until(() => JSON.stringify(producersOf(teachers[p]!)) === JSON.stringify(expected), { timeoutMs: 5_000, what: `teacher ${p} consumers` });
       // The national audio is there but held silent.
       const peer = server.sockets.registry.get(MEETING)!.peers.get(`t-${p}`)!;
       const nationalMicConsumer = [...teachers[p]!.consuming].find(([, pid]) => pid === national.producers.mic)![0];
@@ -145,7 +146,7 @@ describe('province breakouts', () => {
     await call(national.socket, 'endBreakouts', {});
     expect(((await cleared) as Notice).kind).toBe('hands_cleared');
     for (const t of [...Object.values(teachers), ...Object.values(provinceHosts)]) {
-      await until(() => JSON.stringify(producersOf(t)) === JSON.stringify(nationalAll()), 5_000, 'national producers again');
+      await until(() => JSON.stringify(producersOf(t)) === JSON.stringify(nationalAll()), { timeoutMs: 5_000, what: 'national producers again' });
     }
     const meeting = server.sockets.registry.get(MEETING)!;
     expect([...meeting.sessions.keys()]).toEqual(['main']);
@@ -163,9 +164,9 @@ describe('province breakouts', () => {
     );
     const started = await call(national.socket, 'startBreakouts', { durationS: 1 });
     expect(started.endsAt).toBeGreaterThan(started.serverNow);
-    await until(() => teachers['48']!.sessions.at(-1)?.key === '48', 5_000, 'moved');
+    await until(() => teachers['48']!.sessions.at(-1)?.key === '48', { timeoutMs: 5_000, what: 'moved' });
     await ended;
-    await until(() => teachers['48']!.sessions.at(-1)?.key === 'main', 5_000, 'back in main');
+    await until(() => teachers['48']!.sessions.at(-1)?.key === 'main', { timeoutMs: 5_000, what: 'back in main' });
     expect(server.sockets.registry.get(MEETING)!.breakouts).toBeNull();
   });
 
@@ -173,7 +174,7 @@ describe('province breakouts', () => {
     expect(await request(national.socket, 'startBreakouts', { provinces: ['1'] })).toMatchObject({ ok: false, error: { code: 'bad_request' } });
     const started = await call(national.socket, 'startBreakouts', { provinces: ['01'] });
     expect(started).toMatchObject({ active: true, provinces: ['01'] });
-    await until(() => teachers['01']!.sessions.at(-1)?.key === '01', 5_000, 'Hà Nội in its breakout');
+    await until(() => teachers['01']!.sessions.at(-1)?.key === '01', { timeoutMs: 5_000, what: 'Hà Nội in its breakout' });
     const meeting = server.sockets.registry.get(MEETING)!;
     for (const p of ['79', '48', 'none']) expect(meeting.peers.get(teachers[p]!.join.self.userId)!.sessionKey).toBe('main');
     expect(meeting.peers.get(provinceHosts['79']!.join.self.userId)!.sessionKey).toBe('main');
@@ -182,7 +183,7 @@ describe('province breakouts', () => {
     const late = await tracked({ role: 'teacher', province: '79', sub: 't-79-late' });
     expect(late.join.session.key).toBe('main');
     await call(national.socket, 'endBreakouts', {});
-    await until(() => teachers['01']!.sessions.at(-1)?.key === 'main', 5_000, 'Hà Nội back in main');
+    await until(() => teachers['01']!.sessions.at(-1)?.key === 'main', { timeoutMs: 5_000, what: 'Hà Nội back in main' });
   });
 });
 
@@ -208,7 +209,7 @@ describe('breakout routers and workers', () => {
       extra.push(ph, t.socket);
     }
     await call(nat.socket, 'startBreakouts', {});
-    for (const p of provinces) await until(() => seen[p]!.includes(`ph-${p}`), 10_000, `province ${p} video with ${workers} worker(s)`);
+    for (const p of provinces) await until(() => seen[p]!.includes(`ph-${p}`), { timeoutMs: 10_000, what: `province ${p} video with ${workers} worker(s)` });
     const sfu = s.sfu as import('../../sfu/LocalSfu').LocalSfu;
     const origins = [MEETING, ...provinces.map((p) => `${MEETING}~${p}`)];
     // Every breakout has an origin router of its own, and origins spread over every worker.

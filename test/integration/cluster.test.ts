@@ -15,7 +15,8 @@ import { Server } from 'socket.io';
 import { io as ioClient } from 'socket.io-client';
 import { SfuError } from '../../sfu/errors';
 import { MEETING, next, startServer } from '../../harness/server';
-import { collect, joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
+import { collect, joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import type { ConsumerInfo } from '../../signaling/protocol/events';
 import { waitFor } from '../../harness/browser';
@@ -42,7 +43,7 @@ beforeAll(async () => {
     HOINGHI_SFU_SECRET: SFU_SECRET,
     HOINGHI_SFU_FANOUT: '1',
   });
-  await until(() => cluster().clusterStats().nodes.length === 4, 10_000, 'four SFU nodes discovered');
+  await until(() => cluster().clusterStats().nodes.length === 4, { timeoutMs: 10_000, what: 'four SFU nodes discovered' });
 }, 120_000);
 
 afterAll(async () => {
@@ -157,7 +158,7 @@ describe('a meeting across four SFU nodes with a fan-out of one', () => {
       expect(nodeOf(again)).not.toBe(relay);
     }
     // The node below lost its feed with the relay: its viewers are offered the host again.
-    await until(() => offered.every((o) => o.map((c) => c.producerId).sort().join() === hostProducers().join()), 10_000, 'producers offered again below the dead relay');
+    await until(() => offered.every((o) => o.map((c) => c.producerId).sort().join() === hostProducers().join()), { timeoutMs: 10_000, what: 'producers offered again below the dead relay' });
     expect(othersRejoined).toBe(0);
     expect(server.sockets.registry.get(MEETING)!.rehomes).toBe(2);
     expect(cluster().treeOf(MEETING).map((m) => m.nodeId)).not.toContain(relay);

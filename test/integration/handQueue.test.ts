@@ -3,7 +3,8 @@ import type { HoinghiServer } from '../../signaling/server';
 import type { HandQueueSummary, SpeakState } from '../../signaling/protocol/events';
 import { PROVINCES } from '../../signaling/data/provinces';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
-import { collect, until } from '../helpers/flows';
+import { collect } from '../helpers/flows';
+import { until } from '../helpers/wait';
 
 const N = 1000;
 let server: HoinghiServer;
@@ -80,7 +81,7 @@ describe('the hand queue at scale', () => {
     }
     const expected: Record<string, number> = {};
     for (const t of teachers) expected[t.province] = (expected[t.province] ?? 0) + 1;
-    await until(() => summaries.at(-1)?.total === N, 5_000, 'final summary');
+    await until(() => summaries.at(-1)?.total === N, { timeoutMs: 5_000, what: 'final summary' });
     const last = summaries.at(-1)!;
     expect(last.byProvince).toEqual(expected);
     expect(last.head.map((e) => e.userId)).toEqual(order.slice(0, 50).map((t) => t.userId));
@@ -128,7 +129,7 @@ describe('the hand queue at scale', () => {
     const t = teachers[3]!;
     const position = (await fullQueue()).findIndex((e) => e.userId === t.userId);
     t.socket.close();
-    await until(() => !server.sockets.registry.get(MEETING)!.peers.has(t.userId), 5_000, 'departure');
+    await until(() => !server.sockets.registry.get(MEETING)!.peers.has(t.userId), { timeoutMs: 5_000, what: 'departure' });
     const again = await connectClient(server, tokenFor(server, { role: 'teacher', sub: t.userId, province: t.province }));
     const state = next(again, 'speakState');
     await call(again, 'join', { meetingId: MEETING });
@@ -158,11 +159,11 @@ describe('the hand queue at scale', () => {
     const raisedThere = queue.filter((e) => e.province === province).length;
     expect(raisedThere).toBeGreaterThan(0);
     expect(res.lowered).toBe(raisedThere);
-    await until(() => summaries.at(-1)!.seq > before.seq, 5_000, 'summary after lowering');
+    await until(() => summaries.at(-1)!.seq > before.seq, { timeoutMs: 5_000, what: 'summary after lowering' });
     const after = summaries.at(-1)!;
     expect(after.byProvince[province]).toBeUndefined();
     expect(after.total).toBe(before.total - raisedThere);
-    await until(() => inProvince.every((t) => t.states.at(-1)?.handRaised === false), 5_000, 'lowered teachers told');
+    await until(() => inProvince.every((t) => t.states.at(-1)?.handRaised === false), { timeoutMs: 5_000, what: 'lowered teachers told' });
     teachers.forEach((t, i) => {
       if (t.province !== province && t.userId !== teachers[3]!.userId) expect(t.states.length).toBe(statesBefore[i]);
     });
@@ -174,7 +175,7 @@ describe('the hand queue at scale', () => {
     expect((await fullQueue()).some((e) => e.userId === one.userId)).toBe(false);
     const remaining = (await fullQueue()).length;
     expect(await call(host, 'lowerHands', { scope: 'all' })).toEqual({ lowered: remaining });
-    await until(() => summaries.at(-1)!.total === 0, 5_000, 'empty summary');
+    await until(() => summaries.at(-1)!.total === 0, { timeoutMs: 5_000, what: 'empty summary' });
     expect(summaries.at(-1)!.byProvince).toEqual({});
     expect(await fullQueue()).toEqual([]);
   });

@@ -13,7 +13,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, startServer, tokenFor } from '../../harness/server';
 import { udpReceiveDropsByPort } from '../../sfu/udpDrops';
 import { WebRtcPublisher } from '../../harness/webrtcPublisher';
-import { until } from '../helpers/flows';
+import { until } from '../helpers/wait';
 
 const UDPKIT = '.build/udpkit';
 const CLIP = path.join(process.env.HOINGHI_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hoinghi'), 'test-clip-vp8-v1.webm');
@@ -45,7 +45,7 @@ afterAll(async () => {
 it('a viewers socket flooded past saturation costs the host ingress no packets', async () => {
   const host = await WebRtcPublisher.start({ url: server.url, token: tokenFor(server, { role: 'host' }), meetingId: MEETING, clip: CLIP });
   try {
-    await until(() => host.stats().forwarded > 50, 20_000, 'the publisher forwards media');
+    await until(() => host.stats().forwarded > 50, { timeoutMs: 20_000, what: 'the publisher forwards media' });
     // The viewers' port: a receiving transport's candidate.
     const viewer = await connectClient(server, tokenFor(server, { role: 'teacher' }));
     await call(viewer, 'join', { meetingId: MEETING });

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, next, request, tokenFor, startServer, type TestSocket } from '../../harness/server';
-import { collect, joinAndPublish, joinAsViewer, until } from '../helpers/flows';
+import { collect, joinAndPublish, joinAsViewer } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { dtlsParameters, videoRtpParameters } from '../../harness/media';
 import type { ConsumerInfo } from '../../signaling/protocol/events';
 import { DATA_SAVER_BPS } from '../../signaling/meeting/layerFlow';
@@ -46,7 +47,7 @@ describe('teacher join flow', () => {
     expect(v.consumers).toEqual([]);
     const arriving = collect<ConsumerInfo>(v.socket, 'newConsumer');
     const host = track(await joinAndPublish(server));
-    await until(() => arriving.length === 2, 10_000, 'two new consumers');
+    await until(() => arriving.length === 2, { timeoutMs: 10_000, what: 'two new consumers' });
     expect(arriving.map((c) => c.producerId).sort()).toEqual([host.producers.camera, host.producers.mic].sort());
     for (const c of arriving) await call(v.socket, 'resumeConsumer', { consumerId: c.id });
     await call(host.socket, 'leave', {});
@@ -74,7 +75,7 @@ describe('teacher join flow', () => {
     const v = track(await joinAsViewer(server));
     const closed = collect(v.socket, 'consumerClosed');
     host.socket.close();
-    await until(() => closed.length === 2, 10_000, 'both consumers closed');
+    await until(() => closed.length === 2, { timeoutMs: 10_000, what: 'both consumers closed' });
   });
 
   it('tells hosts the number of viewers', async () => {
@@ -87,7 +88,7 @@ describe('teacher join flow', () => {
     const stats = collect<{ viewers: number }>(host, 'meetingStats');
     track(await joinAsViewer(server));
     track(await joinAsViewer(server));
-    await until(() => stats.at(-1)?.viewers === before + 2, 5_000, 'viewer count');
+    await until(() => stats.at(-1)?.viewers === before + 2, { timeoutMs: 5_000, what: 'viewer count' });
   });
 
   it('keeps one attendee per user: a second connection replaces the first', async () => {
@@ -150,7 +151,7 @@ describe('audio only, for weak connections', () => {
     const closed = collect<{ producerId: string }>(v.socket, 'consumerClosed');
     const arriving = collect<ConsumerInfo>(v.socket, 'newConsumer');
     expect(await call(v.socket, 'setAudioOnly', { on: true })).toEqual({ audioOnly: true });
-    await until(() => closed.length === 1, 5_000, 'video consumer closed');
+    await until(() => closed.length === 1, { timeoutMs: 5_000, what: 'video consumer closed' });
     expect(closed[0]!.producerId).toBe(host.producers.camera);
     // A new video producer is not offered while audio only.
     await call(host.socket, 'closeProducer', { producerId: host.producers.camera });
@@ -158,7 +159,7 @@ describe('audio only, for weak connections', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(arriving).toEqual([]);
     await call(v.socket, 'setAudioOnly', { on: false });
-    await until(() => arriving.some((c) => c.producerId === camera.producerId), 5_000, 'video again');
+    await until(() => arriving.some((c) => c.producerId === camera.producerId), { timeoutMs: 5_000, what: 'video again' });
     await call(host.socket, 'leave', {});
   });
 });

@@ -8,7 +8,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
-import { collect, joinAndPublish, joinAsViewer, until, type Viewer } from '../helpers/flows';
+import { collect, joinAndPublish, joinAsViewer, type Viewer } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { dtlsParameters } from '../../harness/media';
 import type { ConsumerInfo, MeetingStats } from '../../signaling/protocol/events';
 import { TRANSPORT_WIDE_CC_URI } from '../../signaling/meeting/massAudience';
@@ -23,7 +24,7 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.close();
   // The next test starts from an empty roster.
-  await until(() => !server.sockets.registry.get(MEETING) || server.sockets.registry.get(MEETING)!.peers.size === 0, 10_000, 'everyone gone');
+  await until(() => !server.sockets.registry.get(MEETING) || server.sockets.registry.get(MEETING)!.peers.size === 0, { timeoutMs: 10_000, what: 'everyone gone' });
 });
 afterAll(async () => {
   await server.close();
@@ -44,7 +45,7 @@ async function consumeAgain(v: Viewer, layerCeiling?: number | null) {
 
 /** Stats the host has received; waits until one matches. */
 async function hostSees(seen: MeetingStats[], match: (s: MeetingStats) => boolean, what: string): Promise<MeetingStats> {
-  await until(() => seen.some(match), 10_000, what);
+  await until(() => seen.some(match), { timeoutMs: 10_000, what });
   return seen.find(match)!;
 }
 

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
-import { until } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
 import { MODEL_NODE_ENV, checkMeetingModel, modelSettings } from '../helpers/meetingModel/runModel';
 
@@ -73,7 +73,7 @@ describe('the meeting model on two signaling nodes sharing Redis', () => {
         }),
       );
     }
-    for (const n of nodes) await until(() => (n.sfu as ClusterSfu).clusterStats().nodes.length === 1, 30_000, 'the SFU node discovered');
+    for (const n of nodes) await until(() => (n.sfu as ClusterSfu).clusterStats().nodes.length === 1, { timeoutMs: 30_000, what: 'the SFU node discovered' });
   }, 180_000);
   afterAll(async () => {
     for (const n of nodes) await n.close();

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { BreakoutsState, SessionInfo, SpeakState, SpeakerInfo } from '../../signaling/protocol/events';
 import { call, connectClient, request, startServer, type TestSocket } from '../../harness/server';
-import { collect, until } from '../helpers/flows';
+import { collect } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
@@ -71,19 +72,19 @@ async function invitedProvinceHostThenBreakouts(hostNode: HoinghiServer, provinc
   await publishCameraAndMic(host);
   const ph01 = await member(provinceHostNode, meetingId, 'ph01', 'province_host', '01');
   await call(host.socket, 'inviteSpeaker', { userId: 'ph01', allowVideo: false });
-  await until(() => ph01.speak.at(-1)?.invitation?.allowVideo === false, ACK_BOUND_MS, 'the invitation');
+  await until(() => ph01.speak.at(-1)?.invitation?.allowVideo === false, { timeoutMs: ACK_BOUND_MS, what: 'the invitation' });
 
   const started = await request(host.socket, 'startBreakouts', { nationalOverlay: false }, ACK_BOUND_MS);
   expect(started.ok).toBe(true);
   expect((started as { data: BreakoutsState }).data.active).toBe(true);
   // The province host is in their breakout, hosting it; the invitation in main is gone.
-  await until(() => ph01.sessions.at(-1)?.key === '01', ACK_BOUND_MS, 'the province host in breakout 01');
+  await until(() => ph01.sessions.at(-1)?.key === '01', { timeoutMs: ACK_BOUND_MS, what: 'the province host in breakout 01' });
   expect(ph01.sessions.at(-1)).toMatchObject({ key: '01', isSessionHost: true, canSend: true });
-  await until(() => host.speakers.at(-1)?.length === 0, ACK_BOUND_MS, 'no speaker left in main');
+  await until(() => host.speakers.at(-1)?.length === 0, { timeoutMs: ACK_BOUND_MS, what: 'no speaker left in main' });
   // And the meeting still answers: speak to all, and the recall.
   expect(await request(host.socket, 'speakToAll', { on: true }, ACK_BOUND_MS)).toMatchObject({ ok: true });
   expect(await request(host.socket, 'endBreakouts', {}, ACK_BOUND_MS)).toMatchObject({ ok: true });
-  await until(() => ph01.sessions.at(-1)?.key === 'main', ACK_BOUND_MS, 'the province host back in main');
+  await until(() => ph01.sessions.at(-1)?.key === 'main', { timeoutMs: ACK_BOUND_MS, what: 'the province host back in main' });
 }
 
 /**
@@ -136,7 +137,7 @@ async function lowerMainHandsWhileSpeakingInABreakout(node: HoinghiServer): Prom
   const t79 = await member(node, meetingId, 't79', 'teacher', '79');
   await call(t79.socket, 'raiseHand', {});
   await call(host.socket, 'startBreakouts', { nationalOverlay: true });
-  await until(() => t79.sessions.at(-1)?.key === '79' && ph79.sessions.at(-1)?.key === '79', ACK_BOUND_MS, 't79 and its host in breakout 79');
+  await until(() => t79.sessions.at(-1)?.key === '79' && ph79.sessions.at(-1)?.key === '79', { timeoutMs: ACK_BOUND_MS, what: 't79 and its host in breakout 79' });
   await call(ph79.socket, 'inviteSpeaker', { userId: 't79', allowVideo: true });
   expect((await call(t79.socket, 'respondInvitation', { accept: true })).grant).toEqual({ allowVideo: true, muted: false });
   const told = t79.speak.length;
@@ -144,7 +145,7 @@ async function lowerMainHandsWhileSpeakingInABreakout(node: HoinghiServer): Prom
   expect(await call(host.socket, 'lowerHands', { scope: 'all' })).toEqual({ lowered: 1 });
   // A later change of t79's grant, so that anything pushed before it has arrived.
   await call(ph79.socket, 'muteSpeaker', { userId: 't79', muted: true });
-  await until(() => t79.speak.at(-1)?.grant?.muted === true, ACK_BOUND_MS, 't79 told of the mute');
+  await until(() => t79.speak.at(-1)?.grant?.muted === true, { timeoutMs: ACK_BOUND_MS, what: 't79 told of the mute' });
   for (const state of t79.speak.slice(told)) expect(state.grant, JSON.stringify(state)).not.toBeNull();
 }
 
@@ -161,7 +162,7 @@ async function sendTransportWhileRecalled(node: HoinghiServer): Promise<void> {
   const ph01 = await member(node, meetingId, 'ph01', 'province_host', '01');
   for (let round = 0; round < 3; round++) {
     await call(host.socket, 'startBreakouts', { nationalOverlay: false });
-    await until(() => ph01.sessions.at(-1)?.key === '01', ACK_BOUND_MS, 'the province host in breakout 01');
+    await until(() => ph01.sessions.at(-1)?.key === '01', { timeoutMs: ACK_BOUND_MS, what: 'the province host in breakout 01' });
     const [transport, recalled] = await Promise.all([
       request(ph01.socket, 'createTransport', { direction: 'send' }, ACK_BOUND_MS),
       request(host.socket, 'endBreakouts', {}, ACK_BOUND_MS),
@@ -169,7 +170,7 @@ async function sendTransportWhileRecalled(node: HoinghiServer): Promise<void> {
     expect(recalled.ok).toBe(true);
     // Made before the recall (and closed by it), or refused after it: never a server failure.
     if (!transport.ok) expect(transport.error.code).toBe('forbidden');
-    await until(() => ph01.sessions.at(-1)?.key === 'main', ACK_BOUND_MS, 'the province host back in main');
+    await until(() => ph01.sessions.at(-1)?.key === 'main', { timeoutMs: ACK_BOUND_MS, what: 'the province host back in main' });
     const peer = node.sockets.registry.get(meetingId)!.peers.get('ph01')!;
     expect([...peer.transports.values()]).not.toContain('send');
   }
@@ -189,7 +190,7 @@ async function twoHostsRevokeAtOnce(hostNode: HoinghiServer, otherNode: HoinghiS
   const ph01 = await member(otherNode, meetingId, 'ph01', 'province_host', '01');
   for (let round = 0; round < 5; round++) {
     await call(host.socket, 'inviteSpeaker', { userId: 'ph01', allowVideo: false });
-    await until(() => ph01.speak.at(-1)?.invitation != null, ACK_BOUND_MS, 'the invitation');
+    await until(() => ph01.speak.at(-1)?.invitation != null, { timeoutMs: ACK_BOUND_MS, what: 'the invitation' });
     const answers = await Promise.all([
       request(host.socket, 'revokeSpeaker', { userId: 'ph01' }, ACK_BOUND_MS),
       request(host2.socket, 'revokeSpeaker', { userId: 'ph01' }, ACK_BOUND_MS),
@@ -197,7 +198,7 @@ async function twoHostsRevokeAtOnce(hostNode: HoinghiServer, otherNode: HoinghiS
     // One of them ended it; the other found nothing left to end.
     expect(answers.filter((a) => a.ok), JSON.stringify(answers)).toHaveLength(1);
     expect(answers.find((a) => !a.ok)).toMatchObject({ ok: false, error: { code: 'not_found' } });
-    await until(() => ph01.speak.at(-1)?.invitation == null, ACK_BOUND_MS, 'the invitation gone');
+    await until(() => ph01.speak.at(-1)?.invitation == null, { timeoutMs: ACK_BOUND_MS, what: 'the invitation gone' });
   }
 }
 
@@ -241,7 +242,7 @@ describe('meeting model counterexamples, two signaling nodes sharing Redis', () 
     for (const id of ['regression-sig-a', 'regression-sig-b']) {
       nodes.push(await startServer({ HOINGHI_SFU: 'cluster', HOINGHI_REDIS_URL: redis.url, HOINGHI_SFU_SECRET: SFU_SECRET, HOINGHI_NODE_ID: id }));
     }
-    for (const n of nodes) await until(() => (n.sfu as ClusterSfu).clusterStats().nodes.length === 1, 30_000, 'the SFU node discovered');
+    for (const n of nodes) await until(() => (n.sfu as ClusterSfu).clusterStats().nodes.length === 1, { timeoutMs: 30_000, what: 'the SFU node discovered' });
   }, 120_000);
   afterAll(async () => {
     for (const n of nodes) await n.close();

@@ -10,7 +10,8 @@ import type { HoinghiServer } from '../../signaling/server';
 import type { ConsumerInfo, SessionInfo, SpeakState } from '../../signaling/protocol/events';
 import { SelfWaitError } from '../../common/SerialQueue';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
-import { collect, joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
+import { collect, joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { audioRtpParameters, dtlsParameters } from '../../harness/media';
 
 /** Acknowledgements must come within this (liveness, not speed: the freeze never answered). */
@@ -89,13 +90,13 @@ describe('the meeting event queue never waits on itself', () => {
     const speaker = await teacher('t-hn-speaker', '01');
     const listener = await teacher('t-hn-listener', '01');
     const mic = await makeSpeaker(speaker);
-    await until(() => [...listener.consuming.values()].includes(mic), 5_000, 'the listener hears the speaker');
+    await until(() => [...listener.consuming.values()].includes(mic), { timeoutMs: 5_000, what: 'the listener hears the speaker' });
 
     const started = await request(host.socket, 'startBreakouts', { nationalOverlay: false, durationS: 180 }, ACK_BOUND_MS);
     expect(started).toMatchObject({ ok: true, data: { active: true } });
 
     // The speaker's grant ended and their microphone closed; both teachers are in Hà Nội's breakout.
-    await until(() => speaker.sessions.at(-1)?.key === '01' && listener.sessions.at(-1)?.key === '01', 5_000, 'both teachers moved');
+    await until(() => speaker.sessions.at(-1)?.key === '01' && listener.sessions.at(-1)?.key === '01', { timeoutMs: 5_000, what: 'both teachers moved' });
     expect(speaker.states.at(-1)?.grant ?? null).toBeNull();
     expect(meeting().published.has(mic)).toBe(false);
     expect(await meeting().state.speakers('main')).toEqual([]);
@@ -105,9 +106,9 @@ describe('the meeting event queue never waits on itself', () => {
     expect(await request(host.socket, 'speakToAll', { on: true }, ACK_BOUND_MS)).toMatchObject({ ok: true });
     expect(await request(host.socket, 'extendBreakouts', { seconds: 60 }, ACK_BOUND_MS)).toMatchObject({ ok: true });
     expect(await request(host.socket, 'endBreakouts', {}, ACK_BOUND_MS)).toMatchObject({ ok: true, data: { active: false } });
-    await until(() => speaker.sessions.at(-1)?.key === 'main' && listener.sessions.at(-1)?.key === 'main', 5_000, 'both teachers back');
+    await until(() => speaker.sessions.at(-1)?.key === 'main' && listener.sessions.at(-1)?.key === 'main', { timeoutMs: 5_000, what: 'both teachers back' });
     // Back in main, the listener receives the national host again.
-    await until(() => Object.values(host.producers).every((p) => [...listener.consuming.values()].includes(p)), 5_000, 'the national host again');
+    await until(() => Object.values(host.producers).every((p) => [...listener.consuming.values()].includes(p)), { timeoutMs: 5_000, what: 'the national host again' });
     expect(server.queueWatch.totalSelfWaits).toBe(0);
     expect(server.queueWatch.totalStalls).toBe(0);
   });
@@ -119,17 +120,17 @@ describe('the meeting event queue never waits on itself', () => {
     await call(ph, 'join', { meetingId: MEETING });
     const t = await teacher('t-dn', '48');
     await call(boss, 'startBreakouts', { nationalOverlay: false });
-    await until(() => t.sessions.at(-1)?.key === '48', 5_000, 'the teacher in the breakout');
+    await until(() => t.sessions.at(-1)?.key === '48', { timeoutMs: 5_000, what: 'the teacher in the breakout' });
     await call(ph, 'inviteSpeaker', { userId: t.userId, allowVideo: false });
     await call(t.socket, 'respondInvitation', { accept: true });
     const tr = await call(t.socket, 'createTransport', { direction: 'send' });
     await call(t.socket, 'connectTransport', { transportId: tr.id, dtlsParameters });
     const { producerId: mic } = await call(t.socket, 'produce', { transportId: tr.id, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() });
-    await until(() => meeting().published.has(mic), 5_000, "the breakout speaker's microphone published");
+    await until(() => meeting().published.has(mic), { timeoutMs: 5_000, what: "the breakout speaker's microphone published" });
 
     expect(await request(boss, 'endBreakouts', {}, ACK_BOUND_MS)).toMatchObject({ ok: true });
-    await until(() => t.sessions.at(-1)?.key === 'main', 5_000, 'the teacher back in main');
-    await until(() => !meeting().published.has(mic), 5_000, "the breakout speaker's microphone closed");
+    await until(() => t.sessions.at(-1)?.key === 'main', { timeoutMs: 5_000, what: 'the teacher back in main' });
+    await until(() => !meeting().published.has(mic), { timeoutMs: 5_000, what: "the breakout speaker's microphone closed" });
     expect(t.states.at(-1)?.grant ?? null).toBeNull();
     expect(server.queueWatch.totalSelfWaits).toBe(0);
     ph.close();
@@ -153,9 +154,9 @@ describe('the meeting event queue never waits on itself', () => {
     try {
       const res = await request(boss, 'startBreakouts', { nationalOverlay: false }, ACK_BOUND_MS);
       expect(res, JSON.stringify(res)).toMatchObject({ ok: true });
-      await until(() => refused !== null, 5_000, 'the wait attempted');
+      await until(() => refused !== null, { timeoutMs: 5_000, what: 'the wait attempted' });
       expect(refused).toBeInstanceOf(SelfWaitError);
-      await until(() => t.sessions.at(-1)?.key === '79', 5_000, 'the teacher moved all the same');
+      await until(() => t.sessions.at(-1)?.key === '79', { timeoutMs: 5_000, what: 'the teacher moved all the same' });
       expect(await metric('hoinghi_queue_self_waits_total', 'meeting')).toBe(1);
     } finally {
       server.sfu.openRoom = openRoom;
@@ -176,7 +177,7 @@ describe('speak to all beside the queue', () => {
     sockets.push(ph);
     await call(ph, 'join', { meetingId: MEETING });
     await call(boss, 'startBreakouts', { nationalOverlay: false });
-    await until(() => teachers.every((t) => t.sessions.at(-1)?.key === '82'), 5_000, 'the teachers in their breakout');
+    await until(() => teachers.every((t) => t.sessions.at(-1)?.key === '82'), { timeoutMs: 5_000, what: 'the teachers in their breakout' });
     const tr = await call(ph, 'createTransport', { direction: 'send' });
     await call(ph, 'connectTransport', { transportId: tr.id, dtlsParameters });
     await call(ph, 'produce', { transportId: tr.id, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() });
@@ -187,7 +188,7 @@ describe('speak to all beside the queue', () => {
       const c = [...peer.consumers].find(([, p]) => p === nationalAudio)?.[0];
       return c === undefined ? undefined : peer.held.has(c);
     };
-    await until(() => teachers.every((t) => held(t) === true), 5_000, 'the national audio held in every breakout');
+    await until(() => teachers.every((t) => held(t) === true), { timeoutMs: 5_000, what: 'the national audio held in every breakout' });
 
     // Every pause and resume now answers after three times the watchdog's bound. What the SFU
     // was last asked for each consumer is what it does (the calls keep their order).
@@ -206,9 +207,9 @@ describe('speak to all beside the queue', () => {
       for (const on of [true, false, true]) {
         expect(await request(boss, 'speakToAll', { on }, ACK_BOUND_MS)).toMatchObject({ ok: true, data: { speakToAll: on } });
       }
-      await until(() => teachers.every((t) => held(t) === false), ACK_BOUND_MS, 'the national audio released');
+      await until(() => teachers.every((t) => held(t) === false), { timeoutMs: ACK_BOUND_MS, what: 'the national audio released' });
       const consumers = teachers.map((t) => [...m.peers.get(t.userId)!.consumers].find(([, p]) => p === nationalAudio)![0]);
-      await until(() => consumers.every((c) => last.get(c) === 'resume'), ACK_BOUND_MS, 'every release asked of the SFU');
+      await until(() => consumers.every((c) => last.get(c) === 'resume'), { timeoutMs: ACK_BOUND_MS, what: 'every release asked of the SFU' });
       // The meeting's other events went on meanwhile: extend answers while the SFU is still busy.
       expect(await request(boss, 'extendBreakouts', { seconds: 60 }, ACK_BOUND_MS)).toMatchObject({ ok: true });
       await m.applyHolds();
@@ -236,8 +237,8 @@ describe('timed breakouts', () => {
     };
     try {
       await call(boss, 'startBreakouts', { nationalOverlay: false, durationS: 1 });
-      await until(() => t.sessions.at(-1)?.key === '48', 5_000, 'the teacher in the breakout');
-      await until(() => t.sessions.at(-1)?.key === 'main', ACK_BOUND_MS, 'the teacher back after the deadline');
+      await until(() => t.sessions.at(-1)?.key === '48', { timeoutMs: 5_000, what: 'the teacher in the breakout' });
+      await until(() => t.sessions.at(-1)?.key === 'main', { timeoutMs: ACK_BOUND_MS, what: 'the teacher back after the deadline' });
       expect(attempts).toBeGreaterThanOrEqual(2);
       expect(m.breakouts).toBeNull();
     } finally {
@@ -258,16 +259,16 @@ describe('the watchdog', () => {
       const before = await metric('hoinghi_queue_stalls_total', 'meeting');
       // The host's answer may come from the resync or be cut short by the socket's own bound.
       await request(boss, 'startBreakouts', { nationalOverlay: false }, ACK_BOUND_MS);
-      await until(() => (server.queueWatch.stalls.get('meeting') ?? 0) > 0, ACK_BOUND_MS, 'the stall seen');
+      await until(() => (server.queueWatch.stalls.get('meeting') ?? 0) > 0, { timeoutMs: ACK_BOUND_MS, what: 'the stall seen' });
       expect(await metric('hoinghi_queue_stalls_total', 'meeting')).toBe(before + 1);
       // The resync moved whoever the stuck move left behind: everyone is where they belong.
       const m = meeting();
-      await until(() => [...m.peers.values()].every((p) => m.placeFor(p) === p.sessionKey), ACK_BOUND_MS, 'everyone placed');
-      await until(() => t.sessions.at(-1)?.key === '01', ACK_BOUND_MS, 'the teacher told');
+      await until(() => [...m.peers.values()].every((p) => m.placeFor(p) === p.sessionKey), { timeoutMs: ACK_BOUND_MS, what: 'everyone placed' });
+      await until(() => t.sessions.at(-1)?.key === '01', { timeoutMs: ACK_BOUND_MS, what: 'the teacher told' });
       expect(wedged).toBeGreaterThan(1);
       // The meeting goes on: recall answers and brings the teacher back.
       expect(await request(boss, 'endBreakouts', {}, ACK_BOUND_MS)).toMatchObject({ ok: true });
-      await until(() => t.sessions.at(-1)?.key === 'main', 5_000, 'the teacher back in main');
+      await until(() => t.sessions.at(-1)?.key === 'main', { timeoutMs: 5_000, what: 'the teacher back in main' });
     } finally {
       server.sfu.openRoom = openRoom;
     }
@@ -292,15 +293,13 @@ describe('the watchdog', () => {
     const lateEnds = server.queueWatch.lateEnds.get('meeting') ?? 0;
     try {
       await request(boss, 'startBreakouts', { nationalOverlay: false }, ACK_BOUND_MS);
-      await until(() => t.sessions.at(-1)?.key === '01', ACK_BOUND_MS, 'the teacher moved by the resync');
+      await until(() => t.sessions.at(-1)?.key === '01', { timeoutMs: ACK_BOUND_MS, what: 'the teacher moved by the resync' });
       expect(await request(boss, 'endBreakouts', {}, ACK_BOUND_MS)).toMatchObject({ ok: true, data: { active: false } });
-      await until(() => t.sessions.at(-1)?.key === 'main', ACK_BOUND_MS, 'the teacher back in main');
+      await until(() => t.sessions.at(-1)?.key === 'main', { timeoutMs: ACK_BOUND_MS, what: 'the teacher back in main' });
       release();
-      await until(() => (server.queueWatch.lateEnds.get('meeting') ?? 0) > lateEnds, ACK_BOUND_MS, 'the task left behind ended');
+      await until(() => (server.queueWatch.lateEnds.get('meeting') ?? 0) > lateEnds, { timeoutMs: ACK_BOUND_MS, what: 'the task left behind ended' });
       await until(
-        () => m.peers.get(t.userId)?.sessionKey === 'main' && t.sessions.at(-1)?.key === 'main' && [...m.sessions.keys()].every((k) => k === 'main'),
-        ACK_BOUND_MS,
-        'the teacher in main, told so, and no breakout session left',
+        () => m.peers.get(t.userId)?.sessionKey === 'main' && t.sessions.at(-1)?.key === 'main' && [...m.sessions.keys()].every((k) => k === 'main'), { timeoutMs: ACK_BOUND_MS, what: 'the teacher in main, told so, and no breakout session left' }
       ).catch((e: unknown) => {
         throw new Error(`${String(e)}: peer ${m.peers.get(t.userId)?.sessionKey}, page ${t.sessions.at(-1)?.key}, sessions ${[...m.sessions.keys()]}`);
       });

@@ -5,7 +5,8 @@ import { chooseWorker, orderNodes, type NodeLoadView, type WorkerLoad } from '..
 import { RelayTree } from '../../sfu/cluster/RelayTree';
 import type { PooledWorker } from '../../sfu/WorkerPool';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor } from '../../harness/server';
-import { joinAndPublish, joinAsViewer, until, type Publisher, type Viewer } from '../helpers/flows';
+import { joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
+import { until } from '../helpers/wait';
 
 describe('the placement policy', () => {
   const w = (index: number): PooledWorker => ({ index }) as PooledWorker;
@@ -96,7 +97,7 @@ describe('a meeting across three workers with a capacity of two viewers each', (
     expect(await request(s, 'createTransport', { direction: 'recv' })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     expect(sfu().stats().placementRefusals).toBe(1);
     s.close();
-    await until(() => !server.sockets.registry.get(MEETING)!.peers.has('one-too-many'), 5_000, 'left');
+    await until(() => !server.sockets.registry.get(MEETING)!.peers.has('one-too-many'), { timeoutMs: 5_000, what: 'left' });
   });
 
   it('re-homes only the viewers of a killed edge worker, who receive again', async () => {
@@ -111,7 +112,7 @@ describe('a meeting across three workers with a capacity of two viewers each', (
     const rejoins = onVictim.map((v) => next(v.socket, 'rejoin'));
     process.kill(victimPid, 'SIGKILL');
     await Promise.all(rejoins);
-    await until(() => sfu().stats().workersAlive === 3, 10_000, 'replacement worker');
+    await until(() => sfu().stats().workersAlive === 3, { timeoutMs: 10_000, what: 'replacement worker' });
     const again = [];
     for (const v of onVictim) again.push(await joinAsViewer(server, {}, v.socket));
     for (const v of again) {

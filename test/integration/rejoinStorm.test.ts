@@ -9,7 +9,8 @@ import type { HoinghiServer } from '../../signaling/server';
 import type { LocalSfu } from '../../sfu/LocalSfu';
 import type { QueueInfo } from '../../signaling/protocol/errors';
 import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../../harness/server';
-import { joinAndPublish, joinAsViewer, until } from '../helpers/flows';
+import { joinAndPublish, joinAsViewer } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { joinWhenAdmitted } from '../helpers/admission';
 import { dtlsParameters } from '../../harness/media';
 
@@ -41,7 +42,7 @@ describe('a worker loss under admission', () => {
 
     const pid = (server.sfu as LocalSfu).roomWorkerPid(MEETING)!;
     process.kill(pid, 'SIGKILL');
-    await until(() => notified.length >= 1, 10_000, 'the first rejoin notice');
+    await until(() => notified.length >= 1, { timeoutMs: 10_000, what: 'the first rejoin notice' });
     // The newcomer queues once the loss is known.
     const newcomer = await connectClient(server, tokenFor(server, { role: 'teacher', sub: 'newcomer' }));
     sockets.push(newcomer);
@@ -50,12 +51,12 @@ describe('a worker loss under admission', () => {
 
     // Each viewer rejoins as soon as it is told; the host republishes.
     const rejoinWaits: QueueInfo[] = [];
-    await until(() => notified.includes('host'), 10_000, 'the host notice');
-    await until(() => server.sfu.stats().workersAlive === 1, 10_000, 'the replacement worker');
+    await until(() => notified.includes('host'), { timeoutMs: 10_000, what: 'the host notice' });
+    await until(() => server.sfu.stats().workersAlive === 1, { timeoutMs: 10_000, what: 'the replacement worker' });
     await joinAndPublish(server, {}, host.socket);
     await Promise.all(
       viewers.map(async (v, i) => {
-        await until(() => notified.includes(`viewer-${i}`), 20_000, `viewer-${i} notice`);
+        await until(() => notified.includes(`viewer-${i}`), { timeoutMs: 20_000, what: `viewer-${i} notice` });
         const r = await joinWhenAdmitted(v.socket);
         rejoinWaits.push(...r.waits);
         const t = await call(v.socket, 'createTransport', { direction: 'recv' });

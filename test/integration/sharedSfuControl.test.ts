@@ -11,7 +11,7 @@ import { NodeLink } from '../../sfu/cluster/NodeLink';
 import type { ConsumerParams } from '../../sfu/types';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import { audioRtpParameters, videoRtpParameters } from '../../harness/media';
-import { until } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { waitFor } from '../../harness/browser';
 
 const MEETING = 'shared-meeting';
@@ -134,7 +134,7 @@ describe('three signaling processes sharing three SFU nodes', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(linkTotals(A)).toEqual({ transports: 4, consumers: 4, replicas: 4 });
     expect((await A.sharedTopology(RACE)).replicas).toBe(4);
-    await until(() => instances().every((i) => i.stats().pipes >= 4), 5_000, 'every process counting the node pipes');
+    await until(() => instances().every((i) => i.stats().pipes >= 4), { timeoutMs: 5_000, what: 'every process counting the node pipes' });
 
     // The meeting ends: closed once, for every process and on every node.
     await C.closeRoom(RACE);
@@ -234,13 +234,13 @@ describe('three signaling processes sharing three SFU nodes', () => {
     lostBy.get(B)!.length = 0;
 
     nodes.get(relay)!.kill();
-    await until(() => [A, B].every((i) => expected(i).every((e) => lostBy.get(i)!.includes(e))), 10_000, 'each process reporting its edges on the dead node');
+    await until(() => [A, B].every((i) => expected(i).every((e) => lostBy.get(i)!.includes(e))), { timeoutMs: 10_000, what: 'each process reporting its edges on the dead node' });
     for (const i of [A, B]) expect([...new Set(lostBy.get(i))].sort(), name(i)).toEqual(expected(i));
 
     // The leaf below lost its feed: its viewers' consumers close, reported to their own process only.
     const onLeaf = seats.filter((s) => s.node === leaf && s.via !== C);
     expect(onLeaf.length).toBeGreaterThan(0);
-    await until(() => onLeaf.every((s) => s.consumers.every((c) => closedBy.get(s.via)!.includes(c.id))), 15_000, 'consumers below the dead relay closed');
+    await until(() => onLeaf.every((s) => s.consumers.every((c) => closedBy.get(s.via)!.includes(c.id))), { timeoutMs: 15_000, what: 'consumers below the dead relay closed' });
     for (const s of onLeaf) {
       const other = s.via === A ? B : A;
       for (const c of s.consumers) expect(closedBy.get(other)).not.toContain(c.id);
@@ -272,7 +272,7 @@ describe('three signaling processes sharing three SFU nodes', () => {
     lostBy.get(A)!.length = 0;
     lostBy.get(B)!.length = 0;
     process.kill(pid, 'SIGKILL');
-    await until(() => expected(B).every((e) => lostBy.get(B)!.includes(e)), 15_000, 'B reporting its edge on the dead worker');
+    await until(() => expected(B).every((e) => lostBy.get(B)!.includes(e)), { timeoutMs: 15_000, what: 'B reporting its edge on the dead worker' });
     const after = await waitFor(() => A.sharedTopology(MEETING), (t) => t.members.length === 1, 10_000, 'the replica detached');
     expect(after.replicas).toBe(0);
     for (const i of [A, B]) expect([...new Set(lostBy.get(i))].sort(), name(i)).toEqual(expected(i));
@@ -295,7 +295,7 @@ describe('three signaling processes sharing three SFU nodes', () => {
     lostBy.get(A)!.length = 0;
     lostBy.get(B)!.length = 0;
     nodes.get(origin)!.kill();
-    await until(() => [A, B].every((i) => lostBy.get(i)!.includes(MEETING)), 10_000, 'every process reporting the origin lost');
+    await until(() => [A, B].every((i) => lostBy.get(i)!.includes(MEETING)), { timeoutMs: 10_000, what: 'every process reporting the origin lost' });
 
     const D = await ClusterSfu.create({ redisUrl: redis.url, secret: SFU_SECRET, fanout: 1 }, 1);
     try {

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BreakoutsState, ConsumerInfo, HandQueueSummary, JoinResult, MeetingStats, SessionInfo, SpeakState } from '../../signaling/protocol/events';
 import type { ClaimsInput } from '../../signaling/auth/tokens';
 import { call, next, request, type TestSocket } from '../../harness/server';
-import { collect, until } from '../helpers/flows';
+import { collect } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../../harness/signaling';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
@@ -129,10 +130,10 @@ describe('a meeting across three signaling nodes', () => {
     expect(producersOf(t2)).toEqual(first);
     expect(producersOf(t3)).toEqual(first);
     const [camera] = await publish(host, ['camera']);
-    for (const t of [t2, t3]) await until(() => same(producersOf(t), [...first, camera!]), 10_000, 'the later producer');
-    await until(() => stats.at(-1)?.viewers === 2, 10_000, 'both teachers counted');
+    for (const t of [t2, t3]) await until(() => same(producersOf(t), [...first, camera!]), { timeoutMs: 10_000, what: 'the later producer' });
+    await until(() => stats.at(-1)?.viewers === 2, { timeoutMs: 10_000, what: 'both teachers counted' });
     // Present by province, counted across nodes.
-    await until(() => JSON.stringify(stats.at(-1)?.byProvince) === JSON.stringify({ '01': 1, '79': 1 }), 10_000, 'counts by province');
+    await until(() => JSON.stringify(stats.at(-1)?.byProvince) === JSON.stringify({ '01': 1, '79': 1 }), { timeoutMs: 10_000, what: 'counts by province' });
   });
 
   it('brings hands raised on node 3 to the host on node 1, in order, with province counts', async () => {
@@ -144,7 +145,7 @@ describe('a meeting across three signaling nodes', () => {
       raisers.push(await attach(sig[2]!, id, { role: 'teacher', sub, province }));
     }
     for (const r of raisers) await call(r.socket, 'raiseHand', {});
-    await until(() => summaries.at(-1)?.total === 3, 10_000, 'three hands');
+    await until(() => summaries.at(-1)?.total === 3, { timeoutMs: 10_000, what: 'three hands' });
     const last = summaries.at(-1)!;
     expect(last.head.map((e) => e.userId)).toEqual(['r1', 'r2', 'r3']);
     expect(last.byProvince).toEqual({ '01': 2, '79': 1 });
@@ -158,15 +159,15 @@ describe('a meeting across three signaling nodes', () => {
     const speaker = await attach(sig[1]!, id, { role: 'teacher', sub: 'speaker' });
     const listener = await attach(sig[2]!, id, { role: 'teacher', sub: 'listener' });
     await call(host.socket, 'inviteSpeaker', { userId: 'speaker', allowVideo: false });
-    await until(() => speaker.speak.at(-1)?.invitation !== null && speaker.speak.at(-1)?.invitation !== undefined, 10_000, 'invitation');
+    await until(() => speaker.speak.at(-1)?.invitation !== null && speaker.speak.at(-1)?.invitation !== undefined, { timeoutMs: 10_000, what: 'invitation' });
     expect((await call(speaker.socket, 'respondInvitation', { accept: true })).grant).toEqual({ allowVideo: false, muted: false });
     const [mic] = await publish(speaker, ['mic']);
-    await until(() => producersOf(listener).includes(mic!), 10_000, 'the speaker heard on node 3');
+    await until(() => producersOf(listener).includes(mic!), { timeoutMs: 10_000, what: 'the speaker heard on node 3' });
     await call(host.socket, 'muteSpeaker', { userId: 'speaker', muted: true });
-    await until(() => speaker.speak.at(-1)?.grant?.muted === true, 10_000, 'muted');
+    await until(() => speaker.speak.at(-1)?.grant?.muted === true, { timeoutMs: 10_000, what: 'muted' });
     expect(await request(speaker.socket, 'resumeProducer', { producerId: mic })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     await call(host.socket, 'revokeSpeaker', { userId: 'speaker' });
-    await until(() => !producersOf(listener).includes(mic!), 10_000, 'the speaker\'s microphone closed everywhere');
+    await until(() => !producersOf(listener).includes(mic!), { timeoutMs: 10_000, what: 'the speaker\'s microphone closed everywhere' });
     expect(speaker.speak.at(-1)?.grant).toBeNull();
   });
 
@@ -180,20 +181,20 @@ describe('a meeting across three signaling nodes', () => {
     const states = collect<BreakoutsState>(t79.socket, 'breakouts');
     await call(host.socket, 'startBreakouts', { nationalOverlay: false });
     for (const [m, key] of [[ph, '01'], [t01, '01'], [t79, '79']] as const) {
-      await until(() => m.sessions.at(-1)?.key === key, 10_000, `${m.claims.sub} in ${key}`);
+      await until(() => m.sessions.at(-1)?.key === key, { timeoutMs: 10_000, what: `${m.claims.sub} in ${key}` });
     }
     expect(ph.sessions.at(-1)).toMatchObject({ canSend: true, isSessionHost: true });
     const provincial = await publish(ph);
     const nationalMic = national[1]!;
-    await until(() => same(producersOf(t01), [...provincial, nationalMic]), 10_000, 'teacher of 01 gets the province host');
+    await until(() => same(producersOf(t01), [...provincial, nationalMic]), { timeoutMs: 10_000, what: 'teacher of 01 gets the province host' });
     // 79 has no province host on air: its teacher is shown the national session (nationalFallback.ts).
-    await until(() => same(producersOf(t79), national), 10_000, 'teacher of 79 gets the national session');
+    await until(() => same(producersOf(t79), national), { timeoutMs: 10_000, what: 'teacher of 79 gets the national session' });
     await call(host.socket, 'speakToAll', { on: true });
-    await until(() => states.at(-1)?.speakToAll === true, 10_000, 'speak-to-all seen on node 3');
+    await until(() => states.at(-1)?.speakToAll === true, { timeoutMs: 10_000, what: 'speak-to-all seen on node 3' });
     await call(host.socket, 'endBreakouts', {});
     for (const m of [ph, t01, t79]) {
-      await until(() => m.sessions.at(-1)?.key === 'main', 10_000, `${m.claims.sub} back`);
-      await until(() => same(producersOf(m), national), 10_000, `${m.claims.sub} gets the national broadcast again`);
+      await until(() => m.sessions.at(-1)?.key === 'main', { timeoutMs: 10_000, what: `${m.claims.sub} back` });
+      await until(() => same(producersOf(m), national), { timeoutMs: 10_000, what: `${m.claims.sub} gets the national broadcast again` });
     }
   });
 
@@ -204,21 +205,21 @@ describe('a meeting across three signaling nodes', () => {
     const speaker = await attach(sig[1]!, id, { role: 'teacher', sub: 'speaker-01', province: '01' });
     const listener = await attach(sig[2]!, id, { role: 'teacher', sub: 'listener-01', province: '01' });
     await call(host.socket, 'inviteSpeaker', { userId: 'speaker-01', allowVideo: false });
-    await until(() => speaker.speak.at(-1)?.invitation != null, 10_000, 'invitation');
+    await until(() => speaker.speak.at(-1)?.invitation != null, { timeoutMs: 10_000, what: 'invitation' });
     await call(speaker.socket, 'respondInvitation', { accept: true });
     const [mic] = await publish(speaker, ['mic']);
-    await until(() => producersOf(listener).includes(mic!), 10_000, 'the speaker heard on node 3');
+    await until(() => producersOf(listener).includes(mic!), { timeoutMs: 10_000, what: 'the speaker heard on node 3' });
     // This froze every node's event queue (the speaker's node waited on itself).
     expect(await request(host.socket, 'startBreakouts', { nationalOverlay: false }, 8_000)).toMatchObject({ ok: true });
-    for (const m of [speaker, listener]) await until(() => m.sessions.at(-1)?.key === '01', 10_000, `${m.claims.sub} in 01`);
-    await until(() => speaker.speak.at(-1)?.grant === null, 10_000, 'the grant ended');
-    await until(() => !producersOf(listener).includes(mic!), 10_000, "the speaker's microphone closed");
+    for (const m of [speaker, listener]) await until(() => m.sessions.at(-1)?.key === '01', { timeoutMs: 10_000, what: `${m.claims.sub} in 01` });
+    await until(() => speaker.speak.at(-1)?.grant === null, { timeoutMs: 10_000, what: 'the grant ended' });
+    await until(() => !producersOf(listener).includes(mic!), { timeoutMs: 10_000, what: "the speaker's microphone closed" });
     // The speaker (node 2) still acts: a hand in the breakout reaches the meeting.
     expect(await request(speaker.socket, 'raiseHand', {}, 8_000)).toMatchObject({ ok: true });
     expect(await request(host.socket, 'endBreakouts', {}, 8_000)).toMatchObject({ ok: true });
     for (const m of [speaker, listener]) {
-      await until(() => m.sessions.at(-1)?.key === 'main', 10_000, `${m.claims.sub} back`);
-      await until(() => same(producersOf(m), national), 10_000, `${m.claims.sub} gets the national broadcast again`);
+      await until(() => m.sessions.at(-1)?.key === 'main', { timeoutMs: 10_000, what: `${m.claims.sub} back` });
+      await until(() => same(producersOf(m), national), { timeoutMs: 10_000, what: `${m.claims.sub} gets the national broadcast again` });
     }
   });
 
@@ -239,7 +240,7 @@ describe('a meeting across three signaling nodes', () => {
     await call(gone.socket, 'respondInvitation', { accept: true });
     await call(host.socket, 'inviteSpeaker', { userId: 'a', allowVideo: false });
     await call(a.socket, 'respondInvitation', { accept: true });
-    await until(() => summaries.at(-1)?.total === 2, 10_000, 'two hands left (a spoke)');
+    await until(() => summaries.at(-1)?.total === 2, { timeoutMs: 10_000, what: 'two hands left (a spoke)' });
     const bStates = collect<BreakoutsState>(b.socket, 'breakouts');
     const started = await call(host.socket, 'startBreakouts', { nationalOverlay: true, durationS: 12 });
 
@@ -250,12 +251,12 @@ describe('a meeting across three signaling nodes', () => {
     for (const m of [a2, c2]) expect(m.join.breakouts).toMatchObject({ active: true, endsAt: started.endsAt });
     expect(a2.join.session.key).toBe('main');
     expect(c2.join.session.key).toBe('01');
-    await until(() => same(producersOf(a2), national), 10_000, 'a consumes again');
+    await until(() => same(producersOf(a2), national), { timeoutMs: 10_000, what: 'a consumes again' });
     // With the national overlay, the breakout gets the national camera and (held) audio.
-    await until(() => same(producersOf(c2), national), 10_000, 'c consumes again');
+    await until(() => same(producersOf(c2), national), { timeoutMs: 10_000, what: 'c consumes again' });
     // a is still a speaker, and may publish again.
     expect(a2.join.self.canSend).toBe(true);
-    await until(() => a2.speak.at(-1)?.grant?.allowVideo === false, 10_000, 'a\'s grant');
+    await until(() => a2.speak.at(-1)?.grant?.allowVideo === false, { timeoutMs: 10_000, what: 'a\'s grant' });
     await publish(a2, ['mic']);
     // Hands stay in the queue they were raised in (main), in their order: b's, then c's.
     const page = await call(host.socket, 'handQueuePage', { offset: 0, limit: 10 });
@@ -263,11 +264,11 @@ describe('a meeting across three signaling nodes', () => {
     // Whoever did not come back leaves the roster after the departure grace, and loses the grant.
     const stats = collect<MeetingStats>(host.socket, 'meetingStats');
     const speakers = collect<{ userId: string }[]>(host.socket, 'speakersChanged');
-    await until(() => stats.at(-1)?.viewers === 3, 30_000, 'the dead node\'s absentee left the roster');
-    await until(() => speakers.length > 0 && !speakers.at(-1)!.some((s) => s.userId === 'gone'), 20_000, 'the absentee\'s grant ended');
+    await until(() => stats.at(-1)?.viewers === 3, { timeoutMs: 30_000, what: 'the dead node\'s absentee left the roster' });
+    await until(() => speakers.length > 0 && !speakers.at(-1)!.some((s) => s.userId === 'gone'), { timeoutMs: 20_000, what: 'the absentee\'s grant ended' });
     expect(speakers.at(-1)!.map((s) => s.userId)).toEqual(['a']);
     // The breakout timer set before the kill still ends them, with no node's help in particular.
-    await until(() => bStates.some((st) => !st.active), 30_000, 'the timed breakouts ended');
+    await until(() => bStates.some((st) => !st.active), { timeoutMs: 30_000, what: 'the timed breakouts ended' });
     expect(bStates.at(-1)).toMatchObject({ active: false });
     // The SFU nodes closed the receive transports the dead node had made for a, c and gone.
     await waitFor(goneControllerTransportsClosed, (n) => n >= 3, 15_000, 'the dead node\'s transports closed');
@@ -282,14 +283,14 @@ describe('a meeting across three signaling nodes', () => {
     for (const sub of ['x', 'y']) raisers.push(await attach(sig[1]!, id, { role: 'teacher', sub, province: '48' }));
     for (const r of raisers) await call(r.socket, 'raiseHand', {});
     await call(host.socket, 'inviteSpeaker', { userId: 'y', allowVideo: true });
-    await until(() => summaries.at(-1)?.total === 2, 10_000, 'two hands');
+    await until(() => summaries.at(-1)?.total === 2, { timeoutMs: 10_000, what: 'two hands' });
 
     await redis.restart({ crash: true, downMs: 500 });
 
     // Everything is still there, and the meeting goes on.
     const late = await attach(sig[2]!, id, { role: 'teacher', sub: 'z', province: '48' });
     await call(late.socket, 'raiseHand', {});
-    await until(() => summaries.at(-1)?.total === 3, 20_000, 'a hand raised after the restart');
+    await until(() => summaries.at(-1)?.total === 3, { timeoutMs: 20_000, what: 'a hand raised after the restart' });
     expect(summaries.at(-1)!.head.map((e) => e.userId)).toEqual(['x', 'y', 'z']);
     expect(summaries.at(-1)!.byProvince).toEqual({ '48': 3 });
     expect(producersOf(late)).toHaveLength(2);

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { ConsumerInfo, SpeakState } from '../../signaling/protocol/events';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
-import { collect, joinAsViewer, until, type Viewer } from '../helpers/flows';
+import { collect, joinAsViewer, type Viewer } from '../helpers/flows';
+import { until } from '../helpers/wait';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 let server: HoinghiServer;
@@ -70,7 +71,7 @@ describe('invite to speak', () => {
     expect(await invited).toEqual({ handRaised: true, invitation: { allowVideo: false }, grant: null });
     const arriving = collect<ConsumerInfo>(listener.socket, 'newConsumer');
     const { mic } = await speak(speaker);
-    await until(() => arriving.some((c) => c.producerId === mic), 5_000, 'listener consumes the speaker');
+    await until(() => arriving.some((c) => c.producerId === mic), { timeoutMs: 5_000, what: 'listener consumes the speaker' });
     expect(arriving.find((c) => c.producerId === mic)).toMatchObject({ kind: 'audio', source: 'mic', peerId: userIdOf(speaker) });
     expect(await server.sockets.registry.get(MEETING)!.state.handRaised('main', userIdOf(speaker))).toBe(false);
     expect(speaker.states.at(-1)).toEqual({ handRaised: false, invitation: null, grant: { allowVideo: false, muted: false } });
@@ -112,7 +113,7 @@ describe('invite to speak', () => {
     await call(host, 'inviteSpeaker', { userId: userIdOf(a), allowVideo: false });
     const { mic } = await speak(a);
     await call(host, 'muteSpeaker', { userId: userIdOf(a), muted: true });
-    await until(() => a.states.at(-1)?.grant?.muted === true, 5_000, 'muted state');
+    await until(() => a.states.at(-1)?.grant?.muted === true, { timeoutMs: 5_000, what: 'muted state' });
     expect(await request(a.socket, 'resumeProducer', { producerId: mic })).toMatchObject({ ok: false, error: { code: 'forbidden' } });
     await call(host, 'muteSpeaker', { userId: userIdOf(a), muted: false });
     expect(await request(a.socket, 'resumeProducer', { producerId: mic })).toMatchObject({ ok: true });
@@ -124,10 +125,10 @@ describe('invite to speak', () => {
     await call(host, 'inviteSpeaker', { userId: userIdOf(a), allowVideo: true });
     const arriving = collect<ConsumerInfo>(listener.socket, 'newConsumer');
     const { mic, camera, transportId } = await speak(a, true);
-    await until(() => arriving.length === 2, 5_000, 'listener consumes mic and camera');
+    await until(() => arriving.length === 2, { timeoutMs: 5_000, what: 'listener consumes mic and camera' });
     const closed = collect<{ producerId: string }>(listener.socket, 'consumerClosed');
     await call(host, 'revokeSpeaker', { userId: userIdOf(a) });
-    await until(() => closed.length === 2, 5_000, 'consumers closed');
+    await until(() => closed.length === 2, { timeoutMs: 5_000, what: 'consumers closed' });
     expect(closed.map((c) => c.producerId).sort()).toEqual([mic, camera].sort());
     expect(await request(a.socket, 'produce', { transportId, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() })).toMatchObject({
       ok: false,

@@ -7,7 +7,7 @@ import { MemoryStore } from '../../signaling/store/MemoryStore';
 import { RedisStore } from '../../signaling/store/RedisStore';
 import type { MeetingStore, Participant, SequencedEvent } from '../../signaling/store/types';
 import { startRedis, type RedisProcess } from '../../harness/cluster';
-import { until } from '../helpers/flows';
+import { until } from '../helpers/wait';
 
 let redis: RedisProcess;
 const stores: MeetingStore[] = [];
@@ -186,7 +186,7 @@ describe.each(kinds)('the %s meeting store', (_kind, make) => {
     expect(await b.endSpeaker('main', 's1')).toBe(true);
     expect(await b.endSpeaker('main', 's1')).toBe(false);
     expect((await a.speakers('main')).map((s) => s.userId)).toEqual(['s2']);
-    await until(() => seenA.length === 2 && seenB.length === 2, 5_000, 'events on both nodes');
+    await until(() => seenA.length === 2 && seenB.length === 2, { timeoutMs: 5_000, what: 'events on both nodes' });
     expect(seenA).toEqual(seenB);
     expect(seenA.map((e) => e.type)).toEqual(['speakerMuted', 'speakerEnded']);
     expect(seenA[1]!.seq).toBe(seenA[0]!.seq + 1);
@@ -224,7 +224,7 @@ describe.each(kinds)('the %s meeting store', (_kind, make) => {
     await a.addProducer(producer('p2'));
     await a.removeProducers(['p1', 'nope']);
     await a.removeProducers(['nope']);
-    await until(() => seen.length === 3, 5_000, 'producer events');
+    await until(() => seen.length === 3, { timeoutMs: 5_000, what: 'producer events' });
     expect(seen.map((e) => e.type)).toEqual(['producerAdded', 'producerAdded', 'producersRemoved']);
     expect(seen[2]).toMatchObject({ producerIds: ['p1'] });
     const snap = await b.snapshot();

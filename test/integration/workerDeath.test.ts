@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import type { LocalSfu } from '../../sfu/LocalSfu';
 import { MEETING, next, startServer } from '../../harness/server';
-import { joinAndPublish, joinAsViewer, until } from '../helpers/flows';
+import { joinAndPublish, joinAsViewer } from '../helpers/flows';
+import { until } from '../helpers/wait';
 
 let server: HoinghiServer;
 
@@ -34,7 +35,7 @@ describe('a mediasoup worker that dies', () => {
     process.kill(pid, 'SIGKILL');
     expect(await Promise.all(rejoins)).toEqual(Array(3).fill({ reason: 'media_server_restarted' }));
 
-    await until(() => sfu.stats().workersAlive === 2, 10_000, 'replacement worker');
+    await until(() => sfu.stats().workersAlive === 2, { timeoutMs: 10_000, what: 'replacement worker' });
     expect(sfu.workerPids()).not.toContain(pid);
     expect(await metric('hoinghi_worker_deaths_total')).toBe(1);
     expect(await metric('hoinghi_workers_alive')).toBe(2);
