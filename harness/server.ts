@@ -70,17 +70,50 @@ export function connectClient(server: HoinghiServer, token: string | undefined):
   });
 }
 
-/** Sends an event and resolves with its ack (whatever the outcome). */
+/** The socket disconnected before the server acknowledged the request. */
+export class SocketGoneError extends Error {
+  constructor(readonly event: string) {
+    super(`the socket disconnected before the ack of ${event}`);
+    this.name = 'SocketGoneError';
+  }
+}
+
+export interface AckOptions {
+  /** Give up after this long (default 10 s). */
+  timeoutMs?: number;
+  /** The error to reject with when no ack arrives in time (default: "no ack for <event>"). */
+  timeoutError?: () => Error;
+  /**
+   * Reject at once with `SocketGoneError` when the socket disconnects before the ack (an ack
+   * never comes after that), instead of waiting for the timeout.
+   */
+  failOnDisconnect?: boolean;
+}
+
+/**
+ * Sends an event and resolves with its ack (whatever the outcome): the one ack helper of the
+ * tests. A number as the last argument is the timeout.
+ */
 export function request<E extends keyof ClientResultMap>(
   socket: TestSocket,
   event: E,
   payload: unknown,
-  timeoutMs = 10_000,
+  options: number | AckOptions = {},
 ): Promise<Ack<ClientResultMap[E]>> {
+  const { timeoutMs = 10_000, timeoutError, failOnDisconnect = false } = typeof options === 'number' ? { timeoutMs: options } : options;
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ack for ${event}`)), timeoutMs);
+    const onGone = (): void => {
+      clearTimeout(timer);
+      reject(new SocketGoneError(event));
+    };
+    const timer = setTimeout(() => {
+      socket.off('disconnect', onGone);
+      reject(timeoutError?.() ?? new Error(`no ack for ${event}`));
+    }, timeoutMs);
+    if (failOnDisconnect) socket.once('disconnect', onGone);
     (socket.emit as (ev: string, p: unknown, cb: (r: Ack<ClientResultMap[E]>) => void) => void)(event, payload, (res) => {
       clearTimeout(timer);
+      socket.off('disconnect', onGone);
       resolve(res);
     });
   });

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { clientEventSchemas } from '../../signaling/protocol/schemas';
 import { ERROR_CODES } from '../../signaling/protocol/errors';
-import type { Ack } from '../../signaling/protocol/events';
+import type { ClientResultMap } from '../../signaling/protocol/events';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../../harness/server';
+import { MEETING, SocketGoneError, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { joinAsViewer } from '../helpers/flows';
 import { closeAll, inboundStats, launchChromium, openAs, waitFor } from '../../harness/browser';
 
@@ -122,13 +122,9 @@ describe('fuzzing every socket event', () => {
           (socket.emit as (e: string, p: unknown) => void)(event, payload);
           return;
         }
-        const res = await new Promise<Ack<unknown> | 'gone'>((resolve) => {
-          const onGone = (): void => resolve('gone');
-          socket.once('disconnect', onGone);
-          (socket.emit as (e: string, p: unknown, cb: (r: Ack<unknown>) => void) => void)(event, payload, (r) => {
-            socket.off('disconnect', onGone);
-            resolve(r);
-          });
+        const res = await request(socket, event as keyof ClientResultMap, payload, { failOnDisconnect: true }).catch((error: unknown) => {
+          if (error instanceof SocketGoneError) return 'gone' as const;
+          throw error;
         });
         if (res === 'gone') return; // dropped for an oversized frame or for flooding: allowed
         expect(typeof res).toBe('object');
@@ -157,8 +153,7 @@ describe('fuzzing every socket event', () => {
     const mediaAfter = await inboundStats(viewerPage);
     expect(mediaAfter.framesDecoded).toBeGreaterThan(mediaBefore.framesDecoded);
     expect(mediaAfter.audioPacketsReceived).toBeGreaterThan(mediaBefore.audioPacketsReceived);
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect((await inboundStats(viewerPage)).framesDecoded).toBeGreaterThan(mediaAfter.framesDecoded);
+    await waitFor(() => inboundStats(viewerPage), (s) => s.framesDecoded > mediaAfter.framesDecoded, 10_000, 'frames still rising');
     const late = await joinAsViewer(server);
     expect(late.consumers.map((c) => c.producerId).sort()).toEqual(producersBefore);
     await call(late.socket, 'leave', {});

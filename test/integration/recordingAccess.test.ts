@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import { call, connectClient, startServer, tokenFor, type TestSocket } from '../../harness/server';
+import { call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 let server: HoinghiServer;
@@ -91,7 +91,7 @@ describe('access to a scheduled meeting\'s recordings', () => {
     expect(ended.status).toBe(200);
     // Joining is over for everyone; the recordings stay for the audience.
     const late = await connectClient(server, teacher('gv-hn-2'));
-    const join = await new Promise<{ ok: boolean; error?: { code: string } }>((resolve) => late.emit('join', { meetingId }, resolve));
+    const join = await request(late, 'join', { meetingId });
     expect(join.ok).toBe(false);
     late.close();
     // The end stopped the recording itself: listed ended at once.

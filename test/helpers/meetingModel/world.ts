@@ -18,7 +18,7 @@ import type {
   SpeakState,
   SpeakerInfo,
 } from '../../../signaling/protocol/events';
-import { connectClient, type TestSocket } from '../../../harness/server';
+import { connectClient, request, type TestSocket } from '../../../harness/server';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../../harness/media';
 import type { Action, ActionContext, Answer } from './actions';
 import { kindOf, type ActorSpec, type Source } from './model';
@@ -80,15 +80,9 @@ export class ActorClient {
     if (!socket) throw new Error(`${this.spec.id} has no connection`);
     for (let attempt = 0; ; attempt++) {
       const started = Date.now();
-      const res = await new Promise<Ack<ClientResultMap[E]>>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new LivenessError(`liveness: no acknowledgement of ${this.spec.id}.${event} within ${this.world.options.ackBoundMs} ms`)),
-          this.world.options.ackBoundMs,
-        );
-        (socket.emit as (ev: string, p: unknown, cb: (r: Ack<ClientResultMap[E]>) => void) => void)(event, payload, (r) => {
-          clearTimeout(timer);
-          resolve(r);
-        });
+      const res = await request(socket, event, payload, {
+        timeoutMs: this.world.options.ackBoundMs,
+        timeoutError: () => new LivenessError(`liveness: no acknowledgement of ${this.spec.id}.${event} within ${this.world.options.ackBoundMs} ms`),
       });
       this.world.note(`${this.spec.id}.${event} → ${res.ok ? 'ok' : res.error.code} (${Date.now() - started} ms)`);
       if (res.ok || res.error.code !== 'rate_limited' || attempt >= 8) return res;
