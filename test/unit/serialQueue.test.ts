@@ -1,8 +1,29 @@
-import { describe, expect, it, vi } from 'vitest';
+/**
+ * The serial queue and its watchdog. The watchdog's clock is setTimeout and Date.now, so every
+ * test runs on fake time: a bound is passed by advancing the clock, never by waiting for it.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { QueueStallError, QueueWatch, SelfWaitError, SerialQueue, detached, progressed, waitOn, type QueueStall } from '../../common/SerialQueue';
 
 const never = (): Promise<never> => new Promise(() => undefined);
+
+/** What a promise came to so far, read without awaiting it (a test on fake time must not hang). */
+function outcomeOf(promise: Promise<unknown>): { settled: boolean; value: unknown } {
+  const state = { settled: false, value: undefined as unknown };
+  promise.then(
+    (value) => Object.assign(state, { settled: true, value }),
+    (error: unknown) => Object.assign(state, { settled: true, value: error }),
+  );
+  return state;
+}
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('SerialQueue', () => {
   it('runs tasks one at a time, in the order they were pushed', async () => {
@@ -17,7 +38,9 @@ describe('SerialQueue', () => {
       running -= 1;
       return name;
     };
-    const results = await Promise.all([q.push('a', task('a', 20)), q.push('b', task('b', 1)), q.push('c', task('c', 5))]);
+    const all = Promise.all([q.push('a', task('a', 20)), q.push('b', task('b', 1)), q.push('c', task('c', 5))]);
+    await vi.runAllTimersAsync();
+    const results = await all;
     expect(results).toEqual(['a', 'b', 'c']);
     expect(seen).toEqual(['a', 'b', 'c']);
     expect(q.pending).toBe(0);
@@ -71,6 +94,7 @@ describe('SerialQueue', () => {
         }, 5),
       );
     });
+    await vi.runAllTimersAsync();
     await later;
   });
 
@@ -80,11 +104,16 @@ describe('SerialQueue', () => {
     const q = new SerialQueue('meeting', { watch, onStall: (s) => stalls.push(s) });
     const stuck = q.push('apply breakouts #7', () => waitOn('moving 3 participant(s)', never()));
     const next = q.push('apply speakerEnded #8', async () => 'applied');
-    const error = await stuck.catch((e: unknown) => e);
+    const outcome = outcomeOf(stuck);
+    await vi.advanceTimersByTimeAsync(49);
+    expect(outcome.settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(outcome.settled).toBe(true);
+    const error = outcome.value;
     expect(error).toBeInstanceOf(QueueStallError);
     expect(error).toMatchObject({ queue: 'meeting', task: 'apply breakouts #7', waitingOn: 'moving 3 participant(s)' });
     await expect(next).resolves.toBe('applied');
-    await until(() => stalls.length === 1);
+    await vi.waitFor(() => expect(stalls).toHaveLength(1));
     expect(stalls[0]).toMatchObject({ queue: 'meeting', task: 'apply breakouts #7', waitingOn: 'moving 3 participant(s)' });
     expect(watch.stalls.get('meeting')).toBe(1);
     expect(watch.totalStalls).toBe(1);
@@ -97,12 +126,14 @@ describe('SerialQueue', () => {
     const q = new SerialQueue('meeting', { watch, onLateEnd: (task) => order.push(`late end: ${task}`) });
     const stuck = q.push('apply breakouts #7', () => new Promise<void>((resolve) => (finish = resolve)).then(() => void order.push('#7 done')));
     const next = q.push('apply breakouts #8', async () => void order.push('#8 done'));
-    await expect(stuck).rejects.toBeInstanceOf(QueueStallError);
+    const outcome = outcomeOf(stuck);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(outcome.value).toBeInstanceOf(QueueStallError);
     await next;
     expect(order).toEqual(['#8 done']);
     expect(watch.lateEnds.get('meeting') ?? 0).toBe(0);
     finish();
-    await until(() => order.length === 3);
+    await vi.waitFor(() => expect(order).toHaveLength(3));
     expect(order).toEqual(['#8 done', '#7 done', 'late end: apply breakouts #7']);
     expect(watch.lateEnds.get('meeting')).toBe(1);
     // A task that ends within the bound is no late end.
@@ -124,9 +155,11 @@ describe('SerialQueue', () => {
         lateCheck = error;
       }
     });
-    await expect(stuck).rejects.toBeInstanceOf(QueueStallError);
+    const outcome = outcomeOf(stuck);
+    await vi.advanceTimersByTimeAsync(30);
+    expect(outcome.value).toBeInstanceOf(QueueStallError);
     release();
-    await until(() => lateCheck !== 'not run');
+    await vi.waitFor(() => expect(lateCheck).not.toBe('not run'));
     expect(lateCheck).toBe('allowed');
   });
 
@@ -211,7 +244,10 @@ describe('SerialQueue', () => {
     const second = q.push('close', async () => {
       order.push('close');
     });
-    await until(() => watch.totalStalls === 1);
+    await vi.advanceTimersByTimeAsync(29);
+    expect(watch.totalStalls).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(watch.totalStalls).toBe(1);
     expect(order).toEqual([]);
     release();
     await Promise.all([first, second]);
@@ -224,7 +260,3 @@ describe('SerialQueue', () => {
     await expect(q.push('late', async () => 1)).rejects.toThrow('closed');
   });
 });
-
-async function until(predicate: () => boolean): Promise<void> {
-  while (!predicate()) await tick(5);
-}
