@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HandQueue, NO_PROVINCE, Throttle, type HandOwner } from '../../signaling/meeting/HandQueue';
+import { HandQueue, NO_PROVINCE, Throttle, type HandOwner } from '../../signaling/store/HandQueue';
 
 const owner = (userId: string, province: string | null = '01'): HandOwner => ({ userId, name: `Name ${userId}`, province, school: null });
 const ids = (q: HandQueue): string[] => q.page(0, q.size).map((e) => e.userId);
