@@ -10,6 +10,7 @@ import { HCM_HOST, HN_HOST, NATIONAL, meetingBody, seedOrg, startApi, teacher, t
 import { AttendanceWriter } from '../../signaling/attendance/AttendanceWriter';
 import { EXPORT_COLUMNS } from '../../signaling/attendance/attendanceExport';
 import { Retention } from '../../signaling/schedule/retention';
+import { until } from '../helpers/wait';
 
 interface Row {
   teacher_id: string;
@@ -23,14 +24,6 @@ function clock(start: number) {
   let t = start;
   return { now: () => t, advance: (ms: number) => (t += ms) };
 }
-
-const until = async (cond: () => Promise<boolean>, ms = 10_000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe.each(ENGINES)('attendance on %s', (engine) => {
   const db = useDb(engine, { beforeAll, afterAll });

@@ -12,6 +12,7 @@ import { seedDemo } from '../../signaling/demo/seedDemo';
 import { orgCounts } from '../../signaling/org/orgRepo';
 import { startPostgres, type PostgresServer } from '../../harness/postgres';
 import fs from 'node:fs';
+import { until } from '../helpers/wait';
 
 describe('nodes starting at once on one PostgreSQL database', () => {
   let pg: PostgresServer;
@@ -69,7 +70,7 @@ describe('nodes starting at once on one PostgreSQL database', () => {
     // b is queued on the server's lock while a holds it: let b's lock request reach the server, then release a.
     const waiting = async (): Promise<number> =>
       (await a.query<{ n: number }>("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"))[0]!.n;
-    while ((await waiting()) === 0) await new Promise((r) => setTimeout(r, 20));
+    await until(async () => (await waiting()) > 0, { what: "b's lock request to reach the server" });
     expect(order).toEqual(['a in']);
     release();
     await Promise.all([first, second]);

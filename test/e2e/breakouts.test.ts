@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { closeAll, inboundForProducer, launchChromium, openAs, packetsForProducer, waitFor } from '../../harness/browser';
+import { sleep } from '../helpers/wait';
 
 const MEETING = 'e2e-breakouts';
 let server: HoinghiServer;
@@ -78,7 +79,8 @@ describe('province breakouts in the browser', () => {
     // Held silent before: the counter does not move.
     for (const page of Object.values(teacher)) {
       const a = await waitFor(() => packetsForProducer(page, mic), (n) => n !== null, 10_000, 'national audio element');
-      await new Promise((r) => setTimeout(r, 1_000));
+      // Deliberate: "held silent" has no event to wait for; the counter must not move for 1 s.
+      await sleep(1_000);
       expect(await packetsForProducer(page, mic)).toBe(a);
     }
     await national.click('button[data-action="speak-to-all"]');

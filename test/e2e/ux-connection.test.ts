@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../../harness/browser';
+import { sleep } from '../helpers/wait';
 
 const MEETING = 'e2e-ux-connection';
 let server: HoinghiServer;
@@ -95,8 +96,9 @@ describe('the connection, explained', () => {
     await second.waitForSelector('[data-status="connected"]');
     await waitFor(() => status(first), (s) => s === 'replaced', 10_000, 'first tab replaced');
     expect(await first.textContent('[data-status]')).toContain('thiết bị hoặc thẻ khác');
-    // No flapping: a few seconds later both are where they were.
-    await new Promise((r) => setTimeout(r, 4_000));
+    // No flapping: a few seconds later both are where they were. Deliberate: "no flapping" has
+    // no event to wait for; 4 s covers the client's first reconnect attempts.
+    await sleep(4_000);
     expect(await status(first)).toBe('replaced');
     expect(await status(second)).toBe('connected');
     // "Use here" takes it back on purpose.

@@ -77,6 +77,29 @@ export function once<T = unknown>(
   });
 }
 
+/**
+ * Resolves once `stream` (a child process's stdout) prints `text`, counting only what it prints
+ * from this call on: start waiting before causing what is to be printed.
+ */
+export function printed(stream: NodeJS.ReadableStream, text: string, options: Omit<UntilOptions, 'intervalMs'> = {}): Promise<void> {
+  const { timeoutMs = 10_000, what = JSON.stringify(text) } = options;
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (chunk: Buffer | string): void => {
+      out += chunk.toString();
+      if (!out.includes(text)) return;
+      stream.off('data', onData);
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      stream.off('data', onData);
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} in the output`));
+    }, timeoutMs);
+    stream.on('data', onData);
+  });
+}
+
 /** Lets time pass. Only for tests whose subject is time; say why where it is called. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

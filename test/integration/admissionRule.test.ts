@@ -7,6 +7,7 @@ import { LocalAdmission } from '../../signaling/admission/LocalAdmission';
 import { RedisAdmission, admissionKeys } from '../../signaling/admission/RedisAdmission';
 import type { Admission, AdmissionOptions, AdmitResult } from '../../signaling/admission/types';
 import { startRedis, type RedisProcess } from '../../harness/cluster';
+import { sleep, until } from '../helpers/wait';
 
 let redis: RedisProcess;
 let domain = 0;
@@ -83,21 +84,23 @@ describe.each(implementations)('%s', (_name, make) => {
     // 20 joins/s, burst 1: a token every 50 ms, never more than one waiting.
     const a = await open({ joinsPerSecond: 20, burst: 1 });
     await a.admit({ ticket: null, lane: 'new' });
-    const tickets = [];
+    const tickets: string[] = [];
     for (let i = 0; i < 4; i++) tickets.push(queued(await a.admit({ ticket: null, lane: 'new' })).ticket);
     const order: number[] = [];
     const waiting = new Set([0, 1, 2, 3]);
-    const deadline = Date.now() + 10_000;
-    while (waiting.size > 0 && Date.now() < deadline) {
-      // Everyone polls, the last first: only the head is ever admitted.
-      for (const i of [...waiting].reverse()) {
-        if ((await a.admit({ ticket: tickets[i]!, lane: 'new' })).status === 'admitted') {
-          order.push(i);
-          waiting.delete(i);
+    await until(
+      async () => {
+        // Everyone polls, the last first: only the head is ever admitted.
+        for (const i of [...waiting].reverse()) {
+          if ((await a.admit({ ticket: tickets[i]!, lane: 'new' })).status === 'admitted') {
+            order.push(i);
+            waiting.delete(i);
+          }
         }
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+        return waiting.size === 0;
+      },
+      { what: 'every ticket admitted' },
+    );
     expect(order).toEqual([0, 1, 2, 3]);
   });
 
@@ -117,14 +120,11 @@ describe.each(implementations)('%s', (_name, make) => {
     queued(await a.admit({ ticket: null, lane: 'new' }));
     const kept = queued(await a.admit({ ticket: null, lane: 'new' }));
     expect(kept.position).toBe(2);
-    // Keep polling one ticket (every 100 ms, within its TTL); the other goes silent.
-    let position = 2;
-    const deadline = Date.now() + 10_000;
-    while (position !== 1 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-      position = queued(await a.admit({ ticket: kept.ticket, lane: 'new' })).position;
-    }
-    expect(position).toBe(1);
+    // Keep polling one ticket (every 100 ms, within its TTL); the other goes silent, and is dropped.
+    await until(async () => queued(await a.admit({ ticket: kept.ticket, lane: 'new' })).position === 1, {
+      intervalMs: 100,
+      what: 'the silent ticket dropped',
+    });
     expect(await a.queueLengths()).toEqual({ rejoin: 0, new: 1 });
   });
 
@@ -134,8 +134,9 @@ describe.each(implementations)('%s', (_name, make) => {
     await a.admit({ ticket: null, lane: 'new' });
     const w = [];
     for (let i = 0; i < 15; i++) w.push(queued(await a.admit({ ticket: null, lane: 'new' })));
-    // Nobody polls for a while: the bucket fills to its waiting cap, no further.
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Deliberate: time is the subject. Nobody polls for a while: the bucket fills to its waiting
+    // cap (reached after 2 s), no further.
+    await sleep(2_500);
     const results = [];
     for (const t of w) results.push((await a.admit({ ticket: t.ticket, lane: 'new' })).status);
     const admitted = results.filter((r) => r === 'admitted').length;

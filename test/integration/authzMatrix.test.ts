@@ -7,6 +7,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
 import { audioRtpParameters, dtlsParameters } from '../../harness/media';
+import { until } from '../helpers/wait';
 
 let server: HoinghiServer;
 let host: Publisher;
@@ -33,12 +34,18 @@ beforeAll(async () => {
   }
   await call(host.socket, 'revokeSpeaker', { userId: 'revoked' });
   sockets.push(host.socket, teacher.socket, speaker.socket, revoked.socket, provinceHost.socket);
-  // Let the fan-outs and closings of the set-up settle before snapshots are compared.
+  // Let the fan-outs and closings of the set-up settle before snapshots are compared: they have
+  // no single end event, so settled is two reads in a row, 300 ms apart, that agree.
   let previous = '';
-  while (previous !== (await state())) {
-    previous = await state();
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  await until(
+    async () => {
+      const now = await state();
+      const settled = now === previous;
+      previous = now;
+      return settled;
+    },
+    { intervalMs: 300, timeoutMs: 30_000, what: 'the set-up to settle' },
+  );
 });
 
 afterAll(async () => {

@@ -16,7 +16,7 @@ import { io as ioClient } from 'socket.io-client';
 import { SfuError } from '../../sfu/errors';
 import { MEETING, next, startServer } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { printed, sleep, until } from '../helpers/wait';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import type { ConsumerInfo } from '../../signaling/protocol/events';
 import { waitFor } from '../../harness/browser';
@@ -193,8 +193,10 @@ describe('an SFU node left without a controller', () => {
       const link = await NodeLink.connect(node.controlUrl, 'sfu-orphan', 'x', SFU_SECRET);
       await link.call('openRoom', 'orphan-meeting', 'orphan-meeting');
       await link.call('createWebRtcTransport', 'orphan-meeting', 'recv');
+      const closed = printed(node.child.stdout!, 'no controller for the grace period: rooms closed', { timeoutMs: 15_000 });
       link.close();
-      await new Promise((r) => setTimeout(r, 2_500));
+      // The node says when it closes them; a probe before that would be a controller again.
+      await closed;
       const again = await NodeLink.connect(node.controlUrl, 'sfu-orphan', 'x', SFU_SECRET);
       const load = await new Promise<{ stats: { routers: number; transports: number } }>((resolve) => again.once('load', resolve));
       again.close();
@@ -224,7 +226,8 @@ describe('an SFU node whose controller is gone', () => {
       // A's link flaps: back within the grace, nothing is closed.
       a.close();
       const again = await NodeLink.connect(node.controlUrl, 'sfu-owners', 'x', SFU_SECRET, 5_000, 'ctl-a');
-      await new Promise((r) => setTimeout(r, 2_000));
+      // Deliberate: "nothing is closed" has no event to wait for; let the grace (1 s) run out twice.
+      await sleep(2_000);
       expect(await transportsSeenBy(b)).toBe(3);
       // A gone for good (as a killed signaling process): its two transports close, B's stays.
       again.close();

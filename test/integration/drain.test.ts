@@ -11,6 +11,7 @@ import type { WireError } from '../../signaling/protocol/errors';
 import { MEETING, call, connectClient, next, request, startServer, testConfig, tokenFor, type TestSocket } from '../../harness/server';
 import { startHaproxy, type HaproxyProcess } from '../../harness/haproxy';
 import { startSignalingProcess, type SignalingProcess } from '../../harness/signalingProcess';
+import { sleep } from '../helpers/wait';
 
 const servers: HoinghiServer[] = [];
 let haproxy: HaproxyProcess | null = null;
@@ -162,7 +163,7 @@ describe('drain behind HAProxy', () => {
             } catch (error) {
               const data = (error as { data?: WireError }).data;
               if (data?.code !== 'draining') return reject(error as Error);
-              await new Promise((r) => setTimeout(r, data.retryAfterMs ?? 500));
+              await sleep(data.retryAfterMs ?? 500); // the client's own wait: the retry-after it was told
             }
           }
           reject(new Error('never moved'));

@@ -4,7 +4,7 @@ import type { HandQueueSummary, SpeakState } from '../../signaling/protocol/even
 import { PROVINCES } from '../../signaling/data/provinces';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { sleep, until } from '../helpers/wait';
 
 const N = 1000;
 let server: HoinghiServer;
@@ -57,6 +57,13 @@ afterAll(async () => {
   await server?.close();
 });
 
+const handSeq = (): Promise<number> => server.sockets.registry.get(MEETING)!.state.handSeq('main');
+
+/** Waits until the host's last summary is of the queue as it is now (none is pending). */
+async function summariesCaughtUp(): Promise<void> {
+  await until(async () => summaries.at(-1)?.seq === (await handSeq()), { what: "the host's summary to catch up with the queue" });
+}
+
 async function fullQueue(): Promise<{ userId: string; seq: number; province: string | null; raisedAt: number }[]> {
   const out = [];
   for (let offset = 0; ; offset += 500) {
@@ -98,7 +105,8 @@ describe('the hand queue at scale', () => {
       expect(during[i]!.serverNow - during[i - 1]!.serverNow).toBeGreaterThanOrEqual(495);
     }
     const count = summaries.length;
-    await new Promise((r) => setTimeout(r, 1_200));
+    // Deliberate: "none without a change" has no event to wait for; two intervals pass.
+    await sleep(1_200);
     expect(summaries.length).toBe(count);
   });
 
@@ -109,11 +117,13 @@ describe('the hand queue at scale', () => {
   it('changes nothing when a hand is raised twice', async () => {
     const t = teachers[7]!;
     const before = await fullQueue();
+    await summariesCaughtUp();
     const seqBefore = summaries.at(-1)!.seq;
-    await new Promise((r) => setTimeout(r, 600)); // past the summary interval
     await call(t.socket, 'raiseHand', {});
     expect(await fullQueue()).toEqual(before);
-    await new Promise((r) => setTimeout(r, 600));
+    expect(await handSeq()).toBe(seqBefore);
+    // Deliberate: "no summary follows" has no event to wait for; one interval (500 ms) passes.
+    await sleep(600);
     expect(summaries.at(-1)!.seq).toBe(seqBefore);
   });
 
@@ -149,7 +159,7 @@ describe('the hand queue at scale', () => {
   it('lowers every hand of one province, and tells only those teachers', async () => {
     const province = PROVINCES[5]!.code;
     // Let any pending summary go out, so that the next one is caused by the lowering.
-    await new Promise((r) => setTimeout(r, 600));
+    await summariesCaughtUp();
     const before = summaries.at(-1)!;
     const queue = await fullQueue();
     expect(before.total).toBe(queue.length);

@@ -150,13 +150,16 @@ describe('audio only, for weak connections', () => {
     const v = track(await joinAsViewer(server));
     const closed = collect<{ producerId: string }>(v.socket, 'consumerClosed');
     const arriving = collect<ConsumerInfo>(v.socket, 'newConsumer');
+    // A witness with video on: its new consumer shows the fan-out of a new producer has run.
+    const witness = track(await joinAsViewer(server));
+    const witnessed = collect<ConsumerInfo>(witness.socket, 'newConsumer');
     expect(await call(v.socket, 'setAudioOnly', { on: true })).toEqual({ audioOnly: true });
     await until(() => closed.length === 1, { timeoutMs: 5_000, what: 'video consumer closed' });
     expect(closed[0]!.producerId).toBe(host.producers.camera);
     // A new video producer is not offered while audio only.
     await call(host.socket, 'closeProducer', { producerId: host.producers.camera });
     const camera = await call(host.socket, 'produce', { transportId: host.sendTransportId, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => witnessed.some((c) => c.producerId === camera.producerId), { what: 'the witness offered the new camera' });
     expect(arriving).toEqual([]);
     await call(v.socket, 'setAudioOnly', { on: false });
     await until(() => arriving.some((c) => c.producerId === camera.producerId), { timeoutMs: 5_000, what: 'video again' });

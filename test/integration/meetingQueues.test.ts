@@ -11,7 +11,7 @@ import type { ConsumerInfo, SessionInfo, SpeakState } from '../../signaling/prot
 import { SelfWaitError } from '../../common/SerialQueue';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { sleep, until } from '../helpers/wait';
 import { audioRtpParameters, dtlsParameters } from '../../harness/media';
 
 /** Acknowledgements must come within this (liveness, not speed: the freeze never answered). */
@@ -197,7 +197,8 @@ describe('speak to all beside the queue', () => {
     const last = new Map<string, 'pause' | 'resume'>();
     const slow = (what: 'pause' | 'resume', real: (id: string) => Promise<void>) => (id: string) => {
       last.set(id, what);
-      return new Promise<void>((resolve, reject) => setTimeout(() => real(id).then(resolve, reject), 3 * STALL_MS));
+      // Deliberate: the injected fault is a slow SFU, answering after three watchdog bounds.
+      return sleep(3 * STALL_MS).then(() => real(id));
     };
     server.sfu.pauseConsumer = slow('pause', pause);
     server.sfu.resumeConsumer = slow('resume', resume);

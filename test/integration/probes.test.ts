@@ -8,6 +8,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import { startServer, testConfig } from '../../harness/server';
 import { startSignalingProcess, type SignalingProcess } from '../../harness/signalingProcess';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
+import { eventually } from '../helpers/wait';
 
 let server: HoinghiServer | null = null;
 let redis: RedisProcess | null = null;
@@ -30,13 +31,14 @@ async function probe(url: string): Promise<{ status: number; body: { status: str
 }
 
 async function waitForReason(url: string, reason: string | null, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await probe(url);
-    if ((reason === null && r.status === 200) || (reason !== null && r.status === 503 && r.body.reason === reason)) return;
-    if (Date.now() > deadline) throw new Error(`readyz: ${JSON.stringify(r)}, wanted ${reason ?? 'ready'}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  await eventually(
+    async () => {
+      const r = await probe(url);
+      const ok = (reason === null && r.status === 200) || (reason !== null && r.status === 503 && r.body.reason === reason);
+      if (!ok) throw new Error(`readyz: ${JSON.stringify(r)}, wanted ${reason ?? 'ready'}`);
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
 }
 
 describe('probes', () => {

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { ENGINES, startPostgres, type PostgresServer } from '../../harness/postgres';
 import { MEETING, call, connectClient, request, startServer, tokenFor } from '../../harness/server';
+import { sleep, until } from '../helpers/wait';
 
 interface Row {
   session: string;
@@ -72,16 +73,19 @@ describe.each(ENGINES)('scheduled joins on %s', (engine) => {
     const token = tokenFor(server, { sub: 'gv-hn-1', role: 'teacher', meetings: ['decoy'] });
     const s1 = await connectClient(server, token);
     await call(s1, 'join', { meetingId: openId });
-    let r: Row[] = [];
-    const deadline = Date.now() + 10_000;
-    while ((r = await rows(openId, 'gv-hn-1')).length === 0 && Date.now() < deadline) await new Promise((x) => setTimeout(x, 50));
+    let r = await until(async () => {
+      const got = await rows(openId, 'gv-hn-1');
+      return got.length > 0 && got;
+    }, { what: 'the attendance row' });
     expect(r).toHaveLength(1);
     expect(r[0]!.left_at).toBeNull();
     s1.close();
-    await new Promise((x) => setTimeout(x, 500));
+    await until(() => !server.sockets.registry.get(openId)?.peers.has('gv-hn-1'), { what: 'the server to see the disconnect' });
     const s2 = await connectClient(server, token);
     await call(s2, 'join', { meetingId: openId });
-    await new Promise((x) => setTimeout(x, 3_500)); // past the grace of the first disconnect
+    // Deliberate: time is the subject. The grace (3 s) of the first disconnect runs out meanwhile,
+    // and must not end the interval the reconnect continued.
+    await sleep(3_500);
     await server.data!.attendance.flush();
     r = await rows(openId, 'gv-hn-1');
     expect(r).toHaveLength(1);

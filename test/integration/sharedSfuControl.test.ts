@@ -11,7 +11,7 @@ import { NodeLink } from '../../sfu/cluster/NodeLink';
 import type { ConsumerParams } from '../../sfu/types';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import { audioRtpParameters, videoRtpParameters } from '../../harness/media';
-import { until } from '../helpers/wait';
+import { printed, sleep, until } from '../helpers/wait';
 import { waitFor } from '../../harness/browser';
 
 const MEETING = 'shared-meeting';
@@ -131,7 +131,8 @@ describe('three signaling processes sharing three SFU nodes', () => {
     await waitFor(async () => linkTotals(A), (t) => t.replicas === 4 && t.consumers === 4 && t.transports === 4, 5_000, 'the nodes to report their links');
     // Asking again, from every process at once, makes nothing more.
     await Promise.all(seats.map((s) => Promise.all(instances().flatMap(() => producers.map((p) => s.via.pipeProducer(p, s.edge))))));
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Deliberate: "nothing more" has no event to wait for; give a wrong extra link time to be reported.
+    await sleep(1_500);
     expect(linkTotals(A)).toEqual({ transports: 4, consumers: 4, replicas: 4 });
     expect((await A.sharedTopology(RACE)).replicas).toBe(4);
     await until(() => instances().every((i) => i.stats().pipes >= 4), { timeoutMs: 5_000, what: 'every process counting the node pipes' });
@@ -208,7 +209,8 @@ describe('three signaling processes sharing three SFU nodes', () => {
     // A's viewer on the relay leaves: room for one more there.
     const leaving = seats.find((s) => s.via === A && s.node === seats[2]!.node)!;
     await A.closeTransport(leaving.transportId);
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Deliberate: the nodes must keep what they hold; give a wrong closing time to happen.
+    await sleep(1_500);
     // The nodes kept C's rooms (other controllers are connected) and every consumer of A and B.
     for (const s of seats.filter((x) => x.via !== C && x !== leaving)) {
       for (const c of s.consumers) await expect(s.via.consumerStats(c.id)).resolves.toMatchObject({ kind: c.kind });
@@ -219,7 +221,8 @@ describe('three signaling processes sharing three SFU nodes', () => {
     seats.push(late);
     expect(late.consumers.map((c) => c.producerId).sort()).toEqual(producers);
     expect(await B.sharedTopology(MEETING)).toEqual(before);
-    await new Promise((r) => setTimeout(r, 1_200));
+    // Deliberate: no rebuild means no new link; give a wrong one time to be reported.
+    await sleep(1_200);
     expect(linkTotals(A)).toEqual(links);
   });
 
@@ -329,11 +332,14 @@ describe('an SFU node with several controllers', () => {
       const second = await NodeLink.connect(node.controlUrl, 'sfu-shared', 'x', SFU_SECRET);
       await first.call('openRoom', 'kept', 'kept');
       first.close();
-      await new Promise((r) => setTimeout(r, 2_500));
+      // Deliberate: the grace period (1 s) is the subject, and a probe is a controller that would
+      // restart it, so the node is read once, after the grace has passed.
+      await sleep(2_500);
       expect(await routers()).toBe(1);
+      const closed = printed(node.child.stdout!, 'no controller for the grace period: rooms closed', { timeoutMs: 15_000 });
       second.close();
-      // (A probe is a controller too: look only once the grace period is over.)
-      await new Promise((r) => setTimeout(r, 2_500));
+      // The node says when it closes them (a probe before that would be a controller again).
+      await closed;
       expect(await routers()).toBe(0);
     } finally {
       await node.stop();

@@ -17,6 +17,7 @@ import type { TestSocket } from '../../harness/server';
 import { call, request } from '../../harness/server';
 import { connectTo } from '../../harness/signaling';
 import { startClusterScript, type ClusterScript, type ProcessInfo } from '../helpers/clusterScript';
+import { until } from '../helpers/wait';
 
 interface SignIn {
   token: string;
@@ -40,16 +41,6 @@ async function api<T>(base: string, method: string, route: string, token: string
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const portFree = (port: number): Promise<boolean> =>
@@ -172,11 +163,14 @@ describe('scripts/start-cluster.sh', () => {
       rows: { id: string; present: boolean; province: string }[];
     }
     // Attendance is written in batches off the join path (HOINGHI_ATTENDANCE_FLUSH_MS, 1 s).
-    const report = await until('attendance row', async () => {
-      const res = await api<Attendance>(cluster!.url, 'GET', `/api/meetings/${meetingId}/attendance?teachers=1`, hostToken);
-      expect(res.status).toBe(200);
-      return res.body.rows.some((r) => r.id === 'gv-hn-1' && r.present) ? res.body : undefined;
-    });
+    const report = await until(
+      async () => {
+        const res = await api<Attendance>(cluster!.url, 'GET', `/api/meetings/${meetingId}/attendance?teachers=1`, hostToken);
+        expect(res.status).toBe(200);
+        return res.body.rows.some((r) => r.id === 'gv-hn-1' && r.present) ? res.body : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: 'the attendance row' },
+    );
     expect(report.totals.present).toBe(1);
     expect(report.rows.find((r) => r.id === 'gv-hn-1')).toMatchObject({ province: '01', present: true });
   });

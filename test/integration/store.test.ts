@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../signaling/store/MemoryStore';
 import { RedisStore } from '../../signaling/store/RedisStore';
-import type { MeetingStore, Participant, SequencedEvent } from '../../signaling/store/types';
+import type { MeetingState, MeetingStore, Participant, SequencedEvent } from '../../signaling/store/types';
 import { startRedis, type RedisProcess } from '../../harness/cluster';
 import { until } from '../helpers/wait';
 
@@ -49,6 +49,35 @@ const kinds: [string, () => Promise<Nodes>][] = [
     },
   ],
 ];
+
+/**
+ * Subscribes listeners once their stores deliver this meeting's events (a Redis subscription is
+ * set up in the background): marker producers are added and removed through `writer` until
+ * every subscription has carried one, and the last has passed, so the listeners see only what
+ * comes after. Returns the unsubscribe.
+ */
+async function listening(writer: MeetingState, subs: [MeetingState, (e: SequencedEvent) => void][]): Promise<() => void> {
+  const markers = subs.map(() => new Set<string>());
+  const probes = subs.map(([state], i) =>
+    state.subscribe((e) => {
+      if (e.type === 'producersRemoved') for (const id of e.producerIds) markers[i]!.add(id);
+    }),
+  );
+  let n = 0;
+  await until(
+    async () => {
+      const id = `marker-${++n}`;
+      await writer.addProducer({ id, kind: 'audio', source: 'mic', peerId: 'marker', peerName: 'marker', sessionKey: 'main', roomId: writer.meetingId, national: true });
+      await writer.removeProducers([id]);
+      return markers.every((m) => m.size > 0);
+    },
+    { what: 'the store subscriptions to deliver' },
+  );
+  await until(() => markers.every((m) => m.has(`marker-${n}`)), { what: 'the last marker to pass' });
+  const offs = subs.map(([state, listener]) => state.subscribe(listener));
+  for (const off of probes) off();
+  return () => offs.forEach((off) => off());
+}
 
 function participant(userId: string, more: Partial<Participant> = {}): Participant {
   return {
@@ -171,9 +200,10 @@ describe.each(kinds)('the %s meeting store', (_kind, make) => {
     const b = nodes.b.meeting(id);
     const seenA: SequencedEvent[] = [];
     const seenB: SequencedEvent[] = [];
-    const offA = a.subscribe((e) => seenA.push(e));
-    const offB = b.subscribe((e) => seenB.push(e));
-    await new Promise((r) => setTimeout(r, 100)); // the subscriptions are set up
+    const off = await listening(a, [
+      [a, (e) => seenA.push(e)],
+      [b, (e) => seenB.push(e)],
+    ]);
     const speaker = (userId: string) => ({ userId, name: userId, province: null, school: null, allowVideo: false, muted: false, state: 'invited' as const });
     expect(await a.invite('main', speaker('s1'), 2)).toBe('ok');
     expect(await b.invite('main', speaker('s1'), 2)).toBe('exists');
@@ -190,8 +220,7 @@ describe.each(kinds)('the %s meeting store', (_kind, make) => {
     expect(seenA).toEqual(seenB);
     expect(seenA.map((e) => e.type)).toEqual(['speakerMuted', 'speakerEnded']);
     expect(seenA[1]!.seq).toBe(seenA[0]!.seq + 1);
-    offA();
-    offB();
+    off();
   });
 
   it('starts breakouts once, extends from the absolute deadline, and ends them once', async () => {
@@ -217,8 +246,7 @@ describe.each(kinds)('the %s meeting store', (_kind, make) => {
     const a = nodes.a.meeting(id);
     const b = nodes.b.meeting(id);
     const seen: SequencedEvent[] = [];
-    const off = b.subscribe((e) => seen.push(e));
-    await new Promise((r) => setTimeout(r, 100));
+    const off = await listening(a, [[b, (e) => seen.push(e)]]);
     const producer = (pid: string) => ({ id: pid, kind: 'audio' as const, source: 'mic' as const, peerId: 'h', peerName: 'H', sessionKey: 'main', roomId: id, national: true });
     await a.addProducer(producer('p1'));
     await a.addProducer(producer('p2'));
