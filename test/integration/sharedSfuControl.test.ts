@@ -280,7 +280,7 @@ describe('three signaling processes sharing three SFU nodes', () => {
     expect(after.replicas).toBe(0);
     for (const i of [A, B]) expect([...new Set(lostBy.get(i))].sort(), name(i)).toEqual(expected(i));
     // The repair is counted once the detach is written, which may be just after Redis shows it.
-    await until(() => repairs(A, B) - repairsBefore >= 1, 10_000, 'the repair counted');
+    await until(() => repairs(A, B) - repairsBefore >= 1, { timeoutMs: 10_000, what: 'the repair counted' });
     expect(repairs(A, B) - repairsBefore).toBe(1);
     // The node's new worker takes viewers again, fed from the origin.
     await waitFor(async () => A.stats().workers.filter((w) => w.node === leaf).map((w) => w.pid), (p) => p.length === 1 && p[0] !== pid, 15_000, 'the replacement worker');
