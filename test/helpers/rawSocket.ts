@@ -25,12 +25,3 @@ export function rawSocket(baseUrl: string, opts: { localAddress?: string; header
     socket.on('error', (err) => reject(err));
   });
 }
-
-/** Waits (polling, with a deadline) until `read()` returns `want`. */
-export async function until<T>(read: () => T, want: T, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (read() !== want) {
-    if (Date.now() > deadline) throw new Error(`${what}: still ${String(read())}, wanted ${String(want)} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

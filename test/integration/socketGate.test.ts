@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { io as connect } from 'socket.io-client';
 import type { HoinghiServer } from '../../signaling/server';
 import { connectClient, startServer, tokenFor } from '../../harness/server';
-import { rawSocket, until, type RawOutcome } from '../helpers/rawSocket';
+import { rawSocket, type RawOutcome } from '../helpers/rawSocket';
+import { until } from '../helpers/wait';
 
 let server: HoinghiServer | null = null;
 afterEach(async () => {
@@ -92,12 +93,12 @@ describe('unauthenticated sockets', () => {
     const outcomes = await open2000(s, addresses);
     // Concurrent upgrades past the first check are closed when the connection opens, so the
     // server holds exactly the cap per address; every other attempt was refused.
-    await until(() => s.sockets.io.engine.clientsCount, addresses.length * perIp, 10_000, 'sockets held');
+    await until(() => s.sockets.io.engine.clientsCount === addresses.length * perIp, { timeoutMs: 10_000, what: 'sockets held' });
     expect(s.gate.pending).toBe(addresses.length * perIp);
     expect(await refusedCount(s, 'pending_per_ip')).toBe(2_000 - addresses.length * perIp);
     expect(outcomes.filter(isOpen).length).toBeGreaterThanOrEqual(addresses.length * perIp);
     for (const o of outcomes.filter(isOpen)) o.socket.close();
-    await until(() => s.sockets.io.engine.clientsCount, 0, 20_000, 'sockets after the clients left');
+    await until(() => s.sockets.io.engine.clientsCount === 0, { timeoutMs: 20_000, what: 'sockets after the clients left' });
     expect(s.gate.pending).toBe(0);
   }, 240_000);
 
@@ -108,7 +109,7 @@ describe('unauthenticated sockets', () => {
     const opened = outcomes.filter(isOpen);
     expect(opened).toHaveLength(2_000);
     // Counted from the last one's opening: socket.io's default (45 s) would still hold it at 40 s.
-    await until(() => s.sockets.io.engine.clientsCount, 0, 40_000, 'sockets held after the auth timeout');
+    await until(() => s.sockets.io.engine.clientsCount === 0, { timeoutMs: 40_000, what: 'sockets held after the auth timeout' });
     await Promise.all(opened.map((o) => o.closed));
     expect(s.gate.pending).toBe(0);
     // The server closed them all; the addresses are welcome again.
@@ -135,7 +136,7 @@ describe('unauthenticated sockets', () => {
     const socket = connect(s.url, { transports: ['websocket'], auth: { token: 'not-a-token' }, reconnection: false, forceNew: true });
     await new Promise<void>((resolve) => socket.once('connect_error', () => resolve()));
     // The client does not close: the server does.
-    await until(() => s.sockets.io.engine.clientsCount, 0, 15_000, 'sockets held');
+    await until(() => s.sockets.io.engine.clientsCount === 0, { timeoutMs: 15_000, what: 'sockets held' });
     socket.close();
   });
 
@@ -150,7 +151,7 @@ describe('unauthenticated sockets', () => {
     if (other.kind === 'open') other.socket.close();
     sockets[0]!.close();
     const s = server;
-    await until(() => s.sockets.io.of('/').sockets.size, 2, 5_000, 'sockets');
+    await until(() => s.sockets.io.of('/').sockets.size === 2, { timeoutMs: 5_000, what: 'sockets' });
     const fourth = await connectClient(server, tokenFor(server, { role: 'teacher' }));
     fourth.close();
     for (const s2 of sockets) s2.close();
