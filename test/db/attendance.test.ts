@@ -10,7 +10,7 @@ import { HCM_HOST, HN_HOST, NATIONAL, meetingBody, seedOrg, startApi, teacher, t
 import { AttendanceWriter } from '../../signaling/attendance/AttendanceWriter';
 import { EXPORT_COLUMNS } from '../../signaling/attendance/attendanceExport';
 import { Retention } from '../../signaling/schedule/retention';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 
 interface Row {
   teacher_id: string;

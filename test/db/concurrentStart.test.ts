@@ -12,7 +12,7 @@ import { seedDemo } from '../../signaling/demo/seedDemo';
 import { orgCounts } from '../../signaling/org/orgRepo';
 import { startPostgres, type PostgresServer } from '../../harness/postgres';
 import fs from 'node:fs';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 
 describe('nodes starting at once on one PostgreSQL database', () => {
   let pg: PostgresServer;

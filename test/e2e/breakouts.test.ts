@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { closeAll, inboundForProducer, launchChromium, openAs, packetsForProducer, waitFor } from '../../harness/browser';
-import { sleep } from '../helpers/wait';
+import { sleep } from '../../harness/wait';
 
 const MEETING = 'e2e-breakouts';
 let server: HoinghiServer;

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { closeAll, launchChromium, openAs, waitFor } from '../../harness/browser';
-import { sleep } from '../helpers/wait';
+import { sleep } from '../../harness/wait';
 
 const MEETING = 'e2e-keyframes';
 const TEACHERS = ['gv-hn-1', 'gv-hn-2', 'gv-hcm-1', 'gv-hcm-2', 'gv-dn-1', 'gv-cm-1'];

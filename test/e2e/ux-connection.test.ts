@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../../harness/browser';
-import { sleep } from '../helpers/wait';
+import { sleep } from '../../harness/wait';
 
 const MEETING = 'e2e-ux-connection';
 let server: HoinghiServer;

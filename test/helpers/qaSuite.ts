@@ -8,7 +8,7 @@ import type { ClaimsInput } from '../../signaling/auth/tokens';
 import type { PollHostSummary, QaHostSummary, QaPublic, ReactionStrip } from '../../signaling/protocol/qa';
 import { call, request, type TestSocket } from '../../harness/server';
 import { collect } from './flows';
-import { until } from './wait';
+import { until } from '../../harness/wait';
 
 export type Claims = Partial<ClaimsInput> & Pick<ClaimsInput, 'role'>;
 export interface QaTarget {

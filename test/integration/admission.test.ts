@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import { joinQueued, joinWhenAdmitted } from '../helpers/admission';
 
 const servers: HoinghiServer[] = [];

@@ -8,7 +8,7 @@ import { createClient } from 'redis';
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { startRedis, type RedisProcess } from '../../harness/cluster';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import { joinQueued, joinWhenAdmitted } from '../helpers/admission';
 
 let redis: RedisProcess;

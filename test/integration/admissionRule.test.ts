@@ -7,7 +7,7 @@ import { LocalAdmission } from '../../signaling/admission/LocalAdmission';
 import { RedisAdmission, admissionKeys } from '../../signaling/admission/RedisAdmission';
 import type { Admission, AdmissionOptions, AdmitResult } from '../../signaling/admission/types';
 import { startRedis, type RedisProcess } from '../../harness/cluster';
-import { sleep, until } from '../helpers/wait';
+import { sleep, until } from '../../harness/wait';
 
 let redis: RedisProcess;
 let domain = 0;

@@ -7,7 +7,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
 import { audioRtpParameters, dtlsParameters } from '../../harness/media';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 
 let server: HoinghiServer;
 let host: Publisher;

@@ -3,7 +3,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import { clientEventSchemas, type ClientEventName } from '../../signaling/protocol/schemas';
 import { connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import { dtlsParameters } from '../../harness/media';
 
 let server: HoinghiServer;

@@ -3,7 +3,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import type { BreakoutsState, ConsumerInfo, Notice, SessionInfo } from '../../signaling/protocol/events';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 /** What one participant currently consumes: consumer id → producer id, kept from the events. */

@@ -16,7 +16,7 @@ import { io as ioClient } from 'socket.io-client';
 import { SfuError } from '../../sfu/errors';
 import { MEETING, next, startServer } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
-import { printed, sleep, until } from '../helpers/wait';
+import { printed, sleep, until } from '../../harness/wait';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import type { ConsumerInfo } from '../../signaling/protocol/events';
 import { waitFor } from '../../harness/browser';

@@ -11,7 +11,7 @@ import type { WireError } from '../../signaling/protocol/errors';
 import { MEETING, call, connectClient, next, request, startServer, testConfig, tokenFor, type TestSocket } from '../../harness/server';
 import { startHaproxy, type HaproxyProcess } from '../../harness/haproxy';
 import { startSignalingProcess, type SignalingProcess } from '../../harness/signalingProcess';
-import { sleep } from '../helpers/wait';
+import { sleep } from '../../harness/wait';
 
 const servers: HoinghiServer[] = [];
 let haproxy: HaproxyProcess | null = null;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, request, startServer } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
-import { sleep, until } from '../helpers/wait';
+import { sleep, until } from '../../harness/wait';
 
 let server: HoinghiServer;
 let host: Publisher;

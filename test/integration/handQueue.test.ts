@@ -4,7 +4,7 @@ import type { HandQueueSummary, SpeakState } from '../../signaling/protocol/even
 import { PROVINCES } from '../../signaling/data/provinces';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect } from '../helpers/flows';
-import { sleep, until } from '../helpers/wait';
+import { sleep, until } from '../../harness/wait';
 
 const N = 1000;
 let server: HoinghiServer;

@@ -13,7 +13,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, startServer, tokenFor } from '../../harness/server';
 import { udpReceiveDropsByPort } from '../../sfu/udpDrops';
 import { WebRtcPublisher } from '../../harness/webrtcPublisher';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 
 const UDPKIT = '.build/udpkit';
 const CLIP = path.join(process.env.HOINGHI_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'hoinghi'), 'test-clip-vp8-v1.webm');

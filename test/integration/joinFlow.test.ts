@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, next, request, tokenFor, startServer, type TestSocket } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import { dtlsParameters, videoRtpParameters } from '../../harness/media';
 import type { ConsumerInfo } from '../../signaling/protocol/events';
 import { DATA_SAVER_BPS } from '../../signaling/meeting/layerFlow';

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, type Viewer } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import { dtlsParameters } from '../../harness/media';
 import type { ConsumerInfo, MeetingStats } from '../../signaling/protocol/events';
 import { TRANSPORT_WIDE_CC_URI } from '../../signaling/meeting/massAudience';

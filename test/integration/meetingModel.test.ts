@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
 import { MODEL_NODE_ENV, checkMeetingModel, modelSettings } from '../helpers/meetingModel/runModel';
 

@@ -7,7 +7,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import type { BreakoutsState, SessionInfo, SpeakState, SpeakerInfo } from '../../signaling/protocol/events';
 import { call, connectClient, request, startServer, type TestSocket } from '../../harness/server';
 import { collect } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import type { ClusterSfu } from '../../sfu/cluster/ClusterSfu';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';

@@ -11,7 +11,7 @@ import type { ConsumerInfo, SessionInfo, SpeakState } from '../../signaling/prot
 import { SelfWaitError } from '../../common/SerialQueue';
 import { MEETING, call, connectClient, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
-import { sleep, until } from '../helpers/wait';
+import { sleep, until } from '../../harness/wait';
 import { audioRtpParameters, dtlsParameters } from '../../harness/media';
 
 /** Acknowledgements must come within this (liveness, not speed: the freeze never answered). */

@@ -6,7 +6,7 @@ import { RelayTree } from '../../sfu/cluster/RelayTree';
 import type { PooledWorker } from '../../sfu/WorkerPool';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor } from '../../harness/server';
 import { joinAndPublish, joinAsViewer, type Publisher, type Viewer } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 
 describe('the placement policy', () => {
   const w = (index: number): PooledWorker => ({ index }) as PooledWorker;

@@ -8,7 +8,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import { startServer, testConfig } from '../../harness/server';
 import { startSignalingProcess, type SignalingProcess } from '../../harness/signalingProcess';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
-import { eventually } from '../helpers/wait';
+import { eventually } from '../../harness/wait';
 
 let server: HoinghiServer | null = null;
 let redis: RedisProcess | null = null;

@@ -10,7 +10,7 @@ import type { LocalSfu } from '../../sfu/LocalSfu';
 import type { QueueInfo } from '../../signaling/protocol/errors';
 import { MEETING, call, connectClient, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { joinAndPublish, joinAsViewer } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import { joinWhenAdmitted } from '../helpers/admission';
 import { dtlsParameters } from '../../harness/media';
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { ENGINES, startPostgres, type PostgresServer } from '../../harness/postgres';
 import { MEETING, call, connectClient, request, startServer, tokenFor } from '../../harness/server';
-import { sleep, until } from '../helpers/wait';
+import { sleep, until } from '../../harness/wait';
 
 interface Row {
   session: string;

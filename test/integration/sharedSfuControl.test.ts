@@ -11,7 +11,7 @@ import { NodeLink } from '../../sfu/cluster/NodeLink';
 import type { ConsumerParams } from '../../sfu/types';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import { audioRtpParameters, videoRtpParameters } from '../../harness/media';
-import { printed, sleep, until } from '../helpers/wait';
+import { printed, sleep, until } from '../../harness/wait';
 import { waitFor } from '../../harness/browser';
 
 const MEETING = 'shared-meeting';

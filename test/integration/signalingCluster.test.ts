@@ -12,7 +12,7 @@ import type { BreakoutsState, ConsumerInfo, HandQueueSummary, JoinResult, Meetin
 import type { ClaimsInput } from '../../signaling/auth/tokens';
 import { call, next, request, type TestSocket } from '../../harness/server';
 import { collect } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import { SFU_SECRET, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
 import { clusterToken, connectTo, startSignalingNode, type SignalingProcess } from '../../harness/signaling';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';

@@ -7,7 +7,7 @@ import { io as connect } from 'socket.io-client';
 import type { HoinghiServer } from '../../signaling/server';
 import { connectClient, startServer, tokenFor } from '../../harness/server';
 import { rawSocket, type RawOutcome } from '../helpers/rawSocket';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 
 let server: HoinghiServer | null = null;
 afterEach(async () => {

@@ -3,7 +3,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import type { ConsumerInfo, SpeakState } from '../../signaling/protocol/events';
 import { MEETING, call, connectClient, next, request, startServer, tokenFor, type TestSocket } from '../../harness/server';
 import { collect, joinAsViewer, type Viewer } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../harness/media';
 
 let server: HoinghiServer;

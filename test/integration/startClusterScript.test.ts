@@ -17,7 +17,7 @@ import type { TestSocket } from '../../harness/server';
 import { call, request } from '../../harness/server';
 import { connectTo } from '../../harness/signaling';
 import { startClusterScript, type ClusterScript, type ProcessInfo } from '../helpers/clusterScript';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 
 interface SignIn {
   token: string;

@@ -7,7 +7,7 @@ import { MemoryStore } from '../../signaling/store/MemoryStore';
 import { RedisStore } from '../../signaling/store/RedisStore';
 import type { MeetingState, MeetingStore, Participant, SequencedEvent } from '../../signaling/store/types';
 import { startRedis, type RedisProcess } from '../../harness/cluster';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 
 let redis: RedisProcess;
 const stores: MeetingStore[] = [];

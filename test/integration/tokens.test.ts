@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { ConfigError, loadConfig } from '../../signaling/config';
 import { MEETING, call, connectClient, next, request, startServer } from '../../harness/server';
-import { sleep } from '../helpers/wait';
+import { sleep } from '../../harness/wait';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-keys-'));
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });

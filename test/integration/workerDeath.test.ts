@@ -3,7 +3,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import type { LocalSfu } from '../../sfu/LocalSfu';
 import { MEETING, next, startServer } from '../../harness/server';
 import { joinAndPublish, joinAsViewer } from '../helpers/flows';
-import { until } from '../helpers/wait';
+import { until } from '../../harness/wait';
 
 let server: HoinghiServer;
 
