@@ -19,7 +19,6 @@ import {
 } from '../../web/src/client/layerGovernor';
 import { linkSample } from '../../web/src/client/linkWatch';
 import { MASS_AUDIENCE_SPATIAL_LAYER } from '../../web/src/client/sharpLayer';
-import { MASS_AUDIENCE_SPATIAL_LAYER as SERVER_MASS_LAYER } from '../../signaling/meeting/massAudience';
 
 /** A link driven window by window: each window carries `packets` packets with `loss` of them lost. */
 class Link {
@@ -258,8 +257,4 @@ describe('linkSample', () => {
     report.delete('t');
     expect(linkSample(report as unknown as RTCStatsReport, 42).rttResponses).toBeUndefined();
   });
-});
-
-it('the page and the server agree on the mass-audience default layer', () => {
-  expect(MASS_AUDIENCE_SPATIAL_LAYER).toBe(SERVER_MASS_LAYER);
 });

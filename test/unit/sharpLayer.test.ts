@@ -3,9 +3,8 @@
  * `setConsumerLayers` payloads the server accepts (a layer 0–2, or null for the default back).
  */
 import { describe, expect, it } from 'vitest';
-import { asksTopLayer, TOP_SPATIAL_LAYER } from '../../web/src/client/sharpLayer';
+import { asksTopLayer } from '../../web/src/client/sharpLayer';
 import { clientEventSchemas } from '../../signaling/protocol/schemas';
-import { TOP_SPATIAL_LAYER as SERVER_TOP } from '../../signaling/meeting/massAudience';
 
 const plain = { massAudience: true, dataSaver: false, audioOnly: false };
 
@@ -22,10 +21,6 @@ describe('asksTopLayer', () => {
   it('never raises the layer with data saver or audio only on', () => {
     expect(asksTopLayer(true, { ...plain, dataSaver: true })).toBe(false);
     expect(asksTopLayer(true, { ...plain, audioOnly: true })).toBe(false);
-  });
-
-  it('asks for the same top layer the server treats as the default outside the profile', () => {
-    expect(TOP_SPATIAL_LAYER).toBe(SERVER_TOP);
   });
 });
 
