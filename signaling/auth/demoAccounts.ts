@@ -4,6 +4,7 @@
  */
 import type { ClaimsInput } from './tokens';
 import { provinceByCode } from '../data/provinces';
+import type { DemoAccountInfo } from '../protocol/http';
 
 export interface DemoAccount {
   id: string;
@@ -36,4 +37,10 @@ for (const a of DEMO_ACCOUNTS) {
 
 export function demoAccount(id: string): DemoAccount | undefined {
   return DEMO_ACCOUNTS.find((a) => a.id === id);
+}
+
+/** A demo account as the sign-in page shows it. */
+export function demoAccountInfo(a: DemoAccount): DemoAccountInfo {
+  const c = a.claims;
+  return { id: a.id, sub: c.sub, name: c.name, role: c.role, province: c.province ?? null, school: c.school ?? null };
 }

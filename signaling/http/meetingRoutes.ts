@@ -20,6 +20,7 @@ import type { Db } from '../db/Db';
 import { existingSchools, schoolsIn, teacherPlace } from '../org/orgRepo';
 import { AppError, forbidden, notFound } from '../protocol/errors';
 import type { MeetingEndReason } from '../protocol/events';
+import type { SchoolsAnswer } from '../protocol/http';
 import { MeetingRepo } from '../schedule/meetingRepo';
 import { audienceIncludes, canManage, createRefusal, dashboardScope, ownerProvinceFor, rightsOf } from '../schedule/scope';
 import { meetingInputSchema, type MeetingInfo } from '../schedule/types';
@@ -270,7 +271,7 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
       if (who.role === 'teacher') throw forbidden('for hosts');
       const { province } = parse(provinceQuery, req.query, 'query');
       if (who.role === 'province_host' && province !== who.province) throw forbidden('outside your province');
-      res.json({ schools: await schoolsIn(deps.db, province) });
+      res.json({ schools: await schoolsIn(deps.db, province) } satisfies SchoolsAnswer);
     }),
   );
 

@@ -5,11 +5,12 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { SfuControl } from '../../sfu/types';
-import { DEMO_ACCOUNTS, demoAccount } from '../auth/demoAccounts';
+import { DEMO_ACCOUNTS, demoAccount, demoAccountInfo } from '../auth/demoAccounts';
 import type { TokenVerifier } from '../auth/tokens';
 import { TokenBucket } from '../rateLimit';
 import { PROVINCES } from '../data/provinces';
 import { AppError } from '../protocol/errors';
+import type { DemoAccountsAnswer, DemoSignInAnswer, ProvincesAnswer } from '../protocol/http';
 import type { Metrics } from '../metrics';
 import type { TrustedProxies } from '../edge/clientAddress';
 import type { Readiness } from '../edge/readiness';
@@ -64,15 +65,15 @@ export function apiRouter(deps: RouteDeps): Router {
   if (deps.serveMetrics) router.get('/metrics', metricsHandler(deps.metrics));
 
   router.get('/api/provinces', (_req, res) => {
-    res.json({ provinces: PROVINCES });
+    res.json({ provinces: PROVINCES } satisfies ProvincesAnswer);
   });
 
   router.get('/api/demo/accounts', (_req, res) => {
     if (!deps.demo.enabled) throw new AppError('not_found', 'demo sign-in is disabled');
     res.json({
       meetingId: deps.demo.meetingId,
-      accounts: DEMO_ACCOUNTS.map((a) => ({ id: a.id, ...a.claims })),
-    });
+      accounts: DEMO_ACCOUNTS.map((a) => demoAccountInfo(a)),
+    } satisfies DemoAccountsAnswer);
   });
 
   // Two limits: per account and IP together (a school's teachers share one public IP behind NAT,
@@ -90,7 +91,7 @@ export function apiRouter(deps: RouteDeps): Router {
     const account = demoAccount(body.data.accountId);
     if (!account) throw new AppError('not_found', 'no such demo account');
     const token = deps.tokens.issue({ ...account.claims, meetings: [deps.demo.meetingId] }, deps.demo.tokenTtlS);
-    res.json({ token, meetingId: deps.demo.meetingId, account: { id: account.id, ...account.claims } });
+    res.json({ token, meetingId: deps.demo.meetingId, account: demoAccountInfo(account) } satisfies DemoSignInAnswer);
   });
 
   return router;

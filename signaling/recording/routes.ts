@@ -21,6 +21,7 @@ import type { TokenVerifier } from '../auth/tokens';
 import type { JoinAuthorizer } from '../meeting/JoinAuthorizer';
 import { AppError } from '../protocol/errors';
 import type { RecordingSummary } from '../protocol/events';
+import type { RecordingsAnswer } from '../protocol/http';
 import { PLAYLIST } from './Recorder';
 import { type RecordingManager } from './RecordingManager';
 import { MEETING_ID, RECORDING_ID, type RecordingInfo } from './recordingTypes';
@@ -116,7 +117,7 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
         gaps: r.gaps.map((g) => ({ from: g.from, to: g.to })),
       }));
       res.setHeader('Cache-Control', 'private, no-cache');
-      res.json({ recordings: out });
+      res.json({ recordings: out } satisfies RecordingsAnswer);
     }),
   );
 

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { MeetingClient } from './MeetingClient';
 import { useStore } from '../state/store';
+import type { DemoSignInAnswer } from '../../../signaling/protocol/http';
 
 /** Demo accounts get a fresh token from the demo sign-in; real deployments plug in their IdP here. */
 async function refreshDemoToken(): Promise<string | null> {
@@ -12,7 +13,7 @@ async function refreshDemoToken(): Promise<string | null> {
     body: JSON.stringify({ accountId: account.id }),
   });
   if (!res.ok) return null;
-  const body = (await res.json()) as { token: string; meetingId: string };
+  const body = (await res.json()) as DemoSignInAnswer;
   // Keep the stored session in step, without re-creating the client.
   sessionStorage.setItem('hoinghi.session', JSON.stringify({ token: body.token, meetingId, account }));
   return body.token;

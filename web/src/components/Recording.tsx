@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import type { RecordingSummary } from '../../../signaling/protocol/events';
+import type { RecordingsAnswer } from '../../../signaling/protocol/http';
 import { RequestError, type MeetingClient } from '../client/MeetingClient';
 import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
@@ -190,7 +191,7 @@ export function RecordingsList({ meetingId, token, onCount }: { meetingId: strin
     fetch(`/api/meetings/${encodeURIComponent(meetingId)}/recordings`, { headers: { Authorization: `Bearer ${tokenRef.current}` } })
       .then(async (res) => {
         if (!res.ok) throw new Error(String(res.status));
-        const body = (await res.json()) as { recordings: RecordingSummary[] };
+        const body = (await res.json()) as RecordingsAnswer;
         if (cancelled) return;
         setList(body.recordings);
         setFailed(false);

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useStore } from '../state/store';
+import type { ProvincesAnswer } from '../../../signaling/protocol/http';
 
 /** Loads the province names once. */
 export function useProvinces(): Record<string, string> {
@@ -9,7 +10,7 @@ export function useProvinces(): Record<string, string> {
     if (Object.keys(provinces).length > 0) return;
     fetch('/api/provinces')
       .then(async (r) => {
-        const body = (await r.json()) as { provinces: { code: string; name: string }[] };
+        const body = (await r.json()) as ProvincesAnswer;
         setProvinces(Object.fromEntries(body.provinces.map((p) => [p.code, p.name])));
       })
       .catch(() => undefined);

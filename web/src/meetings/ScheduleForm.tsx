@@ -4,6 +4,7 @@ import { useT } from '../i18n/useT';
 import { useStore } from '../state/store';
 import { useProvinces } from '../components/useProvinces';
 import { api, type MeetingView } from './api';
+import type { SchoolsAnswer } from '../../../signaling/protocol/http';
 
 type Kind = 'country' | 'provinces' | 'schools';
 
@@ -35,7 +36,7 @@ export function ScheduleForm({ token, meeting, onDone }: { token: string; meetin
 
   useEffect(() => {
     if (kind !== 'schools') return;
-    api<{ schools: { code: string; name: string }[] }>(token, 'GET', `/api/schools?province=${schoolProvince}`)
+    api<SchoolsAnswer>(token, 'GET', `/api/schools?province=${schoolProvince}`)
       .then((r) => setSchools(r.schools))
       .catch((e: Error) => setError(e.message));
   }, [kind, schoolProvince, token]);

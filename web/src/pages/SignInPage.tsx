@@ -1,13 +1,10 @@
 import { useEffect, useState } from 'react';
-import { useStore, type Account } from '../state/store';
+import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 import type { StringKey } from '../i18n/strings';
 import { errorText } from '../i18n/errors';
+import type { DemoAccountsAnswer, DemoSignInAnswer, ProvincesAnswer } from '../../../signaling/protocol/http';
 
-interface DemoAccounts {
-  meetingId: string;
-  accounts: Account[];
-}
 
 const ROLE_ORDER = ['host', 'province_host', 'teacher'] as const;
 const ROLE_TEXT: Record<string, StringKey> = { host: 'roleHost', province_host: 'roleProvinceHost', teacher: 'roleTeacher' };
@@ -15,7 +12,7 @@ const ROLE_TEXT: Record<string, StringKey> = { host: 'roleHost', province_host: 
 export function SignInPage() {
   const t = useT();
   const signIn = useStore((s) => s.signIn);
-  const [demo, setDemo] = useState<DemoAccounts | null | 'disabled'>(null);
+  const [demo, setDemo] = useState<DemoAccountsAnswer | null | 'disabled'>(null);
   const [provinces, setProvinces] = useState<Record<string, string> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -24,11 +21,11 @@ export function SignInPage() {
   // pointer would move between press and release, and the click would be lost.
   useEffect(() => {
     fetch('/api/demo/accounts')
-      .then(async (r) => setDemo(r.ok ? ((await r.json()) as DemoAccounts) : 'disabled'))
+      .then(async (r) => setDemo(r.ok ? ((await r.json()) as DemoAccountsAnswer) : 'disabled'))
       .catch(() => setDemo('disabled'));
     fetch('/api/provinces')
       .then(async (r) => {
-        const body = (await r.json()) as { provinces: { code: string; name: string }[] };
+        const body = (await r.json()) as ProvincesAnswer;
         setProvinces(Object.fromEntries(body.provinces.map((p) => [p.code, p.name])));
       })
       .catch(() => setProvinces({}));
@@ -50,7 +47,7 @@ export function SignInPage() {
         setError(errorText(t, { code: body?.error?.code, retryAfterMs: retryAfterS > 0 ? retryAfterS * 1000 : undefined }));
         return;
       }
-      const body = (await res.json()) as { token: string; meetingId: string; account: Account };
+      const body = (await res.json()) as DemoSignInAnswer;
       signIn(body.token, body.meetingId, body.account);
     } catch (e) {
       setError(errorText(t, e));

@@ -1,0 +1,49 @@
+/**
+ * The HTTP API's answers that the web client reads, declared once: the server's routes check what
+ * they send against them (`satisfies`), the pages read them. Scheduled meetings' answers are in
+ * schedule/types.ts, the attendance dashboard's in attendance.ts.
+ */
+import type { RecordingSummary, Role } from './events';
+
+export interface ProvinceInfo {
+  code: string;
+  name: string;
+}
+
+/** GET /api/provinces */
+export interface ProvincesAnswer {
+  provinces: readonly ProvinceInfo[];
+}
+
+/** GET /api/schools?province= */
+export interface SchoolsAnswer {
+  schools: { code: string; name: string }[];
+}
+
+/** A demo account, as the sign-in page shows it. */
+export interface DemoAccountInfo {
+  id: string;
+  sub: string;
+  name: string;
+  role: Role;
+  province: string | null;
+  school: string | null;
+}
+
+/** GET /api/demo/accounts */
+export interface DemoAccountsAnswer {
+  meetingId: string;
+  accounts: DemoAccountInfo[];
+}
+
+/** POST /api/demo/signin */
+export interface DemoSignInAnswer {
+  token: string;
+  meetingId: string;
+  account: DemoAccountInfo;
+}
+
+/** GET /api/meetings/:id/recordings */
+export interface RecordingsAnswer {
+  recordings: RecordingSummary[];
+}
