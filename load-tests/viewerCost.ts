@@ -1,5 +1,6 @@
 /**
- * What one receive-only teacher costs the SFU, every lever in one run.
+ * What one receive-only teacher costs the SFU, every lever in one run (one file of ~440 lines on
+ * purpose: the phases share their set-up so that their ratios compare like with like).
  *
  * Phases, each on a fresh worker pinned to core 0 (this process, the bots and ffmpeg share the
  * other cores), in one run so that the ratios compare like with like:

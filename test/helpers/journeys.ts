@@ -10,6 +10,8 @@
  * Only what the pages show and what their RTCPeerConnections report is read (no handle on the
  * server): Vietnamese texts, no error banner, and media proven by inbound-rtp counters rising.
  * Each step is a test; once one fails the later ones are skipped (they would only fail after it).
+ * One file of ~440 lines on purpose: the steps are one story, each using the pages and the
+ * meeting the steps before it made; read in order, it is the journey.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
