@@ -2,6 +2,8 @@
  * The recordings of this signaling node: at most one per meeting session (the main session or a
  * province breakout), each a Recorder (ffmpeg) fed through SFU recorder taps. Where they are kept
  * on disk is recordingFolders.ts; what a recording is, recordingTypes.ts.
+ * (About 400 lines: a recording's start, its run checks, its stop and the disk guard share the
+ * map of live recordings and their ordering; the parts without it have moved out.)
  *
  * What is recorded: the session hosts' microphone and their screen share when on, else their
  * camera. Every second the manager compares that with what the current ffmpeg run reads and
