@@ -83,21 +83,13 @@ export async function groupRows(db: Db, meetingId: string, scope: Scope, filter:
   return rows.map((r) => ({ ...r, minutes: num(r.minutes) }));
 }
 
-interface RawTeacher {
-  province: string;
-  provinceName: string;
-  school: string;
-  schoolName: string;
-  id: string;
-  name: string;
-  subject: string;
+/** A teacher row as the database answers it: times as dates, and sums or flags that may be null. */
+type RawTeacher = Omit<AttendanceTeacherRow<Date>, 'present' | 'intervals' | 'minutes' | 'late'> & {
   present: boolean | null;
-  firstJoin: Date | null;
-  lastLeave: Date | null;
   intervals: number | null;
   minutes: number | string | null;
   late: boolean | null;
-}
+};
 
 /**
  * Teachers of the audience within scope and filter, one row each, ordered by province, school,
