@@ -183,7 +183,8 @@ describe('a teacher on a weak link lowers its own layer when the SFU does not es
 
     await shaper.shape(middle.port, SQUEEZED_KBIT);
     const low = await onLayer(0, (h) => h < middle.frameHeight, 'the lowest layer on the squeezed link');
-    expect(await shaper.dropped()).toBeGreaterThan(0);
+    // The squeeze bit: the page may lower on the queue's delay before the queue overflows.
+    expect(await shaper.squeezed()).toBeGreaterThan(0);
     expect(low.ceiling).toBe('0');
     expect(low.caption).toContain('mạng yếu');
 

@@ -17,8 +17,8 @@ const tc = (...args: string[]) => run('tc', args);
 export interface LinkShaper {
   /** Shapes the traffic to `port` at `kbit` (changes the rate if already shaped). */
   shape(port: number, kbit: number, queuePackets?: number): Promise<void>;
-  /** Packets the shaper dropped so far. */
-  dropped(): Promise<number>;
+  /** Packets the squeeze acted on so far: held back over the rate (HTB overlimits) or dropped. */
+  squeezed(): Promise<number>;
   /** Removes the shaper: the loopback as it was. */
   clear(): Promise<void>;
 }
@@ -56,10 +56,12 @@ export function loopbackShaper(dev = 'lo'): LinkShaper {
       await tc('qdisc', 'add', 'dev', dev, 'parent', '1:10', 'handle', '10:', 'pfifo', 'limit', String(queuePackets));
       await tc('filter', 'add', 'dev', dev, 'parent', '1:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dport', String(port), '0xffff', 'flowid', '1:10');
     },
-    async dropped() {
+    async squeezed() {
       const { stdout } = await tc('-s', 'qdisc', 'show', 'dev', dev);
-      const leaf = stdout.split('qdisc ').find((q) => q.startsWith('pfifo 10:'));
-      return Number(/dropped (\d+)/.exec(leaf ?? '')?.[1] ?? 0);
+      const qdiscs = stdout.split('qdisc ');
+      const root = qdiscs.find((q) => q.startsWith('htb 1:'));
+      const leaf = qdiscs.find((q) => q.startsWith('pfifo 10:'));
+      return Number(/overlimits (\d+)/.exec(root ?? '')?.[1] ?? 0) + Number(/dropped (\d+)/.exec(leaf ?? '')?.[1] ?? 0);
     },
     clear,
   };
