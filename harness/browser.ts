@@ -3,6 +3,7 @@
  * and microphone, plus WebRTC stats read from every RTCPeerConnection a page creates.
  */
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { NetHost } from './netns';
 
 export const CHROMIUM = process.env.HOINGHI_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -15,9 +16,10 @@ const PLAYWRIGHT_DISABLED_FEATURES = [
   'msForceBrowserSignIn', 'msEdgeUpdateLaunchServicesPreferredVersion',
 ];
 
-export async function launchChromium(): Promise<Browser> {
+/** With `host` (harness/netns.ts), Chromium runs in that network namespace (Playwright drives it over a pipe). */
+export async function launchChromium(options: { host?: NetHost } = {}): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: options.host ? options.host.wrapper(CHROMIUM) : CHROMIUM,
     headless: true,
     ignoreDefaultArgs: [`--disable-features=${PLAYWRIGHT_DISABLED_FEATURES.join(',')}`],
     args: [

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { createClient } from 'redis';
+import type { NetHost } from './netns';
 
 export const SFU_SECRET = 'cluster-test-secret-cluster-test-secret-0123';
 
@@ -31,13 +32,16 @@ export interface RedisProcess {
  * persisted; with it, an append-only file there is written on every change (fsync always), so a
  * restart, even after SIGKILL, finds everything.
  */
-export async function startRedis(options: { dir?: string } = {}): Promise<RedisProcess> {
-  const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', ''];
+export async function startRedis(options: { dir?: string; host?: NetHost } = {}): Promise<RedisProcess> {
+  const { host } = options;
+  const port = host ? 6379 : await freePort();
+  const bind = host?.address ?? '127.0.0.1';
+  const args = ['--port', String(port), '--bind', bind, '--save', ''];
   if (options.dir) args.push('--dir', options.dir, '--appendonly', 'yes', '--appendfsync', 'always');
   else args.push('--appendonly', 'no');
-  const url = `redis://127.0.0.1:${port}`;
-  let child = spawn('redis-server', args, { stdio: 'ignore' });
+  const url = `redis://${bind}:${port}`;
+  const start = () => (host ? host.spawn('redis-server', args, { stdio: 'ignore' }) : spawn('redis-server', args, { stdio: 'ignore' }));
+  let child = start();
   await waitForRedis(url);
   return {
     url,
@@ -51,7 +55,7 @@ export async function startRedis(options: { dir?: string } = {}): Promise<RedisP
         await stopChild(child);
       }
       await new Promise((r) => setTimeout(r, downMs));
-      child = spawn('redis-server', args, { stdio: 'ignore' });
+      child = start();
       await waitForRedis(url);
     },
   };
@@ -83,9 +87,18 @@ export interface SfuNodeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts one SFU node process (sfu/main.ts) and resolves once it is announced. */
-export async function startSfuNode(redisUrl: string, nodeId: string, env: Record<string, string> = {}): Promise<SfuNodeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'sfu/main.ts'], {
+/**
+ * Starts one SFU node process (sfu/main.ts) and resolves once it is announced. With `host` (a
+ * network namespace of harness/netns.ts), it runs there: media listens on every address and
+ * announces the host's own (as a machine behind one public address would), control on the host's address.
+ */
+export async function startSfuNode(redisUrl: string, nodeId: string, env: Record<string, string> = {}, options: { host?: NetHost } = {}): Promise<SfuNodeProcess> {
+  const { host } = options;
+  const where = host
+    ? { HOINGHI_RTC_LISTEN_IP: '0.0.0.0', HOINGHI_RTC_ANNOUNCED_IP: host.address, HOINGHI_SFU_CONTROL_HOST: host.address, HOINGHI_SFU_CONTROL_PORT: '4400' }
+    : {};
+  const command = [process.execPath, ['--import', 'tsx', 'sfu/main.ts']] as const;
+  const child = (host ? host.spawn.bind(host) : spawn)(command[0], [...command[1]], {
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOINGHI_'))),
       LOG_LEVEL: process.env.SFU_LOG_LEVEL ?? 'warn',
@@ -97,6 +110,7 @@ export async function startSfuNode(redisUrl: string, nodeId: string, env: Record
       HOINGHI_RTC_BASE_PORT: '0',
       HOINGHI_RTC_MIN_PORT: '44000',
       HOINGHI_RTC_MAX_PORT: '47999',
+      ...where,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

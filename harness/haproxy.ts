@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { haproxyConfig } from '../deploy/haproxy';
 import { freePort } from './cluster';
+import type { NetHost } from './netns';
 
 export interface HaproxyProcess {
   /** The entry URL (what a browser opens). */
@@ -20,26 +21,29 @@ export interface HaproxyProcess {
   stop(): Promise<void>;
 }
 
-export async function startHaproxy(backends: string[], opts: { checkIntervalMs?: number } = {}): Promise<HaproxyProcess> {
-  const [port, statsPort] = [await freePort(), await freePort()];
+/** With `opts.host` (harness/netns.ts) it runs in that host, on its address, ports 80 and 8404. */
+export async function startHaproxy(backends: string[], opts: { checkIntervalMs?: number; host?: NetHost } = {}): Promise<HaproxyProcess> {
+  const { host } = opts;
+  const [port, statsPort] = host ? [80, 8404] : [await freePort(), await freePort()];
+  const address = host?.address ?? '127.0.0.1';
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-haproxy-'));
   const file = path.join(dir, 'haproxy.cfg');
   fs.writeFileSync(
     file,
     haproxyConfig({
-      bind: `127.0.0.1:${port}`,
+      bind: `${address}:${port}`,
       backends,
-      statsBind: `127.0.0.1:${statsPort}`,
+      statsBind: `${address}:${statsPort}`,
       ...(opts.checkIntervalMs ? { checkIntervalMs: opts.checkIntervalMs } : {}),
     }),
   );
-  const child = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = (host ? host.spawn.bind(host) : spawn)('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-4_000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const statsUrl = `http://127.0.0.1:${statsPort}/stats;csv`;
+  const statsUrl = `http://${address}:${statsPort}/stats;csv`;
 
   const states = async (): Promise<Map<string, string>> => {
     const csv = await (await fetch(statsUrl)).text();
@@ -71,7 +75,7 @@ export async function startHaproxy(backends: string[], opts: { checkIntervalMs?:
   }
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: port === 80 ? `http://${address}` : `http://${address}:${port}`,
     states,
     async waitFor(backend, state, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { Db } from '../signaling/db/Db';
 import { openDb } from '../signaling/db/openDb';
 import { freePort } from './cluster';
+import type { NetHost } from './netns';
 
 function pgBin(): string {
   const root = '/usr/lib/postgresql';
@@ -31,7 +32,12 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * With `host` (harness/netns.ts) the server runs in that host on its address, port 5432, and
+ * trusts the topology's /24 (every host there is the test's own).
+ */
+export async function startPostgres(options: { host?: NetHost } = {}): Promise<PostgresServer> {
+  const { host } = options;
   const bin = pgBin();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-pg-'));
   fs.chmodSync(dir, 0o755);
@@ -39,17 +45,19 @@ export async function startPostgres(): Promise<PostgresServer> {
   if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', dir]);
   const [initCmd, initArgs] = asPostgres(path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
   execFileSync(initCmd, initArgs, { stdio: 'pipe' });
-  const port = await freePort();
+  const address = host?.address ?? '127.0.0.1';
+  if (host) fs.appendFileSync(path.join(data, 'pg_hba.conf'), `host all all ${host.address.replace(/\.\d+$/, '.0')}/24 trust\n`);
+  const port = host ? 5432 : await freePort();
   const [cmd, args] = asPostgres(path.join(bin, 'postgres'), [
-    '-D', data, '-h', '127.0.0.1', '-p', String(port), '-k', dir,
+    '-D', data, '-h', address, '-p', String(port), '-k', dir,
     '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=50',
   ]);
-  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = (host ? host.spawn.bind(host) : spawn)(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
   });
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const url = `postgres://postgres@${address}:${port}/postgres`;
   const deadline = Date.now() + 30_000;
   const { default: pg } = await import('pg');
   for (;;) {
@@ -74,7 +82,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       // An identifier cannot be a parameter; the name is checked above and quoted by the driver.
       await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
       await client.end();
-      return `postgres://postgres@127.0.0.1:${port}/${name}`;
+      return `postgres://postgres@${address}:${port}/${name}`;
     },
     async stop(): Promise<void> {
       if (child.exitCode === null) {

@@ -8,6 +8,7 @@ import jwt from 'jsonwebtoken';
 import { io as connect } from 'socket.io-client';
 import type { ClaimsInput } from '../signaling/auth/tokens';
 import { SFU_SECRET, freePort, stopChild } from './cluster';
+import type { NetHost } from './netns';
 import { MEETING, TEST_SECRET, type TestSocket } from './server';
 import { startSignalingProcess } from './signalingProcess';
 
@@ -21,13 +22,15 @@ export interface SignalingProcess {
   stop(): Promise<void>;
 }
 
-/** Starts a signaling node in cluster mode and resolves once it serves HTTP. */
-export async function startSignalingNode(redisUrl: string, nodeId: string, env: Record<string, string> = {}): Promise<SignalingProcess> {
-  const port = await freePort();
+/**
+ * Starts a signaling node in cluster mode and resolves once it serves HTTP. With `host`
+ * (harness/netns.ts), in that host on its own address.
+ */
+export async function startSignalingNode(redisUrl: string, nodeId: string, env: Record<string, string> = {}, options: { host?: NetHost } = {}): Promise<SignalingProcess> {
+  const listen: Record<string, string> = options.host ? {} : { HOINGHI_HOST: '127.0.0.1', HOINGHI_PORT: String(await freePort()) };
   const { url, child, logs } = await startSignalingProcess({
     LOG_LEVEL: process.env.SIGNALING_LOG_LEVEL ?? 'warn',
-    HOINGHI_HOST: '127.0.0.1',
-    HOINGHI_PORT: String(port),
+    ...listen,
     HOINGHI_NODE_ID: nodeId,
     HOINGHI_SFU: 'cluster',
     HOINGHI_REDIS_URL: redisUrl,
@@ -38,7 +41,7 @@ export async function startSignalingNode(redisUrl: string, nodeId: string, env: 
     HOINGHI_MAX_PENDING_PER_IP: '100000',
     HOINGHI_MAX_SOCKETS_PER_IP: '1000000',
     ...env,
-  });
+  }, options);
   return { nodeId, url, child, logs, kill: () => child.kill('SIGKILL'), stop: () => stopChild(child) };
 }
 

@@ -3,6 +3,7 @@
  * signals (SIGTERM drains, then it exits) and its exit code. Listens on a free loopback port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { NetHost } from './netns';
 import { TEST_SECRET } from './server';
 
 export interface SignalingProcess {
@@ -15,8 +16,16 @@ export interface SignalingProcess {
   stop(): Promise<void>;
 }
 
-export async function startSignalingProcess(env: Record<string, string> = {}): Promise<SignalingProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'signaling/main.ts'], {
+/**
+ * With `host` (a network namespace of harness/netns.ts) it runs there, listening on the host's own
+ * address, port 3000, with media on that address too.
+ */
+export async function startSignalingProcess(env: Record<string, string> = {}, options: { host?: NetHost } = {}): Promise<SignalingProcess> {
+  const { host } = options;
+  const where = host
+    ? { HOINGHI_HOST: host.address, HOINGHI_PORT: '3000', HOINGHI_RTC_LISTEN_IP: host.address, HOINGHI_METRICS_HOST: host.address, HOINGHI_RECORDING_RTP_IP: host.address }
+    : {};
+  const child = (host ? host.spawn.bind(host) : spawn)(process.execPath, ['--import', 'tsx', 'signaling/main.ts'], {
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOINGHI_'))),
       LOG_LEVEL: 'info',
@@ -27,6 +36,7 @@ export async function startSignalingProcess(env: Record<string, string> = {}): P
       HOINGHI_RTC_MAX_PORT: '43999',
       HOINGHI_JWT_SECRET: TEST_SECRET,
       HOINGHI_DEMO_MEETING: 'test-meeting',
+      ...where,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

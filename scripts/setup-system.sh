@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential python3 pkg-config ninja-build
   libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
-  chromium redis-server ffmpeg haproxy postgresql patch openssl iproute2
+  chromium redis-server ffmpeg haproxy postgresql patch openssl iproute2 nftables
 )
 BACKPORTS_PACKAGES=(meson)
 
