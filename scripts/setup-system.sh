@@ -3,7 +3,9 @@
 # (from bookworm-backports), Chromium for the end-to-end tests, Redis for cluster tests, HAProxy
 # (the load balancer in front of signaling, in scripts/start-cluster.sh and the tests), and the
 # libsrtp2 source archive that mediasoup builds with OpenSSL crypto, and iproute2's `tc` (a weak
-# link for one browser in test/e2e/weakLink.test.ts).
+# link for one browser in test/e2e/weakLink.test.ts), and Prometheus for `promtool`, which checks and
+# unit-tests the alert rules in deploy/prometheus (test/integration/operatorsView.test.ts; the
+# prometheus service itself is not used; python3-yaml reads the rules there as JSON).
 # Idempotent: when everything is present it only checks and returns.
 set -euo pipefail
 
@@ -11,6 +13,7 @@ PACKAGES=(
   build-essential python3 pkg-config ninja-build
   libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
   chromium redis-server ffmpeg haproxy postgresql patch openssl iproute2 nftables
+  prometheus python3-yaml
 )
 BACKPORTS_PACKAGES=(meson)
 

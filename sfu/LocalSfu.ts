@@ -225,6 +225,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
       viewers: w.viewers,
       producers: 0,
       consumers: 0,
+      consumerScores: new Array<number>(11).fill(0),
     }));
     const byIndex = new Map(workers.map((w) => [w.index, w]));
     for (const { room } of this.#transports.values()) {
@@ -237,7 +238,10 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     }
     for (const c of this.#consumers.values()) {
       const w = byIndex.get(c.appData.workerIndex as number);
-      if (w) w.consumers += 1;
+      if (!w) continue;
+      w.consumers += 1;
+      // The last score the worker reported (no request to the worker): 10 until a receiver report says otherwise.
+      if (!c.paused && !c.producerPaused) w.consumerScores![Math.max(0, Math.min(10, Math.round(c.score.score)))]! += 1;
     }
     return {
       workersAlive: workers.length,

@@ -84,6 +84,13 @@ export interface WorkerStats {
   viewers: number;
   producers: number;
   consumers: number;
+  /**
+   * Consumers that are sending (neither side paused), counted by mediasoup's score of their
+   * stream (index 0–10): the score falls with the packet loss the viewer reports in its RTCP
+   * receiver reports, so the low end is the viewers who lose media. Absent from nodes that
+   * predate it.
+   */
+  consumerScores?: number[];
 }
 
 export interface SfuStats {

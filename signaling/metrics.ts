@@ -6,6 +6,19 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SfuControl, SfuStats } from '../sfu/types';
 import type { RecordingStats } from './recording/recordingTypes';
 import type { QueueWatch } from '../common/SerialQueue';
+import type { RedisWatch } from '../common/redisWatch';
+import { hostUdpErrors } from '../common/hostUdp';
+import { PROVINCES } from './data/provinces';
+
+/** Sources of the operators' figures (docs/operations.md#alerts-and-dashboard). */
+export interface OperatorSources {
+  /** This node's Redis connections (cluster mode); without it no `hoinghi_redis_*` metric is served. */
+  redis?: RedisWatch;
+  /** The participants joined on this node now. */
+  participants?: () => Iterable<{ role: string; province: string | null }>;
+}
+
+const PROVINCE_NAMES = new Map(PROVINCES.map((p) => [p.code, p.name]));
 
 export class Metrics {
   readonly registry = new Registry();
@@ -24,6 +37,7 @@ export class Metrics {
     recordings?: () => RecordingStats,
     live?: () => RecordingStats & { proxied: number },
     queues?: QueueWatch,
+    operators: OperatorSources = {},
   ) {
     const registers = [this.registry];
     // 1 ms resolution: the default 10 ms would floor every event-loop delay reading at 10 ms.
@@ -144,6 +158,58 @@ export class Metrics {
       byQueue('hoinghi_queue_stalls_total', 'serial-queue tasks left behind by the watchdog after running past HOINGHI_QUEUE_STALL_MS (the meeting then reloads from its store), by queue', queues.stalls);
       byQueue('hoinghi_queue_late_ends_total', 'serial-queue tasks left behind that ended at last (the meeting then reloads from its store once more), by queue', queues.lateEnds);
       byQueue('hoinghi_queue_self_waits_total', 'serial-queue tasks refused for waiting on their own queue (a bug: the wait would never end), by queue', queues.selfWaits);
+    }
+    // Per SFU node, how many sending consumers have each score (0–10); see WorkerStats.consumerScores.
+    new Gauge({
+      name: 'hoinghi_node_consumer_scores',
+      help: "sending consumers per SFU node by mediasoup's score of their stream (0-10; it falls with the loss their viewers report)",
+      labelNames: ['node', 'score'],
+      registers,
+      collect() {
+        this.reset();
+        const byNode = new Map<string, number[]>();
+        for (const w of stats().workers) {
+          const node = w.node ?? 'local';
+          const sum = byNode.get(node) ?? new Array<number>(11).fill(0);
+          w.consumerScores?.forEach((n, score) => (sum[score] = (sum[score] ?? 0) + n));
+          byNode.set(node, sum);
+        }
+        for (const [node, sum] of byNode) sum.forEach((n, score) => this.set({ node, score: String(score) }, n));
+      },
+    });
+    // Whole-host kernel counters (this signaling process's machine: its in-process workers and its ffmpeg recorders).
+    gauge('hoinghi_host_udp_receive_buffer_errors_total', "datagrams the kernel of this node's host dropped at any full UDP receive buffer (/proc/net/snmp RcvbufErrors, IPv4 + IPv6)", () => hostUdpErrors().receiveBufferErrors);
+    gauge('hoinghi_host_udp_in_errors_total', "datagrams the kernel of this node's host could not deliver to any UDP socket (/proc/net/snmp InErrors, IPv4 + IPv6)", () => hostUdpErrors().inErrors);
+    if (operators.redis) {
+      const redis = operators.redis;
+      gauge('hoinghi_redis_up', "1 when every Redis connection of this node is up and ready, else 0", () => redis.up);
+      gauge('hoinghi_redis_connection_losses_total', 'Redis connections of this node that were up and dropped (a Redis restart, a failover, a network cut)', () => redis.losses);
+    }
+    const participants = operators.participants;
+    if (participants) {
+      // Bounded labels: role is one of three, province one of the known codes, else "none" (national
+      // roles) or "other" (a code the province table does not know): never a free-form value.
+      new Gauge({
+        name: 'hoinghi_participants',
+        help: 'participants joined on this node, by role and province (teachers are the viewers)',
+        labelNames: ['role', 'province', 'province_name'],
+        registers,
+        collect() {
+          this.reset();
+          const counts = new Map<string, { role: string; province: string; n: number }>();
+          for (const p of participants()) {
+            const role = p.role === 'host' || p.role === 'province_host' || p.role === 'teacher' ? p.role : 'other';
+            const province = p.province === null ? 'none' : PROVINCE_NAMES.has(p.province) ? p.province : 'other';
+            const key = `${role}/${province}`;
+            const c = counts.get(key) ?? { role, province, n: 0 };
+            c.n += 1;
+            counts.set(key, c);
+          }
+          for (const { role, province, n } of counts.values()) {
+            this.set({ role, province, province_name: PROVINCE_NAMES.get(province) ?? province }, n);
+          }
+        },
+      });
     }
     sfu.on('workerDied', () => this.workerDeaths.inc());
     // Cluster mode: nodes alive and lost (ClusterSfu); a single node reports 1 and 0.

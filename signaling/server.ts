@@ -26,6 +26,7 @@ import { TokenVerifier } from './auth/tokens';
 import { createStore, type MeetingStore } from './store';
 import { createAdapter } from './adapter';
 import { connectRedis, type RedisClient } from '../common/redis';
+import { RedisWatch } from '../common/redisWatch';
 import { TrustedProxies } from './edge/clientAddress';
 import { SocketGate, type GateRefusal } from './edge/socketGate';
 import { Drain, type DrainOutcome } from './edge/drain';
@@ -223,6 +224,10 @@ export class HoinghiServer {
       () => this.recordings.stats(),
       () => ({ ...this.live.manager.stats(), proxied: this.live.proxied }),
       this.queueWatch,
+      {
+        ...(redis ? { redis: watchRedis(redis) } : {}),
+        participants: () => this.sockets.registry.all().flatMap((m) => [...m.peers.values()].map((p) => p.claims)),
+      },
     );
     const repo = data ? new MeetingRepo(data.db) : null;
     this.ender = new MeetingEnder({
@@ -377,4 +382,11 @@ export class HoinghiServer {
     // destroy, not quit: quit waits for a Redis that may be the reason we stop.
     if (this.#redis?.isOpen) this.#redis.destroy();
   }
+}
+
+/** The node's own Redis client (its readiness check) stands for all: they share the server and the network path. */
+function watchRedis(client: RedisClient): RedisWatch {
+  const watch = new RedisWatch();
+  watch.watch(client);
+  return watch;
 }
