@@ -13,7 +13,7 @@ export const PLAN_BLOCK = 'capacity-plan';
 export const HEADLINE_BLOCK = 'capacity-headline';
 
 const n = (x: number, digits = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
-const src = (m: Measured | null | undefined): string => (m ? `\`${m.file}\` \`${m.field}\`` : 'not measured');
+const src = (m: Measured | null | undefined): string => (m ? `\`${m.file}\` \`${m.field}\`${m.upperBound ? ' (an upper bound: the viewers\' media included)' : ''}` : 'not measured');
 const NOT_RUN = 'not measured (run `node --import tsx load-tests/joinCost.ts`)';
 
 function admissionRows(plan: Plan, m: MeasuredInputs): string[] {
@@ -27,7 +27,7 @@ function admissionRows(plan: Plan, m: MeasuredInputs): string[] {
     row('SFU workers (mediasoup-worker)', `${n(j.sfuWorkerCpuMs.value, 2)} CPU-ms`, `**${n(a.sfuWorkers!.cores)}**`, src(j.sfuWorkerCpuMs)),
     row('SFU node processes (Node.js control)', `${n(j.sfuNodeCpuMs.value, 2)} CPU-ms`, `**${n(a.sfuNodeProcesses!.cores)}**`, src(j.sfuNodeCpuMs)),
     row('Redis', `${n(j.redisCpuUs.value)} CPU-µs, ${n(j.redisCommands.value, 1)} commands`, `**${n(r.coreShare, 2)} of its one command thread** (${n(r.commandsPerS)} commands/s)`, `${src(j.redisCpuUs)}, ${src(j.redisCommands)}`),
-    row('PostgreSQL', `${n(j.postgresCpuMs.value, 2)} CPU-ms, ${n(j.postgresRows.value, 2)} rows`, `**${n(a.postgres!.cores)}** (${n(a.postgresRowsPerS!)} rows/s)`, `${src(j.postgresCpuMs)}, ${src(j.postgresRows)}`),
+    row('PostgreSQL', `${n(j.postgresCpuMs.value, 2)} CPU-ms, ${n(j.postgresRows.value, 2)} row${j.postgresRows.value === 1 ? '' : 's'}`, `**${n(a.postgres!.cores)}** (${n(a.postgresRowsPerS!)} rows/s)`, `${src(j.postgresCpuMs)}, ${src(j.postgresRows)}`),
   ];
 }
 
@@ -42,7 +42,7 @@ function redisVerdict(plan: Plan, m: MeasuredInputs): string {
   const peakText = peak ? ` The highest rate any cluster run here has seen is ${n(peak)} commands/s (${src(m.redisPeakSeen)}): a rate seen, not a limit found.` : '';
   const verdict = r.oneRedisHolds
     ? `**One Redis primary holds it**: ${n(plan.admission.joinsPerS)} joins/s × ${n(r.cpuUsPerJoin)} µs = ${n(r.coreShare, 2)} of a core, within the planned ${n(ASSUMED.headroom.value * 100)}%.`
-    : `**One Redis primary does not hold it**: ${n(plan.admission.joinsPerS)} joins/s × ${n(r.cpuUsPerJoin)} µs = ${n(r.coreShare, 2)} cores of work for a server that runs commands on one thread; a Sentinel group does not help (one primary takes every write). It needs **${n(r.shardsNeeded)} primaries** at ${n(ASSUMED.headroom.value * 100)}% each if the load splits evenly (see "Sharding Redis" below).`;
+    : `**One Redis primary does not hold it**: ${n(plan.admission.joinsPerS)} joins/s × ${n(r.cpuUsPerJoin)} µs = ${n(r.coreShare, 2)} cores of work for a server that runs commands on one thread; a Sentinel group does not help (one primary takes every write). It needs **${n(r.shardsNeeded)} primaries** at ${n(ASSUMED.headroom.value * 100)}% each if the load splits evenly (see "Sharding Redis" below). One primary admits ${n(r.joinsPerSOnePrimary)} joins/s at ${n(ASSUMED.headroom.value * 100)}%: everyone in **${n(r.minutesOnOnePrimary, 1)} minutes**.`;
   return `${verdict} In the join's own mix of commands one Redis core runs ~${n(r.commandsPerSAtHeadroomInJoinMix)} commands/s at ${n(ASSUMED.headroom.value * 100)}% (its measured CPU-µs per command).${benchText}${peakText}`;
 }
 
@@ -86,7 +86,7 @@ export function renderHeadline(plan: Plan): string {
   const parts: string[] = [];
   if (a.signaling && a.sfuWorkers && a.redis && a.postgres) {
     parts.push(
-      `admitting them in ${ASSUMED.admissionMinutes.value} minutes (${n(a.joinsPerS)} joins/s) takes ${n(a.signaling.cores)} signaling cores, ${n(a.sfuWorkers.cores)} SFU worker cores, ${n(a.postgres.cores)} PostgreSQL cores and ${n(a.redis.coreShare, 2)} of a Redis core (${a.redis.oneRedisHolds ? 'one Redis primary holds it' : `${n(a.redis.shardsNeeded)} Redis primaries`})`,
+      `admitting them in ${ASSUMED.admissionMinutes.value} minutes (${n(a.joinsPerS)} joins/s) takes ${n(a.signaling.cores)} signaling cores, ${a.sfuWorkers.upperBound ? 'at most ' : ''}${n(a.sfuWorkers.cores)} SFU worker cores, ${n(a.postgres.cores)} PostgreSQL cores and ${n(a.redis.coreShare, 2)} of a Redis core (${a.redis.oneRedisHolds ? 'one Redis primary holds it' : `${n(a.redis.shardsNeeded)} Redis primaries`})`,
     );
   }
   if (plan.signaling.processesForSockets !== null) parts.push(`holding them takes ${n(plan.signaling.processesForSockets)} signaling processes (${n(plan.signaling.rssGiBPerProcess ?? NaN, 2)} GiB each)`);

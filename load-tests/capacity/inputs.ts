@@ -20,6 +20,8 @@ export interface Measured<T = number> {
   field: string;
   /** The command that wrote the file, as the file records it. */
   command: string | null;
+  /** The benchmark could give only an upper bound (load-tests/joinCost.ts `perJoinUpperBounds`). */
+  upperBound?: boolean;
 }
 
 /** A figure that is not measured: a goal, a setting or an assumption about the audience. */
@@ -73,7 +75,9 @@ function pick(read: Reader, name: string, field: string): Measured | null {
   if (!doc) return null;
   const value = at(doc, field);
   if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`load-tests/results/${name}.json has no number at ${field}`);
-  return { value, file: `${name}.json`, field, command: typeof doc.command === 'string' ? doc.command : null };
+  const bounds = Array.isArray(doc.perJoinUpperBounds) ? (doc.perJoinUpperBounds as string[]) : [];
+  const upperBound = field.startsWith('perJoin.') && bounds.includes(field.slice('perJoin.'.length));
+  return { value, file: `${name}.json`, field, command: typeof doc.command === 'string' ? doc.command : null, ...(upperBound ? { upperBound } : {}) };
 }
 
 /** CPU per receive-only viewer of one worker, for one viewer kind, worker and media profile. */

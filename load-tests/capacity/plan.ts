@@ -49,7 +49,7 @@ export function computePlan(m: MeasuredInputs) {
   const headline = profiles.find((p) => p.headline) ?? null;
 
   const j = m.perJoin;
-  const cpuCores = (perJoin: Measured | undefined, unitsPerSecond: number) => (perJoin ? { cpuPerJoin: perJoin.value, cores: coresFor((joinsPerS * perJoin.value) / unitsPerSecond) } : null);
+  const cpuCores = (perJoin: Measured | undefined, unitsPerSecond: number) => (perJoin ? { cpuPerJoin: perJoin.value, upperBound: perJoin.upperBound === true, cores: coresFor((joinsPerS * perJoin.value) / unitsPerSecond) } : null);
   const admission = {
     joinsPerS,
     signaling: cpuCores(j?.signalingCpuMs, 1000),
@@ -73,6 +73,9 @@ export function computePlan(m: MeasuredInputs) {
             oneRedisHolds: coreShare <= A.headroom,
             /** Redis shards (primaries) so that each keeps to the headroom, if split evenly. */
             shardsNeeded: Math.max(1, Math.ceil(coreShare / A.headroom)),
+            /** Joins/s one primary admits at the headroom, and the minutes that takes for everyone. */
+            joinsPerSOnePrimary: Math.floor((A.headroom * 1e6) / j.redisCpuUs.value),
+            minutesOnOnePrimary: round(A.teachers / ((A.headroom * 1e6) / j.redisCpuUs.value) / 60, 1),
           };
         })()
       : null,
