@@ -142,6 +142,12 @@ export class RedisCounter {
     };
   }
 
+  /** CPU seconds redis-server has used so far, every thread (INFO cpu: used_cpu_sys + used_cpu_user). */
+  async cpuSeconds(): Promise<number> {
+    const info = await this.client.info('cpu');
+    return Number(/used_cpu_sys:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_user:([\d.]+)/.exec(info)![1]);
+  }
+
   /** Calls per command name. */
   async commands(): Promise<Map<string, number>> {
     const info = await this.client.info('commandstats');

@@ -52,6 +52,42 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS;
 }
 
+/** A process as /proc/<pid>/stat shows it: its parent, its name (15 characters at most) and its CPU seconds, reaped children's included. */
+interface ProcStat { pid: number; ppid: number; comm: string; cpuS: number }
+
+function procStat(pid: number): ProcStat | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null; // gone between the listing and the read
+  }
+  const close = text.lastIndexOf(')');
+  const fields = text.slice(close + 2).split(' ');
+  // utime, stime, cutime, cstime: a child that exited and was waited for counts in its parent.
+  const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  return { pid, ppid: Number(fields[1]), comm: text.slice(text.indexOf('(') + 1, close), cpuS: ticks / TICKS };
+}
+
+/**
+ * CPU seconds used so far by the process `root` and every live descendant, split by the
+ * descendant's name (`mediasoup-worke` for mediasoup's workers, `node`, `postgres`, …). A
+ * descendant that exited is counted in its parent once reaped.
+ */
+export function treeCpuSeconds(root: number): Map<string, number> {
+  const all = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map((d) => procStat(Number(d))).filter((s): s is ProcStat => s !== null);
+  const children = new Map<number, ProcStat[]>();
+  for (const s of all) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
+  const out = new Map<string, number>();
+  const self = all.find((s) => s.pid === root);
+  for (const stack = self ? [self] : []; stack.length; ) {
+    const s = stack.pop()!;
+    out.set(s.comm, (out.get(s.comm) ?? 0) + s.cpuS);
+    stack.push(...(children.get(s.pid) ?? []));
+  }
+  return out;
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
