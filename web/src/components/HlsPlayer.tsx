@@ -7,7 +7,8 @@ type PlayerState = 'loading' | 'playing' | 'needsClick' | 'retrying' | 'unsuppor
 
 /**
  * An HLS stream (live or replay) played with hls.js. The token goes in an Authorization header
- * (xhrSetup), never in the URL; hls.js runs without a worker, since the CSP allows no blob:
+ * (xhrSetup), never in the URL; with a cache tier the playlist asked for with it names a
+ * short-lived signed link (signaling/recording/hlsLinks.ts) that hls.js follows without it; hls.js runs without a worker, since the CSP allows no blob:
  * scripts. Live streams show the measured delay: the wall clock (corrected by the server's
  * clock) minus the program date-time of the frame playing. hls.js is loaded on first use, so
  * the real-time page does not carry it.
@@ -57,7 +58,13 @@ export function HlsPlayer({
       const player = new Hls({
         enableWorker: false,
         liveSyncDurationCount: 2,
-        xhrSetup: (xhr) => xhr.setRequestHeader('Authorization', `Bearer ${tokenRef.current}`),
+        // The token goes to this site's own API only: a signed link (to the HLS cache tier,
+        // perhaps another host) is its own grant, and a header there would only cost a CORS preflight.
+        xhrSetup: (xhr, url) => {
+          if (new URL(url, window.location.href).origin === window.location.origin && !new URL(url, window.location.href).pathname.startsWith('/hls/')) {
+            xhr.setRequestHeader('Authorization', `Bearer ${tokenRef.current}`);
+          }
+        },
       });
       hls = player;
       player.on(Hls.Events.MANIFEST_PARSED, () => {
@@ -72,6 +79,8 @@ export function HlsPlayer({
         const status = (data.response as { code?: number } | undefined)?.code;
         if (data.type === Hls.ErrorTypes.MEDIA_ERROR) player.recoverMediaError();
         else if (status === 404 && onGoneRef.current) onGoneRef.current();
+        // A signed link expired (401) or was refused (403): the token route signs a new one now.
+        else if ((status === 401 || status === 403) && data.url?.includes('/hls/')) player.loadSource(src);
         else retry = setTimeout(() => player.loadSource(src), 3_000);
       });
       player.loadSource(src);
