@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { HlsLinks } from '../../signaling/recording/hlsLinks';
 import { MEETING, startServer, tokenFor } from '../../harness/server';
-import { freePort } from '../../harness/cluster';
+import { freePort, startRedis, type RedisProcess } from '../../harness/cluster';
 import { startHlsCache, type HlsCacheProcess } from '../../harness/hlsCache';
 import { writeRecording } from '../../harness/hlsRecording';
 
@@ -206,5 +206,56 @@ describe('the HLS cache tier', () => {
     // while one request refreshes it), so the origin sees at most one request per second begun.
     expect(toOrigin).toBeLessThanOrEqual(Math.ceil(seconds) + 2);
     expect(toOrigin).toBeLessThan(answered);
+  });
+});
+
+describe('signed links across signaling nodes', () => {
+  let redis: RedisProcess;
+  let a: HoinghiServer;
+  let b: HoinghiServer;
+  let dirA: string;
+  let dirB: string;
+  let behindB: HlsCacheProcess;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    dirA = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-hlscache-a-'));
+    dirB = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-hlscache-b-'));
+    const info = writeRecording(dirA, MEETING, REC, 4);
+    const env = { HOINGHI_REDIS_URL: redis.url, HOINGHI_RECORDING_MIN_FREE_MB: '1', HOINGHI_LIVE_HLS: 'off', HOINGHI_HLS_LINK_SECRET: SECRET };
+    a = await startServer({ ...env, HOINGHI_RECORDINGS_DIR: dirA, HOINGHI_NODE_ID: 'hls-a' });
+    b = await startServer({ ...env, HOINGHI_RECORDINGS_DIR: dirB, HOINGHI_NODE_ID: 'hls-b' });
+    // What node A indexes when it makes a recording (this one was written straight to its folder).
+    await a.hlsIndex.putRecording({ node: { id: 'hls-a', url: a.url }, info });
+    behindB = await startHlsCache({ origins: [new URL(b.url).host], secret: SECRET, siteOrigin: b.url });
+  }, 60_000);
+
+  afterAll(async () => {
+    await behindB?.stop();
+    for (const s of [a, b]) await s?.close().catch(() => undefined);
+    await redis?.stop();
+    for (const d of [dirA, dirB]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it('passes a signed request for files it lacks to the node that has them, signature and all, and the cache in front gets the bytes', async () => {
+    const signer = new HlsLinks({ secret: SECRET, ttlS: 600, baseUrl: '' });
+    const file = fs.readdirSync(path.join(dirA, MEETING, REC)).filter((f) => f.endsWith('.ts')).sort()[0]!;
+    const link = signer.url(MEETING, FOLDER, file);
+    const proxied0 = b.live.stats().proxied;
+    const viaB = await rawGet(b.url, link);
+    expect(viaB.status).toBe(200);
+    expect(viaB.body.equals(fs.readFileSync(path.join(dirA, MEETING, REC, file)))).toBe(true);
+    expect(b.live.stats().proxied).toBe(proxied0 + 1);
+    const viaCache = await rawGet(behindB.url, link);
+    expect(viaCache.status).toBe(200);
+    expect(viaCache.body.equals(viaB.body)).toBe(true);
+  });
+
+  it('refuses a forged signature on the node without the files before passing anything on', async () => {
+    const signer = new HlsLinks({ secret: 'q'.repeat(40), ttlS: 600, baseUrl: '' });
+    const proxied0 = b.live.stats().proxied;
+    const res = await rawGet(b.url, signer.url(MEETING, FOLDER, 'index.m3u8'));
+    expect(res.status).toBe(403);
+    expect(b.live.stats().proxied).toBe(proxied0);
   });
 });
