@@ -68,6 +68,8 @@ beforeAll(async () => {
     HOINGHI_RECORDING_MIN_FREE_MB: '1',
     HOINGHI_HLS_LINK_SECRET: SECRET,
     HOINGHI_HLS_CACHE_URL: `http://127.0.0.1:${cachePort}`,
+    // The shortest allowed: the test sees the page renew its link before it expires.
+    HOINGHI_HLS_LINK_TTL_S: '60',
   });
   cache = await startHlsCache({ origins: [new URL(server.url).host], secret: SECRET, siteOrigin: server.url, port: cachePort });
   const hostToken = server.tokens.issue({ sub: 'bo-truong', name: 'Bộ trưởng', role: 'host', province: null, school: null, meetings: ['unused'] }, 600);
@@ -129,4 +131,22 @@ describe('the live HLS through the cache tier', () => {
     // No link was refused (a playlist may answer 503 while the stream starts).
     expect(lines.filter((l) => l.status === 401 || l.status === 403)).toEqual([]);
   });
+});
+
+describe('a signed link that expires', () => {
+  it('is renewed by the page before it expires: playback goes on past the first link\'s expiry, no request refused', async () => {
+    const expiries = (): number[] => [...new Set(cache.log().map((l) => /^\/hls\/([0-9]+)\//.exec(l.path)?.[1]).filter((e): e is string => e !== undefined).map(Number))].sort();
+    const first = expiries()[0]!;
+    // Wait until the first link has expired, and media was fetched with a later one since.
+    await waitFor(
+      async () => ({ now: Date.now(), seen: cache.log().filter((l) => l.path.endsWith('.ts') && Number(/^\/hls\/([0-9]+)\//.exec(l.path)?.[1]) > first) }),
+      (v) => v.now > first * 1000 + 4_000 && v.seen.length >= 2,
+      150_000,
+      'segments fetched with a renewed link after the first expired',
+    );
+    expect(expiries().length).toBeGreaterThanOrEqual(2);
+    // Renewed ahead of time: the cache refused nothing, the pages never fell back to a reload.
+    expect(cache.log().filter((l) => l.status === 401 || l.status === 403)).toEqual([]);
+    for (const [i, page] of teachers.entries()) await plays(page, 'video[data-testid="hls-live"]', `teacher ${i + 1} after renewal`);
+  }, 200_000);
 });

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type HlsType from 'hls.js';
 import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
+import { SignedHlsLink, isSignedLink } from './signedHlsLink';
 
 type PlayerState = 'loading' | 'playing' | 'needsClick' | 'retrying' | 'unsupported';
 
@@ -46,6 +47,7 @@ export function HlsPlayer({
     let retry: ReturnType<typeof setTimeout> | null = null;
     let timer: ReturnType<typeof setInterval> | null = null;
     let cancelled = false;
+    const link = new SignedHlsLink(src, () => tokenRef.current, () => Date.now() + offsetRef.current);
     const onPlaying = (): void => setState('playing');
     video.addEventListener('playing', onPlaying);
     void import('hls.js').then(({ default: Hls }) => {
@@ -59,14 +61,19 @@ export function HlsPlayer({
         enableWorker: false,
         liveSyncDurationCount: 2,
         // The token goes to this site's own API only: a signed link (to the HLS cache tier,
-        // perhaps another host) is its own grant, and a header there would only cost a CORS preflight.
+        // perhaps another host) is its own grant, renewed before it expires (signedHlsLink.ts).
         xhrSetup: (xhr, url) => {
-          if (new URL(url, window.location.href).origin === window.location.origin && !new URL(url, window.location.href).pathname.startsWith('/hls/')) {
+          const abs = new URL(url, window.location.href);
+          if (isSignedLink(abs)) {
+            const fresh = link.rewrite(url);
+            if (fresh) xhr.open('GET', fresh, true);
+          } else if (abs.origin === window.location.origin) {
             xhr.setRequestHeader('Authorization', `Bearer ${tokenRef.current}`);
           }
         },
       });
       hls = player;
+      player.on(Hls.Events.LEVEL_LOADED, (_event, data) => link.observe(data.details.url));
       player.on(Hls.Events.MANIFEST_PARSED, () => {
         video.play().then(
           () => setState('playing'),
@@ -79,7 +86,8 @@ export function HlsPlayer({
         const status = (data.response as { code?: number } | undefined)?.code;
         if (data.type === Hls.ErrorTypes.MEDIA_ERROR) player.recoverMediaError();
         else if (status === 404 && onGoneRef.current) onGoneRef.current();
-        // A signed link expired (401) or was refused (403): the token route signs a new one now.
+        // A signed link expired (401: the page slept past its renewal) or was refused (403): the
+        // token route signs a new one now.
         else if ((status === 401 || status === 403) && data.url?.includes('/hls/')) player.loadSource(src);
         else retry = setTimeout(() => player.loadSource(src), 3_000);
       });
@@ -92,6 +100,7 @@ export function HlsPlayer({
     });
     return () => {
       cancelled = true;
+      link.close();
       if (timer) clearInterval(timer);
       if (retry) clearTimeout(retry);
       video.removeEventListener('playing', onPlaying);
