@@ -18,6 +18,7 @@ import type { TokenKeySource, TokenSettings } from './auth/tokens';
 import type { DbSettings } from './db/openDb';
 import type { RecordingSettings } from './recording/recordingTypes';
 import type { LiveHlsSettings } from './recording/LiveStreams';
+import type { HlsLinkSettings } from './recording/hlsLinks';
 import { serverSettings } from './settings/server';
 import { authSettings } from './settings/auth';
 import { edgeSettings } from './settings/edge';
@@ -81,6 +82,8 @@ export interface Config {
   retentionDays: number;
   recording: RecordingSettings;
   liveHls: LiveHlsSettings & { window: number };
+  /** Signed HLS links for a cache tier; undefined without HOINGHI_HLS_LINK_SECRET. */
+  hlsLinks: HlsLinkSettings | undefined;
   /** How other signaling nodes reach this one (unset: the listening address). */
   internalUrl: string | undefined;
 }
@@ -118,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.HOINGHI_SFU === 'cluster' && (!e.HOINGHI_REDIS_URL || !e.HOINGHI_SFU_SECRET)) {
     throw new ConfigError('HOINGHI_SFU=cluster needs HOINGHI_REDIS_URL and HOINGHI_SFU_SECRET');
   }
+  if (e.HOINGHI_HLS_CACHE_URL && !e.HOINGHI_HLS_LINK_SECRET) throw new ConfigError('HOINGHI_HLS_CACHE_URL needs HOINGHI_HLS_LINK_SECRET (the cache checks signed links)');
   const keys = tokenKeys(e);
   if (e.HOINGHI_DRAIN_DEADLINE_MS < e.HOINGHI_DRAIN_WINDOW_MS) {
     throw new ConfigError('HOINGHI_DRAIN_DEADLINE_MS must be at least HOINGHI_DRAIN_WINDOW_MS');
@@ -210,6 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepAfterStopMs: 60_000,
       window: e.HOINGHI_LIVE_HLS_WINDOW,
     },
+    hlsLinks: e.HOINGHI_HLS_LINK_SECRET
+      ? { secret: e.HOINGHI_HLS_LINK_SECRET, ttlS: e.HOINGHI_HLS_LINK_TTL_S, baseUrl: (e.HOINGHI_HLS_CACHE_URL ?? '').replace(/\/+$/, '') }
+      : undefined,
     internalUrl: e.HOINGHI_INTERNAL_URL?.replace(/\/+$/, ''),
   };
 }

@@ -57,6 +57,7 @@ interface DataLayer {
 import { RecordingManager } from './recording/RecordingManager';
 import { meetingSources } from './recording/recordingFlow';
 import { recordingRouter } from './recording/routes';
+import { HlsLinks } from './recording/hlsLinks';
 import { LiveStreams } from './recording/LiveStreams';
 import { MemoryHlsIndex, type HlsIndex, type HlsNode } from './recording/hlsIndex';
 import { RedisHlsIndex } from './recording/redisHlsIndex';
@@ -146,7 +147,8 @@ export class HoinghiServer {
             scriptSrc: ["'self'"],
             styleSrc: ["'self'"],
             imgSrc: ["'self'", 'data:'],
-            connectSrc: ["'self'"],
+            // The HLS cache tier, when it has its own host name (signed links point there).
+            connectSrc: ["'self'", ...(config.hlsLinks?.baseUrl ? [new URL(config.hlsLinks.baseUrl).origin] : [])],
             mediaSrc: ["'self'", 'blob:'],
             fontSrc: ["'self'"],
             objectSrc: ["'none'"],
@@ -277,6 +279,7 @@ export class HoinghiServer {
         aliveNodes: () => store.aliveNodes(),
         tokens: this.tokens,
         authorizer,
+        ...(config.hlsLinks ? { links: new HlsLinks(config.hlsLinks) } : {}),
       }),
     );
     if (config.metrics.port !== undefined) {

@@ -11,6 +11,10 @@
  * live playlist changes every segment (max-age 1 s), an ended one not at all (1 h). Both are
  * `private`: they are behind the audience check.
  *
+ * With signed links (HOINGHI_HLS_LINK_SECRET, hlsLinks.ts), a playlist asked for with the token
+ * is answered by a master playlist naming the signed media playlist (on the cache tier when
+ * HOINGHI_HLS_CACHE_URL is set), and `/hls/...` serves signed links without a token, `public`.
+ *
  * In a cluster any node answers: a file this node does not have is passed to the node that has it
  * (the HLS index says which: a recording's maker, a live stream's origin), and the list of a
  * meeting's recordings is the index's, every node's.
@@ -28,6 +32,7 @@ import { MEETING_ID, RECORDING_ID, type RecordingInfo } from './recordingTypes';
 import type { HlsIndex, HlsNode } from './hlsIndex';
 import { SESSION_KEY, type LiveStreams } from './LiveStreams';
 import { isHop, proxyTo } from './proxy';
+import { folderPath, masterPlaylist, type HlsFolder, type HlsLinks } from './hlsLinks';
 
 export interface RecordingRouteDeps {
   recordings: RecordingManager;
@@ -39,6 +44,8 @@ export interface RecordingRouteDeps {
   tokens: TokenVerifier;
   /** Who is in a meeting's audience (the join decision's audience part). */
   authorizer: Pick<JoinAuthorizer, 'inAudience'>;
+  /** Signed links for a cache tier (HOINGHI_HLS_LINK_SECRET); undefined: every request carries the token. */
+  links?: HlsLinks;
 }
 
 const SEGMENT_CACHE = 'private, max-age=31536000, immutable';
@@ -99,6 +106,76 @@ const wrap =
       .catch(next);
   };
 
+/**
+ * How an answer may be cached: `private` behind the token check, `public` for a signed link
+ * (the cache tier checks the signature itself). `forward` is the path another node is asked for
+ * when it has the files (null: the bearer route's own path).
+ */
+interface CachePolicy {
+  segment: string;
+  livePlaylist: string;
+  endedPlaylist: string;
+  forward: string | null;
+}
+
+const PRIVATE: CachePolicy = { segment: SEGMENT_CACHE, livePlaylist: LIVE_PLAYLIST_CACHE, endedPlaylist: 'private, max-age=3600', forward: null };
+const PUBLIC: Omit<CachePolicy, 'forward'> = { segment: 'public, max-age=31536000, immutable', livePlaylist: 'public, max-age=1', endedPlaylist: 'public, max-age=3600' };
+
+/** The master playlist of a signed link: never cached (its signature is of this moment). */
+function sendMaster(res: Response, mediaUrl: string): void {
+  res.setHeader('Cache-Control', 'private, no-store');
+  res.setHeader('Content-Type', 'application/vnd.apple.mpegurl');
+  res.send(masterPlaylist(mediaUrl));
+}
+
+/** A recording's playlist or segment: from this node's disk, or from the node that made it. */
+async function serveRecording(deps: RecordingRouteDeps, req: Request, res: Response, meetingId: string, recordingId: string, file: string, cache: CachePolicy): Promise<void> {
+  const full = deps.recordings.fileOf(meetingId, recordingId, file);
+  if (!full) throw new AppError('not_found', 'no such recording file');
+  if (!fs.existsSync(full)) {
+    // Made by another node: pass the request there (once).
+    if (!isHop(req) && RECORDING_ID.test(recordingId)) {
+      const entry = await deps.index.recording(meetingId, recordingId);
+      if (entry && entry.node.id !== deps.self().id) {
+        await proxyTo(entry.node.url, cache.forward ?? `/api/meetings/${meetingId}/recordings/${recordingId}/${file}`, req, res, deps.live);
+        return;
+      }
+    }
+    throw new AppError('not_found', 'no such recording file');
+  }
+  const isPlaylist = file === PLAYLIST;
+  await sendHls(res, full, isPlaylist, isPlaylist ? (deps.recordings.isLive(recordingId) ? cache.livePlaylist : cache.endedPlaylist) : cache.segment);
+}
+
+/** A live stream's playlist or segment: from this node when it is the origin, else from the origin. */
+async function serveLive(deps: RecordingRouteDeps, req: Request, res: Response, meetingId: string, sessionKey: string, liveId: string, file: string, cache: CachePolicy): Promise<void> {
+  const full = deps.live.fileOf(meetingId, liveId, file);
+  if (!full) throw new AppError('not_found', 'no such live stream file');
+  const isPlaylist = file === PLAYLIST;
+  if (deps.live.isRunning(liveId)) {
+    deps.live.touched(meetingId, sessionKey);
+    if (!fs.existsSync(full)) {
+      if (isPlaylist) throw new AppError('unavailable', 'the delayed stream is starting', 2_000);
+      throw new AppError('not_found', 'no such live stream file');
+    }
+    await sendHls(res, full, isPlaylist, isPlaylist ? cache.livePlaylist : cache.segment);
+    return;
+  }
+  if (!isHop(req)) {
+    const origin = await deps.live.origin(meetingId, sessionKey);
+    if (origin && origin.node.id !== deps.self().id && origin.liveId === liveId) {
+      await proxyTo(origin.node.url, cache.forward ?? `/api/meetings/${meetingId}/live/${sessionKey}/${liveId}/${file}`, req, res, deps.live);
+      return;
+    }
+  }
+  // Stopped here a moment ago: its last files stay a little while for players finishing.
+  if (fs.existsSync(full)) {
+    await sendHls(res, full, isPlaylist, isPlaylist ? cache.endedPlaylist : cache.segment);
+    return;
+  }
+  throw new AppError('not_found', 'this live stream has ended; ask for the delayed stream again');
+}
+
 export function recordingRouter(deps: RecordingRouteDeps): Router {
   const router = express.Router();
 
@@ -126,22 +203,11 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
     wrap(async (req, res) => {
       await audience(deps, req);
       const { meetingId, recordingId, file } = req.params as Record<string, string>;
-      const full = deps.recordings.fileOf(meetingId!, recordingId!, file!);
-      if (!full) throw new AppError('not_found', 'no such recording file');
-      if (!fs.existsSync(full)) {
-        // Made by another node: pass the request there (once).
-        if (!isHop(req) && RECORDING_ID.test(recordingId!)) {
-          const entry = await deps.index.recording(meetingId!, recordingId!);
-          if (entry && entry.node.id !== deps.self().id) {
-            await proxyTo(entry.node.url, `/api/meetings/${meetingId}/recordings/${recordingId}/${file}`, req, res, deps.live);
-            return;
-          }
-        }
-        throw new AppError('not_found', 'no such recording file');
+      if (deps.links && file === PLAYLIST && RECORDING_ID.test(recordingId!)) {
+        sendMaster(res, deps.links.url(meetingId!, { kind: 'rec', recordingId: recordingId! }, PLAYLIST));
+        return;
       }
-      const isPlaylist = file === PLAYLIST;
-      const cache = isPlaylist ? (deps.recordings.isLive(recordingId!) ? LIVE_PLAYLIST_CACHE : 'private, max-age=3600') : SEGMENT_CACHE;
-      await sendHls(res, full, isPlaylist, cache);
+      await serveRecording(deps, req, res, meetingId!, recordingId!, file!, PRIVATE);
     }),
   );
 
@@ -156,33 +222,37 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
       await audience(deps, req);
       const { meetingId, sessionKey, liveId, file } = req.params as Record<string, string>;
       if (!SESSION_KEY.test(sessionKey!)) throw new AppError('bad_request', 'invalid session');
-      const full = deps.live.fileOf(meetingId!, liveId!, file!);
-      if (!full) throw new AppError('not_found', 'no such live stream file');
-      const isPlaylist = file === PLAYLIST;
-      if (deps.live.isRunning(liveId!)) {
-        deps.live.touched(meetingId!, sessionKey!);
-        if (!fs.existsSync(full)) {
-          if (isPlaylist) throw new AppError('unavailable', 'the delayed stream is starting', 2_000);
-          throw new AppError('not_found', 'no such live stream file');
-        }
-        await sendHls(res, full, isPlaylist, isPlaylist ? LIVE_PLAYLIST_CACHE : SEGMENT_CACHE);
+      if (deps.links && file === PLAYLIST && RECORDING_ID.test(liveId!)) {
+        sendMaster(res, deps.links.url(meetingId!, { kind: 'live', sessionKey: sessionKey!, liveId: liveId! }, PLAYLIST));
         return;
       }
-      if (!isHop(req)) {
-        const origin = await deps.live.origin(meetingId!, sessionKey!);
-        if (origin && origin.node.id !== deps.self().id && origin.liveId === liveId) {
-          await proxyTo(origin.node.url, `/api/meetings/${meetingId}/live/${sessionKey}/${liveId}/${file}`, req, res, deps.live);
-          return;
-        }
-      }
-      // Stopped here a moment ago: its last files stay a little while for players finishing.
-      if (fs.existsSync(full)) {
-        await sendHls(res, full, isPlaylist, isPlaylist ? 'private, max-age=3600' : SEGMENT_CACHE);
-        return;
-      }
-      throw new AppError('not_found', 'this live stream has ended; ask for the delayed stream again');
+      await serveLive(deps, req, res, meetingId!, sessionKey!, liveId!, file!, PRIVATE);
     }),
   );
+
+  /**
+   * Signed links (hlsLinks.ts): no token, the link is the grant. What a cache tier fetches on a
+   * miss; served with `public` caching, and errors with `no-store` (a cache keys these on the
+   * folder and file without the signature, so a refusal must never be kept for others).
+   */
+  const signed = (folderOf: (p: Record<string, string>) => HlsFolder) =>
+    wrap(async (req, res) => {
+      res.setHeader('Cache-Control', 'no-store');
+      const links = deps.links;
+      if (!links) throw new AppError('not_found', 'signed HLS links are not enabled on this server');
+      const p = req.params as Record<string, string>;
+      const folder = folderOf(p);
+      links.verify(p.expires!, p.signature!, p.meetingId!, folder, p.file!);
+      const policy: CachePolicy = { ...PUBLIC, forward: `/hls/${p.expires}/${p.signature}/${p.meetingId}/${folderPath(folder)}/${p.file}` };
+      if (folder.kind === 'rec') await serveRecording(deps, req, res, p.meetingId!, folder.recordingId, p.file!, policy);
+      else await serveLive(deps, req, res, p.meetingId!, folder.sessionKey, folder.liveId, p.file!, policy);
+    });
+  router.get('/hls/:expires/:signature/:meetingId/rec/:recordingId/:file', signed((p) => ({ kind: 'rec', recordingId: p.recordingId! })));
+  router.get('/hls/:expires/:signature/:meetingId/live/:sessionKey/:liveId/:file', signed((p) => ({ kind: 'live', sessionKey: p.sessionKey!, liveId: p.liveId! })));
+  router.get('/hls/*rest', (_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next(new AppError('bad_request', 'invalid signed HLS link'));
+  });
 
   return router;
 }

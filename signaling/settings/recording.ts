@@ -55,4 +55,32 @@ export const recordingSettings = {
     .max(100)
     .default(6)
     .register(settingDocs, { doc: 'Segments a live playlist lists (older ones are deleted): window × `HOINGHI_HLS_SEGMENT_S` seconds of live stream.' }),
+  HOINGHI_HLS_LINK_SECRET: z
+    .string()
+    .min(32, 'HOINGHI_HLS_LINK_SECRET must be at least 32 characters')
+    .regex(/^[A-Za-z0-9_.~+/=-]+$/, 'HOINGHI_HLS_LINK_SECRET: use letters, digits and _ . ~ + / = - (base64 or hex; it is written into the caches\' nginx configuration)')
+    .optional()
+    .register(settingDocs, {
+      doc:
+        'Key of signed HLS links, shared by every signaling node and every HLS cache node (deploy/nginx/hls-cache.conf). Set: a playlist asked for ' +
+        'with the token answers with a short-lived signed link that a cache serves to the whole audience without asking the origin. Unset: ' +
+        'every HLS request carries the token and is checked by a signaling node (no cache tier).',
+      shownDefault: 'unset (no signed links)',
+      type: 'string, ≥ 32 characters of `A-Z a-z 0-9 _ . ~ + / = -`',
+    }),
+  HOINGHI_HLS_LINK_TTL_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(86_400)
+    .default(900)
+    .register(settingDocs, { doc: "How long a signed HLS link is good for, seconds; the page asks for a new one when it expires. A teacher removed from the audience keeps watching at most this long." }),
+  HOINGHI_HLS_CACHE_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .register(settingDocs, {
+      doc: 'Base URL of the HLS cache tier (e.g. `https://hls.example.vn`) that signed links point at; needs `HOINGHI_HLS_LINK_SECRET`. Unset: signed links are root-relative (`/hls/...` on the page\'s own origin: the signaling nodes, or a balancer that routes `/hls/` to the caches).',
+      shownDefault: "unset (the page's own origin)",
+      type: '`http://` or `https://` URL',
+    }),
 };

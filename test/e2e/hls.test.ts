@@ -20,6 +20,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../../harness/browser';
+import { playback, plays } from '../../harness/videoPlayback';
 
 let server: HoinghiServer;
 let browser: Browser;
@@ -28,23 +29,6 @@ let dir: string;
 let host: Page;
 let teacher: Page;
 let meetingId = '';
-/** Playback progress of a <video>: its clock, and frames the browser presented. */
-async function playback(page: Page, selector: string): Promise<{ currentTime: number; frames: number; delay: number | null }> {
-  return page.evaluate((sel) => {
-    const v = document.querySelector<HTMLVideoElement>(sel);
-    if (!v) return { currentTime: -1, frames: -1, delay: null };
-    const q = v.getVideoPlaybackQuality();
-    const d = v.getAttribute('data-delay-s');
-    return { currentTime: v.currentTime, frames: q.totalVideoFrames - q.droppedVideoFrames, delay: d === null ? null : Number(d) };
-  }, selector);
-}
-
-/** The video plays: its clock advances by 2 s and new frames are shown. */
-async function plays(page: Page, selector: string, what: string): Promise<void> {
-  await page.waitForSelector(selector, { timeout: 30_000 });
-  const first = await waitFor(() => playback(page, selector), (p) => p.currentTime > 0 && p.frames > 0, 45_000, `${what}: first frames`);
-  await waitFor(() => playback(page, selector), (p) => p.currentTime > first.currentTime + 2 && p.frames > first.frames + 10, 30_000, `${what}: advancing`);
-}
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hoinghi-e2e-hls-'));

@@ -37,6 +37,18 @@ describe('configuration', () => {
     }
   });
 
+  it('takes signed HLS links only with a key fit for the cache\'s configuration, and a cache URL only with a key', () => {
+    const base = { HOINGHI_DEMO_SIGNIN: 'true' };
+    expect(loadConfig(base).hlsLinks).toBeUndefined();
+    const key = 'a'.repeat(32);
+    expect(loadConfig({ ...base, HOINGHI_HLS_LINK_SECRET: key, HOINGHI_HLS_CACHE_URL: 'https://hls.example.vn/' }).hlsLinks).toEqual({ secret: key, ttlS: 900, baseUrl: 'https://hls.example.vn' });
+    expect(() => loadConfig({ ...base, HOINGHI_HLS_CACHE_URL: 'https://hls.example.vn' })).toThrow(/HOINGHI_HLS_LINK_SECRET/);
+    expect(() => loadConfig({ ...base, HOINGHI_HLS_LINK_SECRET: 'short' })).toThrow(/HOINGHI_HLS_LINK_SECRET/);
+    // It is written into nginx's configuration: nothing that could end a string or a directive.
+    expect(() => loadConfig({ ...base, HOINGHI_HLS_LINK_SECRET: `${key}"; return 200` })).toThrow(/HOINGHI_HLS_LINK_SECRET/);
+    expect(() => loadConfig({ ...base, HOINGHI_HLS_LINK_SECRET: key, HOINGHI_HLS_CACHE_URL: 'ftp://hls.example.vn' })).toThrow(/HOINGHI_HLS_CACHE_URL/);
+  });
+
   it('stops when the drain deadline is shorter than the drain window', () => {
     expect(() => loadConfig({ HOINGHI_DEMO_SIGNIN: 'true', HOINGHI_DRAIN_WINDOW_MS: '5000', HOINGHI_DRAIN_DEADLINE_MS: '1000' })).toThrow(/DRAIN_DEADLINE/);
   });

@@ -2,12 +2,14 @@ import { useEffect, useRef, useState } from 'react';
 import type HlsType from 'hls.js';
 import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
+import { SignedHlsLink, isSignedLink } from './signedHlsLink';
 
 type PlayerState = 'loading' | 'playing' | 'needsClick' | 'retrying' | 'unsupported';
 
 /**
  * An HLS stream (live or replay) played with hls.js. The token goes in an Authorization header
- * (xhrSetup), never in the URL; hls.js runs without a worker, since the CSP allows no blob:
+ * (xhrSetup), never in the URL; with a cache tier the playlist asked for with it names a
+ * short-lived signed link (signaling/recording/hlsLinks.ts) that hls.js follows without it; hls.js runs without a worker, since the CSP allows no blob:
  * scripts. Live streams show the measured delay: the wall clock (corrected by the server's
  * clock) minus the program date-time of the frame playing. hls.js is loaded on first use, so
  * the real-time page does not carry it.
@@ -45,6 +47,7 @@ export function HlsPlayer({
     let retry: ReturnType<typeof setTimeout> | null = null;
     let timer: ReturnType<typeof setInterval> | null = null;
     let cancelled = false;
+    const link = new SignedHlsLink(src, () => tokenRef.current, () => Date.now() + offsetRef.current);
     const onPlaying = (): void => setState('playing');
     video.addEventListener('playing', onPlaying);
     void import('hls.js').then(({ default: Hls }) => {
@@ -57,9 +60,20 @@ export function HlsPlayer({
       const player = new Hls({
         enableWorker: false,
         liveSyncDurationCount: 2,
-        xhrSetup: (xhr) => xhr.setRequestHeader('Authorization', `Bearer ${tokenRef.current}`),
+        // The token goes to this site's own API only: a signed link (to the HLS cache tier,
+        // perhaps another host) is its own grant, renewed before it expires (signedHlsLink.ts).
+        xhrSetup: (xhr, url) => {
+          const abs = new URL(url, window.location.href);
+          if (isSignedLink(abs)) {
+            const fresh = link.rewrite(url);
+            if (fresh) xhr.open('GET', fresh, true);
+          } else if (abs.origin === window.location.origin) {
+            xhr.setRequestHeader('Authorization', `Bearer ${tokenRef.current}`);
+          }
+        },
       });
       hls = player;
+      player.on(Hls.Events.LEVEL_LOADED, (_event, data) => link.observe(data.details.url));
       player.on(Hls.Events.MANIFEST_PARSED, () => {
         video.play().then(
           () => setState('playing'),
@@ -72,6 +86,9 @@ export function HlsPlayer({
         const status = (data.response as { code?: number } | undefined)?.code;
         if (data.type === Hls.ErrorTypes.MEDIA_ERROR) player.recoverMediaError();
         else if (status === 404 && onGoneRef.current) onGoneRef.current();
+        // A signed link expired (401: the page slept past its renewal) or was refused (403): the
+        // token route signs a new one now.
+        else if ((status === 401 || status === 403) && data.url?.includes('/hls/')) player.loadSource(src);
         else retry = setTimeout(() => player.loadSource(src), 3_000);
       });
       player.loadSource(src);
@@ -83,6 +100,7 @@ export function HlsPlayer({
     });
     return () => {
       cancelled = true;
+      link.close();
       if (timer) clearInterval(timer);
       if (retry) clearTimeout(retry);
       video.removeEventListener('playing', onPlaying);
