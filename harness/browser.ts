@@ -16,8 +16,13 @@ const PLAYWRIGHT_DISABLED_FEATURES = [
   'msForceBrowserSignIn', 'msEdgeUpdateLaunchServicesPreferredVersion',
 ];
 
-/** With `host` (harness/netns.ts), Chromium runs in that network namespace (Playwright drives it over a pipe). */
-export async function launchChromium(options: { host?: NetHost } = {}): Promise<Browser> {
+/**
+ * With `host` (harness/netns.ts), Chromium runs in that network namespace (Playwright drives it
+ * over a pipe). `secureOrigins`: plain-HTTP origins to treat as secure (camera, microphone and
+ * WebCrypto need a secure context; a deployment serves HTTPS, a test topology serves http://10.x).
+ */
+export async function launchChromium(options: { host?: NetHost; secureOrigins?: string[] } = {}): Promise<Browser> {
+  const secure = options.secureOrigins?.length ? [`--unsafely-treat-insecure-origin-as-secure=${options.secureOrigins.join(',')}`] : [];
   return chromium.launch({
     executablePath: options.host ? options.host.wrapper(CHROMIUM) : CHROMIUM,
     headless: true,
@@ -36,6 +41,7 @@ export async function launchChromium(options: { host?: NetHost } = {}): Promise<
       '--autoplay-policy=no-user-gesture-required',
       '--allow-loopback-in-peer-connection',
       `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, 'AudioServiceOutOfProcess'].join(',')}`,
+      ...secure,
     ],
   });
 }

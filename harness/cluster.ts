@@ -37,6 +37,8 @@ export async function startRedis(options: { dir?: string; host?: NetHost } = {})
   const port = host ? 6379 : await freePort();
   const bind = host?.address ?? '127.0.0.1';
   const args = ['--port', String(port), '--bind', bind, '--save', ''];
+  // In a host of the test's own topology, the other hosts are the test's too: no password.
+  if (host) args.push('--protected-mode', 'no');
   if (options.dir) args.push('--dir', options.dir, '--appendonly', 'yes', '--appendfsync', 'always');
   else args.push('--appendonly', 'no');
   const url = `redis://${bind}:${port}`;
