@@ -73,6 +73,19 @@ export function replicaAck(client: RedisClient, options: ReplicaAckOptions, log:
     }, options.probeMs ?? 1_000);
     probe.unref();
   };
+  // A (re)connection that finds no replica (the new primary right after a failover) stops waiting
+  // at once, rather than after one WAIT's timeout.
+  const onReady = (): void => {
+    replicasConnected().then(
+      (n) => {
+        if (n < options.replicas && !probe) stopWaiting(n);
+      },
+      () => undefined,
+    );
+  };
+  client.on('ready', onReady);
+  if (client.isReady) onReady();
+
   /** Resolves with the epoch the WAIT ran on, or undefined if its connection dropped meanwhile. */
   const send = async (batch: { writers: number }): Promise<number | undefined> => {
     // Yield once so that writers whose replies came in the same turn join this WAIT.
@@ -110,6 +123,9 @@ export function replicaAck(client: RedisClient, options: ReplicaAckOptions, log:
     get unreplicated() {
       return unreplicated;
     },
-    close: () => clearInterval(probe),
+    close: () => {
+      clearInterval(probe);
+      client.off('ready', onReady);
+    },
   };
 }

@@ -28,7 +28,7 @@ export interface SentinelGroup {
   primaryUrl(): Promise<string>;
   /** `redis://` of the replica (the node that is not primary now). */
   replicaUrl(): Promise<string>;
-  /** SIGSTOP (`frozen`) or SIGCONT the replica: it stops taking the primary's writes without disconnecting. */
+  /** SIGSTOP the replica (`true`), or SIGCONT the one stopped (`false`): it stops taking the primary's writes without disconnecting. */
   freezeReplica(frozen: boolean): Promise<void>;
   /** kill -9 of the current primary; resolves with its port once it is dead. */
   killPrimary(): Promise<number>;
@@ -93,6 +93,7 @@ export async function startSentinelGroup(options: { downAfterMs?: number; failov
   }
 
   const sentinelPorts = sentinels.map((s) => s.port);
+  let frozen: Node | undefined;
   const primaryPortNow = async (): Promise<number> => {
     for (const port of sentinelPorts) {
       const reply = await command(port, ['SENTINEL', 'get-master-addr-by-name', SENTINEL_NAME]).catch(() => null);
@@ -108,9 +109,15 @@ export async function startSentinelGroup(options: { downAfterMs?: number; failov
       const primary = await primaryPortNow();
       return `redis://127.0.0.1:${nodes.find((n) => n.port !== primary)!.port}`;
     },
-    freezeReplica: async (frozen) => {
+    freezeReplica: async (freeze) => {
+      if (!freeze) {
+        frozen?.child.kill('SIGCONT');
+        frozen = undefined;
+        return;
+      }
       const primary = await primaryPortNow();
-      nodes.find((n) => n.port !== primary)!.child.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+      frozen = nodes.find((n) => n.port !== primary)!;
+      frozen.child.kill('SIGSTOP');
     },
     killPrimary: async () => {
       const port = await primaryPortNow();

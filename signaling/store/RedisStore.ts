@@ -66,6 +66,8 @@ export class RedisStore implements MeetingStore, RedisLink {
   readonly #acks: ReplicaAck;
   #beat: NodeJS.Timeout | undefined;
   #everReady = false;
+  /** When the client's connection last became ready. */
+  #readySince = Date.now();
 
   private constructor(client: RedisClient, sub: RedisClient, nodeId: string, acks: ReplicaAckOptions | undefined) {
     this.client = client;
@@ -79,6 +81,9 @@ export class RedisStore implements MeetingStore, RedisLink {
     const sub = await connectRedis(options.url, log, options.connectTimeoutMs);
     const nodeId = options.nodeId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
     const store = new RedisStore(client, sub, nodeId, options.replicaAck);
+    client.on('ready', () => {
+      store.#readySince = Date.now();
+    });
     // After a reconnect (Redis restarted, or the link dropped), events may have been missed.
     sub.on('ready', () => {
       if (!store.#everReady) return;
@@ -173,8 +178,16 @@ export class RedisStore implements MeetingStore, RedisLink {
     }
   }
 
+  /**
+   * Nodes whose heartbeat is younger than NODE_TTL_MS. For one TTL after this node's own connection
+   * came (back) up, every node seen lately counts as alive: after a Redis failover or restart, the
+   * others' last beats are as old as the outage, and they need a beat's time to write again, so
+   * judging them then would evict every participant of a live node.
+   */
   async aliveNodes(): Promise<string[]> {
-    return this.client.zRangeByScore(SIG_NODES, Date.now() - NODE_TTL_MS, '+inf');
+    const now = Date.now();
+    const since = now - this.#readySince < NODE_TTL_MS ? 0 : now - NODE_TTL_MS;
+    return this.client.zRangeByScore(SIG_NODES, since, '+inf');
   }
 
   async close(): Promise<void> {

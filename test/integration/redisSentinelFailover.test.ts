@@ -1,7 +1,8 @@
 /**
  * A meeting across two signaling processes and one SFU node process, all on a Redis Sentinel group
  * (primary, replica, three sentinels: harness/sentinel.ts). Teachers join and raise hands while the
- * primary is killed with SIGKILL; the processes find the promoted replica by themselves. Afterwards
+ * primary is killed with SIGKILL, holding writes its (frozen) replica never got; the processes find
+ * the promoted replica by themselves. Afterwards
  * every teacher is still in the meeting, the roster and the hand queue hold exactly the joins and
  * hands that were acknowledged (none lost, none extra), and new joins, hands and media placement
  * work. The time from the kill to the first acknowledged write is printed (not asserted).
@@ -29,7 +30,8 @@ const open: TestSocket[] = [];
 beforeAll(async () => {
   group = await startSentinelGroup();
   sfu = await startSfuNode(group, 'sfu-s1');
-  for (const id of ['sig-s1', 'sig-s2']) sig.push(await startSignalingNode(group, id));
+  // A long WAIT: acknowledgements hold while the replica is frozen (the default would give up after 1 s and acknowledge).
+  for (const id of ['sig-s1', 'sig-s2']) sig.push(await startSignalingNode(group, id, { HOINGHI_REDIS_WAIT_MS: '30000' }));
 }, 180_000);
 
 afterAll(async () => {
@@ -39,17 +41,36 @@ afterAll(async () => {
   await group?.stop();
 });
 
-/** What the teachers were told: a join and a hand acknowledged, with when. */
+/** What the teachers were told (a join and a hand acknowledged, with when), and a gate the test can close. */
 interface Acks {
   joined: Map<string, number>;
   raised: Map<string, number>;
   /** Calls that came back with an error or no answer (their effect is unknown; the bot tries again). */
   failures: number;
+  /** Calls sent and not yet answered. */
+  inFlight: number;
+  /** Every call waits for this first (the test holds the bots while it freezes the replica). */
+  gate: Promise<void>;
 }
+
+const newAcks = (): Acks => ({ joined: new Map(), raised: new Map(), failures: 0, inFlight: 0, gate: Promise.resolve() });
 
 interface Bot {
   userId: string;
   socket: TestSocket;
+}
+
+/** One call of a bot, counted while in flight; an error or no answer is null. */
+async function send(acks: Acks, socket: TestSocket, event: 'join' | 'raiseHand', payload: unknown): Promise<boolean> {
+  await acks.gate;
+  acks.inFlight += 1;
+  try {
+    const res = await request(socket, event, payload, 15_000).catch(() => null);
+    if (!res?.ok) acks.failures += 1;
+    return res?.ok === true;
+  } finally {
+    acks.inFlight -= 1;
+  }
 }
 
 /**
@@ -62,20 +83,14 @@ async function teacher(userId: string, node: SignalingProcess, acks: Acks, deadl
     if (Date.now() > deadline) throw new Error(`${userId} never joined`);
     socket?.close();
     socket = await connectTo(node.url, clusterToken({ role: 'teacher', sub: userId, province: '01', meetings: [MEETING] }));
-    const res = await request(socket, 'join', { meetingId: MEETING }, 15_000).catch(() => null);
-    if (res?.ok) acks.joined.set(userId, Date.now());
-    else acks.failures += 1;
+    if (await send(acks, socket, 'join', { meetingId: MEETING })) acks.joined.set(userId, Date.now());
   }
   open.push(socket!);
   while (!acks.raised.has(userId)) {
     if (Date.now() > deadline) throw new Error(`${userId} never raised a hand`);
-    const res = await request(socket!, 'raiseHand', {}, 15_000).catch(() => null);
-    if (res?.ok) acks.raised.set(userId, Date.now());
-    else {
-      acks.failures += 1;
-      // Hand toggles are rate-limited per teacher: give the bucket a moment (not a wait for Redis).
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    if (await send(acks, socket!, 'raiseHand', {})) acks.raised.set(userId, Date.now());
+    // Hand toggles are rate-limited per teacher: give the bucket a moment (not a wait for Redis).
+    else await new Promise((r) => setTimeout(r, 500));
   }
   return { userId, socket: socket! };
 }
@@ -117,14 +132,31 @@ describe('Redis Sentinel: the primary killed during a meeting', () => {
     await call(host, 'connectTransport', { transportId: send.id, dtlsParameters });
     const { producerId } = await call(host, 'produce', { transportId: send.id, kind: 'audio', source: 'mic', rtpParameters: audioRtpParameters() });
 
-    const acks: Acks = { joined: new Map(), raised: new Map(), failures: 0 };
+    const acks = newAcks();
     const early = await teachers('early', BEFORE, 4, acks);
 
     // The next wave is under way when the primary dies.
     const wave = teachers('wave', DURING, 4, acks);
     await until(() => acks.raised.size >= BEFORE + 4, { timeoutMs: 60_000, what: 'the second wave under way' });
+    // The replica falls behind (frozen) while calls are under way, so that the primary dies holding
+    // joins or hands the replica never saw: an acknowledgement given for one of them would be a lie
+    // the checks below show. The bots are held while the replica freezes, so no earlier call's
+    // acknowledgement is caught by the freeze.
+    let release = (): void => undefined;
+    acks.gate = new Promise((resolve) => (release = resolve));
+    await until(() => acks.inFlight === 0, { timeoutMs: 30_000, what: 'the bots held' });
+    await group.freezeReplica(true);
+    const size = async (): Promise<number> => {
+      const { roster, hands } = await stored();
+      return roster.length + hands.length;
+    };
+    const atFreeze = await size();
+    release();
+    // One write per signaling process reaches the primary (each then waits for the replica).
+    await until(async () => (await size()) >= atFreeze + 2, { timeoutMs: 30_000, what: 'joins or hands written after the replica froze' });
     const oldPort = await group.killPrimary();
     const killedAt = Date.now();
+    await group.freezeReplica(false);
     const newPort = await group.failedOver(oldPort);
     const late = await wave;
 
@@ -139,6 +171,9 @@ describe('Redis Sentinel: the primary killed during a meeting', () => {
     const everyone = [...early, ...late];
     expect(everyone.filter((b) => !b.socket.connected).map((b) => b.userId)).toEqual([]);
 
+    // No node took another for dead because its heartbeats paused with Redis.
+    expect(sig.flatMap((n) => n.logs).filter((l) => String(l.msg).startsWith('a signaling node died'))).toEqual([]);
+
     // The primary holds exactly what the teachers were told: every acknowledged join and hand, nothing else.
     const ids = everyone.map((b) => b.userId);
     const state = await stored();
@@ -152,7 +187,7 @@ describe('Redis Sentinel: the primary killed during a meeting', () => {
     await until(() => stats.at(-1)?.viewers === ids.length, { timeoutMs: 30_000, what: 'every teacher counted' });
 
     // A newcomer after the failover joins, raises a hand and gets the host's audio from the SFU node.
-    const acksAfter: Acks = { joined: new Map(), raised: new Map(), failures: 0 };
+    const acksAfter = newAcks();
     const [newcomer] = await teachers('after', 1, 1, acksAfter);
     const recv = await call(newcomer!.socket, 'createTransport', { direction: 'recv' });
     await call(newcomer!.socket, 'connectTransport', { transportId: recv.id, dtlsParameters });
@@ -160,5 +195,5 @@ describe('Redis Sentinel: the primary killed during a meeting', () => {
     expect(consumers.map((c) => c.producerId)).toEqual([producerId]);
     await until(() => summaries.at(-1)?.total === ids.length + 1, { timeoutMs: 30_000, what: 'the newcomer\'s hand' });
     expect((await stored()).hands).toContain(newcomer!.userId);
-  });
+  }, 240_000);
 });
