@@ -87,11 +87,14 @@ export function replicaAck(client: RedisClient, options: ReplicaAckOptions, log:
   if (client.isReady) onReady();
 
   /** Resolves with the epoch the WAIT ran on, or undefined if its connection dropped meanwhile. */
-  const send = async (batch: { writers: number }): Promise<number | undefined> => {
+  const send = async (batch: { writers: number; epoch: number }): Promise<number | undefined> => {
     // Yield once so that writers whose replies came in the same turn join this WAIT.
     await new Promise<void>((resolve) => setImmediate(resolve));
     open = undefined;
     const epoch = client.socketEpoch;
+    // The writes' connection is gone: a WAIT on the next one would say nothing about them, and
+    // would hold that connection (the new primary may have no replica yet) for the whole timeout.
+    if (epoch !== batch.epoch || !client.isReady) return undefined;
     // An error here is a dropped connection: whether the replica got the writes is unknown.
     const acked = await client.wait(options.replicas, options.timeoutMs).catch(() => undefined);
     if (acked === undefined || client.socketEpoch !== epoch) return undefined;
@@ -101,7 +104,7 @@ export function replicaAck(client: RedisClient, options: ReplicaAckOptions, log:
     }
     return epoch;
   };
-  let batch = { writers: 0 };
+  let batch = { writers: 0, epoch: 0 };
   return {
     get epoch() {
       return client.socketEpoch;
@@ -113,7 +116,7 @@ export function replicaAck(client: RedisClient, options: ReplicaAckOptions, log:
         return;
       }
       if (!open) {
-        batch = { writers: 0 };
+        batch = { writers: 0, epoch: since };
         open = send(batch);
       }
       batch.writers += 1;

@@ -1,8 +1,8 @@
 /**
  * A meeting across two signaling processes and one SFU node process, all on a Redis Sentinel group
  * (primary, replica, three sentinels: harness/sentinel.ts). Teachers join and raise hands while the
- * primary is killed with SIGKILL, holding writes its (frozen) replica never got; the processes find
- * the promoted replica by themselves. Afterwards
+ * primary is killed with SIGKILL while calls wait for its (frozen) replica; the processes find the
+ * promoted replica by themselves. Afterwards
  * every teacher is still in the meeting, the roster and the hand queue hold exactly the joins and
  * hands that were acknowledged (none lost, none extra), and new joins, hands and media placement
  * work. The time from the kill to the first acknowledged write is printed (not asserted).
@@ -138,10 +138,12 @@ describe('Redis Sentinel: the primary killed during a meeting', () => {
     // The next wave is under way when the primary dies.
     const wave = teachers('wave', DURING, 4, acks);
     await until(() => acks.raised.size >= BEFORE + 4, { timeoutMs: 60_000, what: 'the second wave under way' });
-    // The replica falls behind (frozen) while calls are under way, so that the primary dies holding
-    // joins or hands the replica never saw: an acknowledgement given for one of them would be a lie
-    // the checks below show. The bots are held while the replica freezes, so no earlier call's
-    // acknowledgement is caught by the freeze.
+    // The replica stops acknowledging (SIGSTOP) while calls are under way, so that the primary dies
+    // with calls whose writes it made but whose acknowledgement waits for the replica: they must come
+    // back as errors (the bots try again), never as successes. The bots are held while the replica
+    // freezes, so no earlier call is caught by it. (The bytes themselves still reach the stopped
+    // replica's socket on loopback, so this cannot make a write be lost; replicaAck.test.ts shows
+    // that an acknowledgement waits for the replica.)
     let release = (): void => undefined;
     acks.gate = new Promise((resolve) => (release = resolve));
     await until(() => acks.inFlight === 0, { timeoutMs: 30_000, what: 'the bots held' });
