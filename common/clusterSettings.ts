@@ -55,8 +55,8 @@ export const clusterSettings = {
     .register(settingDocs, {
       doc:
         'With sentinels: how long a write a user is told about (a join, a hand, a grant, a question) waits for the replica ' +
-        '(`WAIT 1`), ms. Past it the write is acknowledged anyway and logged: the replica is down, and the primary carries ' +
-        'the meeting alone. Without sentinels nothing waits.',
+        '(`WAIT 1`), ms. Past it the write is acknowledged anyway and logged, and later writes stop waiting until a replica ' +
+        'is connected again: the primary carries the meeting alone meanwhile. Without sentinels nothing waits.',
     }),
   HOINGHI_SFU_SECRET: z
     .string()
