@@ -174,6 +174,8 @@ export class SentinelRouter {
         problems.push(`sentinel ${label(sentinel)}: ${String(error)}`);
         continue;
       }
+      // The primary the connections already use needs no second look (its failure clears it).
+      if (same(this.#primary, named)) return named;
       const role = await this.#role(named).catch((error: unknown) => `unreachable (${String(error)})`);
       if (role === 'master') {
         if (!same(this.#primary, named)) this.#switchTo(named);
@@ -223,7 +225,8 @@ export class SentinelRouter {
         cut += 1;
       }
     }
-    this.#options.log.warn({ primary: label(primary), previous: old ? label(old) : undefined, cut }, 'redis sentinel: primary');
+    if (old) this.#options.log.warn({ primary: label(primary), previous: label(old), cut }, 'redis sentinel: the primary changed');
+    else this.#options.log.info({ primary: label(primary), cut }, 'redis sentinel: primary');
   }
 
   async #check(): Promise<void> {
