@@ -89,12 +89,17 @@ export interface SfuNodeProcess {
   stop(): Promise<void>;
 }
 
+/** Where a process finds Redis: a URL, or settings (e.g. a Sentinel group's `env`, harness/sentinel.ts). */
+export type RedisSettings = string | { env: Record<string, string> };
+
+export const redisEnv = (redis: RedisSettings): Record<string, string> => (typeof redis === 'string' ? { HOINGHI_REDIS_URL: redis } : redis.env);
+
 /**
  * Starts one SFU node process (sfu/main.ts) and resolves once it is announced. With `host` (a
  * network namespace of harness/netns.ts), it runs there: media listens on every address and
  * announces the host's own (as a machine behind one public address would), control on the host's address.
  */
-export async function startSfuNode(redisUrl: string, nodeId: string, env: Record<string, string> = {}, options: { host?: NetHost } = {}): Promise<SfuNodeProcess> {
+export async function startSfuNode(redis: RedisSettings, nodeId: string, env: Record<string, string> = {}, options: { host?: NetHost } = {}): Promise<SfuNodeProcess> {
   const { host } = options;
   const where = host
     ? { HOINGHI_RTC_LISTEN_IP: '0.0.0.0', HOINGHI_RTC_ANNOUNCED_IP: host.address, HOINGHI_SFU_CONTROL_HOST: host.address, HOINGHI_SFU_CONTROL_PORT: '4400' }
@@ -104,7 +109,7 @@ export async function startSfuNode(redisUrl: string, nodeId: string, env: Record
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOINGHI_'))),
       LOG_LEVEL: process.env.SFU_LOG_LEVEL ?? 'warn',
-      HOINGHI_REDIS_URL: redisUrl,
+      ...redisEnv(redis),
       HOINGHI_SFU_SECRET: SFU_SECRET,
       HOINGHI_SFU_NODE_ID: nodeId,
       HOINGHI_SFU_CONTROL_PORT: '0',

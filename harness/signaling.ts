@@ -1,13 +1,13 @@
 /**
  * Signaling node processes (signaling/main.ts) for cluster tests and benchmarks: each its own
- * process on a free loopback port, in cluster mode against one Redis and the SFU nodes announced
+ * process on a free loopback port, in cluster mode against one Redis (or a Sentinel group) and the SFU nodes announced
  * there, sharing one token key. Killed with SIGKILL, a node dies as a machine would.
  */
 import type { ChildProcess } from 'node:child_process';
 import jwt from 'jsonwebtoken';
 import { io as connect } from 'socket.io-client';
 import type { ClaimsInput } from '../signaling/auth/tokens';
-import { SFU_SECRET, freePort, stopChild } from './cluster';
+import { SFU_SECRET, freePort, redisEnv, stopChild, type RedisSettings } from './cluster';
 import type { NetHost } from './netns';
 import { MEETING, TEST_SECRET, type TestSocket } from './server';
 import { startSignalingProcess } from './signalingProcess';
@@ -26,14 +26,14 @@ export interface SignalingProcess {
  * Starts a signaling node in cluster mode and resolves once it serves HTTP. With `host`
  * (harness/netns.ts), in that host on its own address.
  */
-export async function startSignalingNode(redisUrl: string, nodeId: string, env: Record<string, string> = {}, options: { host?: NetHost } = {}): Promise<SignalingProcess> {
+export async function startSignalingNode(redis: RedisSettings, nodeId: string, env: Record<string, string> = {}, options: { host?: NetHost } = {}): Promise<SignalingProcess> {
   const listen: Record<string, string> = options.host ? {} : { HOINGHI_HOST: '127.0.0.1', HOINGHI_PORT: String(await freePort()) };
   const { url, child, logs } = await startSignalingProcess({
     LOG_LEVEL: process.env.SIGNALING_LOG_LEVEL ?? 'warn',
     ...listen,
     HOINGHI_NODE_ID: nodeId,
     HOINGHI_SFU: 'cluster',
-    HOINGHI_REDIS_URL: redisUrl,
+    ...redisEnv(redis),
     HOINGHI_SFU_SECRET: SFU_SECRET,
     HOINGHI_STATS_INTERVAL_MS: '200',
     HOINGHI_DEPARTURE_GRACE_MS: '60000',

@@ -14,7 +14,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential python3 pkg-config ninja-build
   libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
-  chromium redis-server ffmpeg haproxy postgresql patch openssl iproute2 nftables nginx
+  chromium redis-server redis-sentinel ffmpeg haproxy postgresql patch openssl iproute2 nftables nginx
   prometheus python3-yaml
 )
 BACKPORTS_PACKAGES=(meson)

@@ -8,6 +8,7 @@ import { LocalSfu } from './LocalSfu';
 import { SfuNodeServer } from './node/SfuNodeServer';
 import { ConfigError } from '../common/env';
 import { loadSfuNodeConfig, sfuNodeSettingsSchema } from './node/config';
+import { openRedisEndpoint } from '../common/redisEndpoint';
 
 const log = logger('sfu-main');
 
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     throw error;
   }
   process.on('unhandledRejection', (reason) => log.error({ err: String(reason) }, 'unhandled rejection'));
+  const redis = await openRedisEndpoint(config.redis, logger('redis'));
   const sfu = await LocalSfu.create(config.sfu);
   const server = await SfuNodeServer.start(sfu, {
     nodeId: config.nodeId,
@@ -35,13 +37,13 @@ async function main(): Promise<void> {
     port: config.control.port,
     controlUrl: config.control.url,
     secret: config.control.secret,
-    redisUrl: config.redisUrl,
+    redisUrl: redis.url,
     orphanGraceMs: config.control.orphanGraceMs,
     controllerGraceMs: config.control.controllerGraceMs,
   });
   const shutdown = (signal: string): void => {
     log.info({ signal }, 'shutting down');
-    Promise.all([server.close(), sfu.close()]).then(
+    Promise.all([server.close().then(() => redis.close()), sfu.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

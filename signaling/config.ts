@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ConfigError, parseEnv } from '../common/env';
-import { optionalClusterSettings } from '../common/clusterSettings';
+import { optionalClusterSettings, redisTargetFrom, type RedisTarget } from '../common/clusterSettings';
 import { loadQaOptions, qaEnvShape, type QaOptions } from './qa/qaConfig';
 import type { SfuOptions } from '../sfu/types';
 import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../sfu/config';
@@ -49,8 +49,8 @@ export const signalingSettingsSchema = z.object({
 export interface Config {
   http: { host: string; port: number };
   sfu: SfuOptions;
-  /** Set when signaling controls a cluster of SFU nodes instead of in-process workers. */
-  cluster: { redisUrl: string; secret: string; fanout: number } | undefined;
+  /** Set when signaling controls a cluster of SFU nodes instead of in-process workers (their directory is in `redis`). */
+  cluster: { secret: string; fanout: number } | undefined;
   jwt: TokenSettings & { secretWasGenerated: boolean };
   corsOrigins: string[];
   /** `port` undefined: /metrics on the public port. */
@@ -73,7 +73,10 @@ export interface Config {
   /** A serial queue's task still running after this long is left behind (common/SerialQueue.ts), ms. */
   queueStallMs: number;
   webDist: string | undefined;
+  /** HOINGHI_REDIS_URL as given (with sentinels, only its credentials count: see `redis`). */
   redisUrl: string | undefined;
+  /** The cluster's Redis (one, or behind sentinels); unset: a single node, state in memory. */
+  redis: RedisTarget | undefined;
   nodeId: string | undefined;
   /** The database (unset: none; joins are then decided by the token's meeting list). */
   database: DbSettings | undefined;
@@ -118,15 +121,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parseEnv(signalingSettingsSchema, env);
   const sfuProblem = sfuEnvProblem(e);
   if (sfuProblem) throw new ConfigError(sfuProblem);
-  if (e.HOINGHI_SFU === 'cluster' && (!e.HOINGHI_REDIS_URL || !e.HOINGHI_SFU_SECRET)) {
-    throw new ConfigError('HOINGHI_SFU=cluster needs HOINGHI_REDIS_URL and HOINGHI_SFU_SECRET');
+  const redis = redisTargetFrom(e);
+  if (e.HOINGHI_SFU === 'cluster' && (!redis || !e.HOINGHI_SFU_SECRET)) {
+    throw new ConfigError('HOINGHI_SFU=cluster needs HOINGHI_REDIS_URL (or HOINGHI_REDIS_SENTINELS) and HOINGHI_SFU_SECRET');
   }
   if (e.HOINGHI_HLS_CACHE_URL && !e.HOINGHI_HLS_LINK_SECRET) throw new ConfigError('HOINGHI_HLS_CACHE_URL needs HOINGHI_HLS_LINK_SECRET (the cache checks signed links)');
   const keys = tokenKeys(e);
   if (e.HOINGHI_DRAIN_DEADLINE_MS < e.HOINGHI_DRAIN_WINDOW_MS) {
     throw new ConfigError('HOINGHI_DRAIN_DEADLINE_MS must be at least HOINGHI_DRAIN_WINDOW_MS');
   }
-  const clusterMode = e.HOINGHI_SFU === 'cluster' || e.HOINGHI_REDIS_URL !== undefined;
+  const clusterMode = e.HOINGHI_SFU === 'cluster' || redis !== undefined;
   if (e.HOINGHI_DEMO_SIGNIN && keys.kind !== 'secret') {
     throw new ConfigError('demo sign-in issues HS256 tokens: it cannot be combined with ES256/RS256 keys');
   }
@@ -135,7 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sfu: sfuOptionsFrom(e),
     cluster:
       e.HOINGHI_SFU === 'cluster'
-        ? { redisUrl: e.HOINGHI_REDIS_URL!, secret: e.HOINGHI_SFU_SECRET!, fanout: e.HOINGHI_SFU_FANOUT }
+        ? { secret: e.HOINGHI_SFU_SECRET!, fanout: e.HOINGHI_SFU_FANOUT }
         : undefined,
     jwt: {
       keys,
@@ -190,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     queueStallMs: e.HOINGHI_QUEUE_STALL_MS,
     webDist: e.HOINGHI_WEB_DIST,
     redisUrl: e.HOINGHI_REDIS_URL,
+    redis,
     nodeId: e.HOINGHI_NODE_ID,
     database: e.HOINGHI_DATABASE_URL
       ? { kind: 'postgres', url: e.HOINGHI_DATABASE_URL, maxConnections: e.HOINGHI_DB_MAX_CONNECTIONS }

@@ -27,6 +27,7 @@ import { createStore, type MeetingStore } from './store';
 import { createAdapter } from './adapter';
 import { connectRedis, type RedisClient } from '../common/redis';
 import { RedisWatch } from '../common/redisWatch';
+import { openRedisEndpoint, type RedisEndpoint } from '../common/redisEndpoint';
 import { TrustedProxies } from './edge/clientAddress';
 import { SocketGate, type GateRefusal } from './edge/socketGate';
 import { Drain, type DrainOutcome } from './edge/drain';
@@ -97,6 +98,7 @@ export class HoinghiServer {
   readonly queueWatch: QueueWatch;
   /** Redis, when configured: readiness pings it. */
   readonly #redis: RedisClient | null;
+  readonly #endpoint: RedisEndpoint | null;
 
   private constructor(
     config: Config,
@@ -107,7 +109,9 @@ export class HoinghiServer {
     admission: { admission: Admission; tickets: ResumeTickets },
     data: DataLayer | null,
     queues: QueueWatch,
+    endpoint: RedisEndpoint | null,
   ) {
+    this.#endpoint = endpoint;
     this.config = config;
     this.queueWatch = queues;
     this.data = data;
@@ -239,7 +243,7 @@ export class HoinghiServer {
       live: this.live,
       index: this.hlsIndex,
       nodeId: store.nodeId,
-      clustered: config.redisUrl !== undefined,
+      clustered: config.redis !== undefined,
       invalidate: (id) => data?.authorizer.invalidate(id),
       // With a database, every meeting served is in it: one gone from it was deleted. Only a
       // host's end counts (endedAt set): the clock's (an hour past the scheduled end) refuses
@@ -302,18 +306,21 @@ export class HoinghiServer {
   }
 
   static async create(config: Config, sfu?: SfuControl): Promise<HoinghiServer> {
+    // Every Redis user below connects to this one URL (with sentinels: a router to the current primary).
+    const endpoint = config.redis ? await openRedisEndpoint(config.redis, log) : null;
+    const redisUrl = endpoint?.url;
     const control =
       sfu ??
       (config.cluster
-        ? await ClusterSfu.create({ redisUrl: config.cluster.redisUrl, secret: config.cluster.secret, fanout: config.cluster.fanout, controllerId: `${config.nodeId ?? 'signaling'}.${process.pid}.${Date.now().toString(36)}` })
+        ? await ClusterSfu.create({ redisUrl: redisUrl!, secret: config.cluster.secret, fanout: config.cluster.fanout, controllerId: `${config.nodeId ?? 'signaling'}.${process.pid}.${Date.now().toString(36)}` })
         : await LocalSfu.create(config.sfu));
-    const store = await createStore({ redisUrl: config.redisUrl, nodeId: config.nodeId });
-    const adapter = await createAdapter(config.redisUrl);
-    const redis = config.redisUrl ? await connectRedis(config.redisUrl, log) : null;
-    const admission = await createAdmission(config.admission, config.redisUrl);
+    const store = await createStore({ redisUrl, nodeId: config.nodeId, replicaAck: endpoint?.replicaAck });
+    const adapter = await createAdapter(redisUrl);
+    const redis = redisUrl ? await connectRedis(redisUrl, log) : null;
+    const admission = await createAdmission(config.admission, redisUrl);
     const queues = new QueueWatch(config.queueStallMs);
     const data = config.database ? await HoinghiServer.#openData(config, queues) : null;
-    const server = new HoinghiServer(config, control, store, adapter, redis, admission, data, queues);
+    const server = new HoinghiServer(config, control, store, adapter, redis, admission, data, queues, endpoint);
     await new Promise<void>((resolve, reject) => {
       server.httpServer.once('error', reject);
       server.httpServer.listen(config.http.port, config.http.host, () => resolve());
@@ -384,6 +391,7 @@ export class HoinghiServer {
     }
     // destroy, not quit: quit waits for a Redis that may be the reason we stop.
     if (this.#redis?.isOpen) this.#redis.destroy();
+    await this.#endpoint?.close();
   }
 }
 

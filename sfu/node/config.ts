@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import { z } from 'zod';
-import { clusterSettings } from '../../common/clusterSettings';
+import { clusterSettings, requiredRedisTarget, type RedisTarget } from '../../common/clusterSettings';
 import { ConfigError, parseEnv, settingDocs } from '../../common/env';
 import { sfuEnvProblem, sfuEnvShape, sfuOptionsFrom } from '../config';
 import type { SfuOptions } from '../types';
@@ -64,7 +64,7 @@ export const sfuNodeSettingsSchema = z.object({
 export interface SfuNodeConfig {
   nodeId: string;
   control: { host: string; port: number; url: string | undefined; secret: string; orphanGraceMs: number; controllerGraceMs: number };
-  redisUrl: string;
+  redis: RedisTarget;
   sfu: SfuOptions;
 }
 
@@ -75,7 +75,7 @@ export function loadSfuNodeConfig(env: NodeJS.ProcessEnv = process.env): SfuNode
   return {
     nodeId: e.HOINGHI_SFU_NODE_ID,
     control: { host: e.HOINGHI_SFU_CONTROL_HOST, port: e.HOINGHI_SFU_CONTROL_PORT, url: e.HOINGHI_SFU_CONTROL_URL, secret: e.HOINGHI_SFU_SECRET, orphanGraceMs: e.HOINGHI_SFU_ORPHAN_GRACE_MS, controllerGraceMs: e.HOINGHI_SFU_CONTROLLER_GRACE_MS },
-    redisUrl: e.HOINGHI_REDIS_URL,
+    redis: requiredRedisTarget(e),
     sfu: sfuOptionsFrom(e),
   };
 }

@@ -17,6 +17,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { connectRedis, type RedisClient } from '../../common/redis';
 import { logger } from '../../common/log';
+import { noReplicaAck, replicaAck, type ReplicaAck, type ReplicaAckOptions } from '../../common/replicaAck';
 import { SCRIPTS, type ScriptName } from './redisScripts';
 import { RedisMeetingState, type RedisLink } from './redisMeetingState';
 import type { MeetingState, MeetingStore, SequencedEvent } from './types';
@@ -27,6 +28,16 @@ const SIG_NODES = 'hn:sig';
 /** A node that has not beaten for this long is dead. */
 export const NODE_TTL_MS = 10_000;
 const BEAT_MS = 2_000;
+
+/**
+ * Scripts whose result a user is told (a join, a hand, a grant, a breakout, a producer): with a
+ * replica expected, their write is on the replica before the reply. Reads need nothing; the
+ * housekeeping scripts (evictNode, claimDepartures) are run again by the survivors if lost.
+ */
+const ACKED = new Set<ScriptName>([
+  'join', 'leave', 'move', 'raise', 'lower', 'lowerWhere', 'invite', 'accept', 'mute', 'endSpeaker',
+  'startBreakouts', 'updateBreakouts', 'endBreakouts', 'addProducer', 'removeProducers',
+]);
 
 const SHA = Object.fromEntries(
   Object.entries(SCRIPTS).map(([name, body]) => [name, createHash('sha1').update(body).digest('hex')]),
@@ -39,6 +50,8 @@ export interface RedisStoreOptions {
   /** This node's id. Default: host name, pid and a random suffix. */
   nodeId?: string;
   connectTimeoutMs?: number;
+  /** Replicas an acknowledged write must reach first (Redis behind Sentinel). Unset: none, no WAIT. */
+  replicaAck?: ReplicaAckOptions;
 }
 
 export class RedisStore implements MeetingStore, RedisLink {
@@ -50,20 +63,27 @@ export class RedisStore implements MeetingStore, RedisLink {
   readonly #watched = new Map<string, RedisMeetingState>();
   /** Highest event seq this node wrote, per meeting (Meeting.caughtUp waits for it). */
   readonly #lastWritten = new Map<string, number>();
+  readonly #acks: ReplicaAck;
   #beat: NodeJS.Timeout | undefined;
   #everReady = false;
+  /** When the client's connection last became ready. */
+  #readySince = Date.now();
 
-  private constructor(client: RedisClient, sub: RedisClient, nodeId: string) {
+  private constructor(client: RedisClient, sub: RedisClient, nodeId: string, acks: ReplicaAckOptions | undefined) {
     this.client = client;
     this.#sub = sub;
     this.nodeId = nodeId;
+    this.#acks = acks ? replicaAck(client, acks, log) : noReplicaAck;
   }
 
   static async create(options: RedisStoreOptions): Promise<RedisStore> {
     const client = await connectRedis(options.url, log, options.connectTimeoutMs);
     const sub = await connectRedis(options.url, log, options.connectTimeoutMs);
     const nodeId = options.nodeId ?? `${os.hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
-    const store = new RedisStore(client, sub, nodeId);
+    const store = new RedisStore(client, sub, nodeId, options.replicaAck);
+    client.on('ready', () => {
+      store.#readySince = Date.now();
+    });
     // After a reconnect (Redis restarted, or the link dropped), events may have been missed.
     sub.on('ready', () => {
       if (!store.#everReady) return;
@@ -86,11 +106,26 @@ export class RedisStore implements MeetingStore, RedisLink {
   }
 
   async run(name: ScriptName, prefix: string, args: string[]): Promise<Reply> {
+    const epoch = this.#acks.epoch;
+    const reply = await this.#eval(name, prefix, args);
+    if (ACKED.has(name)) await this.#acks.confirm(epoch);
+    return reply;
+  }
+
+  get epoch(): number {
+    return this.#acks.epoch;
+  }
+
+  confirm(since: number): Promise<void> {
+    return this.#acks.confirm(since);
+  }
+
+  async #eval(name: ScriptName, prefix: string, args: string[]): Promise<Reply> {
     const options = { keys: [prefix], arguments: args };
     try {
       return await this.client.evalSha(SHA[name], options);
     } catch (error) {
-      // The script cache is empty after a Redis restart: send the script itself once.
+      // The script cache is empty after a Redis restart (or on a promoted replica): send the script itself once.
       if (error instanceof Error && error.message.startsWith('NOSCRIPT')) return this.client.eval(SCRIPTS[name], options);
       throw error;
     }
@@ -143,12 +178,21 @@ export class RedisStore implements MeetingStore, RedisLink {
     }
   }
 
+  /**
+   * Nodes whose heartbeat is younger than NODE_TTL_MS. For one TTL after this node's own connection
+   * came (back) up, every node seen lately counts as alive: after a Redis failover or restart, the
+   * others' last beats are as old as the outage, and they need a beat's time to write again, so
+   * judging them then would evict every participant of a live node.
+   */
   async aliveNodes(): Promise<string[]> {
-    return this.client.zRangeByScore(SIG_NODES, Date.now() - NODE_TTL_MS, '+inf');
+    const now = Date.now();
+    const since = now - this.#readySince < NODE_TTL_MS ? 0 : now - NODE_TTL_MS;
+    return this.client.zRangeByScore(SIG_NODES, since, '+inf');
   }
 
   async close(): Promise<void> {
     clearInterval(this.#beat);
+    this.#acks.close();
     await this.client.zRem(SIG_NODES, this.nodeId).catch(() => undefined);
     for (const m of this.#meetings.values()) m.close();
     await Promise.all([this.client.quit().catch(() => undefined), this.#sub.quit().catch(() => undefined)]);

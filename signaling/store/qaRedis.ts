@@ -1,6 +1,7 @@
 /** The meeting store's interaction part in Redis, shared by every signaling node (see qaScripts.ts). */
 import { createHash } from 'node:crypto';
 import type { RedisClient } from '../../common/redis';
+import { noReplicaAck, type ReplicaAck } from '../../common/replicaAck';
 import type { Poll, PollResults, QaQuestion, ReactionKind } from '../protocol/qa';
 import { emptyTally } from './qaMemory';
 import { QA_SCRIPTS, type QaScriptName } from './qaScripts';
@@ -26,16 +27,29 @@ const SHA = Object.fromEntries(
 const parse = <T>(raw: unknown): T | null => (typeof raw === 'string' && raw !== '' ? (JSON.parse(raw) as T) : null);
 const parseAll = <T>(raws: unknown[]): T[] => raws.map((r) => parse<T>(r)).filter((x): x is T => x !== null);
 
+/** Writes a user is told about; reactions are counts in a moving window, and are not waited for. */
+const ACKED = new Set<QaScriptName>(['ask', 'vote', 'moderate', 'pin', 'createPoll', 'launchPoll', 'closePoll', 'showPoll', 'pollVote']);
+
 export class RedisQa implements QaState {
   readonly #client: RedisClient;
   readonly #prefix: string;
+  readonly #acks: Pick<ReplicaAck, 'epoch' | 'confirm'>;
 
-  constructor(client: RedisClient, prefix: string) {
+  /** `acks`: what an acknowledged write waits for (the store's replica acknowledgement). */
+  constructor(client: RedisClient, prefix: string, acks: Pick<ReplicaAck, 'epoch' | 'confirm'> = noReplicaAck) {
     this.#client = client;
     this.#prefix = prefix;
+    this.#acks = acks;
   }
 
   async #run(name: QaScriptName, ...args: (string | number)[]): Promise<unknown> {
+    const epoch = this.#acks.epoch;
+    const reply = await this.#eval(name, args);
+    if (ACKED.has(name)) await this.#acks.confirm(epoch);
+    return reply;
+  }
+
+  async #eval(name: QaScriptName, args: (string | number)[]): Promise<unknown> {
     const options = { keys: [this.#prefix], arguments: args.map(String) };
     try {
       return await this.#client.evalSha(SHA[name], options);

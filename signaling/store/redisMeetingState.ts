@@ -30,6 +30,10 @@ export interface RedisLink {
   readonly client: RedisClient;
   /** Runs a Lua script on the meeting's keys (`prefix`). */
   run(name: ScriptName, prefix: string, args: string[]): Promise<Reply>;
+  /** The client connection's number (read before a write that `confirm` is for). */
+  readonly epoch: number;
+  /** Resolves once this link's earlier writes on connection `since` are on the replicas a user's acknowledgement needs. */
+  confirm(since: number): Promise<void>;
   /** This node wrote the meeting's event `seq` (Meeting.caughtUp waits for it). */
   wrote(meetingId: string, seq: number): void;
   lastWritten(meetingId: string): number;
@@ -52,7 +56,7 @@ export class RedisMeetingState implements MeetingState {
     this.meetingId = meetingId;
     this.#prefix = `hn:m:{${meetingId}}:`;
     this.#channel = `hn:ev:{${meetingId}}`;
-    this.qa = new RedisQa(store.client, this.#prefix);
+    this.qa = new RedisQa(store.client, this.#prefix, store);
   }
 
   get channel(): string {

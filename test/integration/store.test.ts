@@ -310,4 +310,16 @@ describe('the Redis store across nodes', () => {
     await b.close();
     expect(await a.aliveNodes()).not.toContain('beat-b');
   });
+
+  it('does not take a node for dead right after its own Redis connection came back (a failover, a restart)', async () => {
+    const a = await RedisStore.create({ url: redis.url, nodeId: 'outage-a' });
+    const b = await RedisStore.create({ url: redis.url, nodeId: 'outage-b' });
+    stores.push(a, b);
+    // As after a 20 s outage: b's last beat is old, and a has just reconnected.
+    await b.client.zAdd('hn:sig', { score: Date.now() - 20_000, value: 'outage-b' });
+    const epoch = a.client.socketEpoch;
+    await b.client.sendCommand(['CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes']);
+    await until(() => a.client.socketEpoch > epoch && a.client.isReady, { what: 'a reconnected' });
+    expect(await a.aliveNodes()).toContain('outage-b');
+  });
 });
