@@ -6,7 +6,7 @@
  * no broadcast, where pub/sub would drop whatever was sent meanwhile.
  */
 import { createAdapter as createStreamsAdapter } from '@socket.io/redis-streams-adapter';
-import { connectRedis } from '../common/redis';
+import { closeRedis, connectRedis } from '../common/redis';
 import { logger } from '../common/log';
 
 const log = logger('adapter');
@@ -23,7 +23,7 @@ export async function createAdapter(redisUrl: string | undefined): Promise<Adapt
   return {
     adapter: createStreamsAdapter(client, { streamName: 'hn:socket.io', maxLen: 100_000 }),
     close: async () => {
-      await client.quit().catch(() => undefined);
+      await closeRedis(client);
     },
   };
 }

@@ -29,7 +29,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connectRedis, type RedisClient } from '../../common/redis';
+import { closeRedis, connectRedis, type RedisClient } from '../../common/redis';
 import type { types } from 'mediasoup';
 import { TypedEmitter } from '../../common/TypedEmitter';
 import { logger } from '../../common/log';
@@ -412,6 +412,6 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#nodes.close();
-    await this.#redis.quit().catch(() => undefined);
+    await closeRedis(this.#redis);
   }
 }

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
-import { connectRedis, type RedisClient } from '../../common/redis';
+import { closeRedis, connectRedis, lastWord, type RedisClient } from '../../common/redis';
 import { logger } from '../../common/log';
 import { SfuError } from '../errors';
 import { ControllerTransports } from './ControllerTransports';
@@ -227,8 +227,8 @@ export class SfuNodeServer {
     clearInterval(this.#timer);
     clearTimeout(this.#orphanTimer);
     this.#owners.close();
-    await this.#redis.multi().sRem(NODES_SET, this.#options.nodeId).del(nodeKey(this.#options.nodeId)).exec().catch(() => undefined);
-    await this.#redis.quit().catch(() => undefined);
+    await lastWord(this.#redis, () => this.#redis.multi().sRem(NODES_SET, this.#options.nodeId).del(nodeKey(this.#options.nodeId)).exec());
+    await closeRedis(this.#redis);
     this.#io.close();
     await new Promise<void>((r) => this.#http.close(() => r()));
   }

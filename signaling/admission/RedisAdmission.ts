@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { logger } from '../../common/log';
-import { connectRedis, type RedisClient } from '../../common/redis';
+import { closeRedis, connectRedis, type RedisClient } from '../../common/redis';
 import { ADMIT, CANCEL, LENGTHS, type Script } from './redisScripts';
 import type { Admission, AdmissionLane, AdmissionOptions, AdmitRequest, AdmitResult, QueueLengths } from './types';
 
@@ -65,7 +65,7 @@ export class RedisAdmission implements Admission {
   }
 
   async close(): Promise<void> {
-    if (this.#ownsClient) await this.#redis.quit().catch(() => this.#redis.destroy());
+    if (this.#ownsClient) await closeRedis(this.#redis);
   }
 
   /** EVALSHA, and EVAL once when Redis does not know the script yet (first call, or after a restart). */

@@ -5,7 +5,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { logger } from '../../common/log';
-import { connectRedis } from '../../common/redis';
+import { closeRedis, connectRedis } from '../../common/redis';
 import { LocalAdmission } from './LocalAdmission';
 import { RedisAdmission } from './RedisAdmission';
 import { ResumeTickets } from './ResumeTickets';
@@ -43,7 +43,7 @@ export async function createAdmission(
     material = await redis.get(SHARED_KEY);
     if (material === null) throw new Error('could not settle the resume-ticket key in Redis');
   }
-  await redis.quit();
+  await closeRedis(redis);
   const admission = await RedisAdmission.create(redisUrl, options);
   log.info({ joinsPerSecond, burst }, 'cluster-wide admission in Redis');
   return { admission, tickets: new ResumeTickets(derive(material), settings.resumeTicketTtlMs) };

@@ -15,7 +15,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { connectRedis, type RedisClient } from '../../common/redis';
+import { closeRedis, connectRedis, lastWord, type RedisClient } from '../../common/redis';
 import { logger } from '../../common/log';
 import { noReplicaAck, replicaAck, type ReplicaAck, type ReplicaAckOptions } from '../../common/replicaAck';
 import { SCRIPTS, type ScriptName } from './redisScripts';
@@ -193,8 +193,8 @@ export class RedisStore implements MeetingStore, RedisLink {
   async close(): Promise<void> {
     clearInterval(this.#beat);
     this.#acks.close();
-    await this.client.zRem(SIG_NODES, this.nodeId).catch(() => undefined);
+    await lastWord(this.client, () => this.client.zRem(SIG_NODES, this.nodeId));
     for (const m of this.#meetings.values()) m.close();
-    await Promise.all([this.client.quit().catch(() => undefined), this.#sub.quit().catch(() => undefined)]);
+    await Promise.all([closeRedis(this.client), closeRedis(this.#sub)]);
   }
 }
