@@ -20,9 +20,12 @@ const PLAYWRIGHT_DISABLED_FEATURES = [
  * With `host` (harness/netns.ts), Chromium runs in that network namespace (Playwright drives it
  * over a pipe). `secureOrigins`: plain-HTTP origins to treat as secure (camera, microphone and
  * WebCrypto need a secure context; a deployment serves HTTPS, a test topology serves http://10.x).
+ * `trustSpki`: certificates (by their key's base64 SHA-256) accepted although no CA vouches for
+ * them, e.g. a test TURN server's (harness/turn.ts); every other certificate is checked as usual.
  */
-export async function launchChromium(options: { host?: NetHost; secureOrigins?: string[] } = {}): Promise<Browser> {
+export async function launchChromium(options: { host?: NetHost; secureOrigins?: string[]; trustSpki?: string[] } = {}): Promise<Browser> {
   const secure = options.secureOrigins?.length ? [`--unsafely-treat-insecure-origin-as-secure=${options.secureOrigins.join(',')}`] : [];
+  const trusted = options.trustSpki?.length ? [`--ignore-certificate-errors-spki-list=${options.trustSpki.join(',')}`] : [];
   return chromium.launch({
     executablePath: options.host ? options.host.wrapper(CHROMIUM) : CHROMIUM,
     headless: true,
@@ -42,6 +45,7 @@ export async function launchChromium(options: { host?: NetHost; secureOrigins?: 
       '--allow-loopback-in-peer-connection',
       `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, 'AudioServiceOutOfProcess'].join(',')}`,
       ...secure,
+      ...trusted,
     ],
   });
 }

@@ -25,6 +25,7 @@ import { meetingSettings } from '../signaling/settings/meeting';
 import { databaseSettings } from '../signaling/settings/database';
 import { recordingSettings } from '../signaling/settings/recording';
 import { signalingClusterSettings } from '../signaling/settings/cluster';
+import { turnSettings } from '../signaling/settings/turn';
 
 export const DOC_PATH = 'docs/configuration.md';
 
@@ -82,6 +83,7 @@ export const sections: SettingsSection[] = [
   { title: 'Database and attendance', file: 'signaling/settings/database.ts', shape: databaseSettings, readBy: [signalingProcess] },
   { title: 'Recording and live HLS', file: 'signaling/settings/recording.ts', shape: recordingSettings, readBy: [signalingProcess] },
   { title: 'Cluster, signaling side', file: 'signaling/settings/cluster.ts', shape: signalingClusterSettings, readBy: [signalingProcess] },
+  { title: 'TURN relays (schools behind firewalls)', file: 'signaling/settings/turn.ts', shape: turnSettings, readBy: [signalingProcess] },
   { title: 'SFU node: name and control endpoint', file: 'sfu/node/config.ts', shape: sfuNodeOwnSettings, readBy: [sfuNodeProcess] },
   { title: 'Media: mediasoup workers', file: 'sfu/config.ts', shape: sfuEnvShape, readBy: [signalingProcess, sfuNodeProcess] },
   { title: 'Cluster: Redis and the SFU secret', file: 'common/clusterSettings.ts', shape: clusterSettings, readBy: [signalingProcess, sfuNodeProcess] },

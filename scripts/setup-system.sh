@@ -4,7 +4,8 @@
 # (the load balancer in front of signaling, in scripts/start-cluster.sh and the tests), and the
 # libsrtp2 source archive that mediasoup builds with OpenSSL crypto, iproute2's `tc` (a weak
 # link for one browser in test/e2e/weakLink.test.ts) and nftables (firewalls and partitions of the
-# network-namespace topology, harness/netns.ts), nginx (the HLS cache tier, deploy/nginx/), and
+# network-namespace topology, harness/netns.ts), nginx (the HLS cache tier, deploy/nginx/), coturn
+# (the TURN relay for schools behind firewalls, deploy/coturn/, test/e2e/turn.test.ts), and
 # Prometheus for `promtool`, which checks and unit-tests the alert rules in deploy/prometheus
 # (test/integration/operatorsView.test.ts; the prometheus service itself is not used; python3-yaml
 # reads the rules there as JSON).
@@ -14,7 +15,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential python3 pkg-config ninja-build
   libuv1-dev libssl-dev libusrsctp-dev libabsl-dev nlohmann-json3-dev
-  chromium redis-server redis-sentinel ffmpeg haproxy postgresql patch openssl iproute2 nftables nginx
+  chromium redis-server redis-sentinel ffmpeg haproxy postgresql patch openssl iproute2 nftables nginx coturn
   prometheus python3-yaml
 )
 BACKPORTS_PACKAGES=(meson)
@@ -79,11 +80,14 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 $SUDO apt-get install -y -qq --no-install-recommends -t bookworm-backports "${BACKPORTS_PACKAGES[@]}" >/dev/null
-# nginx: the tests start their own (harness/hlsCache.ts: own config, prefix and port); the packaged
-# service, which Debian starts on port 80 at install, is not used. Stopped only when installed now.
-if printf '%s\n' "${missing[@]}" | grep -qxF nginx; then
-  if [ -d /run/systemd/system ]; then $SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
-  elif [ -x /etc/init.d/nginx ]; then $SUDO /etc/init.d/nginx stop >/dev/null 2>&1 || true; fi
-fi
+# nginx and coturn: the tests start their own (harness/hlsCache.ts, harness/turn.ts: own config and
+# addresses); the packaged services, which Debian may start at install, are not used. Stopped only
+# when installed now.
+for service in nginx coturn; do
+  if printf '%s\n' "${missing[@]}" | grep -qxF "$service"; then
+    if [ -d /run/systemd/system ]; then $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
+    elif [ -x "/etc/init.d/$service" ]; then $SUDO "/etc/init.d/$service" stop >/dev/null 2>&1 || true; fi
+  fi
+done
 meson_ok || { echo "setup-system: meson >= 1.1 not available" >&2; exit 1; }
 echo "setup-system: done (meson $(meson --version))"

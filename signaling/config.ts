@@ -27,6 +27,8 @@ import { meetingSettings } from './settings/meeting';
 import { databaseSettings } from './settings/database';
 import { recordingSettings } from './settings/recording';
 import { signalingClusterSettings } from './settings/cluster';
+import { turnSettings } from './settings/turn';
+import type { TurnSettings } from './edge/turnCredentials';
 
 /**
  * Everything the signaling process reads (signaling/main.ts), composed from one fragment per
@@ -42,6 +44,7 @@ export const signalingSettingsSchema = z.object({
   ...databaseSettings,
   ...recordingSettings,
   ...signalingClusterSettings,
+  ...turnSettings,
   ...optionalClusterSettings,
   ...sfuEnvShape,
 });
@@ -89,6 +92,8 @@ export interface Config {
   hlsLinks: HlsLinkSettings | undefined;
   /** How other signaling nodes reach this one (unset: the listening address). */
   internalUrl: string | undefined;
+  /** TURN relays offered to pages, with credentials per transport; undefined without HOINGHI_TURN_URLS. */
+  turn: TurnSettings | undefined;
 }
 
 export { ConfigError };
@@ -125,6 +130,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.HOINGHI_SFU === 'cluster' && (!redis || !e.HOINGHI_SFU_SECRET)) {
     throw new ConfigError('HOINGHI_SFU=cluster needs HOINGHI_REDIS_URL (or HOINGHI_REDIS_SENTINELS) and HOINGHI_SFU_SECRET');
   }
+  const turnUrls = e.HOINGHI_TURN_URLS.split(',').map((u) => u.trim()).filter(Boolean);
+  if (turnUrls.length > 0 && !e.HOINGHI_TURN_SECRET) throw new ConfigError('HOINGHI_TURN_URLS needs HOINGHI_TURN_SECRET (the secret the TURN servers check credentials with)');
+  if (turnUrls.length === 0 && e.HOINGHI_TURN_SECRET) throw new ConfigError('HOINGHI_TURN_SECRET is set but HOINGHI_TURN_URLS is empty: name the TURN servers');
   if (e.HOINGHI_HLS_CACHE_URL && !e.HOINGHI_HLS_LINK_SECRET) throw new ConfigError('HOINGHI_HLS_CACHE_URL needs HOINGHI_HLS_LINK_SECRET (the cache checks signed links)');
   const keys = tokenKeys(e);
   if (e.HOINGHI_DRAIN_DEADLINE_MS < e.HOINGHI_DRAIN_WINDOW_MS) {
@@ -223,5 +231,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { secret: e.HOINGHI_HLS_LINK_SECRET, ttlS: e.HOINGHI_HLS_LINK_TTL_S, baseUrl: (e.HOINGHI_HLS_CACHE_URL ?? '').replace(/\/+$/, '') }
       : undefined,
     internalUrl: e.HOINGHI_INTERNAL_URL?.replace(/\/+$/, ''),
+    turn: turnUrls.length > 0 ? { urls: turnUrls, secret: e.HOINGHI_TURN_SECRET!, ttlS: e.HOINGHI_TURN_TTL_S } : undefined,
   };
 }

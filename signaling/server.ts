@@ -64,6 +64,7 @@ import { MemoryHlsIndex, type HlsIndex, type HlsNode } from './recording/hlsInde
 import { RedisHlsIndex } from './recording/redisHlsIndex';
 import { QueueWatch } from '../common/SerialQueue';
 import { AppError } from './protocol/errors';
+import { TurnCredentials } from './edge/turnCredentials';
 
 const log = logger('server');
 const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -220,6 +221,7 @@ export class HoinghiServer {
       live: this.live,
       hlsIndex: this.hlsIndex,
       queues: this.queueWatch,
+      turn: config.turn ? new TurnCredentials(config.turn) : undefined,
     });
     this.metrics = new Metrics(
       sfu,

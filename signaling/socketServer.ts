@@ -46,6 +46,7 @@ import type { QaRecorder } from './qa/QaRecorder';
 import type { QaOptions } from './qa/qaConfig';
 import { QueueStallError, SerialQueue, type QueueWatch } from '../common/SerialQueue';
 import { NO_RELAY, recordingRelay } from './recording/recordingRelay';
+import type { TurnCredentials } from './edge/turnCredentials';
 
 const log = logger('signaling');
 
@@ -84,6 +85,8 @@ export interface SocketServerOptions {
   hlsIndex: HlsIndex;
   /** Counts stalls of every serial queue (each socket's events, each meeting's event queue). */
   queues: QueueWatch;
+  /** TURN relays: every transport made comes with credentials of its own (none: no relay offered). */
+  turn?: TurnCredentials;
 }
 
 export class SocketServer {
@@ -159,7 +162,10 @@ export class SocketServer {
         await opts.joinGate.release(s);
         return joinFlow.leave(joinDeps, s, true);
       },
-      createTransport: joinFlow.createTransport,
+      createTransport: async (s, p) => {
+        const params = await joinFlow.createTransport(s, p);
+        return opts.turn ? { ...params, iceServers: opts.turn.issue(s.joined().peer.userId) } : params;
+      },
       connectTransport: joinFlow.connectTransport,
       startConsuming: joinFlow.startConsuming,
       resumeConsumer: joinFlow.resumeConsumer,

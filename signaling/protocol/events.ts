@@ -51,11 +51,23 @@ export interface JoinResult {
   resumeTicket: string;
 }
 
+/** One ICE server entry as RTCPeerConnection takes it (a TURN relay and its credentials). */
+export interface IceServerInfo {
+  urls: string[];
+  username: string;
+  credential: string;
+}
+
 export interface TransportInfo {
   id: string;
   iceParameters: IceParameters;
   iceCandidates: IceCandidate[];
   dtlsParameters: DtlsParameters;
+  /**
+   * TURN relays for this transport, with credentials of its own that expire (HOINGHI_TURN_*):
+   * what a network that lets only TCP 443 out reaches the SFU through. Absent without TURN.
+   */
+  iceServers?: IceServerInfo[];
 }
 
 export interface ConsumerInfo {
