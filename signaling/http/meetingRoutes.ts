@@ -10,7 +10,8 @@
  *   GET    /api/meetings/:id/attendance.csv|.xlsx   export (same filters), within the caller's scope
  *   GET    /api/meetings/:id/interaction.csv|.xlsx  questions, polls, reactions (qa/qaExport.ts), same scope
  *   GET    /api/schools?province=XX             schools of a province (for the scheduling form)
- * Errors are `{ error: { code, message } }` with the status of the code.
+ * Errors are `{ error: { code, message } }` with the status of the code; a 400 on bad input also
+ * names the field at fault (`field: 'audience.provinces.0'`).
  */
 import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -18,7 +19,7 @@ import { z } from 'zod';
 import type { Claims, TokenVerifier } from '../auth/tokens';
 import type { Db } from '../db/Db';
 import { existingSchools, schoolsIn, teacherPlace } from '../org/orgRepo';
-import { AppError, forbidden, notFound } from '../protocol/errors';
+import { AppError, FieldError, forbidden, notFound } from '../protocol/errors';
 import type { MeetingEndReason } from '../protocol/events';
 import type { SchoolsAnswer } from '../protocol/http';
 import { MeetingRepo } from '../schedule/meetingRepo';
@@ -43,7 +44,7 @@ export interface MeetingRouteDeps {
 const idParam = z.string().regex(/^[a-z0-9-]{1,64}$/);
 const filterQuery = z.object({
   province: z.string().regex(/^[0-9]{2}$/).optional(),
-  school: z.string().min(1).max(32).optional(),
+  school: z.string().min(1).max(32).regex(/^[^\u0000-\u001F\u007F]+$/, 'control characters are not allowed').optional(),
   teachers: z.enum(['0', '1']).optional(),
 });
 const provinceQuery = z.object({ province: z.string().regex(/^[0-9]{2}$/) });
@@ -55,12 +56,22 @@ const wrap =
     fn(req, res).catch(next);
   };
 
+/** The value, or a 400 naming the first field at fault (`audience.provinces.0`) and why. */
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value);
   if (!r.success) {
-    throw new AppError('bad_request', `invalid ${what}: ${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    const first = r.error.issues[0];
+    throw new FieldError(
+      first?.path.join('.') || '(root)',
+      `invalid ${what}: ${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    );
   }
   return r.data;
+}
+
+/** A scheduling refusal from scope.ts as a typed error: unknown schools are bad input, the rest forbidden. */
+function refusalError(refusal: string): AppError {
+  return refusal.startsWith('unknown') ? new FieldError('audience.schools', refusal) : new AppError('forbidden', refusal);
 }
 
 export function meetingRouter(deps: MeetingRouteDeps): Router {
@@ -135,7 +146,7 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
       const input = parse(meetingInputSchema, req.body, 'meeting');
       const schools = input.audience.kind === 'schools' ? await existingSchools(deps.db, input.audience.schools) : [];
       const refusal = createRefusal(who, input.audience, schools);
-      if (refusal) throw new AppError(refusal.startsWith('unknown') ? 'bad_request' : 'forbidden', refusal);
+      if (refusal) throw refusalError(refusal);
       const id = `hn-${randomBytes(6).toString('hex')}`;
       const m = await repo.create(id, input, who.sub, ownerProvinceFor(who));
       res.status(201).json({ ...m, rights: rightsOf(who, m, await mayJoin(who, m)) });
@@ -160,7 +171,7 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
       const schools = input.audience.kind === 'schools' ? await existingSchools(deps.db, input.audience.schools) : [];
       // The same rule as creating: a province host keeps their meeting inside their province.
       const refusal = createRefusal(who, input.audience, schools);
-      if (refusal) throw new AppError(refusal.startsWith('unknown') ? 'bad_request' : 'forbidden', refusal);
+      if (refusal) throw refusalError(refusal);
       const updated = (await repo.update(m.id, input))!;
       deps.onChanged(m.id);
       res.json({ ...updated, rights: rightsOf(who, updated, await mayJoin(who, updated)) });

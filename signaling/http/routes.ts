@@ -14,6 +14,9 @@ import type { DemoAccountsAnswer, DemoSignInAnswer, ProvincesAnswer } from '../p
 import type { Metrics } from '../metrics';
 import type { TrustedProxies } from '../edge/clientAddress';
 import type { Readiness } from '../edge/readiness';
+import { logger } from '../../common/log';
+
+const log = logger('http');
 
 export interface RouteDeps {
   sfu: SfuControl;
@@ -134,8 +137,9 @@ export class IpRateLimit {
 }
 
 /** The last express handler: typed JSON errors; never a stack trace or a token. */
-export function errorHandler(error: unknown, _req: Request, res: Response, _next: NextFunction): void {
+export function errorHandler(error: unknown, req: Request, res: Response, _next: NextFunction): void {
   if (res.headersSent) {
+    log.warn({ err: error, method: req.method, path: req.path }, 'answer cut half-way');
     // A streamed answer (an export) failed half-way: cut it, so the client sees it incomplete.
     res.destroy();
     return;
@@ -151,5 +155,8 @@ export function errorHandler(error: unknown, _req: Request, res: Response, _next
     res.status(status).json({ error: { code: 'bad_request', message: 'malformed request body' } });
     return;
   }
+  // A bug (bad input must have been refused before): said in the log, never in the answer. The
+  // path, not the URL: a query string may carry personal data.
+  log.error({ err: error, method: req.method, path: req.path }, 'internal error answering a request');
   res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
 }

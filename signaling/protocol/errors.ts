@@ -56,6 +56,8 @@ export interface WireError {
   message: string;
   retryAfterMs?: number;
   queue?: QueueInfo;
+  /** With `bad_request`: the path of the offending field in the payload (`audience.provinces.0`). */
+  field?: string;
 }
 
 /** An error that carries a protocol code. Handlers throw it; the dispatcher turns it into an ack. */
@@ -89,6 +91,21 @@ export class QueuedError extends AppError {
 
   override toWire(): WireError {
     return { ...super.toWire(), queue: this.queue };
+  }
+}
+
+/** Bad input, naming the field at fault (its path in the payload, dot-separated). Nothing changed. */
+export class FieldError extends AppError {
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super('bad_request', message);
+    this.name = 'FieldError';
+    this.field = field;
+  }
+
+  override toWire(): WireError {
+    return { ...super.toWire(), field: this.field };
   }
 }
 

@@ -2,13 +2,21 @@
  * A scheduled meeting as the API and the web client see it. Shared with web/ (types and zod only).
  */
 import { z } from 'zod';
+import { provinceByCode } from '../data/provinces';
 
 /** Where a scheduled meeting is in its life (the API calls it `state`). */
 export const MEETING_PHASES = ['scheduled', 'open', 'live', 'ended'] as const;
 export type MeetingPhase = (typeof MEETING_PHASES)[number];
 
-const provinceCode = z.string().regex(/^[0-9]{2}$/);
-const schoolCode = z.string().min(1).max(32);
+/** One of the 34 provinces (an unknown code would break the database's reference, not answer 400). */
+const provinceCode = z
+  .string()
+  .regex(/^[0-9]{2}$/)
+  .refine((c) => provinceByCode(c) !== undefined, 'unknown province code');
+/** Text the database can store: no NUL (PostgreSQL text refuses it) nor other control characters. */
+const noControl = (s: string): boolean => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(s);
+const plainText = (max: number) => z.string().max(max).refine(noControl, 'control characters are not allowed');
+const schoolCode = plainText(32).pipe(z.string().min(1));
 
 export const audienceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('country') }),
@@ -23,16 +31,27 @@ export const breakoutPlanSchema = z.object({
 });
 export type BreakoutPlan = z.infer<typeof breakoutPlanSchema>;
 
-const isoTime = z.iso.datetime({ offset: true });
+/**
+ * Times a meeting may be at: ISO 8601 with an offset, within years the database and every client
+ * hold the same way (year 0000 is not a PostgreSQL date; year 9999 plus an offset overflows).
+ */
+export const EARLIEST_TIME = Date.UTC(2000, 0, 1);
+export const LATEST_TIME = Date.UTC(2100, 0, 1);
+const isoTime = z.iso
+  .datetime({ offset: true })
+  .refine((s) => {
+    const t = Date.parse(s);
+    return t >= EARLIEST_TIME && t < LATEST_TIME;
+  }, 'must be between 2000-01-01 and 2100-01-01');
 
 export const meetingInputSchema = z
   .object({
-    title: z.string().trim().min(1).max(200),
-    agenda: z.string().max(5000).default(''),
+    title: plainText(200).pipe(z.string().trim().min(1)),
+    agenda: z.string().max(5000).refine((s) => !s.includes('\u0000'), 'NUL characters are not allowed').default(''),
     startsAt: isoTime,
     endsAt: isoTime,
     audience: audienceSchema,
-    coHosts: z.array(z.string().min(1).max(64)).max(20).default([]),
+    coHosts: z.array(plainText(64).pipe(z.string().min(1))).max(20).default([]),
     breakoutPlan: breakoutPlanSchema.default({ provinces: [], durationMin: 0 }),
   })
   .refine((m) => Date.parse(m.endsAt) > Date.parse(m.startsAt), { message: 'endsAt must be after startsAt', path: ['endsAt'] })

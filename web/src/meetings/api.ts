@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** With `bad_request`: the field at fault, as the server names it (`startsAt`, `audience.provinces.0`). */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -20,8 +22,8 @@ export async function api<T>(token: string, method: string, path: string, body?:
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (res.status === 204) return undefined as T;
-  const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? 'internal', json?.error?.message ?? `HTTP ${res.status}`);
+  const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string; field?: string } } | null;
+  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? 'internal', json?.error?.message ?? `HTTP ${res.status}`, json?.error?.field);
   return json as T;
 }
 
