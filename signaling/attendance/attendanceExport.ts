@@ -1,11 +1,12 @@
 /**
  * Attendance exports, one row per teacher of the audience within the caller's scope: CSV (UTF-8
  * with a BOM so that spreadsheet programs read Vietnamese correctly) and XLSX (exceljs, streamed).
- * Cells that a spreadsheet would run as a formula are prefixed with an apostrophe.
+ * Cells that a spreadsheet would run as a formula are prefixed with an apostrophe (formulaGuard.ts).
  */
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { TeacherRow } from './attendanceQueries';
+import { safeCell, safeText } from './formulaGuard';
 
 export const EXPORT_COLUMNS = [
   'province',
@@ -39,11 +40,6 @@ export function exportValues(r: TeacherRow): (string | number)[] {
     r.minutes,
     r.late ? 'yes' : 'no',
   ];
-}
-
-/** A text cell made safe from formula injection. */
-function safeText(v: string): string {
-  return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
 }
 
 export function csvField(v: string | number): string {
@@ -81,7 +77,7 @@ export async function writeXlsx(out: Writable, pages: AsyncIterable<TeacherRow[]
   ws.addRow([...EXPORT_COLUMNS]).commit();
   let count = 0;
   for await (const page of pages) {
-    for (const r of page) ws.addRow(exportValues(r).map((v) => (typeof v === 'string' ? safeText(v) : v))).commit();
+    for (const r of page) ws.addRow(exportValues(r).map(safeCell)).commit();
     count += page.length;
   }
   ws.commit();

@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { Db } from '../db/Db';
 import { csvField } from '../attendance/attendanceExport';
+import { safeCell } from '../attendance/formulaGuard';
 
 export const INTERACTION_COLUMNS = ['kind', 'id', 'province', 'name', 'school', 'text', 'count', 'state', 'at'] as const;
 type Row = [string, string, string, string, string, string, number, string, string];
@@ -77,7 +78,6 @@ export function writeInteractionCsv(out: Writable, rows: { questions: Row[]; pol
 
 export async function writeInteractionXlsx(out: Writable, rows: { questions: Row[]; polls: Row[]; reactions: Row[] }, title: string): Promise<void> {
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: false, useSharedStrings: false });
-  const safe = (v: string | number): string | number => (typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
   for (const [name, list] of [
     ['Questions', rows.questions],
     ['Polls', rows.polls],
@@ -85,7 +85,7 @@ export async function writeInteractionXlsx(out: Writable, rows: { questions: Row
   ] as const) {
     const ws = wb.addWorksheet(name);
     ws.addRow([...INTERACTION_COLUMNS]).commit();
-    for (const r of list) ws.addRow(r.map(safe)).commit();
+    for (const r of list) ws.addRow(r.map(safeCell)).commit();
     ws.commit();
   }
   wb.creator = 'hoinghi';
