@@ -25,6 +25,7 @@ import { edgeSettings } from './settings/edge';
 import { admissionSettings } from './settings/admission';
 import { meetingSettings } from './settings/meeting';
 import { databaseSettings } from './settings/database';
+import type { CreationQuota } from './schedule/meetingQuota';
 import { recordingSettings } from './settings/recording';
 import { signalingClusterSettings } from './settings/cluster';
 import { turnSettings } from './settings/turn';
@@ -86,6 +87,8 @@ export interface Config {
   demoData: { schools: number; teachers: number };
   attendance: { flushMs: number; batchRows: number };
   retentionDays: number;
+  /** Meetings one account may schedule an hour, and have not yet ended (0: no limit). */
+  meetingQuota: CreationQuota;
   recording: RecordingSettings;
   liveHls: LiveHlsSettings & { window: number };
   /** Signed HLS links for a cache tier; undefined without HOINGHI_HLS_LINK_SECRET. */
@@ -212,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoData: { schools: e.HOINGHI_DEMO_SCHOOLS, teachers: e.HOINGHI_DEMO_TEACHERS },
     attendance: { flushMs: e.HOINGHI_ATTENDANCE_FLUSH_MS, batchRows: e.HOINGHI_ATTENDANCE_BATCH_ROWS },
     retentionDays: e.HOINGHI_RETENTION_DAYS,
+    meetingQuota: { perHour: e.HOINGHI_MEETINGS_PER_HOUR, notEnded: e.HOINGHI_MEETINGS_NOT_ENDED },
     recording: {
       dir: e.HOINGHI_RECORDINGS_DIR,
       rtpIp: e.HOINGHI_RECORDING_RTP_IP,

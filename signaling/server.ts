@@ -260,6 +260,7 @@ export class HoinghiServer {
           tokens: this.tokens,
           onChanged: (id) => data.authorizer.invalidate(id),
           onEnded: (id, reason) => this.ender.end(id, reason),
+          quota: config.meetingQuota,
         }),
       );
     }

@@ -1,7 +1,9 @@
 /**
  * The meetings API (JSON, `Authorization: Bearer <token>`; the token says who and which role):
- *   GET    /api/meetings                       my meetings: upcoming, live, past (with my rights)
- *   POST   /api/meetings                       schedule (hosts; a province host for their province)
+ *   GET    /api/meetings                       my meetings: all live ones, then a page of upcoming and of past
+ *          /api/meetings?state=live|upcoming|ended&cursor=&limit=   one page of one list
+ *   POST   /api/meetings                       schedule (hosts; a province host for their province;
+ *                                              within the account's quota, else 429 quota_exceeded)
  *   GET    /api/meetings/:id                   one meeting (the lobby reads it)
  *   PUT    /api/meetings/:id                   edit (managers)
  *   POST   /api/meetings/:id/open | /end       lifecycle (managers); /end ends it live on every node
@@ -18,13 +20,15 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { z } from 'zod';
 import type { Claims, TokenVerifier } from '../auth/tokens';
 import type { Db } from '../db/Db';
-import { existingSchools, schoolsIn, teacherPlace } from '../org/orgRepo';
+import { existingSchools, schoolsIn, teacherPlace, type TeacherPlace } from '../org/orgRepo';
 import { AppError, FieldError, forbidden, notFound } from '../protocol/errors';
 import type { MeetingEndReason } from '../protocol/events';
 import type { SchoolsAnswer } from '../protocol/http';
 import { MeetingRepo } from '../schedule/meetingRepo';
 import { audienceIncludes, canManage, createRefusal, dashboardScope, ownerProvinceFor, rightsOf } from '../schedule/scope';
-import { meetingInputSchema, type MeetingInfo } from '../schedule/types';
+import { meetingInputSchema, type MeetingInfo, type MeetingListItem, type MeetingListsAnswer, type MeetingPageAnswer } from '../schedule/types';
+import { LIST_STATES, decodeCursor, listMeetings, type ListScope, type ListState } from '../schedule/meetingLists';
+import { checkCreationQuota, NO_QUOTA, type CreationQuota } from '../schedule/meetingQuota';
 import { allTeacherRows, groupRows, teacherRows, type Filter } from '../attendance/attendanceQueries';
 import { writeCsv, writeXlsx } from '../attendance/attendanceExport';
 import { interactionRows, writeInteractionCsv, writeInteractionXlsx } from '../qa/qaExport';
@@ -39,6 +43,8 @@ export interface MeetingRouteDeps {
    * (signaling/meetingEnder.ts). The answer waits for it: recordings are replays by then.
    */
   onEnded: (meetingId: string, reason: MeetingEndReason) => Promise<unknown>;
+  /** Meetings one account may schedule (schedule/meetingQuota.ts); unset: no limit. */
+  quota?: CreationQuota;
 }
 
 const idParam = z.string().regex(/^[a-z0-9-]{1,64}$/);
@@ -46,6 +52,11 @@ const filterQuery = z.object({
   province: z.string().regex(/^[0-9]{2}$/).optional(),
   school: z.string().min(1).max(32).regex(/^[^\u0000-\u001F\u007F]+$/, 'control characters are not allowed').optional(),
   teachers: z.enum(['0', '1']).optional(),
+});
+const listQuery = z.object({
+  state: z.enum(LIST_STATES).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 const provinceQuery = z.object({ province: z.string().regex(/^[0-9]{2}$/) });
 
@@ -86,6 +97,13 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
     return deps.tokens.verify(token);
   };
 
+  /** Whether `who` may join `m`, a teacher's place already read. */
+  const joinable = (who: Claims, m: MeetingInfo, place: TeacherPlace | null): boolean => {
+    if (m.state === 'ended') return false;
+    if (who.role === 'teacher') return place !== null && audienceIncludes(m, place) && m.state !== 'scheduled';
+    return true;
+  };
+
   /** Whether `who` may join `m` (for rights and listing), from the database. */
   const mayJoin = async (who: Claims, m: MeetingInfo): Promise<boolean> => {
     if (m.state === 'ended') return false;
@@ -118,24 +136,38 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
     return { who, m };
   };
 
+  /** Whose lists the caller sees, or null (a teacher the organisation does not know sees none). */
+  const listScope = async (who: Claims): Promise<{ scope: ListScope; place: TeacherPlace | null } | null> => {
+    if (who.role === 'host') return { scope: { kind: 'all' }, place: null };
+    if (who.role === 'province_host') return who.province ? { scope: { kind: 'province_host', province: who.province, userId: who.sub }, place: null } : null;
+    const place = await teacherPlace(deps.db, who.sub);
+    return place ? { scope: { kind: 'teacher', province: place.province, school: place.school }, place } : null;
+  };
+
+  // Without `state`: everything happening now (never cut by a limit), then the first page of
+  // upcoming and of past meetings, with the cursors of their next pages. With `state`: one page
+  // of that list (`cursor` from the previous page).
   router.get(
     '/api/meetings',
     wrap(async (req, res) => {
       const who = claimsOf(req);
-      let list: MeetingInfo[];
-      if (who.role === 'host') list = await repo.listAll();
-      else if (who.role === 'province_host') list = who.province ? await repo.listForProvinceHost(who.province, who.sub) : [];
-      else {
-        const place = await teacherPlace(deps.db, who.sub);
-        list = place ? await repo.listForTeacher(place.province, place.school) : [];
+      const q = parse(listQuery, req.query, 'query');
+      const after = q.cursor === undefined ? null : decodeCursor(q.cursor);
+      if (q.cursor !== undefined && (!after || !q.state)) throw new FieldError('cursor', q.state ? 'invalid cursor' : 'a cursor goes with a state');
+      const found = await listScope(who);
+      const now = Date.now();
+      const page = async (state: ListState): Promise<{ meetings: MeetingListItem[]; next: string | null }> => {
+        if (!found) return { meetings: [], next: null };
+        const p = await listMeetings(deps.db, found.scope, state, { limit: q.limit, after }, now);
+        return { meetings: p.meetings.map((m) => ({ ...m, rights: rightsOf(who, m, joinable(who, m, found.place)) })), next: p.next };
+      };
+      if (q.state) {
+        const p = await page(q.state);
+        res.json({ state: q.state, meetings: p.meetings, next: p.next } satisfies MeetingPageAnswer);
+        return;
       }
-      const withRights = await Promise.all(list.map(async (m) => ({ ...m, rights: rightsOf(who, m, await mayJoin(who, m)) })));
-      const byStart = (a: MeetingInfo, b: MeetingInfo): number => a.startsAt.localeCompare(b.startsAt);
-      res.json({
-        live: withRights.filter((m) => m.state === 'open' || m.state === 'live').sort(byStart),
-        upcoming: withRights.filter((m) => m.state === 'scheduled').sort(byStart),
-        past: withRights.filter((m) => m.state === 'ended').sort((a, b) => -byStart(a, b)),
-      });
+      const [live, upcoming, past] = await Promise.all([page('live'), page('upcoming'), page('ended')]);
+      res.json({ live: live.meetings, upcoming: upcoming.meetings, past: past.meetings, next: { upcoming: upcoming.next, past: past.next } } satisfies MeetingListsAnswer);
     }),
   );
 
@@ -148,7 +180,8 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
       const refusal = createRefusal(who, input.audience, schools);
       if (refusal) throw refusalError(refusal);
       const id = `hn-${randomBytes(6).toString('hex')}`;
-      const m = await repo.create(id, input, who.sub, ownerProvinceFor(who));
+      const quota = deps.quota ?? NO_QUOTA;
+      const m = await repo.create(id, input, who.sub, ownerProvinceFor(who), (tx) => checkCreationQuota(tx, who.sub, quota));
       res.status(201).json({ ...m, rights: rightsOf(who, m, await mayJoin(who, m)) });
     }),
   );

@@ -42,6 +42,7 @@ const STATUS: Record<string, number> = {
   forbidden: 403,
   not_found: 404,
   rate_limited: 429,
+  quota_exceeded: 429,
   unavailable: 503,
 };
 

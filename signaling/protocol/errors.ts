@@ -17,6 +17,11 @@ export const ERROR_CODES = [
   'rate_limited',
   /** The action conflicts with current state (e.g. a limit was reached). */
   'conflict',
+  /**
+   * The account has used its allowance (meetings scheduled this hour, or not yet ended): with
+   * `retryAfterMs` when waiting helps, without when something must end first. Nothing changed.
+   */
+  'quota_exceeded',
   /** The event name is not part of the protocol. */
   'unknown_event',
   /** Server-side failure; the client may retry. */

@@ -6,7 +6,7 @@
 import type { Db, Queryable } from '../db/Db';
 import type { Audience, BreakoutPlan, MeetingInfo, MeetingInput, MeetingPhase } from './types';
 
-interface MeetingRow {
+export interface MeetingRow {
   id: string;
   title: string;
   agenda: string;
@@ -27,7 +27,7 @@ interface MeetingRow {
 /** How long after its scheduled end a meeting nobody ended counts as ended. */
 export const AUTO_END_AFTER_MS = 3600_000;
 
-const SELECT = `
+export const SELECT = `
   SELECT m.*,
     (SELECT array_agg(province_code ORDER BY province_code) FROM meeting_provinces p WHERE p.meeting_id = m.id) AS provinces,
     (SELECT array_agg(school_code ORDER BY school_code) FROM meeting_schools s WHERE s.meeting_id = m.id) AS schools,
@@ -42,7 +42,7 @@ export function effectiveState(row: { state: MeetingPhase; starts_at: Date; ends
   return row.state;
 }
 
-function toInfo(row: MeetingRow, now: number): MeetingInfo {
+export function toInfo(row: MeetingRow, now: number): MeetingInfo {
   const audience: Audience =
     row.audience_kind === 'country'
       ? { kind: 'country' }
@@ -90,8 +90,10 @@ export class MeetingRepo {
     this.#now = now;
   }
 
-  async create(id: string, input: MeetingInput, createdBy: string, ownerProvince: string | null): Promise<MeetingInfo> {
+  /** `guard` runs first in the creating transaction (the creation quota); it throws to refuse. */
+  async create(id: string, input: MeetingInput, createdBy: string, ownerProvince: string | null, guard?: (tx: Queryable) => Promise<void>): Promise<MeetingInfo> {
     await this.#db.transaction(async (tx) => {
+      await guard?.(tx);
       await tx.query(
         `INSERT INTO meetings (id, title, agenda, starts_at, ends_at, audience_kind, owner_province, created_by, breakout_plan)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)`,
@@ -135,44 +137,6 @@ export class MeetingRepo {
 
   async delete(id: string): Promise<boolean> {
     return (await this.#db.query('DELETE FROM meetings WHERE id = $1 RETURNING id', [id])).length > 0;
-  }
-
-  /** Every meeting (national staff), newest first, bounded. */
-  async listAll(limit = 200): Promise<MeetingInfo[]> {
-    const now = this.#now();
-    const rows = await this.#db.query<MeetingRow>(`${SELECT} ORDER BY m.starts_at DESC LIMIT $1`, [limit]);
-    return rows.map((r) => toInfo(r, now));
-  }
-
-  /** Meetings whose audience includes a teacher's school (the country, their province, or the school). */
-  async listForTeacher(province: string, school: string, limit = 200): Promise<MeetingInfo[]> {
-    const now = this.#now();
-    const rows = await this.#db.query<MeetingRow>(
-      `${SELECT}
-       WHERE m.audience_kind = 'country'
-          OR EXISTS (SELECT 1 FROM meeting_provinces p WHERE p.meeting_id = m.id AND p.province_code = $1)
-          OR EXISTS (SELECT 1 FROM meeting_schools s WHERE s.meeting_id = m.id AND s.school_code = $2)
-       ORDER BY m.starts_at DESC LIMIT $3`,
-      [province, school, limit],
-    );
-    return rows.map((r) => toInfo(r, now));
-  }
-
-  /** Meetings a province host deals with: owned by, or reaching into, their province; or co-hosted. */
-  async listForProvinceHost(province: string, userId: string, limit = 200): Promise<MeetingInfo[]> {
-    const now = this.#now();
-    const rows = await this.#db.query<MeetingRow>(
-      `${SELECT}
-       WHERE m.audience_kind = 'country'
-          OR m.owner_province = $1
-          OR EXISTS (SELECT 1 FROM meeting_provinces p WHERE p.meeting_id = m.id AND p.province_code = $1)
-          OR EXISTS (SELECT 1 FROM meeting_schools s JOIN schools sc ON sc.code = s.school_code
-                     WHERE s.meeting_id = m.id AND sc.province_code = $1)
-          OR EXISTS (SELECT 1 FROM meeting_cohosts c WHERE c.meeting_id = m.id AND c.user_id = $2)
-       ORDER BY m.starts_at DESC LIMIT $3`,
-      [province, userId, limit],
-    );
-    return rows.map((r) => toInfo(r, now));
   }
 
   /** Whether a meeting with a school audience includes `school`. */

@@ -81,3 +81,25 @@ export interface MeetingRights {
   manage: boolean;
   dashboard: boolean;
 }
+
+/** A meeting in a list, with what the caller may do with it. */
+export type MeetingListItem = MeetingInfo & { rights: MeetingRights };
+
+/**
+ * GET /api/meetings: every meeting happening now (open or live), then the first page of upcoming
+ * (soonest first) and past (latest first) meetings; `next` holds the cursors of their next pages
+ * (GET /api/meetings?state=upcoming|ended&cursor=…), null when there is no more.
+ */
+export interface MeetingListsAnswer {
+  live: MeetingListItem[];
+  upcoming: MeetingListItem[];
+  past: MeetingListItem[];
+  next: { upcoming: string | null; past: string | null };
+}
+
+/** GET /api/meetings?state=…: one page of one list. */
+export interface MeetingPageAnswer {
+  state: 'live' | 'upcoming' | 'ended';
+  meetings: MeetingListItem[];
+  next: string | null;
+}

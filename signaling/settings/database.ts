@@ -1,6 +1,6 @@
 /**
  * Settings of the system of record (PostgreSQL, or embedded PGlite) and of what is written to it:
- * attendance batches and retention.
+ * attendance batches and retention, and how many meetings one account may schedule.
  */
 import { z } from 'zod';
 import { pathSetting, settingDocs } from '../../common/env';
@@ -44,4 +44,24 @@ export const databaseSettings = {
     .max(36_500)
     .default(365)
     .register(settingDocs, { doc: 'Days that ended meetings and their attendance are kept; then they are really deleted. 0: forever.' }),
+  HOINGHI_MEETINGS_PER_HOUR: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(20)
+    .register(settingDocs, {
+      doc:
+        'Meetings one account may schedule in an hour (the last 60 minutes); more are refused with `quota_exceeded` (429, ' +
+        '`Retry-After`). Keeps a runaway script or form from burying the live meetings in everyone\'s list. 0: no limit.',
+    }),
+  HOINGHI_MEETINGS_NOT_ENDED: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100_000)
+    .default(100)
+    .register(settingDocs, {
+      doc: 'Meetings not yet ended (scheduled, open or live) one account may have; one more is refused with `quota_exceeded` (429) until one ends or is deleted. 0: no limit.',
+    }),
 };

@@ -9,6 +9,7 @@ import type { Db } from '../../signaling/db/Db';
 import { seedProvinces, upsertSchools, upsertTeachers } from '../../signaling/org/orgRepo';
 import { TokenVerifier, type ClaimsInput } from '../../signaling/auth/tokens';
 import { meetingRouter } from '../../signaling/http/meetingRoutes';
+import type { CreationQuota } from '../../signaling/schedule/meetingQuota';
 import { errorHandler } from '../../signaling/http/routes';
 import { TEST_SECRET } from '../../harness/server';
 
@@ -46,14 +47,14 @@ export function bearer(claims: Omit<ClaimsInput, 'meetings'>): string {
 
 export interface Api {
   url: string;
-  call(method: string, path: string, who: Omit<ClaimsInput, 'meetings'> | null, body?: unknown): Promise<{ status: number; body: any; text: string }>;
+  call(method: string, path: string, who: Omit<ClaimsInput, 'meetings'> | null, body?: unknown): Promise<{ status: number; body: any; text: string; headers: Headers }>;
   close(): Promise<void>;
 }
 
-export async function startApi(db: Db): Promise<Api> {
+export async function startApi(db: Db, options: { quota?: CreationQuota } = {}): Promise<Api> {
   const app = express();
   // The API alone: no live meetings to end.
-  app.use(meetingRouter({ db, tokens, onChanged: () => undefined, onEnded: async () => undefined }));
+  app.use(meetingRouter({ db, tokens, onChanged: () => undefined, onEnded: async () => undefined, quota: options.quota }));
   app.use(errorHandler);
   const server = http.createServer(app);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -73,7 +74,7 @@ export async function startApi(db: Db): Promise<Api> {
       } catch {
         parsed = null;
       }
-      return { status: res.status, body: parsed, text };
+      return { status: res.status, body: parsed, text, headers: res.headers };
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };

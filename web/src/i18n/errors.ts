@@ -14,6 +14,7 @@ const BY_CODE: Record<ErrorCode, StringKey> = {
   not_joined: 'err_not_joined',
   rate_limited: 'err_rate_limited',
   conflict: 'err_conflict',
+  quota_exceeded: 'err_quota_exceeded',
   unknown_event: 'err_unknown_event',
   internal: 'err_internal',
   unavailable: 'err_unavailable',
@@ -29,5 +30,7 @@ export function errorText(t: T, error: unknown): string {
   const code = typeof e?.code === 'string' && e.code in BY_CODE ? (e.code as ErrorCode) : null;
   if (!code) return t('err_network');
   const n = typeof e?.retryAfterMs === 'number' ? Math.max(1, Math.ceil(e.retryAfterMs / 1000)) : 1;
+  // Over the hourly allowance, waiting helps (in minutes); over the not-yet-ended one, ending a meeting does.
+  if (code === 'quota_exceeded') return typeof e?.retryAfterMs === 'number' ? t('err_quota_hour', { n: Math.max(1, Math.ceil(n / 60)) }) : t('err_quota_exceeded');
   return t(BY_CODE[code], { n });
 }

@@ -1,8 +1,12 @@
-/** "My meetings": live, upcoming and past, each with its join link; hosts schedule and edit. */
+/**
+ * "My meetings": every meeting happening now first, then upcoming and past ones a page at a time
+ * ("more" asks the server for the next page), each with its join link; hosts schedule and edit.
+ */
 import { useCallback, useEffect, useState } from 'react';
 import { useT } from '../i18n/useT';
 import { useStore } from '../state/store';
 import { api, go, type MeetingView } from './api';
+import type { MeetingPageAnswer } from '../../../signaling/schedule/types';
 import { ScheduleForm } from './ScheduleForm';
 import type { StringKey } from '../i18n/strings';
 
@@ -10,6 +14,17 @@ interface Lists {
   live: MeetingView[];
   upcoming: MeetingView[];
   past: MeetingView[];
+  next?: { upcoming: string | null; past: string | null };
+}
+
+type Paged = 'upcoming' | 'past';
+/** Pages loaded after the first (which the 10 s refresh replaces), and where the next one starts. */
+type Extra = Record<Paged, { items: MeetingView[]; next: string | null } | null>;
+
+/** The first page, then the later ones, each meeting once (and not if it has moved to `elsewhere`, e.g. started). */
+function joined(first: MeetingView[], later: MeetingView[], elsewhere: MeetingView[]): MeetingView[] {
+  const seen = new Set([...first, ...elsewhere].map((m) => m.id));
+  return [...first, ...later.filter((m) => !seen.has(m.id))];
 }
 
 export const STATE_TEXT: Record<string, StringKey> = { scheduled: 'stateScheduled', open: 'stateOpen', live: 'stateLive', ended: 'stateEnded' };
@@ -25,6 +40,19 @@ export function MyMeetingsPage({ token }: { token: string }) {
   const [lists, setLists] = useState<Lists | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [editing, setEditing] = useState<MeetingView | 'new' | null>(null);
+  const [extra, setExtra] = useState<Extra>({ upcoming: null, past: null });
+  const [loadingMore, setLoadingMore] = useState<Paged | null>(null);
+
+  const nextOf = (kind: Paged): string | null => (extra[kind] ? extra[kind].next : (lists?.next?.[kind] ?? null));
+  const more = (kind: Paged): void => {
+    const cursor = nextOf(kind);
+    if (!cursor) return;
+    setLoadingMore(kind);
+    api<MeetingPageAnswer>(token, 'GET', `/api/meetings?state=${kind === 'past' ? 'ended' : 'upcoming'}&cursor=${encodeURIComponent(cursor)}`)
+      .then((p) => setExtra((x) => ({ ...x, [kind]: { items: [...(x[kind]?.items ?? []), ...(p.meetings as MeetingView[])], next: p.next } })))
+      .catch((e: Error) => setError(e.message))
+      .finally(() => setLoadingMore(null));
+  };
 
   const load = useCallback(() => {
     api<Lists>(token, 'GET', '/api/meetings')
@@ -41,7 +69,7 @@ export function MyMeetingsPage({ token }: { token: string }) {
   }, [load]);
 
   const isHost = role === 'host' || role === 'province_host';
-  const section = (key: StringKey, items: MeetingView[], kind: string) => (
+  const section = (key: StringKey, items: MeetingView[], kind: string, paged?: Paged) => (
     <section className="meeting-section" aria-labelledby={`h-${kind}`}>
       <h2 id={`h-${kind}`}>{t(key)}</h2>
       {items.length === 0 ? (
@@ -78,6 +106,11 @@ export function MyMeetingsPage({ token }: { token: string }) {
           ))}
         </ul>
       )}
+      {paged && nextOf(paged) && (
+        <button className="secondary" data-more={paged} disabled={loadingMore === paged} onClick={() => more(paged)}>
+          {loadingMore === paged ? t('meetingsLoadingMore') : t('meetingsMore')}
+        </button>
+      )}
     </section>
   );
 
@@ -97,6 +130,7 @@ export function MyMeetingsPage({ token }: { token: string }) {
           meeting={editing === 'new' ? null : editing}
           onDone={() => {
             setEditing(null);
+            setExtra({ upcoming: null, past: null });
             load();
           }}
         />
@@ -106,8 +140,8 @@ export function MyMeetingsPage({ token }: { token: string }) {
       {lists && (
         <>
           {section('meetingsLive', lists.live, 'live')}
-          {section('meetingsUpcoming', lists.upcoming, 'upcoming')}
-          {section('meetingsPast', lists.past, 'past')}
+          {section('meetingsUpcoming', joined(lists.upcoming, extra.upcoming?.items ?? [], [...lists.live, ...lists.past]), 'upcoming', 'upcoming')}
+          {section('meetingsPast', joined(lists.past, extra.past?.items ?? [], lists.live), 'past', 'past')}
         </>
       )}
     </main>

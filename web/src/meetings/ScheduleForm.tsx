@@ -3,7 +3,8 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useT } from '../i18n/useT';
 import { useStore } from '../state/store';
 import { useProvinces } from '../components/useProvinces';
-import { api, type MeetingView } from './api';
+import { errorText } from '../i18n/errors';
+import { ApiError, api, type MeetingView } from './api';
 import type { SchoolsAnswer } from '../../../signaling/protocol/http';
 
 type Kind = 'country' | 'provinces' | 'schools';
@@ -58,7 +59,8 @@ export function ScheduleForm({ token, meeting, onDone }: { token: string; meetin
       await api(token, meeting ? 'PUT' : 'POST', meeting ? `/api/meetings/${meeting.id}` : '/api/meetings', body);
       onDone();
     } catch (err) {
-      setError((err as Error).message);
+      // A quota is explained in the reader's language; a refused field keeps the server's words (which field, why).
+      setError(err instanceof ApiError && err.code === 'quota_exceeded' ? errorText(t, err) : (err as Error).message);
     } finally {
       setBusy(false);
     }

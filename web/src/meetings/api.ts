@@ -10,6 +10,8 @@ export class ApiError extends Error {
     message: string,
     /** With `bad_request`: the field at fault, as the server names it (`startsAt`, `audience.provinces.0`). */
     readonly field?: string,
+    /** With `rate_limited` or an hourly `quota_exceeded`: how long to wait, ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -22,8 +24,11 @@ export async function api<T>(token: string, method: string, path: string, body?:
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (res.status === 204) return undefined as T;
-  const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string; field?: string } } | null;
-  if (!res.ok) throw new ApiError(res.status, json?.error?.code ?? 'internal', json?.error?.message ?? `HTTP ${res.status}`, json?.error?.field);
+  const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string; field?: string; retryAfterMs?: number } } | null;
+  if (!res.ok) {
+    const e = json?.error;
+    throw new ApiError(res.status, e?.code ?? 'internal', e?.message ?? `HTTP ${res.status}`, e?.field, e?.retryAfterMs);
+  }
   return json as T;
 }
 
