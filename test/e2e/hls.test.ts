@@ -164,7 +164,8 @@ describe('after the meeting', () => {
     await waitFor(async () => server.recordings.recorderOf(meetingId, 'main')?.segments ?? 0, (n) => n >= 3, 60_000, 'three recorded segments');
     await host.click('button[data-control="record"]');
     await host.waitForSelector('button[data-control="record"][data-on="false"]', { timeout: 20_000 });
-    await host.click('.meeting-bar button');
+    await host.click('.meeting-bar button[data-action="end-meeting"]');
+    await host.click('[data-confirm="end-meeting"] button[data-action="confirm"]');
     await teacher.waitForSelector('main.lobby.ended', { timeout: 20_000 });
     await teacher.waitForSelector('main.lobby.ended [data-testid="recordings"] [data-action="replay"]', { timeout: 20_000 });
     await teacher.click('[data-testid="recordings"] [data-action="replay"]');
