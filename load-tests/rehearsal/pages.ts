@@ -143,6 +143,20 @@ export class MeetingPage {
     return acked;
   }
 
+  /**
+   * A control that asks first (web/src/components/ConfirmDialog.tsx): clicks it, then the
+   * dialog's confirming button, and resolves with the acknowledgement of the request, `event`.
+   */
+  async clickConfirmed(selector: string, dialog: string, event: string): Promise<ActionResult> {
+    try {
+      await this.page.click(selector, { timeout: 30_000, noWaitAfter: true });
+    } catch {
+      await this.#shot(`click ${selector}`);
+      return { outcome: 'control_missing', ms: 0 };
+    }
+    return this.click(`[data-confirm="${dialog}"] [data-action="confirm"]`, event);
+  }
+
   /** Whether `selector` shows within `ms`. */
   async shows(selector: string, ms: number): Promise<boolean> {
     return this.page.waitForSelector(selector, { state: 'visible', timeout: ms }).then(() => true, () => false);

@@ -80,7 +80,7 @@ export async function runScript(c: ScriptContext): Promise<void> {
   const hostCanSee = (page: MeetingPage, selector: string) => page.page.waitForSelector(selector, { timeout: 15_000 }).then(() => true, () => false);
   // "Lower all" is disabled while no hand is up: nothing to do then.
   const lowerAll = async (): Promise<ActionResult> =>
-    (await n.page.isDisabled('.hand-queue header button').catch(() => false)) ? { outcome: 'no_hands', ms: 0 } : n.click('.hand-queue header button', 'lowerHands');
+    (await n.page.isDisabled('[data-action="lower-all"]').catch(() => false)) ? { outcome: 'no_hands', ms: 0 } : n.clickConfirmed('[data-action="lower-all"]', 'lower-all', 'lowerHands');
 
   // Teachers arrive in four waves over the first minute, as a school day allows.
   const waves = [0, 1, 2, 3].map((k) => c.teachers.filter((_, i) => i % 4 === k));
@@ -163,7 +163,7 @@ export async function runScript(c: ScriptContext): Promise<void> {
   await at(260);
   await step(`province host ${hcm!.province} stops recording`, () => hcm!.page.click('button[data-control="record"][data-on="true"]', 'stopRecording'));
   await at(270);
-  await step('national host recalls everyone', () => n.click('[data-action="recall"]', 'endBreakouts'));
+  await step('national host recalls everyone', () => n.clickConfirmed('[data-action="recall"]', 'recall', 'endBreakouts'));
 
   // The kills, each followed by its recovery.
   for (let k = 0; k < c.kills; k++) {

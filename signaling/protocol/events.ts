@@ -297,7 +297,7 @@ export interface ClientResultMap {
   startRecording: LiveRecording;
   stopRecording: { id: string; durationS: number };
   /** The delayed stream: the session streamed (own, or main when the own has nothing on air) and its playlist's path. */
-  watchLive: { sessionKey: string; path: string };
+  watchLive: { sessionKey: string; path: string; ready: boolean };
 }
 
 /** A client → server event name (each answers with an ack). */

@@ -45,6 +45,12 @@ export interface LiveWatch {
   sessionKey: string;
   /** The playlist's path on any signaling node. */
   path: string;
+  /**
+   * Whether the playlist is there to read: false while this node's stream is starting (its
+   * playlist would answer 503; the page asks again shortly instead of logging a failed load).
+   * A stream another node makes says true: that node answers for it.
+   */
+  ready: boolean;
 }
 
 export const SESSION_KEY = /^[A-Za-z0-9_-]{1,32}$/;
@@ -158,7 +164,9 @@ export class LiveStreams {
     const session = this.#sessionFor(meetingId, sessionKey);
     const origin = await this.#ensure(meetingId, session);
     if (origin.liveId === null) throw new AppError('unavailable', 'the delayed stream is starting', 2_000);
-    return { sessionKey: session, path: livePath(meetingId, session, origin.liveId) };
+    const playlist = origin.node.id === this.#self().id ? this.#manager.fileOf(meetingId, origin.liveId, PLAYLIST) : null;
+    const ready = playlist === null || (await fs.stat(playlist).then(() => true, () => false));
+    return { sessionKey: session, path: livePath(meetingId, session, origin.liveId), ready };
   }
 
   async #ensure(meetingId: string, sessionKey: string): Promise<LiveOrigin> {

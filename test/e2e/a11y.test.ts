@@ -73,6 +73,8 @@ describe('accessibility of every page', () => {
     await page.waitForSelector('[data-testid="on-air"]', { timeout: 20_000 });
     await expectAccessible(page);
     await national.click('button[data-action="recall"]');
+    await expectAccessible(national);
+    await national.click('[data-confirm="recall"] button[data-action="confirm"]');
     await national.waitForSelector('.breakout-panel[data-breakouts="idle"]');
   });
 

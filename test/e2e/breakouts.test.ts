@@ -92,6 +92,7 @@ describe('province breakouts in the browser', () => {
 
   it('recall brings both teachers back to the national video', async () => {
     await national.click('button[data-action="recall"]');
+    await national.click('[data-confirm="recall"] button[data-action="confirm"]');
     const nationalCamera = producerOf('bo-truong', 'camera')!;
     for (const [p, a] of Object.entries(ACCOUNTS)) {
       await teacher[p]!.waitForSelector('[data-session="main"]', { timeout: 10_000 });

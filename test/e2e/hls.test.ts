@@ -28,6 +28,7 @@ const contexts: BrowserContext[] = [];
 let dir: string;
 let host: Page;
 let teacher: Page;
+const failedLoads: string[] = [];
 let meetingId = '';
 
 beforeAll(async () => {
@@ -73,6 +74,8 @@ beforeAll(async () => {
     } as unknown as typeof RTCPeerConnection;
   });
   teacher = await blocked.newPage();
+  // Every failed load the page logs (a playlist asked for while the stream starts would be a 503).
+  teacher.on('response', (r) => r.status() >= 500 && failedLoads.push(`${r.status()} ${r.url()}`));
   await signIn(teacher, server.url, 'gv-hn-1');
   await teacher.goto(`${server.url}/m/${meetingId}`);
 }, 180_000);
@@ -88,6 +91,8 @@ describe('a teacher whom WebRTC cannot reach', () => {
     await plays(teacher, 'video[data-testid="hls-live"]', 'live HLS');
     // Nobody records: the delayed stream is its own.
     expect(await teacher.$('[data-testid="recording-indicator"]')).toBeNull();
+    // The page waited for the stream to be ready (watchLive's `ready`) instead of loading a 503.
+    expect(failedLoads).toEqual([]);
     expect(server.recordings.stats().active).toBe(0);
     expect(server.live.stats().active).toBe(1);
     const { delay } = await waitFor(() => playback(teacher, 'video[data-testid="hls-live"]'), (p) => p.delay !== null, 15_000, 'a measured delay');
@@ -164,7 +169,8 @@ describe('after the meeting', () => {
     await waitFor(async () => server.recordings.recorderOf(meetingId, 'main')?.segments ?? 0, (n) => n >= 3, 60_000, 'three recorded segments');
     await host.click('button[data-control="record"]');
     await host.waitForSelector('button[data-control="record"][data-on="false"]', { timeout: 20_000 });
-    await host.click('.meeting-bar button');
+    await host.click('.meeting-bar button[data-action="end-meeting"]');
+    await host.click('[data-confirm="end-meeting"] button[data-action="confirm"]');
     await teacher.waitForSelector('main.lobby.ended', { timeout: 20_000 });
     await teacher.waitForSelector('main.lobby.ended [data-testid="recordings"] [data-action="replay"]', { timeout: 20_000 });
     await teacher.click('[data-testid="recordings"] [data-action="replay"]');

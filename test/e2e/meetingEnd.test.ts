@@ -101,7 +101,8 @@ describe('the host ends the meeting', () => {
   it('both pages show the end at once, never a reconnect: the host its summary, the teacher why and the replay', async () => {
     await watchStatuses(teacher);
     await watchStatuses(host);
-    await host.click('.meeting-bar button');
+    await host.click('.meeting-bar button[data-action="end-meeting"]');
+    await host.click('[data-confirm="end-meeting"] button[data-action="confirm"]');
     for (const page of [host, teacher]) {
       await page.waitForSelector('main.lobby.ended[data-state="ended"]', { timeout: 30_000 });
       expect(await page.textContent('main.lobby.ended')).toContain(TITLE);

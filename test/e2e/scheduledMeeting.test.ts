@@ -114,7 +114,8 @@ describe('a scheduled meeting from the form to attendance', () => {
 
   it('when the host ends it, the teacher sees the summary instead of a black video', async () => {
     await host.goto(`${server.url}/m/${meetingId}`, { waitUntil: 'domcontentloaded' });
-    await host.click('.meeting-bar button');
+    await host.click('.meeting-bar button[data-action="end-meeting"]');
+    await host.click('[data-confirm="end-meeting"] button[data-action="confirm"]');
     await teacher.waitForSelector('main.lobby.ended', { timeout: 15_000 });
     expect(await teacher.textContent('main.lobby.ended')).toContain(TITLE);
     expect(await teacher.$('video')).toBeNull();

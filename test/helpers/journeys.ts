@@ -349,6 +349,7 @@ export function journeys(name: string, target: () => JourneyTarget): void {
 
     step('recall brings everyone back to the national session', 180_000, async () => {
       await minister().click('button[data-action="recall"]');
+      await minister().click('[data-confirm="recall"] button[data-action="confirm"]');
       await minister().waitForSelector('.breakout-panel[data-breakouts="idle"]', { timeout: UI_MS });
       for (const [who, teacher] of [['Lan', lan()], ['Hồng', hong()]] as const) {
         await waitFor(() => sessionOf(teacher), (s) => s === 'main', UI_MS, `${who} back in the national session`);
@@ -417,6 +418,7 @@ export function journeys(name: string, target: () => JourneyTarget): void {
       await minister().click('button[data-control="record"]');
       await minister().waitForSelector('button[data-control="record"][data-on="false"]', { timeout: UI_MS });
       await minister().click('.meeting-bar button:has-text("Kết thúc hội nghị")');
+      await minister().click('[data-confirm="end-meeting"] button[data-action="confirm"]');
       for (const page of [minister(), lan(), hong(), hnHost()]) {
         // At once the page says it ended (the server told it); the meeting's summary follows.
         await page.waitForSelector('main.lobby.ended', { timeout: UI_MS });

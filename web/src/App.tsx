@@ -23,6 +23,19 @@ function MeetingOver() {
   );
 }
 
+/** The demo meeting (no database: no list of meetings, no title): leaving goes back to the sign-in page. */
+function DemoMeetingBar() {
+  const t = useT();
+  const signOut = useStore((s) => s.signOut);
+  return (
+    <div className="meeting-bar" data-testid="meeting-bar">
+      <a href="/" className="back" data-action="leave" onClick={(e) => { e.preventDefault(); signOut(); }}>
+        {t('leaveMeeting')}
+      </a>
+    </div>
+  );
+}
+
 /** Hosts and province hosts get the console; teachers the receive-only view. */
 function Meeting({ token, meetingId, isHost, onClient }: { token: string; meetingId: string; isHost: boolean; onClient: (c: MeetingClient | null) => void }) {
   const client = useMeetingClient(token, meetingId);
@@ -68,7 +81,10 @@ export function App() {
       {token && scheduled ? (
         <MeetingsApp token={token} renderMeeting={(id) => <Meeting key={id} token={token} meetingId={id} isHost={isHost} onClient={setClient} />} />
       ) : token && scheduled === null ? null : token && meetingId ? (
-        <Meeting token={token} meetingId={meetingId} isHost={isHost} onClient={setClient} />
+        <>
+          <DemoMeetingBar />
+          <Meeting token={token} meetingId={meetingId} isHost={isHost} onClient={setClient} />
+        </>
       ) : (
         <SignInPage />
       )}

@@ -4,6 +4,7 @@ import { useT } from '../i18n/useT';
 import { errorText } from '../i18n/errors';
 import type { MeetingClient } from '../client/MeetingClient';
 import { useProvinces } from './useProvinces';
+import { ConfirmDialog } from './ConfirmDialog';
 import { Icon } from './Icon';
 import { useNow } from './useNow';
 
@@ -40,7 +41,7 @@ export function SessionBanner() {
   const shown = notices.slice(-3).filter((n) => !dismissed.includes(noticeKey(n)));
   return (
     <div className="session-banner" data-session={session?.key ?? 'main'}>
-      <strong>{inProvince ? `${t('provinceSession')}: ${provinces[session.key] ?? session.key}` : t('mainSession')}</strong>
+      <strong>{inProvince ? `${t('provinceSession')}: ${provinces.names.get(session.key) ?? session.key}` : t('mainSession')}</strong>
       {left !== null && (
         <span className="countdown" data-testid="countdown">
           {t('timeLeft')} {clock(left)}
@@ -82,6 +83,8 @@ export function BreakoutPanel({ client }: { client: MeetingClient }) {
   const [overlay, setOverlay] = useState(false);
   const [notice, setNotice] = useState('');
   const [error, setError] = useState<string | null>(null);
+  /** "Call everyone back" was pressed: the confirmation is shown. */
+  const [confirmRecall, setConfirmRecall] = useState(false);
   const ids = useId();
   const act = (p: Promise<unknown>): void => {
     setError(null);
@@ -96,8 +99,11 @@ export function BreakoutPanel({ client }: { client: MeetingClient }) {
       </header>
       {!active ? (
         <div className="row">
-          <label htmlFor={`${ids}-min`}>{t('durationLabel')}</label>
-          <input id={`${ids}-min`} type="number" min={1} max={480} value={minutes} onChange={(e) => setMinutes(e.target.value)} placeholder={t('durationMinutes')} />
+          <span className="field">
+            <label htmlFor={`${ids}-min`}>{t('durationLabel')}</label>
+            <input id={`${ids}-min`} type="number" min={1} max={480} value={minutes} onChange={(e) => setMinutes(e.target.value)} aria-describedby={`${ids}-min-hint`} />
+            <small id={`${ids}-min-hint`} className="hint" data-testid="duration-hint">{t('durationHint')}</small>
+          </span>
           <label className="check">
             <input type="checkbox" checked={overlay} onChange={(e) => setOverlay(e.target.checked)} /> {t('nationalOverlay')}
           </label>
@@ -111,10 +117,23 @@ export function BreakoutPanel({ client }: { client: MeetingClient }) {
             <Icon name="megaphone" /> {t(breakouts?.speakToAll ? 'stopSpeakToAll' : 'speakToAll')}
           </button>
           {breakouts?.endsAt && <button onClick={() => act(client.extendBreakouts(300))}>{t('extend5')}</button>}
-          <button data-action="recall" onClick={() => act(client.endBreakouts())}>
+          <button data-action="recall" onClick={() => setConfirmRecall(true)}>
             {t('recall')}
           </button>
         </div>
+      )}
+      {confirmRecall && active && (
+        <ConfirmDialog
+          id="recall"
+          title={t('recallAsk')}
+          text={t('recallConsequence')}
+          confirm={t('recall')}
+          onCancel={() => setConfirmRecall(false)}
+          onConfirm={() => {
+            setConfirmRecall(false);
+            act(client.endBreakouts());
+          }}
+        />
       )}
       <form className="row" onSubmit={(e) => (e.preventDefault(), act(client.sendNotice(notice).then(() => setNotice(''))))}>
         <label htmlFor={`${ids}-notice`}>{t('noticeLabel')}</label>
@@ -127,7 +146,7 @@ export function BreakoutPanel({ client }: { client: MeetingClient }) {
           <tbody>
             {status.map((s) => (
               <tr key={s.province} data-province={s.province}>
-                <td>{provinces[s.province] ?? s.province}</td>
+                <td>{provinces.names.get(s.province) ?? s.province}</td>
                 <td className={s.hostPresent ? 'ok' : 'warn'}>{t(s.hostPresent ? 'hostPresent' : 'hostAbsent')}</td>
                 <td>{s.teachers} {t('teachers')}</td>
                 <td>{s.hands} {t('hands')}</td>

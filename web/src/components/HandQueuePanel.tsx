@@ -10,6 +10,8 @@ import { useT } from '../i18n/useT';
 import type { MeetingClient } from '../client/MeetingClient';
 import type { HandEntry } from '../../../signaling/protocol/events';
 import { useProvinces } from './useProvinces';
+import { byCountThenProvince } from './provinceOrder';
+import { ConfirmDialog } from './ConfirmDialog';
 import { Icon } from './Icon';
 import { errorText } from '../i18n/errors';
 
@@ -32,6 +34,8 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const total = summary?.total ?? 0;
   const [error, setError] = useState<string | null>(null);
+  /** "Lower all" was pressed: the confirmation is shown. */
+  const [confirmLower, setConfirmLower] = useState(false);
   const act = (p: Promise<unknown>): void => {
     setError(null);
     p.catch((e: unknown) => setError(errorText(t, e)));
@@ -75,8 +79,8 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
   });
 
   const skew = summary ? summary.serverNow - summary.receivedAt : 0;
-  const provinceName = (code: string | null): string => (code ? provinces[code] ?? code : t('noProvince'));
-  const counts = Object.entries(summary?.byProvince ?? {}).sort((a, b) => b[1] - a[1]);
+  const provinceName = (code: string | null): string => (code ? provinces.names.get(code) ?? code : t('noProvince'));
+  const counts = byCountThenProvince(provinces, summary?.byProvince ?? {});
 
   return (
     <section className="panel hand-queue">
@@ -86,10 +90,23 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
         </h2>
         <span className="big" data-testid="hand-total">{total}</span> {t('handsTotal')}
         <span className="spacer" />
-        <button disabled={total === 0} onClick={() => void client.lowerHands({ scope: 'all' })}>
+        <button data-action="lower-all" disabled={total === 0} onClick={() => setConfirmLower(true)}>
           {t('lowerAll')}
         </button>
       </header>
+      {confirmLower && total > 0 && (
+        <ConfirmDialog
+          id="lower-all"
+          title={t('lowerAllAsk')}
+          text={t('lowerAllConsequence', { n: total })}
+          confirm={t('lowerAll')}
+          onCancel={() => setConfirmLower(false)}
+          onConfirm={() => {
+            setConfirmLower(false);
+            act(client.lowerHands({ scope: 'all' }));
+          }}
+        />
+      )}
       {counts.length > 0 && (
         <details className="by-province">
           <summary>{t('byProvince')}</summary>
@@ -165,7 +182,7 @@ export function SpeakersPanel({ client }: { client: MeetingClient }) {
       <ul>
         {speakers.map((s) => (
           <li key={s.userId} data-speaker={s.userId} data-state={s.state}>
-            <strong>{s.name}</strong> <small>{s.province ? provinces[s.province] ?? s.province : ''}</small>{' '}
+            <strong>{s.name}</strong> <small>{s.province ? provinces.names.get(s.province) ?? s.province : ''}</small>{' '}
             <em>{t(s.state === 'speaking' ? 'speaking' : 'invited')}</em>
             {s.state === 'speaking' && (
               <button onClick={() => void client.muteSpeaker(s.userId, !s.muted).catch(() => undefined)}>{t(s.muted ? 'unmute' : 'mute')}</button>

@@ -52,7 +52,7 @@ export function ParticipantsPanel({ client, canInvite }: { client: MeetingClient
     p.then(() => setBump((x) => x + 1), (e: unknown) => setError(errorText(t, e)));
   };
   const total = page?.total ?? 0;
-  const provinceName = (code: string | null): string => (code ? provinces[code] ?? code : t('noProvince'));
+  const provinceName = (code: string | null): string => (code ? provinces.names.get(code) ?? code : t('noProvince'));
 
   return (
     <section className="panel participants" aria-labelledby={`${searchId}-h`}>
@@ -87,7 +87,7 @@ export function ParticipantsPanel({ client, canInvite }: { client: MeetingClient
               }}
             >
               <option value="">{t('anyProvince')}</option>
-              {Object.entries(provinces).map(([code, name]) => (
+              {provinces.list.map(({ code, name }) => (
                 <option key={code} value={code}>
                   {name}
                 </option>

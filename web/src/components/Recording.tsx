@@ -84,6 +84,12 @@ function useLiveStream(client: MeetingClient): { stream: LiveState; again: () =>
     client.watchLive().then(
       (w) => {
         if (cancelled) return;
+        // Starting: its playlist is not written yet (loading it would fail with 503). Ask again.
+        if (!w.ready) {
+          setState({ kind: 'starting' });
+          retry(1_000);
+          return;
+        }
         generation.current += 1;
         setState({ kind: 'playing', path: w.path, sessionKey: w.sessionKey, generation: generation.current });
       },
@@ -224,7 +230,7 @@ export function RecordingsList({ meetingId, token, onCount }: { meetingId: strin
           <li key={r.id} data-recording-id={r.id}>
             <span>
               {new Date(r.startedAt).toLocaleString(lang === 'vi' ? 'vi-VN' : 'en-GB')} ·{' '}
-              {r.sessionKey === 'main' ? t('sessionNational') : `${t('sessionProvince')} ${provinces[r.sessionKey] ?? r.sessionKey}`} ·{' '}
+              {r.sessionKey === 'main' ? t('sessionNational') : `${t('sessionProvince')} ${provinces.names.get(r.sessionKey) ?? r.sessionKey}`} ·{' '}
               {formatDuration(r.durationS)}
             </span>
             <button className="link" data-action="replay" onClick={() => setPlaying(playing === r.id ? null : r.id)}>

@@ -1,17 +1,18 @@
 import { useEffect } from 'react';
 import { useStore } from '../state/store';
+import { provincesOf, type Provinces } from './provinceOrder';
 import type { ProvincesAnswer } from '../../../signaling/protocol/http';
 
-/** Loads the province names once. */
-export function useProvinces(): Record<string, string> {
+/** Loads the provinces once, keeping the API's order. */
+export function useProvinces(): Provinces {
   const provinces = useStore((s) => s.provinces);
   const setProvinces = useStore((s) => s.setProvinces);
   useEffect(() => {
-    if (Object.keys(provinces).length > 0) return;
+    if (provinces.list.length > 0) return;
     fetch('/api/provinces')
       .then(async (r) => {
         const body = (await r.json()) as ProvincesAnswer;
-        setProvinces(Object.fromEntries(body.provinces.map((p) => [p.code, p.name])));
+        setProvinces(provincesOf(body.provinces));
       })
       .catch(() => undefined);
   }, [provinces, setProvinces]);

@@ -13,6 +13,7 @@ import { useStore } from '../state/store';
 import { ApiError, api, go, type MeetingView } from './api';
 import { when } from './MyMeetingsPage';
 import { RecordingsList } from '../components/Recording';
+import { ConfirmDialog } from '../components/ConfirmDialog';
 
 const POLL_MS = 2_000;
 
@@ -34,6 +35,8 @@ export function MeetingGate({ token, meetingId, renderMeeting }: { token: string
   const [now, setNow] = useState(Date.now());
   /** The host's "end" request is under way (it answers once the recordings are replays). */
   const [ending, setEnding] = useState(false);
+  /** "End the meeting" was pressed: the confirmation is shown. */
+  const [confirmEnd, setConfirmEnd] = useState(false);
   const ended = useStore((s) => s.status === 'ended');
   const endedInfo = useStore((s) => (s.meetingEnded?.meetingId === meetingId ? s.meetingEnded : null));
   /** This page showed the meeting open: an end seen now happened while the person was in it. */
@@ -130,18 +133,37 @@ export function MeetingGate({ token, meetingId, renderMeeting }: { token: string
 
   const hostView = meeting.rights.manage;
   if (meeting.state !== 'scheduled') {
+    // Everyone in the meeting sees what it is and how to leave; its hosts also the attendance
+    // (a province host: their province's) and, for who runs it, the end (asked first).
     return (
       <>
-        {hostView && (
-          <div className="meeting-bar">
-            {back}
-            <strong>{meeting.title}</strong>
-            <span className="spacer" />
-            <a className="button secondary" href={`/m/${meeting.id}/attendance`} target="_blank" rel="noreferrer">{t('dashboard')}</a>
-            <button disabled={ending} aria-busy={ending} onClick={() => endMeeting(meeting.id)}>
+        <div className="meeting-bar" data-testid="meeting-bar">
+          <a href="/meetings" className="back" data-action="leave" onClick={(e) => { e.preventDefault(); go('/meetings'); }}>
+            {t('leaveMeeting')}
+          </a>
+          <strong className="meeting-title" data-testid="meeting-title">{meeting.title}</strong>
+          <span className="spacer" />
+          {meeting.rights.dashboard && (
+            <a className="button secondary" data-action="attendance" href={`/m/${meeting.id}/attendance`} target="_blank" rel="noreferrer">{t('dashboard')}</a>
+          )}
+          {hostView && (
+            <button data-action="end-meeting" disabled={ending} aria-busy={ending} onClick={() => setConfirmEnd(true)}>
               {t(ending ? 'endingMeeting' : 'endMeeting')}
             </button>
-          </div>
+          )}
+        </div>
+        {confirmEnd && (
+          <ConfirmDialog
+            id="end-meeting"
+            title={t('endMeetingAsk')}
+            text={t('endMeetingConsequence')}
+            confirm={t('endMeetingConfirm')}
+            onCancel={() => setConfirmEnd(false)}
+            onConfirm={() => {
+              setConfirmEnd(false);
+              endMeeting(meeting.id);
+            }}
+          />
         )}
         {renderMeeting(meeting.id)}
       </>

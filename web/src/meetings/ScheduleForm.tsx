@@ -66,7 +66,6 @@ export function ScheduleForm({ token, meeting, onDone }: { token: string; meetin
     }
   }
 
-  const provinceList = provinces ? Object.entries(provinces) : [];
   const toggle = (list: string[], set: (v: string[]) => void, code: string): void =>
     set(list.includes(code) ? list.filter((c) => c !== code) : [...list, code]);
 
@@ -103,9 +102,9 @@ export function ScheduleForm({ token, meeting, onDone }: { token: string; meetin
           ))}
         {kind === 'provinces' && (
           <div className="checks">
-            {provinceList
-              .filter(([code]) => !own || code === own)
-              .map(([code, name]) => (
+            {provinces.list
+              .filter(({ code }) => !own || code === own)
+              .map(({ code, name }) => (
                 <label key={code} className="inline">
                   <input type="checkbox" value={code} checked={chosenProvinces.includes(code)} onChange={() => toggle(chosenProvinces, setChosenProvinces, code)} />
                   {name}
@@ -117,7 +116,7 @@ export function ScheduleForm({ token, meeting, onDone }: { token: string; meetin
           <div>
             {!own && (
               <select aria-label={t('province')} value={schoolProvince} onChange={(e) => setSchoolProvince(e.target.value)}>
-                {provinceList.map(([code, name]) => (
+                {provinces.list.map(({ code, name }) => (
                   <option key={code} value={code}>
                     {name}
                   </option>

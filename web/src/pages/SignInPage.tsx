@@ -3,6 +3,7 @@ import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 import type { StringKey } from '../i18n/strings';
 import { errorText } from '../i18n/errors';
+import { NO_PROVINCES, provincesOf, type Provinces } from '../components/provinceOrder';
 import type { DemoAccountsAnswer, DemoSignInAnswer, ProvincesAnswer } from '../../../signaling/protocol/http';
 
 
@@ -13,7 +14,7 @@ export function SignInPage() {
   const t = useT();
   const signIn = useStore((s) => s.signIn);
   const [demo, setDemo] = useState<DemoAccountsAnswer | null | 'disabled'>(null);
-  const [provinces, setProvinces] = useState<Record<string, string> | null>(null);
+  const [provinces, setProvinces] = useState<Provinces | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -26,9 +27,9 @@ export function SignInPage() {
     fetch('/api/provinces')
       .then(async (r) => {
         const body = (await r.json()) as ProvincesAnswer;
-        setProvinces(Object.fromEntries(body.provinces.map((p) => [p.code, p.name])));
+        setProvinces(provincesOf(body.provinces));
       })
-      .catch(() => setProvinces({}));
+      .catch(() => setProvinces(NO_PROVINCES));
   }, []);
 
   async function choose(accountId: string): Promise<void> {
@@ -74,7 +75,7 @@ export function SignInPage() {
                       <button data-account={a.id} disabled={busy} onClick={() => void choose(a.id)}>
                         <strong>{a.name}</strong>
                         <small>
-                          {[a.province ? provinces[a.province] ?? a.province : null, a.school].filter(Boolean).join(' · ')}
+                          {[a.province ? provinces.names.get(a.province) ?? a.province : null, a.school].filter(Boolean).join(' · ')}
                         </small>
                       </button>
                     </li>

@@ -2,6 +2,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Poll, PollResults } from '../../../signaling/protocol/qa';
 import { useProvinces } from '../components/useProvinces';
+import { inProvinceOrder } from '../components/provinceOrder';
 import type { QaApi } from './qaApi';
 import { useQaStore } from './qaStore';
 import { useQaT, type QaStringKey } from './qaStrings';
@@ -28,7 +29,7 @@ function Remaining({ poll, serverNow }: { poll: Poll; serverNow: number }) {
 export function PollResultsView({ poll, results }: { poll: Poll; results: PollResults }) {
   const t = useQaT();
   const provinces = useProvinces();
-  const codes = Object.keys(results.byProvince).sort();
+  const codes = inProvinceOrder(provinces, Object.keys(results.byProvince));
   const pct = (n: number, of: number) => (of > 0 ? Math.round((100 * n) / of) : 0);
   return (
     <div className="poll-results" data-testid="poll-results" data-poll={poll.id}>
@@ -66,7 +67,7 @@ export function PollResultsView({ poll, results }: { poll: Poll; results: PollRe
             <tbody>
               {codes.map((c) => (
                 <tr key={c} data-province={c}>
-                  <th scope="row">{provinces[c] ?? (c === '--' ? '—' : c)}</th>
+                  <th scope="row">{provinces.names.get(c) ?? (c === '--' ? '—' : c)}</th>
                   <td>{results.byProvince[c]!.voters}</td>
                   {poll.options.map((_, i) => (
                     <td key={i}>{results.byProvince[c]!.counts[i] ?? 0}</td>

@@ -8,6 +8,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { QaQuestion } from '../../../signaling/protocol/qa';
 import { RequestError } from '../client/MeetingClient';
 import { useProvinces } from '../components/useProvinces';
+import { inProvinceOrder } from '../components/provinceOrder';
 import { useStore } from '../state/store';
 import type { QaApi } from './qaApi';
 import { useQaStore } from './qaStore';
@@ -18,7 +19,7 @@ const MAX_CHARS = 500;
 
 function useProvinceName(): (code: string | null) => string {
   const provinces = useProvinces();
-  return (code) => (code ? (provinces[code] ?? code) : '—');
+  return (code) => (code ? (provinces.names.get(code) ?? code) : '—');
 }
 
 function errorKey(error: unknown): QaStringKey {
@@ -163,7 +164,7 @@ export function QaHostPanel({ api }: { api: QaApi }) {
   const [error, setError] = useState(false);
   const act = (p: Promise<void>) => void p.then(() => setError(false)).catch(() => setError(true));
   const pinnedId = summary?.pinned?.id ?? null;
-  const codes = Object.keys(summary?.byProvince ?? {}).sort();
+  const codes = inProvinceOrder(provinces, Object.keys(summary?.byProvince ?? {}));
   return (
     <section className="panel qa-panel host" data-testid="qa-host-panel">
       <header>
@@ -190,7 +191,7 @@ export function QaHostPanel({ api }: { api: QaApi }) {
             <option value="">{t('qaAllProvinces')}</option>
             {codes.map((c) => (
               <option key={c} value={c}>
-                {(provinces[c] ?? (c === '--' ? '—' : c)) + ` (${summary?.byProvince[c] ?? 0})`}
+                {(provinces.names.get(c) ?? (c === '--' ? '—' : c)) + ` (${summary?.byProvince[c] ?? 0})`}
               </option>
             ))}
           </select>

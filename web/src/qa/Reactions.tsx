@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { REACTION_KINDS, type ReactionKind } from '../../../signaling/protocol/qa';
 import { useProvinces } from '../components/useProvinces';
+import { byCountThenProvince } from '../components/provinceOrder';
 import type { QaApi } from './qaApi';
 import { useQaStore } from './qaStore';
 import { useQaT } from './qaStrings';
@@ -41,7 +42,7 @@ export function ReactionStripView() {
   const t = useQaT();
   const strip = useQaStore((s) => s.strip);
   const provinces = useProvinces();
-  const cantHear = Object.entries(strip?.cantHearByProvince ?? {}).sort((a, b) => b[1] - a[1]);
+  const cantHear = byCountThenProvince(provinces, strip?.cantHearByProvince ?? {});
   return (
     <section className="panel reaction-strip" data-testid="reaction-strip">
       <header>
@@ -66,7 +67,7 @@ export function ReactionStripView() {
         <ul className="cant-hear">
           {cantHear.map(([code, n]) => (
             <li key={code} data-province={code}>
-              {provinces[code] ?? (code === '--' ? '—' : code)}: <strong>{n}</strong>
+              {provinces.names.get(code) ?? (code === '--' ? '—' : code)}: <strong>{n}</strong>
             </li>
           ))}
         </ul>

@@ -18,6 +18,7 @@ import type {
   ConsumerInfo,
   Role,
 } from '../../../signaling/protocol/events';
+import { NO_PROVINCES, type Provinces } from '../components/provinceOrder';
 import type { QueueInfo } from '../../../signaling/protocol/errors';
 import type { MediaSource } from '../../../signaling/protocol/schemas';
 import { createViewSlice, type ViewSlice } from './viewSlice';
@@ -139,13 +140,13 @@ export interface HandSlice {
   handSummary: (HandQueueSummary & { receivedAt: number }) | null;
   speakers: SpeakerInfo[];
   activeSpeakers: { userId: string; name: string }[];
-  /** Province code → name. */
-  provinces: Record<string, string>;
+  /** The provinces in the API's order, with a name lookup (see provinceOrder.ts). */
+  provinces: Provinces;
   setSpeakState: (state: SpeakState) => void;
   setHandSummary: (summary: HandQueueSummary) => void;
   setSpeakers: (speakers: SpeakerInfo[]) => void;
   setActiveSpeakers: (speakers: { userId: string; name: string }[]) => void;
-  setProvinces: (provinces: Record<string, string>) => void;
+  setProvinces: (provinces: Provinces) => void;
 }
 
 export interface BreakoutSlice {
@@ -280,7 +281,7 @@ const createHandSlice: StateCreator<Store, [], [], HandSlice> = (set) => ({
   handSummary: null,
   speakers: [],
   activeSpeakers: [],
-  provinces: {},
+  provinces: NO_PROVINCES,
   setSpeakState: (speakState) => set({ speakState }),
   setHandSummary: (summary) => set({ handSummary: { ...summary, receivedAt: Date.now() } }),
   setSpeakers: (speakers) => set({ speakers }),
