@@ -21,6 +21,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../../harness/browser';
 import { playback, plays } from '../../harness/videoPlayback';
+import { openMeetingNow } from '../helpers/openMeeting';
 
 let server: HoinghiServer;
 let browser: Browser;
@@ -42,16 +43,7 @@ beforeAll(async () => {
     HOINGHI_RECORDING_MIN_FREE_MB: '1',
   });
   // The meeting: Hà Nội (province 01) only, open now.
-  const hostToken = server.tokens.issue({ sub: 'bo-truong', name: 'Bộ trưởng', role: 'host', province: null, school: null, meetings: ['unused'] }, 600);
-  const start = Date.now() - 1000;
-  const res = await fetch(`${server.url}/api/meetings`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${hostToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'Họp giáo viên Hà Nội', startsAt: new Date(start).toISOString(), endsAt: new Date(start + 3600_000).toISOString(), audience: { kind: 'provinces', provinces: ['01'] } }),
-  });
-  expect(res.status).toBe(201);
-  meetingId = ((await res.json()) as { id: string }).id;
-  await fetch(`${server.url}/api/meetings/${meetingId}/open`, { method: 'POST', headers: { authorization: `Bearer ${hostToken}` } });
+  meetingId = await openMeetingNow(server, 'Họp giáo viên Hà Nội', { kind: 'provinces', provinces: ['01'] });
 
   browser = await launchChromium();
   host = await openAs(browser, contexts, server.url, 'bo-truong');

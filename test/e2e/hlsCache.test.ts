@@ -18,6 +18,7 @@ import { freePort } from '../../harness/cluster';
 import { startHlsCache, type HlsCacheProcess } from '../../harness/hlsCache';
 import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../../harness/browser';
 import { plays } from '../../harness/videoPlayback';
+import { openMeetingNow } from '../helpers/openMeeting';
 
 const SECRET = 'e2e-hls-link-secret-0123456789abcdef';
 
@@ -72,16 +73,7 @@ beforeAll(async () => {
     HOINGHI_HLS_LINK_TTL_S: '60',
   });
   cache = await startHlsCache({ origins: [new URL(server.url).host], secret: SECRET, siteOrigin: server.url, port: cachePort });
-  const hostToken = server.tokens.issue({ sub: 'bo-truong', name: 'Bộ trưởng', role: 'host', province: null, school: null, meetings: ['unused'] }, 600);
-  const start = Date.now() - 1000;
-  const res = await fetch(`${server.url}/api/meetings`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${hostToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: 'Họp giáo viên Hà Nội', startsAt: new Date(start).toISOString(), endsAt: new Date(start + 3600_000).toISOString(), audience: { kind: 'provinces', provinces: ['01'] } }),
-  });
-  expect(res.status).toBe(201);
-  meetingId = ((await res.json()) as { id: string }).id;
-  await fetch(`${server.url}/api/meetings/${meetingId}/open`, { method: 'POST', headers: { authorization: `Bearer ${hostToken}` } });
+  meetingId = await openMeetingNow(server, 'Họp giáo viên Hà Nội', { kind: 'provinces', provinces: ['01'] });
 
   browser = await launchChromium();
   const host = await openAs(browser, contexts, server.url, 'bo-truong');

@@ -12,8 +12,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
-import { startServer, tokenFor } from '../../harness/server';
+import { startServer } from '../../harness/server';
 import { closeAll, framesRise, launchChromium, openAs, waitFor } from '../../harness/browser';
+import { openMeetingNow } from '../helpers/openMeeting';
 
 let server: HoinghiServer;
 let browser: Browser;
@@ -65,15 +66,7 @@ beforeAll(async () => {
     HOINGHI_RECORDING_MIN_FREE_MB: '1',
     HOINGHI_HLS_SEGMENT_S: '1',
   });
-  const hostToken = tokenFor(server, { sub: 'bo-truong', role: 'host' });
-  const start = Date.now() - 1000;
-  const res = await fetch(`${server.url}/api/meetings`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${hostToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: TITLE, startsAt: new Date(start).toISOString(), endsAt: new Date(start + 3_600_000).toISOString(), audience: { kind: 'country' } }),
-  });
-  meetingId = ((await res.json()) as { id: string }).id;
-  await fetch(`${server.url}/api/meetings/${meetingId}/open`, { method: 'POST', headers: { authorization: `Bearer ${hostToken}` } });
+  meetingId = await openMeetingNow(server, TITLE);
   browser = await launchChromium();
   host = await openAs(browser, contexts, server.url, 'bo-truong');
   teacher = await openAs(browser, contexts, server.url, 'gv-hn-1');

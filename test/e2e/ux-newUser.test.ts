@@ -13,6 +13,7 @@ import type { ProvincesAnswer } from '../../signaling/protocol/http';
 import { startServer, tokenFor } from '../../harness/server';
 import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../../harness/browser';
 import { expectAccessible, phoneContext, smallTargets } from '../helpers/a11y';
+import { openMeetingNow } from '../helpers/openMeeting';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 240_000 });
 
@@ -48,15 +49,7 @@ beforeAll(async () => {
     HOINGHI_DEMO_TEACHERS: '600',
   });
   apiOrder = ((await (await fetch(`${server.url}/api/provinces`)).json()) as ProvincesAnswer).provinces.map((p) => p.code);
-  const hostToken = tokenFor(server, { sub: 'bo-truong', role: 'host' });
-  const start = Date.now() - 1000;
-  const res = await fetch(`${server.url}/api/meetings`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${hostToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ title: TITLE, startsAt: new Date(start).toISOString(), endsAt: new Date(start + 3_600_000).toISOString(), audience: { kind: 'country' } }),
-  });
-  meetingId = ((await res.json()) as { id: string }).id;
-  await fetch(`${server.url}/api/meetings/${meetingId}/open`, { method: 'POST', headers: { authorization: `Bearer ${hostToken}` } });
+  meetingId = await openMeetingNow(server, TITLE);
   browser = await launchChromium();
   host = await open('bo-truong');
 }, 240_000);
