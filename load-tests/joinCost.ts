@@ -29,11 +29,13 @@
  * (the SFU workers when the machine is loaded: the viewers' media outweighs the handshakes), the
  * figure is the joins window less idle, viewing included, named in `perJoinUpperBounds`.
  *
- * Loopback today: every part on 127.0.0.1. `startParts` is the one place that places them; with
- * harness/netns.ts each part gets `{ host: topology.addHost(name) }` there and the bots run in a
- * host of their own.
+ * Where the parts run (`startParts`, the one place that places them): with `--netns` (root), each
+ * part in a host of its own (harness/netns.ts: PostgreSQL, Redis, each SFU node, each signaling
+ * process, with their own addresses on a bridge) and the viewer bots in another, so every
+ * handshake and packet crosses a network interface as between machines; without it, every part
+ * on 127.0.0.1.
  *
- *   node --import tsx load-tests/joinCost.ts [--joins 200] [--concurrency 12] [--idle 20]
+ *   node --import tsx load-tests/joinCost.ts [--joins 200] [--concurrency 12] [--idle 20] [--netns]
  * Writes load-tests/results/joinCost.json (read by load-tests/nation.ts). Not run by CI: it takes
  * a few minutes and the whole machine.
  */
@@ -50,12 +52,14 @@ import { startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from
 import { startSignalingNode, type SignalingProcess } from '../harness/signaling';
 import { startPostgres, type PostgresServer } from '../harness/postgres';
 import { BENCH_CLIP, ensureBenchClip } from '../harness/benchClip';
+import { createTopology, type NetHost } from '../harness/netns';
 
 const { values } = parseArgs({
   options: {
     joins: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '12' },
     idle: { type: 'string', default: '20' },
+    netns: { type: 'boolean', default: false },
   },
 });
 const JOINS = Number(values.joins);
@@ -67,6 +71,8 @@ const DB_NAME = 'join_cost';
 const now = (): number => performance.timeOrigin + performance.now();
 
 interface Parts {
+  /** The host the viewer bots run in (undefined: this machine's own network). */
+  bots: NetHost | undefined;
   postgres: PostgresServer;
   dbUrl: string;
   redis: RedisProcess;
@@ -76,14 +82,17 @@ interface Parts {
 
 /** Starts every part; the one place that decides where each runs. */
 async function startParts(stack: (() => Promise<void>)[]): Promise<Parts> {
-  const postgres = await startPostgres();
+  const topology = values.netns ? createTopology() : null;
+  if (topology) stack.push(async () => topology.destroy());
+  const at = (name: string): { host?: NetHost } => (topology ? { host: topology.addHost(name) } : {});
+  const postgres = await startPostgres(at('pg'));
   stack.push(() => postgres.stop());
   const dbUrl = await postgres.createDatabase(DB_NAME);
-  const redis = await startRedis();
+  const redis = await startRedis(at('redis'));
   stack.push(() => redis.stop());
   const sfu: SfuNodeProcess[] = [];
   for (const id of ['sfu-a', 'sfu-b']) {
-    const node = await startSfuNode(redis.url, id);
+    const node = await startSfuNode(redis.url, id, {}, at(id));
     sfu.push(node);
     stack.push(() => node.stop());
   }
@@ -103,11 +112,11 @@ async function startParts(stack: (() => Promise<void>)[]): Promise<Parts> {
   const signaling: SignalingProcess[] = [];
   // One after the other: the first applies the migrations and the demo data.
   for (const id of ['sig-1', 'sig-2']) {
-    const node = await startSignalingNode(redis.url, id, env);
+    const node = await startSignalingNode(redis.url, id, env, at(id));
     signaling.push(node);
     stack.push(() => node.stop());
   }
-  return { postgres, dbUrl, redis, sfu, signaling };
+  return { bots: at('bots').host, postgres, dbUrl, redis, sfu, signaling };
 }
 
 interface Reading {
@@ -184,7 +193,9 @@ async function main(): Promise<void> {
     // late when it goes idle): push this session's now, so the seeding is not counted as idle work.
     await db.query('SELECT pg_stat_force_next_flush()');
     await db.query('SELECT 1');
-    const bots = parts.signaling.map(() => fork('load-tests/webrtcBotWorker.ts', [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+    // In their own host with --netns: node started through `ip netns exec` (the IPC channel's descriptor survives the exec).
+    const execPath = parts.bots ? parts.bots.wrapper(process.execPath) : process.execPath;
+    const bots = parts.signaling.map(() => fork('load-tests/webrtcBotWorker.ts', [], { execPath, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     stack.push(async () => {
       await Promise.all(
         bots.map(async (w) => {
@@ -279,8 +290,10 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: machine(),
       loadAverage: os.loadavg().map((l) => r(l, 1)),
-      command: `node --import tsx load-tests/joinCost.ts --joins ${JOINS} --concurrency ${CONCURRENCY} --idle ${IDLE_S}`,
-      topology: 'loopback: PostgreSQL, Redis, 2 SFU node processes (1 worker each), 2 signaling processes, all on 127.0.0.1; the viewer bots in 2 other processes, one per signaling node; the host bot in the benchmark process',
+      command: `node --import tsx load-tests/joinCost.ts --joins ${JOINS} --concurrency ${CONCURRENCY} --idle ${IDLE_S}${values.netns ? " --netns" : ""}`,
+      topology: values.netns
+        ? 'network namespaces (harness/netns.ts): PostgreSQL, Redis, 2 SFU node processes (1 worker each) and 2 signaling processes each in a host of its own with its own address on a bridge; the viewer bots in 2 processes in another host, one per signaling node; the host bot in the benchmark process (the bridge\'s gateway)'
+        : 'loopback: PostgreSQL, Redis, 2 SFU node processes (1 worker each), 2 signaling processes, all on 127.0.0.1; the viewer bots in 2 other processes, one per signaling node; the host bot in the benchmark process',
       note: 'per join = (joins window − idle rate × its length − viewing cost per viewer-second × viewer-seconds spent joined in the window) ÷ joins; PostgreSQL (batched writes): (joins + viewing windows − idle rate × their length) ÷ joins',
       joins: JOINS,
       joined,
