@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PROVINCES } from '../../signaling/data/provinces';
-import { byCountThenProvince, inProvinceOrder, provincesOf } from '../../web/src/components/provinceOrder';
+import { byCountThenProvince, inProvinceOrder, provincesOf } from '../../web/src/state/provinceOrder';
 
 const provinces = provincesOf(PROVINCES);
 

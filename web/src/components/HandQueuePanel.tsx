@@ -10,7 +10,7 @@ import { useT } from '../i18n/useT';
 import type { MeetingClient } from '../client/MeetingClient';
 import type { HandEntry } from '../../../signaling/protocol/events';
 import { useProvinces } from './useProvinces';
-import { byCountThenProvince } from './provinceOrder';
+import { byCountThenProvince } from '../state/provinceOrder';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Icon } from './Icon';
 import { errorText } from '../i18n/errors';

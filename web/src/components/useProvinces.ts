@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { useStore } from '../state/store';
-import { provincesOf, type Provinces } from './provinceOrder';
+import { provincesOf, type Provinces } from '../state/provinceOrder';
 import type { ProvincesAnswer } from '../../../signaling/protocol/http';
 
 /** Loads the provinces once, keeping the API's order. */

@@ -3,7 +3,7 @@ import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 import type { StringKey } from '../i18n/strings';
 import { errorText } from '../i18n/errors';
-import { NO_PROVINCES, provincesOf, type Provinces } from '../components/provinceOrder';
+import { NO_PROVINCES, provincesOf, type Provinces } from '../state/provinceOrder';
 import type { DemoAccountsAnswer, DemoSignInAnswer, ProvincesAnswer } from '../../../signaling/protocol/http';
 
 

@@ -2,7 +2,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { Poll, PollResults } from '../../../signaling/protocol/qa';
 import { useProvinces } from '../components/useProvinces';
-import { inProvinceOrder } from '../components/provinceOrder';
+import { inProvinceOrder } from '../state/provinceOrder';
 import type { QaApi } from './qaApi';
 import { useQaStore } from './qaStore';
 import { useQaT, type QaStringKey } from './qaStrings';

@@ -8,7 +8,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { QaQuestion } from '../../../signaling/protocol/qa';
 import { RequestError } from '../client/MeetingClient';
 import { useProvinces } from '../components/useProvinces';
-import { inProvinceOrder } from '../components/provinceOrder';
+import { inProvinceOrder } from '../state/provinceOrder';
 import { useStore } from '../state/store';
 import type { QaApi } from './qaApi';
 import { useQaStore } from './qaStore';

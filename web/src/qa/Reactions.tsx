@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { REACTION_KINDS, type ReactionKind } from '../../../signaling/protocol/qa';
 import { useProvinces } from '../components/useProvinces';
-import { byCountThenProvince } from '../components/provinceOrder';
+import { byCountThenProvince } from '../state/provinceOrder';
 import type { QaApi } from './qaApi';
 import { useQaStore } from './qaStore';
 import { useQaT } from './qaStrings';

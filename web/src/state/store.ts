@@ -18,7 +18,7 @@ import type {
   ConsumerInfo,
   Role,
 } from '../../../signaling/protocol/events';
-import { NO_PROVINCES, type Provinces } from '../components/provinceOrder';
+import { NO_PROVINCES, type Provinces } from './provinceOrder';
 import type { QueueInfo } from '../../../signaling/protocol/errors';
 import type { MediaSource } from '../../../signaling/protocol/schemas';
 import { createViewSlice, type ViewSlice } from './viewSlice';
