@@ -44,6 +44,11 @@ export function HlsPlayer({
   const stateRef = useRef(state);
   stateRef.current = state;
   const clockOffset = useStore((s) => (s.breakouts ? s.breakouts.serverNow - s.breakouts.receivedAt : 0));
+  // The live stream's sound gives way to a replay playing in the page.
+  const silenced = useStore((s) => live && s.replaying);
+  useEffect(() => {
+    if (ref.current) ref.current.muted = silenced;
+  }, [silenced]);
   const offsetRef = useRef(clockOffset);
   offsetRef.current = clockOffset;
 
@@ -143,6 +148,7 @@ export function HlsPlayer({
         data-testid={testId}
         data-src={src}
         data-stalled={stalled}
+        data-muted={silenced}
         data-delay-s={delayS === null || stalled ? undefined : delayS.toFixed(1)}
         playsInline
         controls

@@ -104,6 +104,9 @@ export interface ConnectionSlice {
 
 export interface MediaSlice {
   remote: RemoteMedia[];
+  /** A recording plays in the page: the live sound is muted meanwhile (restored after). */
+  replaying: boolean;
+  setReplaying: (on: boolean) => void;
   addRemote: (m: RemoteMedia) => void;
   removeRemote: (consumerId: string) => void;
   clearRemote: () => void;
@@ -254,6 +257,8 @@ const createConnectionSlice: StateCreator<Store, [], [], ConnectionSlice> = (set
 
 const createMediaSlice: StateCreator<Store, [], [], MediaSlice> = (set) => ({
   remote: [],
+  replaying: false,
+  setReplaying: (replaying) => set({ replaying }),
   addRemote: (m) => set((s) => ({ remote: [...s.remote.filter((r) => r.consumerId !== m.consumerId), m] })),
   removeRemote: (consumerId) => set((s) => ({ remote: s.remote.filter((r) => r.consumerId !== consumerId) })),
   clearRemote: () => set({ remote: [] }),
