@@ -127,6 +127,9 @@ export interface HostSlice {
   /** Province hosts: teachers of their province present in the meeting (null: not told yet). */
   provinceViewers: number | null;
   setProvinceViewers: (n: number) => void;
+  /** ICE/DTLS state of the send transport ('new' before one exists). */
+  sendState: string;
+  setSendState: (state: string) => void;
   deviceError: string | null;
   setPublishing: (source: Source, on: boolean) => void;
   setStats: (stats: MeetingStats) => void;
@@ -273,6 +276,8 @@ const createHostSlice: StateCreator<Store, [], [], HostSlice> = (set) => ({
   stats: null,
   provinceViewers: null,
   setProvinceViewers: (provinceViewers) => set({ provinceViewers }),
+  sendState: 'new',
+  setSendState: (sendState) => set({ sendState }),
   deviceError: null,
   setPublishing: (source, on) => set((s) => ({ publishing: { ...s.publishing, [source]: on } })),
   setStats: (stats) => set({ stats }),
