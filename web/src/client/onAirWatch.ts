@@ -1,7 +1,8 @@
 /**
  * "On air" means bytes actually leaving for the SFU, not a button pressed: while this page
  * produces, its producers' outbound RTP is read every second; on air while the bytes sent rise,
- * off air after ON_AIR_STALE_POLLS polls without (or with no producer left).
+ * off air after ON_AIR_STALE_POLLS polls without (or with no producer left). Each producer is
+ * compared with itself: the new producers of a rejoin start from zero bytes again.
  */
 import type { types as msTypes } from 'mediasoup-client';
 import { useStore } from '../state/store';
@@ -12,7 +13,8 @@ const ON_AIR_STALE_POLLS = 3;
 export class OnAirWatch {
   readonly #producers: () => Iterable<msTypes.Producer>;
   #poll: ReturnType<typeof setInterval> | null = null;
-  #bytesSent = 0;
+  /** Bytes sent by each producer at the last poll. */
+  #bytesSent = new Map<string, number>();
   #stalePolls = 0;
 
   constructor(producers: () => Iterable<msTypes.Producer>) {
@@ -34,24 +36,28 @@ export class OnAirWatch {
     const store = useStore.getState();
     const producers = [...this.#producers()].filter((p) => !p.closed);
     if (producers.length === 0) {
-      this.#bytesSent = 0;
+      this.#bytesSent.clear();
       this.#stalePolls = 0;
       store.setOnAir(false);
       return;
     }
-    let bytes = 0;
+    const now = new Map<string, number>();
+    let rose = false;
     for (const producer of producers) {
       const report = await producer.getStats().catch(() => null);
+      let bytes = 0;
       report?.forEach((s: { type: string; bytesSent?: number }) => {
         if (s.type === 'outbound-rtp') bytes += s.bytesSent ?? 0;
       });
+      now.set(producer.id, bytes);
+      if (bytes > (this.#bytesSent.get(producer.id) ?? 0)) rose = true;
     }
-    if (bytes > this.#bytesSent) {
+    if (rose) {
       this.#stalePolls = 0;
       store.setOnAir(true);
     } else if (++this.#stalePolls >= ON_AIR_STALE_POLLS) {
       store.setOnAir(false);
     }
-    this.#bytesSent = bytes;
+    this.#bytesSent = now;
   }
 }

@@ -69,8 +69,11 @@ export class Sender {
         .request('produce', { transportId: send.id, kind, rtpParameters: wireRtpParameters(rtpParameters), source })
         .then(({ producerId }) => callback({ id: producerId }), errback);
     });
+    useStore.getState().setSendState('new');
     send.on('connectionstatechange', (state) => {
-      if (this.#transport === send && state === 'failed') this.#failed();
+      if (this.#transport !== send) return;
+      useStore.getState().setSendState(state);
+      if (state === 'failed') this.#failed();
     });
     // Republish what was live before a rejoin.
     for (const [source, track] of this.#localTracks) {
@@ -165,6 +168,7 @@ export class Sender {
     this.#producers.clear();
     this.#transport?.close();
     this.#transport = null;
+    useStore.getState().setSendState('closed');
   }
 
   stopOnAirWatch(): void {

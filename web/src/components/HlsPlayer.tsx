@@ -3,6 +3,7 @@ import type HlsType from 'hls.js';
 import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 import { SignedHlsLink, isSignedLink } from './signedHlsLink';
+import { StallWatch } from './stallWatch';
 
 type PlayerState = 'loading' | 'playing' | 'needsClick' | 'retrying' | 'unsupported';
 
@@ -12,7 +13,10 @@ type PlayerState = 'loading' | 'playing' | 'needsClick' | 'retrying' | 'unsuppor
  * short-lived signed link (signaling/recording/hlsLinks.ts) that hls.js follows without it; hls.js runs without a worker, since the CSP allows no blob:
  * scripts. Live streams show the measured delay: the wall clock (corrected by the server's
  * clock) minus the program date-time of the frame playing. hls.js is loaded on first use, so
- * the real-time page does not carry it.
+ * the real-time page does not carry it. A clock that stands still while it should play (a hung
+ * segment load, a gap hls.js does not jump: no error is raised) is a stall (stallWatch.ts): the
+ * page says so instead of a delay that keeps rising, and recovers by itself, each step stronger
+ * and later than the last: jump ahead (to the live edge), re-attach the media, reload the source.
  */
 export function HlsPlayer({
   src,
@@ -36,7 +40,15 @@ export function HlsPlayer({
   tokenRef.current = token;
   const [state, setState] = useState<PlayerState>('loading');
   const [delayS, setDelayS] = useState<number | null>(null);
+  const [stalled, setStalled] = useState(false);
+  const stateRef = useRef(state);
+  stateRef.current = state;
   const clockOffset = useStore((s) => (s.breakouts ? s.breakouts.serverNow - s.breakouts.receivedAt : 0));
+  // The live stream's sound gives way to a replay playing in the page.
+  const silenced = useStore((s) => live && s.replaying);
+  useEffect(() => {
+    if (ref.current) ref.current.muted = silenced;
+  }, [silenced]);
   const offsetRef = useRef(clockOffset);
   offsetRef.current = clockOffset;
 
@@ -93,7 +105,28 @@ export function HlsPlayer({
       });
       player.loadSource(src);
       player.attachMedia(video);
+      const watch = new StallWatch();
+      // One recovery step, stronger each time (stallWatch.ts spaces them out).
+      const recover = (step: number): void => {
+        if (step === 0) {
+          // Jump: to the live edge, or just past a gap hls.js did not jump.
+          const edge = live ? player.liveSyncPosition : null;
+          video.currentTime = edge !== null && edge > video.currentTime ? edge : video.currentTime + 0.5;
+          watch.rebase(video.currentTime);
+        } else if (step === 1) {
+          player.recoverMediaError();
+        } else {
+          player.stopLoad();
+          player.loadSource(src);
+          player.startLoad();
+        }
+        void video.play().catch(() => undefined);
+      };
       timer = setInterval(() => {
+        const shouldPlay = (stateRef.current === 'playing' || stateRef.current === 'retrying') && !video.paused && !video.ended;
+        const verdict = watch.sample(Date.now(), video.currentTime, shouldPlay);
+        setStalled(verdict.stalled);
+        if (verdict.recover !== null) recover(verdict.recover);
         const at = player.playingDate;
         if (live && at) setDelayS(Math.max(0, (Date.now() + offsetRef.current - at.getTime()) / 1000));
       }, 1_000);
@@ -110,8 +143,23 @@ export function HlsPlayer({
 
   return (
     <div className="hls-player">
-      <video ref={ref} data-testid={testId} data-src={src} data-delay-s={delayS === null ? undefined : delayS.toFixed(1)} playsInline controls className="large" />
-      {live && state === 'playing' && (
+      <video
+        ref={ref}
+        data-testid={testId}
+        data-src={src}
+        data-stalled={stalled}
+        data-muted={silenced}
+        data-delay-s={delayS === null || stalled ? undefined : delayS.toFixed(1)}
+        playsInline
+        controls
+        className="large"
+      />
+      {stalled && (
+        <p className="hint" data-testid="hls-stalled" role="status">
+          {t('hlsStalled')}
+        </p>
+      )}
+      {live && state === 'playing' && !stalled && (
         <div className="caption" data-testid="hls-delay">
           {delayS === null ? t('hlsMeasuring') : `${t('hlsDelay')} ${Math.round(delayS)} ${t('seconds')}`}
         </div>
@@ -121,7 +169,7 @@ export function HlsPlayer({
           ▶ {t('clickToPlay')}
         </button>
       )}
-      {state === 'retrying' && <p className="hint">{t('hlsError')}</p>}
+      {state === 'retrying' && !stalled && <p className="hint">{t('hlsError')}</p>}
       {state === 'unsupported' && <p className="error">{t('hlsUnsupported')}</p>}
     </div>
   );

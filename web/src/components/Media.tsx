@@ -1,6 +1,6 @@
 import { useEffect, useReducer, useRef, useState, type ReactNode } from 'react';
 import type { MeetingClient } from '../client/MeetingClient';
-import type { RemoteMedia, Source } from '../state/store';
+import { useStore, type RemoteMedia, type Source } from '../state/store';
 import { useT } from '../i18n/useT';
 import { Icon } from './Icon';
 
@@ -63,9 +63,22 @@ export function RemoteAudio({ client, media, volume = 1 }: { client: MeetingClie
   useEffect(() => {
     if (ref.current) ref.current.volume = volume;
   }, [volume]);
+  // A replay playing in the page silences the live sound until it closes.
+  const replaying = useStore((s) => s.replaying);
+  useEffect(() => {
+    if (ref.current) ref.current.muted = replaying;
+  }, [replaying]);
   return (
     <>
-      <audio ref={ref} autoPlay data-consumer-id={media.consumerId} data-producer-id={media.producerId} data-peer-id={media.peerId} data-volume={volume} />
+      <audio
+        ref={ref}
+        autoPlay
+        data-consumer-id={media.consumerId}
+        data-producer-id={media.producerId}
+        data-peer-id={media.peerId}
+        data-volume={volume}
+        data-muted={replaying}
+      />
       {blocked && (
         <button className="play-audio" onClick={() => void ref.current?.play().then(() => setBlocked(false))}>
           <Icon name="speaker" /> {t('clickToPlay')}

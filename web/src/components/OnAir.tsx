@@ -13,9 +13,15 @@ function elapsed(ms: number): string {
   return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
+/** The send transport's states in which nothing reaches the server. */
+const SEND_DOWN = new Set(['disconnected', 'failed', 'closed']);
+
 /**
  * "On air": shown only while this host's media actually leaves for the server (bytes sent keep
- * rising), with the time since and the number of viewers; and the microphone's level.
+ * rising) over a connection that is up, with the time since and the number of viewers; and the
+ * microphone's level. Bytes alone are not the truth: with the signaling connection down the
+ * server has dropped this host's media (teachers wait for the picture) while the browser may go
+ * on sending. Publishing then, the badge says the connection is lost.
  */
 export function OnAirBadge({ client }: { client: MeetingClient }) {
   const t = useT();
@@ -23,10 +29,18 @@ export function OnAirBadge({ client }: { client: MeetingClient }) {
   // A province host's viewers are their province's teachers; the national host's, everyone.
   const viewers = useStore((s) => (s.self?.role === 'province_host' ? s.provinceViewers : s.stats?.viewers) ?? 0);
   const mic = useStore((s) => s.publishing.mic);
+  const publishing = useStore((s) => s.publishing.camera || s.publishing.mic || s.publishing.screen);
+  // A move between sessions is its own short state, not a lost connection.
+  const down = useStore((s) => (s.status !== 'connected' && s.status !== 'moving') || SEND_DOWN.has(s.sendState));
   const now = useNow();
   return (
     <div className="on-air-row">
-      {since !== null ? (
+      {publishing && down ? (
+        <span className="on-air-down" data-testid="on-air-down" role="alert">
+          <Icon name="warning" size={18} />
+          <strong>{t('onAirDown')}</strong>
+        </span>
+      ) : since !== null ? (
         <span className="on-air" data-testid="on-air" role="status">
           <Icon name="live" size={18} />
           <strong>{t('onAir')}</strong>

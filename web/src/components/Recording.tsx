@@ -188,6 +188,13 @@ export function RecordingsList({ meetingId, token, onCount }: { meetingId: strin
   const [playing, setPlaying] = useState<string | null>(null);
   const [reload, setReload] = useState(0);
   const liveKey = liveIds.join(',');
+  // Live sound (the meeting's, or the delayed stream's) is muted while a replay is open here.
+  const inMeeting = useStore((s) => s.remote.some((m) => m.kind === 'audio') || (s.mediaPath === 'hls' && s.status === 'connected'));
+  const setReplaying = useStore((s) => s.setReplaying);
+  useEffect(() => {
+    setReplaying(playing !== null);
+    return () => setReplaying(false);
+  }, [playing, setReplaying]);
   const tokenRef = useRef(token);
   tokenRef.current = token;
 
@@ -221,7 +228,7 @@ export function RecordingsList({ meetingId, token, onCount }: { meetingId: strin
     if (count !== null) onCount?.(count);
   }, [count, onCount]);
   return (
-    <section className="recordings" data-testid="recordings">
+    <section className="recordings" id="recordings" data-testid="recordings">
       <h2>{t('recordingsTitle')}</h2>
       {failed && <p className="error">{t('recordingsError')}</p>}
       {list && ended.length === 0 && <p className="hint">{t('noRecordings')}</p>}
@@ -236,6 +243,11 @@ export function RecordingsList({ meetingId, token, onCount }: { meetingId: strin
             <button className="link" data-action="replay" onClick={() => setPlaying(playing === r.id ? null : r.id)}>
               {playing === r.id ? t('closePlayer') : `▶ ${t('replay')}`}
             </button>
+            {playing === r.id && inMeeting && (
+              <p className="hint" data-testid="live-muted" role="status">
+                {t('liveMutedForReplay')}
+              </p>
+            )}
             {playing === r.id && <HlsPlayer src={hlsUrl(meetingId, r.id)} token={token} live={false} testId="hls-replay" />}
           </li>
         ))}

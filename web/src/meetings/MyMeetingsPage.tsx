@@ -1,6 +1,7 @@
 /**
  * "My meetings": every meeting happening now first, then upcoming and past ones a page at a time
- * ("more" asks the server for the next page), each with its join link; hosts schedule and edit.
+ * ("more" asks the server for the next page), each with its join link (to open or copy), ended
+ * ones with "replay" when they have a recording; hosts schedule and edit.
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useT } from '../i18n/useT';
@@ -8,6 +9,8 @@ import { useStore } from '../state/store';
 import { api, go, type MeetingView } from './api';
 import type { MeetingPageAnswer } from '../../../signaling/schedule/types';
 import { ScheduleForm } from './ScheduleForm';
+import { ReplayLink } from './ReplayLink';
+import { JoinLink } from './JoinLink';
 import type { StringKey } from '../i18n/strings';
 
 interface Lists {
@@ -92,15 +95,14 @@ export function MyMeetingsPage({ token }: { token: string }) {
                     {t('join')}
                   </a>
                 )}
+                {m.state === 'ended' && <ReplayLink meetingId={m.id} token={token} />}
                 {m.rights.manage && m.state !== 'ended' && <button onClick={() => setEditing(m)}>{t('editMeeting')}</button>}
                 {m.rights.dashboard && (
                   <a className="button secondary" href={`/m/${m.id}/attendance`} onClick={(e) => { e.preventDefault(); go(`/m/${m.id}/attendance`); }}>
                     {t('dashboard')}
                   </a>
                 )}
-                <small className="join-link">
-                  {t('joinLink')}: <code>{`${window.location.origin}/m/${m.id}`}</code>
-                </small>
+                <JoinLink meetingId={m.id} />
               </div>
             </li>
           ))}

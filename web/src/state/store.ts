@@ -104,6 +104,9 @@ export interface ConnectionSlice {
 
 export interface MediaSlice {
   remote: RemoteMedia[];
+  /** A recording plays in the page: the live sound is muted meanwhile (restored after). */
+  replaying: boolean;
+  setReplaying: (on: boolean) => void;
   addRemote: (m: RemoteMedia) => void;
   removeRemote: (consumerId: string) => void;
   clearRemote: () => void;
@@ -124,6 +127,9 @@ export interface HostSlice {
   /** Province hosts: teachers of their province present in the meeting (null: not told yet). */
   provinceViewers: number | null;
   setProvinceViewers: (n: number) => void;
+  /** ICE/DTLS state of the send transport ('new' before one exists). */
+  sendState: string;
+  setSendState: (state: string) => void;
   deviceError: string | null;
   setPublishing: (source: Source, on: boolean) => void;
   setStats: (stats: MeetingStats) => void;
@@ -254,6 +260,8 @@ const createConnectionSlice: StateCreator<Store, [], [], ConnectionSlice> = (set
 
 const createMediaSlice: StateCreator<Store, [], [], MediaSlice> = (set) => ({
   remote: [],
+  replaying: false,
+  setReplaying: (replaying) => set({ replaying }),
   addRemote: (m) => set((s) => ({ remote: [...s.remote.filter((r) => r.consumerId !== m.consumerId), m] })),
   removeRemote: (consumerId) => set((s) => ({ remote: s.remote.filter((r) => r.consumerId !== consumerId) })),
   clearRemote: () => set({ remote: [] }),
@@ -268,6 +276,8 @@ const createHostSlice: StateCreator<Store, [], [], HostSlice> = (set) => ({
   stats: null,
   provinceViewers: null,
   setProvinceViewers: (provinceViewers) => set({ provinceViewers }),
+  sendState: 'new',
+  setSendState: (sendState) => set({ sendState }),
   deviceError: null,
   setPublishing: (source, on) => set((s) => ({ publishing: { ...s.publishing, [source]: on } })),
   setStats: (stats) => set({ stats }),
