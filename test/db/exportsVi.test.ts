@@ -14,12 +14,7 @@ import { AttendanceWriter } from '../../signaling/attendance/AttendanceWriter';
 import { QaWriter } from '../../signaling/qa/qaWriter';
 import { MemoryQa } from '../../signaling/store/qaMemory';
 import type { ClaimsInput } from '../../signaling/auth/tokens';
-
-const ATTENDANCE_HEADER =
-  'Mã tỉnh,Tỉnh/Thành phố,Mã trường,Trường,Mã giáo viên,Họ và tên,Môn dạy,Đã tham dự,Còn trong cuộc họp lúc xuất,' +
-  '"Vào lần đầu lúc (giờ Việt Nam, UTC+7)","Rời lần cuối lúc (giờ Việt Nam, UTC+7)",Số lần vào,Số phút tham dự,Vào muộn (quá 5 phút)';
-const QUESTION_HEADER = 'Mã câu hỏi,Mã tỉnh,Tỉnh/Thành phố,Người hỏi,Mã trường,Trường,Câu hỏi,Số lượt ủng hộ,Đã trả lời,Đã ẩn,"Gửi lúc (giờ Việt Nam, UTC+7)"';
-const POLL_HEADER = 'Mã bình chọn,Câu hỏi bình chọn,Trạng thái,"Mở lúc (giờ Việt Nam, UTC+7)",Mã tỉnh,Tỉnh/Thành phố,Số người bình chọn,Lựa chọn,Số phiếu';
+import { ATTENDANCE_HEADER, POLL_HEADER, QUESTION_HEADER, headerCells } from '../helpers/exportHeaders';
 
 /** Two schools of one name in one province, and their teachers. */
 const SAME_NAME = [
@@ -126,7 +121,7 @@ describe.each(ENGINES)('Vietnamese exports on %s', (engine) => {
     const wb = await sheetOf(api, `/api/meetings/${meetingId}/attendance.xlsx`, NATIONAL);
     const ws = wb.getWorksheet('Điểm danh')!;
     expect(ws).toBeTruthy();
-    expect(rowText(ws, 1)).toEqual(ATTENDANCE_HEADER.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/).map((h) => h.replace(/^"|"$/g, '')));
+    expect(rowText(ws, 1)).toEqual(headerCells(ATTENDANCE_HEADER));
     expect(rowText(ws, 2)).toEqual(['01', 'Hà Nội', 'HN-QT1', 'THPT Quang Trung', 't-qt1-a', 'Đỗ Thị Mai', 'Toán', 'Có', 'Không', '06/12/2026 15:09:48', '06/12/2026 15:39:48', 1, 30, 'Có']);
     expect([3, 4].map((n) => ws.getRow(n).getCell(3).value)).toEqual(['HN-QT2', 'HN-QT2']);
     expect(ws.getRow(4).getCell(8).value).toBe('Không');
