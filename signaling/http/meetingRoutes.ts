@@ -9,8 +9,12 @@
  *   POST   /api/meetings/:id/open | /end       lifecycle (managers); /end ends it live on every node
  *   DELETE /api/meetings/:id                   delete, with its attendance (managers); ends it live too
  *   GET    /api/meetings/:id/attendance        dashboard rows (?province=, ?school= drill down; ?teachers=1)
- *   GET    /api/meetings/:id/attendance.csv|.xlsx   export (same filters), within the caller's scope
- *   GET    /api/meetings/:id/interaction.csv|.xlsx  questions, polls, reactions (qa/qaExport.ts), same scope
+ *   GET    /api/meetings/:id/attendance.csv|.xlsx   export (same filters), within the caller's scope; in
+ *                                              Vietnamese (headers, Có/Không, Việt Nam time), ?lang=en: the
+ *                                              machine-readable columns (snake_case, yes/no, ISO UTC times)
+ *   GET    /api/meetings/:id/questions.csv|.xlsx    questions, in Vietnamese (qa/qaReports.ts), same scope
+ *   GET    /api/meetings/:id/polls.csv|.xlsx        poll results by province, in Vietnamese, same scope
+ *   GET    /api/meetings/:id/interaction.csv|.xlsx  questions, polls, reactions, machine-readable (qa/qaExport.ts)
  *   GET    /api/schools?province=XX             schools of a province (for the scheduling form)
  * Errors are `{ error: { code, message } }` with the status of the code; a 400 on bad input also
  * names the field at fault (`field: 'audience.provinces.0'`).
@@ -31,7 +35,9 @@ import { LIST_STATES, decodeCursor, listMeetings, type ListScope, type ListState
 import { checkCreationQuota, NO_QUOTA, type CreationQuota } from '../schedule/meetingQuota';
 import { allTeacherRows, groupRows, teacherRows, type Filter } from '../attendance/attendanceQueries';
 import { writeCsv, writeXlsx } from '../attendance/attendanceExport';
+import { EXPORT_LANGS, type ExportLang } from '../attendance/viFormat';
 import { interactionRows, writeInteractionCsv, writeInteractionXlsx } from '../qa/qaExport';
+import { pollReport, questionReport, writeReportCsv, writeReportXlsx } from '../qa/qaReports';
 
 export interface MeetingRouteDeps {
   db: Db;
@@ -52,6 +58,7 @@ const filterQuery = z.object({
   province: z.string().regex(/^[0-9]{2}$/).optional(),
   school: z.string().min(1).max(32).regex(/^[^\u0000-\u001F\u007F]+$/, 'control characters are not allowed').optional(),
   teachers: z.enum(['0', '1']).optional(),
+  lang: z.enum(EXPORT_LANGS).optional(),
 });
 const listQuery = z.object({
   state: z.enum(LIST_STATES).optional(),
@@ -241,14 +248,14 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
     }),
   );
 
-  const scopeOf = async (req: Request): Promise<{ m: MeetingInfo; scope: { all: true } | { province: string }; filter: Filter; teachers: boolean }> => {
+  const scopeOf = async (req: Request): Promise<{ m: MeetingInfo; scope: { all: true } | { province: string }; filter: Filter; teachers: boolean; lang: ExportLang }> => {
     const who = claimsOf(req);
     const m = await load(who, String(req.params.id));
     const scope = dashboardScope(who, m);
     if (!scope) throw forbidden('attendance is for hosts');
     const q = parse(filterQuery, req.query, 'filter');
     if ('province' in scope && q.province && q.province !== scope.province) throw forbidden('outside your province');
-    return { m, scope, filter: { province: q.province, school: q.school }, teachers: q.teachers === '1' || q.school !== undefined };
+    return { m, scope, filter: { province: q.province, school: q.school }, teachers: q.teachers === '1' || q.school !== undefined, lang: q.lang ?? 'vi' };
   };
 
   router.get(
@@ -273,16 +280,16 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
     router.get(
       `/api/meetings/:id/attendance.${format}`,
       wrap(async (req, res) => {
-        const { m, scope, filter } = await scopeOf(req);
+        const { m, scope, filter, lang } = await scopeOf(req);
         const name = `attendance-${m.id}${filter.province ? `-${filter.province}` : 'province' in scope ? `-${scope.province}` : ''}${filter.school ? `-${filter.school}` : ''}`;
         const pages = allTeacherRows(deps.db, m.id, scope, filter);
         res.setHeader('Cache-Control', 'no-store');
         if (format === 'csv') {
           res.type('text/csv; charset=utf-8').attachment(`${name}.csv`);
-          await writeCsv(res, pages);
+          await writeCsv(res, pages, lang);
         } else {
           res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').attachment(`${name}.xlsx`);
-          await writeXlsx(res, pages, m.title);
+          await writeXlsx(res, pages, m.title, lang);
         }
       }),
     );
@@ -306,6 +313,31 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
         }
       }),
     );
+  }
+
+  for (const [what, report] of [
+    ['questions', questionReport],
+    ['polls', pollReport],
+  ] as const) {
+    for (const format of ['csv', 'xlsx'] as const) {
+      router.get(
+        `/api/meetings/:id/${what}.${format}`,
+        wrap(async (req, res) => {
+          const { m, scope } = await scopeOf(req);
+          const province = 'province' in scope ? scope.province : null;
+          const table = await report(deps.db, m.id, province);
+          const name = `${what}-${m.id}${province ? `-${province}` : ''}`;
+          res.setHeader('Cache-Control', 'no-store');
+          if (format === 'csv') {
+            res.type('text/csv; charset=utf-8').attachment(`${name}.csv`);
+            writeReportCsv(res, table);
+          } else {
+            res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet').attachment(`${name}.xlsx`);
+            await writeReportXlsx(res, table, m.title);
+          }
+        }),
+      );
+    }
   }
 
   router.get(

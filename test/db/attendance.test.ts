@@ -1,7 +1,8 @@
 /**
  * Attendance on both databases: intervals across a reconnect within the grace, a disconnect past
  * it, a breakout move and a lost signaling node; the dashboard's counts and drill-down; province
- * scope; the CSV and XLSX exports checked row by row; retention deletes really delete.
+ * scope; the machine-readable CSV and XLSX exports checked row by row (the Vietnamese ones:
+ * exportsVi.test.ts); retention deletes really delete.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
@@ -138,8 +139,8 @@ describe.each(ENGINES)('attendance on %s', (engine) => {
     expect((await api.call('GET', `/api/meetings/${meetingId}/attendance`, HN_HOST)).body.totals.expected).toBe(3);
   });
 
-  it('the CSV and XLSX exports hold one row per teacher with the recorded values', async () => {
-    const csv = await api.call('GET', `/api/meetings/${meetingId}/attendance.csv`, NATIONAL);
+  it('the machine-readable CSV and XLSX exports (?lang=en) hold one row per teacher with the recorded values', async () => {
+    const csv = await api.call('GET', `/api/meetings/${meetingId}/attendance.csv?lang=en`, NATIONAL);
     expect(csv.status).toBe(200);
     const [header, ...lines] = csv.text.replace(/^\uFEFF/, '').trim().split('\r\n');
     expect(header).toBe(EXPORT_COLUMNS.join(','));
@@ -150,7 +151,7 @@ describe.each(ENGINES)('attendance on %s', (engine) => {
       `01,Hà Nội,HN-B,THCS Giảng Võ,t-hn-b1,Lê Thị Hồng,Tiếng Anh,yes,${new Date(start + 200_000).toISOString()},${new Date(start + 220_000).toISOString()},2,${lines[2]!.split(',')[11]},no`,
       `79,Thành phố Hồ Chí Minh,HCM-A,THPT Lê Hồng Phong,t-hcm-a1,Phạm Quốc Bảo,Vật lí,no,${new Date(start + 120_000).toISOString()},${new Date(start + 1_680_000).toISOString()},3,26,no`,
     ]);
-    const xlsx = await fetch(`${api.url}/api/meetings/${meetingId}/attendance.xlsx`, { headers: { authorization: `Bearer ${(await import('../helpers/orgFixture')).bearer(NATIONAL)}` } });
+    const xlsx = await fetch(`${api.url}/api/meetings/${meetingId}/attendance.xlsx?lang=en`, { headers: { authorization: `Bearer ${(await import('../helpers/orgFixture')).bearer(NATIONAL)}` } });
     expect(xlsx.status).toBe(200);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(Buffer.from(await xlsx.arrayBuffer()) as never);

@@ -1,13 +1,15 @@
 /**
  * The live attendance dashboard (hosts): present against expected, drilling down from province
- * to school to teacher, late joiners and minutes; CSV and Excel exports of the current level.
+ * to school to teacher (a school with its code: two schools may share a name), late joiners and
+ * minutes; downloads of the attendance, questions and poll results (DashboardExports.tsx).
  * The server limits everything to the caller's scope (a province host sees their province).
  */
 import { useEffect, useState } from 'react';
 import { useT } from '../i18n/useT';
 import { useStore } from '../state/store';
 import type { AttendanceDashboard } from '../../../signaling/protocol/attendance';
-import { api, download, go } from './api';
+import { api, go } from './api';
+import { DashboardExports } from './DashboardExports';
 
 const REFRESH_MS = 3_000;
 
@@ -40,9 +42,6 @@ export function DashboardPage({ token, meetingId }: { token: string; meetingId: 
   }, [token, meetingId, query]);
 
   const pct = (a: number, b: number): string => (b === 0 ? '–' : `${Math.round((100 * a) / b)}%`);
-  const exportFile = (format: 'csv' | 'xlsx'): void => {
-    void download(token, `/api/meetings/${meetingId}/attendance.${format}${query}`, `attendance-${meetingId}.${format}`).catch((e: Error) => setError(e.message));
-  };
 
   return (
     <main className="dashboard">
@@ -63,13 +62,11 @@ export function DashboardPage({ token, meetingId }: { token: string; meetingId: 
             <div><span>{t('late')}</span><strong>{data.totals.late}</strong></div>
             <div><span>{t('minutes')}</span><strong>{data.totals.minutes}</strong></div>
           </div>
+          <DashboardExports token={token} meetingId={meetingId} query={query} />
           <nav className="crumbs" aria-label="breadcrumb">
             <button className="link" onClick={() => { setProvince(null); setSchool(null); }}>{t('allProvinces')}</button>
             {province && <> › <button className="link" onClick={() => setSchool(null)}>{province.name}</button></>}
-            {school && <> › <span>{school.name}</span></>}
-            <span className="spacer" />
-            <button onClick={() => exportFile('csv')}>{t('exportCsv')}</button>
-            <button onClick={() => exportFile('xlsx')}>{t('exportXlsx')}</button>
+            {school && <> › <span>{school.name} ({school.code})</span></>}
           </nav>
           <div className="table-scroll">
             {data.level === 'teacher' ? (
@@ -101,6 +98,7 @@ export function DashboardPage({ token, meetingId }: { token: string; meetingId: 
                       <td>
                         <button className="link" onClick={() => (data.level === 'province' ? setProvince({ code: r.code, name: r.name }) : setSchool({ code: r.code, name: r.name }))}>
                           {r.name}
+                          {data.level === 'school' && <span className="code"> ({r.code})</span>}
                         </button>
                       </td>
                       <td>{r.present}</td>
