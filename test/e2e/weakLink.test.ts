@@ -186,7 +186,8 @@ describe('a teacher on a weak link lowers its own layer when the SFU does not es
     // The squeeze bit: the page may lower on the queue's delay before the queue overflows.
     expect(await shaper.squeezed()).toBeGreaterThan(0);
     expect(low.ceiling).toBe('0');
-    expect(low.caption).toContain('mạng yếu');
+    // Weak, or very weak (with the audio-only suggestion) when the squeeze also costs packets: both say why.
+    expect(low.caption).toMatch(/mạng (rất )?yếu/);
 
     // Still squeezed: on the lowest layer the picture moves with little loss. Once the queue the
     // middle layer left behind has drained, a run of 100 packets loses under 5%.
@@ -208,6 +209,6 @@ describe('a teacher on a weak link lowers its own layer when the SFU does not es
     const back = await onLayer(1, (h) => h > low.frameHeight, 'the middle layer again on the wide link', 2 * PROBE_AFTER_MS + SWITCH_MS);
     // Raised one layer (to what the page wants): no longer below it; lifted fully after another quiet while.
     expect(['1', 'none']).toContain(back.ceiling);
-    expect(back.caption).not.toContain('mạng yếu');
+    expect(back.caption).not.toMatch(/mạng (rất )?yếu/);
   });
 });
