@@ -52,6 +52,7 @@ export function renderPlanBlock(plan: Plan, m: MeasuredInputs): string {
   const out: string[] = [];
   out.push(`### Admitting ${n(plan.teachers)} teachers in ${ASSUMED.admissionMinutes.value} minutes: ${n(plan.admission.joinsPerS)} joins/s`, '');
   out.push('Cost per join with real DTLS handshakes (node-datachannel viewers in their own process), idle baseline subtracted; cores at the planned headroom:', '');
+  if (m.perJoin) out.push(`Measured with \`${m.perJoin.command}\`, in ${m.perJoin.topology}.`, '');
   out.push('| part | per join (measured) | cores at that rate | from |', '|---|---|---|---|', ...admissionRows(plan, m), '');
   out.push(redisVerdict(plan, m), '');
   out.push('### Holding them', '');

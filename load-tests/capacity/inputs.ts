@@ -130,6 +130,9 @@ export interface MeasuredInputs {
     redisCpuUs: Measured;
     postgresRows: Measured;
     postgresCpuMs: Measured;
+    /** Where the parts and the bots ran, and the command (the results file's own words). */
+    topology: string;
+    command: string;
   } | null;
   redisCommandsPerHandToggle: Measured | null;
   /** The highest Redis command rate any cluster run has seen (a 100 ms window), not a limit found. */
@@ -170,6 +173,8 @@ export function readMeasured(read: Reader = resultsReader()): MeasuredInputs {
           redisCpuUs: join('redisCpuUs'),
           postgresRows: join('postgresRows'),
           postgresCpuMs: join('postgresCpuMs'),
+          topology: String(read('joinCost')!.topology ?? 'not recorded'),
+          command: String(read('joinCost')!.command ?? 'not recorded'),
         }
       : null,
     redisCommandsPerHandToggle: pick(read, 'cluster-hands', 'redis.commandsPerToggle'),
