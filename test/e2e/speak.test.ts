@@ -55,6 +55,21 @@ describe('raise hand, invite, speak, revoke', () => {
     await waitFor(() => host.textContent('[data-testid="hand-total"]'), (t) => t === '0', 5_000, 'hand lowered');
   });
 
+  it('the speaker turns her own microphone off and on again: the other teacher stops hearing her, then hears her again', async () => {
+    const before = speakerMicProducerId()!;
+    await speaker.click('[data-speaking="true"] button[data-control="mic"]');
+    await speaker.waitForSelector('[data-speaking="true"] button[data-control="mic"][aria-pressed="false"]');
+    await listener.waitForSelector(`audio[data-producer-id="${before}"]`, { state: 'detached', timeout: 10_000 });
+    expect(speakerMicProducerId()).toBeUndefined();
+    expect(await speaker.textContent('[data-speaking="true"]')).toContain('Bạn đã tắt micrô');
+    // Still invited: the grant stays, and she turns it back on herself.
+    await host.waitForSelector(`[data-speaker="gv-hn-1"][data-state="speaking"]`);
+    await speaker.click('[data-speaking="true"] button[data-control="mic"]');
+    const after = await waitFor(async () => speakerMicProducerId(), (id) => id !== undefined && id !== before, 15_000, 'a new mic producer');
+    const first = await waitFor(() => packetsForProducer(listener, after!), (n) => (n ?? 0) > 0, 20_000, 'her audio again at the listener');
+    await waitFor(() => packetsForProducer(listener, after!), (n) => (n ?? 0) > first!, 15_000, 'her audio still arriving');
+  });
+
   it('the host revokes, and the speaker\'s packets stop reaching the other teacher', async () => {
     const producerId = speakerMicProducerId()!;
     await host.click('[data-speaker="gv-hn-1"] button[data-action="revoke"]');

@@ -25,7 +25,11 @@ export function SpeakControls({ client }: { client: MeetingClient }) {
   if (speakState.grant) {
     return (
       <div className="speak-bar speaking" data-speaking="true" role="status">
-        <span className="dot" /> {speakState.grant.muted ? t('youAreMuted') : t('youAreSpeaking')}
+        <span className="dot" /> {speakState.grant.muted ? t('youAreMuted') : publishing.mic ? t('youAreSpeaking') : t('youMutedYourself')}
+        {/* Her own microphone, off and on again, whatever the host's mute says (that one only the host lifts). */}
+        <button data-control="mic" aria-pressed={publishing.mic} onClick={() => act(publishing.mic ? client.stop('mic') : client.start('mic'))}>
+          <Icon name="mic" /> {t(publishing.mic ? 'stopMic' : 'startMic')}
+        </button>
         {speakState.grant.allowVideo && (
           <button data-control="camera" aria-pressed={publishing.camera} onClick={() => act(publishing.camera ? client.stop('camera') : client.start('camera'))}>
             <Icon name="camera" /> {t(publishing.camera ? 'stopCamera' : 'startCamera')}
