@@ -159,4 +159,17 @@ describe('breakouts, as people see them', () => {
     await teacherHn.waitForSelector('[data-testid="speak-to-all-cue"]', { state: 'detached', timeout: 10_000 });
     await waitFor(() => teacherHn.$eval(`audio[data-producer-id="${provinceMic}"]`, (a) => (a as HTMLAudioElement).volume), (v) => v === 1, 5_000, 'province host back to full volume');
   });
+
+  // Last: it ends this round of breakouts and starts another.
+  it('says a province\'s raised hands were lowered when its breakout ends, and leaves that out of the next round', async () => {
+    await teacherHn.click('button[data-action="hand"]');
+    await teacherHn.waitForSelector('button[data-action="hand"][data-raised="true"]');
+    await national.click('button[data-action="recall"]');
+    await national.click('[data-confirm="recall"] button[data-action="confirm"]');
+    await teacherHn.waitForSelector('[data-session="main"]', { timeout: 15_000 });
+    await teacherHn.waitForSelector('[data-notice="hands_cleared"]', { timeout: 10_000 });
+    await national.click('button[data-action="start-breakouts"]');
+    await teacherHn.waitForSelector('[data-session="01"]', { timeout: 15_000 });
+    expect(await teacherHn.$('[data-notice="hands_cleared"]')).toBeNull();
+  });
 });

@@ -305,7 +305,12 @@ const createBreakoutSlice: StateCreator<Store, [], [], BreakoutSlice> = (set) =>
   breakoutStatus: [],
   notices: [],
   setSession: (session) => set({ session }),
-  setBreakouts: (state) => set({ breakouts: { ...state, receivedAt: Date.now() } }),
+  // A new round of breakouts starts clean: "hands lowered" was about the round before it.
+  setBreakouts: (state) =>
+    set((s) => ({
+      breakouts: { ...state, receivedAt: Date.now() },
+      ...(state.active && !s.breakouts?.active ? { notices: s.notices.filter((n) => n.kind !== 'hands_cleared') } : {}),
+    })),
   setBreakoutStatus: (breakoutStatus) => set({ breakoutStatus }),
   // The last 20 notices are enough on screen.
   addNotice: (notice) => set((s) => ({ notices: [...s.notices.slice(-19), notice] })),
