@@ -131,14 +131,14 @@ describe('province breakouts', () => {
 
   it('lets the national host speak into every breakout, and send a notice to all', async () => {
     await call(national.socket, 'speakToAll', { on: true });
-    for (const p of ['01', '79', '48']) {
-      expect(server.sockets.registry.get(MEETING)!.peers.get(`t-${p}`)!.held.size).toBe(0);
-    }
+    // Holds are applied beside the meeting's event queue (nationalAudioHolds.ts): soon after the answer, not before it.
+    const held = (p: string) => server.sockets.registry.get(MEETING)!.peers.get(`t-${p}`)!.held.size;
+    for (const p of ['01', '79', '48']) await until(() => held(p) === 0, { timeoutMs: 5_000, what: `t-${p}'s national audio released` });
     const notices = Object.values(teachers).map((t) => next(t.socket, 'notice'));
     await call(national.socket, 'sendNotice', { text: 'Năm phút nữa quay lại phiên chung.' });
     for (const n of await Promise.all(notices)) expect(n).toMatchObject({ kind: 'text', text: 'Năm phút nữa quay lại phiên chung.' });
     await call(national.socket, 'speakToAll', { on: false });
-    expect(server.sockets.registry.get(MEETING)!.peers.get('t-48')!.held.size).toBe(1);
+    await until(() => held('48') === 1, { timeoutMs: 5_000, what: "t-48's national audio held again" });
   });
 
   it('recall returns everyone to the national producers and clears breakout hands with a notice', async () => {
