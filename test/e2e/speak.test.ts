@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
-import { closeAll, launchChromium, openAs, packetsForProducer, waitFor } from '../../harness/browser';
+import { closeAll, launchChromium, newContext, openAs, packetsForProducer, signIn, waitFor } from '../../harness/browser';
 
 const MEETING = 'e2e-speak';
 let server: HoinghiServer;
@@ -45,7 +45,8 @@ describe('raise hand, invite, speak, revoke', () => {
     expect(await host.textContent('[data-testid="hand-total"]')).toBe('1');
     await row.locator('button[data-action="invite"]').click();
     await speaker.click('button[data-action="accept"]', { timeout: 10_000 });
-    await speaker.waitForSelector('[data-speaking="true"]');
+    await speaker.waitForSelector('[data-speaking="true"] [data-mic-state="on"]');
+    expect(await speaker.textContent('[data-speaking="true"]')).toContain('Bạn đang phát biểu');
 
     const producerId = await waitFor(async () => speakerMicProducerId(), (id) => id !== undefined, 15_000, 'speaker mic producer');
     const first = await waitFor(() => packetsForProducer(listener, producerId!), (n) => (n ?? 0) > 0, 20_000, 'speaker audio at listener');
@@ -61,6 +62,7 @@ describe('raise hand, invite, speak, revoke', () => {
     await speaker.waitForSelector('[data-speaking="true"] button[data-control="mic"][aria-pressed="false"]');
     await listener.waitForSelector(`audio[data-producer-id="${before}"]`, { state: 'detached', timeout: 10_000 });
     expect(speakerMicProducerId()).toBeUndefined();
+    await speaker.waitForSelector('[data-speaking="true"] [data-mic-state="off"]');
     expect(await speaker.textContent('[data-speaking="true"]')).toContain('Bạn đã tắt micrô');
     // Still invited: the grant stays, and she turns it back on herself.
     await host.waitForSelector(`[data-speaker="gv-hn-1"][data-state="speaking"]`);
@@ -81,5 +83,33 @@ describe('raise hand, invite, speak, revoke', () => {
     const hostMic = [...server.sockets.registry.get(MEETING)!.peers.get('bo-truong')!.producers.values()][0]!.id;
     const a = await waitFor(() => packetsForProducer(listener, hostMic), (n) => (n ?? 0) > 0, 10_000, 'host audio');
     await waitFor(() => packetsForProducer(listener, hostMic), (n) => (n ?? 0) > a!, 10_000, 'host audio still arriving');
+  });
+});
+
+describe('an invited teacher whose browser will not open her microphone', () => {
+  it('is told the true reason and what helps, never that she turned it off herself', async () => {
+    const ctx = await newContext(browser);
+    contexts.push(ctx);
+    // Her browser refuses the microphone (as after "Block" on the permission prompt).
+    await ctx.addInitScript(() => {
+      const real = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = (c?: MediaStreamConstraints) =>
+        c?.audio ? Promise.reject(new DOMException('Permission denied', 'NotAllowedError')) : real(c);
+    });
+    const denied = await ctx.newPage();
+    await signIn(denied, server.url, 'gv-hn-2');
+    await denied.click('button[data-action="hand"]');
+    const row = host.locator('.queue-row[data-user-id="gv-hn-2"]');
+    await row.waitFor({ timeout: 10_000 });
+    await row.locator('button[data-action="invite"]').click();
+    await denied.click('button[data-action="accept"]', { timeout: 10_000 });
+    await denied.waitForSelector('[data-speaking="true"] [data-mic-state="failed"]', { timeout: 10_000 });
+    const text = (await denied.textContent('[data-speaking="true"]')) ?? '';
+    expect(text).toContain('Trình duyệt chưa cho phép');
+    expect(text).not.toContain('Bạn đã tắt micrô');
+    // The host's console sees her as invited but sending nothing.
+    expect([...(server.sockets.registry.get(MEETING)?.peers.get('gv-hn-2')?.producers.values() ?? [])]).toHaveLength(0);
+    await host.click('[data-speaker="gv-hn-2"] button[data-action="revoke"]');
+    await denied.waitForSelector('button[data-action="hand"]', { timeout: 10_000 });
   });
 });

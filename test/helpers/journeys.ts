@@ -281,7 +281,7 @@ export function journeys(name: string, target: () => JourneyTarget): void {
       await lan().waitForSelector('[data-invitation="open"]', { timeout: UI_MS });
       expect(await lan().textContent('[data-invitation="open"]')).toContain('Chủ trì mời bạn phát biểu');
       await lan().click('button[data-action="accept"]');
-      await lan().waitForSelector('[data-speaking="true"]', { timeout: UI_MS });
+      await lan().waitForSelector('[data-speaking="true"] [data-mic-state="on"]', { timeout: UI_MS });
       expect(await lan().textContent('[data-speaking="true"]')).toContain('Bạn đang phát biểu');
       await minister().waitForSelector(`[data-speaker="${LAN}"][data-state="speaking"]`, { timeout: UI_MS });
       await hearsAudio(minister(), LAN, 'the minister hears Lan');
@@ -309,7 +309,7 @@ export function journeys(name: string, target: () => JourneyTarget): void {
       await minister().fill('[data-testid="participant-search"]', 'nguyen thi lan');
       await minister().click(`[data-participant="${LAN}"] button[data-action="invite"]`);
       await lan().click('button[data-action="accept"]', { timeout: UI_MS });
-      await lan().waitForSelector('[data-speaking="true"]', { timeout: UI_MS });
+      await lan().waitForSelector('[data-speaking="true"] [data-mic-state="on"]', { timeout: UI_MS });
       await hearsAudio(minister(), LAN, 'the minister hears Lan again');
       // Breakouts while she speaks: this froze the whole meeting once (issue 20).
       await minister().click('button[data-action="start-breakouts"]');

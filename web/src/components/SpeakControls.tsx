@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
-import { errorText } from '../i18n/errors';
+import { deviceErrorText, errorText } from '../i18n/errors';
 import type { MeetingClient } from '../client/MeetingClient';
 import { Icon } from './Icon';
 
@@ -15,7 +15,14 @@ export function SpeakControls({ client }: { client: MeetingClient }) {
   const speakState = useStore((s) => s.speakState);
   const pendingHand = useStore((s) => s.pendingHand);
   const publishing = useStore((s) => s.publishing);
+  const deviceError = useStore((s) => s.deviceError);
   const [notice, setNotice] = useState<string | null>(null);
+  // Whether she turned her own microphone off (rather than it still opening, or failing to).
+  const [selfOff, setSelfOff] = useState(false);
+  const granted = speakState.grant !== null;
+  useEffect(() => {
+    if (!granted) setSelfOff(false);
+  }, [granted]);
 
   const act = (p: Promise<unknown>): void => {
     setNotice(null);
@@ -23,11 +30,24 @@ export function SpeakControls({ client }: { client: MeetingClient }) {
   };
 
   if (speakState.grant) {
+    // What her microphone does, with its true reason: the host's mute, on, turned off by her, a
+    // device the browser could not open, or still opening (the grant has just arrived).
+    const micState = speakState.grant.muted ? 'muted' : publishing.mic ? 'on' : selfOff ? 'off' : deviceError ? 'failed' : 'starting';
     return (
       <div className="speak-bar speaking" data-speaking="true" role="status">
-        <span className="dot" /> {speakState.grant.muted ? t('youAreMuted') : publishing.mic ? t('youAreSpeaking') : t('youMutedYourself')}
+        <span className="dot" />{' '}
+        <span data-mic-state={micState}>
+          {micState === 'muted' ? t('youAreMuted') : micState === 'on' ? t('youAreSpeaking') : micState === 'off' ? t('youMutedYourself') : micState === 'failed' ? deviceErrorText(t, deviceError!) : t('micStarting')}
+        </span>
         {/* Her own microphone, off and on again, whatever the host's mute says (that one only the host lifts). */}
-        <button data-control="mic" aria-pressed={publishing.mic} onClick={() => act(publishing.mic ? client.stop('mic') : client.start('mic'))}>
+        <button
+          data-control="mic"
+          aria-pressed={publishing.mic}
+          onClick={() => {
+            setSelfOff(publishing.mic);
+            act(publishing.mic ? client.stop('mic') : client.start('mic'));
+          }}
+        >
           <Icon name="mic" /> {t(publishing.mic ? 'stopMic' : 'startMic')}
         </button>
         {speakState.grant.allowVideo && (

@@ -34,3 +34,18 @@ export function errorText(t: T, error: unknown): string {
   if (code === 'quota_exceeded') return typeof e?.retryAfterMs === 'number' ? t('err_quota_hour', { n: Math.max(1, Math.ceil(n / 60)) }) : t('err_quota_exceeded');
   return t(BY_CODE[code], { n });
 }
+
+/** A camera, microphone or screen that could not be opened (the DOMException's name) → what helps. */
+export function deviceErrorText(t: T, name: string): string {
+  const key = DEVICE_ERRORS[name];
+  return key ? t(key) : `${t('mediaError')} (${name})`;
+}
+
+const DEVICE_ERRORS: Record<string, StringKey | undefined> = {
+  NotAllowedError: 'device_NotAllowedError',
+  SecurityError: 'device_NotAllowedError',
+  NotFoundError: 'device_NotFoundError',
+  OverconstrainedError: 'device_NotFoundError',
+  NotReadableError: 'device_NotReadableError',
+  AbortError: 'device_NotReadableError',
+};

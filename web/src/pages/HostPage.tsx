@@ -1,5 +1,6 @@
 import { useStore, type Source } from '../state/store';
 import { useT } from '../i18n/useT';
+import { deviceErrorText } from '../i18n/errors';
 import { useShallow } from 'zustand/react/shallow';
 import type { MeetingClient } from '../client/MeetingClient';
 import type { StringKey } from '../i18n/strings';
@@ -77,7 +78,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
           </button>
         ))}
         {isSessionHost && <RecordingControl client={client} />}
-        {deviceError && <p className="error" role="alert">{t('mediaError')}: {deviceError}</p>}
+        {deviceError && <p className="error" role="alert" data-device-error={deviceError}>{deviceErrorText(t, deviceError)}</p>}
       </section>
       {isNational && <BreakoutPanel client={client} />}
       {(isSessionHost || !isNational) && (
