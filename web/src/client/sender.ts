@@ -25,6 +25,10 @@ export class Sender {
   #transport: msTypes.Transport | null = null;
   #setup: Promise<void> | null = null;
   readonly #producers = new Map<Source, msTypes.Producer>();
+  /** Sources being produced right now (one producer per source: a click during a rejoin's republish must not make a second). */
+  readonly #producing = new Set<Source>();
+  /** Sources whose capture is being opened (a second click meanwhile opens nothing more). */
+  readonly #opening = new Set<Source>();
   /** Local capture tracks, kept across rejoins so that a host republishes them. */
   readonly #localTracks = new Map<Source, MediaStreamTrack>();
   readonly #listeners = new Set<() => void>();
@@ -75,17 +79,19 @@ export class Sender {
       useStore.getState().setSendState(state);
       if (state === 'failed') this.#failed();
     });
-    // Republish what was live before a rejoin.
-    for (const [source, track] of this.#localTracks) {
-      if (track.readyState === 'live') await this.#produce(source, track);
+    // Republish what was live before a rejoin (what starts meanwhile publishes itself).
+    for (const [source, track] of [...this.#localTracks]) {
+      if (track.readyState === 'live' && this.#localTracks.get(source) === track) await this.#produce(source, track);
     }
   }
 
   /** Starts capturing camera, microphone or screen, and publishes it if a send transport is up. */
   async start(source: Source): Promise<void> {
+    if (this.#localTracks.has(source) || this.#opening.has(source)) return;
     const store = useStore.getState();
     store.setDeviceError(null);
     let track: MediaStreamTrack | undefined;
+    this.#opening.add(source);
     try {
       if (source === 'camera') {
         const stream = await navigator.mediaDevices.getUserMedia({
@@ -104,6 +110,8 @@ export class Sender {
     } catch (error) {
       store.setDeviceError(error instanceof Error ? error.name : 'Error');
       return;
+    } finally {
+      this.#opening.delete(source);
     }
     if (!track) return;
     this.#localTracks.set(source, track);
@@ -116,15 +124,29 @@ export class Sender {
 
   async #produce(source: Source, track: MediaStreamTrack): Promise<void> {
     const transport = this.#transport;
-    if (!transport) return;
+    if (!transport || this.#producing.has(source) || this.#producers.get(source)?.closed === false) return;
     const large = useStore.getState().stats?.massAudience === true;
-    const producer = await transport.produce({
-      track,
-      stopTracks: false,
-      encodings: source === 'camera' ? cameraEncodings(large) : source === 'screen' ? SCREEN_ENCODINGS : undefined,
-      codecOptions: source === 'mic' ? micCodecOptions(large) : { videoGoogleStartBitrate: 1000 },
-      appData: { source },
-    });
+    this.#producing.add(source);
+    let producer: msTypes.Producer;
+    try {
+      producer = await transport.produce({
+        track,
+        stopTracks: false,
+        encodings: source === 'camera' ? cameraEncodings(large) : source === 'screen' ? SCREEN_ENCODINGS : undefined,
+        codecOptions: source === 'mic' ? micCodecOptions(large) : { videoGoogleStartBitrate: 1000 },
+        appData: { source },
+      });
+    } finally {
+      this.#producing.delete(source);
+    }
+    // The transport was replaced meanwhile (a rejoin): the producer went with it, here and there.
+    if (this.#transport !== transport) return void producer.close();
+    // Stopped while it was being made: it goes too.
+    if (this.#localTracks.get(source) !== track) {
+      producer.close();
+      await this.#conn.request('closeProducer', { producerId: producer.id }).catch((e) => warn('closeProducer', e));
+      return;
+    }
     this.#producers.set(source, producer);
     // The size may have changed while the producer was being made.
     if (source === 'camera' && (useStore.getState().stats?.massAudience === true) !== large) await this.applyCameraProfile(!large);
