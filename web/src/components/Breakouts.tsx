@@ -96,6 +96,12 @@ export function BreakoutPanel({ client }: { client: MeetingClient }) {
       <header>
         <h2 id={`${ids}-h`}>{t('breakouts')}</h2>
         {left !== null && <span className="countdown">{t('timeLeft')} {clock(left)}</span>}
+        {/* The option of the next start, beside the title: the start itself stays on the first row. */}
+        {!active && (
+          <label className="check">
+            <input type="checkbox" checked={overlay} onChange={(e) => setOverlay(e.target.checked)} /> {t('nationalOverlay')}
+          </label>
+        )}
       </header>
       {!active ? (
         <div className="row">
@@ -104,9 +110,6 @@ export function BreakoutPanel({ client }: { client: MeetingClient }) {
             <input id={`${ids}-min`} type="number" min={1} max={480} value={minutes} onChange={(e) => setMinutes(e.target.value)} aria-describedby={`${ids}-min-hint`} />
             <small id={`${ids}-min-hint`} className="hint" data-testid="duration-hint">{t('durationHint')}</small>
           </span>
-          <label className="check">
-            <input type="checkbox" checked={overlay} onChange={(e) => setOverlay(e.target.checked)} /> {t('nationalOverlay')}
-          </label>
           <button data-action="start-breakouts" className="on" onClick={() => act(client.startBreakouts(minutes ? Number(minutes) * 60 : undefined, overlay))}>
             {t('startBreakouts')}
           </button>

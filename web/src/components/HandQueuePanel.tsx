@@ -16,7 +16,8 @@ import { Icon } from './Icon';
 import { errorText } from '../i18n/errors';
 
 const PAGE = 100;
-const ROW_PX = 56;
+/** Two lines a row: who (and how long they have waited), then the host's actions. */
+const ROW_PX = 100;
 
 function waitingText(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -83,12 +84,14 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
   const counts = byCountThenProvince(provinces, summary?.byProvince ?? {});
 
   return (
-    <section className="panel hand-queue">
+    <section className="panel hand-queue" id="hand-queue" tabIndex={-1} aria-labelledby="hand-queue-h">
       <header>
-        <h2>
+        <h2 id="hand-queue-h">
           <Icon name="hand" /> {t('handQueue')}
         </h2>
-        <span className="big" data-testid="hand-total">{total}</span> {t('handsTotal')}
+        <span className="count">
+          <span className="big" data-testid="hand-total">{total}</span> {t('handsTotal')}
+        </span>
         <span className="spacer" />
         <button data-action="lower-all" disabled={total === 0} onClick={() => setConfirmLower(true)}>
           {t('lowerAll')}
@@ -148,15 +151,17 @@ export function HandQueuePanel({ client }: { client: MeetingClient }) {
                     <span className="wait">
                       {t('waiting')} {waitingText(Date.now() + skew - e.raisedAt)}
                     </span>
-                    <button data-action="invite" onClick={() => act(client.inviteSpeaker(e.userId, false))}>
-                      <Icon name="mic" /> {t('invite')}
-                    </button>
-                    <button data-action="invite-video" onClick={() => act(client.inviteSpeaker(e.userId, true))}>
-                      <Icon name="camera" /> {t('inviteVideo')}
-                    </button>
-                    <button className="link" onClick={() => void client.lowerHands({ scope: 'user', userId: e.userId })}>
-                      {t('lower')}
-                    </button>
+                    <span className="actions">
+                      <button data-action="invite" onClick={() => act(client.inviteSpeaker(e.userId, false))}>
+                        <Icon name="mic" /> {t('invite')}
+                      </button>
+                      <button data-action="invite-video" onClick={() => act(client.inviteSpeaker(e.userId, true))}>
+                        <Icon name="camera" /> {t('inviteVideo')}
+                      </button>
+                      <button className="link" onClick={() => void client.lowerHands({ scope: 'user', userId: e.userId })}>
+                        {t('lower')}
+                      </button>
+                    </span>
                   </>
                 ) : (
                   <span className="name">…</span>

@@ -13,6 +13,7 @@ import { JoinQueueBar } from '../components/JoinQueueBar';
 import { OnAirBadge } from '../components/OnAir';
 import { Icon, type IconName } from '../components/Icon';
 import { QaArea } from '../qa/QaArea';
+import { ReactionStripView } from '../qa/Reactions';
 import { RecordingBadge, RecordingControl, RecordingsList } from '../components/Recording';
 
 const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringKey }[] = [
@@ -22,9 +23,11 @@ const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringK
 ];
 
 /**
- * Host console, for the national host and for province hosts: on-air state, self preview next
- * to the remote speakers, start/stop camera, microphone and screen, the session's hand queue,
- * speakers and participants; the national host also runs breakouts and sees attendance.
+ * Host console, for the national host and for province hosts. On a desktop two columns: what
+ * is live and what needs the host now on the left (on-air state, viewers and raised hands,
+ * self preview next to the remote speakers, camera/microphone/screen, speakers, breakouts,
+ * reactions); the hand queue, questions and polls, participants and recordings in a side
+ * column that scrolls on its own. On a phone one column, in the same order.
  */
 export function HostPage({ client }: { client: MeetingClient }) {
   const t = useT();
@@ -40,70 +43,104 @@ export function HostPage({ client }: { client: MeetingClient }) {
   const viewers = (isNational ? stats?.viewers : provinceViewers) ?? 0;
   const hosts = stats?.hosts ?? 0;
   return (
-    <main className="console">
-      <SessionBanner />
-      <JoinQueueBar />
-      <RecordingBadge />
-      {isSessionHost ? <OnAirBadge client={client} /> : <p className="hint">{t('waitForBreakouts')}</p>}
-      <section className="stage-row" aria-label={t('selfPreview')}>
-        <figure className="tile self">
-          <LocalPreview client={client} source="camera" />
-          <figcaption className="caption">
-            <Icon name="camera" size={16} /> <span>{t('selfPreview')}</span>
-          </figcaption>
-        </figure>
-        {publishing.screen && (
+    <main className="console host-console">
+      {/* What is live, and what needs the host now: on the left, visible without scrolling on a 1280×800 screen. */}
+      <div className="console-main">
+        <div className="console-status">
+          <SessionBanner />
+          <JoinQueueBar />
+          <RecordingBadge />
+          {isSessionHost ? <OnAirBadge client={client} /> : <p className="hint">{t('waitForBreakouts')}</p>}
+          {(isSessionHost || !isNational) && (
+            <section className="attendance" aria-label={t('viewers')}>
+              <span>
+                <span className="big" data-testid="viewer-count">{viewers}</span>{' '}
+                {isNational ? t(viewers === 1 ? 'viewerOne' : 'viewerMany') : t('provinceViewers')}
+              </span>
+              {isNational && (
+                <span>
+                  <span className="big">{hosts}</span> {t(hosts === 1 ? 'hostOne' : 'hostMany')}
+                </span>
+              )}
+              {isSessionHost && <HandsChip />}
+            </section>
+          )}
+          <ActiveSpeakers />
+        </div>
+        <section className="stage-row" aria-label={t('selfPreview')}>
           <figure className="tile self">
-            <LocalPreview client={client} source="screen" />
+            <LocalPreview client={client} source="camera" />
             <figcaption className="caption">
-              <Icon name="screen" size={16} /> <span>{t('sourceScreen')}</span>
+              <Icon name="camera" size={16} /> <span>{t('selfPreview')}</span>
             </figcaption>
           </figure>
-        )}
-        {videos.map((m) => (
-          <Tile key={m.consumerId} client={client} media={m} className={m.sessionKey === 'main' && session?.key !== 'main' ? 'national' : ''} />
-        ))}
-      </section>
-      <section className="controls">
-        {SOURCES.map(({ source, icon, start, stop }) => (
-          <button
-            key={source}
-            data-control={source}
-            data-on={publishing[source]}
-            aria-pressed={publishing[source]}
-            className={publishing[source] ? 'on' : ''}
-            onClick={() => void (publishing[source] ? client.stop(source) : client.start(source))}
-          >
-            <Icon name={icon} /> {t(publishing[source] ? stop : start)}
-          </button>
-        ))}
-        {isSessionHost && <RecordingControl client={client} />}
-        {deviceError && <p className="error" role="alert" data-device-error={deviceError}>{deviceErrorText(t, deviceError)}</p>}
-      </section>
-      {isNational && <BreakoutPanel client={client} />}
-      {(isSessionHost || !isNational) && (
-        <section className="attendance" aria-label={t('viewers')}>
-          <div>
-            <span className="big" data-testid="viewer-count">{viewers}</span>{' '}
-            {isNational ? t(viewers === 1 ? 'viewerOne' : 'viewerMany') : t('provinceViewers')}
-          </div>
-          {isNational && (
-            <div>
-              <span className="big">{hosts}</span> {t(hosts === 1 ? 'hostOne' : 'hostMany')}
-            </div>
+          {publishing.screen && (
+            <figure className="tile self">
+              <LocalPreview client={client} source="screen" />
+              <figcaption className="caption">
+                <Icon name="screen" size={16} /> <span>{t('sourceScreen')}</span>
+              </figcaption>
+            </figure>
           )}
+          {videos.map((m) => (
+            <Tile key={m.consumerId} client={client} media={m} className={m.sessionKey === 'main' && session?.key !== 'main' ? 'national' : ''} />
+          ))}
         </section>
-      )}
-      <ActiveSpeakers />
-      <DeclinedNotice />
-      <QaArea client={client} />
-      {isSessionHost && <SpeakersPanel client={client} />}
-      {isSessionHost && <HandQueuePanel client={client} />}
-      <ParticipantsPanel client={client} canInvite={isSessionHost} />
+        <section className="controls">
+          {SOURCES.map(({ source, icon, start, stop }) => (
+            <button
+              key={source}
+              data-control={source}
+              data-on={publishing[source]}
+              aria-pressed={publishing[source]}
+              className={publishing[source] ? 'on' : ''}
+              onClick={() => void (publishing[source] ? client.stop(source) : client.start(source))}
+            >
+              <Icon name={icon} /> {t(publishing[source] ? stop : start)}
+            </button>
+          ))}
+          {isSessionHost && <RecordingControl client={client} />}
+          {deviceError && <p className="error" role="alert" data-device-error={deviceError}>{deviceErrorText(t, deviceError)}</p>}
+        </section>
+        <DeclinedNotice />
+        {isSessionHost && <SpeakersPanel client={client} />}
+        {isNational && <BreakoutPanel client={client} />}
+        <ReactionStripView />
+      </div>
+      {/* The rest in a column of its own, scrolled on its own: the queue first. */}
+      <aside className="console-side" aria-label={t('consoleSide')}>
+        {isSessionHost && <HandQueuePanel client={client} />}
+        <QaArea client={client} />
+        <ParticipantsPanel client={client} canInvite={isSessionHost} />
+        <RecordingsList meetingId={client.meetingId} token={client.token} />
+      </aside>
       {remote.filter((m) => m.kind === 'audio').map((m) => (
         <RemoteAudio key={m.consumerId} client={client} media={m} />
       ))}
-      <RecordingsList meetingId={client.meetingId} token={client.token} />
     </main>
+  );
+}
+
+/**
+ * The number of raised hands beside the viewers, always in sight; it leads to the queue (on a
+ * phone the queue is further down the page).
+ */
+function HandsChip() {
+  const t = useT();
+  const total = useStore((s) => s.handSummary?.total ?? 0);
+  return (
+    <a
+      className={total > 0 ? 'hands-chip raised' : 'hands-chip'}
+      href="#hand-queue"
+      data-testid="hands-chip"
+      onClick={(e) => {
+        e.preventDefault();
+        const queue = document.getElementById('hand-queue');
+        queue?.scrollIntoView({ block: 'start', behavior: 'smooth' });
+        queue?.focus({ preventScroll: true });
+      }}
+    >
+      <Icon name="hand" size={18} /> <span className="big">{total}</span> {t('handsTotal')}
+    </a>
   );
 }

@@ -4,7 +4,7 @@ import { useStore } from '../state/store';
 import { useQa } from './qaApi';
 import { PinnedBanner, QaHostPanel, QaViewerPanel } from './QaPanels';
 import { PollHostPanel, PollViewerPanel } from './PollPanels';
-import { ReactionButtons, ReactionStripView } from './Reactions';
+import { ReactionButtons } from './Reactions';
 import './qa.css';
 
 export function QaArea({ client }: { client: MeetingClient }) {
@@ -25,7 +25,7 @@ export function QaArea({ client }: { client: MeetingClient }) {
   return (
     <div className="qa-area host">
       <PinnedBanner />
-      <ReactionStripView />
+      {/* The reactions strip is on the console's live column (HostPage). */}
       <QaHostPanel api={api} />
       {role === 'host' && <PollHostPanel api={api} />}
     </div>
