@@ -1,6 +1,6 @@
 /**
  * Regenerates the README's screenshots: the sign-in page a newcomer sees at the printed URL, the
- * host console on air, a teacher's view, a province breakout (its host's console and a teacher
+ * host console on air at 1280×800 (a speaker, two hands waiting), a teacher's view, a province breakout (its host's console and a teacher
  * there, and a province without its host on a phone), and the teacher page on a phone (390×844).
  * Loopback only.
  *   node --import tsx scripts/screenshots.ts
@@ -37,11 +37,24 @@ try {
   await signIn(phone, server.url, 'gv-hcm-1');
   await waitFor(() => host.textContent('[data-testid="viewer-count"]'), (t) => t === '4', 15_000, 'viewer count (three teachers and a province host)');
   await host.waitForSelector('[data-testid="on-air"]', { timeout: 20_000 });
+  // A teacher speaks (invited from the queue) while two others wait with their hands up.
+  const speakerCtx = await newContext(browser);
+  const speaker = await speakerCtx.newPage();
+  await signIn(speaker, server.url, 'gv-dn-1');
+  await speaker.click('button[data-action="hand"]');
+  await host.locator('.queue-row[data-user-id="gv-dn-1"] button[data-action="invite"]').click();
+  await speaker.click('button[data-action="accept"]');
+  await host.waitForSelector('[data-speaker="gv-dn-1"][data-state="speaking"]');
   await teacher.click('button[data-action="hand"]');
+  await phone.click('button[data-action="hand"]');
   await host.waitForSelector('.queue-row[data-user-id="gv-lc-1"]');
+  await host.waitForSelector('.queue-row[data-user-id="gv-hcm-1"]');
   await new Promise((r) => setTimeout(r, 1_500));
   await teacher.screenshot({ path: 'docs/teacher.png' });
-  await host.screenshot({ path: 'docs/host.png', fullPage: true });
+  // The console as a host sees it on a 1280×800 screen, without scrolling.
+  await host.screenshot({ path: 'docs/host.png' });
+  await host.click('[data-speaker="gv-dn-1"] button[data-action="revoke"]');
+  await phone.click('button[data-action="hand"]');
   await phone.waitForSelector('video[data-consumer-id]');
   await new Promise((r) => setTimeout(r, 1_000));
   await phone.screenshot({ path: 'docs/mobile.png' });

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { MeetingClient } from './client/MeetingClient';
-import { useStore } from './state/store';
+import { hasReturnPath, takeReturnPath, useStore } from './state/store';
 import { useMeetingClient } from './client/useMeetingClient';
 import { StatusBar } from './components/StatusBar';
 import { SignInPage } from './pages/SignInPage';
@@ -19,6 +19,26 @@ function MeetingOver() {
       <h1>{t(info?.reason === 'deleted' ? 'deletedTitle' : 'endedTitle')}</h1>
       <p>{t(info?.reason === 'deleted' ? 'deletedText' : 'endedByHost')}</p>
       <p>{t('endedSummary')} {t('endedPanelText')}</p>
+    </main>
+  );
+}
+
+/**
+ * The sign-in is over (expired, revoked, or refused): one thing to do, with one button, and back
+ * to this very page afterwards. Nothing behind it keeps asking the server meanwhile (the pages
+ * and the meeting's connection are closed while this shows).
+ */
+function SignInAgain() {
+  const t = useT();
+  const signInAgain = useStore((s) => s.signInAgain);
+  return (
+    <main className="lobby" data-state="signin-expired">
+      <h1>{t('signInAgainTitle')}</h1>
+      <p>{t('signInAgainText')}</p>
+      {/* The one action there is: focus goes to it. */}
+      <button className="primary" data-action="sign-in-again" autoFocus onClick={signInAgain}>
+        {t('signInAgain')}
+      </button>
     </main>
   );
 }
@@ -55,6 +75,7 @@ export function App() {
   const meetingId = useStore((s) => s.meetingId);
   const role = useStore((s) => s.account?.role);
   const lang = useStore((s) => s.lang);
+  const expired = useStore((s) => s.signInExpired);
   // With a database the server schedules meetings: "My meetings" and join links replace the
   // single demo meeting.
   const scheduled = useHasMeetings(token);
@@ -64,8 +85,11 @@ export function App() {
     document.documentElement.lang = lang;
   }, [lang]);
   useEffect(() => {
-    // A join link (/m/<id>) survives signing in.
-    if (!token && window.location.pathname.startsWith('/m/')) return;
+    // Signed in again after the last sign-in expired: back to where it happened.
+    const back = token ? takeReturnPath() : null;
+    if (back) window.history.replaceState(null, '', back);
+    // A join link (/m/<id>) survives signing in (and signing in again keeps the page).
+    if (!token && (window.location.pathname.startsWith('/m/') || hasReturnPath())) return;
     if (token && scheduled !== false) {
       if (scheduled && !/^\/(meetings|m\/)/.test(window.location.pathname)) window.history.replaceState(null, '', '/meetings');
       return;
@@ -78,7 +102,9 @@ export function App() {
   return (
     <>
       <StatusBar client={client} />
-      {token && scheduled ? (
+      {token && expired ? (
+        <SignInAgain />
+      ) : token && scheduled ? (
         <MeetingsApp token={token} renderMeeting={(id) => <Meeting key={id} token={token} meetingId={id} isHost={isHost} onClient={setClient} />} />
       ) : token && scheduled === null ? null : token && meetingId ? (
         <>

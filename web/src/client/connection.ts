@@ -79,7 +79,7 @@ export class Connection {
       this.#refresh.schedule();
       this.#hooks.join();
     });
-    this.#socket.on('sessionExpired', () => useStore.getState().setStatus('unauthorized'));
+    this.#socket.on('sessionExpired', () => signInOver());
     this.#socket.on('disconnectReason', ({ reason }) => {
       this.#serverReason = reason;
     });
@@ -99,7 +99,7 @@ export class Connection {
         // No automatic retry: this tab and the other would take turns forever.
         useStore.getState().setStatus('replaced');
       } else if (reason === 'session_expired') {
-        useStore.getState().setStatus('unauthorized');
+        signInOver();
       } else if (this.#moving) {
         // Our own move (#moveAfter connects again itself), or the draining server closing us after
         // our turn, or the node gone under us: connect again now; the balancer picks another node.
@@ -114,7 +114,7 @@ export class Connection {
     });
     this.#socket.on('connect_error', (err: Error & { data?: WireError }) => {
       if (err.data?.code === 'unauthorized') {
-        useStore.getState().setStatus('unauthorized');
+        signInOver();
       } else if (err.data?.code === 'draining') {
         // Reached a node that is shutting down (the balancer has not noticed yet): try again.
         this.#moving = true;
@@ -262,4 +262,11 @@ export class Connection {
       this.retryLater(0);
     }, Math.max(0, Math.min(afterMs, 10 * 60_000)));
   }
+}
+
+/** The server refused the sign-in (expired, revoked, invalid): no retry; the page asks to sign in again. */
+function signInOver(): void {
+  const store = useStore.getState();
+  store.setStatus('unauthorized');
+  store.setSignInExpired();
 }

@@ -112,8 +112,14 @@ export class JoinFlow {
     }
     if (!conn.connected) return; // the disconnect handler has scheduled the retry
     const retry = this.#fallback.retryDelay(error instanceof RequestError && error.retryAfterMs ? error.retryAfterMs : jitter(3_000));
-    if (error instanceof RequestError && (error.code === 'forbidden' || error.code === 'unauthorized')) {
+    if (error instanceof RequestError && error.code === 'unauthorized') {
       useStore.getState().setStatus('unauthorized');
+      useStore.getState().setSignInExpired();
+      return;
+    }
+    if (error instanceof RequestError && error.code === 'forbidden') {
+      // Signed in, but not in this meeting's audience: retrying will not change that.
+      useStore.getState().setStatus('forbidden');
       return;
     }
     // 'unavailable': the meeting has no room right now; the server's retry-after is jittered.

@@ -1,7 +1,9 @@
 /**
  * Keeps the connection's token fresh: a minute before it expires (halfway, for short ones) it gets
  * a new one from the page (`refreshToken` option) and hands it to the server (`refreshToken`), so a
- * long meeting is not cut off when the sign-in token runs out.
+ * long meeting is not cut off when the sign-in token runs out. A refresh that fails (an HTTP
+ * error, the network, the server refusing) is tried again, sooner each time the end comes closer,
+ * until the token has run out; then the server ends the connection and the page asks to sign in.
  */
 import { warn } from './warn';
 
@@ -26,6 +28,8 @@ export class TokenRefresh {
   readonly #holder: TokenHolder;
   readonly #fetch: (() => Promise<string | null>) | undefined;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  /** Failed refreshes in a row. */
+  #failures = 0;
 
   /** @param fetch gets a fresh token (null: none available); without it nothing is refreshed */
   constructor(holder: TokenHolder, fetch: (() => Promise<string | null>) | undefined) {
@@ -51,11 +55,25 @@ export class TokenRefresh {
   async #refresh(): Promise<void> {
     try {
       const token = await this.#fetch?.();
-      if (!token || this.#holder.closed) return;
+      if (this.#holder.closed) return;
+      if (!token) throw new Error('no fresh token');
       await this.#holder.useToken(token);
+      this.#failures = 0;
+      this.schedule();
     } catch (error) {
       warn('refreshToken', error);
+      this.#retry();
     }
-    this.schedule();
+  }
+
+  /** Again in 2, 4, 8 … s (at most 30 s, and within what the token has left), while it lasts. */
+  #retry(): void {
+    if (this.#holder.closed) return;
+    this.#failures += 1;
+    const exp = tokenExpiry(this.#holder.token);
+    const left = exp ? exp * 1000 - Date.now() : 0;
+    if (left <= 0) return;
+    const wait = Math.min(2 ** this.#failures * 1_000, 30_000, Math.max(500, left / 2));
+    this.#timer = setTimeout(() => void this.#refresh(), wait * (0.8 + Math.random() * 0.4));
   }
 }

@@ -16,6 +16,7 @@ const STATUS_TEXT: Record<ConnectionStatus, StringKey> = {
   flooded: 'statusFlooded',
   failed: 'statusFailed',
   unauthorized: 'statusUnauthorized',
+  forbidden: 'statusForbidden',
   ended: 'statusEnded',
 };
 

@@ -1,5 +1,11 @@
 /** The meetings HTTP API, with the signed-in token as a bearer. */
 import type { MeetingInfo, MeetingRights } from '../../../signaling/schedule/types';
+import { useStore } from '../state/store';
+
+/** A 401: the sign-in is over (expired or revoked); the page asks to sign in again. */
+function refused(status: number): void {
+  if (status === 401) useStore.getState().setSignInExpired();
+}
 
 export type MeetingView = MeetingInfo & { rights: MeetingRights; serverTime?: string };
 
@@ -26,6 +32,7 @@ export async function api<T>(token: string, method: string, path: string, body?:
   if (res.status === 204) return undefined as T;
   const json = (await res.json().catch(() => null)) as { error?: { code: string; message: string; field?: string; retryAfterMs?: number } } | null;
   if (!res.ok) {
+    refused(res.status);
     const e = json?.error;
     throw new ApiError(res.status, e?.code ?? 'internal', e?.message ?? `HTTP ${res.status}`, e?.field, e?.retryAfterMs);
   }
@@ -35,7 +42,10 @@ export async function api<T>(token: string, method: string, path: string, body?:
 /** Downloads an export (the bearer header cannot ride on a plain link). */
 export async function download(token: string, path: string, filename: string): Promise<void> {
   const res = await fetch(path, { headers: { authorization: `Bearer ${token}` } });
-  if (!res.ok) throw new ApiError(res.status, 'internal', `HTTP ${res.status}`);
+  if (!res.ok) {
+    refused(res.status);
+    throw new ApiError(res.status, res.status === 401 ? 'unauthorized' : 'internal', `HTTP ${res.status}`);
+  }
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement('a');
   a.href = url;

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useStore } from '../state/store';
 
 /**
  * Whether this server schedules meetings (it has a database): true, false, or null while asking.
@@ -13,7 +14,12 @@ export function useHasMeetings(token: string | null): boolean | null {
     }
     let stop = false;
     fetch('/api/meetings', { headers: { authorization: `Bearer ${token}` } })
-      .then((r) => !stop && setHas(r.status !== 404))
+      .then((r) => {
+        if (stop) return;
+        // Refused: the sign-in is over (the page asks to sign in again); either way it schedules.
+        if (r.status === 401) useStore.getState().setSignInExpired();
+        setHas(r.status !== 404);
+      })
       .catch(() => !stop && setHas(false));
     return () => {
       stop = true;

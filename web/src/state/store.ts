@@ -48,6 +48,14 @@ export interface SessionSlice {
   setLang: (lang: Lang) => void;
   signIn: (token: string, meetingId: string, account: Account) => void;
   signOut: () => void;
+  /**
+   * The server refused this sign-in (expired, revoked or not valid): every page then asks to sign
+   * in again (one button, back to the same page) instead of retrying against a 401.
+   */
+  signInExpired: boolean;
+  setSignInExpired: () => void;
+  /** Signs out, and comes back to this page once signed in again. */
+  signInAgain: () => void;
 }
 
 /**
@@ -70,6 +78,7 @@ export type ConnectionStatus =
   | 'flooded'
   | 'failed'
   | 'unauthorized'
+  | 'forbidden'
   | 'ended';
 
 /** A join waiting its turn in the cluster's queue (the `queued` answer to `join`). */
@@ -231,9 +240,32 @@ const createSessionSlice: StateCreator<Store, [], [], SessionSlice> = (set) => (
   },
   signOut: () => {
     sessionStorage.removeItem(SESSION_KEY);
-    set({ token: null, meetingId: null, account: null });
+    set({ token: null, meetingId: null, account: null, signInExpired: false });
+  },
+  signInExpired: false,
+  setSignInExpired: () => set((s) => (s.token && !s.signInExpired ? { signInExpired: true } : {})),
+  signInAgain: () => {
+    sessionStorage.setItem(RETURN_KEY, window.location.pathname + window.location.search);
+    sessionStorage.removeItem(SESSION_KEY);
+    set({ token: null, meetingId: null, account: null, signInExpired: false });
   },
 });
+
+const RETURN_KEY = 'hoinghi.returnTo';
+
+/**
+ * The page to go back to after signing in again (then forgotten): only a path of this site,
+ * never another address.
+ */
+export function hasReturnPath(): boolean {
+  return sessionStorage.getItem(RETURN_KEY) !== null;
+}
+
+export function takeReturnPath(): string | null {
+  const path = sessionStorage.getItem(RETURN_KEY);
+  sessionStorage.removeItem(RETURN_KEY);
+  return path && /^\/(?![\/\\])/.test(path) ? path : null;
+}
 
 const createConnectionSlice: StateCreator<Store, [], [], ConnectionSlice> = (set) => ({
   status: 'idle',
