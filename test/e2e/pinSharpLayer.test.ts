@@ -166,6 +166,23 @@ describe('pin and full screen ask for the sharp layer in the mass-audience profi
     await waitFor(() => observe(teacher, camera), (o) => o !== null && o.preferred === 1, 30_000, 'the middle layer preferred after unpinning');
   });
 
+  it('data saver puts a screen share on its lower layer too (half its size), and turned off brings the full size back', async () => {
+    const screen = 'video[data-source="screen"]';
+    await teacher.waitForSelector(screen, { timeout: 30_000 });
+    // Full size first: the screen's upper layer (of two) is the one a viewer gets.
+    const full = await waitFor(() => observe(teacher, screen), (o) => o !== null && o.current === 1 && o.frameWidth > 0, RAMP_MS, 'the screen share at full size');
+    await teacher.click('button[data-action="data-saver"]');
+    const low = await waitFor(
+      () => observe(teacher, screen),
+      (o) => o !== null && o.preferred === 0 && o.current === 0 && o.frameWidth > 0 && o.frameWidth <= full!.frameWidth * 0.6,
+      RAMP_MS,
+      'the screen share on its lower layer with data saver',
+    );
+    expect(low!.frameWidth).toBeLessThan(full!.frameWidth);
+    await teacher.click('button[data-action="data-saver"]');
+    await waitFor(() => observe(teacher, screen), (o) => o !== null && o.current === 1 && o.frameWidth > low!.frameWidth, RAMP_MS, 'the screen share at full size again');
+  });
+
   it('the teacher page with its pin and full-screen buttons is accessible on a 390×844 phone', async () => {
     const ctx = await phoneContext(browser, contexts);
     const page = await ctx.newPage();

@@ -71,7 +71,7 @@ export class LayerFlow {
 
   /** The highest layer any video here asks for now (null: no video), for the page's layer control. */
   #wantedLayer(): number | null {
-    // A screen share has one layer: no ceiling changes what it sends.
+    // The page's layer control speaks of cameras (a screen share's two layers follow the same ceiling on the server).
     const video = [...this.#consumers.values()].filter((c) => c.kind === 'video' && !c.closed && c.appData.source !== 'screen');
     if (video.length === 0) return null;
     const { dataSaver, massAudienceReceive } = useStore.getState();

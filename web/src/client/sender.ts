@@ -14,7 +14,14 @@ import { OnAirWatch } from './onAirWatch';
 import { wireTransport } from './wireTransport';
 import { warn } from './warn';
 
-const SCREEN_ENCODINGS: msTypes.RtpEncodingParameters[] = [{ maxBitrate: 1_500_000, maxFramerate: 10 }];
+/**
+ * A screen share in two layers: half size at 5 fps and 150 kbps (data saver, a weak link's
+ * ceiling), and full size at 10 fps. Without the lower one, data saver left a share at full size.
+ */
+const SCREEN_ENCODINGS: msTypes.RtpEncodingParameters[] = [
+  { scaleResolutionDownBy: 2, maxBitrate: 150_000, maxFramerate: 5 },
+  { scaleResolutionDownBy: 1, maxBitrate: 1_500_000, maxFramerate: 10 },
+];
 
 const isSource = (s: unknown): s is MediaSource => s === 'camera' || s === 'mic' || s === 'screen';
 
