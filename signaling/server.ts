@@ -41,6 +41,7 @@ import { DatabaseBreakoutPlans } from './schedule/breakoutPlanSource';
 import type { JoinAuthorizer } from './meeting/JoinAuthorizer';
 import { DatabaseJoinAuthorizer, TokenListAuthorizer } from './schedule/joinAuthorizers';
 import { meetingRouter } from './http/meetingRoutes';
+import { staffRouter } from './http/staffRoutes';
 import { seedDemo } from './demo/seedDemo';
 import { Retention } from './schedule/retention';
 import { MeetingRepo } from './schedule/meetingRepo';
@@ -253,6 +254,8 @@ export class HoinghiServer {
       ...(repo ? { isOver: async (id: string) => repo.get(id).then((m) => (!m ? 'deleted' : m.endedAt !== null ? 'ended' : null)) } : {}),
     });
     if (data) {
+      // The staff directory (co-host picker) learns hosts as they open their meetings: before them.
+      app.use(staffRouter({ db: data.db, tokens: this.tokens }));
       // Before the API router: its 4 kB body limit is for sign-in, not for school audiences.
       app.use(
         meetingRouter({

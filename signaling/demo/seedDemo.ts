@@ -9,6 +9,8 @@ import { logger } from '../../common/log';
 import { MeetingRepo } from '../schedule/meetingRepo';
 import { demoAccountOrg, generateSchools, generateTeachers } from './demoData';
 import { orgCounts, seedProvinces, upsertSchools, upsertTeachers } from '../org/orgRepo';
+import { upsertStaff } from '../org/staffRepo';
+import { DEMO_ACCOUNTS } from '../auth/demoAccounts';
 
 const log = logger('demo-data');
 
@@ -34,6 +36,13 @@ async function load(db: Db, seed: DemoSeed): Promise<void> {
   const own = demoAccountOrg();
   await upsertSchools(db, own.schools);
   await upsertTeachers(db, own.teachers);
+  // The demo's hosts and province hosts, for the co-host picker.
+  await upsertStaff(
+    db,
+    DEMO_ACCOUNTS.flatMap(({ claims: c }) =>
+      c.role === 'teacher' ? [] : [{ id: c.sub, name: c.name, role: c.role, province: c.role === 'province_host' ? (c.province ?? null) : null }],
+    ),
+  );
   const meetings = new MeetingRepo(db);
   if (!(await meetings.get(seed.meetingId))) {
     const now = Date.now();

@@ -20,6 +20,19 @@ export interface SchoolsAnswer {
   schools: { code: string; name: string }[];
 }
 
+/** One of the staff who may host (the co-host picker). */
+export interface StaffMember {
+  id: string;
+  name: string;
+  role: 'host' | 'province_host';
+  province: string | null;
+}
+
+/** GET /api/staff?q=… (a search) or ?ids=a,b (names for ids already chosen) */
+export interface StaffAnswer {
+  staff: StaffMember[];
+}
+
 /** A demo account, as the sign-in page shows it. */
 export interface DemoAccountInfo {
   id: string;

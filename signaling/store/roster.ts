@@ -2,6 +2,7 @@
  * Rules about the roster that both stores share: who hosts a session, how a session's
  * participants are counted, and how a participant search matches.
  */
+import { fold } from '../../common/fold';
 import type { Role } from '../protocol/events';
 import type { Participant, ParticipantQuery, SessionCounts } from './types';
 
@@ -32,15 +33,7 @@ export function countBy(roster: Iterable<Participant>, field: 'province' | 'scho
   return out;
 }
 
-/** Lower case without Vietnamese diacritics ("Đà Nẵng" → "da nang"), for searching names. */
-export function fold(text: string): string {
-  return text
-    .normalize('NFD')
-    .replace(/\p{M}/gu, '')
-    .replace(/đ/g, 'd')
-    .replace(/Đ/g, 'd')
-    .toLowerCase();
-}
+export { fold };
 
 export function matchesQuery(p: Participant, q: ParticipantQuery): boolean {
   if (q.province !== undefined && p.province !== q.province) return false;

@@ -2,6 +2,7 @@
  * A tiny organisation for database tests, and an express app serving the meetings API on a free
  * loopback port with real tokens.
  */
+import { staffRouter } from '../../signaling/http/staffRoutes';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -53,7 +54,8 @@ export interface Api {
 
 export async function startApi(db: Db, options: { quota?: CreationQuota } = {}): Promise<Api> {
   const app = express();
-  // The API alone: no live meetings to end.
+  // The API alone: no live meetings to end. The staff directory first, as in the server.
+  app.use(staffRouter({ db, tokens }));
   app.use(meetingRouter({ db, tokens, onChanged: () => undefined, onEnded: async () => undefined, quota: options.quota }));
   app.use(errorHandler);
   const server = http.createServer(app);

@@ -96,7 +96,7 @@ export function MyMeetingsPage({ token }: { token: string }) {
                   </a>
                 )}
                 {m.state === 'ended' && <ReplayLink meetingId={m.id} token={token} />}
-                {m.rights.manage && m.state !== 'ended' && <button onClick={() => setEditing(m)}>{t('editMeeting')}</button>}
+                {m.rights.manage && m.state !== 'ended' && <button data-action="edit" onClick={() => setEditing(m)}>{t('editMeeting')}</button>}
                 {m.rights.dashboard && (
                   <a className="button secondary" href={`/m/${m.id}/attendance`} onClick={(e) => { e.preventDefault(); go(`/m/${m.id}/attendance`); }}>
                     {t('dashboard')}

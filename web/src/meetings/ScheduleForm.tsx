@@ -5,7 +5,8 @@ import { useStore } from '../state/store';
 import { useProvinces } from '../components/useProvinces';
 import { errorText } from '../i18n/errors';
 import { ApiError, api, type MeetingView } from './api';
-import type { SchoolsAnswer } from '../../../signaling/protocol/http';
+import type { SchoolsAnswer, StaffMember } from '../../../signaling/protocol/http';
+import { CoHostPicker, loadCoHosts } from './CoHostPicker';
 
 type Kind = 'country' | 'provinces' | 'schools';
 
@@ -31,9 +32,17 @@ export function ScheduleForm({ token, meeting, onDone }: { token: string; meetin
   const [schoolProvince, setSchoolProvince] = useState(own ?? '01');
   const [schools, setSchools] = useState<{ code: string; name: string }[]>([]);
   const [chosenSchools, setChosenSchools] = useState<string[]>(meeting?.audience.kind === 'schools' ? meeting.audience.schools : []);
-  const [coHosts, setCoHosts] = useState((meeting?.coHosts ?? []).join(', '));
+  const [coHosts, setCoHosts] = useState<StaffMember[]>(() => (meeting?.coHosts ?? []).map((id) => ({ id, name: id, role: 'host', province: null })));
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+
+  // Editing: the co-hosts' names, from the staff directory.
+  useEffect(() => {
+    if (!meeting || meeting.coHosts.length === 0) return;
+    loadCoHosts(token, meeting.coHosts)
+      .then(setCoHosts)
+      .catch(() => undefined); // the ids stay shown; saving keeps them
+  }, [meeting, token]);
 
   useEffect(() => {
     if (kind !== 'schools') return;
@@ -53,7 +62,7 @@ export function ScheduleForm({ token, meeting, onDone }: { token: string; meetin
       startsAt: startsAt.toISOString(),
       endsAt: new Date(startsAt.getTime() + duration * 60_000).toISOString(),
       audience: kind === 'country' ? { kind } : kind === 'provinces' ? { kind, provinces: chosenProvinces } : { kind, schools: chosenSchools },
-      coHosts: coHosts.split(',').map((s) => s.trim()).filter(Boolean),
+      coHosts: coHosts.map((c) => c.id),
     };
     try {
       await api(token, meeting ? 'PUT' : 'POST', meeting ? `/api/meetings/${meeting.id}` : '/api/meetings', body);
@@ -134,10 +143,7 @@ export function ScheduleForm({ token, meeting, onDone }: { token: string; meetin
           </div>
         )}
       </fieldset>
-      <label>
-        {t('coHosts')}
-        <input name="cohosts" value={coHosts} onChange={(e) => setCoHosts(e.target.value)} />
-      </label>
+      <CoHostPicker token={token} chosen={coHosts} onChange={setCoHosts} exclude={account?.id ?? null} />
       {error && <p className="error" role="alert">{error}</p>}
       <div className="controls">
         <button className="primary" type="submit" disabled={busy}>
