@@ -42,6 +42,7 @@ import type { JoinAuthorizer } from './meeting/JoinAuthorizer';
 import { DatabaseJoinAuthorizer, TokenListAuthorizer } from './schedule/joinAuthorizers';
 import { meetingRouter } from './http/meetingRoutes';
 import { staffRouter } from './http/staffRoutes';
+import { orgRouter } from './http/orgRoutes';
 import { seedDemo } from './demo/seedDemo';
 import { Retention } from './schedule/retention';
 import { MeetingRepo } from './schedule/meetingRepo';
@@ -256,6 +257,7 @@ export class HoinghiServer {
     if (data) {
       // The staff directory (co-host picker) learns hosts as they open their meetings: before them.
       app.use(staffRouter({ db: data.db, tokens: this.tokens }));
+      app.use(orgRouter({ db: data.db, tokens: this.tokens }));
       // Before the API router: its 4 kB body limit is for sign-in, not for school audiences.
       app.use(
         meetingRouter({

@@ -3,6 +3,7 @@
  * loopback port with real tokens.
  */
 import { staffRouter } from '../../signaling/http/staffRoutes';
+import { orgRouter } from '../../signaling/http/orgRoutes';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -56,6 +57,7 @@ export async function startApi(db: Db, options: { quota?: CreationQuota } = {}):
   const app = express();
   // The API alone: no live meetings to end. The staff directory first, as in the server.
   app.use(staffRouter({ db, tokens }));
+  app.use(orgRouter({ db, tokens }));
   app.use(meetingRouter({ db, tokens, onChanged: () => undefined, onEnded: async () => undefined, quota: options.quota }));
   app.use(errorHandler);
   const server = http.createServer(app);

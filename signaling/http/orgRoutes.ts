@@ -1,0 +1,75 @@
+/**
+ * The organisation's records from the ministry's CSV exports (`Authorization: Bearer <token>`,
+ * national hosts only; the body is the file, streamed, up to 512 MiB):
+ *   POST /api/org/schools.csv?mode=valid-lines|all-or-nothing    header code,name,province
+ *   POST /api/org/teachers.csv?mode=…                            header id,name,school,subject
+ * The answer is the per-line report (org/csvImport.ts): rows imported, bad lines with their number
+ * and reason (the first 100). `valid-lines` (the default) imports the good lines; `all-or-nothing`
+ * imports nothing if any line is bad. A file that is not one (its header, or too many bad lines)
+ * is a 400 saying why. One import at a time per node (409 meanwhile).
+ *   curl -H "Authorization: Bearer $TOKEN" --data-binary @teachers.csv https://…/api/org/teachers.csv
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { TokenVerifier } from '../auth/tokens';
+import type { Db } from '../db/Db';
+import { AppError, FieldError, forbidden } from '../protocol/errors';
+import { IMPORT_MODES, ImportError, importSchoolsCsv, importTeachersCsv, type ImportMode } from '../org/csvImport';
+import { logger } from '../../common/log';
+
+const log = logger('org-import');
+
+/** The largest file taken (1.5 M teachers are ~100 MB). */
+export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
+
+export interface OrgRouteDeps {
+  db: Db;
+  tokens: TokenVerifier;
+}
+
+/** Passes bytes through, failing once more than `max` have come. */
+class ByteLimit extends Transform {
+  #seen = 0;
+  constructor(private readonly max: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.#seen += chunk.length;
+    if (this.#seen > this.max) return done(new AppError('bad_request', `the file is larger than ${this.max} bytes`));
+    done(null, chunk);
+  }
+}
+
+export function orgRouter(deps: OrgRouteDeps): Router {
+  const router = express.Router();
+  let running: string | null = null;
+
+  const importer = (what: 'schools' | 'teachers') => (req: Request, res: Response, next: NextFunction) => {
+    void (async () => {
+      const header = req.headers.authorization;
+      const who = deps.tokens.verify(typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined);
+      if (who.role !== 'host') throw forbidden('only national hosts import the organisation');
+      const mode = req.query.mode ?? 'valid-lines';
+      if (typeof mode !== 'string' || !(IMPORT_MODES as readonly string[]).includes(mode)) throw new FieldError('mode', `mode must be one of ${IMPORT_MODES.join(', ')}`);
+      if (running) throw new AppError('conflict', `an import of ${running} is running on this node; try again when it ends`);
+      running = what;
+      try {
+        const input = req.pipe(new ByteLimit(MAX_IMPORT_BYTES));
+        req.on('error', (e) => input.destroy(e));
+        const options = { mode: mode as ImportMode };
+        const report = what === 'schools' ? await importSchoolsCsv(deps.db, input, options) : await importTeachersCsv(deps.db, input, options);
+        log.info({ what, by: who.sub, mode, imported: report.imported, skipped: report.skipped, committed: report.committed }, 'organisation import');
+        res.json(report);
+      } catch (error) {
+        if (error instanceof ImportError) throw new AppError('bad_request', `not a ${what} file: ${error.message}`);
+        throw error;
+      } finally {
+        running = null;
+      }
+    })().catch(next);
+  };
+
+  router.post('/api/org/schools.csv', importer('schools'));
+  router.post('/api/org/teachers.csv', importer('teachers'));
+  return router;
+}
