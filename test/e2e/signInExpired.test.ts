@@ -78,6 +78,14 @@ describe('a sign-in that is over', () => {
     await new Promise((r) => setTimeout(r, 5_000));
     expect(counts.all).toBe(asked);
     await expectAccessible(page);
+    // On a phone too: the button in sight, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    const button = await page.$eval('button[data-action="sign-in-again"]', (b) => b.getBoundingClientRect());
+    expect(button.bottom).toBeLessThanOrEqual(844);
+    expect(button.height).toBeGreaterThanOrEqual(44);
+    await expectAccessible(page);
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     await signInAgain(page, 'gv-hn-1');
     await waitFor(async () => new URL(page.url()).pathname, (p) => p === `/m/${meetingId}`, 15_000, 'back at the join link');
