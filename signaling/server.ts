@@ -22,7 +22,7 @@ import { Metrics } from './metrics';
 import { SocketServer } from './socketServer';
 import { apiRouter, errorHandler, metricsHandler } from './http/routes';
 import { staticFiles } from './http/staticFiles';
-import { TokenVerifier } from './auth/tokens';
+import { TokenVerifier, issuedAtMs } from './auth/tokens';
 import { createStore, type MeetingStore } from './store';
 import { createAdapter } from './adapter';
 import { connectRedis, type RedisClient } from '../common/redis';
@@ -42,6 +42,10 @@ import type { JoinAuthorizer } from './meeting/JoinAuthorizer';
 import { DatabaseJoinAuthorizer, TokenListAuthorizer } from './schedule/joinAuthorizers';
 import { meetingRouter } from './http/meetingRoutes';
 import { staffRouter } from './http/staffRoutes';
+import { signOutRouter } from './http/signOutRoutes';
+import { Revocations } from './auth/revocations';
+import { revocationRepo } from './auth/revocationRepo';
+import { SignInEnds } from './signInEnds';
 import { orgRouter } from './http/orgRoutes';
 import { seedDemo } from './demo/seedDemo';
 import { Retention } from './schedule/retention';
@@ -88,6 +92,9 @@ export class HoinghiServer {
   readonly hlsIndex: HlsIndex;
   /** Ends meetings live (their end or deletion), here and on the other signaling nodes. */
   readonly ender: MeetingEnder;
+  /** Ended sign-ins (sign-out, revoke): refused tokens, and their sockets closed on every node. */
+  readonly revocations: Revocations;
+  readonly signInEnds: SignInEnds;
   /** The separate metrics listener (HOINGHI_METRICS_PORT set, or cluster mode). */
   readonly metricsServer: http.Server | null;
   readonly store: MeetingStore;
@@ -128,6 +135,9 @@ export class HoinghiServer {
       queued: (lane) => this.metrics.admissions.inc({ lane, outcome: 'queued' }),
     });
     this.tokens = new TokenVerifier(config.jwt);
+    // A week: the longest a token of ours lives (HOINGHI_DEMO_TOKEN_TTL_S at most); older revocations change nothing.
+    this.revocations = new Revocations({ store: data ? revocationRepo(data.db) : null, maxTokenAgeMs: 7 * 24 * 3600_000 });
+    this.tokens.revoked = (claims) => this.revocations.isRevoked(claims.sub, issuedAtMs(claims));
     const trusted = new TrustedProxies(config.edge.trustedProxies);
     this.drainer = new Drain(config.drain);
     this.gate = new SocketGate({
@@ -254,6 +264,8 @@ export class HoinghiServer {
       // joins but does not cut off a meeting that runs long.
       ...(repo ? { isOver: async (id: string) => repo.get(id).then((m) => (!m ? 'deleted' : m.endedAt !== null ? 'ended' : null)) } : {}),
     });
+    this.signInEnds = new SignInEnds({ io: this.sockets.io, revocations: this.revocations, clustered: config.redis !== undefined });
+    app.use(signOutRouter({ tokens: this.tokens, end: (userId) => this.signInEnds.end(userId) }));
     if (data) {
       // The staff directory (co-host picker) learns hosts as they open their meetings: before them.
       app.use(staffRouter({ db: data.db, tokens: this.tokens }));
@@ -329,6 +341,8 @@ export class HoinghiServer {
     const queues = new QueueWatch(config.queueStallMs);
     const data = config.database ? await HoinghiServer.#openData(config, queues) : null;
     const server = new HoinghiServer(config, control, store, adapter, redis, admission, data, queues, endpoint);
+    // The revocations recorded so far (a restart refuses what was revoked before it).
+    await server.revocations.start();
     await new Promise<void>((resolve, reject) => {
       server.httpServer.once('error', reject);
       server.httpServer.listen(config.http.port, config.http.host, () => resolve());
@@ -382,6 +396,8 @@ export class HoinghiServer {
   async close(): Promise<void> {
     if (this.metricsServer) await new Promise<void>((resolve) => this.metricsServer!.close(() => resolve()));
     this.ender.close();
+    this.signInEnds.close();
+    this.revocations.stop();
     await this.live.close();
     await this.live.manager.close();
     await this.recordings.close();

@@ -22,10 +22,17 @@ export const claimsSchema = z.object({
   /** Meetings this token may join. */
   meetings: z.array(z.string().min(1).max(64)).min(1).max(32),
   exp: z.number().int(),
+  /** When it was issued, seconds (a revocation refuses the tokens issued before it). */
+  iat: z.number().int().optional(),
+  /** The same in milliseconds, in tokens this server issues (a revocation is exact for them). */
+  iatMs: z.number().int().optional(),
 });
 
+/** When a token was issued, ms since epoch (0 when it does not say). */
+export const issuedAtMs = (claims: Pick<Claims, 'iat' | 'iatMs'>): number => claims.iatMs ?? (claims.iat ?? 0) * 1000;
+
 export type Claims = z.infer<typeof claimsSchema>;
-export type ClaimsInput = Omit<z.input<typeof claimsSchema>, 'exp'>;
+export type ClaimsInput = Omit<z.input<typeof claimsSchema>, 'exp' | 'iat' | 'iatMs'>;
 
 export type JwtAlgorithm = 'HS256' | 'ES256' | 'RS256';
 
@@ -65,6 +72,8 @@ export class TokenVerifier {
   /** The single key (secret or public key file), or keys by kid (JWKS). */
   readonly #single: VerifyKey | null;
   readonly #byKid: Map<string, VerifyKey>;
+  /** Whether a sign-in was ended before this token's time (auth/revocations.ts); unset: none are. */
+  revoked: ((claims: Claims) => boolean) | null = null;
 
   constructor(settings: TokenSettings) {
     this.settings = settings;
@@ -97,7 +106,7 @@ export class TokenVerifier {
   issue(claims: ClaimsInput, ttlS: number): string {
     const k = this.settings.keys;
     if (k.kind !== 'secret') throw new TokenConfigError('issuing tokens needs HS256 with a secret');
-    return jwt.sign({ ...claims }, k.secret, {
+    return jwt.sign({ ...claims, iatMs: Date.now() }, k.secret, {
       algorithm: 'HS256',
       expiresIn: ttlS,
       issuer: this.settings.issuer,
@@ -125,6 +134,7 @@ export class TokenVerifier {
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new AppError('unauthorized', 'token claims invalid');
+    if (this.revoked?.(claims.data)) throw new AppError('unauthorized', 'sign-in ended (signed out or revoked)');
     return claims.data;
   }
 

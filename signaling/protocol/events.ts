@@ -385,4 +385,6 @@ export interface InterServerEvents {
    * it stops it and answers with it; every other node answers null (recording/recordingRelay.ts).
    */
   stopRecording: (req: { meetingId: string; sessionKey: string }, done: (stopped: { id: string; durationS: number } | null) => void) => void;
+  /** A person's sign-in ended (sign-out, an operator's revoke): every node refuses their older tokens and ends their sockets (signInEnds.ts). */
+  userRevoked: (r: { userId: string; beforeMs: number }) => void;
 }

@@ -216,7 +216,7 @@ function loadSession(): Pick<SessionSlice, 'token' | 'meetingId' | 'account'> {
   return { token: null, meetingId: null, account: null };
 }
 
-const createSessionSlice: StateCreator<Store, [], [], SessionSlice> = (set) => ({
+const createSessionSlice: StateCreator<Store, [], [], SessionSlice> = (set, get) => ({
   lang: (typeof localStorage !== 'undefined' && localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'vi') as Lang,
   audioOnly: typeof localStorage !== 'undefined' && localStorage.getItem(AUDIO_ONLY_KEY) === '1',
   dataSaver: typeof localStorage !== 'undefined' && localStorage.getItem(DATA_SAVER_KEY) === '1',
@@ -239,6 +239,9 @@ const createSessionSlice: StateCreator<Store, [], [], SessionSlice> = (set) => (
     set({ token, meetingId, account });
   },
   signOut: () => {
+    // The sign-in ends on the server too (every node refuses this token and closes its sockets).
+    const token = get().token;
+    if (token) void fetch('/api/signout', { method: 'POST', headers: { authorization: `Bearer ${token}` }, keepalive: true }).catch(() => undefined);
     sessionStorage.removeItem(SESSION_KEY);
     set({ token: null, meetingId: null, account: null, signInExpired: false });
   },
