@@ -43,6 +43,9 @@ import { DatabaseJoinAuthorizer, TokenListAuthorizer } from './schedule/joinAuth
 import { meetingRouter } from './http/meetingRoutes';
 import { staffRouter } from './http/staffRoutes';
 import { orgRouter } from './http/orgRoutes';
+import { authRouter } from './http/authRoutes';
+import { Sessions } from './auth/sessions';
+import { OidcClient } from './auth/oidcClient';
 import { seedDemo } from './demo/seedDemo';
 import { Retention } from './schedule/retention';
 import { MeetingRepo } from './schedule/meetingRepo';
@@ -254,6 +257,10 @@ export class HoinghiServer {
       // joins but does not cut off a meeting that runs long.
       ...(repo ? { isOver: async (id: string) => repo.get(id).then((m) => (!m ? 'deleted' : m.endedAt !== null ? 'ended' : null)) } : {}),
     });
+    if (data && config.oidc) {
+      // Sign-in with the ministry's account, and sessions of this server (config.ts makes sure of a database).
+      app.use(authRouter({ db: data.db, tokens: this.tokens, sessions: new Sessions(data.db, config.oidc.sessionTtlS), client: new OidcClient(config.oidc) }));
+    }
     if (data) {
       // The staff directory (co-host picker) learns hosts as they open their meetings: before them.
       app.use(staffRouter({ db: data.db, tokens: this.tokens }));
@@ -275,6 +282,7 @@ export class HoinghiServer {
         metrics: this.metrics,
         tokens: this.tokens,
         demo: config.demo,
+        oidc: Boolean(data && config.oidc),
         signInPerMin: config.limits.signInPerMin,
         signInPerIpPerMin: config.limits.signInPerIpPerMin,
         serveMetrics: config.metrics.port === undefined,
