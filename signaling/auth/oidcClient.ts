@@ -81,6 +81,8 @@ export class OidcClient {
       });
       claims = tokens.claims() as Record<string, unknown> | undefined;
     } catch (error) {
+      // The provider out of reach (fetch failed): not a callback to refuse, a service down.
+      if (error instanceof TypeError && /fetch failed/i.test(error.message)) throw error;
       const e = error as { code?: unknown; error?: unknown; name?: unknown };
       throw new CallbackError(`${String(e.name ?? 'Error')}: ${String(e.error ?? e.code ?? 'refused')}`);
     }

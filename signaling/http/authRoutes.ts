@@ -57,6 +57,10 @@ function page(res: Response, status: number, kind: string, vi: { title: string; 
   );
 }
 
+function unavailable(res: Response): void {
+  page(res, 503, 'provider-unavailable', { title: 'Chưa kết nối được hệ thống đăng nhập', text: 'Hệ thống đăng nhập của Bộ GD&ĐT chưa trả lời. Vui lòng thử lại sau ít phút.' }, "The ministry's sign-in service does not answer; try again in a few minutes.");
+}
+
 export function authRouter(deps: AuthRouteDeps): Router {
   const router = express.Router();
   const { client, sessions, tokens } = deps;
@@ -79,7 +83,7 @@ export function authRouter(deps: AuthRouteDeps): Router {
       begun = await client.begin(returnTo);
     } catch (error) {
       log.warn({ err: error }, 'the OpenID provider does not answer');
-      page(res, 503, 'provider-unavailable', { title: 'Chưa kết nối được hệ thống đăng nhập', text: 'Hệ thống đăng nhập của Bộ GD&ĐT chưa trả lời. Vui lòng thử lại sau ít phút.' }, 'The ministry\'s sign-in service does not answer; try again in a few minutes.');
+      unavailable(res);
       return;
     }
     res.setHeader('Set-Cookie', loginCookie(sealer.seal(begun.login), LOGIN_COOKIE_TTL_S));
@@ -102,7 +106,12 @@ export function authRouter(deps: AuthRouteDeps): Router {
     try {
       claims = await client.finish(new URL(req.originalUrl, s.publicOrigin), login);
     } catch (error) {
-      if (!(error instanceof CallbackError)) throw error;
+      if (!(error instanceof CallbackError)) {
+        // The provider could not be reached (discovery, the token endpoint's network): not the person's fault.
+        log.warn({ err: error }, 'the OpenID provider does not answer');
+        unavailable(res);
+        return;
+      }
       log.warn({ reason: error.message }, 'a sign-in callback was refused');
       invalid();
       return;

@@ -205,6 +205,40 @@ describe.each(ENGINES)('OIDC sign-in and sessions on %s', (engine) => {
 
 describe('sessions without the routes', () => {
   const db = useDb('pglite', { beforeAll, afterAll });
+
+  it('a provider that does not answer: a 503 page at sign-in and at the callback, nothing created', async () => {
+    const dead = await freePort(); // nothing listens there
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const client = new OidcClient({
+      issuer: new URL(`http://127.0.0.1:${dead}`),
+      clientId: OIDC_CLIENT_ID,
+      clientSecret: undefined,
+      scopes: 'openid',
+      idClaim: 'sub',
+      publicOrigin: origin,
+      accessTokenTtlS: 600,
+      sessionTtlS: 3600,
+      cookieSecret: TEST_SECRET,
+    });
+    const e = express();
+    e.use(authRouter({ db: db(), tokens, sessions: new Sessions(db(), 3600), client }));
+    e.use(errorHandler);
+    const app = http.createServer(e);
+    await new Promise<void>((r) => app.listen(port, '127.0.0.1', r));
+    try {
+      const login = await fetch(`${origin}/auth/login?return=/m/x`, { redirect: 'manual' });
+      expect(login.status).toBe(503);
+      expect(await login.text()).toContain('Chưa kết nối được hệ thống đăng nhập');
+      const sealed = new LoginSealer(TEST_SECRET).seal({ state: 's', nonce: 'n', verifier: 'v'.repeat(43), returnTo: '/' });
+      const back = await fetch(`${origin}/auth/callback?code=c&state=s`, { redirect: 'manual', headers: { cookie: `${LOGIN_COOKIE}=${sealed}` } });
+      expect(back.status).toBe(503);
+      expect(await db().query('SELECT 1 FROM session_families')).toEqual([]);
+    } finally {
+      await new Promise<void>((r) => app.close(() => r()));
+    }
+  });
+
   it('a family runs out at its lifetime, and old families are pruned with their tokens', async () => {
     const sessions = new Sessions(db(), 3600);
     const { familyId, refreshToken } = await sessions.start({ sub: 'gv-x', name: 'X', role: 'teacher', province: '01', school: null });
