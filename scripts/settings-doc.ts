@@ -19,6 +19,7 @@ import { signalingSettingsSchema } from '../signaling/config';
 import { qaEnvShape } from '../signaling/qa/qaConfig';
 import { serverSettings } from '../signaling/settings/server';
 import { authSettings } from '../signaling/settings/auth';
+import { oidcSettings } from '../signaling/settings/oidc';
 import { edgeSettings } from '../signaling/settings/edge';
 import { admissionSettings } from '../signaling/settings/admission';
 import { meetingSettings } from '../signaling/settings/meeting';
@@ -76,6 +77,7 @@ export interface SettingsSection {
 export const sections: SettingsSection[] = [
   { title: 'Listeners, metrics and drain', file: 'signaling/settings/server.ts', shape: serverSettings, readBy: [signalingProcess] },
   { title: 'Sign-in, tokens and the demo', file: 'signaling/settings/auth.ts', shape: authSettings, readBy: [signalingProcess] },
+  { title: 'Sign-in with the ministry\'s account (OpenID Connect)', file: 'signaling/settings/oidc.ts', shape: oidcSettings, readBy: [signalingProcess] },
   { title: 'Clients at the edge', file: 'signaling/settings/edge.ts', shape: edgeSettings, readBy: [signalingProcess] },
   { title: 'Admission and the waiting queue', file: 'signaling/settings/admission.ts', shape: admissionSettings, readBy: [signalingProcess] },
   { title: 'Meetings', file: 'signaling/settings/meeting.ts', shape: meetingSettings, readBy: [signalingProcess] },

@@ -21,6 +21,8 @@ import type { LiveHlsSettings } from './recording/LiveStreams';
 import type { HlsLinkSettings } from './recording/hlsLinks';
 import { serverSettings } from './settings/server';
 import { authSettings } from './settings/auth';
+import { oidcSettings } from './settings/oidc';
+import type { OidcSettings } from './auth/oidcSettings';
 import { edgeSettings } from './settings/edge';
 import { admissionSettings } from './settings/admission';
 import { meetingSettings } from './settings/meeting';
@@ -38,6 +40,7 @@ import type { TurnSettings } from './edge/turnCredentials';
 export const signalingSettingsSchema = z.object({
   ...serverSettings,
   ...authSettings,
+  ...oidcSettings,
   ...edgeSettings,
   ...admissionSettings,
   ...meetingSettings,
@@ -97,6 +100,8 @@ export interface Config {
   internalUrl: string | undefined;
   /** TURN relays offered to pages, with credentials per transport; undefined without HOINGHI_TURN_URLS. */
   turn: TurnSettings | undefined;
+  /** Sign-in with the ministry's account and sessions of this server; undefined without HOINGHI_OIDC_ISSUER. */
+  oidc: OidcSettings | undefined;
 }
 
 export { ConfigError };
@@ -123,6 +128,38 @@ function tokenKeys(e: Env): TokenKeySource {
   if (e.HOINGHI_JWT_SECRET) return { kind: 'secret', secret: e.HOINGHI_JWT_SECRET };
   if (e.HOINGHI_DEMO_SIGNIN) return { kind: 'secret', secret: randomBytes(32).toString('base64url') };
   throw new ConfigError('token keys are required: HOINGHI_JWT_JWKS_FILE, HOINGHI_JWT_PUBLIC_KEY_FILE or HOINGHI_JWT_SECRET (or HOINGHI_DEMO_SIGNIN=true)');
+}
+
+/** The OIDC sign-in, checked whole: what it needs is set, or the process stops naming it. */
+function oidcFrom(e: Env, keys: TokenKeySource, database: boolean): OidcSettings | undefined {
+  if (!e.HOINGHI_OIDC_ISSUER) {
+    const stray = (['HOINGHI_OIDC_CLIENT_ID', 'HOINGHI_OIDC_CLIENT_SECRET'] as const).filter((k) => e[k] !== undefined);
+    if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} set without HOINGHI_OIDC_ISSUER`);
+    return undefined;
+  }
+  if (!e.HOINGHI_OIDC_CLIENT_ID) throw new ConfigError('HOINGHI_OIDC_ISSUER needs HOINGHI_OIDC_CLIENT_ID');
+  if (!e.HOINGHI_PUBLIC_URL) throw new ConfigError('HOINGHI_OIDC_ISSUER needs HOINGHI_PUBLIC_URL (the redirect URI is <public>/auth/callback)');
+  if (keys.kind !== 'secret') throw new ConfigError('HOINGHI_OIDC_ISSUER issues HS256 access tokens: it needs HOINGHI_JWT_SECRET, not ES256/RS256 keys');
+  if (!database) throw new ConfigError('HOINGHI_OIDC_ISSUER needs a database (HOINGHI_DATABASE_URL or HOINGHI_DATA_DIR): people are looked up in the organisation records');
+  const issuer = new URL(e.HOINGHI_OIDC_ISSUER);
+  if (issuer.protocol !== 'https:' && !isLoopback(issuer.hostname)) throw new ConfigError('HOINGHI_OIDC_ISSUER must be https (plain http only on this machine)');
+  const publicUrl = new URL(e.HOINGHI_PUBLIC_URL);
+  if (publicUrl.protocol !== 'https:' && publicUrl.protocol !== 'http:') throw new ConfigError('HOINGHI_PUBLIC_URL must be an http(s) origin');
+  return {
+    issuer,
+    clientId: e.HOINGHI_OIDC_CLIENT_ID,
+    clientSecret: e.HOINGHI_OIDC_CLIENT_SECRET,
+    scopes: e.HOINGHI_OIDC_SCOPES,
+    idClaim: e.HOINGHI_OIDC_ID_CLAIM,
+    publicOrigin: publicUrl.origin,
+    accessTokenTtlS: e.HOINGHI_ACCESS_TOKEN_TTL_S,
+    sessionTtlS: e.HOINGHI_SESSION_TTL_S,
+    cookieSecret: keys.secret,
+  };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -236,5 +273,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     internalUrl: e.HOINGHI_INTERNAL_URL?.replace(/\/+$/, ''),
     turn: turnUrls.length > 0 ? { urls: turnUrls, secret: e.HOINGHI_TURN_SECRET!, ttlS: e.HOINGHI_TURN_TTL_S } : undefined,
+    oidc: oidcFrom(e, keys, Boolean(e.HOINGHI_DATABASE_URL || e.HOINGHI_DATA_DIR)),
   };
 }

@@ -47,6 +47,9 @@ import { Revocations } from './auth/revocations';
 import { revocationRepo } from './auth/revocationRepo';
 import { SignInEnds } from './signInEnds';
 import { orgRouter } from './http/orgRoutes';
+import { authRouter } from './http/authRoutes';
+import { Sessions } from './auth/sessions';
+import { OidcClient } from './auth/oidcClient';
 import { seedDemo } from './demo/seedDemo';
 import { Retention } from './schedule/retention';
 import { MeetingRepo } from './schedule/meetingRepo';
@@ -264,8 +267,18 @@ export class HoinghiServer {
       // joins but does not cut off a meeting that runs long.
       ...(repo ? { isOver: async (id: string) => repo.get(id).then((m) => (!m ? 'deleted' : m.endedAt !== null ? 'ended' : null)) } : {}),
     });
-    this.signInEnds = new SignInEnds({ io: this.sockets.io, revocations: this.revocations, clustered: config.redis !== undefined });
+    // Sign-in with the ministry's account, and sessions of this server (config.ts makes sure of a database).
+    const sessions = data && config.oidc ? new Sessions(data.db, config.oidc.sessionTtlS) : null;
+    this.signInEnds = new SignInEnds({
+      io: this.sockets.io,
+      revocations: this.revocations,
+      clustered: config.redis !== undefined,
+      ...(sessions ? { endSessions: (userId: string) => sessions.revokeUser(userId) } : {}),
+    });
     app.use(signOutRouter({ tokens: this.tokens, end: (userId) => this.signInEnds.end(userId) }));
+    if (data && config.oidc && sessions) {
+      app.use(authRouter({ db: data.db, tokens: this.tokens, sessions, client: new OidcClient(config.oidc) }));
+    }
     if (data) {
       // The staff directory (co-host picker) learns hosts as they open their meetings: before them.
       app.use(staffRouter({ db: data.db, tokens: this.tokens }));
@@ -287,6 +300,7 @@ export class HoinghiServer {
         metrics: this.metrics,
         tokens: this.tokens,
         demo: config.demo,
+        oidc: Boolean(data && config.oidc),
         signInPerMin: config.limits.signInPerMin,
         signInPerIpPerMin: config.limits.signInPerIpPerMin,
         serveMetrics: config.metrics.port === undefined,

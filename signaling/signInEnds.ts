@@ -22,6 +22,8 @@ export interface SignInEndsDeps {
   revocations: Revocations;
   /** Other signaling nodes share the adapter (Redis): tell them. One node: false. */
   clustered: boolean;
+  /** Ends the person's sessions of this server too (their refresh tokens), when there are any. */
+  endSessions?: (userId: string) => Promise<unknown>;
   sweepMs?: number;
 }
 
@@ -45,6 +47,8 @@ export class SignInEnds {
 
   /** Ends every sign-in of `userId`, everywhere; resolves once recorded and this node's sockets are out. */
   async end(userId: string): Promise<Revocation> {
+    // The sessions first: no refresh can then hand out a token newer than the revocation.
+    await this.#deps.endSessions?.(userId);
     const r = await this.#deps.revocations.revoke(userId);
     this.#endHere(userId);
     return r;

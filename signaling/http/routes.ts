@@ -10,7 +10,7 @@ import type { TokenVerifier } from '../auth/tokens';
 import { TokenBucket } from '../rateLimit';
 import { PROVINCES } from '../data/provinces';
 import { AppError } from '../protocol/errors';
-import type { DemoAccountsAnswer, DemoSignInAnswer, ProvincesAnswer } from '../protocol/http';
+import type { AuthConfigAnswer, DemoAccountsAnswer, DemoSignInAnswer, ProvincesAnswer } from '../protocol/http';
 import type { Metrics } from '../metrics';
 import type { TrustedProxies } from '../edge/clientAddress';
 import type { Readiness } from '../edge/readiness';
@@ -29,6 +29,8 @@ export interface RouteDeps {
   /** Serve /metrics here (false when it has its own port). */
   serveMetrics: boolean;
   demo: { enabled: boolean; meetingId: string; tokenTtlS: number };
+  /** Sign-in with the ministry's account is mounted (http/authRoutes.ts). */
+  oidc: boolean;
   /** Who the client is (X-Forwarded-For only from trusted proxies), for per-IP limits. */
   trusted: TrustedProxies;
   readiness: () => Promise<Readiness>;
@@ -70,6 +72,11 @@ export function apiRouter(deps: RouteDeps): Router {
 
   router.get('/api/provinces', (_req, res) => {
     res.json({ provinces: PROVINCES } satisfies ProvincesAnswer);
+  });
+
+  router.get('/api/auth/config', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ oidc: deps.oidc, demo: deps.demo.enabled } satisfies AuthConfigAnswer);
   });
 
   router.get('/api/demo/accounts', (_req, res) => {

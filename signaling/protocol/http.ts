@@ -56,6 +56,25 @@ export interface DemoSignInAnswer {
   account: DemoAccountInfo;
 }
 
+/** GET /api/auth/config: how people sign in here. */
+export interface AuthConfigAnswer {
+  /** Sign-in with the ministry's account (OpenID Connect; /auth/login, /auth/token). */
+  oidc: boolean;
+  /** The demo accounts (/api/demo/accounts). */
+  demo: boolean;
+}
+
+/**
+ * POST /auth/token (the refresh cookie): a short access token for the socket and the API, and
+ * who it is for. The access token is given in the body only, never in a URL.
+ */
+export interface SessionTokenAnswer {
+  token: string;
+  /** ISO time the access token runs out (the page renews it before). */
+  expiresAt: string;
+  account: DemoAccountInfo;
+}
+
 /** GET /api/meetings/:id/recordings */
 export interface RecordingsAnswer {
   recordings: RecordingSummary[];

@@ -24,6 +24,28 @@ describe('configuration', () => {
     expect(() => loadConfig({})).toThrow(/token keys are required/);
   });
 
+  it('takes the OIDC sign-in only with what it needs: client id, public URL, an HS256 secret, a database, https unless on this machine', () => {
+    const base = {
+      HOINGHI_OIDC_ISSUER: 'https://sso.moet.gov.vn/realms/giao-vien',
+      HOINGHI_OIDC_CLIENT_ID: 'hoinghi',
+      HOINGHI_PUBLIC_URL: 'https://hoinghi.moet.gov.vn/',
+      HOINGHI_JWT_SECRET: 'x'.repeat(32),
+      HOINGHI_DATA_DIR: 'memory://',
+    };
+    const c = loadConfig(base);
+    expect(c.oidc).toMatchObject({ clientId: 'hoinghi', clientSecret: undefined, scopes: 'openid profile', idClaim: 'sub', publicOrigin: 'https://hoinghi.moet.gov.vn', accessTokenTtlS: 600 });
+    expect(loadConfig({ HOINGHI_DEMO_SIGNIN: 'true' }).oidc).toBeUndefined();
+    const without = (k: keyof typeof base) => Object.fromEntries(Object.entries(base).filter(([n]) => n !== k));
+    expect(() => loadConfig(without('HOINGHI_OIDC_CLIENT_ID'))).toThrow(/HOINGHI_OIDC_CLIENT_ID/);
+    expect(() => loadConfig(without('HOINGHI_PUBLIC_URL'))).toThrow(/HOINGHI_PUBLIC_URL/);
+    expect(() => loadConfig(without('HOINGHI_DATA_DIR'))).toThrow(/needs a database/);
+    expect(() => loadConfig({ ...without('HOINGHI_JWT_SECRET'), HOINGHI_JWT_ALG: 'ES256', HOINGHI_JWT_PUBLIC_KEY_FILE: '/dev/null' })).toThrow(/HS256/);
+    expect(() => loadConfig({ ...base, HOINGHI_OIDC_ISSUER: 'http://sso.moet.gov.vn' })).toThrow(/https/);
+    expect(loadConfig({ ...base, HOINGHI_OIDC_ISSUER: 'http://127.0.0.1:9999' }).oidc?.issuer.href).toBe('http://127.0.0.1:9999/');
+    expect(() => loadConfig({ ...base, HOINGHI_OIDC_SCOPES: 'profile email' })).toThrow(/HOINGHI_OIDC_SCOPES/);
+    expect(() => loadConfig({ HOINGHI_DEMO_SIGNIN: 'true', HOINGHI_OIDC_CLIENT_ID: 'x' })).toThrow(/without HOINGHI_OIDC_ISSUER/);
+  });
+
   it('needs an announced IP when listening on every interface', () => {
     expect(() => loadConfig({ HOINGHI_DEMO_SIGNIN: 'true', HOINGHI_RTC_LISTEN_IP: '0.0.0.0' })).toThrow(/ANNOUNCED/);
   });

@@ -1,9 +1,19 @@
 import { useEffect, useState } from 'react';
 import { MeetingClient } from './MeetingClient';
-import { useStore } from '../state/store';
+import { storeRefreshedToken, useStore } from '../state/store';
 import type { DemoSignInAnswer } from '../../../signaling/protocol/http';
+import { sessionToken } from '../auth/oidcSession';
 
-/** Demo accounts get a fresh token from the demo sign-in; real deployments plug in their IdP here. */
+/** A fresh token: from the server's session (the ministry's account), or the demo sign-in again. */
+async function refreshToken(): Promise<string | null> {
+  if (useStore.getState().signedInWith !== 'oidc') return refreshDemoToken();
+  const answer = await sessionToken();
+  if (!answer) return null;
+  storeRefreshedToken(answer.token);
+  return answer.token;
+}
+
+/** Demo accounts get a fresh token from the demo sign-in. */
 async function refreshDemoToken(): Promise<string | null> {
   const { account, meetingId } = useStore.getState();
   if (!account || !meetingId) return null;
@@ -15,7 +25,7 @@ async function refreshDemoToken(): Promise<string | null> {
   if (!res.ok) return null;
   const body = (await res.json()) as DemoSignInAnswer;
   // Keep the stored session in step, without re-creating the client.
-  sessionStorage.setItem('hoinghi.session', JSON.stringify({ token: body.token, meetingId, account }));
+  storeRefreshedToken(body.token);
   return body.token;
 }
 
@@ -23,7 +33,7 @@ async function refreshDemoToken(): Promise<string | null> {
 export function useMeetingClient(token: string, meetingId: string): MeetingClient | null {
   const [client, setClient] = useState<MeetingClient | null>(null);
   useEffect(() => {
-    const c = new MeetingClient(token, meetingId, { refreshToken: refreshDemoToken });
+    const c = new MeetingClient(token, meetingId, { refreshToken });
     setClient(c);
     return () => {
       c.close();

@@ -4,7 +4,8 @@ import { useT } from '../i18n/useT';
 import type { StringKey } from '../i18n/strings';
 import { errorText } from '../i18n/errors';
 import { NO_PROVINCES, provincesOf, type Provinces } from '../state/provinceOrder';
-import type { DemoAccountsAnswer, DemoSignInAnswer, ProvincesAnswer } from '../../../signaling/protocol/http';
+import type { AuthConfigAnswer, DemoAccountsAnswer, DemoSignInAnswer, ProvincesAnswer } from '../../../signaling/protocol/http';
+import { authConfig, sessionToken, startOidcSignIn } from '../auth/oidcSession';
 
 
 const ROLE_ORDER = ['host', 'province_host', 'teacher'] as const;
@@ -17,6 +18,34 @@ export function SignInPage() {
   const [provinces, setProvinces] = useState<Provinces | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** How this server signs people in; null while asking (and, with OIDC, while a session may resume). */
+  const [auth, setAuth] = useState<AuthConfigAnswer | null>(null);
+
+  // With the ministry's account: a session still open on the server signs this page in at once
+  // (a reload, a new tab, "sign in again" while the session lasts); otherwise the button.
+  useEffect(() => {
+    let live = true;
+    void (async () => {
+      const c = await authConfig();
+      if (c.oidc) {
+        try {
+          const answer = await sessionToken();
+          if (answer && live) {
+            signIn(answer.token, null, answer.account, 'oidc');
+            return;
+          }
+        } catch (e) {
+          if (live) setError(errorText(t, e));
+        }
+      }
+      if (live) setAuth(c);
+    })();
+    return () => {
+      live = false;
+    };
+    // Once per page: `t` changes with every render, the check must not.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [signIn]);
 
   // Both lists load before any account is shown: buttons that grew a province name under the
   // pointer would move between press and release, and the click would be lost.
@@ -49,7 +78,7 @@ export function SignInPage() {
         return;
       }
       const body = (await res.json()) as DemoSignInAnswer;
-      signIn(body.token, body.meetingId, body.account);
+      signIn(body.token, body.meetingId, body.account, 'demo');
     } catch (e) {
       setError(errorText(t, e));
     } finally {
@@ -60,13 +89,23 @@ export function SignInPage() {
   return (
     <main className="signin">
       <h1>{t('signInTitle')}</h1>
-      {demo === 'disabled' && <p>{t('demoDisabled')}</p>}
-      {demo && demo !== 'disabled' && provinces && (
+      {!auth && !error && <p role="status">{t('signInChecking')}</p>}
+      {auth?.oidc && (
+        <section className="oidc-signin">
+          <p>{t('signInOidcHint')}</p>
+          <button className="primary" data-action="sign-in-oidc" onClick={() => startOidcSignIn(window.location.pathname + window.location.search)}>
+            {t('signInOidc')}
+          </button>
+        </section>
+      )}
+      {auth && !auth.oidc && demo === 'disabled' && <p>{t('demoDisabled')}</p>}
+      {auth && demo && demo !== 'disabled' && provinces && (
         <>
+          <h2 className="demo-label">{t('demoSection')}</h2>
           <p>{t('signInHint')}</p>
           {ROLE_ORDER.map((role) => (
             <section key={role}>
-              <h2>{t(ROLE_TEXT[role]!)}</h2>
+              <h3>{t(ROLE_TEXT[role]!)}</h3>
               <ul className="accounts">
                 {demo.accounts
                   .filter((a) => a.role === role)

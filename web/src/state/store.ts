@@ -22,6 +22,7 @@ import { NO_PROVINCES, type Provinces } from './provinceOrder';
 import type { QueueInfo } from '../../../signaling/protocol/errors';
 import type { MediaSource } from '../../../signaling/protocol/schemas';
 import { createViewSlice, type ViewSlice } from './viewSlice';
+import { endOidcSession } from '../auth/oidcSession';
 
 export interface Account {
   id: string;
@@ -45,8 +46,11 @@ export interface SessionSlice {
   token: string | null;
   meetingId: string | null;
   account: Account | null;
+  /** How this tab signed in: the ministry's account (a session on the server) or a demo account. */
+  signedInWith: 'oidc' | 'demo' | null;
   setLang: (lang: Lang) => void;
-  signIn: (token: string, meetingId: string, account: Account) => void;
+  signIn: (token: string, meetingId: string | null, account: Account, via?: 'oidc' | 'demo') => void;
+  /** Signs out (with the ministry's account: the server's session ends too). */
   signOut: () => void;
   /**
    * The server refused this sign-in (expired, revoked or not valid): every page then asks to sign
@@ -206,14 +210,26 @@ const AUDIO_ONLY_KEY = 'hoinghi.audioOnly';
 const DATA_SAVER_KEY = 'hoinghi.dataSaver';
 const HLS_CHOSEN_KEY = 'hoinghi.hlsChosen';
 
-function loadSession(): Pick<SessionSlice, 'token' | 'meetingId' | 'account'> {
+type StoredSession = Pick<SessionSlice, 'token' | 'meetingId' | 'account' | 'signedInWith'>;
+const NO_SESSION: StoredSession = { token: null, meetingId: null, account: null, signedInWith: null };
+
+function loadSession(): StoredSession {
   try {
     const raw = sessionStorage.getItem(SESSION_KEY);
-    if (raw) return JSON.parse(raw) as Pick<SessionSlice, 'token' | 'meetingId' | 'account'>;
+    if (raw) {
+      const stored = JSON.parse(raw) as Partial<StoredSession>;
+      return { ...NO_SESSION, ...stored, signedInWith: stored.signedInWith ?? (stored.token ? 'demo' : null) };
+    }
   } catch {
     /* no stored session */
   }
-  return { token: null, meetingId: null, account: null };
+  return NO_SESSION;
+}
+
+/** Keeps the stored session's token in step after a refresh (the client is not re-created). */
+export function storeRefreshedToken(token: string): void {
+  const stored = loadSession();
+  if (stored.token) sessionStorage.setItem(SESSION_KEY, JSON.stringify({ ...stored, token }));
 }
 
 const createSessionSlice: StateCreator<Store, [], [], SessionSlice> = (set, get) => ({
@@ -228,29 +244,32 @@ const createSessionSlice: StateCreator<Store, [], [], SessionSlice> = (set, get)
     localStorage.setItem(AUDIO_ONLY_KEY, audioOnly ? '1' : '0');
     set({ audioOnly });
   },
-  ...(typeof sessionStorage !== 'undefined' ? loadSession() : { token: null, meetingId: null, account: null }),
+  ...(typeof sessionStorage !== 'undefined' ? loadSession() : NO_SESSION),
   setLang: (lang) => {
     localStorage.setItem(LANG_KEY, lang);
     set({ lang });
   },
-  signIn: (token, meetingId, account) => {
+  signIn: (token, meetingId, account, via = 'demo') => {
     // Per tab: a token never goes in a URL, and other tabs may sign in as someone else.
-    sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, meetingId, account }));
-    set({ token, meetingId, account });
+    sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token, meetingId, account, signedInWith: via }));
+    set({ token, meetingId, account, signedInWith: via });
   },
   signOut: () => {
-    // The sign-in ends on the server too (every node refuses this token and closes its sockets).
+    // The sign-in ends on the server too: every node refuses this token and closes its sockets,
+    // and a session of the ministry's sign-in ends with its refresh tokens.
     const token = get().token;
     if (token) void fetch('/api/signout', { method: 'POST', headers: { authorization: `Bearer ${token}` }, keepalive: true }).catch(() => undefined);
+    if (get().signedInWith === 'oidc') endOidcSession();
     sessionStorage.removeItem(SESSION_KEY);
-    set({ token: null, meetingId: null, account: null, signInExpired: false });
+    set({ ...NO_SESSION, signInExpired: false });
   },
   signInExpired: false,
   setSignInExpired: () => set((s) => (s.token && !s.signInExpired ? { signInExpired: true } : {})),
   signInAgain: () => {
     sessionStorage.setItem(RETURN_KEY, window.location.pathname + window.location.search);
     sessionStorage.removeItem(SESSION_KEY);
-    set({ token: null, meetingId: null, account: null, signInExpired: false });
+    // The server's session (if any) is kept: the sign-in page renews from it when it still can.
+    set({ ...NO_SESSION, signInExpired: false });
   },
 });
 
