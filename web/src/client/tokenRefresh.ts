@@ -43,7 +43,9 @@ export class TokenRefresh {
     const exp = tokenExpiry(this.#holder.token);
     if (!exp || !this.#fetch) return;
     const left = exp * 1000 - Date.now();
-    const at = Math.max(1_000, Math.min(left - 60_000, left / 2));
+    // Halfway, or a minute before the end if that comes first; a short token (2 min or less) halfway
+    // (a minute before would be at once: it renewed every second).
+    const at = Math.max(1_000, left > 120_000 ? Math.min(left - 60_000, left / 2) : left / 2);
     this.#timer = setTimeout(() => void this.#refresh(), Math.min(at, 2 ** 31 - 1));
   }
 
