@@ -15,6 +15,7 @@
  *   GET    /api/meetings/:id/questions.csv|.xlsx    questions, in Vietnamese (qa/qaReports.ts), same scope
  *   GET    /api/meetings/:id/polls.csv|.xlsx        poll results by province, in Vietnamese, same scope
  *   GET    /api/meetings/:id/interaction.csv|.xlsx  questions, polls, reactions, machine-readable (qa/qaExport.ts)
+ *   GET    /api/meetings/:id/invite.ics        the invitation for a calendar (Việt Nam time, agenda, join link)
  *   GET    /api/schools?province=XX             schools of a province (for the scheduling form)
  * Errors are `{ error: { code, message } }` with the status of the code; a 400 on bad input also
  * names the field at fault (`field: 'audience.provinces.0'`).
@@ -29,6 +30,7 @@ import { AppError, FieldError, forbidden, notFound } from '../protocol/errors';
 import type { MeetingEndReason } from '../protocol/events';
 import type { SchoolsAnswer } from '../protocol/http';
 import { MeetingRepo } from '../schedule/meetingRepo';
+import { invitationIcs } from '../schedule/invitation';
 import { audienceIncludes, canManage, createRefusal, dashboardScope, ownerProvinceFor, rightsOf } from '../schedule/scope';
 import { meetingInputSchema, type MeetingInfo, type MeetingListItem, type MeetingListsAnswer, type MeetingPageAnswer } from '../schedule/types';
 import { LIST_STATES, decodeCursor, listMeetings, type ListScope, type ListState } from '../schedule/meetingLists';
@@ -199,6 +201,20 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
       const who = claimsOf(req);
       const m = await load(who, String(req.params.id));
       res.json({ ...m, rights: rightsOf(who, m, await mayJoin(who, m)), serverTime: new Date().toISOString() });
+    }),
+  );
+
+  // The invitation for a calendar (.ics): the time in Việt Nam, the agenda, the join link on this
+  // site (the address the caller used: behind the balancer, its forwarded host and scheme).
+  router.get(
+    '/api/meetings/:id/invite.ics',
+    wrap(async (req, res) => {
+      const who = claimsOf(req);
+      const m = await load(who, String(req.params.id));
+      const joinUrl = `${req.protocol}://${req.get('host') ?? 'localhost'}/m/${m.id}`;
+      res.setHeader('content-type', 'text/calendar; charset=utf-8');
+      res.setHeader('content-disposition', `attachment; filename="hoi-nghi-${m.id}.ics"`);
+      res.send(invitationIcs(m, joinUrl));
     }),
   );
 

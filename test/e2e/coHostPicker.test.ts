@@ -5,6 +5,7 @@
  * the edit form shows the name (not the id), and the co-host sees the meeting with a host's rights.
  * The form fits a phone (390×844); axe: 0 serious at both sizes.
  */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
@@ -70,6 +71,24 @@ describe('co-hosts chosen by name', () => {
 
     const coHost = await openAs(browser, contexts, server.url, 'vu-truong');
     await coHost.waitForSelector(`li.meeting-card[data-meeting="${meetingId}"] button[data-action="edit"]`, { timeout: 20_000 });
+  });
+
+  it('the card\'s "add to calendar" downloads the invitation: Việt Nam time, title, join link; without a sign-in, none', async () => {
+    const [file] = await Promise.all([
+      host.waitForEvent('download'),
+      host.click(`li.meeting-card[data-meeting="${meetingId}"] button[data-action="calendar"]`),
+    ]);
+    expect(file.suggestedFilename()).toBe(`hoi-nghi-${meetingId}.ics`);
+    const text = fs.readFileSync((await file.path())!, 'utf8').replace(/\r\n /g, '');
+    expect(text).toContain(`SUMMARY:${TITLE}`);
+    expect(text).toMatch(/^DTSTART;TZID=Asia\/Ho_Chi_Minh:\d{8}T\d{6}\r$/m);
+    expect(text).toContain(`URL:${server.url}/m/${meetingId}`);
+    // The route answers only who may see the meeting.
+    const invite = `${server.url}/api/meetings/${meetingId}/invite.ics`;
+    expect((await fetch(invite)).status).toBe(401);
+    const ok = await fetch(invite, { headers: { authorization: `Bearer ${tokenFor(server, { sub: 'vu-truong', role: 'host' })}` } });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toMatch(/^text\/calendar/);
   });
 
   it('the form fits a phone (390×844), accessible', async () => {

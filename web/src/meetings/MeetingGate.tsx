@@ -7,6 +7,7 @@
  * read again at once: the summary says the host ended it and where the replay is, or that it was
  * cancelled.
  */
+import { CalendarButton } from './CalendarButton';
 import { useEffect, useState, type ReactNode } from 'react';
 import { useT } from '../i18n/useT';
 import { useStore } from '../state/store';
@@ -191,6 +192,7 @@ export function MeetingGate({ token, meetingId, renderMeeting }: { token: string
       ) : (
         <p className="countdown" role="status">{t('lobbyWaitHost')}</p>
       )}
+      <CalendarButton meetingId={meeting.id} token={token} />
       {hostView ? (
         <button className="primary" onClick={() => void api<MeetingView>(token, 'POST', `/api/meetings/${meeting.id}/open`).then(setMeeting)}>
           {t('openMeeting')}

@@ -11,6 +11,7 @@ import type { MeetingPageAnswer } from '../../../signaling/schedule/types';
 import { ScheduleForm } from './ScheduleForm';
 import { ReplayLink } from './ReplayLink';
 import { JoinLink } from './JoinLink';
+import { CalendarButton } from './CalendarButton';
 import type { StringKey } from '../i18n/strings';
 
 interface Lists {
@@ -102,6 +103,7 @@ export function MyMeetingsPage({ token }: { token: string }) {
                     {t('dashboard')}
                   </a>
                 )}
+                {m.state !== 'ended' && <CalendarButton meetingId={m.id} token={token} />}
                 <JoinLink meetingId={m.id} />
               </div>
             </li>
