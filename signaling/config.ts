@@ -154,6 +154,7 @@ function oidcFrom(e: Env, keys: TokenKeySource, database: boolean): OidcSettings
     publicOrigin: publicUrl.origin,
     accessTokenTtlS: e.HOINGHI_ACCESS_TOKEN_TTL_S,
     sessionTtlS: e.HOINGHI_SESSION_TTL_S,
+    askEveryTime: e.HOINGHI_OIDC_ASK_EVERY_TIME,
     cookieSecret: keys.secret,
   };
 }

@@ -61,6 +61,9 @@ export class OidcClient {
       code_challenge_method: 'S256',
       state: login.state,
       nonce: login.nonce,
+      // Credentials at every sign-in here: a shared computer never hands the last person's
+      // sign-in at the provider to the next one.
+      ...(this.settings.askEveryTime ? { prompt: 'login' } : {}),
     });
     return { login, url };
   }

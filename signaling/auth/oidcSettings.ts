@@ -13,6 +13,8 @@ export interface OidcSettings {
   publicOrigin: string;
   accessTokenTtlS: number;
   sessionTtlS: number;
+  /** `prompt=login`: the provider asks for credentials at every sign-in here (shared computers). */
+  askEveryTime: boolean;
   /** The HS256 secret: the login cookie's key is derived from it. */
   cookieSecret: string;
 }

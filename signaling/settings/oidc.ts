@@ -4,7 +4,7 @@
  * `HOINGHI_OIDC_ISSUER`: no OIDC sign-in (the demo sign-in or tokens issued elsewhere).
  */
 import { z } from 'zod';
-import { settingDocs } from '../../common/env';
+import { settingDocs, bool } from '../../common/env';
 
 export const oidcSettings = {
   HOINGHI_OIDC_ISSUER: z.string().url().optional().register(settingDocs, {
@@ -33,6 +33,11 @@ export const oidcSettings = {
     .register(settingDocs, {
       doc: "The ID token claim that holds the person's id in the organisation records (a teacher's or a staff member's id), e.g. `preferred_username` or `employee_id`.",
     }),
+  HOINGHI_OIDC_ASK_EVERY_TIME: bool.default(true).register(settingDocs, {
+    doc:
+      "Ask the provider for the person's credentials at every sign-in here (`prompt=login`), even if the provider remembers them: on a " +
+      "shared computer (a school's staff room) the next person is never signed in as the last. `false`: the provider's single sign-on.",
+  }),
   HOINGHI_PUBLIC_URL: z
     .string()
     .url()

@@ -47,6 +47,7 @@ describe.each(ENGINES)('OIDC sign-in and sessions on %s', (engine) => {
       accessTokenTtlS: 600,
       sessionTtlS: 3600,
       cookieSecret: TEST_SECRET,
+      askEveryTime: true,
     });
     const e = express();
     e.use(authRouter({ db: db(), tokens, sessions, client }));
@@ -108,6 +109,16 @@ describe.each(ENGINES)('OIDC sign-in and sessions on %s', (engine) => {
     const third = await post('/auth/token', second);
     expect(third.status).toBe(200);
     expect(newCookie(third)).not.toBe(second);
+  });
+
+  it('asks the provider for credentials at every sign-in (prompt=login), with PKCE: a shared computer never signs the next person in as the last', async () => {
+    const res = await fetch(`${origin}/auth/login?return=/meetings`, { redirect: 'manual' });
+    expect(res.status).toBe(303);
+    const to = new URL(res.headers.get('location')!);
+    expect(to.origin).toBe(new URL(provider.issuer).origin);
+    expect(to.searchParams.get('prompt')).toBe('login');
+    expect(to.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(to.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{20,}$/);
   });
 
   it('a refresh token used twice revokes the whole session: 401 then, and for every later refresh', async () => {
@@ -230,6 +241,7 @@ describe('sessions without the routes', () => {
       accessTokenTtlS: 600,
       sessionTtlS: 3600,
       cookieSecret: TEST_SECRET,
+      askEveryTime: true,
     });
     const e = express();
     e.use(authRouter({ db: db(), tokens, sessions: new Sessions(db(), 3600), client }));
