@@ -282,7 +282,7 @@ export class HoinghiServer {
     if (data) {
       // The staff directory (co-host picker) learns hosts as they open their meetings: before them.
       app.use(staffRouter({ db: data.db, tokens: this.tokens }));
-      app.use(orgRouter({ db: data.db, tokens: this.tokens }));
+      app.use(orgRouter({ db: data.db, tokens: this.tokens, endSignIns: (userId) => this.signInEnds.end(userId) }));
       // Before the API router: its 4 kB body limit is for sign-in, not for school audiences.
       app.use(
         meetingRouter({

@@ -7,13 +7,18 @@
  * and reason (the first 100). `valid-lines` (the default) imports the good lines; `all-or-nothing`
  * imports nothing if any line is bad. A file that is not one (its header, or too many bad lines)
  * is a 400 saying why. One import at a time per node (409 meanwhile).
+ *   POST /api/org/people/:id/disable | /enable   a teacher or staff member (national hosts): disabled,
+ *        they can neither sign in nor join, and their sign-ins in progress end on every node at
+ *        once (sockets closed, sessions revoked); a later import keeps them disabled
  *   curl -H "Authorization: Bearer $TOKEN" --data-binary @teachers.csv https://…/api/org/teachers.csv
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { TokenVerifier } from '../auth/tokens';
 import type { Db } from '../db/Db';
-import { AppError, FieldError, forbidden } from '../protocol/errors';
+import { z } from 'zod';
+import { AppError, FieldError, forbidden, notFound } from '../protocol/errors';
+import { setDisabled } from '../org/orgRepo';
 import { IMPORT_MODES, ImportError, importSchoolsCsv, importTeachersCsv, type ImportMode } from '../org/csvImport';
 import { logger } from '../../common/log';
 
@@ -25,7 +30,11 @@ export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
 export interface OrgRouteDeps {
   db: Db;
   tokens: TokenVerifier;
+  /** Ends every sign-in of a person, on every node (SignInEnds.end). */
+  endSignIns: (userId: string) => Promise<unknown>;
 }
+
+const personId = z.string().min(1).max(64).regex(/^[^\u0000-\u001F\u007F/]+$/, 'control characters are not allowed');
 
 /** Passes bytes through, failing once more than `max` have come. */
 class ByteLimit extends Transform {
@@ -69,6 +78,24 @@ export function orgRouter(deps: OrgRouteDeps): Router {
     })().catch(next);
   };
 
+  const person = (disabled: boolean) => (req: Request, res: Response, next: NextFunction) => {
+    void (async () => {
+      const header = req.headers.authorization;
+      const who = deps.tokens.verify(typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined);
+      if (who.role !== 'host') throw forbidden('only national hosts disable or enable people');
+      const id = personId.safeParse(req.params.id);
+      if (!id.success) throw new FieldError('id', `invalid person id: ${id.error.issues[0]?.message ?? 'bad id'}`);
+      if (disabled && id.data === who.sub) throw new AppError('conflict', 'you cannot disable yourself');
+      const found = await setDisabled(deps.db, id.data, disabled);
+      if (found.length === 0) throw notFound('person');
+      if (disabled) await deps.endSignIns(id.data);
+      log.warn({ by: who.sub, person: id.data, records: found, disabled }, disabled ? 'person disabled' : 'person enabled');
+      res.json({ id: id.data, records: found, disabled });
+    })().catch(next);
+  };
+
+  router.post('/api/org/people/:id/disable', person(true));
+  router.post('/api/org/people/:id/enable', person(false));
   router.post('/api/org/schools.csv', importer('schools'));
   router.post('/api/org/teachers.csv', importer('teachers'));
   return router;

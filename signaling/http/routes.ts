@@ -43,6 +43,7 @@ const STATUS: Record<string, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  conflict: 409,
   rate_limited: 429,
   quota_exceeded: 429,
   unavailable: 503,

@@ -80,10 +80,22 @@ export async function recountSchools(db: Queryable, codes: readonly string[]): P
 export async function teacherPlace(db: Queryable, teacherId: string): Promise<TeacherPlace | null> {
   const rows = await db.query<TeacherPlace>(
     `SELECT t.id, t.name, t.school_code AS school, s.name AS "schoolName", s.province_code AS province
-     FROM teachers t JOIN schools s ON s.code = t.school_code WHERE t.id = $1`,
+     FROM teachers t JOIN schools s ON s.code = t.school_code WHERE t.id = $1 AND t.disabled_at IS NULL`,
     [teacherId],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * Disables (or enables again) a person of the records, teacher or staff: a disabled teacher has no
+ * place (no sign-in, no join, no list), a disabled staff member is neither found nor signed in.
+ * Returns which records held the id (none: null).
+ */
+export async function setDisabled(db: Queryable, id: string, disabled: boolean): Promise<Array<'teacher' | 'staff'>> {
+  const at = disabled ? 'now()' : 'NULL';
+  const teachers = await db.query<{ id: string }>(`UPDATE teachers SET disabled_at = ${at} WHERE id = $1 RETURNING id`, [id]);
+  const staff = await db.query<{ id: string }>(`UPDATE staff SET disabled_at = ${at} WHERE id = $1 RETURNING id`, [id]);
+  return [...(teachers.length > 0 ? (['teacher'] as const) : []), ...(staff.length > 0 ? (['staff'] as const) : [])];
 }
 
 export async function schoolsIn(db: Queryable, province: string): Promise<School[]> {

@@ -34,7 +34,7 @@ const member = (r: Row): StaffMember => ({ id: r.id, name: r.name, role: r.role,
 export async function searchStaff(db: Queryable, query: string, limit = STAFF_SEARCH_LIMIT): Promise<StaffMember[]> {
   const needle = fold(query.trim()).replace(/[\\%_]/g, (c) => `\\${c}`);
   const rows = await db.query<Row>(
-    `SELECT id, name, role, province_code FROM staff WHERE search LIKE '%' || $1 || '%' ESCAPE '\\' ORDER BY name, id LIMIT $2`,
+    `SELECT id, name, role, province_code FROM staff WHERE search LIKE '%' || $1 || '%' ESCAPE '\\' AND disabled_at IS NULL ORDER BY name, id LIMIT $2`,
     [needle, limit],
   );
   return rows.map(member);
@@ -43,6 +43,6 @@ export async function searchStaff(db: Queryable, query: string, limit = STAFF_SE
 /** The staff of these ids (the ones known; an unknown id is simply missing). */
 export async function staffByIds(db: Queryable, ids: readonly string[]): Promise<StaffMember[]> {
   if (ids.length === 0) return [];
-  const rows = await db.query<Row>('SELECT id, name, role, province_code FROM staff WHERE id = ANY($1::text[]) ORDER BY name, id', [ids]);
+  const rows = await db.query<Row>('SELECT id, name, role, province_code FROM staff WHERE id = ANY($1::text[]) AND disabled_at IS NULL ORDER BY name, id', [ids]);
   return rows.map(member);
 }

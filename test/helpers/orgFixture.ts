@@ -49,15 +49,18 @@ export function bearer(claims: Omit<ClaimsInput, 'meetings'>): string {
 
 export interface Api {
   url: string;
+  /** People whose sign-ins the API ended (disable), in order. */
+  ended: string[];
   call(method: string, path: string, who: Omit<ClaimsInput, 'meetings'> | null, body?: unknown): Promise<{ status: number; body: any; text: string; headers: Headers }>;
   close(): Promise<void>;
 }
 
 export async function startApi(db: Db, options: { quota?: CreationQuota } = {}): Promise<Api> {
   const app = express();
+  const ended: string[] = [];
   // The API alone: no live meetings to end. The staff directory first, as in the server.
   app.use(staffRouter({ db, tokens }));
-  app.use(orgRouter({ db, tokens }));
+  app.use(orgRouter({ db, tokens, endSignIns: async (userId) => void ended.push(userId) }));
   app.use(meetingRouter({ db, tokens, onChanged: () => undefined, onEnded: async () => undefined, quota: options.quota }));
   app.use(errorHandler);
   const server = http.createServer(app);
@@ -65,6 +68,7 @@ export async function startApi(db: Db, options: { quota?: CreationQuota } = {}):
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
+    ended,
     async call(method, path, who, body) {
       const res = await fetch(url + path, {
         method,
