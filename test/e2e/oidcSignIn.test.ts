@@ -7,7 +7,7 @@
  * - Signed out at a join link: the sign-in page offers "Đăng nhập bằng tài khoản Bộ GD&ĐT"
  *   (accessible at 1280×800 and 390×844); the provider's form; back at the same link, connected.
  *   No token in any URL.
- * - Short access tokens (30 s) renew through the session while the meeting goes on: the socket
+ * - Short access tokens (30 s) renew through the session while the minister is on air (her video keeps arriving, on the same tracks): the socket
  *   stays connected across several rotations.
  * - A tab that lost its stored token (a new tab, cleared storage) resumes from the session.
  * - Sign-out ends the socket and the session: the page shows the sign-in, and a refresh fails.
@@ -17,7 +17,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { freePort } from '../../harness/cluster';
-import { closeAll, launchChromium, newContext, waitFor } from '../../harness/browser';
+import { closeAll, framesRise, launchChromium, newContext, openAs, trackIds, waitFor } from '../../harness/browser';
 import { OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, startOidcProvider, type TestProvider } from '../../harness/oidcProvider';
 import { openMeetingNow } from '../helpers/openMeeting';
 import { expectAccessible } from '../helpers/a11y';
@@ -110,6 +110,13 @@ describe('sign-in with the ministry\'s account', () => {
     expect(refresh).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/auth' });
     expect(urls.filter((u) => /eyJ/.test(u) || u.includes(refresh!.value))).toEqual([]);
 
+    // The minister (demo sign-in) goes on air: the teacher receives the video.
+    const host = await openAs(browser, contexts, server.url, 'bo-truong');
+    await host.goto(`${server.url}/m/${meetingId}`);
+    await host.click('button[data-control="camera"]');
+    await framesRise(page, 'the teacher receives the minister');
+    const tracks = await trackIds(page);
+
     // Tokens of 30 s renew from the session while the meeting goes on: the socket stays.
     const counts = countRefreshes(page);
     const sockets = server.sockets.io.engine.clientsCount;
@@ -121,6 +128,9 @@ describe('sign-in with the ministry\'s account', () => {
     expect(counts.refused).toBe(0);
     expect(await page.getAttribute('[data-status]', 'data-status')).toBe('connected');
     expect(server.sockets.io.engine.clientsCount).toBe(sockets);
+    // The media never stopped: the same receive tracks, their frames still rising.
+    await framesRise(page, 'the minister\'s video after the renewals');
+    expect([...(await trackIds(page))].filter((id) => tracks.has(id)).length).toBeGreaterThan(0);
 
     // A tab without its stored token (a new tab, storage cleared) resumes from the session.
     await page.evaluate(() => sessionStorage.clear());
@@ -129,10 +139,11 @@ describe('sign-in with the ministry\'s account', () => {
     expect(new URL(page.url()).pathname).toBe(`/m/${meetingId}`);
 
     // Sign-out: the socket goes, the session ends on the server, the page offers the sign-in.
-    await waitFor(async () => server.sockets.io.engine.clientsCount, (n) => n >= 1, 10_000, 'the page\'s socket');
+    const teacherSockets = (): number => [...server.sockets.io.of('/').sockets.values()].filter((x) => x.data.claims?.sub === 'gv-hn-1').length;
+    await waitFor(async () => teacherSockets(), (n) => n >= 1, 10_000, 'the page\'s socket');
     await page.click('header.topbar button:has-text("Đăng xuất")');
     await page.waitForSelector('button[data-action="sign-in-oidc"]', { timeout: 15_000 });
-    await waitFor(async () => server.sockets.io.engine.clientsCount, (n) => n === 0, 15_000, 'the socket closed');
+    await waitFor(async () => teacherSockets(), (n) => n === 0, 15_000, 'the teacher\'s socket closed');
     const after = await page.evaluate(async () => (await fetch('/auth/token', { method: 'POST' })).status);
     expect(after).toBe(401);
   });
