@@ -14,6 +14,7 @@
  *   POST /auth/logout                 the session revoked and its cookie cleared.
  * The pages are short, in Vietnamese first; the JSON errors are the API's (`{ error: { code } }`).
  */
+import { isDisabled } from '../org/orgRepo';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Db } from '../db/Db';
 import type { TokenVerifier } from '../auth/tokens';
@@ -118,6 +119,11 @@ export function authRouter(deps: AuthRouteDeps): Router {
     }
     const id = claims[s.idClaim];
     const person = typeof id === 'string' ? await personFromRecords(deps.db, id) : null;
+    if (!person && typeof id === 'string' && (await isDisabled(deps.db, id))) {
+      log.warn({ person: id }, 'a disabled person signed in at the provider');
+      page(res, 403, 'signin-disabled', { title: 'Tài khoản đã bị tạm khoá', text: 'Tài khoản này đã bị quản trị viên tạm khoá trên hệ thống hội nghị, nên không thể đăng nhập hay tham gia. Nếu bạn cho rằng đây là nhầm lẫn, vui lòng liên hệ Sở GD&ĐT hoặc nhà trường.' }, 'An administrator has disabled this account on the conference system: it cannot sign in or join. If you think this is a mistake, contact your province\'s department or your school.');
+      return;
+    }
     if (!person) {
       log.info({ claim: s.idClaim, known: false }, 'a person the records do not know signed in at the provider');
       page(res, 403, 'signin-unknown', { title: 'Tài khoản chưa có trong danh sách', text: 'Bạn đã đăng nhập bằng tài khoản Bộ GD&ĐT, nhưng tài khoản này chưa có trong danh sách giáo viên và cán bộ của hệ thống hội nghị. Vui lòng liên hệ Sở GD&ĐT hoặc nhà trường để được bổ sung.' }, 'You signed in at the ministry, but this account is not in the conference\'s records of teachers and staff. Ask your province\'s department or your school to add it.');

@@ -86,6 +86,15 @@ export async function teacherPlace(db: Queryable, teacherId: string): Promise<Te
   return rows[0] ?? null;
 }
 
+/** Whether the records hold this person but an operator disabled them (teacher or staff). */
+export async function isDisabled(db: Queryable, id: string): Promise<boolean> {
+  const rows = await db.query<{ n: number }>(
+    'SELECT ((SELECT count(*) FROM teachers WHERE id = $1 AND disabled_at IS NOT NULL) + (SELECT count(*) FROM staff WHERE id = $1 AND disabled_at IS NOT NULL))::int AS n',
+    [id],
+  );
+  return (rows[0]?.n ?? 0) > 0;
+}
+
 /**
  * Disables (or enables again) a person of the records, teacher or staff: a disabled teacher has no
  * place (no sign-in, no join, no list), a disabled staff member is neither found nor signed in.

@@ -4,13 +4,14 @@
  * browser opens the meeting on node B and is signed in from the same session (the refresh cookie,
  * the session in the shared PostgreSQL), joining there. Signing out in the first tab ends the
  * sign-in everywhere: the tab on node B is told and asks to sign in again, and the session gives
- * no more tokens on either node. The time from the click to the other node's tab being out is
- * printed (not asserted).
+ * no more tokens on either node. An operator then disables the account: the tab is signed out
+ * again, and the provider's sign-in ends on a page saying the account is disabled. The time from
+ * the click to the other node's tab being out is printed (not asserted).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { freePort, startRedis, startSfuNode, type RedisProcess, type SfuNodeProcess } from '../../harness/cluster';
-import { startSignalingNode, type SignalingProcess } from '../../harness/signaling';
+import { clusterToken, startSignalingNode, type SignalingProcess } from '../../harness/signaling';
 import { startPostgres, type PostgresServer } from '../../harness/postgres';
 import { OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, startOidcProvider, type TestProvider } from '../../harness/oidcProvider';
 import { launchChromium, newContext, waitFor } from '../../harness/browser';
@@ -100,5 +101,20 @@ describe('the ministry\'s sign-in across two signaling nodes', () => {
     await second.click('button[type="submit"]');
     await waitFor(async () => second.url(), (u) => u === `${b.url}/m/${MEETING}`, 20_000, 'back at node B\'s join link');
     await second.waitForSelector('[data-status="connected"]', { timeout: 30_000 });
+
+    // An operator disables her account (on node A): her tab on node B is signed out at once, and
+    // the provider's sign-in then ends on a page that says the account is disabled.
+    const disabled = await fetch(`${a.url}/api/org/people/gv-hn-1/disable`, { method: 'POST', headers: { authorization: `Bearer ${clusterToken({ role: 'host', sub: 'bo-truong', meetings: [MEETING] })}` } });
+    expect(disabled.status).toBe(200);
+    await second.waitForSelector('[data-state="signin-expired"]', { timeout: 20_000 });
+    await second.click('button[data-action="sign-in-again"]');
+    await second.click('button[data-action="sign-in-oidc"]', { timeout: 15_000 });
+    await second.waitForSelector('input[name="login"]', { timeout: 15_000 });
+    await second.fill('input[name="login"]', 'gv-hn-1');
+    await second.fill('input[name="password"]', 'mat-khau-bat-ky');
+    await second.click('button[type="submit"]');
+    await second.waitForSelector('main[data-state="signin-disabled"]', { timeout: 20_000 });
+    expect(await second.textContent('h1')).toBe('Tài khoản đã bị tạm khoá');
+    expect(await second.evaluate(async () => (await fetch('/auth/token', { method: 'POST' })).status)).toBe(401);
   });
 });
