@@ -17,6 +17,14 @@ const DEFAULT_SWEEP_MS = 10_000;
 
 export const signInRoom = (userId: string): string => `signin:${userId}`;
 
+/** Tells sockets (one, or a room's) that their sign-in is over (the page asks to sign in again), then disconnects them. */
+export function endSignIn(target: Pick<TypedSocket, 'emit' | 'disconnect'> | { emit: TypedSocket['emit']; disconnectSockets(close: boolean): void }): void {
+  target.emit('disconnectReason', { reason: 'session_expired' });
+  target.emit('sessionExpired');
+  if ('disconnectSockets' in target) target.disconnectSockets(true);
+  else target.disconnect(true);
+}
+
 export interface SignInEndsDeps {
   io: TypedServer;
   revocations: Revocations;
@@ -60,10 +68,7 @@ export class SignInEnds {
 
   /** This node's sockets of `userId`: told why, then disconnected. */
   #endHere(userId: string): void {
-    const here = this.#deps.io.local.in(signInRoom(userId));
-    here.emit('disconnectReason', { reason: 'session_expired' });
-    here.emit('sessionExpired');
-    here.disconnectSockets(true);
+    endSignIn(this.#deps.io.local.in(signInRoom(userId)));
   }
 
   #sweepHere(): void {
@@ -71,9 +76,7 @@ export class SignInEnds {
       const claims = (socket as TypedSocket).data.claims;
       if (!this.#deps.revocations.isRevoked(claims.sub, issuedAtMs(claims))) continue;
       log.info({ user: claims.sub }, 'ending a revoked sign-in found by the sweep');
-      socket.emit('disconnectReason', { reason: 'session_expired' });
-      socket.emit('sessionExpired');
-      socket.disconnect(true);
+      endSignIn(socket as TypedSocket);
     }
   }
 }

@@ -4,6 +4,7 @@
  * with zod, runs it (in order, per socket) and answers a typed ack. Nothing a client sends can
  * throw out of here.
  */
+import { endSignIn } from './signInEnds';
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { logger } from '../common/log';
@@ -230,11 +231,7 @@ export class SocketServer {
   #armExpiry(session: Session, socket: TypedSocket): void {
     if (session.expiryTimer) clearTimeout(session.expiryTimer);
     const ms = (session.claims.exp + this.#opts.tokens.settings.clockSkewS) * 1000 - Date.now();
-    session.expiryTimer = setTimeout(() => {
-      socket.emit('disconnectReason', { reason: 'session_expired' });
-      socket.emit('sessionExpired');
-      socket.disconnect(true);
-    }, Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+    session.expiryTimer = setTimeout(() => endSignIn(socket), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
     session.expiryTimer.unref();
   }
 

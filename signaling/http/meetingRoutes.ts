@@ -20,6 +20,7 @@
  * Errors are `{ error: { code, message } }` with the status of the code; a 400 on bad input also
  * names the field at fault (`field: 'audience.provinces.0'`).
  */
+import { bearerClaims } from './bearer';
 import { randomBytes } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
@@ -100,11 +101,7 @@ export function meetingRouter(deps: MeetingRouteDeps): Router {
   // A school audience may list thousands of school codes.
   router.use('/api/meetings', express.json({ limit: '128kb' }));
 
-  const claimsOf = (req: Request): Claims => {
-    const header = req.headers.authorization;
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    return deps.tokens.verify(token);
-  };
+  const claimsOf = (req: Request): Claims => bearerClaims(deps.tokens, req);
 
   /** Whether `who` may join `m`, a teacher's place already read. */
   const joinable = (who: Claims, m: MeetingInfo, place: TeacherPlace | null): boolean => {

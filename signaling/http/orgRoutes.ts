@@ -12,6 +12,7 @@
  *        once (sockets closed, sessions revoked); a later import keeps them disabled
  *   curl -H "Authorization: Bearer $TOKEN" --data-binary @teachers.csv https://…/api/org/teachers.csv
  */
+import { bearerClaims } from './bearer';
 import { Transform, type TransformCallback } from 'node:stream';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { TokenVerifier } from '../auth/tokens';
@@ -55,8 +56,7 @@ export function orgRouter(deps: OrgRouteDeps): Router {
 
   const importer = (what: 'schools' | 'teachers') => (req: Request, res: Response, next: NextFunction) => {
     void (async () => {
-      const header = req.headers.authorization;
-      const who = deps.tokens.verify(typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined);
+      const who = bearerClaims(deps.tokens, req);
       if (who.role !== 'host') throw forbidden('only national hosts import the organisation');
       const mode = req.query.mode ?? 'valid-lines';
       if (typeof mode !== 'string' || !(IMPORT_MODES as readonly string[]).includes(mode)) throw new FieldError('mode', `mode must be one of ${IMPORT_MODES.join(', ')}`);
@@ -80,8 +80,7 @@ export function orgRouter(deps: OrgRouteDeps): Router {
 
   const person = (disabled: boolean) => (req: Request, res: Response, next: NextFunction) => {
     void (async () => {
-      const header = req.headers.authorization;
-      const who = deps.tokens.verify(typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined);
+      const who = bearerClaims(deps.tokens, req);
       if (who.role !== 'host') throw forbidden('only national hosts disable or enable people');
       const id = personId.safeParse(req.params.id);
       if (!id.success) throw new FieldError('id', `invalid person id: ${id.error.issues[0]?.message ?? 'bad id'}`);

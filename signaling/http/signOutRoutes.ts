@@ -6,6 +6,7 @@
  * Both go through signInEnds.ts: every token of the person issued before now is refused from then
  * on, on every node and after a restart.
  */
+import { bearerClaims } from './bearer';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Claims, TokenVerifier } from '../auth/tokens';
@@ -25,10 +26,7 @@ const revokeBody = z.object({ userId: z.string().min(1).max(64).regex(/^[^\u0000
 
 export function signOutRouter(deps: SignOutRouteDeps): Router {
   const router = express.Router();
-  const claimsOf = (req: Request): Claims => {
-    const header = req.headers.authorization;
-    return deps.tokens.verify(typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined);
-  };
+  const claimsOf = (req: Request): Claims => bearerClaims(deps.tokens, req);
   const handle = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => void fn(req, res).catch(next);
 
   router.post(

@@ -7,6 +7,7 @@
  * their meetings (GET /api/meetings): their token says who they are, so whoever has hosted once
  * can be picked from then on.
  */
+import { bearerClaims } from './bearer';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { Claims, TokenVerifier } from '../auth/tokens';
@@ -51,11 +52,7 @@ export function staffRouter(deps: StaffRouteDeps): Router {
   const router = express.Router();
   const noted = new Map<string, string>();
 
-  const claimsOf = (req: Request): Claims => {
-    const header = req.headers.authorization;
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : undefined;
-    return deps.tokens.verify(token);
-  };
+  const claimsOf = (req: Request): Claims => bearerClaims(deps.tokens, req);
 
   /** Records a host or province host as staff (once per process, again when their name or role changes). */
   const note = async (who: Claims): Promise<void> => {
