@@ -12,6 +12,7 @@
  * load). The other trigger, a transport that never connects (UDP and TCP blocked), takes the
  * same switch after WEBRTC_CONNECT_TIMEOUT_MS.
  */
+import { webRtcBlockedContext } from '../helpers/webRtcBlocked';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
-import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../../harness/browser';
+import { closeAll, launchChromium, openAs, signIn, waitFor } from '../../harness/browser';
 import { playback, plays } from '../../harness/videoPlayback';
 import { openMeetingNow } from '../helpers/openMeeting';
 
@@ -55,16 +56,7 @@ beforeAll(async () => {
   await host.click('button[data-control="mic"]');
   await host.waitForSelector('button[data-control="camera"][data-on="true"]');
 
-  const blocked = await newContext(browser);
-  contexts.push(blocked);
-  await blocked.addInitScript(() => {
-    const w = window as unknown as { __pcAttempts: number };
-    w.__pcAttempts = 0;
-    window.RTCPeerConnection = function RTCPeerConnection() {
-      w.__pcAttempts += 1;
-      throw new DOMException('WebRTC is blocked on this machine', 'NotSupportedError');
-    } as unknown as typeof RTCPeerConnection;
-  });
+  const blocked = await webRtcBlockedContext(browser, contexts);
   teacher = await blocked.newPage();
   // Every failed load the page logs (a playlist asked for while the stream starts would be a 503).
   teacher.on('response', (r) => r.status() >= 500 && failedLoads.push(`${r.status()} ${r.url()}`));

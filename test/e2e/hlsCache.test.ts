@@ -7,6 +7,7 @@
  * page's own resource timing (the segments' bytes came from the cache's origin) and from the
  * cache's log (it served them; the origin was asked for each segment at most once).
  */
+import { webRtcBlockedContext } from '../helpers/webRtcBlocked';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
 import { freePort } from '../../harness/cluster';
 import { startHlsCache, type HlsCacheProcess } from '../../harness/hlsCache';
-import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../../harness/browser';
+import { closeAll, launchChromium, openAs, signIn, waitFor } from '../../harness/browser';
 import { plays } from '../../harness/videoPlayback';
 import { openMeetingNow } from '../helpers/openMeeting';
 
@@ -44,13 +45,7 @@ function cacheRequests(page: Page): Promise<Array<{ name: string; bytes: number 
 
 /** A teacher's page on which WebRTC cannot start (as in hls.test.ts), in the meeting. */
 async function blockedTeacher(account: string): Promise<Page> {
-  const blocked = await newContext(browser);
-  contexts.push(blocked);
-  await blocked.addInitScript(() => {
-    window.RTCPeerConnection = function RTCPeerConnection() {
-      throw new DOMException('WebRTC is blocked on this machine', 'NotSupportedError');
-    } as unknown as typeof RTCPeerConnection;
-  });
+  const blocked = await webRtcBlockedContext(browser, contexts);
   const page = await blocked.newPage();
   await signIn(page, server.url, account);
   await page.goto(`${server.url}/m/${meetingId}`);

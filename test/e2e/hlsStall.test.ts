@@ -7,6 +7,7 @@
  * so it watches the delayed stream. The freeze: every segment request is held unanswered
  * (Playwright's page.route) for a while; the ones held stay unanswered, later ones go through.
  */
+import { webRtcBlockedContext } from '../helpers/webRtcBlocked';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, Route } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
-import { closeAll, launchChromium, newContext, openAs, signIn, waitFor } from '../../harness/browser';
+import { closeAll, launchChromium, openAs, signIn, waitFor } from '../../harness/browser';
 import { playback, plays } from '../../harness/videoPlayback';
 import { openMeetingNow } from '../helpers/openMeeting';
 
@@ -43,13 +44,7 @@ beforeAll(async () => {
   await host.click('button[data-control="camera"]');
   await host.waitForSelector('button[data-control="camera"][data-on="true"]');
 
-  const blocked = await newContext(browser);
-  contexts.push(blocked);
-  await blocked.addInitScript(() => {
-    window.RTCPeerConnection = function RTCPeerConnection() {
-      throw new DOMException('WebRTC is blocked on this machine', 'NotSupportedError');
-    } as unknown as typeof RTCPeerConnection;
-  });
+  const blocked = await webRtcBlockedContext(browser, contexts);
   teacher = await blocked.newPage();
   await signIn(teacher, server.url, 'gv-hn-1');
   await teacher.goto(`${server.url}/m/${meetingId}`);
