@@ -42,6 +42,9 @@ export const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
   startRecording: 'host',
   stopRecording: 'host',
   watchLive: 'live',
+  updateStage: 'stage',
+  setCrew: 'stage',
+  setInterpreterView: 'media',
 };
 export const CLASS_BUDGET = {
   join: [1, 6],
@@ -53,6 +56,8 @@ export const CLASS_BUDGET = {
   notice: [0.2, 3],
   auth: [0.1, 3],
   live: [0.5, 5],
+  /** A producer clicks fast while cutting between presenters. */
+  stage: [5, 20],
   ...QA_CLASS_BUDGET,
 } as const satisfies Record<string, readonly [number, number]>;
 /**

@@ -26,6 +26,7 @@ import * as handFlow from './meeting/handFlow';
 import * as speakFlow from './meeting/speakFlow';
 import * as rosterFlow from './meeting/rosterFlow';
 import * as breakoutFlow from './meeting/breakoutFlow';
+import * as productionFlow from './meeting/productionFlow';
 import * as recordingFlow from './recording/recordingFlow';
 import type { RecordingManager } from './recording/RecordingManager';
 import type { LiveStreams } from './recording/LiveStreams';
@@ -198,6 +199,9 @@ export class SocketServer {
       startRecording: (s) => recordingFlow.startRecording(recordingDeps, s),
       stopRecording: (s) => recordingFlow.stopRecording(recordingDeps, s),
       watchLive: (s) => recordingFlow.watchLive(recordingDeps, s),
+      updateStage: productionFlow.updateStage,
+      setCrew: productionFlow.setCrew,
+      setInterpreterView: productionFlow.setInterpreterView,
     } satisfies Record<ClientEventName, Handler>;
 
     this.io.use((socket, next) => {

@@ -37,7 +37,7 @@ import { NO_PLANS, type BreakoutPlans } from './BreakoutPlans';
 import type { SfuControl } from '../../sfu/types';
 import { logger, type Logger } from '../../common/log';
 import type { BreakoutStatus, BreakoutsState, ConsumerInfo, MeetingStats, SessionInfo, SpeakState } from '../protocol/events';
-import type { Breakouts, MeetingState, Participant, PublishedProducer } from '../store/types';
+import { NO_PRODUCTION, type Breakouts, type CrewRole, type MeetingState, type Participant, type Production, type PublishedProducer } from '../store/types';
 import { BreakoutTimer } from './breakoutTimer';
 import { ConsumerPlanner } from './consumerPlanning';
 import { Departures } from './departures';
@@ -52,6 +52,8 @@ import type { Peer } from './Peer';
 import { PeerMedia } from './peerMedia';
 import { SessionMoves } from './sessionMoves';
 import { SpeakerGrants } from './speakerGrants';
+import { crewSources, inBackstage, onAir, type Actor } from './production';
+import { StageFollow } from './stageFollow';
 
 export type { Breakouts, MeetingDeps, MeetingOptions };
 
@@ -76,6 +78,8 @@ export class Meeting {
   readonly main: MeetingSession;
   /** Breakouts as of the last event applied. */
   breakouts: Breakouts | null = null;
+  /** The crew and the stage as of the last event applied (meeting/production.ts). */
+  production: Production = NO_PRODUCTION;
   readonly feeds: HostFeeds;
   /** Breakouts with nothing of their own on air show the national session (nationalFallback.ts). */
   readonly fallback: NationalFallback;
@@ -96,6 +100,7 @@ export class Meeting {
   readonly #departures: Departures;
   readonly #breakoutTimer: BreakoutTimer;
   readonly #moves: SessionMoves;
+  readonly #stage: StageFollow;
   #closed = false;
 
   private constructor(id: string, deps: MeetingDeps) {
@@ -117,6 +122,7 @@ export class Meeting {
     this.#departures = new Departures(this, this.#grants, deps.aliveNodes);
     this.#breakoutTimer = new BreakoutTimer(this);
     this.#moves = new SessionMoves(this);
+    this.#stage = new StageFollow(this);
     this.#events = new MeetingEvents(this, { timer: this.#breakoutTimer, grants: this.#grants, queues: deps.queues });
     this.feeds = new HostFeeds(this);
   }
@@ -172,9 +178,10 @@ export class Meeting {
    * The session a participant belongs in now: their province's during breakouts (when their
    * province is one that split out), else main.
    */
-  placeFor(peer: Pick<Peer, 'claims'>): string {
+  placeFor(peer: Pick<Peer, 'claims' | 'userId'>): string {
     const { role, province } = peer.claims;
-    if (!this.breakouts || role === 'host' || !province) return MAIN;
+    // The crew works on the national broadcast: it stays in main.
+    if (!this.breakouts || role === 'host' || !province || this.crewRole(peer.userId)) return MAIN;
     if (this.breakouts.provinces && !this.breakouts.provinces.includes(province)) return MAIN;
     return province;
   }
@@ -187,17 +194,61 @@ export class Meeting {
     return session;
   }
 
-  /** National hosts always; a province host in their own breakout; granted speakers. */
+  /** National hosts always; a province host in their own breakout; the crew that presents, in main; granted speakers. */
   async canSend(peer: Peer): Promise<boolean> {
     if (peer.isHost) return true;
     const session = this.sessionOf(peer);
     if (session.isHost(peer)) return true;
+    if (session.isMain && crewSources(this.crewRole(peer.userId))) return true;
     return (await this.state.speaker(session.key, peer.userId))?.state === 'speaking';
   }
 
   async sessionInfo(peer: Peer): Promise<SessionInfo> {
     const session = this.sessionOf(peer);
-    return { key: session.key, province: session.province, canSend: await this.canSend(peer), isSessionHost: session.isHost(peer) };
+    return {
+      key: session.key,
+      province: session.province,
+      canSend: await this.canSend(peer),
+      isSessionHost: session.isHost(peer),
+      crewRole: this.crewRole(peer.userId),
+      backstage: this.inBackstage(peer),
+    };
+  }
+
+  // ---- production: the crew and the stage (production.ts, stageFollow.ts) ----------------------
+
+  /** A participant's crew role in this meeting, if any. */
+  crewRole(userId: string): CrewRole | null {
+    return this.production.crew[userId]?.role ?? null;
+  }
+
+  actorOf(peer: Peer): Actor {
+    return { userId: peer.userId, role: peer.claims.role, crew: this.crewRole(peer.userId) };
+  }
+
+  /** Sees and hears every source of the national broadcast, on air or not (in main). */
+  inBackstage(peer: Peer): boolean {
+    return peer.sessionKey === MAIN && inBackstage(this.actorOf(peer));
+  }
+
+  /** Whether a published source reaches the audience now. */
+  onAir(producer: PublishedProducer): boolean {
+    return onAir(producer, this.production, Date.now());
+  }
+
+  /** The production changed (set on `production` already): this node's participants follow, beside the event queue. */
+  productionChanged(prev: Production): void {
+    this.#stage.changed(prev);
+  }
+
+  /** Resolves once this node has followed every production change it applied so far. */
+  stageSettled(): Promise<void> {
+    return this.#stage.settled();
+  }
+
+  /** Tells one participant the stage (and, in the backstage, the production). */
+  greetStage(peer: Peer): void {
+    this.#stage.greet(peer);
   }
 
   breakoutsState(): BreakoutsState {
@@ -388,6 +439,7 @@ export class Meeting {
     this.#media.close();
     this.#departures.close();
     this.#breakoutTimer.close();
+    this.#stage.close();
     this.feeds.close();
     for (const done of this.onClose.splice(0)) done();
     this.peers.clear();

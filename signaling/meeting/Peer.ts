@@ -30,6 +30,8 @@ export class Peer {
   readonly held = new Set<string>();
   /** Receives audio only (a weak connection): no video consumers. */
   audioOnly = false;
+  /** Receives the sign-language interpreter's picture (the teacher turned it on; off by default). */
+  interpreterView = false;
   /** Data saver: the receiving transport is capped at DATA_SAVER_BPS (kept across re-homes). */
   dataSaver = false;
   /** Receives with the mass-audience profile (massAudience.ts), decided at `startConsuming`. */

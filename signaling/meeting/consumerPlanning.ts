@@ -33,6 +33,10 @@ export interface PlannerMeeting {
   readonly epoch: number;
   readonly breakouts: Breakouts | null;
   readonly fallback: { showsNational(sessionKey: string): boolean };
+  /** Whether a source of the national broadcast reaches the audience now (production.ts). */
+  onAir(producer: PublishedProducer): boolean;
+  /** Whether a participant is in the backstage (sees every source, on air or not). */
+  inBackstage(peer: Peer): boolean;
 }
 
 export class ConsumerPlanner {
@@ -49,6 +53,11 @@ export class ConsumerPlanner {
     const breakouts = this.#meeting.breakouts;
     if (producer.peerId === peer.userId) return false;
     if (peer.audioOnly && producer.kind === 'video') return false;
+    if (producer.stage && !this.#meeting.inBackstage(peer)) {
+      // The audience: what is on air, and the interpreter only for those who turned it on.
+      if (!this.#meeting.onAir(producer)) return false;
+      if (producer.stage === 'interpreter') return peer.interpreterView;
+    }
     if (producer.sessionKey === peer.sessionKey) return true;
     if (!breakouts || !producer.national || peer.sessionKey === MAIN) return false;
     // A breakout with nothing of its own on air: the whole national session.

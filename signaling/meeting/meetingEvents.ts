@@ -17,7 +17,7 @@
 import type { Logger } from '../../common/log';
 import { QueueStallError, SerialQueue, detached, progressed, waitOn, type QueueWatch } from '../../common/SerialQueue';
 import type { SfuControl } from '../../sfu/types';
-import type { Breakouts, MeetingSnapshot, MeetingState, PublishedProducer, SequencedEvent } from '../store/types';
+import type { Breakouts, MeetingSnapshot, MeetingState, Production, PublishedProducer, SequencedEvent } from '../store/types';
 import type { BreakoutTimer } from './breakoutTimer';
 import { forEachLimited } from './concurrency';
 import { MAIN, type MeetingSession } from './MeetingSession';
@@ -39,6 +39,10 @@ export interface EventsMeeting {
   readonly sessions: Map<string, MeetingSession>;
   /** Set here, from the `breakouts` events and snapshots. */
   breakouts: Breakouts | null;
+  /** Set here, from the `production` events and snapshots. */
+  production: Production;
+  /** Runs beside the queue; never awaited from it. */
+  productionChanged(prev: Production): void;
   readonly fallback: { update(): void };
   sessionOf(peer: Peer): MeetingSession;
   placeFor(peer: Peer): string;
@@ -159,6 +163,9 @@ export class MeetingEvents {
       case 'speakerMuted':
         await this.#speakerMuted(event.sessionKey, event.userId, event.muted);
         break;
+      case 'production':
+        this.#setProduction(event.production);
+        break;
     }
     this.#advance(event.seq);
   }
@@ -171,9 +178,20 @@ export class MeetingEvents {
     void detached(() => m.fanOut(producer));
   }
 
+  #setProduction(next: Production): void {
+    const m = this.#meeting;
+    if (next.version === m.production.version) return;
+    const prev = m.production;
+    m.production = next;
+    // Not awaited: participants follow beside the queue (a reconcile waits on the SFU).
+    detached(() => m.productionChanged(prev));
+  }
+
   /** Brings this node's view in line with a snapshot, acting on what changed. */
   async #resync(snapshot: MeetingSnapshot): Promise<void> {
     const m = this.#meeting;
+    // First: where participants belong and what they may receive depend on the crew.
+    this.#setProduction(snapshot.production);
     const ids = new Set(snapshot.producers.map((p) => p.id));
     for (const id of [...m.published.keys()]) if (!ids.has(id)) m.published.delete(id);
     for (const p of snapshot.producers) this.#addProducer(p);

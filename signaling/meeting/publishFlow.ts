@@ -8,6 +8,7 @@ import type { ClientPayload } from '../protocol/schemas';
 import type { ClientResultMap } from '../protocol/events';
 import type { Session } from './Session';
 import type { PublishedProducer } from './Peer';
+import { crewSources } from './production';
 
 export async function produce(
   session: Session,
@@ -18,7 +19,11 @@ export async function produce(
   if (peer.transports.get(transportId) !== 'send') throw notFound('transport');
   if ((source === 'mic') !== (kind === 'audio')) throw new AppError('bad_request', `source ${source} cannot be ${kind}`);
   const meetingSession = meeting.sessionOf(peer);
-  const grant = peer.isHost || meetingSession.isHost(peer) ? null : await meeting.state.speaker(meetingSession.key, peer.userId);
+  // The crew presents in main (production.ts): an interpreter sends a picture only.
+  const crew = meetingSession.isMain && !peer.isHost ? meeting.crewRole(peer.userId) : null;
+  const crewAllows = crewSources(crew);
+  if (crewAllows && !crewAllows.includes(source)) throw forbidden(`your role (${crew}) does not send ${source}`);
+  const grant = peer.isHost || meetingSession.isHost(peer) || crewAllows ? null : await meeting.state.speaker(meetingSession.key, peer.userId);
   if (grant && (source === 'screen' || (source === 'camera' && !grant.allowVideo))) {
     throw forbidden(`your invitation does not include ${source}`);
   }
@@ -40,9 +45,11 @@ export async function produce(
     peerName: peer.claims.name,
     sessionKey: meetingSession.key,
     roomId: meetingSession.roomId,
-    national: peer.isHost,
+    national: peer.isHost || crew === 'producer' || crew === 'presenter',
     sessionHost: meetingSession.isHost(peer),
   };
+  // What the stage decides: the national broadcast's presenters, and the interpreter.
+  if (meetingSession.isMain && (peer.isHost || crewAllows)) published.stage = crew === 'interpreter' ? 'interpreter' : 'presenter';
   peer.producers.set(producerId, published);
   // Every node (this one too) hears of it from the store and offers it to its participants.
   await meeting.state.addProducer(published);

@@ -28,6 +28,8 @@ export interface MovesMeeting {
   endSpeaking(session: MeetingSession, userId: string): Promise<boolean>;
   closeSending(peer: Peer): Promise<void>;
   reconcile(peer: Peer, beforeOffers?: () => Promise<void>): Promise<void>;
+  /** Tells one participant the stage (and, in the backstage, the production). */
+  greetStage(peer: Peer): void;
 }
 
 export class SessionMoves {
@@ -50,6 +52,7 @@ export class SessionMoves {
       m.state.speakers(session.key),
     ]);
     m.notify.toSocket(peer.socketId, 'sessionChanged', info);
+    m.greetStage(peer);
     m.notify.toSocket(peer.socketId, 'speakState', speakState);
     m.notify.toSocket(
       peer.socketId,

@@ -5,6 +5,7 @@
  */
 import type { ClientPayload, MediaSource } from './schemas';
 import type { WireError } from './errors';
+import type { CrewRole, Production, StageView } from './production';
 import type { Poll, PollHostSummary, PollResults, QaHostSummary, QaPublic, QaQuestion, ReactionStrip } from './qa';
 
 // Structural copies of the mediasoup parameter types (kept here so web/ does not depend on the
@@ -22,6 +23,8 @@ export type IceCandidate = {
   type: 'host';
   tcpType?: 'passive';
 };
+
+export type { CrewRole, Production, StageView };
 
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
 
@@ -193,7 +196,14 @@ export interface SessionInfo {
   canSend: boolean;
   /** Whether this participant hosts this session (runs its hand queue and speakers). */
   isSessionHost: boolean;
+  /** Their role in this meeting's crew (meeting/production.ts), if any. */
+  crewRole: CrewRole | null;
+  /** In the backstage: sees and hears every presenter, on air or not. */
+  backstage: boolean;
 }
+
+/** The backstage: the whole production (crew, stage, live state), with the server's clock. */
+export type ProductionView = Production & { serverNow: number };
 
 export interface BreakoutStatus {
   province: string;
@@ -273,6 +283,9 @@ export interface ClientResultMap {
   revokeSpeaker: Record<string, never>;
   stopSpeaking: Record<string, never>;
   startBreakouts: BreakoutsState;
+  updateStage: ProductionView;
+  setCrew: ProductionView;
+  setInterpreterView: { interpreterView: boolean };
   extendBreakouts: BreakoutsState;
   endBreakouts: BreakoutsState;
   speakToAll: BreakoutsState;
@@ -332,6 +345,10 @@ export interface ServerToClientEvents {
   breakouts: (state: BreakoutsState) => void;
   /** To one participant: the session they are now in (after a move, or at join). */
   sessionChanged: (session: SessionInfo) => void;
+  /** Everyone in the meeting: the stage (backstage on, live or the "starting soon" slate, what is on it, the layout). */
+  stage: (stage: StageView) => void;
+  /** The backstage: the crew and the stage, after every change. */
+  production: (production: ProductionView) => void;
   /** National hosts: each breakout's host presence, teachers and hands (throttled). */
   breakoutStatus: (status: BreakoutStatus[]) => void;
   /** A notice from the national host, or hands cleared at the end of breakouts. */

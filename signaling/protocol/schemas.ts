@@ -7,8 +7,11 @@ import { z } from 'zod';
 import { MAX_SSRC, refineProducerParameters } from './mediaRules';
 import { QA_MAX_EVENT_BYTES, qaEventSchemas } from './qaSchemas';
 import { TOP_SPATIAL_LAYER } from './layers';
+import { CREW_ROLES, MAX_COUNTDOWN_S, MAX_STAGE_SOURCES, STAGE_LAYOUTS } from './production';
 
 const id = z.string().min(1).max(64);
+/** A stage key: a user id, or a user id and `#screen` (meeting/production.ts stageKey). */
+const stageKeySchema = z.string().min(1).max(72);
 const shortStr = z.string().max(128);
 const scalar = z.union([z.string().max(256), z.number(), z.boolean()]);
 const codecParams = z.record(z.string().max(64), scalar).refine((r) => Object.keys(r).length <= 32, {
@@ -214,6 +217,24 @@ export const clientEventSchemas = {
   stopRecording: z.strictObject({}),
   /** Anyone joined: where the delayed (live HLS) stream of their session is; starts it if needed. */
   watchLive: z.strictObject({}),
+  /** Hosts and producers: one change of the stage (meeting/production.ts). */
+  updateStage: z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('backstage'), on: z.boolean() }),
+    z.strictObject({ type: z.literal('put'), key: stageKeySchema, on: z.boolean() }),
+    z.strictObject({ type: z.literal('move'), key: stageKeySchema, to: z.number().int().min(0).max(MAX_STAGE_SOURCES) }),
+    z.strictObject({ type: z.literal('layout'), layout: z.enum(STAGE_LAYOUTS) }),
+    z.strictObject({ type: z.literal('goLive'), inS: z.number().int().min(0).max(MAX_COUNTDOWN_S) }),
+    z.strictObject({ type: z.literal('endLive') }),
+  ]),
+  /** Hosts (producers for the roles but producer): name someone to the crew, or remove them (`role: null`). */
+  setCrew: z.strictObject({
+    userId: id,
+    role: z.enum(CREW_ROLES).nullable(),
+    /** For someone not in the meeting yet (as the staff directory names them). */
+    name: z.string().trim().min(1).max(120).optional(),
+  }),
+  /** Anyone: see the sign-language interpreter's picture beside the speaker (or not). */
+  setInterpreterView: z.strictObject({ on: z.boolean() }),
 } as const;
 
 export type ClientEventName = keyof typeof clientEventSchemas;
@@ -259,5 +280,8 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   stopRecording: 64,
   watchLive: 64,
   refreshToken: 8_300,
+  updateStage: 256,
+  setCrew: 512,
+  setInterpreterView: 64,
   ...QA_MAX_EVENT_BYTES,
 };

@@ -9,6 +9,8 @@ import { AppError, forbidden } from '../protocol/errors';
 import type { ClientResultMap, LiveRecording } from '../protocol/events';
 import type { Session } from '../meeting/Session';
 import type { Meeting } from '../meeting/Meeting';
+import { stageKey } from '../meeting/production';
+import type { PublishedProducer } from '../store/types';
 import type { MeetingNotifier } from '../meeting/Notifier';
 import type { RecordingManager } from './RecordingManager';
 import type { RecordableStream, RecordingInfo, RecordingSources } from './recordingTypes';
@@ -97,6 +99,12 @@ export function announceChanges(deps: RecordingDeps, notify: MeetingNotifier, ro
   });
 }
 
+/** A source's place on the stage (those not on it last). */
+function rank(order: readonly string[], p: PublishedProducer): number {
+  const at = order.indexOf(stageKey(p));
+  return at < 0 ? order.length : at;
+}
+
 /** The session hosts' streams, read from the meetings open on this node. */
 export function meetingSources(get: (meetingId: string) => Meeting | undefined): RecordingSources {
   return {
@@ -105,8 +113,15 @@ export function meetingSources(get: (meetingId: string) => Meeting | undefined):
       const meetingSession = meeting?.sessions.get(sessionKey);
       if (!meeting || !meetingSession) return null;
       const out: RecordableStream[] = [];
-      for (const p of meeting.published.values()) {
+      const order = meeting.production.backstage ? meeting.production.stage : [];
+      const published = [...meeting.published.values()].sort((a, b) => rank(order, a) - rank(order, b));
+      for (const p of published) {
         if (p.sessionKey !== sessionKey) continue;
+        // A produced broadcast records what is on air, in the stage's order.
+        if (p.stage) {
+          if (p.stage === 'presenter' && meeting.onAir(p)) out.push({ producerId: p.id, kind: p.kind, source: p.source });
+          continue;
+        }
         // A publisher connected to another signaling node is not among this node's peers: a
         // national host's streams are known as such; a breakout host's only from a local peer.
         const publisher = meeting.peers.get(p.peerId);

@@ -18,7 +18,12 @@ import type {
   PublishedProducer,
   SequencedEvent,
 } from './types';
-import { NOTICES_KEPT } from './types';
+import { NOTICES_KEPT, NO_PRODUCTION, type Production } from './types';
+
+/** A deep copy (nothing shared with a caller that might change it). */
+function copyProduction(p: Production): Production {
+  return structuredClone(p);
+}
 import { countBy, countSessions, matchesQuery } from './roster';
 import { MemoryQa } from './qaMemory';
 import type { QaState } from './qaTypes';
@@ -34,6 +39,7 @@ class MemoryMeetingState implements MeetingState {
   readonly #departures = new Map<string, number>();
   #notices: Notice[] = [];
   #breakouts: Breakouts | null = null;
+  #production: Production = NO_PRODUCTION;
   #seq = 0;
 
   constructor(meetingId: string) {
@@ -56,7 +62,7 @@ class MemoryMeetingState implements MeetingState {
   }
 
   async snapshot(): Promise<MeetingSnapshot> {
-    return { seq: this.#seq, producers: [...this.#producers.values()], breakouts: this.#breakouts && { ...this.#breakouts } };
+    return { seq: this.#seq, producers: [...this.#producers.values()], breakouts: this.#breakouts && { ...this.#breakouts }, production: copyProduction(this.#production) };
   }
 
   onResync(): () => void {
@@ -279,6 +285,19 @@ class MemoryMeetingState implements MeetingState {
     return b;
   }
 
+  // ---- production --------------------------------------------------------------------------------
+
+  async production(): Promise<Production> {
+    return copyProduction(this.#production);
+  }
+
+  async setProduction(expected: number, next: Omit<Production, 'version'>): Promise<Production | null> {
+    if (this.#production.version !== expected) return null;
+    this.#production = copyProduction({ ...next, version: expected + 1 });
+    this.#publish({ type: 'production', production: copyProduction(this.#production) });
+    return copyProduction(this.#production);
+  }
+
   // ---- producers -----------------------------------------------------------------------------------
 
   async addProducer(producer: PublishedProducer): Promise<void> {
@@ -307,6 +326,7 @@ class MemoryMeetingState implements MeetingState {
     this.#producers.clear();
     this.#departures.clear();
     this.#breakouts = null;
+    this.#production = NO_PRODUCTION;
   }
 
   close(): void {

@@ -37,6 +37,7 @@ const BEAT_MS = 2_000;
 const ACKED = new Set<ScriptName>([
   'join', 'leave', 'move', 'raise', 'lower', 'lowerWhere', 'invite', 'accept', 'mute', 'endSpeaker',
   'startBreakouts', 'updateBreakouts', 'endBreakouts', 'addProducer', 'removeProducers',
+  'setProduction',
 ]);
 
 const SHA = Object.fromEntries(

@@ -21,7 +21,7 @@ import type {
   SequencedEvent,
   SessionCounts,
 } from './types';
-import { NOTICES_KEPT } from './types';
+import { NOTICES_KEPT, NO_PRODUCTION, type Production } from './types';
 
 type Reply = unknown;
 
@@ -94,11 +94,12 @@ export class RedisMeetingState implements MeetingState {
   }
 
   async snapshot(): Promise<MeetingSnapshot> {
-    const [seq, producers, breakouts] = (await this.#run('snapshot')) as [number, string[], string | null];
+    const [seq, producers, breakouts, production] = (await this.#run('snapshot')) as [number, string[], string | null, string | null];
     return {
       seq: Number(seq),
       producers: producers.map((p) => JSON.parse(p) as PublishedProducer),
       breakouts: breakouts ? (JSON.parse(breakouts) as Breakouts) : null,
+      production: production ? (JSON.parse(production) as Production) : NO_PRODUCTION,
     };
   }
 
@@ -319,6 +320,21 @@ export class RedisMeetingState implements MeetingState {
     if (producerIds.length === 0) return;
     const seq = Number(await this.#run('removeProducers', ...producerIds));
     if (seq > 0) this.#store.wrote(this.meetingId, seq);
+  }
+
+  // ---- production ------------------------------------------------------------------------------------
+
+  async production(): Promise<Production> {
+    const raw = await this.#store.client.get(`${this.#prefix}prod`);
+    return raw ? (JSON.parse(raw) as Production) : structuredClone(NO_PRODUCTION);
+  }
+
+  async setProduction(expected: number, next: Omit<Production, 'version'>): Promise<Production | null> {
+    const production: Production = { ...next, version: expected + 1 };
+    const seq = Number(await this.#run('setProduction', expected, JSON.stringify(production)));
+    if (seq === 0) return null;
+    this.#store.wrote(this.meetingId, seq);
+    return production;
   }
 
   async addNotice(notice: Notice): Promise<void> {

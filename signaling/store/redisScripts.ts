@@ -313,10 +313,26 @@ if #removed == 0 then return 0 end
 return publish({type = 'producersRemoved', producerIds = removed})
 `;
 
-/** ARGV: channel. Returns {seq, producer JSONs, breakouts JSON or false}. */
+/**
+ * ARGV: channel, expected version, production JSON (with its new version). Returns the seq, or 0
+ * when the version moved meanwhile. The JSON is kept and published as it came (cjson would turn
+ * an empty stage list into an object).
+ */
+const SET_PRODUCTION = `
+local raw = redis.call('GET', P .. 'prod')
+local version = 0
+if raw then version = tonumber(cjson.decode(raw).version) end
+if version ~= tonumber(ARGV[2]) then return 0 end
+redis.call('SET', P .. 'prod', ARGV[3])
+local seq = redis.call('INCR', P .. 'seq')
+redis.call('PUBLISH', ARGV[1], '{"type":"production","seq":' .. seq .. ',"production":' .. ARGV[3] .. '}')
+return seq
+`;
+
+/** ARGV: channel. Returns {seq, producer JSONs, breakouts JSON or false, production JSON or false}. */
 const SNAPSHOT = `
 local seq = tonumber(redis.call('GET', P .. 'seq') or '0')
-return {seq, redis.call('HVALS', P .. 'pr'), redis.call('GET', P .. 'bo')}
+return {seq, redis.call('HVALS', P .. 'pr'), redis.call('GET', P .. 'bo'), redis.call('GET', P .. 'prod')}
 `;
 
 const script = (body: string): string => PRELUDE + body;
@@ -342,6 +358,7 @@ export const SCRIPTS = {
   endBreakouts: script(END_BREAKOUTS),
   addProducer: script(ADD_PRODUCER),
   removeProducers: script(REMOVE_PRODUCERS),
+  setProduction: script(SET_PRODUCTION),
   snapshot: script(SNAPSHOT),
 } as const;
 

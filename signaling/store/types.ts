@@ -13,6 +13,7 @@
 import type { HandEntry, HandQueueSummary, Notice, Role, SpeakerInfo } from '../protocol/events';
 import type { MediaSource } from '../protocol/schemas';
 import type { QaState } from './qaTypes';
+import type { Production } from '../protocol/production';
 
 export interface PublishedProducer {
   id: string;
@@ -27,7 +28,16 @@ export interface PublishedProducer {
   national: boolean;
   /** Published by the host of its session (recorded and streamed as live HLS from any node). */
   sessionHost?: boolean;
+  /**
+   * A source of the national broadcast that the stage decides (meeting/production.ts): a
+   * presenter's camera, microphone or screen (national hosts, crew presenters and producers, a
+   * studio encoder, a clip), or the sign-language interpreter's picture. Absent for what the stage
+   * does not decide (an invited speaker, a breakout's host).
+   */
+  stage?: 'presenter' | 'interpreter';
 }
+
+export type { CrewMember, CrewRole, Production, StageLayout } from '../protocol/production';
 
 /** One participant as every node sees them. */
 export interface Participant {
@@ -62,7 +72,9 @@ export type MeetingEvent =
   /** A grant or invitation ended: the speaker's node closes what they publish. */
   | { type: 'speakerEnded'; sessionKey: string; userId: string }
   /** The host muted or unmuted a speaker: the speaker's node pauses or resumes their microphone. */
-  | { type: 'speakerMuted'; sessionKey: string; userId: string; muted: boolean };
+  | { type: 'speakerMuted'; sessionKey: string; userId: string; muted: boolean }
+  /** The crew, the stage or its live state changed. */
+  | { type: 'production'; production: Production };
 
 export type SequencedEvent = MeetingEvent & { seq: number };
 
@@ -71,6 +83,7 @@ export interface MeetingSnapshot {
   seq: number;
   producers: PublishedProducer[];
   breakouts: Breakouts | null;
+  production: Production;
 }
 
 export interface SessionCounts {
@@ -98,6 +111,9 @@ export interface ParticipantQuery {
   offset: number;
   limit: number;
 }
+
+/** A meeting nobody has produced yet: no crew, no backstage (presenters are on air as they publish). */
+export const NO_PRODUCTION: Production = Object.freeze({ backstage: false, liveAt: null, stage: [], layout: 'single', crew: {}, version: 0 }) as Production;
 
 /** Announcements a meeting keeps for late joiners. */
 export const NOTICES_KEPT = 20;
@@ -183,6 +199,14 @@ export interface MeetingState {
   addProducer(producer: PublishedProducer): Promise<void>;
   /** Removes producers (those that exist), publishing one producersRemoved event. */
   removeProducers(producerIds: string[]): Promise<void>;
+
+  // ---- production (crew and stage) ---------------------------------------------------------------
+  production(): Promise<Production>;
+  /**
+   * Replaces the production if its version is still `expected` (the new one gets expected + 1)
+   * and publishes it; null when someone changed it meanwhile (read again and retry).
+   */
+  setProduction(expected: number, next: Omit<Production, 'version'>): Promise<Production | null>;
 
   // ---- announcements ------------------------------------------------------------------------------
   /** Keeps an announcement (the last NOTICES_KEPT) for participants who join later. */
