@@ -54,8 +54,15 @@ export async function launchChromium(options: { host?: NetHost; secureOrigins?: 
 export async function newContext(browser: Browser): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await context.grantPermissions(['camera', 'microphone']);
-  // Test instrumentation only: record Content-Security-Policy violations, and keep a handle on
-  // each RTCPeerConnection to read getStats().
+  await instrument(context);
+  return context;
+}
+
+/**
+ * Test instrumentation only: record Content-Security-Policy violations, and keep a handle on
+ * each RTCPeerConnection to read getStats() (inboundStats and the like).
+ */
+export async function instrument(context: BrowserContext): Promise<void> {
   await context.addInitScript(() => {
     const violations: string[] = [];
     (window as unknown as { __cspViolations: string[] }).__cspViolations = violations;
@@ -70,7 +77,6 @@ export async function newContext(browser: Browser): Promise<BrowserContext> {
       }
     } as typeof RTCPeerConnection;
   });
-  return context;
 }
 
 export interface InboundStats {

@@ -99,6 +99,7 @@ export class ConsumerPlanner {
       peerId: producer.peerId,
       peerName: producer.peerName,
       sessionKey: producer.sessionKey,
+      ...(producer.stage ? { stage: producer.stage } : {}),
     };
   }
 

@@ -15,11 +15,13 @@ export async function participantsPage(
 ): Promise<ClientResultMap['participantsPage']> {
   const { meeting, peer } = session.joined();
   const { role } = peer.claims;
-  if (role !== 'host' && role !== 'province_host') throw forbidden('hosts only');
+  // A crew producer sees the whole list too: they give roles to people present.
+  const producer = meeting.crewRole(peer.userId) === 'producer';
+  if (role !== 'host' && role !== 'province_host' && !producer) throw forbidden('hosts and producers only');
   if (role === 'province_host' && !peer.claims.province) throw forbidden('a province host without a province');
   // A province host's list is their province, whatever they ask for.
-  if (role === 'province_host' && province && province !== peer.claims.province) throw forbidden('outside your province');
-  const only = role === 'province_host' ? peer.claims.province! : province;
+  if (role === 'province_host' && !producer && province && province !== peer.claims.province) throw forbidden('outside your province');
+  const only = role === 'province_host' && !producer ? peer.claims.province! : province;
   const { total, rows } = await meeting.state.participants({
     ...(query ? { text: query } : {}),
     ...(only ? { province: only } : {}),

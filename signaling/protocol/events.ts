@@ -5,7 +5,7 @@
  */
 import type { ClientPayload, MediaSource } from './schemas';
 import type { WireError } from './errors';
-import type { CrewRole, Production, StageView } from './production';
+import type { CrewRole, Production, StageLayout, StageView } from './production';
 import type { Poll, PollHostSummary, PollResults, QaHostSummary, QaPublic, QaQuestion, ReactionStrip } from './qa';
 
 // Structural copies of the mediasoup parameter types (kept here so web/ does not depend on the
@@ -24,7 +24,7 @@ export type IceCandidate = {
   tcpType?: 'passive';
 };
 
-export type { CrewRole, Production, StageView };
+export type { CrewRole, Production, StageLayout, StageView };
 
 export type Ack<T> = { ok: true; data: T } | { ok: false; error: WireError };
 
@@ -84,6 +84,8 @@ export interface ConsumerInfo {
   peerName: string;
   /** The session it belongs to ('main' or a province code). */
   sessionKey: string;
+  /** A source of the produced broadcast: a presenter's, or the sign-language interpreter's picture (absent: an invited speaker, a breakout's host). */
+  stage?: 'presenter' | 'interpreter';
 }
 
 export interface MeetingStats {

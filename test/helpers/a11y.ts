@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { instrument } from '../../harness/browser';
 
 const AXE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -42,6 +43,8 @@ export async function expectAccessible(page: Page): Promise<void> {
 export async function phoneContext(browser: Browser, contexts: BrowserContext[]): Promise<BrowserContext> {
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
   await ctx.grantPermissions(['camera', 'microphone']);
+  // WebRTC stats readable on a phone too (inboundStats).
+  await instrument(ctx);
   contexts.push(ctx);
   ctx.setDefaultNavigationTimeout(120_000);
   ctx.setDefaultTimeout(90_000);

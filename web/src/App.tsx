@@ -6,6 +6,7 @@ import { StatusBar } from './components/StatusBar';
 import { SignInPage } from './pages/SignInPage';
 import { HostPage } from './pages/HostPage';
 import { TeacherPage } from './pages/TeacherPage';
+import { PresenterPage } from './pages/PresenterPage';
 import { MeetingsApp } from './meetings/MeetingsApp';
 import { useHasMeetings } from './meetings/useHasMeetings';
 import { useT } from './i18n/useT';
@@ -56,10 +57,11 @@ function DemoMeetingBar() {
   );
 }
 
-/** Hosts and province hosts get the console; teachers the receive-only view. */
+/** Hosts and province hosts get the console; the crew the backstage's page; teachers the receive-only view. */
 function Meeting({ token, meetingId, isHost, onClient }: { token: string; meetingId: string; isHost: boolean; onClient: (c: MeetingClient | null) => void }) {
   const client = useMeetingClient(token, meetingId);
   const ended = useStore((s) => s.status === 'ended');
+  const presenting = useStore((s) => s.session?.backstage === true);
   // The top bar's "reconnect now" needs the client; it lives above this page.
   useEffect(() => {
     onClient(client);
@@ -67,7 +69,9 @@ function Meeting({ token, meetingId, isHost, onClient }: { token: string; meetin
   }, [client, onClient]);
   if (!client) return null;
   if (ended) return <MeetingOver />;
-  return isHost ? <HostPage client={client} /> : <TeacherPage client={client} />;
+  if (isHost) return <HostPage client={client} />;
+  // Named to the crew by a producer: the backstage's page (a captioner works beside the teacher view).
+  return presenting ? <PresenterPage client={client} /> : <TeacherPage client={client} />;
 }
 
 export function App() {

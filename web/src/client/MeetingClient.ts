@@ -10,9 +10,10 @@
  *                   named as the server's flows in signaling/meeting/
  * This file wires the server's events to them and keeps the page's API.
  */
-import type { AckOf, ClientEvent, ClientRequest, MeetingEndedInfo, ServerToClientEvents } from '../../../signaling/protocol/events';
+import type { AckOf, ClientEvent, ClientRequest, CrewRole, MeetingEndedInfo, ServerToClientEvents } from '../../../signaling/protocol/events';
 import { NO_SPEAK_STATE, useStore, type Source } from '../state/store';
 import * as breakoutFlow from './breakoutFlow';
+import * as productionFlow from './productionFlow';
 import { Connection, type MeetingClientOptions } from './connection';
 import * as handFlow from './handFlow';
 import { JoinFlow } from './joinFlow';
@@ -65,6 +66,8 @@ export class MeetingClient {
     on('breakoutStatus', (status) => store().setBreakoutStatus(status));
     on('notice', (notice) => store().addNotice(notice));
     on('recordings', (live) => store().setLiveRecordings(live));
+    on('stage', (stage) => store().setStage(stage));
+    on('production', (production) => store().setProduction(production));
     on('sessionChanged', (info) => void breakoutFlow.onSessionChanged(info, this.#receiver, this.#sender).catch((e) => warn('sessionChanged', e)));
     on('speakState', (state) => void speakFlow.onSpeakState(state, this.#receiver, this.#sender).catch((e) => warn('speakState', e)));
   }
@@ -200,6 +203,22 @@ export class MeetingClient {
 
   sendNotice(text: string): Promise<AckOf<'sendNotice'>> {
     return breakoutFlow.sendNotice(this.#conn, text);
+  }
+
+  // The produced broadcast (productionFlow.ts).
+  /** Hosts and producers: one change of the stage. */
+  updateStage(change: ClientRequest<'updateStage'>): Promise<AckOf<'updateStage'>> {
+    return productionFlow.updateStage(this.#conn, change);
+  }
+
+  /** Hosts and producers: name someone to the crew, or remove them (`null`). */
+  setCrew(userId: string, role: CrewRole | null, name?: string): Promise<AckOf<'setCrew'>> {
+    return productionFlow.setCrew(this.#conn, userId, role, name);
+  }
+
+  /** See the sign-language interpreter's picture (remembered across visits). */
+  setInterpreterView(on: boolean): Promise<void> {
+    return productionFlow.setInterpreterView(this.#conn, this.#receiver.receiving, on);
   }
 
   // Session hosts: recording; teachers: the delayed stream (recordingFlow.ts).

@@ -14,6 +14,8 @@ import type { Sender } from './sender';
 export async function onSessionChanged(info: SessionInfo, receiver: Receiver, sender: Sender): Promise<void> {
   const store = useStore.getState();
   store.setSession(info);
+  // Out of the backstage: its view of the production is not this participant's any more.
+  if (!info.backstage) store.setProduction(null);
   if (store.self) store.setSelf({ ...store.self, canSend: info.canSend });
   if (info.canSend && !sender.hasTransport && receiver.device) {
     await sender.setUp(receiver.device);

@@ -67,6 +67,8 @@ export class Receiver {
     // A weak connection's choice survives reconnects: ask before any video consumer is made.
     if (useStore.getState().audioOnly) await this.#conn.request('setAudioOnly', { on: true });
     if (useStore.getState().dataSaver) await this.#conn.request('setDataSaver', { on: true });
+    // And a deaf teacher's choice to see the sign-language interpreter.
+    if (useStore.getState().interpreterView) await this.#conn.request('setInterpreterView', { on: true });
     // So does the ceiling the page learnt of its link (the server keeps it if this connection has
     // no estimator either).
     const { consumers, massAudience, adaptsLayer } = await this.#conn.request('startConsuming', {
@@ -106,6 +108,7 @@ export class Receiver {
       peerId: info.peerId,
       peerName: info.peerName,
       sessionKey: info.sessionKey,
+      ...(info.stage ? { stage: info.stage } : {}),
     });
     try {
       await this.#conn.request('resumeConsumer', { consumerId: consumer.id });

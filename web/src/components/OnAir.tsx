@@ -4,6 +4,7 @@ import type { MeetingClient } from '../client/MeetingClient';
 import { Icon } from './Icon';
 import { MicMeter } from './Media';
 import { useNow } from './useNow';
+import { useOwnStage } from './Stage';
 
 function elapsed(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -33,12 +34,18 @@ export function OnAirBadge({ client }: { client: MeetingClient }) {
   // A move between sessions is its own short state, not a lost connection.
   const down = useStore((s) => (s.status !== 'connected' && s.status !== 'moving') || SEND_DOWN.has(s.sendState));
   const now = useNow();
+  // A produced broadcast: sending is not being on air; StageStatus says which it is.
+  const own = useOwnStage();
   return (
     <div className="on-air-row">
       {publishing && down ? (
         <span className="on-air-down" data-testid="on-air-down" role="alert">
           <Icon name="warning" size={18} />
           <strong>{t('onAirDown')}</strong>
+        </span>
+      ) : own === 'backstage' ? (
+        <span className="off-air" data-testid="off-air" data-backstage="true" role="status">
+          {t('stageBackstage')}
         </span>
       ) : since !== null ? (
         <span className="on-air" data-testid="on-air" role="status">

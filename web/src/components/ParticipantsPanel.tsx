@@ -1,7 +1,8 @@
 /**
  * Hosts: the participant list, searchable by name, school and province, a page at a time (the
  * server filters and pages; a meeting may have a hundred thousand people). A host invites a
- * teacher from here or from the hand queue, never by typing an id.
+ * teacher from here or from the hand queue, never by typing an id; a producer gives crew roles
+ * (presenter, interpreter, captioner; producer by hosts only) from here.
  */
 import { useEffect, useId, useState } from 'react';
 import { useStore } from '../state/store';
@@ -11,6 +12,10 @@ import type { MeetingClient } from '../client/MeetingClient';
 import type { ParticipantEntry } from '../../../signaling/protocol/events';
 import { useProvinces } from './useProvinces';
 import { Icon } from './Icon';
+import { CREW_ROLES } from '../../../signaling/protocol/production';
+import type { CrewRole } from '../../../signaling/protocol/events';
+import { useCanProduce } from './ProducerPanel';
+import { CREW_LABEL } from './Stage';
 
 const PAGE = 20;
 
@@ -19,6 +24,11 @@ export function ParticipantsPanel({ client, canInvite }: { client: MeetingClient
   const provinces = useProvinces();
   const isNational = useStore((s) => s.self?.role === 'host');
   const sessionKey = useStore((s) => s.session?.key ?? 'main');
+  // Producers give crew roles from here (ProducerPanel lists the crew).
+  const canProduce = useCanProduce() && sessionKey === 'main';
+  const isHostSelf = isNational;
+  const selfId = useStore((s) => s.self?.userId);
+  const crew = useStore((s) => s.production?.crew);
   // Attendance changes trigger a refetch: the province's count for a province host, the meeting's for the national host.
   const viewers = useStore((s) => (s.self?.role === 'province_host' ? s.provinceViewers : s.stats?.viewers) ?? 0);
   const status = useStore((s) => s.status);
@@ -110,6 +120,21 @@ export function ParticipantsPanel({ client, canInvite }: { client: MeetingClient
                   {p.school ? ` · ${p.school}` : ''}
                 </small>
               </span>
+              {canProduce && p.role !== 'host' && p.userId !== selfId && (
+                <select
+                  data-action="crew-role"
+                  aria-label={`${t('assignRole')}: ${p.name}`}
+                  value={crew?.[p.userId]?.role ?? ''}
+                  onChange={(e) => act(client.setCrew(p.userId, (e.target.value || null) as CrewRole | null))}
+                >
+                  <option value="">{t('noRole')}</option>
+                  {CREW_ROLES.filter((r) => r !== 'producer' || isHostSelf || crew?.[p.userId]?.role === 'producer').map((r) => (
+                    <option key={r} value={r}>
+                      {t(CREW_LABEL[r])}
+                    </option>
+                  ))}
+                </select>
+              )}
               {invitable && (
                 <>
                   <button data-action="invite" onClick={() => act(client.inviteSpeaker(p.userId, false))}>

@@ -11,6 +11,8 @@ import { ActiveSpeakers } from '../components/SpeakControls';
 import { BreakoutPanel, SessionBanner } from '../components/Breakouts';
 import { JoinQueueBar } from '../components/JoinQueueBar';
 import { OnAirBadge } from '../components/OnAir';
+import { ProducerPanel } from '../components/ProducerPanel';
+import { StageStatus } from '../components/Stage';
 import { Icon, type IconName } from '../components/Icon';
 import { QaArea } from '../qa/QaArea';
 import { ReactionStripView } from '../qa/Reactions';
@@ -48,6 +50,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
       <div className="console-main">
         <div className="console-status">
           <SessionBanner />
+          <StageStatus />
           <JoinQueueBar />
           <RecordingBadge />
           {isSessionHost ? <OnAirBadge client={client} /> : <p className="hint">{t('waitForBreakouts')}</p>}
@@ -110,6 +113,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
       {/* The rest in a column of its own, scrolled on its own: the queue first. */}
       <aside className="console-side" aria-label={t('consoleSide')}>
         {isSessionHost && <HandQueuePanel client={client} />}
+        {isNational && session?.key === 'main' && <ProducerPanel client={client} />}
         <QaArea client={client} />
         <ParticipantsPanel client={client} canInvite={isSessionHost} />
         <RecordingsList meetingId={client.meetingId} token={client.token} />

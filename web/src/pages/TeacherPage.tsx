@@ -8,6 +8,7 @@ import { ActiveSpeakers, SpeakControls } from '../components/SpeakControls';
 import { SessionBanner } from '../components/Breakouts';
 import { JoinQueueBar } from '../components/JoinQueueBar';
 import { Icon } from '../components/Icon';
+import { InterpreterPip, InterpreterToggle, ProgramView, Slate, inStageOrder, useStageLive } from '../components/Stage';
 import { QaArea } from '../qa/QaArea';
 import { LiveHls, RecordingBadge, RecordingsList } from '../components/Recording';
 
@@ -24,7 +25,10 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   const t = useT();
   const remote = useStore(useShallow((s) => s.remote));
   const activeSpeakers = useStore(useShallow((s) => s.activeSpeakers.map((a) => a.userId)));
-  const videos = remote.filter((m) => m.kind === 'video');
+  // The interpreter's picture has its own place (InterpreterPip), never a tile of its own.
+  const videos = remote.filter((m) => m.kind === 'video' && m.stage !== 'interpreter');
+  const stage = useStore((s) => s.stage);
+  const stageLive = useStageLive();
   const audios = remote.filter((m) => m.kind === 'audio');
   const publishingCamera = useStore((s) => s.publishing.camera);
   const speaking = useStore((s) => s.speakState.grant !== null);
@@ -48,8 +52,11 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   // A pinned video (Spotlight.tsx) is the large one while it is on air.
   const pinnedProducerId = useStore((s) => s.pinnedProducerId);
   const pinned = videos.find((v) => v.producerId === pinnedProducerId);
-  const main = pinned ?? byDefault;
-  const small = [...hostVideos, ...national].filter((v) => v !== main);
+  // A produced broadcast in main: the stage in the producer's order and layout (or the slate).
+  const produced = !inBreakout && stage?.backstage === true;
+  const staged = produced ? inStageOrder(hostVideos.filter((v) => v.stage === 'presenter'), stage.stage) : [];
+  const main = produced ? undefined : (pinned ?? byDefault);
+  const small = produced ? [...hostVideos.filter((v) => v.stage !== 'presenter'), ...national] : [...hostVideos, ...national].filter((v) => v !== main);
   return (
     <main className="stage">
       <SessionBanner />
@@ -65,13 +72,27 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
       ) : (
         <div className="stage-row">
           <div className="main-video">
-            {main ? (
+            {produced ? (
+              staged.length > 0 ? (
+                <ProgramView
+                  layout={stage.layout}
+                  items={staged.map((m) => ({ key: m.consumerId, node: <StageVideo client={client} media={m} pinned={false} /> }))}
+                />
+              ) : stageLive ? (
+                <div className="placeholder" data-testid="placeholder">
+                  {ownAudio ? t('audioOnlyHost') : t('waitingForHost')}
+                </div>
+              ) : (
+                <Slate />
+              )
+            ) : main ? (
               <StageVideo key={main.consumerId} client={client} media={main} pinned={main === pinned} />
             ) : (
               <div className="placeholder" data-testid="placeholder">
                 {queued ? t('statusQueued') : ownAudio ? t('audioOnlyHost') : inBreakout ? t('provinceHostAbsent') : t('waitingForHost')}
               </div>
             )}
+            <InterpreterPip client={client} />
           </div>
           {speakers.filter((m) => m !== main).map((m) => (
             <PinnableTile key={m.consumerId} client={client} media={m} className="speaker" />
@@ -93,6 +114,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
       {/* Hands and speaking need a seat in the meeting: not while waiting to enter. */}
       {!queued && <SpeakControls client={client} />}
       <div className="toggles">
+        <InterpreterToggle client={client} />
         <button data-action="audio-only" data-on={audioOnly} aria-pressed={audioOnly} onClick={() => void client.setAudioOnly(!audioOnly)}>
           <Icon name="speaker" /> {audioOnly ? t('audioOnlyOn') : t('audioOnly')}
         </button>

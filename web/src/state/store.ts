@@ -22,6 +22,7 @@ import { NO_PROVINCES, type Provinces } from './provinceOrder';
 import type { QueueInfo } from '../../../signaling/protocol/errors';
 import type { MediaSource } from '../../../signaling/protocol/schemas';
 import { createViewSlice, type ViewSlice } from './viewSlice';
+import { createStageSlice, type StageSlice } from './stageSlice';
 import { endOidcSession } from '../auth/oidcSession';
 
 export interface Account {
@@ -94,7 +95,7 @@ export interface JoinQueueState extends QueueInfo {
 }
 
 /** A consumer's media on this page: what the server said of it (`ConsumerInfo`), by consumer id. */
-export type RemoteMedia = { consumerId: string } & Pick<ConsumerInfo, 'producerId' | 'kind' | 'source' | 'peerId' | 'peerName' | 'sessionKey'>;
+export type RemoteMedia = { consumerId: string } & Pick<ConsumerInfo, 'producerId' | 'kind' | 'source' | 'peerId' | 'peerName' | 'sessionKey' | 'stage'>;
 
 export interface ConnectionSlice {
   status: ConnectionStatus;
@@ -202,7 +203,7 @@ export interface RecordingSlice {
 
 export const NO_SPEAK_STATE: SpeakState = { handRaised: false, invitation: null, grant: null };
 
-export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & HandSlice & BreakoutSlice & RecordingSlice & ViewSlice;
+export type Store = SessionSlice & ConnectionSlice & MediaSlice & HostSlice & HandSlice & BreakoutSlice & RecordingSlice & ViewSlice & StageSlice;
 
 const SESSION_KEY = 'hoinghi.session';
 const LANG_KEY = 'hoinghi.lang';
@@ -394,4 +395,5 @@ export const useStore = create<Store>()((...a) => ({
   ...createBreakoutSlice(...a),
   ...createRecordingSlice(...a),
   ...createViewSlice(...a),
+  ...createStageSlice(...a),
 }));
