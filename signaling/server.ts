@@ -105,6 +105,7 @@ export class HoinghiServer {
   /** Studio encoders publishing over WHIP, and WHEP playbacks (signaling/whip/). */
   readonly whip: WhipIngest;
   readonly whep: WhepPlayback;
+  readonly ingestTokens: IngestTokens;
   /** The separate metrics listener (HOINGHI_METRICS_PORT set, or cluster mode). */
   readonly metricsServer: http.Server | null;
   readonly store: MeetingStore;
@@ -192,10 +193,11 @@ export class HoinghiServer {
     const jwtSecret = config.jwt.keys.kind === 'secret' ? config.jwt.keys.secret : undefined;
     const ingestMaterial = ingestKey(jwtSecret ?? config.admission.secret);
     if (!ingestMaterial.shared) log.warn('no HOINGHI_JWT_SECRET nor HOINGHI_ADMISSION_SECRET: WHIP ingest tokens are valid on this node only, until it restarts');
+    this.ingestTokens = new IngestTokens(ingestMaterial.key, config.jwt.issuer, config.jwt.audience);
     app.use(
       whipRouter({
         tokens: this.tokens,
-        ingestTokens: new IngestTokens(ingestMaterial.key, config.jwt.issuer, config.jwt.audience),
+        ingestTokens: this.ingestTokens,
         authorizer: data?.authorizer ?? new TokenListAuthorizer(),
         ingest: () => this.whip,
         playback: () => this.whep,
