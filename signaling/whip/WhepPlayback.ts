@@ -99,7 +99,8 @@ export class WhepPlayback {
           answered.push({ offered: m, accepted: true, direction: 'sendonly', rtpParameters: params.rtpParameters, msid: { stream: `hoinghi-${meetingId}`, track: params.id } });
         }
         if (consumerIds.length === 0) {
-          throw new StatusError(406, 'bad_request', 'the offer cannot receive what is on air (it needs recvonly m-lines with VP8 video or Opus audio)');
+          const served = (caps.codecs ?? []).filter((c) => !/\/rtx$/i.test(c.mimeType)).map((c) => `${c.mimeType.split('/')[1]} ${c.preferredPayloadType}`).join(', ');
+          throw new StatusError(406, 'bad_request', `the offer cannot receive what is on air: it needs recvonly m-lines with this server's codecs and payload types (${served})`);
         }
         await this.#sfu.connectTransport(transport.id, { role: dtlsRoles(offer).client, fingerprints: [offer.fingerprint] as never }).catch(sfuFailure);
         for (const id of consumerIds) await this.#sfu.resumeConsumer(id).catch(sfuFailure);

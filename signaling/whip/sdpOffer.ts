@@ -239,9 +239,14 @@ export function ingestParameters(m: OfferedMedia, caps: types.RtpCapabilities): 
 }
 
 /**
- * The capabilities of a receiving client (WHEP) from its offer: its codecs with its payload types,
- * RTX, and the header extensions the router knows. The mid and rid extensions are left out: the
- * consumer's mid would not be the client's, so the client tells streams apart by their SSRCs.
+ * The capabilities of a receiving client (WHEP) from its offer: its codecs and RTX, and the header
+ * extensions the router knows. The mid and rid extensions are left out: the consumer's mid would
+ * not be the client's, so the client tells streams apart by their SSRCs.
+ *
+ * A consumer sends with the router's payload types (mediasoup cannot rewrite them), and a client
+ * that offered receives by its own: a codec is kept only where the two agree (an RTX only where its
+ * payload type agrees too; without it, retransmissions go on the media SSRC). What is left out
+ * here is refused with 406, never answered with a mapping the client would not decode.
  */
 export function receiveCapabilities(offer: ParsedOffer, routerCaps: types.RtpCapabilities): types.RtpCapabilities {
   const codecs: types.RtpCodecCapability[] = [];
@@ -254,9 +259,16 @@ export function receiveCapabilities(offer: ParsedOffer, routerCaps: types.RtpCap
   const seen = new Set<string>();
   for (const m of offer.media) {
     if (!isWebRtcMedia(m) || (m.direction !== 'recvonly' && m.direction !== 'sendrecv')) continue;
-    for (const c of offeredCodecs(m)) {
+    const offered = offeredCodecs(m);
+    for (const c of offered) {
       const name = c.mimeType.split('/')[1]!.toLowerCase();
       if (name !== 'rtx' && NOT_MEDIA_CODECS.has(name)) continue;
+      const router = (routerCaps.codecs ?? []).find((r) => r.kind === m.kind && r.preferredPayloadType === c.payloadType);
+      if (!router) continue;
+      if (name === 'rtx') {
+        const media = offered.find((o) => o.payloadType === Number(c.parameters.apt));
+        if (!router.mimeType.toLowerCase().endsWith('/rtx') || Number(router.parameters?.apt) !== media?.payloadType) continue;
+      } else if (!matches(c, router)) continue;
       const key = `${m.kind}:${c.payloadType}`;
       if (seen.has(key)) continue;
       seen.add(key);

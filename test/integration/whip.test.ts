@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import jwt from 'jsonwebtoken';
-import { parse } from 'sdp-transform';
+import { parse, write } from 'sdp-transform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
 import { MEETING, TEST_SECRET, startServer, tokenFor } from '../../harness/server';
@@ -17,6 +17,19 @@ import { eventually } from '../../harness/wait';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = (name: string): string => fs.readFileSync(path.join(here, '../fixtures/whip', `chromium-${name}.sdp`), 'utf8');
+
+/** A viewer's offer rewritten to offer only Opus 100, VP8 101 and its RTX 102: the router's payload types. */
+function withRouterPayloadTypes(sdp: string): string {
+  const session = parse(sdp);
+  for (const m of session.media) {
+    const audio = m.type === 'audio';
+    m.rtp = audio ? [{ payload: 100, codec: 'opus', rate: 48000, encoding: 2 }] : [{ payload: 101, codec: 'VP8', rate: 90000 }, { payload: 102, codec: 'rtx', rate: 90000 }];
+    m.fmtp = audio ? [{ payload: 100, config: 'minptime=10;useinbandfec=1' }] : [{ payload: 102, config: 'apt=101' }];
+    m.rtcpFb = audio ? [{ payload: 100, type: 'transport-cc' }] : [{ payload: 101, type: 'nack' }, { payload: 101, type: 'nack', subtype: 'pli' }, { payload: 101, type: 'transport-cc' }];
+    m.payloads = audio ? '100' : '101 102';
+  }
+  return write(session);
+}
 
 describe('WHIP and WHEP endpoints', () => {
   let server: HoinghiServer;
@@ -169,12 +182,17 @@ describe('WHIP and WHEP endpoints', () => {
     const teacher = tokenFor(server, { role: 'teacher', sub: 'gv-1' });
     expect((await post('whep', tokenFor(server, { role: 'teacher', meetings: ['other'] }), fixture('whep-recvonly'))).status).toBe(403);
     expect((await post('whep', undefined, fixture('whep-recvonly'))).status).toBe(401);
-    const whep = await post('whep', teacher, fixture('whep-recvonly'));
+    // Chromium's payload types are not the router's (sfu/mediaCodecs.ts): refused, saying so, nothing made.
+    const mismatched = await post('whep', teacher, fixture('whep-recvonly'));
+    expect(mismatched.status).toBe(406);
+    expect((await errorOf(mismatched)).message).toMatch(/payload types \(opus 100, VP8 101\)/);
+    expect(server.whep.size).toBe(0);
+    const whep = await post('whep', teacher, withRouterPayloadTypes(fixture('whep-recvonly')));
     expect(whep.status).toBe(201);
     const played = parse(await whep.text());
     expect(played.media.map((m) => m.direction)).toEqual(['sendonly', 'sendonly']);
     for (const m of played.media) expect(m.ssrcs!.some((s) => s.attribute === 'cname')).toBe(true);
-    expect(played.media[1]!.rtp.map((r) => r.codec)).toEqual(['VP8', 'rtx']);
+    expect(played.media[1]!.rtp.map((r) => [r.payload, r.codec])).toEqual([[101, 'VP8'], [102, 'rtx']]);
     expect(server.whep.size).toBe(1);
 
     // A DELETE needs the encoder's token; then the producers leave the meeting, and WHEP ends with them.

@@ -39,6 +39,12 @@ const H264_ROUTER: types.RtpCapabilities = {
   ],
 };
 
+/** A router whose payload types are libwebrtc's (Opus 111, VP8 96, RTX 97): WHEP from Chromium can be served. */
+const CHROMIUM_PT_ROUTER: types.RtpCapabilities = {
+  headerExtensions,
+  codecs: VP8_ROUTER.codecs!.map((c) => ({ ...c, preferredPayloadType: c.mimeType === 'audio/opus' ? 111 : c.mimeType === 'video/VP8' ? 96 : 97, ...(c.mimeType === 'video/rtx' ? { parameters: { apt: 96 } } : {}) })),
+};
+
 const ok = (plan: IngestPlan): Extract<IngestPlan, { ok: true }> => {
   if (!plan.ok) throw new Error(plan.reason);
   return plan;
@@ -147,9 +153,18 @@ describe('a WHIP offer from Chromium', () => {
 });
 
 describe('a WHEP offer from Chromium', () => {
+  it('keeps only the codecs whose payload types agree with the router’s (a consumer cannot rewrite them)', () => {
+    const offer = parseOffer(fixture('whep-recvonly'));
+    // The router's Opus 100 / VP8 101 are Chromium's G722… and rtx: nothing it could decode.
+    expect(receiveCapabilities(offer, VP8_ROUTER).codecs).toEqual([]);
+    // RTX only where its payload type agrees too.
+    const noRtx = receiveCapabilities(offer, { ...CHROMIUM_PT_ROUTER, codecs: CHROMIUM_PT_ROUTER.codecs!.map((c) => (c.mimeType === 'video/rtx' ? { ...c, preferredPayloadType: 100 } : c)) });
+    expect(noRtx.codecs!.map((c) => c.mimeType)).toEqual(['audio/opus', 'video/VP8']);
+  });
+
   it('gives the viewer’s capabilities with its own payload types, without the mid and rid extensions', () => {
     const offer = parseOffer(fixture('whep-recvonly'));
-    const caps = receiveCapabilities(offer, VP8_ROUTER);
+    const caps = receiveCapabilities(offer, CHROMIUM_PT_ROUTER);
     expect(caps.codecs).toEqual(expect.arrayContaining([
       expect.objectContaining({ kind: 'audio', mimeType: 'audio/opus', preferredPayloadType: 111, channels: 2 }),
       expect.objectContaining({ kind: 'video', mimeType: 'video/VP8', preferredPayloadType: 96 }),
