@@ -27,6 +27,10 @@ export class Metrics {
   readonly rejectedEvents: Counter<'code'>;
   readonly refusedHandshakes: Counter<'reason'>;
   readonly admissions: Counter<'lane' | 'outcome'>;
+  /** WHIP ingest and WHEP playback resources started, by kind (ingest | playback). */
+  readonly whipSessions: Counter<'kind'>;
+  /** Live WHIP ingest and WHEP playback resources on this node (server.ts sets the reader). */
+  whipLive: () => { ingest: number; playback: number } = () => ({ ingest: 0, playback: 0 });
 
   constructor(
     sfu: SfuControl,
@@ -61,6 +65,24 @@ export class Metrics {
       help: 'Teacher joins admitted, or first queued, by lane (rejoin | new)',
       labelNames: ['lane', 'outcome'],
       registers,
+    });
+    this.whipSessions = new Counter({
+      name: 'hoinghi_whip_sessions_total',
+      help: 'Studio encoders that started publishing over WHIP (kind=ingest), and WHEP playbacks started (kind=playback)',
+      labelNames: ['kind'],
+      registers,
+    });
+    const whipLive = (): { ingest: number; playback: number } => this.whipLive();
+    new Gauge({
+      name: 'hoinghi_whip_live',
+      help: 'WHIP ingest (kind=ingest) and WHEP playback (kind=playback) resources live on this node',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const live = whipLive();
+        this.set({ kind: 'ingest' }, live.ingest);
+        this.set({ kind: 'playback' }, live.playback);
+      },
     });
     // One SFU snapshot serves every gauge of a scrape (stats() walks every consumer).
     let cached: { at: number; stats: SfuStats } | null = null;

@@ -74,6 +74,10 @@ import { RedisHlsIndex } from './recording/redisHlsIndex';
 import { QueueWatch } from '../common/SerialQueue';
 import { AppError } from './protocol/errors';
 import { TurnCredentials } from './edge/turnCredentials';
+import { whipRouter } from './http/whipRoutes';
+import { IngestTokens, ingestKey } from './whip/ingestTokens';
+import { WhipIngest } from './whip/WhipIngest';
+import { WhepPlayback } from './whip/WhepPlayback';
 
 const log = logger('server');
 const DEFAULT_WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
@@ -98,6 +102,10 @@ export class HoinghiServer {
   /** Ended sign-ins (sign-out, revoke): refused tokens, and their sockets closed on every node. */
   readonly revocations: Revocations;
   readonly signInEnds: SignInEnds;
+  /** Studio encoders publishing over WHIP, and WHEP playbacks (signaling/whip/). */
+  readonly whip: WhipIngest;
+  readonly whep: WhepPlayback;
+  readonly ingestTokens: IngestTokens;
   /** The separate metrics listener (HOINGHI_METRICS_PORT set, or cluster mode). */
   readonly metricsServer: http.Server | null;
   readonly store: MeetingStore;
@@ -181,6 +189,20 @@ export class HoinghiServer {
         crossOriginEmbedderPolicy: false,
       }),
     );
+    // WHIP/WHEP answer their own OPTIONS and CORS (encoders and players of any origin, bearer tokens only).
+    const jwtSecret = config.jwt.keys.kind === 'secret' ? config.jwt.keys.secret : undefined;
+    const ingestMaterial = ingestKey(jwtSecret ?? config.admission.secret);
+    if (!ingestMaterial.shared) log.warn('no HOINGHI_JWT_SECRET nor HOINGHI_ADMISSION_SECRET: WHIP ingest tokens are valid on this node only, until it restarts');
+    this.ingestTokens = new IngestTokens(ingestMaterial.key, config.jwt.issuer, config.jwt.audience);
+    app.use(
+      whipRouter({
+        tokens: this.tokens,
+        ingestTokens: this.ingestTokens,
+        authorizer: data?.authorizer ?? new TokenListAuthorizer(),
+        ingest: () => this.whip,
+        playback: () => this.whep,
+      }),
+    );
     if (config.corsOrigins.length > 0) {
       const allowed = new Set(config.corsOrigins);
       app.use((req, res, next) => {
@@ -252,6 +274,10 @@ export class HoinghiServer {
         participants: () => this.sockets.registry.all().flatMap((m) => [...m.peers.values()].map((p) => p.claims)),
       },
     );
+    const counted = { started: (kind: 'ingest' | 'playback') => this.metrics.whipSessions.inc({ kind }) };
+    this.whip = new WhipIngest(this.sockets.registry, sfu, counted);
+    this.whep = new WhepPlayback(this.sockets.registry, sfu, counted);
+    this.metrics.whipLive = () => ({ ingest: this.whip.size, playback: this.whep.size });
     const repo = data ? new MeetingRepo(data.db) : null;
     this.ender = new MeetingEnder({
       io: this.sockets.io,
@@ -415,6 +441,9 @@ export class HoinghiServer {
     await this.live.close();
     await this.live.manager.close();
     await this.recordings.close();
+    // Encoders' producers leave the meeting store before this node's meetings close.
+    await this.whip.close();
+    await this.whep.close();
     await this.sockets.close();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     await this.#closeAdapter();

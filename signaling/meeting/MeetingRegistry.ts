@@ -36,6 +36,8 @@ export class MeetingRegistry {
   readonly #meetings = new Map<string, Meeting>();
   readonly #opening = new Map<string, Promise<Meeting>>();
   readonly #emptyTimers = new Map<string, NodeJS.Timeout>();
+  /** Holds on meetings that must stay open here without a participant (a WHIP source, a WHEP viewer). */
+  readonly #holds = new Map<string, number>();
   /** Meetings that ended (an ended meeting never opens again; ids are not reused). */
   readonly #ended = new Set<string>();
   readonly #deps: RegistryDeps;
@@ -99,12 +101,33 @@ export class MeetingRegistry {
     return pending;
   }
 
+  /**
+   * Keeps an open meeting from closing as empty while something that is not a participant needs
+   * it here (a studio encoder's WHIP source, a WHEP viewer). Returns the release (idempotent).
+   */
+  hold(meeting: Meeting): () => void {
+    this.#holds.set(meeting.id, (this.#holds.get(meeting.id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#holds.get(meeting.id) ?? 1) - 1;
+      if (left > 0) this.#holds.set(meeting.id, left);
+      else this.#holds.delete(meeting.id);
+      if (this.#meetings.get(meeting.id) === meeting) this.releaseIfEmpty(meeting);
+    };
+  }
+
+  #idle(meeting: Meeting): boolean {
+    return meeting.empty && !this.#holds.has(meeting.id);
+  }
+
   /** Called after a participant left: an empty meeting closes here after a grace period. */
   releaseIfEmpty(meeting: Meeting): void {
-    if (!meeting.empty || this.#emptyTimers.has(meeting.id)) return;
+    if (!this.#idle(meeting) || this.#emptyTimers.has(meeting.id)) return;
     const timer = setTimeout(() => {
       this.#emptyTimers.delete(meeting.id);
-      if (!meeting.empty || this.#meetings.get(meeting.id) !== meeting) return;
+      if (!this.#idle(meeting) || this.#meetings.get(meeting.id) !== meeting) return;
       this.#meetings.delete(meeting.id);
       void (async () => {
         const counts = await meeting.state.counts();

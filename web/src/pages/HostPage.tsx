@@ -17,6 +17,7 @@ import { Icon, type IconName } from '../components/Icon';
 import { QaArea } from '../qa/QaArea';
 import { ReactionStripView } from '../qa/Reactions';
 import { RecordingBadge, RecordingControl, RecordingsList } from '../components/Recording';
+import { StudioEncoderPanel } from '../components/StudioEncoderPanel';
 
 const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringKey }[] = [
   { source: 'camera', icon: 'camera', start: 'startCamera', stop: 'stopCamera' },
@@ -117,6 +118,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
         <QaArea client={client} />
         <ParticipantsPanel client={client} canInvite={isSessionHost} />
         <RecordingsList meetingId={client.meetingId} token={client.token} />
+        {isNational && <StudioEncoderPanel meetingId={client.meetingId} token={client.token} />}
       </aside>
       {remote.filter((m) => m.kind === 'audio').map((m) => (
         <RemoteAudio key={m.consumerId} client={client} media={m} />
