@@ -111,12 +111,15 @@ export class WhipIngest {
             id: producerIds[i++]!,
             kind: plan.kind,
             source: plan.kind === 'audio' ? 'mic' : 'camera',
-            peerId: `whip:${id}`,
+            // One encoder's token is one presenter: reconnecting, it keeps its place on the stage.
+            peerId: `whip:${claims.jti}`,
             peerName: claims.name,
             sessionKey: MAIN,
             roomId: main.roomId,
             national: true,
             sessionHost: true,
+            // A presenter's source: backstage until the producer puts it on the stage.
+            stage: 'presenter',
           };
           await meeting.state.addProducer(producer);
           published.push(producer);

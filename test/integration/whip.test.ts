@@ -169,9 +169,8 @@ describe('WHIP and WHEP endpoints', () => {
       expect(all).toHaveLength(2);
       return all;
     });
-    const resourceId = location.split('/').pop()!;
     expect(published.map((p) => [p.kind, p.source])).toEqual(expect.arrayContaining([['audio', 'mic'], ['video', 'camera']]));
-    for (const p of published) expect(p).toMatchObject({ peerId: `whip:${resourceId}`, peerName: 'Trường quay VTV', sessionKey: 'main', roomId: MEETING, national: true, sessionHost: true });
+    for (const p of published) expect(p).toMatchObject({ peerId: expect.stringMatching(/^whip:[0-9a-f-]{36}$/), stage: 'presenter', peerName: 'Trường quay VTV', sessionKey: 'main', roomId: MEETING, national: true, sessionHost: true });
 
     const resourceUrl = new URL(location, server.url);
     const patch = await fetch(resourceUrl, { method: 'PATCH', headers: { 'content-type': 'application/trickle-ice-sdpfrag', authorization: `Bearer ${ingestToken}` }, body: 'a=ice-ufrag:x\r\n' });
