@@ -15,6 +15,7 @@ import { Icon, type IconName } from '../components/Icon';
 import { QaArea } from '../qa/QaArea';
 import { ReactionStripView } from '../qa/Reactions';
 import { RecordingBadge, RecordingControl, RecordingsList } from '../components/Recording';
+import { CaptionerConsole } from '../captions/CaptionerConsole';
 
 const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringKey }[] = [
   { source: 'camera', icon: 'camera', start: 'startCamera', stop: 'stopCamera' },
@@ -110,6 +111,8 @@ export function HostPage({ client }: { client: MeetingClient }) {
       {/* The rest in a column of its own, scrolled on its own: the queue first. */}
       <aside className="console-side" aria-label={t('consoleSide')}>
         {isSessionHost && <HandQueuePanel client={client} />}
+        {/* Live captions: national hosts until the crew's captioner role places it (captions/captionRights.ts). */}
+        {isNational && <CaptionerConsole client={client} />}
         <QaArea client={client} />
         <ParticipantsPanel client={client} canInvite={isSessionHost} />
         <RecordingsList meetingId={client.meetingId} token={client.token} />

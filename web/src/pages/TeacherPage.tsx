@@ -10,6 +10,7 @@ import { JoinQueueBar } from '../components/JoinQueueBar';
 import { Icon } from '../components/Icon';
 import { QaArea } from '../qa/QaArea';
 import { LiveHls, RecordingBadge, RecordingsList } from '../components/Recording';
+import { CaptionView } from '../captions/CaptionView';
 
 /** While the national host speaks to every breakout, the province's own audio plays this loud. */
 const DUCKED_VOLUME = 0.25;
@@ -78,6 +79,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
           ))}
         </div>
       )}
+      <CaptionView client={client} />
       {small.length > 0 && (
         <div className="thumbs">
           {small.map((m) => (
