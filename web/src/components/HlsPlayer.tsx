@@ -172,7 +172,8 @@ export function HlsPlayer({
       <video
         ref={ref}
         data-testid={testId}
-        data-src={source}
+        data-src={src}
+        data-loaded={source}
         data-subtitles={withSubtitles ? String(subtitles) : undefined}
         data-stalled={stalled}
         data-muted={silenced}
