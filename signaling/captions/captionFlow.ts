@@ -39,7 +39,7 @@ class CaptionerLimits {
 
 async function requireCaptioner(session: Session): Promise<{ meeting: Meeting; peer: Peer }> {
   const joined = session.joined();
-  if (!(await mayCaption(joined.meeting, joined.peer))) throw forbidden('only captioners and national hosts write captions');
+  if (!mayCaption(joined.meeting, joined.peer)) throw forbidden('only captioners and national hosts write captions');
   return joined;
 }
 

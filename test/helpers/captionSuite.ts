@@ -81,6 +81,30 @@ export function captionSuite(name: string, target: () => CaptionTarget): void {
       expect((await call(teacher, 'captionsRecent', {})).lines.map((c) => c.id)).toEqual(['ok1']);
     });
 
+    it('lets a teacher named captioner by a host write captions, on any node, until the role is taken away', async () => {
+      const m = newMeeting();
+      const host = await member(0, m, { role: 'host', sub: 'cap-host-crew' });
+      const captioner = await member(1, m, { role: 'teacher', sub: 't-captioner', name: 'Phụ đề viên', province: '01' });
+      const seen = collect<CaptionCue[]>(await member(0, m, { role: 'teacher', sub: 't-crew-viewer', province: '79' }), 'captions');
+      const before = await request(captioner, 'captionFinal', { id: 'c0', text: 'Chưa được' });
+      expect(before.ok ? null : before.error.code).toBe('forbidden');
+      await call(host, 'setCrew', { userId: 't-captioner', role: 'captioner' });
+      // The crew is the meeting's: the captioner's node learns it from the store's events.
+      await until(async () => (await request(captioner, 'captionFinal', { id: 'c1', text: 'Xin chào' })).ok, { what: 'the captioner allowed' });
+      await until(() => flat(seen).some((c) => c.id === 'c1'), { what: 'the captioner\'s line delivered' });
+      expect(flat(seen).find((c) => c.id === 'c1')?.author).toEqual({ userId: 't-captioner', name: 'Phụ đề viên', kind: 'human' });
+      await call(host, 'setCrew', { userId: 't-captioner', role: null });
+      await until(async () => {
+        const res = await request(captioner, 'captionInterim', { id: 'probe', text: '' });
+        return !res.ok && res.error.code === 'forbidden';
+      }, { what: 'the captioner refused again' });
+      const after = await request(captioner, 'captionFinal', { id: 'c-last', text: 'Không còn quyền' });
+      expect(after.ok ? null : after.error.code).toBe('forbidden');
+      await call(host, 'captionFinal', { id: 'h-end', text: 'Hết' });
+      await until(() => flat(seen).some((c) => c.id === 'h-end'), { what: 'the host\'s line' });
+      expect(flat(seen).filter((c) => c.final).map((c) => c.id)).toEqual(['c1', 'h-end']);
+    });
+
     it('refuses a flood of updates with rate_limited, and throttles interim lines into fewer deliveries', async () => {
       const m = newMeeting();
       const captioner = await member(0, m, { role: 'host', sub: 'cap-host-3' });

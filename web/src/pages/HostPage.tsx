@@ -111,7 +111,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
       {/* The rest in a column of its own, scrolled on its own: the queue first. */}
       <aside className="console-side" aria-label={t('consoleSide')}>
         {isSessionHost && <HandQueuePanel client={client} />}
-        {/* Live captions: national hosts until the crew's captioner role places it (captions/captionRights.ts). */}
+        {/* Live captions: national hosts may write them (captions/captionRights.ts); crew captioners get the console on their own page. */}
         {isNational && <CaptionerConsole client={client} />}
         <QaArea client={client} />
         <ParticipantsPanel client={client} canInvite={isSessionHost} />
