@@ -5,6 +5,7 @@
  */
 import type { ClientEventName } from './protocol/schemas';
 import { QA_CLASS_BUDGET, QA_EVENT_CLASS } from './qa/qaEvents';
+import { CAPTION_CLASS_BUDGET, CAPTION_EVENT_CLASS } from './captions/captionFlow';
 
 /** Event classes, each with its own per-user budget (sustained per second, burst). */
 export const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
@@ -39,6 +40,7 @@ export const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
   sendNotice: 'notice',
   refreshToken: 'auth',
   ...QA_EVENT_CLASS,
+  ...CAPTION_EVENT_CLASS,
   startRecording: 'host',
   stopRecording: 'host',
   watchLive: 'live',
@@ -59,6 +61,7 @@ export const CLASS_BUDGET = {
   /** A producer clicks fast while cutting between presenters. */
   stage: [5, 20],
   ...QA_CLASS_BUDGET,
+  ...CAPTION_CLASS_BUDGET,
 } as const satisfies Record<string, readonly [number, number]>;
 /**
  * A socket that keeps sending after being refused is flooding: each refusal costs a strike (the

@@ -23,7 +23,7 @@ import { SocketServer } from './socketServer';
 import { apiRouter, errorHandler, metricsHandler } from './http/routes';
 import { staticFiles } from './http/staticFiles';
 import { TokenVerifier, issuedAtMs } from './auth/tokens';
-import { createStore, type MeetingStore } from './store';
+import { createCaptionLog, createStore, type MeetingStore } from './store';
 import { createAdapter } from './adapter';
 import { connectRedis, type RedisClient } from '../common/redis';
 import { RedisWatch } from '../common/redisWatch';
@@ -67,6 +67,7 @@ interface DataLayer {
 import { RecordingManager } from './recording/RecordingManager';
 import { meetingSources } from './recording/recordingFlow';
 import { recordingRouter } from './recording/routes';
+import { transcriptRouter } from './captions/transcriptRoutes';
 import { HlsLinks } from './recording/hlsLinks';
 import { LiveStreams } from './recording/LiveStreams';
 import { MemoryHlsIndex, type HlsIndex, type HlsNode } from './recording/hlsIndex';
@@ -220,11 +221,13 @@ export class HoinghiServer {
     this.httpServer = http.createServer(app);
     const authorizer: JoinAuthorizer = data?.authorizer ?? new TokenListAuthorizer();
     const sources = meetingSources((id) => this.sockets.registry.get(id));
+    const captionLog = createCaptionLog(store);
     this.recordings = new RecordingManager(config.recording, sfu, sources);
     this.hlsIndex = redis ? new RedisHlsIndex(redis) : new MemoryHlsIndex();
     const self = (): HlsNode => ({ id: store.nodeId, url: config.internalUrl ?? this.url });
     this.recordings.indexWith((info) => this.hlsIndex.putRecording({ node: self(), info }));
     this.recordings.on('deleted', ({ meetingId, id }) => void this.hlsIndex.dropRecording(meetingId, id).catch(() => undefined));
+    this.recordings.withSubtitles(captionLog);
     const liveManager = new RecordingManager(
       {
         ...config.recording,
@@ -235,6 +238,7 @@ export class HoinghiServer {
       sfu,
       sources,
     );
+    liveManager.withSubtitles(captionLog);
     this.live = new LiveStreams(config.liveHls, liveManager, this.hlsIndex, sources, self, () => this.sockets.registry.all().map((m) => m.id));
     this.sockets = new SocketServer(this.httpServer, {
       tokens: this.tokens,
@@ -259,6 +263,7 @@ export class HoinghiServer {
       hlsIndex: this.hlsIndex,
       queues: this.queueWatch,
       turn: config.turn ? new TurnCredentials(config.turn) : undefined,
+      captions: captionLog,
     });
     this.metrics = new Metrics(
       sfu,
@@ -346,6 +351,7 @@ export class HoinghiServer {
         ...(config.hlsLinks ? { links: new HlsLinks(config.hlsLinks) } : {}),
       }),
     );
+    app.use(transcriptRouter({ captions: captionLog, tokens: this.tokens, authorizer }));
     if (config.metrics.port !== undefined) {
       const metricsApp = express();
       metricsApp.disable('x-powered-by');

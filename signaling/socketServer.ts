@@ -49,6 +49,11 @@ import type { QaOptions } from './qa/qaConfig';
 import { QueueStallError, SerialQueue, type QueueWatch } from '../common/SerialQueue';
 import { NO_RELAY, recordingRelay } from './recording/recordingRelay';
 import type { TurnCredentials } from './edge/turnCredentials';
+import { CaptionChannel } from './captions/CaptionChannel';
+import { captionHandlers } from './captions/captionFlow';
+import { MemoryCaptionLog } from './store/captionMemory';
+import type { CaptionLog } from './store/captionTypes';
+import { MAIN, MeetingSession } from './meeting/MeetingSession';
 
 const log = logger('signaling');
 
@@ -89,11 +94,17 @@ export interface SocketServerOptions {
   queues: QueueWatch;
   /** TURN relays: every transport made comes with credentials of its own (none: no relay offered). */
   turn?: TurnCredentials;
+  /** Where final caption lines are kept (default: in memory, this node only). */
+  captions?: CaptionLog;
+  /** Interim captions: at most one delivery per meeting per this many ms (default 250). */
+  captionInterimMs?: number;
 }
 
 export class SocketServer {
   readonly io: TypedServer;
   readonly registry: MeetingRegistry;
+  /** Live captions: the one channel every caption source publishes to (captions/CaptionChannel.ts). */
+  readonly captions: CaptionChannel;
   readonly #opts: SocketServerOptions;
   readonly #handlers: Record<ClientEventName, Handler>;
   /** Per-user budgets by event class, shared by all of a user's sockets. */
@@ -118,6 +129,12 @@ export class SocketServer {
     });
     this.io.engine.on('connection', (raw: Parameters<SocketGate['opened']>[0]) => opts.gate.opened(raw));
     const notify = new SocketNotifier(this.io);
+    // Captions go to the main session's room: one broadcast, every node's sockets (the adapter).
+    this.captions = new CaptionChannel(
+      opts.captions ?? new MemoryCaptionLog(),
+      { toAudience: (meetingId, cues) => notify.toRoom(new MeetingSession(meetingId, MAIN).roomName, 'captions', cues) },
+      { interimIntervalMs: opts.captionInterimMs },
+    );
     this.registry = new MeetingRegistry({
       sfu: opts.sfu,
       notify,
@@ -196,6 +213,7 @@ export class SocketServer {
       sendNotice: breakoutFlow.sendNotice,
       refreshToken: (s, p: { token: string }) => this.#refreshToken(s, p.token),
       ...QA_HANDLERS,
+      ...captionHandlers(this.captions),
       startRecording: (s) => recordingFlow.startRecording(recordingDeps, s),
       stopRecording: (s) => recordingFlow.stopRecording(recordingDeps, s),
       watchLive: (s) => recordingFlow.watchLive(recordingDeps, s),
@@ -334,6 +352,7 @@ export class SocketServer {
   }
 
   async close(): Promise<void> {
+    this.captions.close();
     await this.registry.close();
     await new Promise<void>((resolve) => this.io.close(() => resolve()));
   }

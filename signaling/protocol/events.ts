@@ -7,6 +7,7 @@ import type { ClientPayload, MediaSource } from './schemas';
 import type { WireError } from './errors';
 import type { CrewRole, Production, StageLayout, StageView } from './production';
 import type { Poll, PollHostSummary, PollResults, QaHostSummary, QaPublic, QaQuestion, ReactionStrip } from './qa';
+import type { CaptionCue } from './captions';
 
 // Structural copies of the mediasoup parameter types (kept here so web/ does not depend on the
 // server package). They are what mediasoup and mediasoup-client exchange as JSON.
@@ -309,6 +310,12 @@ export interface ClientResultMap {
   pollVote: { changed: boolean; choices: number[] };
   pollCurrent: { poll: Poll | null; results: PollResults | null; myChoices: number[] | null };
   react: Record<string, never>;
+  // Live captions (captions.ts).
+  captionInterim: Record<string, never>;
+  /** The line as delivered (a correction: with its revision bumped). */
+  captionFinal: { cue: CaptionCue };
+  /** The last few final lines, oldest first. */
+  captionsRecent: { lines: CaptionCue[] };
   startRecording: LiveRecording;
   stopRecording: { id: string; durationS: number };
   /** The delayed stream: the session streamed (own, or main when the own has nothing on air) and its playlist's path. */
@@ -383,6 +390,11 @@ export interface ServerToClientEvents {
   pollHost: (summary: PollHostSummary) => void;
   /** Hosts: the reaction strip (throttled, after a change). */
   reactions: (strip: ReactionStrip) => void;
+  /**
+   * Everyone in the main session: caption cues, in order (interim ones at most ~4 times a second
+   * per meeting, a batch of the lines being typed; finals and corrections at once).
+   */
+  captions: (cues: CaptionCue[]) => void;
 }
 
 /** What one signaling node did to end a meeting for its own participants, recordings and streams. */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { MAX_SSRC, refineProducerParameters } from './mediaRules';
 import { QA_MAX_EVENT_BYTES, qaEventSchemas } from './qaSchemas';
+import { CAPTION_MAX_EVENT_BYTES, captionEventSchemas } from './captionSchemas';
 import { TOP_SPATIAL_LAYER } from './layers';
 import { CREW_ROLES, MAX_COUNTDOWN_S, MAX_STAGE_SOURCES, STAGE_LAYOUTS } from './production';
 
@@ -212,6 +213,8 @@ export const clientEventSchemas = {
   sendNotice: z.strictObject({ text: z.string().trim().min(1).max(500) }),
   /** Questions, polls and reactions (qaSchemas.ts). */
   ...qaEventSchemas,
+  /** Live captions (captionSchemas.ts). */
+  ...captionEventSchemas,
   /** Session hosts: record the caller's session (the main session, or their province's breakout). */
   startRecording: z.strictObject({}),
   stopRecording: z.strictObject({}),
@@ -284,4 +287,5 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   setCrew: 512,
   setInterpreterView: 64,
   ...QA_MAX_EVENT_BYTES,
+  ...CAPTION_MAX_EVENT_BYTES,
 };

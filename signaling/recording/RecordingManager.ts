@@ -23,6 +23,7 @@ import { freePortPair } from './ports';
 import { recordingSdp, type SdpStream } from './sdp';
 import { Recorder, type RecorderInput } from './Recorder';
 import { RecordingFolders } from './recordingFolders';
+import { SubtitleTrack, ffprobeBeside, type SubtitleSource } from '../captions/subtitleTrack';
 import { pickStreams, type RecordableStream, type RecordingEvents, type RecordingInfo, type RecordingSettings, type RecordingSources, type RecordingStats, type StopReason } from './recordingTypes';
 
 const log = logger('recording');
@@ -52,6 +53,8 @@ class ActiveRecording {
   /** A write queued and not begun: a later request joins it. */
   saveQueued: Promise<void> | null = null;
   savedAt = 0;
+  /** The WebVTT subtitles rendition beside it (the main session, when captions are kept). */
+  subtitles: SubtitleTrack | null = null;
 
   constructor(info: RecordingInfo, recorder: Recorder) {
     this.info = info;
@@ -78,6 +81,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
   readonly #folders: RecordingFolders;
   #diskTimer: NodeJS.Timeout | null = null;
   #retentionTimer: NodeJS.Timeout | null = null;
+  #subtitles: SubtitleSource | null = null;
 
   constructor(settings: RecordingSettings, sfu: SfuControl, sources: RecordingSources, freeBytes = statFree) {
     super();
@@ -132,6 +136,12 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
       const recorder = new Recorder(dir, this.settings.recorder, () => this.#prepare(active!), rlog);
       active = new ActiveRecording(info, recorder);
       const rec = active;
+      if (this.#subtitles && sessionKey === 'main') {
+        const track = new SubtitleTrack(dir, meetingId, this.#subtitles, ffprobeBeside(this.settings.recorder.ffmpegPath), rlog);
+        await track.start();
+        rec.subtitles = track;
+        recorder.on('segment', ({ file }) => track.segment(file));
+      }
       recorder.on('segment', ({ durationS }) => {
         this.#segments += 1;
         rec.lastSegmentAt = Date.now();
@@ -273,6 +283,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     // Not live from now on (every page's indicator goes off), whatever finishing it takes.
     this.safeEmit('changed', { meetingId });
     await rec.recorder.stop();
+    await rec.subtitles?.finish();
     rec.info.endedAt = Date.now();
     rec.info.stopReason = reason;
     await this.#saveInfo(rec);
@@ -358,6 +369,16 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     rec.saveQueued = queued;
     rec.saving = queued;
     return queued;
+  }
+
+  /** The main session's recordings get a WebVTT subtitles rendition of these captions (captions/subtitleTrack.ts). */
+  withSubtitles(source: SubtitleSource): void {
+    this.#subtitles = source;
+  }
+
+  /** Whether the main session's streams have the subtitles rendition. */
+  get hasSubtitles(): boolean {
+    return this.#subtitles !== null;
   }
 
   /** Tells the cluster's HLS index about each description written (before `changed` is emitted). */

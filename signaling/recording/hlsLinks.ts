@@ -41,7 +41,7 @@ export type HlsFolder = { kind: 'live'; sessionKey: string; liveId: string } | {
 
 /** A live stream's id, as the recording manager makes them (the same form as a recording id). */
 const LIVE_ID = RECORDING_ID;
-export const HLS_FILE = /^(index\.m3u8|r[0-9]{1,6}-[0-9]{1,9}\.ts)$/;
+export const HLS_FILE = /^(index\.m3u8|subs\.m3u8|r[0-9]{1,6}-[0-9]{1,9}\.(ts|vtt))$/;
 const EXPIRES = /^[0-9]{1,12}$/;
 const SIGNATURE = /^[A-Za-z0-9_-]{22}$/;
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { logger } from '../../common/log';
 import { AppError } from '../protocol/errors';
 import { PLAYLIST } from './Recorder';
+import { SUBS_PLAYLIST } from '../captions/hlsSubtitles';
 import { MEETING_ID, RECORDING_ID, type RecordingInfo } from './recordingTypes';
 
 const log = logger('recording');
@@ -85,7 +86,7 @@ export class RecordingFolders {
   /** The file of a recording to serve, or null (ids and file names are checked). */
   fileOf(meetingId: string, recordingId: string, file: string): string | null {
     if (!MEETING_ID.test(meetingId) || !RECORDING_ID.test(recordingId)) return null;
-    if (file !== PLAYLIST && !/^r[0-9]{1,6}-[0-9]{1,9}\.ts$/.test(file)) return null;
+    if (file !== PLAYLIST && file !== SUBS_PLAYLIST && !/^r[0-9]{1,6}-[0-9]{1,9}\.(ts|vtt)$/.test(file)) return null;
     return path.join(this.folder(meetingId, recordingId), file);
   }
 }

@@ -33,6 +33,12 @@ import type { HlsIndex, HlsNode } from './hlsIndex';
 import { SESSION_KEY, type LiveStreams } from './LiveStreams';
 import { isHop, proxyTo } from './proxy';
 import { folderPath, masterPlaylist, type HlsFolder, type HlsLinks } from './hlsLinks';
+import { MASTER_PLAYLIST, SUBS_PLAYLIST, masterPlaylist as subtitledMaster } from '../captions/hlsSubtitles';
+
+const isPlaylistFile = (file: string): boolean => file === PLAYLIST || file === SUBS_PLAYLIST;
+
+/** Recording ids carry their session (`…-main-…`): the main session's have the subtitles rendition. */
+const recordingSession = (recordingId: string): string => recordingId.split('-')[1] ?? '';
 
 export interface RecordingRouteDeps {
   recordings: RecordingManager;
@@ -53,6 +59,7 @@ const LIVE_PLAYLIST_CACHE = 'private, max-age=1';
 
 /** Sends one HLS file (playlist or segment) with the caching headers above. */
 function sendHls(res: Response, full: string, isPlaylist: boolean, cache: string): Promise<void> {
+  const type = isPlaylist ? 'application/vnd.apple.mpegurl' : full.endsWith('.vtt') ? 'text/vtt; charset=utf-8' : 'video/mp2t';
   return new Promise<void>((resolve, reject) => {
     res.sendFile(
       full,
@@ -64,7 +71,7 @@ function sendHls(res: Response, full: string, isPlaylist: boolean, cache: string
         dotfiles: 'allow',
         headers: {
           'Cache-Control': cache,
-          'Content-Type': isPlaylist ? 'application/vnd.apple.mpegurl' : 'video/mp2t',
+          'Content-Type': type,
         },
       },
       (err) => (err && !res.headersSent ? reject(new AppError('not_found', 'no such recording file')) : resolve()),
@@ -128,6 +135,22 @@ function sendMaster(res: Response, mediaUrl: string): void {
   res.send(masterPlaylist(mediaUrl));
 }
 
+/**
+ * `master.m3u8` of a stream: the video playlist as its variant and, for the main session when
+ * captions are kept, the WebVTT subtitles rendition. Relative names (the files beside it), or
+ * signed links to both when links are configured. Made here, not read from disk: any node answers.
+ */
+function sendSubtitledMaster(deps: RecordingRouteDeps, res: Response, meetingId: string, folder: HlsFolder, main: boolean): void {
+  const subtitles = main && deps.recordings.hasSubtitles;
+  const links = deps.links;
+  const text = links
+    ? subtitledMaster(links.url(meetingId, folder, PLAYLIST), subtitles ? links.url(meetingId, folder, SUBS_PLAYLIST) : null)
+    : subtitledMaster(PLAYLIST, subtitles ? SUBS_PLAYLIST : null);
+  res.setHeader('Cache-Control', links ? 'private, no-store' : 'private, max-age=60');
+  res.setHeader('Content-Type', 'application/vnd.apple.mpegurl');
+  res.send(text);
+}
+
 /** A recording's playlist or segment: from this node's disk, or from the node that made it. */
 async function serveRecording(deps: RecordingRouteDeps, req: Request, res: Response, meetingId: string, recordingId: string, file: string, cache: CachePolicy): Promise<void> {
   const full = deps.recordings.fileOf(meetingId, recordingId, file);
@@ -143,7 +166,7 @@ async function serveRecording(deps: RecordingRouteDeps, req: Request, res: Respo
     }
     throw new AppError('not_found', 'no such recording file');
   }
-  const isPlaylist = file === PLAYLIST;
+  const isPlaylist = isPlaylistFile(file);
   await sendHls(res, full, isPlaylist, isPlaylist ? (deps.recordings.isLive(recordingId) ? cache.livePlaylist : cache.endedPlaylist) : cache.segment);
 }
 
@@ -151,7 +174,7 @@ async function serveRecording(deps: RecordingRouteDeps, req: Request, res: Respo
 async function serveLive(deps: RecordingRouteDeps, req: Request, res: Response, meetingId: string, sessionKey: string, liveId: string, file: string, cache: CachePolicy): Promise<void> {
   const full = deps.live.fileOf(meetingId, liveId, file);
   if (!full) throw new AppError('not_found', 'no such live stream file');
-  const isPlaylist = file === PLAYLIST;
+  const isPlaylist = isPlaylistFile(file);
   if (deps.live.isRunning(liveId)) {
     deps.live.touched(meetingId, sessionKey);
     if (!fs.existsSync(full)) {
@@ -203,6 +226,11 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
     wrap(async (req, res) => {
       await audience(deps, req);
       const { meetingId, recordingId, file } = req.params as Record<string, string>;
+      if (file === MASTER_PLAYLIST) {
+        if (!RECORDING_ID.test(recordingId!)) throw new AppError('not_found', 'no such recording file');
+        sendSubtitledMaster(deps, res, meetingId!, { kind: 'rec', recordingId: recordingId! }, recordingSession(recordingId!) === 'main');
+        return;
+      }
       if (deps.links && file === PLAYLIST && RECORDING_ID.test(recordingId!)) {
         sendMaster(res, deps.links.url(meetingId!, { kind: 'rec', recordingId: recordingId! }, PLAYLIST));
         return;
@@ -222,6 +250,11 @@ export function recordingRouter(deps: RecordingRouteDeps): Router {
       await audience(deps, req);
       const { meetingId, sessionKey, liveId, file } = req.params as Record<string, string>;
       if (!SESSION_KEY.test(sessionKey!)) throw new AppError('bad_request', 'invalid session');
+      if (file === MASTER_PLAYLIST) {
+        if (!RECORDING_ID.test(liveId!)) throw new AppError('not_found', 'no such live stream file');
+        sendSubtitledMaster(deps, res, meetingId!, { kind: 'live', sessionKey: sessionKey!, liveId: liveId! }, sessionKey === 'main');
+        return;
+      }
       if (deps.links && file === PLAYLIST && RECORDING_ID.test(liveId!)) {
         sendMaster(res, deps.links.url(meetingId!, { kind: 'live', sessionKey: sessionKey!, liveId: liveId! }, PLAYLIST));
         return;

@@ -24,6 +24,7 @@ export function HlsPlayer({
   live,
   testId,
   onGone,
+  subtitles,
 }: {
   src: string;
   token: string;
@@ -31,7 +32,17 @@ export function HlsPlayer({
   testId: string;
   /** The stream is gone (404: a live stream that ended); without it, the same source is retried. */
   onGone?: () => void;
+  /**
+   * Captions (the teacher's CC): given, the stream's master playlist is loaded (with its WebVTT
+   * subtitles rendition, captions/hlsSubtitles.ts) and its subtitles shown while true.
+   */
+  subtitles?: boolean;
 }) {
+  const withSubtitles = subtitles !== undefined;
+  const source = withSubtitles ? src.replace(/\/index\.m3u8$/, '/master.m3u8') : src;
+  const subtitlesRef = useRef(subtitles === true);
+  subtitlesRef.current = subtitles === true;
+  const playerRef = useRef<HlsType | null>(null);
   const onGoneRef = useRef(onGone);
   onGoneRef.current = onGone;
   const t = useT();
@@ -59,7 +70,7 @@ export function HlsPlayer({
     let retry: ReturnType<typeof setTimeout> | null = null;
     let timer: ReturnType<typeof setInterval> | null = null;
     let cancelled = false;
-    const link = new SignedHlsLink(src, () => tokenRef.current, () => Date.now() + offsetRef.current);
+    const link = new SignedHlsLink(source, () => tokenRef.current, () => Date.now() + offsetRef.current);
     const onPlaying = (): void => setState('playing');
     video.addEventListener('playing', onPlaying);
     void import('hls.js').then(({ default: Hls }) => {
@@ -85,6 +96,13 @@ export function HlsPlayer({
         },
       });
       hls = player;
+      playerRef.current = player;
+      // Subtitles: the rendition is selected while the teacher's CC is on.
+      const showSubtitles = (): void => {
+        player.subtitleDisplay = subtitlesRef.current;
+        player.subtitleTrack = subtitlesRef.current && player.subtitleTracks.length > 0 ? 0 : -1;
+      };
+      player.on(Hls.Events.SUBTITLE_TRACKS_UPDATED, showSubtitles);
       player.on(Hls.Events.LEVEL_LOADED, (_event, data) => link.observe(data.details.url));
       player.on(Hls.Events.MANIFEST_PARSED, () => {
         video.play().then(
@@ -100,10 +118,10 @@ export function HlsPlayer({
         else if (status === 404 && onGoneRef.current) onGoneRef.current();
         // A signed link expired (401: the page slept past its renewal) or was refused (403): the
         // token route signs a new one now.
-        else if ((status === 401 || status === 403) && data.url?.includes('/hls/')) player.loadSource(src);
-        else retry = setTimeout(() => player.loadSource(src), 3_000);
+        else if ((status === 401 || status === 403) && data.url?.includes('/hls/')) player.loadSource(source);
+        else retry = setTimeout(() => player.loadSource(source), 3_000);
       });
-      player.loadSource(src);
+      player.loadSource(source);
       player.attachMedia(video);
       const watch = new StallWatch();
       // One recovery step, stronger each time (stallWatch.ts spaces them out).
@@ -117,7 +135,7 @@ export function HlsPlayer({
           player.recoverMediaError();
         } else {
           player.stopLoad();
-          player.loadSource(src);
+          player.loadSource(source);
           player.startLoad();
         }
         void video.play().catch(() => undefined);
@@ -138,8 +156,16 @@ export function HlsPlayer({
       if (retry) clearTimeout(retry);
       video.removeEventListener('playing', onPlaying);
       hls?.destroy();
+      playerRef.current = null;
     };
-  }, [src, live]);
+  }, [source, live]);
+
+  useEffect(() => {
+    const player = playerRef.current;
+    if (!player) return;
+    player.subtitleDisplay = subtitles === true;
+    player.subtitleTrack = subtitles === true && player.subtitleTracks.length > 0 ? 0 : -1;
+  }, [subtitles]);
 
   return (
     <div className="hls-player">
@@ -147,6 +173,8 @@ export function HlsPlayer({
         ref={ref}
         data-testid={testId}
         data-src={src}
+        data-loaded={source}
+        data-subtitles={withSubtitles ? String(subtitles) : undefined}
         data-stalled={stalled}
         data-muted={silenced}
         data-delay-s={delayS === null || stalled ? undefined : delayS.toFixed(1)}

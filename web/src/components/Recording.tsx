@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCaptionsStore } from '../captions/captionsStore';
 import { useShallow } from 'zustand/react/shallow';
 import type { RecordingSummary } from '../../../signaling/protocol/events';
 import type { RecordingsAnswer } from '../../../signaling/protocol/http';
@@ -125,6 +126,7 @@ export function LiveHls({ client }: { client: MeetingClient }) {
   const reason = useStore((s) => s.hlsReason);
   const ownSession = useStore((s) => s.session?.key ?? 'main');
   const token = useStore((s) => s.token);
+  const captionsOn = useCaptionsStore((s) => s.settings.on);
   const waiting: Record<Exclude<LiveState['kind'], 'playing'>, StringKey> = {
     asking: 'hlsStarting',
     starting: 'hlsStarting',
@@ -142,6 +144,7 @@ export function LiveHls({ client }: { client: MeetingClient }) {
             live
             testId="hls-live"
             onGone={again}
+            subtitles={captionsOn}
           />
         ) : (
           <div className="placeholder" role="status">

@@ -18,6 +18,7 @@ import { QaArea } from '../qa/QaArea';
 import { ReactionStripView } from '../qa/Reactions';
 import { RecordingBadge, RecordingControl, RecordingsList } from '../components/Recording';
 import { StudioEncoderPanel } from '../components/StudioEncoderPanel';
+import { CaptionerConsole } from '../captions/CaptionerConsole';
 
 const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringKey }[] = [
   { source: 'camera', icon: 'camera', start: 'startCamera', stop: 'stopCamera' },
@@ -43,6 +44,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
   const remote = useStore(useShallow((s) => s.remote));
   const videos = remote.filter((m) => m.kind === 'video');
   const provinceViewers = useStore((s) => s.provinceViewers);
+  const captionerNamed = useStore((s) => Object.values(s.production?.crew ?? {}).some((m) => m.role === 'captioner'));
   const viewers = (isNational ? stats?.viewers : provinceViewers) ?? 0;
   const hosts = stats?.hosts ?? 0;
   return (
@@ -115,6 +117,8 @@ export function HostPage({ client }: { client: MeetingClient }) {
       <aside className="console-side" aria-label={t('consoleSide')}>
         {isSessionHost && <HandQueuePanel client={client} />}
         {isNational && session?.key === 'main' && <ProducerPanel client={client} />}
+        {/* Live captions: national hosts may write them (captions/captionRights.ts) until a captioner is named, who has the console on their own page. */}
+        {isNational && !captionerNamed && <CaptionerConsole client={client} />}
         <QaArea client={client} />
         <ParticipantsPanel client={client} canInvite={isSessionHost} />
         <RecordingsList meetingId={client.meetingId} token={client.token} />

@@ -11,6 +11,8 @@ import { Icon } from '../components/Icon';
 import { InterpreterPip, InterpreterToggle, ProgramView, Slate, inStageOrder, useStageLive } from '../components/Stage';
 import { QaArea } from '../qa/QaArea';
 import { LiveHls, RecordingBadge, RecordingsList } from '../components/Recording';
+import { CaptionView } from '../captions/CaptionView';
+import { CaptionerConsole } from '../captions/CaptionerConsole';
 
 /** While the national host speaks to every breakout, the province's own audio plays this loud. */
 const DUCKED_VOLUME = 0.25;
@@ -40,6 +42,8 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
   const inBreakout = sessionKey !== 'main';
   const onHls = useStore((s) => s.mediaPath === 'hls');
   const hlsChosen = useStore((s) => s.hlsChosen);
+  // Named captioner by the meeting's hosts (the crew): the captioner's console.
+  const isCaptioner = useStore((s) => s.session?.crewRole === 'captioner');
   const own = videos.filter((v) => v.sessionKey === sessionKey);
   const speakers = own.filter((v) => activeSpeakers.includes(v.peerId));
   const hostVideos = own.filter((v) => !activeSpeakers.includes(v.peerId));
@@ -99,6 +103,8 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
           ))}
         </div>
       )}
+      <CaptionView client={client} />
+      {isCaptioner && <CaptionerConsole client={client} />}
       {small.length > 0 && (
         <div className="thumbs">
           {small.map((m) => (
