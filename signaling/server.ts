@@ -69,6 +69,7 @@ import { meetingSources } from './recording/recordingFlow';
 import { recordingRouter } from './recording/routes';
 import { HlsLinks } from './recording/hlsLinks';
 import { LiveStreams } from './recording/LiveStreams';
+import { ClipPlayer } from './clips/ClipPlayer';
 import { MemoryHlsIndex, type HlsIndex, type HlsNode } from './recording/hlsIndex';
 import { RedisHlsIndex } from './recording/redisHlsIndex';
 import { QueueWatch } from '../common/SerialQueue';
@@ -91,6 +92,8 @@ export class HoinghiServer {
   readonly recordings: RecordingManager;
   /** Live HLS, recorded or not (the delayed stream). */
   readonly live: LiveStreams;
+  /** Clips played from the server into meetings (clips/). */
+  readonly clips: ClipPlayer;
   /** Where each meeting's HLS lives: this node only, or the cluster's (Redis). */
   readonly hlsIndex: HlsIndex;
   /** Ends meetings live (their end or deletion), here and on the other signaling nodes. */
@@ -214,6 +217,7 @@ export class HoinghiServer {
       sources,
     );
     this.live = new LiveStreams(config.liveHls, liveManager, this.hlsIndex, sources, self, () => this.sockets.registry.all().map((m) => m.id));
+    this.clips = new ClipPlayer(config.clips, sfu, logger('clips'));
     this.sockets = new SocketServer(this.httpServer, {
       tokens: this.tokens,
       limits: config.limits,
@@ -235,6 +239,7 @@ export class HoinghiServer {
       recordings: this.recordings,
       live: this.live,
       hlsIndex: this.hlsIndex,
+      clips: this.clips,
       queues: this.queueWatch,
       turn: config.turn ? new TurnCredentials(config.turn) : undefined,
     });
@@ -415,6 +420,7 @@ export class HoinghiServer {
     await this.live.close();
     await this.live.manager.close();
     await this.recordings.close();
+    await this.clips.close();
     await this.sockets.close();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     await this.#closeAdapter();
