@@ -25,6 +25,7 @@ import { admissionSettings } from '../signaling/settings/admission';
 import { meetingSettings } from '../signaling/settings/meeting';
 import { databaseSettings } from '../signaling/settings/database';
 import { recordingSettings } from '../signaling/settings/recording';
+import { clipSettings } from '../signaling/settings/clips';
 import { signalingClusterSettings } from '../signaling/settings/cluster';
 import { turnSettings } from '../signaling/settings/turn';
 
@@ -84,6 +85,7 @@ export const sections: SettingsSection[] = [
   { title: 'Questions, polls and reactions', file: 'signaling/qa/qaConfig.ts', shape: qaEnvShape, readBy: [signalingProcess] },
   { title: 'Database and attendance', file: 'signaling/settings/database.ts', shape: databaseSettings, readBy: [signalingProcess] },
   { title: 'Recording and live HLS', file: 'signaling/settings/recording.ts', shape: recordingSettings, readBy: [signalingProcess] },
+  { title: 'Clips played from the server', file: 'signaling/settings/clips.ts', shape: clipSettings, readBy: [signalingProcess] },
   { title: 'Cluster, signaling side', file: 'signaling/settings/cluster.ts', shape: signalingClusterSettings, readBy: [signalingProcess] },
   { title: 'TURN relays (schools behind firewalls)', file: 'signaling/settings/turn.ts', shape: turnSettings, readBy: [signalingProcess] },
   { title: 'SFU node: name and control endpoint', file: 'sfu/node/config.ts', shape: sfuNodeOwnSettings, readBy: [sfuNodeProcess] },

@@ -9,6 +9,7 @@
  * - RouterPipes: a producer of one room made consumable in another room of this node.
  * - NodePipes: links to other SFU nodes (cluster).
  * - RecorderTaps: a producer sent as plain RTP to a recorder.
+ * - IngestTransports: plain RTP sent into a room by an encoder beside signaling (a clip).
  *
  * Ownership flows down (router → transports → producers/consumers, each closed with its parent)
  * and every map drops an object on its observer's `close` event, so none holds a dead object.
@@ -19,6 +20,7 @@ import { WorkerPool } from './WorkerPool';
 import type {
   ConsumerParams,
   ConsumerRtpStats,
+  IngestTransport,
   MediaKind,
   PipedProducer,
   PipeEndpoint,
@@ -40,6 +42,7 @@ import { Consumers } from './local/Consumers';
 import { RouterPipes } from './local/RouterPipes';
 import { NodePipes } from './local/NodePipes';
 import { RecorderTaps } from './local/RecorderTaps';
+import { IngestTransports } from './local/IngestTransports';
 
 export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl {
   readonly #options: SfuOptions;
@@ -51,6 +54,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   readonly #routerPipes: RouterPipes;
   readonly #nodePipes: NodePipes;
   readonly #taps: RecorderTaps;
+  readonly #ingest: IngestTransports;
 
   private constructor(options: SfuOptions, pool: WorkerPool) {
     super();
@@ -63,6 +67,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     this.#consumers = new Consumers(this.#producers, this.#routerPipes);
     this.#nodePipes = new NodePipes(options, this.#rooms, this.#producers);
     this.#taps = new RecorderTaps(options, this.#producers);
+    this.#ingest = new IngestTransports(options);
     pool.on('workerDied', ({ index, pid, error }) => this.safeEmit('workerDied', { index, pid, error }));
     this.#rooms.on('roomsLost', (e) => this.safeEmit('roomsLost', e));
     this.#consumers.on('consumerClosed', (e) => this.safeEmit('consumerClosed', e));
@@ -100,16 +105,21 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     return this.#transports.create(this.#rooms.get(roomId), direction);
   }
 
+  async createIngestTransport(roomId: string): Promise<IngestTransport> {
+    return this.#ingest.create(this.#rooms.get(roomId));
+  }
+
   async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
     await this.#transports.connect(transportId, dtlsParameters);
   }
 
   hasTransport(transportId: string): boolean {
-    return this.#transports.has(transportId);
+    return this.#transports.has(transportId) || this.#ingest.has(transportId);
   }
 
   async closeTransport(transportId: string): Promise<void> {
     this.#transports.close(transportId);
+    this.#ingest.close(transportId);
   }
 
   async setMaxOutgoingBitrate(transportId: string, bitrate: number): Promise<void> {
@@ -119,7 +129,8 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   // Producers
 
   async produce(transportId: string, kind: MediaKind, rtpParameters: types.RtpParameters): Promise<{ producerId: string }> {
-    return this.#producers.produce(this.#transports.get(transportId), kind, rtpParameters);
+    const entry = this.#ingest.find(transportId) ?? this.#transports.get(transportId);
+    return this.#producers.produce(entry, kind, rtpParameters);
   }
 
   /**
@@ -228,7 +239,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
       consumerScores: new Array<number>(11).fill(0),
     }));
     const byIndex = new Map(workers.map((w) => [w.index, w]));
-    for (const { room } of this.#transports.values()) {
+    for (const { room } of [...this.#transports.values(), ...this.#ingest.values()]) {
       const w = byIndex.get(room.gr.pooled.index);
       if (w) w.transports += 1;
     }
@@ -249,7 +260,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
       routers: alive.reduce((n, w) => n + w.routers, 0),
       placementRefusals: this.#rooms.placementRefusals,
       pipes: this.#routerPipes.size,
-      transports: this.#transports.size,
+      transports: this.#transports.size + this.#ingest.size,
       producers: this.#producers.size,
       consumers: this.#consumers.size,
       workers,

@@ -152,6 +152,19 @@ export interface RecorderTap {
   rtpParameters: types.RtpParameters;
 }
 
+/**
+ * Where an encoder on a machine of the platform (a clip's ffmpeg) sends one stream of plain RTP
+ * into a room: a PlainTransport with comedia (the SFU learns the sender from its first packet),
+ * RTCP on a port of its own. Produce on it with `produce`, close it with `closeTransport`.
+ */
+export interface IngestTransport {
+  id: string;
+  /** The SFU's address to send to. */
+  ip: string;
+  port: number;
+  rtcpPort: number;
+}
+
 export interface SfuControl extends TypedEmitter<SfuEvents> {
   /**
    * Opens a room (idempotent, race-free) and returns its router's capabilities. A `group` is a
@@ -168,8 +181,15 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   /** Closes a room; closing a group's first room closes every room of the group. */
   closeRoom(roomId: string): Promise<void>;
   createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams>;
+  /**
+   * A plain-RTP transport in an origin room for an encoder beside signaling (see IngestTransport):
+   * one per stream. `produce` on it with the RTP parameters the encoder sends (its SSRC and
+   * payload type); it closes with `closeTransport`, with its room, or when its last producer closes.
+   */
+  createIngestTransport(roomId: string): Promise<IngestTransport>;
   connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void>;
   closeTransport(transportId: string): Promise<void>;
+  /** A producer on a send transport (a client's WebRTC one, or an ingest transport). */
   produce(
     transportId: string,
     kind: MediaKind,

@@ -29,6 +29,8 @@ import { meetingSettings } from './settings/meeting';
 import { databaseSettings } from './settings/database';
 import type { CreationQuota } from './schedule/meetingQuota';
 import { recordingSettings } from './settings/recording';
+import { clipSettings } from './settings/clips';
+import type { ClipSettings } from './clips/clipTypes';
 import { signalingClusterSettings } from './settings/cluster';
 import { turnSettings } from './settings/turn';
 import type { TurnSettings } from './edge/turnCredentials';
@@ -47,6 +49,7 @@ export const signalingSettingsSchema = z.object({
   ...qaEnvShape,
   ...databaseSettings,
   ...recordingSettings,
+  ...clipSettings,
   ...signalingClusterSettings,
   ...turnSettings,
   ...optionalClusterSettings,
@@ -93,6 +96,8 @@ export interface Config {
   /** Meetings one account may schedule an hour, and have not yet ended (0: no limit). */
   meetingQuota: CreationQuota;
   recording: RecordingSettings;
+  /** The clip library and the programs that play it (clips/). */
+  clips: ClipSettings;
   liveHls: LiveHlsSettings & { window: number };
   /** Signed HLS links for a cache tier; undefined without HOINGHI_HLS_LINK_SECRET. */
   hlsLinks: HlsLinkSettings | undefined;
@@ -262,6 +267,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       diskCheckIntervalMs: 5_000,
       recorder: { ffmpegPath: e.HOINGHI_FFMPEG, segmentSeconds: e.HOINGHI_HLS_SEGMENT_S, restartBackoffMs: { min: 500, max: 5_000 } },
     },
+    clips: { dir: e.HOINGHI_CLIPS_DIR, ffmpegPath: e.HOINGHI_FFMPEG, ffprobePath: e.HOINGHI_FFPROBE },
     liveHls: {
       mode: e.HOINGHI_LIVE_HLS,
       idleMs: e.HOINGHI_LIVE_HLS_IDLE_S * 1000,

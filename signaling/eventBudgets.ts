@@ -47,6 +47,9 @@ export const EVENT_CLASS: Record<ClientEventName, keyof typeof CLASS_BUDGET> = {
   updateStage: 'stage',
   setCrew: 'stage',
   setInterpreterView: 'media',
+  listClips: 'stage',
+  playClip: 'clip',
+  stopClip: 'clip',
 };
 export const CLASS_BUDGET = {
   join: [1, 6],
@@ -60,6 +63,8 @@ export const CLASS_BUDGET = {
   live: [0.5, 5],
   /** A producer clicks fast while cutting between presenters. */
   stage: [5, 20],
+  /** Each play starts an ffmpeg: a few a second at most. */
+  clip: [1, 5],
   ...QA_CLASS_BUDGET,
   ...CAPTION_CLASS_BUDGET,
 } as const satisfies Record<string, readonly [number, number]>;

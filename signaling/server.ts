@@ -70,6 +70,7 @@ import { recordingRouter } from './recording/routes';
 import { transcriptRouter } from './captions/transcriptRoutes';
 import { HlsLinks } from './recording/hlsLinks';
 import { LiveStreams } from './recording/LiveStreams';
+import { ClipPlayer } from './clips/ClipPlayer';
 import { MemoryHlsIndex, type HlsIndex, type HlsNode } from './recording/hlsIndex';
 import { RedisHlsIndex } from './recording/redisHlsIndex';
 import { QueueWatch } from '../common/SerialQueue';
@@ -96,6 +97,8 @@ export class HoinghiServer {
   readonly recordings: RecordingManager;
   /** Live HLS, recorded or not (the delayed stream). */
   readonly live: LiveStreams;
+  /** Clips played from the server into meetings (clips/). */
+  readonly clips: ClipPlayer;
   /** Where each meeting's HLS lives: this node only, or the cluster's (Redis). */
   readonly hlsIndex: HlsIndex;
   /** Ends meetings live (their end or deletion), here and on the other signaling nodes. */
@@ -240,6 +243,7 @@ export class HoinghiServer {
     );
     liveManager.withSubtitles(captionLog);
     this.live = new LiveStreams(config.liveHls, liveManager, this.hlsIndex, sources, self, () => this.sockets.registry.all().map((m) => m.id));
+    this.clips = new ClipPlayer(config.clips, sfu, logger('clips'));
     this.sockets = new SocketServer(this.httpServer, {
       tokens: this.tokens,
       limits: config.limits,
@@ -261,6 +265,7 @@ export class HoinghiServer {
       recordings: this.recordings,
       live: this.live,
       hlsIndex: this.hlsIndex,
+      clips: this.clips,
       queues: this.queueWatch,
       turn: config.turn ? new TurnCredentials(config.turn) : undefined,
       captions: captionLog,
@@ -450,6 +455,7 @@ export class HoinghiServer {
     // Encoders' producers leave the meeting store before this node's meetings close.
     await this.whip.close();
     await this.whep.close();
+    await this.clips.close();
     await this.sockets.close();
     await new Promise<void>((resolve) => this.httpServer.close(() => resolve()));
     await this.#closeAdapter();

@@ -28,6 +28,8 @@ import * as rosterFlow from './meeting/rosterFlow';
 import * as breakoutFlow from './meeting/breakoutFlow';
 import * as productionFlow from './meeting/productionFlow';
 import * as recordingFlow from './recording/recordingFlow';
+import * as clipFlow from './clips/clipFlow';
+import type { ClipPlayer } from './clips/ClipPlayer';
 import type { RecordingManager } from './recording/RecordingManager';
 import type { LiveStreams } from './recording/LiveStreams';
 import type { HlsIndex } from './recording/hlsIndex';
@@ -90,6 +92,8 @@ export interface SocketServerOptions {
   recordings: RecordingManager;
   live: LiveStreams;
   hlsIndex: HlsIndex;
+  /** Clips played from the server into meetings. */
+  clips: ClipPlayer;
   /** Counts stalls of every serial queue (each socket's events, each meeting's event queue). */
   queues: QueueWatch;
   /** TURN relays: every transport made comes with credentials of its own (none: no relay offered). */
@@ -146,6 +150,8 @@ export class SocketServer {
       onOpen: (meeting) => {
         meeting.onBreakoutTimer = async () => void (await breakoutFlow.recall(meeting));
         openQa(meeting, opts.qaRecorder, opts.qa);
+        // The meeting's view here closes (ended, or nobody left here): its clip stops with it.
+        meeting.onClose.push(() => void opts.clips.stop(meeting.id, 'meeting_closed'));
       },
     });
     const joinDeps: joinFlow.JoinDeps = {
@@ -220,6 +226,9 @@ export class SocketServer {
       updateStage: productionFlow.updateStage,
       setCrew: productionFlow.setCrew,
       setInterpreterView: productionFlow.setInterpreterView,
+      listClips: (s) => clipFlow.listClips(opts.clips, s),
+      playClip: (s, p) => clipFlow.playClip(opts.clips, s, p),
+      stopClip: (s) => clipFlow.stopClip(opts.clips, s),
     } satisfies Record<ClientEventName, Handler>;
 
     this.io.use((socket, next) => {

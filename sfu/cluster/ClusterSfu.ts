@@ -37,6 +37,7 @@ import { SfuError } from '../errors';
 import type {
   ConsumerParams,
   ConsumerRtpStats,
+  IngestTransport,
   MediaKind,
   RecorderTap,
   SfuControl,
@@ -249,6 +250,14 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
     const { nodeId, localId } = this.#own.where(roomId);
     const params = await this.#nodes.link(nodeId).call('createWebRtcTransport', localId, direction);
     this.#own.addTransport(params.id, nodeId, roomId);
+    return params;
+  }
+
+  /** On the origin's node (an ingest feeds an origin room, never an edge); its producers are shared like any other. */
+  async createIngestTransport(roomId: string): Promise<IngestTransport> {
+    const rec = this.#own.origin(roomId);
+    const params = await this.#nodes.link(rec.node).call('createIngestTransport', roomId);
+    this.#own.addTransport(params.id, rec.node, roomId);
     return params;
   }
 

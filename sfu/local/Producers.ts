@@ -10,7 +10,6 @@ import { SfuError } from '../errors';
 import { rtpRoutingKeys, TransportRoutingKeys } from '../rtpRoutingKeys';
 import { clientInput } from './clientInput';
 import type { Room } from './Rooms';
-import type { TransportEntry } from './WebRtcTransports';
 
 export class Producers {
   readonly #options: SfuOptions;
@@ -50,7 +49,7 @@ export class Producers {
     return this.#producerRoom.get(producerId);
   }
 
-  async produce({ transport, room }: TransportEntry, kind: MediaKind, rtpParameters: types.RtpParameters): Promise<{ producerId: string }> {
+  async produce({ transport, room }: { transport: types.Transport; room: Room }, kind: MediaKind, rtpParameters: types.RtpParameters): Promise<{ producerId: string }> {
     if (transport.appData.direction !== 'send') throw new SfuError('forbidden', 'not a send transport');
     const keys = rtpRoutingKeys(rtpParameters);
     this.#routingKeys.claim(transport, keys);

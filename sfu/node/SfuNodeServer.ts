@@ -63,6 +63,7 @@ function methodTable(sfu: LocalSfu) {
     placeViewer: (...a) => sfu.placeViewer(...a),
     closeRoom: (...a) => sfu.closeRoom(...a),
     createWebRtcTransport: (...a) => sfu.createWebRtcTransport(...a),
+    createIngestTransport: (...a) => sfu.createIngestTransport(...a),
     connectTransport: (...a) => sfu.connectTransport(...a),
     closeTransport: (...a) => sfu.closeTransport(...a),
     produce: (...a) => sfu.produce(...a),
@@ -171,7 +172,9 @@ export class SfuNodeServer {
       socket.on('call', (method, args, ack) => {
         if (typeof ack !== 'function') return;
         void this.#call(method, args).then((result) => {
-          if (controller && method === 'createWebRtcTransport' && result.ok) this.#owners.created(controller, (result.result as NodeResult<'createWebRtcTransport'>).id);
+          if (controller && (method === 'createWebRtcTransport' || method === 'createIngestTransport') && result.ok) {
+            this.#owners.created(controller, (result.result as NodeResult<'createWebRtcTransport' | 'createIngestTransport'>).id);
+          }
           ack(result);
         });
       });

@@ -44,6 +44,7 @@ export const methodArgs = {
   placeViewer: z.tuple([id]),
   closeRoom: z.tuple([id]),
   createWebRtcTransport: z.tuple([id, z.enum(['send', 'recv'])]),
+  createIngestTransport: z.tuple([id]),
   connectTransport: z.tuple([id, opaque<types.DtlsParameters>()]),
   closeTransport: z.tuple([id]),
   produce: z.tuple([id, z.enum(['audio', 'video']), opaque<types.RtpParameters>()]),

@@ -6,6 +6,7 @@
 import type { ClientPayload, MediaSource } from './schemas';
 import type { WireError } from './errors';
 import type { CrewRole, Production, StageLayout, StageView } from './production';
+import type { ClipEntry, PlayingClip } from './clips';
 import type { Poll, PollHostSummary, PollResults, QaHostSummary, QaPublic, QaQuestion, ReactionStrip } from './qa';
 import type { CaptionCue } from './captions';
 
@@ -289,6 +290,10 @@ export interface ClientResultMap {
   updateStage: ProductionView;
   setCrew: ProductionView;
   setInterpreterView: { interpreterView: boolean };
+  listClips: { clips: ClipEntry[]; playing: PlayingClip | null };
+  /** The clip playing now: its `key` is its stage key. */
+  playClip: PlayingClip;
+  stopClip: { stopped: boolean };
   extendBreakouts: BreakoutsState;
   endBreakouts: BreakoutsState;
   speakToAll: BreakoutsState;

@@ -9,6 +9,7 @@ import { QA_MAX_EVENT_BYTES, qaEventSchemas } from './qaSchemas';
 import { CAPTION_MAX_EVENT_BYTES, captionEventSchemas } from './captionSchemas';
 import { TOP_SPATIAL_LAYER } from './layers';
 import { CREW_ROLES, MAX_COUNTDOWN_S, MAX_STAGE_SOURCES, STAGE_LAYOUTS } from './production';
+import { CLIP_NAME, MAX_CLIP_NAME } from './clips';
 
 const id = z.string().min(1).max(64);
 /** A stage key: a user id, or a user id and `#screen` (meeting/production.ts stageKey). */
@@ -238,6 +239,11 @@ export const clientEventSchemas = {
   }),
   /** Anyone: see the sign-language interpreter's picture beside the speaker (or not). */
   setInterpreterView: z.strictObject({ on: z.boolean() }),
+  /** Hosts and producers: the clip library (signaling/clips/), and the clip playing. */
+  listClips: z.strictObject({}),
+  /** Hosts and producers: play a clip of the library into the backstage (replacing the one playing). */
+  playClip: z.strictObject({ name: z.string().min(1).max(MAX_CLIP_NAME).regex(CLIP_NAME, 'not a clip name') }),
+  stopClip: z.strictObject({}),
 } as const;
 
 export type ClientEventName = keyof typeof clientEventSchemas;
@@ -286,6 +292,9 @@ export const MAX_EVENT_BYTES: Record<ClientEventName, number> = {
   updateStage: 256,
   setCrew: 512,
   setInterpreterView: 64,
+  listClips: 64,
+  playClip: 1_024,
+  stopClip: 64,
   ...QA_MAX_EVENT_BYTES,
   ...CAPTION_MAX_EVENT_BYTES,
 };

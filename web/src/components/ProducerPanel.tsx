@@ -13,6 +13,7 @@ import { errorText } from '../i18n/errors';
 import { useT } from '../i18n/useT';
 import { useStore, type RemoteMedia } from '../state/store';
 import { useShallow } from 'zustand/react/shallow';
+import { ClipPicker } from './ClipPicker';
 import { ConfirmDialog } from './ConfirmDialog';
 import { Icon } from './Icon';
 import { LocalPreview, RemoteVideo } from './Media';
@@ -189,6 +190,7 @@ export function ProducerPanel({ client }: { client: MeetingClient }) {
           </ul>
         </>
       )}
+      <ClipPicker client={client} backstage={production.backstage} />
       <h3>{t('crewTitle')}</h3>
       {crew.length === 0 ? (
         <p className="hint">{t('crewEmpty')}</p>
