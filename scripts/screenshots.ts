@@ -2,12 +2,21 @@
  * Regenerates the README's screenshots: the sign-in page a newcomer sees at the printed URL, the
  * host console on air at 1280×800 (a speaker, two hands waiting), a teacher's view, a province breakout (its host's console and a teacher
  * there, and a province without its host on a phone), and the teacher page on a phone (390×844).
- * Loopback only.
- *   node --import tsx scripts/screenshots.ts
+ * and a rehearsal of a produced broadcast (the producer's controls, a presenter backstage, and
+ * the teacher on a phone with sign language and captions). Loopback only.
+ *   node --import tsx scripts/screenshots.ts              (all)
+ *   node --import tsx scripts/screenshots.ts rehearsal    (the rehearsal's only)
  */
 import { startServer } from '../harness/server';
+import type { BrowserContext } from 'playwright-core';
 import { launchChromium, newContext, signIn, inboundStats, waitFor } from '../harness/browser';
+import { stageRehearsal } from '../harness/rehearsal';
 
+const onlyRehearsal = process.argv[2] === 'rehearsal';
+if (!onlyRehearsal) await meetingScreens();
+await rehearsalScreens();
+
+async function meetingScreens(): Promise<void> {
 const server = await startServer({ HOINGHI_WORKERS: '2', HOINGHI_DEMO_MEETING: 'hoi-nghi-toan-quoc' });
 const browser = await launchChromium();
 try {
@@ -81,4 +90,31 @@ try {
 } finally {
   await browser.close();
   await server.close();
+}
+}
+
+/** The rehearsal of harness/rehearsal.ts, on a node of its own. */
+async function rehearsalScreens(): Promise<void> {
+  const meeting = 'tong-duyet-hoi-nghi';
+  const server = await startServer({ HOINGHI_WORKERS: '2', HOINGHI_DEMO_MEETING: meeting });
+  const browser = await launchChromium();
+  const contexts: BrowserContext[] = [];
+  try {
+    const r = await stageRehearsal(server, browser, contexts, meeting);
+    await r.teacher.waitForSelector('[data-testid="interpreter-pip"] video');
+    await waitFor(() => inboundStats(r.teacher), (s) => s.framesDecoded > 60, 30_000, 'stage frames');
+    await waitFor(() => r.teacher.textContent('[data-testid="captions"]').then((t) => t ?? ''), (t) => t.includes(r.caption), 15_000, 'the caption');
+    await new Promise((done) => setTimeout(done, 1_500));
+    await r.teacher.evaluate(() => window.scrollTo(0, 0));
+    await r.teacher.screenshot({ path: 'docs/rehearsal-teacher.png' });
+    // The host console at 1280×800, its side column scrolled to the producer's controls.
+    await r.host.evaluate(() => document.querySelector('[data-testid="producer-panel"]')?.scrollIntoView({ block: 'start' }));
+    await r.host.screenshot({ path: 'docs/rehearsal-producer.png' });
+    await r.presenter.screenshot({ path: 'docs/rehearsal-presenter.png' });
+    console.log('wrote docs/rehearsal-teacher.png, docs/rehearsal-producer.png, docs/rehearsal-presenter.png');
+  } finally {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser.close();
+    await server.close();
+  }
 }

@@ -78,6 +78,24 @@ export function useOwnStage(): 'on-air' | 'backstage' | null {
   return live && mine ? 'on-air' : 'backstage';
 }
 
+/**
+ * For the backstage's tiles: which sources teachers see now ("đang phát sóng"), which are on the
+ * stage waiting for it to go live, and the interpreter; nothing without backstage.
+ */
+export function useStageNote(): (m: RemoteMedia) => string | undefined {
+  const t = useT();
+  const production = useStore((s) => s.production);
+  const now = useNow(1000);
+  return (m) => {
+    if (!production?.backstage) return undefined;
+    const live = production.liveAtLocal !== null && production.liveAtLocal <= now;
+    if (m.stage === 'interpreter') return live ? t('stageLiveNow').toLowerCase() : t('crewInterpreter').toLowerCase();
+    if (m.stage !== 'presenter') return undefined;
+    if (!production.stage.includes(stageKeyOf(m))) return t('offStage');
+    return live ? t('stageLiveNow').toLowerCase() : t('onStage');
+  };
+}
+
 /** Whether the stage is live now (re-rendering at the end of a countdown); true without backstage. */
 export function useStageLive(): boolean {
   const stage = useStore((s) => s.stage);

@@ -12,7 +12,7 @@ import { BreakoutPanel, SessionBanner } from '../components/Breakouts';
 import { JoinQueueBar } from '../components/JoinQueueBar';
 import { OnAirBadge } from '../components/OnAir';
 import { ProducerPanel } from '../components/ProducerPanel';
-import { StageStatus } from '../components/Stage';
+import { StageStatus, useStageNote } from '../components/Stage';
 import { Icon, type IconName } from '../components/Icon';
 import { QaArea } from '../qa/QaArea';
 import { ReactionStripView } from '../qa/Reactions';
@@ -35,6 +35,7 @@ const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringK
  */
 export function HostPage({ client }: { client: MeetingClient }) {
   const t = useT();
+  const stageNote = useStageNote();
   const isNational = useStore((s) => s.self?.role === 'host');
   const session = useStore((s) => s.session);
   const isSessionHost = session?.isSessionHost ?? isNational;
@@ -89,7 +90,7 @@ export function HostPage({ client }: { client: MeetingClient }) {
             </figure>
           )}
           {videos.map((m) => (
-            <Tile key={m.consumerId} client={client} media={m} className={m.sessionKey === 'main' && session?.key !== 'main' ? 'national' : ''} />
+            <Tile note={stageNote(m)} key={m.consumerId} client={client} media={m} className={m.sessionKey === 'main' && session?.key !== 'main' ? 'national' : ''} />
           ))}
         </section>
         <section className="controls">

@@ -8,7 +8,7 @@ import { Icon, type IconName } from '../components/Icon';
 import { LocalPreview, MicMeter, RemoteAudio, Tile } from '../components/Media';
 import { ParticipantsPanel } from '../components/ParticipantsPanel';
 import { ProducerPanel } from '../components/ProducerPanel';
-import { CREW_LABEL, StageStatus } from '../components/Stage';
+import { CREW_LABEL, StageStatus, useStageNote } from '../components/Stage';
 import { JoinQueueBar } from '../components/JoinQueueBar';
 import { RecordingBadge } from '../components/Recording';
 import { QaArea } from '../qa/QaArea';
@@ -28,6 +28,7 @@ const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringK
  */
 export function PresenterPage({ client }: { client: MeetingClient }) {
   const t = useT();
+  const stageNote = useStageNote();
   const role = useStore((s) => s.session?.crewRole ?? null);
   const canSend = useStore((s) => s.session?.canSend ?? false);
   const publishing = useStore(useShallow((s) => s.publishing));
@@ -64,7 +65,7 @@ export function PresenterPage({ client }: { client: MeetingClient }) {
             </figure>
           )}
           {remote.filter((m) => m.kind === 'video').map((m) => (
-            <Tile key={m.consumerId} client={client} media={m} />
+            <Tile note={stageNote(m)} key={m.consumerId} client={client} media={m} />
           ))}
         </section>
         {canSend && (
