@@ -22,7 +22,8 @@ import { logger } from '../../common/log';
 import { AppError } from '../protocol/errors';
 import type { HlsIndex, HlsNode, LiveOrigin } from './hlsIndex';
 import { type RecordingManager } from './RecordingManager';
-import { pickStreams, type RecordingSources } from './recordingTypes';
+import { type RecordingSources } from './recordingTypes';
+import { recordable } from './recordingPlan';
 import { PLAYLIST } from './Recorder';
 
 const log = logger('live-hls');
@@ -153,8 +154,8 @@ export class LiveStreams {
   #sessionFor(meetingId: string, sessionKey: string): string {
     const own = this.#sources.streams(meetingId, sessionKey);
     if (own === null) throw new AppError('not_joined', 'the meeting is not open here');
-    if (pickStreams(own).length > 0) return sessionKey;
-    if (sessionKey !== 'main' && pickStreams(this.#sources.streams(meetingId, 'main') ?? []).length > 0) return 'main';
+    if (recordable(own)) return sessionKey;
+    if (sessionKey !== 'main' && recordable(this.#sources.streams(meetingId, 'main'))) return 'main';
     throw new AppError('conflict', 'nothing is on air yet: the delayed stream starts when the host publishes');
   }
 
@@ -300,7 +301,7 @@ export class LiveStreams {
     }
     if (this.settings.mode !== 'always') return;
     for (const meetingId of this.#openMeetings()) {
-      if (pickStreams(this.#sources.streams(meetingId, 'main') ?? []).length === 0) continue;
+      if (!recordable(this.#sources.streams(meetingId, 'main'))) continue;
       if (this.#running.has(`${meetingId}|main`)) continue;
       const origin = await this.#index.live(meetingId, 'main');
       if (origin) continue;

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { TypedEmitter } from '../../common/TypedEmitter';
 import type { Logger } from '../../common/log';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { mediaMapping, type Composition } from './composition';
 
 export interface RecorderSettings {
   /** The ffmpeg binary. */
@@ -33,8 +34,8 @@ export interface RecorderSettings {
 /** What one ffmpeg run reads, prepared afresh for every run. */
 export interface RecorderInput {
   sdp: string;
-  hasVideo: boolean;
-  hasAudio: boolean;
+  /** What the run draws and mixes (composition.ts), its streams in the SDP's order. */
+  composition: Composition;
   /** UDP ports ffmpeg binds (RTP and RTCP): the recorder waits until they are taken. */
   ports: number[];
   /** ffmpeg listens: start sending (resume the taps, ask for keyframes). */
@@ -68,7 +69,7 @@ const STOP_DRAIN_MS = 300;
 export const RECORDING_FPS = 30;
 
 /** ffmpeg's arguments for one run. */
-export function ffmpegArgs(settings: RecorderSettings, run: number, input: Pick<RecorderInput, 'hasVideo' | 'hasAudio'>): string[] {
+export function ffmpegArgs(settings: RecorderSettings, run: number, input: Pick<RecorderInput, 'composition'>): string[] {
   const seg = settings.segmentSeconds;
   const args = [
     '-hide_banner', '-loglevel', 'warning', '-nostdin',
@@ -77,10 +78,12 @@ export function ffmpegArgs(settings: RecorderSettings, run: number, input: Pick<
     '-reorder_queue_size', '64',
     '-i', 'input.sdp',
   ];
-  if (input.hasVideo) {
+  const media = mediaMapping(input.composition);
+  if (media.filter) args.push('-filter_complex', media.filter);
+  if (media.video) {
     // VP8 → H.264 (what hls.js and Safari play): low-latency x264, keyframes on the segment grid.
     args.push(
-      '-map', '0:v:0',
+      '-map', media.video,
       '-c:v', 'libx264', '-preset', 'veryfast', '-tune', 'zerolatency', '-profile:v', 'main', '-pix_fmt', 'yuv420p',
       '-crf', '23', '-maxrate', '2500k', '-bufsize', '5000k',
       '-force_key_frames', `expr:gte(t,n_forced*${seg})`, '-sc_threshold', '0',
@@ -90,7 +93,7 @@ export function ffmpegArgs(settings: RecorderSettings, run: number, input: Pick<
       '-fps_mode', 'cfr', '-r', String(RECORDING_FPS),
     );
   }
-  if (input.hasAudio) args.push('-map', '0:a:0', '-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-ar', '48000');
+  if (media.audio) args.push('-map', media.audio, '-c:a', 'aac', '-b:a', '96k', '-ac', '2', '-ar', '48000');
   const window = settings.liveWindow ?? 0;
   // program_date_time lets a player measure its delay against the wall clock.
   const flags = 'append_list+independent_segments+program_date_time+temp_file';
@@ -217,7 +220,7 @@ export class Recorder extends TypedEmitter<RecorderEvents> {
       });
       child.once('error', (err) => this.#log.error({ err: String(err) }, 'ffmpeg could not start'));
     });
-    this.#log.info({ run, pid: child.pid, video: input.hasVideo, audio: input.hasAudio }, 'ffmpeg started');
+    this.#log.info({ run, pid: child.pid, ...input.composition }, 'ffmpeg started');
     // ffmpeg binds its RTP ports after reading the SDP: wait until they are taken, then send.
     await this.#waitBound(input.ports, child);
     if (this.#child === child) await input.listening().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'starting the taps failed'));

@@ -5,9 +5,10 @@
  * (About 400 lines: a recording's start, its run checks, its stop and the disk guard share the
  * map of live recordings and their ordering; the parts without it have moved out.)
  *
- * What is recorded: the session hosts' microphone and their screen share when on, else their
- * camera. Every second the manager compares that with what the current ffmpeg run reads and
- * starts a new run when it changed (a discontinuity in the playlist).
+ * What is recorded: what the session has on air, as a plan (recordingPlan.ts: the pictures the
+ * layout draws, every microphone mixed, the interpreter's inset; composition.ts turns it into
+ * ffmpeg's filter graph). Every second the manager compares the plan's key with the one the
+ * current ffmpeg run reads and starts a new run when it changed (a discontinuity in the playlist).
  *
  * Guards: a recording is refused when the folder's disk has less than `minFreeBytes` free, and
  * every recording is stopped cleanly (last segment, EXT-X-ENDLIST) when it falls under a quarter
@@ -24,7 +25,9 @@ import { recordingSdp, type SdpStream } from './sdp';
 import { Recorder, type RecorderInput } from './Recorder';
 import { RecordingFolders } from './recordingFolders';
 import { SubtitleTrack, ffprobeBeside, type SubtitleSource } from '../captions/subtitleTrack';
-import { pickStreams, type RecordableStream, type RecordingEvents, type RecordingInfo, type RecordingSettings, type RecordingSources, type RecordingStats, type StopReason } from './recordingTypes';
+import { type RecordingEvents, type RecordingInfo, type RecordingSettings, type RecordingSources, type RecordingStats, type StopReason } from './recordingTypes';
+import { planEmpty, planKey, planOf, planStreams, type RecordingPlan } from './recordingPlan';
+import { compositionOf } from './composition';
 
 const log = logger('recording');
 
@@ -37,12 +40,10 @@ const STALL_GRACE_MS = 10_000;
  */
 const LIVE_INFO_EVERY_MS = 5_000;
 
-const keyOf = (streams: RecordableStream[]): string => streams.map((s) => s.producerId).join(',');
-
 class ActiveRecording {
   readonly info: RecordingInfo;
   readonly recorder: Recorder;
-  /** Producer ids the current run reads. */
+  /** The key of the plan the current run reads (recordingPlan.ts planKey). */
   runKey = '';
   lastSegmentAt: number;
   checkTimer: NodeJS.Timeout | null = null;
@@ -95,6 +96,13 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     void fs.mkdir(settings.dir, { recursive: true }).then(() => this.applyRetention()).catch(() => undefined);
   }
 
+  /** The session's plan now, or null when the meeting (or session) is gone. */
+  #plan(meetingId: string, sessionKey: string): RecordingPlan | null {
+    const streams = this.#sources.streams(meetingId, sessionKey);
+    if (streams === null) return null;
+    return planOf(streams, this.#sources.layout?.(meetingId, sessionKey) ?? 'single');
+  }
+
   /** Live recordings of a meeting. */
   active(meetingId: string): RecordingInfo[] {
     return [...this.#active.values()].filter((a) => a.info.meetingId === meetingId).map((a) => a.info);
@@ -115,8 +123,8 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
   async start(meetingId: string, sessionKey: string, startedBy: string): Promise<RecordingInfo> {
     const key = `${meetingId}|${sessionKey}`;
     if (this.#active.has(key) || this.#starting.has(key)) throw new AppError('conflict', 'this session is already being recorded');
-    const streams = this.#sources.streams(meetingId, sessionKey);
-    if (!streams || pickStreams(streams).length === 0) throw new AppError('conflict', 'nothing to record yet: publish the camera or the microphone first');
+    const plan = this.#plan(meetingId, sessionKey);
+    if (!plan || planEmpty(plan)) throw new AppError('conflict', 'nothing to record yet: publish the camera or the microphone first');
     this.#starting.add(key);
     try {
       await fs.mkdir(this.settings.dir, { recursive: true });
@@ -183,8 +191,10 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
 
   /** Inputs of one ffmpeg run: a port pair and an SFU tap per stream, and the SDP describing them. */
   async #prepare(rec: ActiveRecording): Promise<RecorderInput> {
-    const streams = pickStreams(this.#sources.streams(rec.info.meetingId, rec.info.sessionKey) ?? []);
-    if (streams.length === 0) throw new Error('the session publishes nothing to record');
+    const plan = this.#plan(rec.info.meetingId, rec.info.sessionKey);
+    if (!plan || planEmpty(plan)) throw new Error('the session publishes nothing to record');
+    // In the SDP's order: what composition.ts's `0:v:i` and `0:a:j` refer to.
+    const streams = planStreams(plan);
     const taps: RecorderTap[] = [];
     const sdp: SdpStream[] = [];
     const ports: number[] = [];
@@ -200,23 +210,23 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
       await Promise.all(taps.map((t) => this.#sfu.closeRecorderTap(t.id).catch(() => undefined)));
       throw error;
     }
-    rec.runKey = keyOf(streams);
+    rec.runKey = planKey(plan);
     const run = rec.recorder.run;
     let keyFrameTimer: NodeJS.Timeout | null = null;
     let released = false;
     return {
       sdp: recordingSdp(this.settings.rtpIp, sdp),
-      hasVideo: taps.some((t) => t.kind === 'video'),
-      hasAudio: taps.some((t) => t.kind === 'audio'),
+      composition: compositionOf(plan),
       ports,
       listening: async () => {
         await Promise.all(taps.map((t) => this.#sfu.resumeRecorderTap(t.id)));
         // ffmpeg cannot start a video stream before a keyframe: ask again each second until the
         // run's first segment exists (a request can reach the publisher before ffmpeg reads, and
         // a starved machine may take long to produce it). The producer's keyFrameRequestDelay
-        // keeps this from flooding the publisher.
-        const video = taps.find((t) => t.kind === 'video');
-        if (!video) return;
+        // keeps this from flooding the publisher. Every picture drawn needs one (a composition
+        // waits for each).
+        const videos = taps.filter((t) => t.kind === 'video');
+        if (videos.length === 0) return;
         let tries = 0;
         keyFrameTimer = setInterval(() => {
           tries += 1;
@@ -224,7 +234,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
             clearInterval(keyFrameTimer!);
             return;
           }
-          this.#sfu.resumeRecorderTap(video.id).catch(() => undefined);
+          for (const video of videos) this.#sfu.resumeRecorderTap(video.id).catch(() => undefined);
         }, 1_000);
         keyFrameTimer.unref();
       },
@@ -250,8 +260,8 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
   /** Once a second: the meeting still exists, and ffmpeg reads what the session publishes now. */
   async #check(key: string, rec: ActiveRecording): Promise<void> {
     if (this.#active.get(key) !== rec) return;
-    const streams = this.#sources.streams(rec.info.meetingId, rec.info.sessionKey);
-    if (streams === null) {
+    const plan = this.#plan(rec.info.meetingId, rec.info.sessionKey);
+    if (plan === null) {
       await this.stop(rec.info.meetingId, rec.info.sessionKey, 'meeting_ended');
       return;
     }
@@ -266,9 +276,9 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
       await rec.recorder.reconfigure();
       return;
     }
-    const wanted = keyOf(pickStreams(streams));
+    const wanted = planKey(plan);
     if (wanted !== rec.runKey && wanted !== '' && rec.recorder.pid !== undefined) {
-      log.info({ recording: rec.info.id, from: rec.runKey, to: wanted }, 'recorded streams changed; starting a new run');
+      log.info({ recording: rec.info.id, from: rec.runKey, to: wanted }, 'recorded plan changed; starting a new run');
       rec.runKey = wanted;
       await rec.recorder.reconfigure();
     }

@@ -105,7 +105,12 @@ function rank(order: readonly string[], p: PublishedProducer): number {
   return at < 0 ? order.length : at;
 }
 
-/** The session hosts' streams, read from the meetings open on this node. */
+/**
+ * What a session has on air, read from the meetings open on this node: what recordings and the
+ * live HLS fallback take (recordingPlan.ts arranges it). A produced broadcast (backstage on) gives
+ * its sources on air in the stage's order, the interpreter's picture when on air, and the stage's
+ * layout; otherwise the session hosts' streams, one picture ('single').
+ */
 export function meetingSources(get: (meetingId: string) => Meeting | undefined): RecordingSources {
   return {
     streams(meetingId, sessionKey) {
@@ -113,22 +118,31 @@ export function meetingSources(get: (meetingId: string) => Meeting | undefined):
       const meetingSession = meeting?.sessions.get(sessionKey);
       if (!meeting || !meetingSession) return null;
       const out: RecordableStream[] = [];
-      const order = meeting.production.backstage ? meeting.production.stage : [];
+      const produced = meeting.production.backstage;
+      const order = produced ? meeting.production.stage : [];
       const published = [...meeting.published.values()].sort((a, b) => rank(order, a) - rank(order, b));
       for (const p of published) {
         if (p.sessionKey !== sessionKey) continue;
-        // A produced broadcast records what is on air, in the stage's order.
+        const stream: RecordableStream = { producerId: p.id, kind: p.kind, source: p.source };
+        // A produced broadcast records what is on air, in the stage's order, and the interpreter.
         if (p.stage) {
-          if (p.stage === 'presenter' && meeting.onAir(p)) out.push({ producerId: p.id, kind: p.kind, source: p.source });
+          if (!meeting.onAir(p)) continue;
+          if (p.stage === 'interpreter') out.push({ ...stream, role: 'interpreter' });
+          else out.push(produced ? { ...stream, role: 'stage', order: rank(order, p) } : { ...stream, role: 'stage' });
           continue;
         }
         // A publisher connected to another signaling node is not among this node's peers: a
         // national host's streams are known as such; a breakout host's only from a local peer.
         const publisher = meeting.peers.get(p.peerId);
         const byHost = publisher ? meetingSession.isHost(publisher) : (p.sessionHost ?? (p.national && meetingSession.isMain));
-        if (byHost) out.push({ producerId: p.id, kind: p.kind, source: p.source });
+        if (byHost) out.push(stream);
       }
       return out;
+    },
+    layout(meetingId, sessionKey) {
+      const production = get(meetingId)?.production;
+      // The stage's layout is the produced broadcast's (the main session's); elsewhere one picture.
+      return production?.backstage && sessionKey === 'main' ? production.layout : 'single';
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { MediaKind } from '../../sfu/types';
 import type { RecordingStopReason } from '../protocol/events';
+import type { StageLayout } from '../protocol/production';
 import type { Gap, RecorderSettings } from './Recorder';
 
 export interface RecordingSettings {
@@ -20,17 +21,26 @@ export interface RecordingSettings {
   recorder: RecorderSettings;
 }
 
-/** A stream a session host publishes, as the meeting knows it. */
+/** A stream a session host publishes (or a stage source on air), as the meeting knows it. */
 export interface RecordableStream {
   producerId: string;
   kind: MediaKind;
   source: 'camera' | 'mic' | 'screen';
+  /**
+   * 'interpreter': the sign-language interpreter's picture, drawn as an inset over the rest;
+   * 'stage' (the default): a presenter's or host's source, arranged by the layout.
+   */
+  role?: 'stage' | 'interpreter';
+  /** Its place on a produced stage (0 first); absent when the session is not produced. */
+  order?: number;
 }
 
-/** What the meetings on this node tell the manager. */
+/** What the meetings on this node tell the manager (recordingPlan.ts makes a run's plan of it). */
 export interface RecordingSources {
-  /** The session hosts' streams, or null when the meeting (or session) no longer exists here. */
+  /** The streams on air in the session, or null when the meeting (or session) no longer exists here. */
   streams(meetingId: string, sessionKey: string): RecordableStream[] | null;
+  /** How the session's pictures are arranged (absent: 'single', one picture). */
+  layout?(meetingId: string, sessionKey: string): StageLayout;
 }
 
 /** Why a recording (or live stream) stopped; `idle` and `lease_lost` are live streams' own. */
@@ -71,10 +81,3 @@ export type RecordingEvents = {
 
 export const MEETING_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export const RECORDING_ID = /^[0-9]{8}T[0-9]{6}-[a-z0-9]{1,12}-[0-9a-f]{24}$/;
-
-/** The streams to record: the host's microphone, and the screen share when on, else the camera. */
-export function pickStreams(streams: RecordableStream[]): RecordableStream[] {
-  const video = streams.find((s) => s.source === 'screen') ?? streams.find((s) => s.source === 'camera');
-  const audio = streams.find((s) => s.source === 'mic');
-  return [video, audio].filter((s): s is RecordableStream => s !== undefined);
-}

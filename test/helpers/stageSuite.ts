@@ -77,6 +77,17 @@ function recorded(world: StageWorld): string[] {
   return seen[0] ? seen[0].split(',') : [];
 }
 
+/** The recorded streams as `source:role@order`, and the layout, as every node sees them (they agree). */
+function recordedPlan(world: StageWorld): { streams: string[]; layout: string } {
+  const seen = world.nodes.map((n) => {
+    const sources = meetingSources((id) => n.sockets.registry.get(id));
+    const streams = (sources.streams(MEETING, 'main') ?? []).map((s) => `${s.source}:${s.role ?? '-'}@${s.order ?? '-'}`).sort();
+    return JSON.stringify({ streams, layout: sources.layout?.(MEETING, 'main') });
+  });
+  expect(new Set(seen).size).toBe(1);
+  return JSON.parse(seen[0]!) as { streams: string[]; layout: string };
+}
+
 /** The meeting as the last test left it, made new: nothing published, no crew, no backstage. */
 async function fresh(world: StageWorld, host: Member): Promise<void> {
   for (const n of world.nodes) {
@@ -135,6 +146,7 @@ export function stageSuite(name: string, setup: () => StageWorld): void {
       await until(() => from(teacher, host.userId).join() === 'camera,mic', { timeoutMs: 10_000, what: 'the host on air after the countdown' });
       expect(from(teacher, presenter.userId)).toEqual([]);
       expect(recorded(world)).toEqual(['camera', 'mic']);
+      expect(recordedPlan(world)).toEqual({ streams: ['camera:stage@0', 'mic:stage@0'], layout: 'single' });
 
       // The presenter's screen joins the stage; then the host leaves it.
       await call(host.socket, 'updateStage', { type: 'put', key: `${presenter.userId}#screen`, on: true });
@@ -207,9 +219,13 @@ export function stageSuite(name: string, setup: () => StageWorld): void {
       await settle(world);
       expect(from(wants, interpreter.userId)).toEqual([]);
 
+      expect(recordedPlan(world).streams).toEqual([]);
+      await call(host.socket, 'updateStage', { type: 'layout', layout: 'sideBySide' });
       await call(host.socket, 'updateStage', { type: 'goLive', inS: 0 });
       await until(() => from(wants, interpreter.userId).join() === 'camera', { what: 'the interpreter on air for who asked' });
       await settle(world);
+      // Recordings and the HLS fallback draw the interpreter's picture (an inset) while live.
+      expect(recordedPlan(world)).toEqual({ streams: ['camera:interpreter@-'], layout: 'sideBySide' });
       expect(from(without, interpreter.userId)).toEqual([]);
       await call(wants.socket, 'setInterpreterView', { on: false });
       await until(() => from(wants, interpreter.userId).length === 0, { what: 'the interpreter turned off' });
