@@ -1,10 +1,9 @@
-import { useStore, type Source } from '../state/store';
+import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 import { deviceErrorText } from '../i18n/errors';
 import { useShallow } from 'zustand/react/shallow';
 import type { MeetingClient } from '../client/MeetingClient';
-import type { StringKey } from '../i18n/strings';
-import { LocalPreview, RemoteAudio, Tile } from '../components/Media';
+import { RemoteAudio, Tile } from '../components/Media';
 import { HandQueuePanel, SpeakersPanel } from '../components/HandQueuePanel';
 import { ParticipantsPanel, DeclinedNotice } from '../components/ParticipantsPanel';
 import { ActiveSpeakers } from '../components/SpeakControls';
@@ -13,18 +12,14 @@ import { JoinQueueBar } from '../components/JoinQueueBar';
 import { OnAirBadge } from '../components/OnAir';
 import { ProducerPanel } from '../components/ProducerPanel';
 import { StageStatus, useStageNote } from '../components/Stage';
-import { Icon, type IconName } from '../components/Icon';
+import { SelfTile, SourceButtons } from '../components/Publishing';
+import { Icon } from '../components/Icon';
 import { QaArea } from '../qa/QaArea';
 import { ReactionStripView } from '../qa/Reactions';
 import { RecordingBadge, RecordingControl, RecordingsList } from '../components/Recording';
 import { StudioEncoderPanel } from '../components/StudioEncoderPanel';
 import { CaptionerConsole } from '../captions/CaptionerConsole';
 
-const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringKey }[] = [
-  { source: 'camera', icon: 'camera', start: 'startCamera', stop: 'stopCamera' },
-  { source: 'mic', icon: 'mic', start: 'startMic', stop: 'stopMic' },
-  { source: 'screen', icon: 'screen', start: 'startScreen', stop: 'stopScreen' },
-];
 
 /**
  * Host console, for the national host and for province hosts. On a desktop two columns: what
@@ -75,37 +70,14 @@ export function HostPage({ client }: { client: MeetingClient }) {
           <ActiveSpeakers />
         </div>
         <section className="stage-row" aria-label={t('selfPreview')}>
-          <figure className="tile self">
-            <LocalPreview client={client} source="camera" />
-            <figcaption className="caption">
-              <Icon name="camera" size={16} /> <span>{t('selfPreview')}</span>
-            </figcaption>
-          </figure>
-          {publishing.screen && (
-            <figure className="tile self">
-              <LocalPreview client={client} source="screen" />
-              <figcaption className="caption">
-                <Icon name="screen" size={16} /> <span>{t('sourceScreen')}</span>
-              </figcaption>
-            </figure>
-          )}
+          <SelfTile client={client} source="camera" />
+          {publishing.screen && <SelfTile client={client} source="screen" />}
           {videos.map((m) => (
             <Tile note={stageNote(m)} key={m.consumerId} client={client} media={m} className={m.sessionKey === 'main' && session?.key !== 'main' ? 'national' : ''} />
           ))}
         </section>
         <section className="controls">
-          {SOURCES.map(({ source, icon, start, stop }) => (
-            <button
-              key={source}
-              data-control={source}
-              data-on={publishing[source]}
-              aria-pressed={publishing[source]}
-              className={publishing[source] ? 'on' : ''}
-              onClick={() => void (publishing[source] ? client.stop(source) : client.start(source))}
-            >
-              <Icon name={icon} /> {t(publishing[source] ? stop : start)}
-            </button>
-          ))}
+          <SourceButtons client={client} />
           {isSessionHost && <RecordingControl client={client} />}
           {deviceError && <p className="error" role="alert" data-device-error={deviceError}>{deviceErrorText(t, deviceError)}</p>}
         </section>

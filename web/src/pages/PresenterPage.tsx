@@ -1,11 +1,10 @@
 import { useShallow } from 'zustand/react/shallow';
 import type { MeetingClient } from '../client/MeetingClient';
 import { deviceErrorText } from '../i18n/errors';
-import type { StringKey } from '../i18n/strings';
 import { useT } from '../i18n/useT';
-import { useStore, type Source } from '../state/store';
-import { Icon, type IconName } from '../components/Icon';
-import { LocalPreview, MicMeter, RemoteAudio, Tile } from '../components/Media';
+import { useStore } from '../state/store';
+import { SelfTile, SourceButtons } from '../components/Publishing';
+import { MicMeter, RemoteAudio, Tile } from '../components/Media';
 import { ParticipantsPanel } from '../components/ParticipantsPanel';
 import { ProducerPanel } from '../components/ProducerPanel';
 import { CREW_LABEL, StageStatus, useStageNote } from '../components/Stage';
@@ -13,11 +12,6 @@ import { JoinQueueBar } from '../components/JoinQueueBar';
 import { RecordingBadge } from '../components/Recording';
 import { QaArea } from '../qa/QaArea';
 
-const SOURCES: { source: Source; icon: IconName; start: StringKey; stop: StringKey }[] = [
-  { source: 'camera', icon: 'camera', start: 'startCamera', stop: 'stopCamera' },
-  { source: 'mic', icon: 'mic', start: 'startMic', stop: 'stopMic' },
-  { source: 'screen', icon: 'screen', start: 'startScreen', stop: 'stopScreen' },
-];
 
 /**
  * The crew's page (a presenter, an interpreter or a producer named for this meeting; a national
@@ -34,7 +28,6 @@ export function PresenterPage({ client }: { client: MeetingClient }) {
   const publishing = useStore(useShallow((s) => s.publishing));
   const deviceError = useStore((s) => s.deviceError);
   const remote = useStore(useShallow((s) => s.remote));
-  const sources = role === 'interpreter' ? SOURCES.filter((s) => s.source === 'camera') : SOURCES;
   return (
     <main className="console presenter-console" data-crew-role={role ?? ''}>
       <div className="console-main">
@@ -50,38 +43,15 @@ export function PresenterPage({ client }: { client: MeetingClient }) {
           )}
         </div>
         <section className="stage-row" aria-label={t('backstageSources')}>
-          <figure className="tile self">
-            <LocalPreview client={client} source="camera" />
-            <figcaption className="caption">
-              <Icon name="camera" size={16} /> <span>{t('selfPreview')}</span>
-            </figcaption>
-          </figure>
-          {publishing.screen && (
-            <figure className="tile self">
-              <LocalPreview client={client} source="screen" />
-              <figcaption className="caption">
-                <Icon name="screen" size={16} /> <span>{t('sourceScreen')}</span>
-              </figcaption>
-            </figure>
-          )}
+          <SelfTile client={client} source="camera" />
+          {publishing.screen && <SelfTile client={client} source="screen" />}
           {remote.filter((m) => m.kind === 'video').map((m) => (
             <Tile note={stageNote(m)} key={m.consumerId} client={client} media={m} />
           ))}
         </section>
         {canSend && (
           <section className="controls">
-            {sources.map(({ source, icon, start, stop }) => (
-              <button
-                key={source}
-                data-control={source}
-                data-on={publishing[source]}
-                aria-pressed={publishing[source]}
-                className={publishing[source] ? 'on' : ''}
-                onClick={() => void (publishing[source] ? client.stop(source) : client.start(source))}
-              >
-                <Icon name={icon} /> {t(publishing[source] ? stop : start)}
-              </button>
-            ))}
+            <SourceButtons client={client} sources={role === 'interpreter' ? ['camera'] : undefined} />
             {publishing.mic && <MicMeter client={client} />}
             {deviceError && <p className="error" role="alert" data-device-error={deviceError}>{deviceErrorText(t, deviceError)}</p>}
           </section>

@@ -2,11 +2,12 @@ import { useStore } from '../state/store';
 import { useT } from '../i18n/useT';
 import { useShallow } from 'zustand/react/shallow';
 import type { MeetingClient } from '../client/MeetingClient';
-import { LocalPreview, RemoteAudio } from '../components/Media';
+import { RemoteAudio } from '../components/Media';
 import { PinnableTile, StageVideo } from '../components/Spotlight';
 import { ActiveSpeakers, SpeakControls } from '../components/SpeakControls';
 import { SessionBanner } from '../components/Breakouts';
 import { JoinQueueBar } from '../components/JoinQueueBar';
+import { SelfTile } from '../components/Publishing';
 import { Icon } from '../components/Icon';
 import { InterpreterPip, InterpreterToggle, ProgramView, Slate, inStageOrder, useStageLive } from '../components/Stage';
 import { QaArea } from '../qa/QaArea';
@@ -130,14 +131,7 @@ export function TeacherPage({ client }: { client: MeetingClient }) {
           </button>
         )}
       </div>
-      {publishingCamera && (
-        <figure className="tile self">
-          <LocalPreview client={client} source="camera" />
-          <figcaption className="caption">
-            <Icon name="camera" size={16} /> <span>{t('selfPreview')}</span>
-          </figcaption>
-        </figure>
-      )}
+      {publishingCamera && <SelfTile client={client} source="camera" />}
       {!speaking && !queued && <p className="hint">{t('receiveOnly')}</p>}
       {!hlsChosen && (
         <button data-action="watch-delayed" className="link" onClick={() => void client.chooseDelayed(true)}>
