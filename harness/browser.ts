@@ -117,6 +117,28 @@ export async function inboundStats(page: Page): Promise<InboundStats> {
   });
 }
 
+/**
+ * The video codecs (mime types) of the page's peer connections, read from WebRTC stats: what its
+ * live receive tracks decode frames of (`inbound`), or what it sends (`outbound`).
+ */
+export async function videoCodecs(page: Page, direction: 'inbound' | 'outbound'): Promise<string[]> {
+  return page.evaluate(async (dir) => {
+    const pcs = (window as unknown as { __testPcs: RTCPeerConnection[] }).__testPcs ?? [];
+    const out = new Set<string>();
+    for (const pc of pcs) {
+      if (pc.connectionState === 'closed') continue;
+      const report = await pc.getStats();
+      report.forEach((s: { type: string; kind?: string; codecId?: string; framesDecoded?: number; framesEncoded?: number; trackIdentifier?: string }) => {
+        if (s.type !== `${dir}-rtp` || s.kind !== 'video' || !s.codecId || s.trackIdentifier === 'probator') return;
+        if ((dir === 'inbound' ? s.framesDecoded : s.framesEncoded ?? 1) === 0) return;
+        const codec = report.get(s.codecId) as { mimeType?: string } | undefined;
+        if (codec?.mimeType) out.add(codec.mimeType);
+      });
+    }
+    return [...out].sort();
+  }, direction);
+}
+
 /** Waits for the page to decode video frames, then for the count to keep rising (within deadlines: the browsers share two cores with the servers). */
 export async function framesRise(page: Page, what: string): Promise<void> {
   const first = await waitFor(() => inboundStats(page), (s) => s.framesDecoded > 0, 30_000, what);

@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { mediaCodecs } from '../sfu/mediaCodecs';
+import { createMediaRouter } from '../sfu/mediaCodecs';
 import { cpuSeconds, machine, runBenchmark, writeResult } from './lib';
 import { freePort } from '../harness/cluster';
 import { lineChart } from './chart';
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     execFileSync('taskset', ['-a', '-p', '-c', '0', String(worker.pid)], { stdio: 'ignore' });
     execFileSync('taskset', ['-a', '-p', '-c', `1-${os.availableParallelism() - 1}`, String(process.pid)], { stdio: 'ignore' });
   }
-  const router = await worker.createRouter({ mediaCodecs });
+  const router = await createMediaRouter(worker);
   const ingest = async (kind: 'audio' | 'video') => {
     const t = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: false, comedia: true });
     const rtpParameters: types.RtpParameters =

@@ -12,7 +12,7 @@
 import dgram from 'node:dgram';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { mediaCodecs } from '../sfu/mediaCodecs';
+import { createMediaRouter } from '../sfu/mediaCodecs';
 import { machine, runBenchmark, writeResult } from './lib';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -90,8 +90,8 @@ async function main(): Promise<void> {
   const wa = await mediasoup.createWorker({ logLevel: 'error', rtcMinPort: 30000, rtcMaxPort: 39999 });
   const wb = await mediasoup.createWorker({ logLevel: 'error', rtcMinPort: 30000, rtcMaxPort: 39999 });
   try {
-    const ra = await wa.createRouter({ mediaCodecs });
-    const rb = await wb.createRouter({ mediaCodecs });
+    const ra = await createMediaRouter(wa);
+    const rb = await createMediaRouter(wb);
     const ingest = await ra.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: true });
     const producer = await ingest.produce({
       kind: 'audio',

@@ -59,7 +59,7 @@ import { cpuSeconds, machine, runBenchmark, writeResult } from './lib';
 import { BenchNode, CORES, pinWorker, WORKER_PINNED } from './benchServer';
 import { barChart } from './chart';
 import { buildUdpkit, Receiver, udpCeiling } from './udpkit';
-import { mediaCodecs } from '../sfu/mediaCodecs';
+import { createMediaRouter } from '../sfu/mediaCodecs';
 import { freePort } from '../harness/cluster';
 import { clipPath, makeClips, type Ptime, type VideoLayer } from './viewerClips';
 import { inPrivateNetns, maskOfCoresBut0, reexecInPrivateNetns, setRps, setUpPrivateLoopback, softirqSnap } from './netns';
@@ -174,7 +174,7 @@ async function sinkPhase(w: WorkerVariant, key: string, rep: number, ceiling: nu
   process.env.MEDIASOUP_UDP_SEND_BUFFER = String(4 * 1024 * 1024);
   const worker = await mediasoup.createWorker({ logLevel: 'error', rtcMinPort: 30000, rtcMaxPort: 39999 });
   pinWorker(worker.pid);
-  const router = await worker.createRouter({ mediaCodecs });
+  const router = await createMediaRouter(worker);
   const ssrc = { video: 22222222, audio: 11111111 };
   const ingest = async (kind: 'audio' | 'video') => {
     const t = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: false, comedia: true });

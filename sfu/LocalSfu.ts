@@ -32,6 +32,7 @@ import type {
   TapTarget,
   TransportDirection,
   TransportParams,
+  WebRtcTransportOptions,
   WorkerStats,
 } from './types';
 import { udpReceiveDrops } from './udpDrops';
@@ -43,6 +44,10 @@ import { RouterPipes } from './local/RouterPipes';
 import { NodePipes } from './local/NodePipes';
 import { RecorderTaps } from './local/RecorderTaps';
 import { IngestTransports } from './local/IngestTransports';
+import { TransportWatch } from './local/TransportWatch';
+
+/** How long a watched transport may stay silent or ICE-disconnected before it is reported lost, ms. */
+export const DEFAULT_TRANSPORT_LOST_GRACE_MS = 10_000;
 
 export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl {
   readonly #options: SfuOptions;
@@ -55,13 +60,15 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   readonly #nodePipes: NodePipes;
   readonly #taps: RecorderTaps;
   readonly #ingest: IngestTransports;
+  readonly #watch: TransportWatch;
 
   private constructor(options: SfuOptions, pool: WorkerPool) {
     super();
     this.#options = options;
     this.#pool = pool;
     this.#rooms = new Rooms(pool, options.viewersPerWorker);
-    this.#transports = new WebRtcTransports(options);
+    this.#watch = new TransportWatch(options.transportLostGraceMs ?? DEFAULT_TRANSPORT_LOST_GRACE_MS);
+    this.#transports = new WebRtcTransports(options, this.#watch);
     this.#producers = new Producers(options);
     this.#routerPipes = new RouterPipes(options.listenIp, this.#rooms, this.#producers);
     this.#consumers = new Consumers(this.#producers, this.#routerPipes);
@@ -71,6 +78,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
     pool.on('workerDied', ({ index, pid, error }) => this.safeEmit('workerDied', { index, pid, error }));
     this.#rooms.on('roomsLost', (e) => this.safeEmit('roomsLost', e));
     this.#consumers.on('consumerClosed', (e) => this.safeEmit('consumerClosed', e));
+    this.#watch.on('transportLost', (e) => this.safeEmit('transportLost', e));
   }
 
   static async create(options: SfuOptions): Promise<LocalSfu> {
@@ -101,8 +109,8 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
 
   // WebRTC transports
 
-  async createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams> {
-    return this.#transports.create(this.#rooms.get(roomId), direction);
+  async createWebRtcTransport(roomId: string, direction: TransportDirection, options?: WebRtcTransportOptions): Promise<TransportParams> {
+    return this.#transports.create(this.#rooms.get(roomId), direction, options);
   }
 
   async createIngestTransport(roomId: string): Promise<IngestTransport> {
@@ -298,6 +306,7 @@ export class LocalSfu extends TypedEmitter<SfuEvents> implements SfuNodeControl 
   }
 
   async close(): Promise<void> {
+    this.#watch.close();
     await this.#pool.close();
   }
 }

@@ -92,6 +92,17 @@ export const sfuEnvShape = {
     .register(settingDocs, {
       doc: 'Keyframe requests are forwarded to a publisher at most once per this many ms, so a burst of joining viewers does not flood a host with them.',
     }),
+  HOINGHI_TRANSPORT_LOST_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .min(500)
+    .max(600_000)
+    .default(10_000)
+    .register(settingDocs, {
+      doc:
+        'A studio encoder (WHIP) or a WHEP player that receives or sends nothing for this long (not even an ICE consent check), ' +
+        'or whose ICE stays disconnected this long, is gone: its source leaves the meeting, its playback ends.',
+    }),
 };
 
 const sfuEnvSchema = z.object(sfuEnvShape);
@@ -117,6 +128,7 @@ export function sfuOptionsFrom(e: SfuEnv): SfuOptions {
     initialOutgoingBitrate: 600_000,
     maxIncomingBitrate: 4_000_000,
     keyFrameRequestDelayMs: e.HOINGHI_KEYFRAME_DELAY_MS,
+    transportLostGraceMs: e.HOINGHI_TRANSPORT_LOST_GRACE_MS,
     viewersPerWorker: e.HOINGHI_VIEWERS_PER_WORKER,
     workerLogLevel: 'warn',
     rtcTcp: e.HOINGHI_RTC_TCP,

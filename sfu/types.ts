@@ -35,6 +35,11 @@ export interface SfuOptions {
    * worker when its workers are full. Default 200 (from the fan-out benchmarks).
    */
   viewersPerWorker: number;
+  /**
+   * A watched WebRTC transport (createWebRtcTransport's `watch`) is reported lost after this long
+   * without receiving anything, or with its ICE disconnected, ms. Default 10 000.
+   */
+  transportLostGraceMs?: number;
   /** mediasoup worker log level. Default `warn`. */
   workerLogLevel: types.WorkerLogLevel;
   /** WebRtcServers also listen on TCP, and transports offer TCP candidates. Default true. */
@@ -44,6 +49,11 @@ export interface SfuOptions {
   /** UDP socket receive / send buffer sizes of the patched worker, bytes (0: system default). */
   udpRecvBuffer?: number;
   udpSendBuffer?: number;
+}
+
+export interface WebRtcTransportOptions {
+  /** Report `transportLost` for this transport (see SfuEvents). */
+  watch?: boolean;
 }
 
 export interface TransportParams {
@@ -112,6 +122,12 @@ export type SfuEvents = {
   consumerClosed: [{ consumerId: string; producerId: string; transportId: string }];
   /** Rooms lost together (their worker or SFU node died); every transport and producer in them is gone. */
   roomsLost: [{ roomIds: string[]; reason: 'worker_died' | 'node_died' }];
+  /**
+   * A watched WebRTC transport (created with `watch`) lost its client: nothing received (not even
+   * an ICE consent check) or ICE disconnected for longer than the grace, or DTLS failed or was
+   * closed. Raised once; the transport stays open until its owner closes it.
+   */
+  transportLost: [{ transportId: string; reason: 'silent' | 'ice_disconnected' | 'dtls_failed' | 'dtls_closed' }];
   /** A worker died; it has already been replaced when this fires. */
   workerDied: [{ index: number; pid: number; error: string }];
 };
@@ -180,7 +196,11 @@ export interface SfuControl extends TypedEmitter<SfuEvents> {
   placeViewer(originRoomId: string): Promise<string>;
   /** Closes a room; closing a group's first room closes every room of the group. */
   closeRoom(roomId: string): Promise<void>;
-  createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams>;
+  /**
+   * A client's WebRTC transport. With `watch`, the SFU reports `transportLost` when its client goes
+   * silent (for clients without a socket of their own: WHIP encoders, WHEP players).
+   */
+  createWebRtcTransport(roomId: string, direction: TransportDirection, options?: WebRtcTransportOptions): Promise<TransportParams>;
   /**
    * A plain-RTP transport in an origin room for an encoder beside signaling (see IngestTransport):
    * one per stream. `produce` on it with the RTP parameters the encoder sends (its SSRC and

@@ -46,6 +46,7 @@ import type {
   TapTarget,
   TransportDirection,
   TransportParams,
+  WebRtcTransportOptions,
 } from '../types';
 import { NodeDirectory, type NodeLost } from './NodeDirectory';
 import type { NodeLink } from './NodeLink';
@@ -150,6 +151,9 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
       const p = payload as SfuEvents['consumerClosed'][0];
       if (this.#own.takeConsumer(p.consumerId) === undefined) return;
       this.safeEmit('consumerClosed', p);
+    } else if (name === 'transportLost') {
+      const p = payload as SfuEvents['transportLost'][0];
+      if (this.#own.hasTransport(p.transportId)) this.safeEmit('transportLost', p);
     } else if (name === 'workerDied') {
       this.safeEmit('workerDied', payload as SfuEvents['workerDied'][0]);
     } else if (name === 'roomsLost') {
@@ -246,9 +250,9 @@ export class ClusterSfu extends TypedEmitter<SfuEvents> implements SfuControl {
 
   // ---- transports, producers, consumers ------------------------------------------------------
 
-  async createWebRtcTransport(roomId: string, direction: TransportDirection): Promise<TransportParams> {
+  async createWebRtcTransport(roomId: string, direction: TransportDirection, options?: WebRtcTransportOptions): Promise<TransportParams> {
     const { nodeId, localId } = this.#own.where(roomId);
-    const params = await this.#nodes.link(nodeId).call('createWebRtcTransport', localId, direction);
+    const params = await (options ? this.#nodes.link(nodeId).call('createWebRtcTransport', localId, direction, options) : this.#nodes.link(nodeId).call('createWebRtcTransport', localId, direction));
     this.#own.addTransport(params.id, nodeId, roomId);
     return params;
   }

@@ -116,6 +116,11 @@ export class OwnRooms {
     return t;
   }
 
+  /** Whether a transport is this process's (the node reports events to every controller). */
+  hasTransport(transportId: string): boolean {
+    return this.#transports.has(transportId);
+  }
+
   /** Forgets a transport; returns it, or undefined if it was not this process's. */
   takeTransport(transportId: string): { nodeId: string; roomId: string } | undefined {
     const t = this.#transports.get(transportId);

@@ -15,7 +15,7 @@
 import type { types } from 'mediasoup';
 import { TypedEmitter } from '../../common/TypedEmitter';
 import { logger } from '../../common/log';
-import { mediaCodecs } from '../mediaCodecs';
+import { createMediaRouter } from '../mediaCodecs';
 import type { PooledWorker, WorkerPool } from '../WorkerPool';
 import { chooseWorker, type WorkerLoad } from '../placement';
 import { SfuError } from '../errors';
@@ -164,7 +164,7 @@ export class Rooms extends TypedEmitter<RoomsEvents> {
   }
 
   async #newRouter(group: string, pooled: PooledWorker, onClose: () => void): Promise<GroupRouter> {
-    const router = await pooled.worker.createRouter({ mediaCodecs, appData: { group } });
+    const router = await createMediaRouter(pooled.worker, { group });
     const gr: GroupRouter = { group, pooled, router, rooms: new Set() };
     pooled.routers += 1;
     router.observer.once('close', () => {

@@ -4,10 +4,11 @@
  * transport counts as one viewer of its worker, the load that placement reads.
  */
 import type { types } from 'mediasoup';
-import type { SfuOptions, TransportDirection, TransportParams } from '../types';
+import type { SfuOptions, TransportDirection, TransportParams, WebRtcTransportOptions } from '../types';
 import { SfuError } from '../errors';
 import { clientInput } from './clientInput';
 import type { Room } from './Rooms';
+import type { TransportWatch } from './TransportWatch';
 
 export interface TransportEntry {
   transport: types.WebRtcTransport;
@@ -17,9 +18,11 @@ export interface TransportEntry {
 export class WebRtcTransports {
   readonly #options: SfuOptions;
   readonly #transports = new Map<string, TransportEntry>();
+  readonly #watch: TransportWatch;
 
-  constructor(options: SfuOptions) {
+  constructor(options: SfuOptions, watch: TransportWatch) {
     this.#options = options;
+    this.#watch = watch;
   }
 
   get size(): number {
@@ -40,7 +43,7 @@ export class WebRtcTransports {
     return entry;
   }
 
-  async create(room: Room, direction: TransportDirection): Promise<TransportParams> {
+  async create(room: Room, direction: TransportDirection, options: WebRtcTransportOptions = {}): Promise<TransportParams> {
     const pooled = room.gr.pooled;
     const transport = await room.gr.router.createWebRtcTransport({
       // Publishers never share a socket with viewers (see PooledWorker.ingestServer).
@@ -60,6 +63,7 @@ export class WebRtcTransports {
       room.owned.delete(transport);
       if (direction === 'recv') pooled.viewers -= 1;
     });
+    if (options.watch === true) this.#watch.watch(transport);
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,

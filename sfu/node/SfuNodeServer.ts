@@ -183,6 +183,7 @@ export class SfuNodeServer {
       this.#sfu.on(name, ((payload: SfuEvents[K][0]) => this.#io.emit('sfuEvent', name, payload)) as never);
     relay('consumerClosed');
     relay('roomsLost');
+    relay('transportLost');
     relay('workerDied');
 
     await new Promise<void>((resolve, reject) => {

@@ -43,7 +43,7 @@ export const methodArgs = {
   openRoom: z.tuple([id, id.optional()]),
   placeViewer: z.tuple([id]),
   closeRoom: z.tuple([id]),
-  createWebRtcTransport: z.tuple([id, z.enum(['send', 'recv'])]),
+  createWebRtcTransport: z.tuple([id, z.enum(['send', 'recv']), z.strictObject({ watch: z.boolean().optional() }).optional()]),
   createIngestTransport: z.tuple([id]),
   connectTransport: z.tuple([id, opaque<types.DtlsParameters>()]),
   closeTransport: z.tuple([id]),

@@ -5,7 +5,7 @@
  *
  * A resource is bound to the sources on air when it started: when one of them closes (its
  * consumer closes with it) the resource ends, and the client connects again. It also ends on
- * DELETE, when its edge is lost, when the meeting's view closes here, and when the node closes.
+ * DELETE, when the player vanished (its transport lost: silent past a grace), when its edge is lost, when the meeting's view closes here, and when the node closes.
  */
 import { randomBytes } from 'node:crypto';
 import { logger } from '../../common/log';
@@ -55,6 +55,10 @@ export class WhepPlayback {
     sfu.on('roomsLost', ({ roomIds }) => {
       for (const r of [...this.#live.values()]) if (roomIds.includes(r.edgeRoomId)) void this.end(r.id, 'room_lost');
     });
+    // The player vanished without DELETE: nobody watches, the consumers stop.
+    sfu.on('transportLost', ({ transportId }) => {
+      for (const r of this.#live.values()) if (r.transportId === transportId) return void this.end(r.id, 'transport_lost');
+    });
   }
 
   get size(): number {
@@ -77,7 +81,7 @@ export class WhepPlayback {
       const sources = broadcastSources(meeting.published.values());
       if (!sources.video && !sources.audio) throw new StatusError(409, 'conflict', 'nothing is on air in this meeting yet; try again when the broadcast starts');
       const edgeRoomId = await this.#sfu.placeViewer(meeting.viewerRoomId).catch(sfuFailure);
-      const transport = await this.#sfu.createWebRtcTransport(edgeRoomId, 'recv').catch(sfuFailure);
+      const transport = await this.#sfu.createWebRtcTransport(edgeRoomId, 'recv', { watch: true }).catch(sfuFailure);
       const consumerIds: string[] = [];
       const answered: AnsweredMedia[] = [];
       try {

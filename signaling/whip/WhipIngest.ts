@@ -6,7 +6,8 @@
  *
  * Nothing half-made stays behind: an offer is read before anything is opened; a failure after the
  * transport was made closes it (its producers with it) and takes back what reached the store. A
- * resource ends on DELETE, when its room is lost (worker or SFU node died), when the meeting's
+ * resource ends on DELETE, when the encoder vanished (the SFU reports its transport lost: silent
+ * or disconnected past a grace), when its room is lost (worker or SFU node died), when the meeting's
  * view closes here (the meeting ended, the node stops), and when the node closes. While it lives
  * the meeting is held open on this node (MeetingRegistry.hold).
  */
@@ -46,7 +47,7 @@ export interface SessionCounter {
   started(kind: 'ingest' | 'playback'): void;
 }
 
-export type EndReason = 'deleted' | 'room_lost' | 'meeting_closed' | 'node_closing' | 'source_closed';
+export type EndReason = 'deleted' | 'room_lost' | 'meeting_closed' | 'node_closing' | 'source_closed' | 'transport_lost';
 
 export class WhipIngest {
   readonly #registry: Pick<MeetingRegistry, 'getOrCreate' | 'hold'>;
@@ -60,6 +61,14 @@ export class WhipIngest {
     this.#count = count;
     sfu.on('roomsLost', ({ roomIds }) => {
       for (const r of [...this.#live.values()]) if (roomIds.includes(r.roomId)) void this.end(r.id, 'room_lost');
+    });
+    // The encoder vanished without DELETE (power cut, network gone): its frozen source leaves the air.
+    sfu.on('transportLost', ({ transportId, reason }) => {
+      for (const r of this.#live.values()) {
+        if (r.transportId !== transportId) continue;
+        log.warn({ meeting: r.meetingId, resource: r.id, reason }, 'WHIP ingest: the encoder is gone');
+        return void this.end(r.id, 'transport_lost');
+      }
     });
   }
 
@@ -92,7 +101,7 @@ export class WhipIngest {
         return { m, plan: null };
       });
       if (taken.size === 0) throw new StatusError(406, 'bad_request', `nothing in the offer can be received: ${reasons.join('; ')}`);
-      const transport = await this.#sfu.createWebRtcTransport(main.roomId, 'send').catch(sfuFailure);
+      const transport = await this.#sfu.createWebRtcTransport(main.roomId, 'send', { watch: true }).catch(sfuFailure);
       const producerIds: string[] = [];
       const published: PublishedProducer[] = [];
       const id = randomBytes(16).toString('hex');

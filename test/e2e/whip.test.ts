@@ -12,7 +12,7 @@ import { build } from 'vite';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
-import { closeAll, inboundStats, launchChromium, newContext, signIn, waitFor } from '../../harness/browser';
+import { closeAll, inboundStats, launchChromium, newContext, signIn, videoCodecs, waitFor } from '../../harness/browser';
 import { eventually } from '../../harness/wait';
 
 const require = createRequire(import.meta.url);
@@ -43,15 +43,14 @@ window.medoozePublish = async (url, token) => {
 window.medoozeStop = () => window.client.stop();
 window.eyevinnPublish = async (url, token) => {
   const stream = await media();
-  // H.264 first, as a hardware encoder would prefer it.
+  // H.264 only, as OBS and most hardware encoders send.
   const factory = (config) => {
     const pc = new RTCPeerConnection(config);
     const addTrack = pc.addTrack.bind(pc);
     pc.addTrack = (track, ...streams) => {
       const sender = addTrack(track, ...streams);
-      const codecs = RTCRtpSender.getCapabilities('video').codecs;
-      const h264 = codecs.filter((c) => /h264/i.test(c.mimeType));
-      if (track.kind === 'video' && h264.length > 0) pc.getTransceivers().find((t) => t.sender === sender).setCodecPreferences([...h264, ...codecs.filter((c) => !/h264/i.test(c.mimeType))]);
+      const h264 = RTCRtpSender.getCapabilities('video').codecs.filter((c) => /h264|rtx/i.test(c.mimeType));
+      if (track.kind === 'video') pc.getTransceivers().find((t) => t.sender === sender).setCodecPreferences(h264);
       return sender;
     };
     window.pc = pc;
@@ -62,7 +61,10 @@ window.eyevinnPublish = async (url, token) => {
   await window.client.getResourceUrl();
 };
 window.eyevinnStop = () => window.client.destroy();
-window.offeredH264 = () => /H264/i.test(window.pc.localDescription?.sdp ?? '');
+window.offeredVideoCodecs = () => {
+  const video = (window.pc.localDescription?.sdp ?? '').split('\\nm=').find((m) => m.startsWith('video')) ?? '';
+  return [...new Set([...video.matchAll(/a=rtpmap:\\d+ ([^/]+)/g)].map((m) => m[1]))];
+};
 window.sentVideoCodec = async () => {
   const report = await window.pc.getStats();
   let codecId = null;
@@ -73,19 +75,8 @@ window.whepView = async (url, token) => {
   const pc = new RTCPeerConnection();
   pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.addTransceiver('video', { direction: 'recvonly' });
+  // A stock client: the SFU's payload types are libwebrtc's, nothing to renumber.
   window.viewer = new WHEPClient();
-  // The router's payload types are not libwebrtc's (sfu/mediaCodecs.ts): swap them in the offer,
-  // both ways, so that the client receives by the numbers the SFU sends (docs/whip.md, limits).
-  const swap = { audio: { 111: 100, 100: 111 }, video: { 96: 101, 101: 96, 97: 102, 102: 97 } };
-  window.viewer.onOffer = (sdp) => sdp.split('\\nm=').map((section, i) => {
-    if (i === 0) return section;
-    const map = swap[section.startsWith('audio') ? 'audio' : 'video'];
-    const pt = (n) => String(map[n] ?? n);
-    return section
-      .replace(/^((?:audio|video) \\d+ [A-Z/]+ )([\\d ]+)/, (_, head, pts) => head + pts.split(' ').map(pt).join(' '))
-      .replace(/(a=(?:rtpmap|fmtp|rtcp-fb):)(\\d+)/g, (_, a, n) => a + pt(n))
-      .replace(/apt=(\\d+)/g, (_, n) => 'apt=' + pt(n));
-  }).join('\\nm=');
   await window.viewer.view(pc, url, token);
 };
 `;
@@ -159,25 +150,26 @@ describe('a studio encoder over WHIP, and WHEP playback', () => {
     await encoder.context().close();
   });
 
-  it('@eyevinn/whip-web-client offering H.264 first: the server takes the VP8 it also offers, and the teacher decodes it', async () => {
+  it('@eyevinn/whip-web-client offering H.264 only (as OBS does): the server takes it, the teacher’s Chromium decodes H.264 frames', async () => {
     const encoder = await encoderPage(files);
     await encoder.evaluate(`window.eyevinnPublish(${JSON.stringify(whipUrl)}, ${JSON.stringify(token)})`);
+    expect(await encoder.evaluate('window.offeredVideoCodecs()')).toEqual(['H264', 'rtx']);
     const before = (await inboundStats(teacher)).framesDecoded;
-    await waitFor(() => inboundStats(teacher), (s) => s.framesDecoded > before + 10, 30_000, 'the second encoder’s frames at the teacher');
-    if (await encoder.evaluate('window.offeredH264()')) {
-      // The router has VP8 only (sfu/mediaCodecs.ts): H.264 is in the offer and not chosen.
-      expect(await encoder.evaluate('window.sentVideoCodec()')).toBe('video/VP8');
-    }
+    await waitFor(() => inboundStats(teacher), (s) => s.framesDecoded > before + 10, 30_000, 'the H.264 encoder’s frames at the teacher');
+    expect(await encoder.evaluate('window.sentVideoCodec()')).toBe('video/H264');
+    expect(await videoCodecs(teacher, 'inbound')).toContain('video/H264');
     await encoder.evaluate('window.eyevinnStop()');
     await eventually(() => expect(published()).toHaveLength(0));
     await encoder.context().close();
   });
 
-  it('whip-whep’s WHEPClient receives the host’s broadcast (frames decoded)', async () => {
+  it('a browser host still publishes VP8; whip-whep’s stock WHEPClient (its offer as Chromium makes it) receives the broadcast (frames decoded)', async () => {
     await host.click('button[data-control="camera"]');
     await host.click('button[data-control="mic"]');
     await host.waitForSelector('button[data-control="camera"][data-on="true"]');
     await eventually(() => expect(published().map((p) => p.kind).sort()).toEqual(['audio', 'video']));
+    // mediasoup-client takes the router's first video codec the browser has: VP8 (simulcast), not H.264.
+    await eventually(async () => expect(await videoCodecs(host, 'outbound')).toEqual(['video/VP8']), { timeoutMs: 20_000 });
     // A teacher's ordinary sign-in token for the meeting.
     const token = server.tokens.issue({ sub: 'gv-whep', name: 'Giáo viên', role: 'teacher', province: null, school: null, meetings: [MEETING] }, 600);
     const viewer = await encoderPage(files);
@@ -185,5 +177,6 @@ describe('a studio encoder over WHIP, and WHEP playback', () => {
     const first = await waitFor(() => inboundStats(viewer), (s) => s.framesDecoded > 0 && s.audioPacketsReceived > 0, 30_000, 'WHEP frames');
     await waitFor(() => inboundStats(viewer), (s) => s.framesDecoded > first.framesDecoded, 15_000, 'WHEP frames rising');
     expect(server.whep.size).toBe(1);
+    expect(await videoCodecs(viewer, 'inbound')).toEqual(['video/VP8']);
   });
 });

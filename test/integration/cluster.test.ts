@@ -245,6 +245,36 @@ describe('an SFU node whose controller is gone', () => {
   });
 });
 
+describe('a watched transport whose client is gone, in a cluster', () => {
+  it('is reported lost by its node, relayed to the controller that made it only; unwatched transports are not', async () => {
+    const ownRedis = await startRedis();
+    const node = await startSfuNode(ownRedis.url, 'sfu-lost', { HOINGHI_TRANSPORT_LOST_GRACE_MS: '1000' });
+    const one = await ClusterSfu.create({ redisUrl: ownRedis.url, secret: SFU_SECRET, fanout: 1 }, 1, 10_000);
+    const other = await ClusterSfu.create({ redisUrl: ownRedis.url, secret: SFU_SECRET, fanout: 1 }, 1, 10_000);
+    try {
+      const heard: { by: string; transportId: string; reason: string }[] = [];
+      one.on('transportLost', (e) => heard.push({ by: 'one', ...e }));
+      other.on('transportLost', (e) => heard.push({ by: 'other', ...e }));
+      await one.openRoom('lost-meeting');
+      const watched = await one.createWebRtcTransport('lost-meeting', 'send', { watch: true });
+      const unwatched = await one.createWebRtcTransport('lost-meeting', 'send');
+      // Nobody ever connects to either: the watched one is silent past the grace.
+      await waitFor(async () => heard.length, (n) => n >= 1, 15_000, 'transportLost relayed from the node');
+      expect(heard[0]).toEqual({ by: 'one', transportId: watched.id, reason: 'silent' });
+      // Deliberate: that nothing more comes has no event to wait for; give the unwatched one three graces.
+      await sleep(3_000);
+      expect(heard.map((h) => h.transportId)).toEqual([watched.id]);
+      await one.closeTransport(watched.id);
+      await one.closeTransport(unwatched.id);
+    } finally {
+      await one.close();
+      await other.close();
+      await node.stop();
+      await ownRedis.stop();
+    }
+  }, 60_000);
+});
+
 describe('fuzzing an SFU node control endpoint', () => {
   it('answers 2,000 random calls with results or typed errors, and stays up', async () => {
     const ownRedis = await startRedis();

@@ -2,7 +2,8 @@
  * The WHIP and WHEP endpoints on a real node (real mediasoup): ingest tokens (who may mint, what
  * is refused: forged, expired, another meeting's, a sign-in token), offers refused with their
  * status (415, 413, 400, 406) leaving nothing on the SFU, an encoder's producers in the meeting's
- * main session until DELETE, and WHEP bound to the sources on air. The offers are Chromium's
+ * main session until DELETE (H.264-only encoders too), and WHEP bound to the sources on air, from
+ * Chromium's offer as it is (the router's payload types are libwebrtc's). The offers are Chromium's
  * (test/fixtures/whip); the media itself flows in test/e2e/whip.test.ts.
  */
 import fs from 'node:fs';
@@ -18,8 +19,8 @@ import { eventually } from '../../harness/wait';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = (name: string): string => fs.readFileSync(path.join(here, '../fixtures/whip', `chromium-${name}.sdp`), 'utf8');
 
-/** A viewer's offer rewritten to offer only Opus 100, VP8 101 and its RTX 102: the router's payload types. */
-function withRouterPayloadTypes(sdp: string): string {
+/** A viewer's offer renumbered to Opus 100, VP8 101 and its RTX 102: a player whose numbers are not libwebrtc's (nor the router's). */
+function withOtherPayloadTypes(sdp: string): string {
   const session = parse(sdp);
   for (const m of session.media) {
     const audio = m.type === 'audio';
@@ -132,15 +133,30 @@ describe('WHIP and WHEP endpoints', () => {
     nothingOnTheSfu();
   });
 
-  it('an H.264-only encoder gets its audio taken and its video refused in the answer (port 0)', async () => {
+  it('an H.264-only encoder (as OBS sends) is taken whole: Opus and H.264 (mode 1), with its RTX; a stock WHEP player receives its H.264', async () => {
     const res = await post('whip', ingestToken, fixture('h264-only-opus'));
     expect(res.status).toBe(201);
     const answer = parse(await res.text());
-    expect(answer.media.map((m) => m.port)).toEqual([9, 0]);
-    expect(server.sfu.stats().producers).toBe(1);
+    expect(answer.media.map((m) => m.port)).toEqual([9, 9]);
+    const video = answer.media[1]!;
+    expect(video.rtp.map((r) => r.codec)).toEqual(['H264', 'rtx']);
+    const fmtp = video.fmtp.find((f) => f.payload === video.rtp[0]!.payload)!.config;
+    expect(fmtp).toMatch(/packetization-mode=1/);
+    expect(server.sfu.stats().producers).toBe(2);
+    const meeting = server.sockets.registry.get(MEETING)!;
+    await eventually(() => expect([...meeting.published.values()].map((p) => p.kind).sort()).toEqual(['audio', 'video']));
+    // Chromium's own offer, unchanged: its H.264 numbers are the router's.
+    const whep = await post('whep', tokenFor(server, { role: 'teacher', sub: 'gv-h264' }), fixture('whep-recvonly'));
+    expect(whep.status).toBe(201);
+    const played = parse(await whep.text());
+    expect(played.media[1]!.rtp.map((r) => r.codec)).toEqual(['H264', 'rtx']);
+    const offered = parse(fixture('whep-recvonly')).media[1]!;
+    const pt = played.media[1]!.rtp[0]!.payload;
+    expect(offered.rtp.find((r) => r.payload === pt)?.codec).toBe('H264');
     const del = await fetch(new URL(res.headers.get('location')!, server.url), { method: 'DELETE', headers: { authorization: `Bearer ${ingestToken}` } });
     expect(del.status).toBe(200);
-    nothingOnTheSfu();
+    // The playback ends with its source.
+    await eventually(() => nothingOnTheSfu());
   });
 
   it('OPTIONS says what is allowed (no PATCH: the server is ICE-lite), for any origin', async () => {
@@ -181,17 +197,19 @@ describe('WHIP and WHEP endpoints', () => {
     const teacher = tokenFor(server, { role: 'teacher', sub: 'gv-1' });
     expect((await post('whep', tokenFor(server, { role: 'teacher', meetings: ['other'] }), fixture('whep-recvonly'))).status).toBe(403);
     expect((await post('whep', undefined, fixture('whep-recvonly'))).status).toBe(401);
-    // Chromium's payload types are not the router's (sfu/mediaCodecs.ts): refused, saying so, nothing made.
-    const mismatched = await post('whep', teacher, fixture('whep-recvonly'));
+    // A player whose payload types are not the router's (a consumer cannot renumber): refused, saying so, nothing made.
+    const mismatched = await post('whep', teacher, withOtherPayloadTypes(fixture('whep-recvonly')));
     expect(mismatched.status).toBe(406);
-    expect((await errorOf(mismatched)).message).toMatch(/payload types \(opus 100, VP8 101\)/);
+    expect((await errorOf(mismatched)).message).toMatch(/payload types \(opus 111, VP8 96, H264 108/);
     expect(server.whep.size).toBe(0);
-    const whep = await post('whep', teacher, withRouterPayloadTypes(fixture('whep-recvonly')));
+    // Chromium's offer as it is: the router's numbers are libwebrtc's (sfu/mediaCodecs.ts).
+    const whep = await post('whep', teacher, fixture('whep-recvonly'));
     expect(whep.status).toBe(201);
     const played = parse(await whep.text());
     expect(played.media.map((m) => m.direction)).toEqual(['sendonly', 'sendonly']);
     for (const m of played.media) expect(m.ssrcs!.some((s) => s.attribute === 'cname')).toBe(true);
-    expect(played.media[1]!.rtp.map((r) => [r.payload, r.codec])).toEqual([[101, 'VP8'], [102, 'rtx']]);
+    expect(played.media[0]!.rtp.map((r) => [r.payload, r.codec])).toEqual([[111, 'opus']]);
+    expect(played.media[1]!.rtp.map((r) => [r.payload, r.codec])).toEqual([[96, 'VP8'], [97, 'rtx']]);
     expect(server.whep.size).toBe(1);
 
     // A DELETE needs the encoder's token; then the producers leave the meeting, and WHEP ends with them.
@@ -204,7 +222,7 @@ describe('WHIP and WHEP endpoints', () => {
 
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/hoinghi_whip_sessions_total\{kind="ingest"\} [2-9]/);
-    expect(metrics).toMatch(/hoinghi_whip_sessions_total\{kind="playback"\} 1/);
+    expect(metrics).toMatch(/hoinghi_whip_sessions_total\{kind="playback"\} 2/);
     expect(metrics).toMatch(/hoinghi_whip_live\{kind="ingest"\} 0/);
   });
 

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as mediasoup from 'mediasoup';
 import type { types } from 'mediasoup';
-import { mediaCodecs } from '../../sfu/mediaCodecs';
+import { createMediaRouter } from '../../sfu/mediaCodecs';
 
 const installed = (createRequire(import.meta.url)('mediasoup/node/lib/Worker.js') as { workerBin: string }).workerBin;
 const patchedBin = execFileSync('bash', ['scripts/build-worker.sh', '--print-bin', 'patched']).toString().trim();
@@ -33,13 +33,13 @@ describe.skipIf(!patched)('the patched worker', () => {
     let died = false;
     w.on('died', () => (died = true));
     const server = await w.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1', port: 0 }, { protocol: 'tcp', ip: '127.0.0.1', port: 0 }] });
-    const router = await w.createRouter({ mediaCodecs });
+    const router = await createMediaRouter(w);
     const transports = await Promise.all([1, 2, 3].map(() => router.createWebRtcTransport({ webRtcServer: server })));
     const closed = Promise.all(transports.map((t) => new Promise<void>((r) => t.observer.once('close', () => r()))));
     server.close();
     await closed;
     // The worker still answers: a new router and a new server on it work.
-    const again = await w.createRouter({ mediaCodecs });
+    const again = await createMediaRouter(w);
     expect(again.closed).toBe(false);
     await (await w.createWebRtcServer({ listenInfos: [{ protocol: 'udp', ip: '127.0.0.1', port: 0 }] })).dump();
     expect(died).toBe(false);
@@ -47,7 +47,7 @@ describe.skipIf(!patched)('the patched worker', () => {
 
   it('rejects a producer reusing another producer\'s ssrc on one transport with TypeError (patch 0003)', async () => {
     const w = await worker();
-    const router = await w.createRouter({ mediaCodecs });
+    const router = await createMediaRouter(w);
     const t = await router.createPlainTransport({ listenIp: '127.0.0.1', comedia: true });
     const rtp = (mid: string): types.RtpParameters => ({ mid, codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc: 4242 }] });
     await t.produce({ kind: 'audio', rtpParameters: rtp('a') });

@@ -15,13 +15,15 @@ import { ingestParameters, parseOffer, receiveCapabilities, type IngestPlan } fr
 import { buildAnswer, dtlsRoles } from '../../signaling/whip/sdpAnswer';
 import { broadcastSources } from '../../signaling/whip/broadcastSources';
 import type { TransportParams } from '../../sfu/types';
+import { mediaCodecs, pinRtxPayloadTypes } from '../../sfu/mediaCodecs';
+import { generateRouterRtpCapabilities } from 'mediasoup/node/lib/ortc';
 import type { PublishedProducer } from '../../signaling/store/types';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const fixture = (name: string): string => fs.readFileSync(path.join(here, '../fixtures/whip', `chromium-${name}.sdp`), 'utf8');
 
 const headerExtensions = getSupportedRtpCapabilities().headerExtensions!;
-/** The router's capabilities as sfu/mediaCodecs.ts makes them: Opus, VP8 (+ RTX). */
+/** A router with Opus and VP8 (+ RTX) only, mediasoup's default payload types (sfu/mediaCodecs.ts before H.264). */
 const VP8_ROUTER: types.RtpCapabilities = {
   codecs: [
     { kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: 100, parameters: { useinbandfec: 1, usedtx: 1 }, rtcpFeedback: [{ type: 'transport-cc' }] },
@@ -44,6 +46,13 @@ const CHROMIUM_PT_ROUTER: types.RtpCapabilities = {
   headerExtensions,
   codecs: VP8_ROUTER.codecs!.map((c) => ({ ...c, preferredPayloadType: c.mimeType === 'audio/opus' ? 111 : c.mimeType === 'video/VP8' ? 96 : 97, ...(c.mimeType === 'video/rtx' ? { parameters: { apt: 96 } } : {}) })),
 };
+
+/** The router's capabilities exactly as every router of the platform has them (mediasoup's own code, then the RTX pin). */
+const ROUTER: types.RtpCapabilities = (() => {
+  const caps = generateRouterRtpCapabilities(mediaCodecs);
+  pinRtxPayloadTypes(caps);
+  return caps;
+})();
 
 const ok = (plan: IngestPlan): Extract<IngestPlan, { ok: true }> => {
   if (!plan.ok) throw new Error(plan.reason);
@@ -192,6 +201,49 @@ describe('a WHEP offer from Chromium', () => {
     expect(video.direction).toBe('sendonly');
     expect(video.ssrcGroups).toEqual([{ semantics: 'FID', ssrcs: '1111 2222' }]);
     expect(video.ssrcs).toEqual(expect.arrayContaining([{ id: 1111, attribute: 'cname', value: 'studio' }, { id: 2222, attribute: 'msid', value: 's c1' }]));
+  });
+});
+
+describe('the router’s codecs (sfu/mediaCodecs.ts) against Chromium’s offers', () => {
+  const name = (c: { mimeType: string }): string => c.mimeType.split('/')[1]!.toLowerCase();
+
+  it('VP8 is the first video codec (a browser host publishes VP8), H.264 after it', () => {
+    expect(ROUTER.codecs!.filter((c) => !/rtx/i.test(c.mimeType)).map((c) => c.mimeType)).toEqual(['audio/opus', 'video/VP8', 'video/H264', 'video/H264', 'video/H264']);
+    const h264 = ROUTER.codecs!.filter((c) => name(c) === 'h264');
+    expect(h264.map((c) => [c.parameters!['packetization-mode'], c.parameters!['profile-level-id'], c.parameters!['level-asymmetry-allowed']])).toEqual([[1, '42e01f', 1], [1, '42001f', 1], [1, '4d001f', 1]]);
+  });
+
+  it('every payload type, RTX included, is the one Chromium 156 offers for the same codec (a stock WHEP player needs no renumbering)', () => {
+    const offer = parseOffer(fixture('whep-recvonly'));
+    for (const codec of ROUTER.codecs!) {
+      const m = offer.media.find((x) => x.kind === codec.kind)!;
+      const rtp = m.raw.rtp.find((r) => r.payload === codec.preferredPayloadType);
+      expect(rtp?.codec.toLowerCase(), `${codec.mimeType} ${codec.preferredPayloadType}`).toBe(name(codec));
+      const fmtp = m.raw.fmtp.find((f) => f.payload === codec.preferredPayloadType)?.config ?? '';
+      if (name(codec) === 'h264') {
+        expect(fmtp).toContain(`profile-level-id=${codec.parameters!['profile-level-id']}`);
+        expect(fmtp).toContain('packetization-mode=1');
+      }
+      if (name(codec) === 'rtx') expect(fmtp).toBe(`apt=${codec.parameters!.apt}`);
+    }
+    // So the viewer's capabilities keep every codec of the router.
+    const caps = receiveCapabilities(offer, ROUTER);
+    expect(caps.codecs!.map((c) => c.preferredPayloadType).sort()).toEqual(ROUTER.codecs!.map((c) => c.preferredPayloadType).sort());
+  });
+
+  it('an H.264-only encoder gets H.264 (mode 1, a profile the router has) with its RTX; H.264 first gets H.264; VP8 + Opus stays VP8', () => {
+    const only = ok(ingestParameters(parseOffer(fixture('h264-only-opus')).media[1]!, ROUTER)).rtpParameters.codecs;
+    expect(only.map((c) => c.mimeType)).toEqual(['video/H264', 'video/rtx']);
+    expect(only[0]!.parameters).toMatchObject({ 'packetization-mode': 1 });
+    expect(ROUTER.codecs!.some((c) => c.parameters?.['profile-level-id'] === only[0]!.parameters!['profile-level-id'])).toBe(true);
+    expect(ok(ingestParameters(parseOffer(fixture('h264-first-opus')).media[1]!, ROUTER)).rtpParameters.codecs[0]!.mimeType).toBe('video/H264');
+    expect(ok(ingestParameters(parseOffer(fixture('vp8-opus')).media[1]!, ROUTER)).rtpParameters.codecs[0]!.mimeType).toBe('video/VP8');
+  });
+
+  it('the RTX pin refuses a payload type used twice', () => {
+    const caps = generateRouterRtpCapabilities(mediaCodecs);
+    caps.codecs!.find((c) => c.mimeType === 'audio/opus')!.preferredPayloadType = 97;
+    expect(() => pinRtxPayloadTypes(caps)).toThrow(/used twice/);
   });
 });
 
