@@ -67,7 +67,7 @@ interface DataLayer {
 import { RecordingManager } from './recording/RecordingManager';
 import { meetingSources } from './recording/recordingFlow';
 import { recordingRouter } from './recording/routes';
-import { transcriptRouter } from './captions/transcriptRoutes';
+import { transcriptRouter } from './http/transcriptRoutes';
 import { HlsLinks } from './recording/hlsLinks';
 import { LiveStreams } from './recording/LiveStreams';
 import { ClipPlayer } from './clips/ClipPlayer';

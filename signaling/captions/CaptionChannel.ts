@@ -10,7 +10,7 @@
  *    cluster) and delivered at once, every time. A final cue whose id is known is a correction:
  *    accepted when its revision is the kept line's + 1 and the line is among the last
  *    `correctable`; it replaces the line on screen, in the transcript, and in the WebVTT
- *    segments not yet written (captions/subtitleTrack.ts reads the log when it writes one).
+ *    segments not yet written (recording/subtitleTrack.ts reads the log when it writes one).
  *  - Delivery is one meeting-level broadcast to the main session's room (CaptionDelivery): with
  *    the Redis adapter it reaches the sockets of every node; never a loop over viewers. Breakouts
  *    do not get the national captions (kept simple: the main session only).

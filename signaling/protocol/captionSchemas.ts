@@ -1,11 +1,11 @@
 /**
  * zod schemas of the caption events, spread into `clientEventSchemas`. The text is normalised
- * (captions/normalize.ts: NFC, control characters stripped, one line) before its length is
+ * (captionText.ts: NFC, control characters stripped, one line) before its length is
  * checked: the handler only ever sees the normalised text.
  */
 import { z } from 'zod';
 import { CAPTION_MAX_CHARS } from './captions';
-import { captionFits, normalizeCaption } from '../captions/normalize';
+import { captionFits, normalizeCaption } from './captionText';
 
 /** Raw text before normalisation: generous (stripped characters), still bounded. */
 const RAW_MAX = CAPTION_MAX_CHARS * 4;

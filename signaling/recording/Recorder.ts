@@ -16,20 +16,9 @@ import { TypedEmitter } from '../../common/TypedEmitter';
 import type { Logger } from '../../common/log';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { mediaMapping, type Composition } from './composition';
+import type { Gap, RecorderSettings } from './recorderSettings';
 
-export interface RecorderSettings {
-  /** The ffmpeg binary. */
-  ffmpegPath: string;
-  /** Target HLS segment length, seconds (keyframes are forced on this grid). */
-  segmentSeconds: number;
-  /** Back-off before restarting a dead ffmpeg: doubles from `min` up to `max`, ms. */
-  restartBackoffMs: { min: number; max: number };
-  /**
-   * 0: a recording (every segment stays listed, an EVENT playlist). N > 0: a live stream only,
-   * whose playlist lists the last N segments and whose older segments are deleted.
-   */
-  liveWindow?: number;
-}
+export type { Gap, RecorderSettings };
 
 /** What one ffmpeg run reads, prepared afresh for every run. */
 export interface RecorderInput {
@@ -42,13 +31,6 @@ export interface RecorderInput {
   listening(): Promise<void>;
   /** The run ended: release its inputs (close the taps). */
   release(): Promise<void>;
-}
-
-export interface Gap {
-  /** Wall-clock ms when the previous run died, and when the next run wrote its first segment. */
-  from: number;
-  to: number;
-  reason: string;
 }
 
 export type RecorderEvents = {

@@ -24,7 +24,7 @@ import { freePortPair } from './ports';
 import { recordingSdp, type SdpStream } from './sdp';
 import { Recorder, type RecorderInput } from './Recorder';
 import { RecordingFolders } from './recordingFolders';
-import { SubtitleTrack, ffprobeBeside, type SubtitleSource } from '../captions/subtitleTrack';
+import { SubtitleTrack, ffprobeBeside, type SubtitleSource } from './subtitleTrack';
 import { type RecordingEvents, type RecordingInfo, type RecordingSettings, type RecordingSources, type RecordingStats, type StopReason } from './recordingTypes';
 import { planEmpty, planKey, planOf, planStreams, type RecordingPlan } from './recordingPlan';
 import { compositionOf } from './composition';
@@ -381,7 +381,7 @@ export class RecordingManager extends TypedEmitter<RecordingEvents> {
     return queued;
   }
 
-  /** The main session's recordings get a WebVTT subtitles rendition of these captions (captions/subtitleTrack.ts). */
+  /** The main session's recordings get a WebVTT subtitles rendition of these captions (subtitleTrack.ts). */
   withSubtitles(source: SubtitleSource): void {
     this.#subtitles = source;
   }

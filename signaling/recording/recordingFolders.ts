@@ -9,7 +9,7 @@ import path from 'node:path';
 import { logger } from '../../common/log';
 import { AppError } from '../protocol/errors';
 import { PLAYLIST } from './Recorder';
-import { SUBS_PLAYLIST } from '../captions/hlsSubtitles';
+import { SUBS_PLAYLIST } from './hlsSubtitles';
 import { MEETING_ID, RECORDING_ID, type RecordingInfo } from './recordingTypes';
 
 const log = logger('recording');

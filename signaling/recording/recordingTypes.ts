@@ -5,7 +5,7 @@
 import type { MediaKind } from '../../sfu/types';
 import type { RecordingStopReason } from '../protocol/events';
 import type { StageLayout } from '../protocol/production';
-import type { Gap, RecorderSettings } from './Recorder';
+import type { Gap, RecorderSettings } from './recorderSettings';
 
 export interface RecordingSettings {
   /** Folder of all recordings. */

@@ -33,7 +33,7 @@ import type { HlsIndex, HlsNode } from './hlsIndex';
 import { SESSION_KEY, type LiveStreams } from './LiveStreams';
 import { isHop, proxyTo } from './proxy';
 import { folderPath, masterPlaylist, type HlsFolder, type HlsLinks } from './hlsLinks';
-import { MASTER_PLAYLIST, SUBS_PLAYLIST, masterPlaylist as subtitledMaster } from '../captions/hlsSubtitles';
+import { MASTER_PLAYLIST, SUBS_PLAYLIST, masterPlaylist as subtitledMaster } from './hlsSubtitles';
 
 const isPlaylistFile = (file: string): boolean => file === PLAYLIST || file === SUBS_PLAYLIST;
 

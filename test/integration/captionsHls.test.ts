@@ -15,8 +15,8 @@ import { waitFor } from '../../harness/browser';
 import { hostOnAir } from '../helpers/onAir';
 import type { RtpSource } from '../../harness/rtpSource';
 import { MEETING, call, connectClient, testConfig, tokenFor, type TestSocket } from '../../harness/server';
-import { parseMediaPlaylist } from '../../signaling/captions/hlsSubtitles';
-import { segmentStart } from '../../signaling/captions/subtitleTrack';
+import { parseMediaPlaylist } from '../../signaling/recording/hlsSubtitles';
+import { segmentStart } from '../../signaling/recording/subtitleTrack';
 
 const run = promisify(execFile);
 let sfu: LocalSfu;

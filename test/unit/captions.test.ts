@@ -1,10 +1,10 @@
 /** Caption lines as text: normalisation, WebVTT (times, escaping, alignment), and the HLS playlists of the subtitles rendition. */
 import { describe, expect, it } from 'vitest';
-import { normalizeCaption, captionFits } from '../../signaling/captions/normalize';
+import { normalizeCaption, captionFits } from '../../signaling/protocol/captionText';
 import { captionEventSchemas } from '../../signaling/protocol/captionSchemas';
 import { escapeCueText, timestampMap, transcriptText, transcriptVtt, vttSegment, vttTime } from '../../signaling/captions/webvtt';
-import { masterPlaylist, parseMediaPlaylist, subtitlesPlaylist } from '../../signaling/captions/hlsSubtitles';
-import { ffprobeBeside } from '../../signaling/captions/subtitleTrack';
+import { masterPlaylist, parseMediaPlaylist, subtitlesPlaylist } from '../../signaling/recording/hlsSubtitles';
+import { ffprobeBeside } from '../../signaling/recording/subtitleTrack';
 import type { CaptionCue } from '../../signaling/protocol/captions';
 
 const cue = (id: string, text: string, endMs: number, extra: Partial<CaptionCue> = {}): CaptionCue => ({

@@ -34,7 +34,7 @@ export function HlsPlayer({
   onGone?: () => void;
   /**
    * Captions (the teacher's CC): given, the stream's master playlist is loaded (with its WebVTT
-   * subtitles rendition, captions/hlsSubtitles.ts) and its subtitles shown while true.
+   * subtitles rendition, recording/hlsSubtitles.ts) and its subtitles shown while true.
    */
   subtitles?: boolean;
 }) {

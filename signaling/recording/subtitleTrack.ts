@@ -2,7 +2,7 @@
  * The WebVTT subtitles rendition of one HLS stream (a recording, or a live stream), written beside
  * ffmpeg's video playlist in the same folder: for every video segment the recorder reports
  * (Recorder's 'segment' event), one `.vtt` segment with the caption lines shown during it, and
- * `subs.m3u8` mirroring `index.m3u8` (captions/hlsSubtitles.ts). The master playlist naming both
+ * `subs.m3u8` mirroring `index.m3u8` (hlsSubtitles.ts). The master playlist naming both
  * is made by the HTTP route (recording/routes.ts), so that signed links keep working.
  *
  * Alignment: each `.vtt` carries `X-TIMESTAMP-MAP=MPEGTS:<pts>,LOCAL:00:00:00.000`, where `<pts>` is
@@ -16,9 +16,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../common/log';
 import type { CaptionLog } from '../store/captionTypes';
-import { PLAYLIST } from '../recording/Recorder';
+import { PLAYLIST } from './Recorder';
 import { SUBS_PLAYLIST, parseMediaPlaylist, type MediaPlaylist, subtitlesPlaylist, vttNameOf } from './hlsSubtitles';
-import { MAX_DISPLAY_MS, vttSegment } from './webvtt';
+import { MAX_DISPLAY_MS, vttSegment } from '../captions/webvtt';
 
 export type SubtitleSource = Pick<CaptionLog, 'endedBetween'>;
 

@@ -6,13 +6,13 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { TokenVerifier } from '../auth/tokens';
-import { bearerClaims } from '../http/bearer';
+import { bearerClaims } from './bearer';
 import type { JoinAuthorizer } from '../meeting/JoinAuthorizer';
 import { AppError } from '../protocol/errors';
 import { MEETING_ID } from '../recording/recordingTypes';
 import { VN_ZONE, vnTime } from '../attendance/viFormat';
 import type { CaptionLog } from '../store/captionTypes';
-import { transcriptText, transcriptVtt } from './webvtt';
+import { transcriptText, transcriptVtt } from '../captions/webvtt';
 
 export interface TranscriptRouteDeps {
   captions: Pick<CaptionLog, 'transcript'>;

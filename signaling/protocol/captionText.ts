@@ -4,7 +4,7 @@
  * characters stripped (line breaks and tabs become spaces: a caption is one line), whitespace
  * runs collapsed, trimmed. Length is counted in characters (code points) after that.
  */
-import { CAPTION_MAX_CHARS } from '../protocol/captions';
+import { CAPTION_MAX_CHARS } from './captions';
 
 // C0 and C1 controls, DEL, and the Unicode line/paragraph separators.
 const CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
