@@ -91,7 +91,9 @@ export async function stageRehearsal(server: HoinghiServer, browser: Browser, co
     await host.click(`li[data-stage-key="${key}"] button[data-action="put-on"]`);
     await host.waitForSelector(`li[data-stage-key="${key}"][data-on-stage="true"]`);
   }
-  await host.check('input[name="stage-layout"][value="sideBySide"]');
+  // A controlled radio: checked once the server has the new layout (not at the click).
+  await host.click('input[name="stage-layout"][value="sideBySide"]');
+  await host.waitForSelector('input[name="stage-layout"][value="sideBySide"]:checked', { timeout: 10_000 });
   await host.click('button[data-action="go-live-now"]');
   await host.waitForSelector('[data-testid="producer-panel"][data-live="true"]', { timeout: 10_000 });
 

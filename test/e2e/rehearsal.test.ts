@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { HoinghiServer } from '../../signaling/server';
 import { startServer } from '../../harness/server';
-import { closeAll, inboundForProducer, launchChromium, waitFor } from '../../harness/browser';
+import { closeAll, inboundForProducer, launchChromium, openAs, waitFor } from '../../harness/browser';
 import { stageRehearsal, type Rehearsal } from '../../harness/rehearsal';
 import { expectAccessible, expectPhoneLayout } from '../helpers/a11y';
 
@@ -68,4 +68,16 @@ describe('a rehearsal of a produced broadcast', () => {
     await expectAccessible(host);
     await expectAccessible(interpreter);
   }, 120_000);
+
+  it('gives a teacher joining late on a desktop the same: the interpreter when turned on, and the last caption', async () => {
+    const late = await openAs(browser, contexts, server.url, 'gv-lc-1');
+    await waitFor(() => frames(late, producerOf('bo-truong')), (n) => n > 0, 30_000, "the host's picture at the late teacher");
+    expect(await late.$('[data-testid="interpreter-pip"]')).toBeNull();
+    await late.click('button[data-action="interpreter"]');
+    await late.waitForSelector('[data-testid="interpreter-pip"] video', { timeout: 20_000 });
+    await waitFor(() => frames(late, producerOf('gv-hcm-2')), (n) => n > 0, 30_000, "the interpreter's picture at the late teacher");
+    await late.click('button[data-action="captions"]');
+    await waitFor(() => late.textContent('[data-testid="captions"]').then((t) => t ?? ''), (t) => t.includes(r.caption), 15_000, 'the last caption at the late teacher');
+    await expectAccessible(late);
+  }, 90_000);
 });
