@@ -41,6 +41,7 @@ export function StageStatus() {
   const state = useOwnStage();
   const stage = useStore((s) => s.stage);
   const crew = useStore((s) => s.session?.crewRole ?? null);
+  const produces = useStore((s) => s.self?.role === 'host' || s.session?.crewRole === 'producer');
   const now = useNow(250);
   if (!state || !stage) return null;
   const onAir = state === 'on-air';
@@ -50,7 +51,7 @@ export function StageStatus() {
     <div className={onAir ? 'stage-status on-air-now' : 'stage-status backstage-now'} data-testid="stage-status" data-state={state} role="status">
       <Icon name={onAir ? 'live' : 'people'} size={22} />
       <strong>{t(onAir ? 'stageOnAir' : 'stageBackstage')}</strong>
-      <span>{onAir ? t(crew === 'interpreter' ? 'interpreterOnAirDetail' : 'stageOnAirDetail') : t('stageBackstageDetail')}</span>
+      <span>{onAir ? t(crew === 'interpreter' ? 'interpreterOnAirDetail' : 'stageOnAirDetail') : t(produces ? 'stageBackstageDetailProducer' : 'stageBackstageDetail')}</span>
       {countdown !== null ? (
         <span className="stage-countdown" data-testid="stage-countdown">{t('stageCountdown', { s: countdown })}</span>
       ) : (
