@@ -202,6 +202,35 @@ async function twoHostsRevokeAtOnce(hostNode: HoinghiServer, otherNode: HoinghiS
   }
 }
 
+/**
+ * Found with the produced broadcast in the model (one node, a random seed of the local run,
+ * shrunk to): `host.setCrew(ph79, producer)`, `host2.invite(ph79)`, `ph79.publish(camera)`,
+ * `host2.revoke(ph79)`. A crew member sends by their role in main (a presenter's camera, on the
+ * stage); a host had also invited them to speak, and withdrew the invitation: their node closed
+ * everything they send (speakerGrants.sendsOnlyAsSpeaker does not know the crew), so the camera
+ * left the stage. The model expects the crew member to keep what their role sends.
+ */
+async function revokedInvitationOfACrewMember(hostNode: HoinghiServer, crewNode: HoinghiServer): Promise<void> {
+  const meetingId = `model-regression-${++meetings}`;
+  const host = await member(hostNode, meetingId, `host-${meetingId}`, 'host', null);
+  const ph79 = await member(crewNode, meetingId, 'ph79', 'province_host', '79');
+  await call(host.socket, 'setCrew', { userId: 'ph79', role: 'presenter' });
+  await until(() => ph79.sessions.at(-1)?.crewRole === 'presenter', { timeoutMs: ACK_BOUND_MS, what: 'ph79 told they present' });
+  await call(host.socket, 'inviteSpeaker', { userId: 'ph79', allowVideo: false });
+  await until(() => ph79.speak.at(-1)?.invitation != null, { timeoutMs: ACK_BOUND_MS, what: 'the invitation' });
+  // A presenter's camera (their role allows it; the invitation, without video, would not).
+  const t = await call(ph79.socket, 'createTransport', { direction: 'send' });
+  await call(ph79.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  const { producerId } = await call(ph79.socket, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+  await call(host.socket, 'revokeSpeaker', { userId: 'ph79' });
+  await until(() => ph79.speak.at(-1)?.invitation == null, { timeoutMs: ACK_BOUND_MS, what: 'the invitation withdrawn' });
+  // Every node has applied the end of the invitation: the presenter still sends their camera.
+  for (const node of new Set([hostNode, crewNode])) await node.sockets.registry.get(meetingId)!.caughtUp();
+  const peer = crewNode.sockets.registry.get(meetingId)!.peers.get('ph79')!;
+  expect([...peer.producers.keys()]).toEqual([producerId]);
+  for (const node of new Set([hostNode, crewNode])) expect([...node.sockets.registry.get(meetingId)!.published.keys()]).toEqual([producerId]);
+}
+
 describe('meeting model counterexamples, one node', () => {
   let server: HoinghiServer;
   beforeAll(async () => {
@@ -230,6 +259,10 @@ describe('meeting model counterexamples, one node', () => {
   it('answers one of two hosts revoking the same invitation at once with not_found', async () => {
     await twoHostsRevokeAtOnce(server, server);
   });
+
+  it('keeps what a crew member sends by their role when their invitation to speak is withdrawn', async () => {
+    await revokedInvitationOfACrewMember(server, server);
+  });
 });
 
 describe('meeting model counterexamples, two signaling nodes sharing Redis', () => {
@@ -256,5 +289,9 @@ describe('meeting model counterexamples, two signaling nodes sharing Redis', () 
 
   it('answers one of two hosts revoking the same invitation at once with not_found (on two nodes)', async () => {
     await twoHostsRevokeAtOnce(nodes[0]!, nodes[1]!);
+  });
+
+  it('keeps what a crew member sends by their role when their invitation is withdrawn (connected through the other node)', async () => {
+    await revokedInvitationOfACrewMember(nodes[0]!, nodes[1]!);
   });
 });
