@@ -203,9 +203,11 @@ async function twoHostsRevokeAtOnce(hostNode: HoinghiServer, otherNode: HoinghiS
 }
 
 /**
- * Found with the produced broadcast in the model (one node, a random seed of the local run,
- * shrunk to): `host.setCrew(ph79, producer)`, `host2.invite(ph79)`, `ph79.publish(camera)`,
- * `host2.revoke(ph79)`. A crew member sends by their role in main (a presenter's camera, on the
+ * Found with the produced broadcast in the model (one node: seed -804721394, path
+ * "19:3:6:10:14:13:13:9:9:9:9:9:9:9:9:9:9:9:10:9:9:10:10:11:11:11:10:10:10:10:10:10:10:16"):
+ * `host.setCrew(ph79, producer)`, `host2.invite(ph79)`, `ph79.publish(camera)`, `host2.revoke(ph79)`;
+ * on two nodes (seed -323012068, path "27:5:7:8:9:12:12:11:14:3:13:9:8:8:9:9:10:9:9:10:10:10:11:11:10:10:11:10")
+ * the same with the invitation declined (`ph01.respond(accept=false)`). A crew member sends by their role in main (a presenter's camera, on the
  * stage); a host had also invited them to speak, and withdrew the invitation: their node closed
  * everything they send (speakerGrants.sendsOnlyAsSpeaker does not know the crew), so the camera
  * left the stage. The model expects the crew member to keep what their role sends.
