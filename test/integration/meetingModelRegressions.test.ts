@@ -233,6 +233,31 @@ async function revokedInvitationOfACrewMember(hostNode: HoinghiServer, crewNode:
   for (const node of new Set([hostNode, crewNode])) expect([...node.sockets.registry.get(meetingId)!.published.keys()]).toEqual([producerId]);
 }
 
+/**
+ * Found with the model's `resync` action (a node loads the meeting again from the store, as after
+ * a stall or a lost store connection: it must change nothing): a crew presenter publishes their
+ * camera, then the node resyncs. The resync's check of "a speaker ended while this node was not
+ * listening" (meetingEvents.ts #resync) closes the sending of every participant with producers
+ * and no speaking grant who is not a host: a presenter sends by their role, without a grant, so
+ * their camera closed.
+ */
+async function resyncKeepsACrewMembersSources(node: HoinghiServer): Promise<void> {
+  const meetingId = `model-regression-${++meetings}`;
+  const host = await member(node, meetingId, `host-${meetingId}`, 'host', null);
+  const t01a = await member(node, meetingId, 't01a', 'teacher', '01');
+  await call(host.socket, 'setCrew', { userId: 't01a', role: 'presenter' });
+  await until(() => t01a.sessions.at(-1)?.crewRole === 'presenter', { timeoutMs: ACK_BOUND_MS, what: 't01a told they present' });
+  const t = await call(t01a.socket, 'createTransport', { direction: 'send' });
+  await call(t01a.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  const { producerId } = await call(t01a.socket, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+  const meeting = node.sockets.registry.get(meetingId)!;
+  meeting.resync('a regression test');
+  // A write after it: its answer waits until the node applied it, after the resync in the same queue.
+  await call(host.socket, 'updateStage', { type: 'layout', layout: 'grid' });
+  expect([...meeting.peers.get('t01a')!.producers.keys()]).toEqual([producerId]);
+  expect([...meeting.published.keys()]).toEqual([producerId]);
+}
+
 describe('meeting model counterexamples, one node', () => {
   let server: HoinghiServer;
   beforeAll(async () => {
@@ -264,6 +289,10 @@ describe('meeting model counterexamples, one node', () => {
 
   it('keeps what a crew member sends by their role when their invitation to speak is withdrawn', async () => {
     await revokedInvitationOfACrewMember(server, server);
+  });
+
+  it('keeps what a crew member sends by their role through a resync of the meeting', async () => {
+    await resyncKeepsACrewMembersSources(server);
   });
 });
 

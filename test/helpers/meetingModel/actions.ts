@@ -68,6 +68,11 @@ export type Action =
    * shapes have no database for: the node's MeetingEnder, which the route calls, ends it live).
    */
   | { type: 'endMeeting'; actor: string }
+  /**
+   * The node a national host is connected through loads the meeting again from the store (as after
+   * a stall or a lost connection to the store): nothing changes.
+   */
+  | { type: 'resync'; actor: string }
   /** The produced broadcast (stage.ts). */
   | StageAction;
 
@@ -377,6 +382,9 @@ export function predict(m: Readonly<MeetingModel>, a: Action, ids: ActionContext
           return reports.every((r) => r.finished) ? null : `not every node finished: ${JSON.stringify(reports)}`;
         },
       };
+    case 'resync':
+      if (spec.role !== 'host') return fail('forbidden');
+      return { ok: true, effect: () => undefined };
     case 'setCrew':
     case 'backstage':
     case 'put':

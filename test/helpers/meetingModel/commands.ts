@@ -73,6 +73,7 @@ export function enabled(m: Readonly<MeetingModel>, a: Action): boolean {
     case 'qaVote':
       return m.questions.length > 0;
     case 'endMeeting':
+    case 'resync':
       return m.actors[a.actor]!.role === 'host';
     default:
       return true;
@@ -307,6 +308,11 @@ export function resolve(m: Readonly<MeetingModel>, d: Draw): Action | null {
       action = actor ? { type: 'endMeeting', actor } : null;
       break;
     }
+    case 'resync': {
+      const actor = nth(nationals, d.i);
+      action = actor ? { type: 'resync', actor } : null;
+      break;
+    }
     case 'setCrew': {
       // Mostly someone present given a role by a producer, or a crew member losing theirs; now and
       // then anyone (a host, someone absent, oneself) by anyone.
@@ -453,6 +459,8 @@ const WEIGHTS: Record<Action['type'], number> = {
   endMeeting: 0.2,
   // The produced broadcast (a countdown waits a second: rarer).
   setCrew: 4, backstage: 2, put: 4, goLive: 2, goLiveCountdown: 0.4, endLive: 1, interpreterView: 2,
+  // A node reloads the meeting from the store: nothing may change.
+  resync: 1,
 };
 
 /** The actions drawn for concurrent groups: those whose interleavings matter. */

@@ -346,6 +346,12 @@ export class World {
         return answer('qaVote', { questionId: context.questionId ?? 'q999999' });
       case 'endMeeting':
         return this.#endMeeting(c);
+      case 'resync': {
+        c.server.sockets.registry.get(this.meetingId)?.resync('the meeting model');
+        // A write after it (the layout, which the model does not follow): its answer waits until
+        // this node applied it, in the same queue as the resync, after it.
+        return answer('updateStage', { type: 'layout', layout: 'grid' });
+      }
       case 'setCrew':
         return answer('setCrew', { userId: a.target, role: a.role, ...(a.named ? { name: `Người ${a.target}` } : {}) });
       case 'backstage':
