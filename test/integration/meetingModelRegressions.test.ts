@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import type { BreakoutsState, SessionInfo, SpeakState, SpeakerInfo } from '../../signaling/protocol/events';
+import type { BreakoutsState, ConsumerInfo, SessionInfo, SpeakState, SpeakerInfo } from '../../signaling/protocol/events';
 import { call, connectClient, request, startServer, type TestSocket } from '../../harness/server';
 import { collect } from '../helpers/flows';
 import { until } from '../../harness/wait';
@@ -20,6 +20,8 @@ interface Member {
   sessions: SessionInfo[];
   speak: SpeakState[];
   speakers: SpeakerInfo[][];
+  /** Consumer id → producer id, as offered and closed. */
+  consumers: Map<string, string>;
 }
 
 const open: TestSocket[] = [];
@@ -43,11 +45,15 @@ async function member(node: HoinghiServer, meetingId: string, sub: string, role:
     sessions: collect<SessionInfo>(socket, 'sessionChanged'),
     speak: collect<SpeakState>(socket, 'speakState'),
     speakers: collect<SpeakerInfo[]>(socket, 'speakersChanged'),
+    consumers: new Map(),
   };
+  socket.on('newConsumer', (c: ConsumerInfo) => void m.consumers.set(c.id, c.producerId));
+  socket.on('consumerClosed', ({ consumerId }: { consumerId: string }) => void m.consumers.delete(consumerId));
   const join = await call(socket, 'join', { meetingId });
   const t = await call(socket, 'createTransport', { direction: 'recv' });
   await call(socket, 'connectTransport', { transportId: t.id, dtlsParameters });
-  await call(socket, 'startConsuming', { rtpCapabilities: join.routerRtpCapabilities });
+  const { consumers } = await call(socket, 'startConsuming', { rtpCapabilities: join.routerRtpCapabilities });
+  for (const c of consumers) m.consumers.set(c.id, c.producerId);
   return m;
 }
 
@@ -258,6 +264,50 @@ async function resyncKeepsACrewMembersSources(node: HoinghiServer): Promise<void
   expect([...meeting.published.keys()]).toEqual([producerId]);
 }
 
+/** Publishes one source on a new send transport; its producer id. */
+async function publishSource(m: Member, source: 'camera' | 'mic' | 'screen'): Promise<string> {
+  const t = await call(m.socket, 'createTransport', { direction: 'send' });
+  await call(m.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  const kind = source === 'mic' ? 'audio' : 'video';
+  const rtpParameters = kind === 'audio' ? audioRtpParameters() : videoRtpParameters();
+  return (await call(m.socket, 'produce', { transportId: t.id, kind, source, rtpParameters })).producerId;
+}
+
+/**
+ * Found with the produced broadcast in the model, but older than it (one node: seed -1301058874,
+ * path "17:4:2:7:7:7:7:7:10:13:10:9:8:8:8:8:9:8:2:1:1:2:2:2:4:2:6:2:1:2"): breakouts without the
+ * national overlay, then at once `host2.publish(camera) ‖ ph01.publish(screen)`. Breakout 01 showed
+ * the national session (nothing of its own yet), so the fan-out of the national camera began a
+ * consumer for its teachers; the province host's screen then covered 01, and the fallback's
+ * reconcile ran while that consumer was still being made (not yet among the teacher's consumers,
+ * so not closed; no longer wanted, so not offered): once made, it was kept. The teachers of 01
+ * received the national camera beside their own breakout's screen for good.
+ */
+async function fanOutWhileTheBreakoutGetsItsOwn(node: HoinghiServer): Promise<void> {
+  const meetingId = `model-regression-${++meetings}`;
+  const host = await member(node, meetingId, `host-${meetingId}`, 'host', null);
+  await publishCameraAndMic(host);
+  const host2 = await member(node, meetingId, `host2-${meetingId}`, 'host', null);
+  const ph01 = await member(node, meetingId, 'ph01', 'province_host', '01');
+  const teachers = await Promise.all(['t01a', 't01b', 't01c', 't01d'].map((id) => member(node, meetingId, id, 'teacher', '01')));
+  await call(host.socket, 'startBreakouts', { nationalOverlay: false });
+  await until(() => teachers.every((t) => t.sessions.at(-1)?.key === '01'), { timeoutMs: ACK_BOUND_MS, what: 'the teachers in breakout 01' });
+  const meeting = node.sockets.registry.get(meetingId)!;
+  for (let round = 0; round < 8; round++) {
+    const [camera, screen] = await Promise.all([publishSource(host2, 'camera'), publishSource(ph01, 'screen')]);
+    // Breakout 01 has its own screen: its teachers get it and the national sound, not the national camera.
+    for (const t of teachers) {
+      await until(() => [...t.consumers.values()].includes(screen) && ![...t.consumers.values()].includes(camera), {
+        timeoutMs: ACK_BOUND_MS,
+        what: `round ${round}: a teacher of 01 with the breakout's screen and without the national camera`,
+      });
+    }
+    await call(ph01.socket, 'closeProducer', { producerId: screen });
+    await call(host2.socket, 'closeProducer', { producerId: camera });
+    await until(() => !meeting.published.has(camera) && !meeting.published.has(screen), { timeoutMs: ACK_BOUND_MS, what: 'both closed' });
+  }
+}
+
 describe('meeting model counterexamples, one node', () => {
   let server: HoinghiServer;
   beforeAll(async () => {
@@ -293,6 +343,10 @@ describe('meeting model counterexamples, one node', () => {
 
   it('keeps what a crew member sends by their role through a resync of the meeting', async () => {
     await resyncKeepsACrewMembersSources(server);
+  });
+
+  it('does not keep a national camera for a breakout that got its own source while the camera was being offered', async () => {
+    await fanOutWhileTheBreakoutGetsItsOwn(server);
   });
 });
 
