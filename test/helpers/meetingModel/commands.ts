@@ -112,7 +112,10 @@ function replay(m: MeetingModel, atoms: Atom[], concurrent = false): { model: Me
     // A publish is three requests: the right to send may go between them (a move, a grant's end,
     // done by another at the same time), closing the transport it just made: not_found, and
     // nothing published, is then what an order with the change first explains.
-    const cutShort = concurrent && action.type === 'publish' && !canSend(model, action.actor) && !answer.ok && answer.code === 'not_found';
+    // Or it was moved meanwhile (a speaker in main becoming a breakout's host, someone named to
+    // the crew): the move closed that transport, though they may send where they are now.
+    const moved = sessionOf(model, action.actor) !== sessionOf(m, action.actor);
+    const cutShort = concurrent && action.type === 'publish' && (!canSend(model, action.actor) || moved) && !answer.ok && answer.code === 'not_found';
     const wrong = cutShort ? null : mismatch(p, answer);
     if (wrong) return { model, problem: `${describeAction(action)} ${wrong}` };
     if (p.ok && answer.ok && !cutShort) {
