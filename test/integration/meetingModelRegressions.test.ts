@@ -241,8 +241,11 @@ async function revokedInvitationOfACrewMember(hostNode: HoinghiServer, crewNode:
 
 /**
  * Found with the model's `resync` action (a node loads the meeting again from the store, as after
- * a stall or a lost store connection: it must change nothing): a crew presenter publishes their
- * camera, then the node resyncs. The resync's check of "a speaker ended while this node was not
+ * a stall or a lost store connection: it must change nothing). One node: seed -1883215421, path
+ * "34:3:2:4:5:5:7:7:5:5:6:5:5:6:6:7:8:8:6:7:8:8:9:8:1:3:5": `host.setCrew(ph01, producer)`,
+ * `ph01.publish(screen)`, `host.resync()`; two nodes: seed 997537753, path
+ * "28:3:3:7:8:12:14:15:16:13:13:13:13:13:13:13:13", the same through the other node. Here a crew
+ * presenter publishes their camera, then the node resyncs. The resync's check of "a speaker ended while this node was not
  * listening" (meetingEvents.ts #resync) closes the sending of every participant with producers
  * and no speaking grant who is not a host: a presenter sends by their role, without a grant, so
  * their camera closed.
