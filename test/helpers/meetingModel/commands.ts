@@ -331,8 +331,10 @@ export function resolve(m: Readonly<MeetingModel>, d: Draw): Action | null {
     case 'endLive': {
       const actor = d.wrong ? anyone(d.i) : nth(producers, d.i);
       if (!actor) break;
-      // Mostly a change (a repeat now and then).
+      // Mostly a change (a repeat now and then); going live without backstage mostly turns it on
+      // first (the stage goes live more often; the refusal is drawn too).
       if (d.type === 'backstage') action = { type: d.type, actor, on: d.j % 4 === 0 ? mm.production.backstage : !mm.production.backstage };
+      else if (d.type !== 'endLive' && !mm.production.backstage && !d.wrong && d.j % 3 !== 0) action = { type: 'backstage', actor, on: true };
       else action = { type: d.type, actor };
       break;
     }
