@@ -77,16 +77,24 @@ export class ConsumerPlanner {
     }
     peer.consuming.add(producer.id);
     let params;
+    let layer;
     try {
       // One pipe per producer per edge router (none when the edge is the origin's router).
       const localId = await m.sfu.pipeProducer(producer.id, peer.edgeRoomId);
       params = await m.sfu.consume(peer.recvTransportId, localId, peer.rtpCapabilities as never);
+      if (!params) return null;
+      layer = await applyViewerLayer(m.sfu, peer, params.id, producer.id, params.kind);
+      // What the participant wants may have changed while the SFU answered (a breakout got its
+      // own source, the stage went off air, a move): a reconcile run meanwhile did not see this
+      // consumer (not theirs yet), so it is decided here, before it becomes theirs.
+      if (!this.wants(peer, producer)) {
+        await m.sfu.closeConsumer(params.id);
+        return null;
+      }
+      peer.consumers.set(params.id, producer.id);
     } finally {
       peer.consuming.delete(producer.id);
     }
-    if (!params) return null;
-    const layer = await applyViewerLayer(m.sfu, peer, params.id, producer.id, params.kind);
-    peer.consumers.set(params.id, producer.id);
     await settleViewerLayer(m.sfu, peer, params.id, producer.id, layer);
     if (this.#holds.isHeld(peer, producer)) peer.held.add(params.id);
     m.consumerOwner.set(params.id, peer.userId);

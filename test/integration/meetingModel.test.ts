@@ -1,7 +1,8 @@
 /**
  * Model-based tests of the whole meeting (issue 20): random sequences and interleavings of every
  * participant's actions (join, leave, reconnect, hands, invitations and grants, breakouts, speak
- * to all, publishing, recording, polls, questions) against real nodes, each checked after every
+ * to all, publishing, recording, polls, questions, the produced broadcast: crew, backstage, the
+ * stage, going live, the interpreter's picture; a node's resync) against real nodes, each checked after every
  * command against a model of the meeting (test/helpers/meetingModel/): every answer within the
  * liveness bound, every participant in exactly one session and consuming exactly what it offers,
  * what each was told agreeing with the model, and no serial queue stalled.

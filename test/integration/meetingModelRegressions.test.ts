@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HoinghiServer } from '../../signaling/server';
-import type { BreakoutsState, SessionInfo, SpeakState, SpeakerInfo } from '../../signaling/protocol/events';
+import type { BreakoutsState, ConsumerInfo, SessionInfo, SpeakState, SpeakerInfo } from '../../signaling/protocol/events';
 import { call, connectClient, request, startServer, type TestSocket } from '../../harness/server';
 import { collect } from '../helpers/flows';
 import { until } from '../../harness/wait';
@@ -20,6 +20,8 @@ interface Member {
   sessions: SessionInfo[];
   speak: SpeakState[];
   speakers: SpeakerInfo[][];
+  /** Consumer id → producer id, as offered and closed. */
+  consumers: Map<string, string>;
 }
 
 const open: TestSocket[] = [];
@@ -43,11 +45,15 @@ async function member(node: HoinghiServer, meetingId: string, sub: string, role:
     sessions: collect<SessionInfo>(socket, 'sessionChanged'),
     speak: collect<SpeakState>(socket, 'speakState'),
     speakers: collect<SpeakerInfo[]>(socket, 'speakersChanged'),
+    consumers: new Map(),
   };
+  socket.on('newConsumer', (c: ConsumerInfo) => void m.consumers.set(c.id, c.producerId));
+  socket.on('consumerClosed', ({ consumerId }: { consumerId: string }) => void m.consumers.delete(consumerId));
   const join = await call(socket, 'join', { meetingId });
   const t = await call(socket, 'createTransport', { direction: 'recv' });
   await call(socket, 'connectTransport', { transportId: t.id, dtlsParameters });
-  await call(socket, 'startConsuming', { rtpCapabilities: join.routerRtpCapabilities });
+  const { consumers } = await call(socket, 'startConsuming', { rtpCapabilities: join.routerRtpCapabilities });
+  for (const c of consumers) m.consumers.set(c.id, c.producerId);
   return m;
 }
 
@@ -202,6 +208,109 @@ async function twoHostsRevokeAtOnce(hostNode: HoinghiServer, otherNode: HoinghiS
   }
 }
 
+/**
+ * Found with the produced broadcast in the model (one node: seed -804721394, path
+ * "19:3:6:10:14:13:13:9:9:9:9:9:9:9:9:9:9:9:10:9:9:10:10:11:11:11:10:10:10:10:10:10:10:16"):
+ * `host.setCrew(ph79, producer)`, `host2.invite(ph79)`, `ph79.publish(camera)`, `host2.revoke(ph79)`;
+ * on two nodes (seed -323012068, path "27:5:7:8:9:12:12:11:14:3:13:9:8:8:9:9:10:9:9:10:10:10:11:11:10:10:11:10")
+ * the same with the invitation declined (`ph01.respond(accept=false)`). A crew member sends by their role in main (a presenter's camera, on the
+ * stage); a host had also invited them to speak, and withdrew the invitation: their node closed
+ * everything they send (speakerGrants.sendsOnlyAsSpeaker does not know the crew), so the camera
+ * left the stage. The model expects the crew member to keep what their role sends.
+ */
+async function revokedInvitationOfACrewMember(hostNode: HoinghiServer, crewNode: HoinghiServer): Promise<void> {
+  const meetingId = `model-regression-${++meetings}`;
+  const host = await member(hostNode, meetingId, `host-${meetingId}`, 'host', null);
+  const ph79 = await member(crewNode, meetingId, 'ph79', 'province_host', '79');
+  await call(host.socket, 'setCrew', { userId: 'ph79', role: 'presenter' });
+  await until(() => ph79.sessions.at(-1)?.crewRole === 'presenter', { timeoutMs: ACK_BOUND_MS, what: 'ph79 told they present' });
+  await call(host.socket, 'inviteSpeaker', { userId: 'ph79', allowVideo: false });
+  await until(() => ph79.speak.at(-1)?.invitation != null, { timeoutMs: ACK_BOUND_MS, what: 'the invitation' });
+  // A presenter's camera (their role allows it; the invitation, without video, would not).
+  const t = await call(ph79.socket, 'createTransport', { direction: 'send' });
+  await call(ph79.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  const { producerId } = await call(ph79.socket, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+  await call(host.socket, 'revokeSpeaker', { userId: 'ph79' });
+  await until(() => ph79.speak.at(-1)?.invitation == null, { timeoutMs: ACK_BOUND_MS, what: 'the invitation withdrawn' });
+  // Every node has applied the end of the invitation: the presenter still sends their camera.
+  for (const node of new Set([hostNode, crewNode])) await node.sockets.registry.get(meetingId)!.caughtUp();
+  const peer = crewNode.sockets.registry.get(meetingId)!.peers.get('ph79')!;
+  expect([...peer.producers.keys()]).toEqual([producerId]);
+  for (const node of new Set([hostNode, crewNode])) expect([...node.sockets.registry.get(meetingId)!.published.keys()]).toEqual([producerId]);
+}
+
+/**
+ * Found with the model's `resync` action (a node loads the meeting again from the store, as after
+ * a stall or a lost store connection: it must change nothing). One node: seed -1883215421, path
+ * "34:3:2:4:5:5:7:7:5:5:6:5:5:6:6:7:8:8:6:7:8:8:9:8:1:3:5": `host.setCrew(ph01, producer)`,
+ * `ph01.publish(screen)`, `host.resync()`; two nodes: seed 997537753, path
+ * "28:3:3:7:8:12:14:15:16:13:13:13:13:13:13:13:13", the same through the other node. Here a crew
+ * presenter publishes their camera, then the node resyncs. The resync's check of "a speaker ended while this node was not
+ * listening" (meetingEvents.ts #resync) closes the sending of every participant with producers
+ * and no speaking grant who is not a host: a presenter sends by their role, without a grant, so
+ * their camera closed.
+ */
+async function resyncKeepsACrewMembersSources(node: HoinghiServer): Promise<void> {
+  const meetingId = `model-regression-${++meetings}`;
+  const host = await member(node, meetingId, `host-${meetingId}`, 'host', null);
+  const t01a = await member(node, meetingId, 't01a', 'teacher', '01');
+  await call(host.socket, 'setCrew', { userId: 't01a', role: 'presenter' });
+  await until(() => t01a.sessions.at(-1)?.crewRole === 'presenter', { timeoutMs: ACK_BOUND_MS, what: 't01a told they present' });
+  const t = await call(t01a.socket, 'createTransport', { direction: 'send' });
+  await call(t01a.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  const { producerId } = await call(t01a.socket, 'produce', { transportId: t.id, kind: 'video', source: 'camera', rtpParameters: videoRtpParameters() });
+  const meeting = node.sockets.registry.get(meetingId)!;
+  meeting.resync('a regression test');
+  // A write after it: its answer waits until the node applied it, after the resync in the same queue.
+  await call(host.socket, 'updateStage', { type: 'layout', layout: 'grid' });
+  expect([...meeting.peers.get('t01a')!.producers.keys()]).toEqual([producerId]);
+  expect([...meeting.published.keys()]).toEqual([producerId]);
+}
+
+/** Publishes one source on a new send transport; its producer id. */
+async function publishSource(m: Member, source: 'camera' | 'mic' | 'screen'): Promise<string> {
+  const t = await call(m.socket, 'createTransport', { direction: 'send' });
+  await call(m.socket, 'connectTransport', { transportId: t.id, dtlsParameters });
+  const kind = source === 'mic' ? 'audio' : 'video';
+  const rtpParameters = kind === 'audio' ? audioRtpParameters() : videoRtpParameters();
+  return (await call(m.socket, 'produce', { transportId: t.id, kind, source, rtpParameters })).producerId;
+}
+
+/**
+ * Found with the produced broadcast in the model, but older than it (one node: seed -1301058874,
+ * path "17:4:2:7:7:7:7:7:10:13:10:9:8:8:8:8:9:8:2:1:1:2:2:2:4:2:6:2:1:2"): breakouts without the
+ * national overlay, then at once `host2.publish(camera) ‖ ph01.publish(screen)`. Breakout 01 showed
+ * the national session (nothing of its own yet), so the fan-out of the national camera began a
+ * consumer for its teachers; the province host's screen then covered 01, and the fallback's
+ * reconcile ran while that consumer was still being made (not yet among the teacher's consumers,
+ * so not closed; no longer wanted, so not offered): once made, it was kept. The teachers of 01
+ * received the national camera beside their own breakout's screen for good.
+ */
+async function fanOutWhileTheBreakoutGetsItsOwn(node: HoinghiServer): Promise<void> {
+  const meetingId = `model-regression-${++meetings}`;
+  const host = await member(node, meetingId, `host-${meetingId}`, 'host', null);
+  await publishCameraAndMic(host);
+  const host2 = await member(node, meetingId, `host2-${meetingId}`, 'host', null);
+  const ph01 = await member(node, meetingId, 'ph01', 'province_host', '01');
+  const teachers = await Promise.all(['t01a', 't01b', 't01c', 't01d'].map((id) => member(node, meetingId, id, 'teacher', '01')));
+  await call(host.socket, 'startBreakouts', { nationalOverlay: false });
+  await until(() => teachers.every((t) => t.sessions.at(-1)?.key === '01'), { timeoutMs: ACK_BOUND_MS, what: 'the teachers in breakout 01' });
+  const meeting = node.sockets.registry.get(meetingId)!;
+  for (let round = 0; round < 8; round++) {
+    const [camera, screen] = await Promise.all([publishSource(host2, 'camera'), publishSource(ph01, 'screen')]);
+    // Breakout 01 has its own screen: its teachers get it and the national sound, not the national camera.
+    for (const t of teachers) {
+      await until(() => [...t.consumers.values()].includes(screen) && ![...t.consumers.values()].includes(camera), {
+        timeoutMs: ACK_BOUND_MS,
+        what: `round ${round}: a teacher of 01 with the breakout's screen and without the national camera`,
+      });
+    }
+    await call(ph01.socket, 'closeProducer', { producerId: screen });
+    await call(host2.socket, 'closeProducer', { producerId: camera });
+    await until(() => !meeting.published.has(camera) && !meeting.published.has(screen), { timeoutMs: ACK_BOUND_MS, what: 'both closed' });
+  }
+}
+
 describe('meeting model counterexamples, one node', () => {
   let server: HoinghiServer;
   beforeAll(async () => {
@@ -230,6 +339,18 @@ describe('meeting model counterexamples, one node', () => {
   it('answers one of two hosts revoking the same invitation at once with not_found', async () => {
     await twoHostsRevokeAtOnce(server, server);
   });
+
+  it('keeps what a crew member sends by their role when their invitation to speak is withdrawn', async () => {
+    await revokedInvitationOfACrewMember(server, server);
+  });
+
+  it('keeps what a crew member sends by their role through a resync of the meeting', async () => {
+    await resyncKeepsACrewMembersSources(server);
+  });
+
+  it('does not keep a national camera for a breakout that got its own source while the camera was being offered', async () => {
+    await fanOutWhileTheBreakoutGetsItsOwn(server);
+  });
 });
 
 describe('meeting model counterexamples, two signaling nodes sharing Redis', () => {
@@ -256,5 +377,9 @@ describe('meeting model counterexamples, two signaling nodes sharing Redis', () 
 
   it('answers one of two hosts revoking the same invitation at once with not_found (on two nodes)', async () => {
     await twoHostsRevokeAtOnce(nodes[0]!, nodes[1]!);
+  });
+
+  it('keeps what a crew member sends by their role when their invitation is withdrawn (connected through the other node)', async () => {
+    await revokedInvitationOfACrewMember(nodes[0]!, nodes[1]!);
   });
 });

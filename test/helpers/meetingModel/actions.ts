@@ -9,6 +9,7 @@ import type { BreakoutsState, JoinResult } from '../../../signaling/protocol/eve
 import {
   MAIN,
   canSend,
+  crewMay,
   drop,
   endSpeaker,
   hostsSession,
@@ -24,6 +25,7 @@ import {
   type MeetingModel,
   type Source,
 } from './model';
+import { predictStage, type StageAction } from './stage';
 
 export type Action =
   | { type: 'join'; actor: string }
@@ -65,7 +67,14 @@ export type Action =
    * A national host ends the meeting (POST /api/meetings/:id/end, whose database write these
    * shapes have no database for: the node's MeetingEnder, which the route calls, ends it live).
    */
-  | { type: 'endMeeting'; actor: string };
+  | { type: 'endMeeting'; actor: string }
+  /**
+   * The node a national host is connected through loads the meeting again from the store (as after
+   * a stall or a lost connection to the store): nothing changes.
+   */
+  | { type: 'resync'; actor: string }
+  /** The produced broadcast (stage.ts). */
+  | StageAction;
 
 export type ActionType = Action['type'];
 
@@ -152,6 +161,7 @@ export function predict(m: Readonly<MeetingModel>, a: Action, ids: ActionContext
       effect: (mm) => {
         mm.connected[actor] = true;
         mm.audioOnly[actor] = false;
+        mm.interpreterView[actor] = false;
       },
       verify: (mm, data) => checkJoin(mm, actor, data),
     };
@@ -171,6 +181,7 @@ export function predict(m: Readonly<MeetingModel>, a: Action, ids: ActionContext
           // The old connection's media goes with it; hand and grant wait for the new one.
           removeProducersOf(mm, actor);
           mm.audioOnly[actor] = false;
+          mm.interpreterView[actor] = false;
         },
         verify: (mm, data) => checkJoin(mm, actor, data),
       };
@@ -295,10 +306,16 @@ export function predict(m: Readonly<MeetingModel>, a: Action, ids: ActionContext
       // Its send transport was closed with what it published (a grant ended, a move) while it
       // did not know yet (actions running at the same time).
       if (ids.reuseTransport && !m.producers.some((p) => p.actor === actor)) return fail('not_found');
-      const grant = spec.role === 'host' || hosting ? null : speakerIn(m, session, actor)!;
+      // The crew publishes in main what its role allows (an interpreter: a picture only).
+      const crew = session === MAIN && spec.role !== 'host' ? m.production.crew[actor] : undefined;
+      const byRole = crewMay(crew);
+      if (byRole && !byRole.includes(a.source)) return fail('forbidden');
+      const grant = spec.role === 'host' || hosting || byRole ? null : speakerIn(m, session, actor)!;
       if (grant && (a.source === 'screen' || (a.source === 'camera' && !grant.allowVideo))) return fail('forbidden');
       if (m.producers.some((p) => p.actor === actor && p.source === a.source)) return fail('conflict');
-      return { ok: true, effect: (mm) => void mm.producers.push({ actor, source: a.source, session }) };
+      const national = spec.role === 'host' || crew === 'producer' || crew === 'presenter';
+      const stage = session === MAIN && (spec.role === 'host' || byRole) ? (crew === 'interpreter' ? 'interpreter' : 'presenter') : null;
+      return { ok: true, effect: (mm) => void mm.producers.push({ actor, source: a.source, session, national, stage }) };
     }
     case 'unpublish':
       if (!m.producers.some((p) => p.actor === actor && p.source === a.source)) return fail('not_found');
@@ -365,6 +382,17 @@ export function predict(m: Readonly<MeetingModel>, a: Action, ids: ActionContext
           return reports.every((r) => r.finished) ? null : `not every node finished: ${JSON.stringify(reports)}`;
         },
       };
+    case 'resync':
+      if (spec.role !== 'host') return fail('forbidden');
+      return { ok: true, effect: () => undefined };
+    case 'setCrew':
+    case 'backstage':
+    case 'put':
+    case 'goLive':
+    case 'goLiveCountdown':
+    case 'endLive':
+    case 'interpreterView':
+      return predictStage(m, a, session);
     case 'qaAsk':
       if (spec.role !== 'teacher') return fail('forbidden');
       return { ok: true, effect: (mm, d) => void mm.questions.push({ id: (d as { question: { id: string } }).question.id, author: actor, voters: [] }) };

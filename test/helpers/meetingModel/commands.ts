@@ -16,7 +16,9 @@ import {
   type Answer,
   type Prediction,
 } from './actions';
-import { canSend, drop, emptyModel, hostsSession, recordable, sessionOf, type ActorSpec, type MeetingModel, type Source } from './model';
+import type { CrewRole } from '../../../signaling/protocol/events';
+import { MAIN, canSend, drop, emptyModel, hostsSession, recordable, sessionOf, type ActorSpec, type MeetingModel, type Source } from './model';
+import { presenterKeys, producesStage } from './stage';
 import { clientDiffs, queueStalls, serverDiffs } from './views';
 import type { World } from './world';
 
@@ -71,6 +73,7 @@ export function enabled(m: Readonly<MeetingModel>, a: Action): boolean {
     case 'qaVote':
       return m.questions.length > 0;
     case 'endMeeting':
+    case 'resync':
       return m.actors[a.actor]!.role === 'host';
     default:
       return true;
@@ -109,7 +112,10 @@ function replay(m: MeetingModel, atoms: Atom[], concurrent = false): { model: Me
     // A publish is three requests: the right to send may go between them (a move, a grant's end,
     // done by another at the same time), closing the transport it just made: not_found, and
     // nothing published, is then what an order with the change first explains.
-    const cutShort = concurrent && action.type === 'publish' && !canSend(model, action.actor) && !answer.ok && answer.code === 'not_found';
+    // Or it was moved meanwhile (a speaker in main becoming a breakout's host, someone named to
+    // the crew): the move closed that transport, though they may send where they are now.
+    const moved = sessionOf(model, action.actor) !== sessionOf(m, action.actor);
+    const cutShort = concurrent && action.type === 'publish' && (!canSend(model, action.actor) || moved) && !answer.ok && answer.code === 'not_found';
     const wrong = cutShort ? null : mismatch(p, answer);
     if (wrong) return { model, problem: `${describeAction(action)} ${wrong}` };
     if (p.ok && answer.ok && !cutShort) {
@@ -169,6 +175,8 @@ export interface Draw {
   provinces: string[] | null;
   durationS: number | null;
   seconds: number;
+  /** The crew role a setCrew gives (null: takes it). */
+  crew: CrewRole | null;
 }
 
 const nth = <T>(xs: T[], i: number): T | null => (xs.length === 0 ? null : xs[i % xs.length]!);
@@ -187,6 +195,8 @@ export function resolve(m: Readonly<MeetingModel>, d: Draw): Action | null {
     Object.entries(list).filter(([u]) => mm.connected[u] && where(u) === s).map(([u, e]) => ({ session: s, user: u, entry: e })),
   );
   const anyone = (k: number): string | null => nth(connected, k);
+  // Who runs the stage: national hosts and crew producers, in main.
+  const producers = connected.filter((id) => producesStage(mm, id) && where(id) === MAIN);
   let action: Action | null = null;
   switch (d.type) {
     case 'join': {
@@ -301,6 +311,47 @@ export function resolve(m: Readonly<MeetingModel>, d: Draw): Action | null {
       action = actor ? { type: 'endMeeting', actor } : null;
       break;
     }
+    case 'resync': {
+      const actor = nth(nationals, d.i);
+      action = actor ? { type: 'resync', actor } : null;
+      break;
+    }
+    case 'setCrew': {
+      // Mostly someone present given a role by a producer, or a crew member losing theirs; now and
+      // then anyone (a host, someone absent, oneself) by anyone.
+      const crew = Object.keys(mm.production.crew);
+      const target = d.wrong ? nth(CAST.map((a) => a.id), d.i) : d.crew === null && crew.length > 0 ? nth(crew, d.i) : nth(nonHosts, d.i);
+      const actor = d.wrong ? anyone(d.j) : nth(producers, d.j);
+      if (target && actor) action = { type: 'setCrew', actor, target, role: d.crew, named: d.wrong && d.flag };
+      break;
+    }
+    case 'backstage':
+    case 'goLive':
+    case 'goLiveCountdown':
+    case 'endLive': {
+      const actor = d.wrong ? anyone(d.i) : nth(producers, d.i);
+      if (!actor) break;
+      // Mostly a change (a repeat now and then); going live without backstage mostly turns it on
+      // first (the stage goes live more often; the refusal is drawn too).
+      if (d.type === 'backstage') action = { type: d.type, actor, on: d.j % 4 === 0 ? mm.production.backstage : !mm.production.backstage };
+      else if (d.type !== 'endLive' && !mm.production.backstage && !d.wrong && d.j % 3 !== 0) action = { type: 'backstage', actor, on: true };
+      else action = { type: d.type, actor };
+      break;
+    }
+    case 'put': {
+      const actor = d.wrong ? anyone(d.i) : nth(producers, d.i);
+      // On: a presenter's source published now (now and then one that is not); off: one on the stage.
+      const published = presenterKeys(mm);
+      const unpublished = CAST.flatMap((a) => [a.id, `${a.id}#screen`]).filter((k) => !published.includes(k));
+      const key = d.flag ? nth(d.wrong ? unpublished : published, d.j) : nth(d.wrong || mm.production.stage.length === 0 ? published : mm.production.stage, d.j);
+      if (actor && key) action = { type: 'put', actor, key, on: d.flag };
+      break;
+    }
+    case 'interpreterView': {
+      const actor = anyone(d.i);
+      action = actor ? { type: 'interpreterView', actor, on: d.flag } : null;
+      break;
+    }
   }
   return action && enabled(m, action) ? action : null;
 }
@@ -411,12 +462,17 @@ const WEIGHTS: Record<Action['type'], number> = {
   pollCreate: 1, pollVote: 1, pollClose: 1, qaAsk: 1, qaVote: 1,
   // Ends the run's meeting (only failed joins follow): drawn rarely, so that most runs go deep.
   endMeeting: 0.2,
+  // The produced broadcast (a countdown waits a second: rarer).
+  setCrew: 4, backstage: 2, put: 4, goLive: 2, goLiveCountdown: 0.4, endLive: 1, interpreterView: 2,
+  // A node reloads the meeting from the store: nothing may change.
+  resync: 1,
 };
 
 /** The actions drawn for concurrent groups: those whose interleavings matter. */
 const CONCURRENT: Action['type'][] = [
   'join', 'leave', 'reconnect', 'drop', 'raiseHand', 'lowerHand', 'lowerAllHands', 'invite', 'respond', 'mute', 'revoke',
   'stopSpeaking', 'startBreakouts', 'endBreakouts', 'speakToAll', 'extendBreakouts', 'publish', 'unpublish', 'pollVote', 'qaVote',
+  'setCrew', 'backstage', 'put', 'goLive', 'endLive', 'interpreterView',
 ];
 
 function draws(types: Action['type'][]): fc.Arbitrary<Draw> {
@@ -430,6 +486,7 @@ function draws(types: Action['type'][]): fc.Arbitrary<Draw> {
     provinces: fc.constantFrom(...PROVINCE_SETS),
     durationS: fc.constantFrom(null, 600, 3600),
     seconds: fc.constantFrom(60, 300),
+    crew: fc.constantFrom<CrewRole | null>('producer', 'presenter', 'presenter', 'interpreter', 'captioner', null, null),
   });
 }
 

@@ -6,9 +6,10 @@
  *
  * The rules here are the product's rules as the flows state them (joinFlow, handFlow, speakFlow,
  * breakoutFlow, publishFlow, Meeting.wants/isHeld, nationalFallback, recordingFlow, pollFlow,
- * qaFlow), written again from the outside, so that the real server is checked against them.
+ * qaFlow, the produced broadcast: stage.ts), written again from the outside, so that the real
+ * server is checked against them.
  */
-import type { Role } from '../../../signaling/protocol/events';
+import type { CrewRole, Role } from '../../../signaling/protocol/events';
 
 export const MAIN = 'main';
 
@@ -33,6 +34,20 @@ export interface ProducerModel {
   source: Source;
   /** The session it was published in. */
   session: string;
+  /** Part of the national broadcast (a national host's, a crew producer's or presenter's): reaches breakouts. */
+  national: boolean;
+  /** Decided by the stage (published in main by a host or the crew): a presenter's source, or the interpreter's picture. */
+  stage: 'presenter' | 'interpreter' | null;
+}
+
+/** The produced broadcast (stage.ts has its rules). */
+export interface ProductionModel {
+  backstage: boolean;
+  /** Gone live (a countdown is always waited out by the action that starts it). */
+  live: boolean;
+  /** Stage keys on the stage, in order: `actor` (camera and microphone) or `actor#screen`. */
+  stage: string[];
+  crew: Record<string, CrewRole>;
 }
 
 export interface BreakoutsModel {
@@ -66,6 +81,9 @@ export interface MeetingModel {
   connected: Record<string, boolean>;
   /** Receives audio only (setAudioOnly); reset by a new connection. */
   audioOnly: Record<string, boolean>;
+  /** Turned the interpreter's picture on (setInterpreterView); reset by a new connection. */
+  interpreterView: Record<string, boolean>;
+  production: ProductionModel;
   breakouts: BreakoutsModel | null;
   /** Per session: raised hands in raise order. */
   hands: Record<string, string[]>;
@@ -88,6 +106,8 @@ export function emptyModel(actors: ActorSpec[], maxSpeakers: number, maxExecuted
     actors: Object.fromEntries(actors.map((a) => [a.id, a])),
     connected: Object.fromEntries(actors.map((a) => [a.id, false])),
     audioOnly: Object.fromEntries(actors.map((a) => [a.id, false])),
+    interpreterView: Object.fromEntries(actors.map((a) => [a.id, false])),
+    production: { backstage: false, live: false, stage: [], crew: {} },
     breakouts: null,
     hands: {},
     speakers: {},
@@ -101,10 +121,19 @@ export function emptyModel(actors: ActorSpec[], maxSpeakers: number, maxExecuted
 
 export const kindOf = (source: Source): 'audio' | 'video' => (source === 'mic' ? 'audio' : 'video');
 
-/** Where a participant belongs: their province's breakout when it split out, else main. */
+/** The crew roles that send in main (a captioner only writes). */
+export const SENDING_CREW: readonly CrewRole[] = ['producer', 'presenter', 'interpreter'];
+
+/** What a crew role may publish in main (null: it gives no right to send). */
+export function crewMay(role: CrewRole | undefined): Source[] | null {
+  if (role === 'interpreter') return ['camera'];
+  return role === 'producer' || role === 'presenter' ? ['camera', 'mic', 'screen'] : null;
+}
+
+/** Where a participant belongs: their province's breakout when it split out, else main (the crew: main). */
 export function placeFor(m: MeetingModel, actor: string): string {
   const a = m.actors[actor]!;
-  if (!m.breakouts || a.role === 'host' || !a.province) return MAIN;
+  if (!m.breakouts || a.role === 'host' || !a.province || m.production.crew[actor]) return MAIN;
   if (m.breakouts.provinces && !m.breakouts.provinces.includes(a.province)) return MAIN;
   return a.province;
 }
@@ -129,15 +158,39 @@ export function speakerIn(m: MeetingModel, session: string, actor: string): Spea
   return m.speakers[session]?.[actor];
 }
 
-/** Hosts always; a province host in their breakout; a granted (speaking) participant. */
+/** Hosts always; a province host in their breakout; the sending crew in main; a granted (speaking) participant. */
 export function canSend(m: MeetingModel, actor: string): boolean {
   const s = sessionOf(m, actor);
   if (s === null) return false;
   if (m.actors[actor]!.role === 'host' || hostsSession(m, actor, s)) return true;
+  if (s === MAIN && crewMay(m.production.crew[actor])) return true;
   return speakerIn(m, s, actor)?.state === 'speaking';
 }
 
-export const isNational = (m: MeetingModel, p: ProducerModel): boolean => m.actors[p.actor]!.role === 'host';
+/**
+ * Sees and hears every source of the national broadcast, on air or not: national hosts and the
+ * crew that sends (producers, presenters, interpreters), while in main.
+ */
+export function backstageMember(m: MeetingModel, actor: string): boolean {
+  if (sessionOf(m, actor) !== MAIN) return false;
+  return m.actors[actor]!.role === 'host' || SENDING_CREW.includes(m.production.crew[actor]!);
+}
+
+export const stageKeyOf = (p: Pick<ProducerModel, 'actor' | 'source'>): string => (p.source === 'screen' ? `${p.actor}#screen` : p.actor);
+
+/**
+ * Whether a source the stage decides reaches those outside the backstage: without backstage,
+ * at once; with it, only while live, the interpreter whenever live, a presenter's source when on
+ * the stage.
+ */
+export function reachesAudience(m: MeetingModel, p: ProducerModel): boolean {
+  const prod = m.production;
+  if (p.stage === null || !prod.backstage) return true;
+  if (!prod.live) return false;
+  return p.stage === 'interpreter' || prod.stage.includes(stageKeyOf(p));
+}
+
+export const isNational = (_m: MeetingModel, p: ProducerModel): boolean => p.national;
 
 /** A breakout with nothing of its own published shows the national session (nationalFallback.ts). */
 export function showsNational(m: MeetingModel, session: string): boolean {
@@ -149,6 +202,11 @@ export function wants(m: MeetingModel, actor: string, p: ProducerModel): boolean
   const s = sessionOf(m, actor);
   if (s === null || p.actor === actor) return false;
   if (m.audioOnly[actor] && kindOf(p.source) === 'video') return false;
+  // Outside the backstage: a stage source only on air; the interpreter's picture only when turned on.
+  if (p.stage !== null && !backstageMember(m, actor)) {
+    if (!reachesAudience(m, p)) return false;
+    if (p.stage === 'interpreter') return m.interpreterView[actor]!;
+  }
   if (p.session === s) return true;
   if (!m.breakouts || !isNational(m, p) || s === MAIN) return false;
   if (showsNational(m, s)) return true;
@@ -173,7 +231,9 @@ export function endSpeaker(m: MeetingModel, session: string, actor: string): boo
   if (!list?.[actor]) return false;
   delete list[actor];
   // MeetingEvents.#speakerEnded (meeting/meetingEvents.ts): only a participant who is in that session and does not host it.
-  if (sessionOf(m, actor) === session && !hostsSession(m, actor, session) && m.actors[actor]!.role !== 'host') removeProducersOf(m, actor);
+  // The sending crew in main keeps sending by its role (a presenter who also had a grant).
+  const byRole = session === MAIN && crewMay(m.production.crew[actor]) !== null;
+  if (sessionOf(m, actor) === session && !hostsSession(m, actor, session) && m.actors[actor]!.role !== 'host' && !byRole) removeProducersOf(m, actor);
   return true;
 }
 
@@ -191,20 +251,27 @@ export function lowerHand(m: MeetingModel, session: string, actor: string): bool
  */
 export function moveEveryone(m: MeetingModel, before: MeetingModel['breakouts']): void {
   const now = m.breakouts;
-  for (const actor of Object.keys(m.actors)) {
-    if (!m.connected[actor]) continue;
-    m.breakouts = before;
-    const from = placeFor(m, actor);
-    m.breakouts = now;
-    const to = placeFor(m, actor);
-    if (from === to) continue;
-    const list = m.speakers[from];
-    if (list?.[actor]) {
-      delete list[actor];
-      removeProducersOf(m, actor);
-    }
-    if (hostsSession(m, actor, from)) removeProducersOf(m, actor);
+  const from: Record<string, string> = {};
+  m.breakouts = before;
+  for (const actor of Object.keys(m.actors)) if (m.connected[actor]) from[actor] = placeFor(m, actor);
+  m.breakouts = now;
+  relocate(m, from);
+}
+
+/** Every connected participant placed elsewhere than `from` says moves there (Meeting.move). */
+export function relocate(m: MeetingModel, from: Record<string, string>): void {
+  for (const [actor, was] of Object.entries(from)) if (m.connected[actor]) moveOne(m, actor, was);
+}
+
+/** One move: a grant or invitation in the session left ends (and what it sent); its host stops publishing. */
+function moveOne(m: MeetingModel, actor: string, from: string): void {
+  if (placeFor(m, actor) === from) return;
+  const list = m.speakers[from];
+  if (list?.[actor]) {
+    delete list[actor];
+    removeProducersOf(m, actor);
   }
+  if (hostsSession(m, actor, from)) removeProducersOf(m, actor);
 }
 
 /** Everyone back in main: breakout hands cleared, breakout grants ended, breakout recordings stop. */
@@ -227,6 +294,7 @@ export function leave(m: MeetingModel, actor: string): void {
   for (const session of Object.keys(m.speakers)) delete m.speakers[session]![actor];
   m.connected[actor] = false;
   m.audioOnly[actor] = false;
+  m.interpreterView[actor] = false;
 }
 
 /**
@@ -237,9 +305,15 @@ export function drop(m: MeetingModel, actor: string): void {
   removeProducersOf(m, actor);
   m.connected[actor] = false;
   m.audioOnly[actor] = false;
+  m.interpreterView[actor] = false;
 }
 
-/** What a session host's recording reads: the session hosts' publications in that session. */
+/**
+ * What a session host's recording reads: the session hosts' publications in that session; in a
+ * produced broadcast (the stage's sources), the presenters' sources on air.
+ */
 export function recordable(m: MeetingModel, session: string): boolean {
-  return m.producers.some((p) => p.session === session && hostsSession(m, p.actor, session));
+  return m.producers.some((p) =>
+    p.session === session && (p.stage !== null ? p.stage === 'presenter' && reachesAudience(m, p) : hostsSession(m, p.actor, session)),
+  );
 }

@@ -7,6 +7,7 @@
 import type { HoinghiServer } from '../../../signaling/server';
 import {
   MAIN,
+  backstageMember,
   hostsSession,
   isHeld,
   sessionOf,
@@ -43,6 +44,15 @@ export function clientDiffs(world: World, m: MeetingModel): string[] {
     const say = (what: string): void => void out.push(`${id}: ${what}`);
     if (o.session?.key !== session) say(`told session ${o.session?.key}, model ${session}`);
     if (o.session && o.session.isSessionHost !== hostsSession(m, id, session)) say(`told isSessionHost ${o.session.isSessionHost}`);
+    // Their crew role and whether they are in the backstage.
+    const crewRole = m.production.crew[id] ?? null;
+    if (o.session && (o.session.crewRole !== crewRole || o.session.backstage !== backstageMember(m, id))) {
+      say(`told crewRole ${o.session.crewRole} backstage ${o.session.backstage}, model ${crewRole} ${backstageMember(m, id)}`);
+    }
+    // The stage as the audience sees it.
+    const stage = { backstage: m.production.backstage, live: !m.production.backstage || m.production.live, stage: sorted(m.production.stage) };
+    const toldStage = o.stage && { backstage: o.stage.backstage, live: o.stage.live, stage: sorted(o.stage.stage) };
+    if (JSON.stringify(toldStage) !== JSON.stringify(stage)) say(`told stage ${JSON.stringify(toldStage)}, model ${JSON.stringify(stage)}`);
     // Consumers: exactly what its session offers.
     const want = m.producers.filter((p) => wants(m, id, p)).map((p) => producerId(world, p));
     const have = [...o.consuming.values()].map((c) => c.producerId);

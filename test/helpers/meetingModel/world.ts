@@ -17,6 +17,7 @@ import type {
   SessionInfo,
   SpeakState,
   SpeakerInfo,
+  StageView,
 } from '../../../signaling/protocol/events';
 import { connectClient, request, type TestSocket } from '../../../harness/server';
 import { audioRtpParameters, dtlsParameters, videoRtpParameters } from '../../../harness/media';
@@ -39,6 +40,8 @@ export class Observed {
   active: { userId: string }[] | null = null;
   hands: HandQueueSummary | null = null;
   recordings: LiveRecording[] | null = null;
+  /** The stage as told last (the newest by server time). */
+  stage: StageView | null = null;
   /** Told the meeting ended, and disconnected by the server. */
   ended = false;
   disconnected = false;
@@ -111,6 +114,7 @@ export class ActorClient {
     on('activeSpeakers', (s: { userId: string }[]) => void (obs.active = s));
     on('handQueue', (h: HandQueueSummary) => void (obs.hands = h));
     on('recordings', (r: LiveRecording[]) => void (obs.recordings = r));
+    on('stage', (s: StageView) => void ((!obs.stage || obs.stage.serverNow <= s.serverNow) && (obs.stage = s)));
     on('meetingEnded', () => void (obs.ended = true));
     on('disconnect', () => void (obs.disconnected = true));
     on('protocolError', (e: { code: string; event: string }) => void obs.problems.push(`protocolError ${e.code} on ${e.event}`));
@@ -342,6 +346,32 @@ export class World {
         return answer('qaVote', { questionId: context.questionId ?? 'q999999' });
       case 'endMeeting':
         return this.#endMeeting(c);
+      case 'resync': {
+        c.server.sockets.registry.get(this.meetingId)?.resync('the meeting model');
+        // A write after it (the layout, which the model does not follow): its answer waits until
+        // this node applied it, in the same queue as the resync, after it.
+        return answer('updateStage', { type: 'layout', layout: 'grid' });
+      }
+      case 'setCrew':
+        return answer('setCrew', { userId: a.target, role: a.role, ...(a.named ? { name: `Người ${a.target}` } : {}) });
+      case 'backstage':
+        return answer('updateStage', { type: 'backstage', on: a.on });
+      case 'put':
+        return answer('updateStage', { type: 'put', key: a.key, on: a.on });
+      case 'goLive':
+        return answer('updateStage', { type: 'goLive', inS: 0 });
+      case 'goLiveCountdown': {
+        const res = await answer('updateStage', { type: 'goLive', inS: 1 });
+        if (!res.ok) return res;
+        // The countdown is waited out (the nodes share this clock): the stage is live after it.
+        const p = res.data as { liveAt: number | null; serverNow: number };
+        await new Promise((r) => setTimeout(r, Math.max(0, (p.liveAt ?? p.serverNow) - p.serverNow) + 20));
+        return res;
+      }
+      case 'endLive':
+        return answer('updateStage', { type: 'endLive' });
+      case 'interpreterView':
+        return answer('setInterpreterView', { on: a.on });
     }
   }
 
