@@ -226,6 +226,11 @@ export class Meeting {
     return { userId: peer.userId, role: peer.claims.role, crew: this.crewRole(peer.userId) };
   }
 
+  /** Sends by a crew role (a presenter, producer or interpreter in main), not by a speaker's grant. */
+  sendsByCrewRole(peer: Peer): boolean {
+    return peer.sessionKey === MAIN && !peer.isHost && crewSources(this.crewRole(peer.userId)) !== null;
+  }
+
   /** Sees and hears every source of the national broadcast, on air or not (in main). */
   inBackstage(peer: Peer): boolean {
     return peer.sessionKey === MAIN && inBackstage(this.actorOf(peer));

@@ -56,7 +56,8 @@ export class ConsumerPlanner {
     if (producer.stage && !this.#meeting.inBackstage(peer)) {
       // The audience: what is on air, and the interpreter only for those who turned it on.
       if (!this.#meeting.onAir(producer)) return false;
-      if (producer.stage === 'interpreter') return peer.interpreterView;
+      // The interpreter signs the national session: for who asked, in main or in a breakout showing it.
+      if (producer.stage === 'interpreter') return peer.interpreterView && (peer.sessionKey === MAIN || this.#meeting.fallback.showsNational(peer.sessionKey));
     }
     if (producer.sessionKey === peer.sessionKey) return true;
     if (!breakouts || !producer.national || peer.sessionKey === MAIN) return false;

@@ -43,6 +43,8 @@ export interface EventsMeeting {
   production: Production;
   /** Runs beside the queue; never awaited from it. */
   productionChanged(prev: Production): void;
+  /** Sends by a crew role (production.ts), not by a speaker's grant. */
+  sendsByCrewRole(peer: Peer): boolean;
   readonly fallback: { update(): void };
   sessionOf(peer: Peer): MeetingSession;
   placeFor(peer: Peer): string;
@@ -204,7 +206,7 @@ export class MeetingEvents {
     void m.applyHolds();
     // A speaker ended or muted while this node was not listening: check the local ones.
     for (const peer of m.peers.values()) {
-      if (peer.producers.size === 0 || peer.isHost || m.sessionOf(peer).isHost(peer)) continue;
+      if (peer.producers.size === 0 || peer.isHost || m.sessionOf(peer).isHost(peer) || m.sendsByCrewRole(peer)) continue;
       const speaker = await m.state.speaker(peer.sessionKey, peer.userId);
       if (!speaker || speaker.state !== 'speaking') await m.closeSending(peer);
       else await this.#speakerMuted(peer.sessionKey, peer.userId, speaker.muted);

@@ -22,6 +22,8 @@ export interface GrantsMeeting {
   session(key: string): MeetingSession;
   userRoom(userId: string): string;
   closeSending(peer: Peer): Promise<void>;
+  /** Sends by a crew role (production.ts), not by a grant. */
+  sendsByCrewRole(peer: Peer): boolean;
 }
 
 export class SpeakerGrants {
@@ -88,8 +90,8 @@ export class SpeakerGrants {
     return true;
   }
 
-  /** A local peer in `sessionKey` who sends only by a speaker's grant (not a host of it). */
+  /** A local peer in `sessionKey` who sends only by a speaker's grant (not a host of it, nor crew that presents). */
   sendsOnlyAsSpeaker(peer: Peer, sessionKey: string): boolean {
-    return !peer.isHost && !this.#meeting.session(sessionKey).isHost(peer) && peer.sessionKey === sessionKey;
+    return !peer.isHost && !this.#meeting.session(sessionKey).isHost(peer) && peer.sessionKey === sessionKey && !this.#meeting.sendsByCrewRole(peer);
   }
 }

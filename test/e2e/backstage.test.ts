@@ -77,10 +77,13 @@ describe('backstage to live, and switching the stage', () => {
     await expectAccessible(host);
 
     // Switching: the presenter on, the host off.
+    const switchedAt = Date.now();
     await host.click('li[data-stage-key="gv-hn-2"] button[data-action="put-on"]');
     await host.click('li[data-stage-key="bo-truong"] button[data-action="take-off"]');
     const presenterCamera = producerOf('gv-hn-2');
     await waitFor(() => framesOf(teacher, presenterCamera), (n) => n > 0, 30_000, "the presenter's picture reaches the teacher");
+    // Printed, not asserted (a shared machine): the producer's click to the teacher's first frame of the new source.
+    console.log(`stage switch: producer's click → the teacher's first decoded frame of the presenter: ${Date.now() - switchedAt} ms`);
     await teacher.waitForSelector('video[data-peer-id="bo-truong"]', { state: 'detached', timeout: 20_000 });
     await presenter.waitForSelector('[data-testid="stage-status"][data-state="on-air"]', { timeout: 10_000 });
     await host.waitForSelector('[data-testid="stage-status"][data-state="backstage"]', { timeout: 10_000 });

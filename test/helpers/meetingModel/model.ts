@@ -205,7 +205,8 @@ export function wants(m: MeetingModel, actor: string, p: ProducerModel): boolean
   // Outside the backstage: a stage source only on air; the interpreter's picture only when turned on.
   if (p.stage !== null && !backstageMember(m, actor)) {
     if (!reachesAudience(m, p)) return false;
-    if (p.stage === 'interpreter') return m.interpreterView[actor]!;
+    // The interpreter signs the national session: in main, or in a breakout that shows it.
+    if (p.stage === 'interpreter') return m.interpreterView[actor]! && (s === MAIN || showsNational(m, s));
   }
   if (p.session === s) return true;
   if (!m.breakouts || !isNational(m, p) || s === MAIN) return false;
