@@ -26,6 +26,7 @@ import {
   type Source,
 } from './model';
 import { predictStage, type StageAction } from './stage';
+import type { Prediction } from './model';
 
 export type Action =
   | { type: 'join'; actor: string }
@@ -81,15 +82,7 @@ export type ActionType = Action['type'];
 /** What an action answers: ok with its data, or an error code (the first error of a multi-step action). */
 export type Answer = { ok: true; data: unknown } | { ok: false; code: ErrorCode; message: string };
 
-export type Prediction =
-  | {
-      ok: true;
-      /** Applies the action to the model (the answer's data carries server-chosen values: ids, deadlines). */
-      effect: (m: MeetingModel, data: unknown) => void;
-      /** Checks the answer's data against the model after the effect: a problem, or null. */
-      verify?: (m: MeetingModel, data: unknown) => string | null;
-    }
-  | { ok: false; code: ErrorCode };
+export type { Prediction };
 
 const fail = (code: ErrorCode): Prediction => ({ ok: false, code });
 

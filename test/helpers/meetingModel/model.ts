@@ -9,6 +9,7 @@
  * qaFlow, the produced broadcast: stage.ts), written again from the outside, so that the real
  * server is checked against them.
  */
+import type { ErrorCode } from '../../../signaling/protocol/errors';
 import type { CrewRole, Role } from '../../../signaling/protocol/events';
 
 export const MAIN = 'main';
@@ -318,3 +319,14 @@ export function recordable(m: MeetingModel, session: string): boolean {
     p.session === session && (p.stage !== null ? p.stage === 'presenter' && reachesAudience(m, p) : hostsSession(m, p.actor, session)),
   );
 }
+
+/** What the model expects of one action: its effect when it succeeds, or the error it is refused with. */
+export type Prediction =
+  | {
+      ok: true;
+      /** Applies the action to the model (the answer's data carries server-chosen values: ids, deadlines). */
+      effect: (m: MeetingModel, data: unknown) => void;
+      /** Checks the answer's data against the model after the effect: a problem, or null. */
+      verify?: (m: MeetingModel, data: unknown) => string | null;
+    }
+  | { ok: false; code: ErrorCode };

@@ -9,8 +9,7 @@
  * they publish stops sending.
  */
 import type { CrewRole, Production } from '../../../signaling/protocol/events';
-import type { Prediction } from './actions';
-import { MAIN, crewMay, placeFor, relocate, removeProducersOf, stageKeyOf, type MeetingModel } from './model';
+import { MAIN, crewMay, placeFor, relocate, removeProducersOf, stageKeyOf, type MeetingModel, type Prediction } from './model';
 
 /** Sources on the stage at once, at most (the product's limit). */
 export const STAGE_LIMIT = 6;
